@@ -1,0 +1,24 @@
+// Ready: everything the core asks the host to do after a batch of input.
+// Host contract (in this order): 1. persist `snapshot`, `entries` and `hardState` (sync if
+// `mustSync`), 2. send `messages`, 3. apply `committedEntries` (and restore `snapshot`),
+// 4. serve `readStates` once applied >= their index, 5. call `advance(rd)`.
+
+import type { Message } from './message.js';
+import type { Entry, HardState, ReadState, Snapshot, SoftState } from './types.js';
+
+export interface Ready {
+  /** Present only when it changed since the last Ready. */
+  readonly softState?: SoftState;
+  /** Present only when it changed since the last Ready. */
+  readonly hardState?: HardState;
+  /** New log entries to append to stable storage (may overwrite a conflicting suffix). */
+  readonly entries: readonly Entry[];
+  /** A snapshot received from the leader, to persist and restore before applying. */
+  readonly snapshot?: Snapshot;
+  /** Entries known committed and not yet handed out, in index order. */
+  readonly committedEntries: readonly Entry[];
+  readonly messages: readonly Message[];
+  readonly readStates: readonly ReadState[];
+  /** True when hardState (term/vote) or entries changed: the host must fsync before sending. */
+  readonly mustSync: boolean;
+}

@@ -32,4 +32,38 @@ export interface RaftConfig {
   readonly maxUncommittedBytes?: number;
   /** Max bytes of committed entries handed out in one Ready. */
   readonly maxCommittedBytesPerReady?: number;
+  /** Max ReadIndex requests the leader holds at once (more are refused). Default 4096. */
+  readonly maxPendingReadIndex?: number;
+  /**
+   * Lease reads: the leader serves reads locally for `electionTicks - leaseDriftTicks` ticks
+   * after sending a heartbeat that a quorum acknowledged. The margin covers clock drift
+   * between members and tick granularity. Default max(2, electionTicks / 5).
+   */
+  readonly leaseDriftTicks?: number;
+  /**
+   * A follower in snapshot state that has not confirmed the snapshot this many ticks after it
+   * was sent is probed again (the snapshot is re-sent if still needed). Hosts should call
+   * reportSnapshot; this only heals lost snapshots. Default 10 * electionTicks.
+   */
+  readonly snapshotRetryTicks?: number;
+}
+
+/** RaftConfig with every default filled in. */
+export interface ResolvedRaftConfig {
+  readonly id: NodeId;
+  readonly storage: Storage;
+  readonly rng: Rng;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly applied: LogIndex;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly readOnly: ReadOnlyOption;
+  readonly maxMsgBytes: number;
+  readonly maxInflightMsgs: number;
+  readonly maxUncommittedBytes: number;
+  readonly maxCommittedBytesPerReady: number;
+  readonly maxPendingReadIndex: number;
+  readonly leaseDriftTicks: number;
+  readonly snapshotRetryTicks: number;
 }

@@ -48,11 +48,15 @@ export interface Heartbeat extends Envelope {
   readonly commit: LogIndex;
   /** Set when the heartbeat confirms leadership for pending ReadIndex requests. */
   readonly context: string | null;
+  /** The leader's tick when sending; echoed back so the leader can time its read lease. */
+  readonly leaseTick: number;
 }
 
 export interface HeartbeatResponse extends Envelope {
   readonly type: 'heartbeatResponse';
   readonly context: string | null;
+  /** Echo of the heartbeat's `leaseTick`. */
+  readonly leaseTick: number;
 }
 
 export interface InstallSnapshot extends Envelope {

@@ -1,7 +1,17 @@
 // Ready: everything the core asks the host to do after a batch of input.
-// Host contract (in this order): 1. persist `snapshot`, `entries` and `hardState` (sync if
-// `mustSync`), 2. send `messages`, 3. apply `committedEntries` (and restore `snapshot`),
-// 4. serve `readStates` once applied >= their index, 5. call `advance(rd)`.
+// Host contract (in this order):
+//   1. persist `snapshot`, `entries` and `hardState` (sync if `mustSync`);
+//   2. send `messages`;
+//   3. restore `snapshot` into the state machine, then apply `committedEntries` in order
+//      (calling RawNode.applyConfChange for each confChange entry; entries with empty data
+//      are leader no-ops);
+//   4. serve `readStates` once applied >= their index;
+//   5. call `advance(rd)`.
+// One Ready is outstanding at a time: no ready() before advance(rd) (hasReady() is false
+// meanwhile); tick/step/propose may still be called in between. `committedEntries` only ever
+// holds entries this member has already persisted (in an earlier Ready), so nothing is applied
+// or acknowledged that a crash could lose; a leader counts its own log toward commit only after
+// advance() confirms it was persisted.
 
 import type { Message } from './message.js';
 import type { Entry, HardState, ReadState, Snapshot, SoftState } from './types.js';

@@ -1,0 +1,8 @@
+// Public surface of the linearizability checker.
+export { checkLinearizability, LINEARIZABILITY_STEPS_MAX_PER_KEY } from './checker.js';
+export type { LinearizabilityOptions } from './checker.js';
+export type { Model } from './model.js';
+export { registerModel } from './register-model.js';
+export type { RegisterState } from './register-model.js';
+export { searchLinearization } from './search.js';
+export type { SearchOutcome } from './search.js';

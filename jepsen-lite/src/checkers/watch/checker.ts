@@ -1,0 +1,194 @@
+// Watch checker. For every watcher, over all its segments (reconnects) in order:
+//   filter-mismatch      an event outside the watch's key range / prefix / type filter;
+//   duplicate-event      the same (revision, key) delivered twice;
+//   revision-went-back   an event older than one already delivered (also across resumes);
+//   split-revision       one revision's events spread over two responses;
+//   progress-inconsistent  a progress notification at R followed by an event <= R, or
+//                        claiming R below an event already delivered;
+//   wrong-start          a segment's first event is not the first matching event at or after
+//                        its start revision;
+// and against the final global history (if recorded):
+//   unknown-event / event-mismatch  an event absent from, or different in, the global history;
+//   wrong-prev-kv        prevKv is not the key's value at revision - 1;
+//   gap                  a matching event between the start and the last revision the watcher
+//                        vouched for (last event or progress) that it never delivered.
+// Without a global history, watchers are cross-checked instead (watchers-disagree) and the
+// verdict is at best 'unknown', since gaps cannot be ruled out.
+
+import type { Anomaly, CheckResult } from '../result.js';
+import { GlobalIndex } from './global-index.js';
+import type { GlobalEvent, WatchBatch, WatchEvent, WatcherLog, WatchSegment } from './types.js';
+import { eventId, matchesFilter } from './types.js';
+
+/** Per watcher and anomaly type, how many anomalies are listed (the rest are counted). */
+export const WATCH_ANOMALIES_PER_TYPE_MAX = 5;
+/** How many missing events a gap anomaly lists. */
+export const GAP_EVENTS_SHOWN_MAX = 10;
+
+class Sink {
+  readonly anomalies: Anomaly[] = [];
+  total = 0;
+  private readonly counts = new Map<string, number>();
+
+  report(watcher: string, type: string, message: string, details: Record<string, unknown> = {}): void {
+    this.total++;
+    const k = `${watcher}\u0000${type}`;
+    const n = this.counts.get(k) ?? 0;
+    this.counts.set(k, n + 1);
+    if (n < WATCH_ANOMALIES_PER_TYPE_MAX) this.anomalies.push({ type, message: `watcher ${watcher}: ${message}`, watcher, ...details });
+  }
+}
+
+interface Counters {
+  events: number;
+  batches: number;
+  progress: number;
+  expected: number;
+  steps: number;
+}
+
+export function checkWatch(watchers: readonly WatcherLog[], globalEvents: readonly GlobalEvent[] | null): CheckResult {
+  const sink = new Sink();
+  const global = globalEvents === null ? null : new GlobalIndex(globalEvents);
+  const c: Counters = { events: 0, batches: 0, progress: 0, expected: 0, steps: 0 };
+  for (const w of watchers) checkWatcher(w, global, sink, c);
+  if (global === null) crossCheck(watchers, sink, c);
+  const valid = sink.total > 0 ? false : global === null && watchers.length > 0 ? 'unknown' : true;
+  return {
+    checker: 'watch',
+    valid,
+    anomalies: sink.anomalies,
+    stats: {
+      watchers: watchers.length,
+      segments: watchers.reduce((n, w) => n + w.segments.length, 0),
+      globalEvents: globalEvents?.length ?? 0,
+      anomalies: sink.total,
+      ...c,
+    },
+  };
+}
+
+function checkWatcher(w: WatcherLog, global: GlobalIndex | null, sink: Sink, c: Counters): void {
+  const seen = new Set<string>();
+  const explained = new Set<string>();
+  let lastRevision = 0;
+  let lastBatch: WatchBatch | null = null;
+  let progressRevision = 0;
+  let compactRevision = 0;
+  w.segments.forEach((segment, segmentIndex) => {
+    let first = true;
+    for (const b of segment.batches) {
+      c.batches++;
+      if (b.compactRevision !== undefined) compactRevision = Math.max(compactRevision, b.compactRevision);
+      if (b.progress === true && b.events.length === 0) {
+        c.progress++;
+        if (b.headerRevision < lastRevision) {
+          sink.report(w.watcher, 'progress-inconsistent', `progress at ${b.headerRevision} after an event at ${lastRevision}`, { progressRevision: b.headerRevision, eventRevision: lastRevision });
+        }
+        progressRevision = Math.max(progressRevision, b.headerRevision);
+      }
+      for (const e of b.events) {
+        c.events++;
+        c.steps++;
+        const id = eventId(e.modRevision, e.key);
+        if (!matchesFilter(w.filter, e.key, e.type)) {
+          sink.report(w.watcher, 'filter-mismatch', `${e.type} ${e.key}@${e.modRevision} is outside ${JSON.stringify(w.filter)}`, { event: e, filter: w.filter });
+        }
+        if (first) {
+          first = false;
+          checkStart(w, segment, segmentIndex, e, global, compactRevision, explained, sink);
+        }
+        if (seen.has(id)) {
+          sink.report(w.watcher, 'duplicate-event', `${e.type} ${e.key}@${e.modRevision} delivered twice`, { event: e, batchIndex: b.index });
+          continue;
+        }
+        if (e.modRevision < lastRevision) {
+          sink.report(w.watcher, 'revision-went-back', `${e.key}@${e.modRevision} after an event at ${lastRevision}`, { event: e, previousRevision: lastRevision, batchIndex: b.index });
+        } else if (e.modRevision === lastRevision && b !== lastBatch) {
+          sink.report(w.watcher, 'split-revision', `revision ${e.modRevision} split across responses`, { revision: e.modRevision, batchIndex: b.index });
+        }
+        if (e.modRevision <= progressRevision) {
+          sink.report(w.watcher, 'progress-inconsistent', `${e.key}@${e.modRevision} after progress at ${progressRevision}`, { event: e, progressRevision });
+        }
+        if (global !== null) checkAgainstGlobal(w, e, global, sink);
+        seen.add(id);
+        lastRevision = Math.max(lastRevision, e.modRevision);
+        lastBatch = b;
+      }
+    }
+  });
+  if (global !== null) checkGaps(w, global, seen, explained, Math.max(lastRevision, progressRevision), compactRevision, sink, c);
+}
+
+/** A segment must begin with the first matching event at or after its start revision. */
+function checkStart(
+  w: WatcherLog, segment: WatchSegment, segmentIndex: number, e: WatchEvent, global: GlobalIndex | null,
+  compactRevision: number, explained: Set<string>, sink: Sink,
+): void {
+  const start = Math.max(segment.startRevision, compactRevision);
+  const details = { segment: segmentIndex, startRevision: segment.startRevision, firstRevision: e.modRevision };
+  if (e.modRevision < segment.startRevision) {
+    sink.report(w.watcher, 'wrong-start', `segment ${segmentIndex} asked for ${segment.startRevision} but began at ${e.modRevision}`, details);
+    return;
+  }
+  if (global === null) return;
+  const skipped = global.selected(w.filter, start, e.modRevision - 1);
+  if (skipped.length === 0) return;
+  // The skipped events are this anomaly's evidence; do not report them again as a gap.
+  for (const s of skipped) explained.add(eventId(s.revision, s.key));
+  sink.report(w.watcher, 'wrong-start', `segment ${segmentIndex} from ${segment.startRevision} began at ${e.modRevision}, skipping ${skipped[0]?.key}@${skipped[0]?.revision}`, { ...details, expectedRevision: skipped[0]?.revision, skipped: skipped.length });
+}
+
+function checkAgainstGlobal(w: WatcherLog, e: WatchEvent, global: GlobalIndex, sink: Sink): void {
+  const g = global.get(e.modRevision, e.key);
+  if (g === undefined) {
+    sink.report(w.watcher, 'unknown-event', `${e.type} ${e.key}@${e.modRevision} is not in the final history`, { event: e });
+    return;
+  }
+  if (g.type !== e.type || (g.type === 'put' && g.value !== e.value)) {
+    sink.report(w.watcher, 'event-mismatch', `${e.key}@${e.modRevision} is ${e.type} ${JSON.stringify(e.value)}, history says ${g.type} ${JSON.stringify(g.value)}`, { event: e, expected: g });
+  }
+  if (!w.prevKv) return;
+  const expected = global.valueBefore(e.key, e.modRevision);
+  const actual = e.prevKv?.value ?? null;
+  if (expected !== actual) {
+    sink.report(w.watcher, 'wrong-prev-kv', `${e.key}@${e.modRevision} prevKv ${JSON.stringify(actual)}, value at ${e.modRevision - 1} was ${JSON.stringify(expected)}`, { event: e, expected, actual });
+  }
+}
+
+function checkGaps(
+  w: WatcherLog, global: GlobalIndex, seen: ReadonlySet<string>, explained: ReadonlySet<string>,
+  upTo: number, compactRevision: number, sink: Sink, c: Counters,
+): void {
+  const from = Math.max(w.segments[0]?.startRevision ?? 1, compactRevision);
+  const expected = global.selected(w.filter, from, upTo);
+  c.expected += expected.length;
+  c.steps += global.events.length;
+  const missing = expected.filter((g) => !seen.has(eventId(g.revision, g.key)) && !explained.has(eventId(g.revision, g.key)));
+  const firstMissing = missing[0];
+  if (firstMissing === undefined) return;
+  sink.report(w.watcher, 'gap', `missed ${missing.length} event(s), first ${firstMissing.type} ${firstMissing.key}@${firstMissing.revision}`, {
+    missing: missing.slice(0, GAP_EVENTS_SHOWN_MAX), missingCount: missing.length, checkedUpTo: upTo,
+  });
+}
+
+/** Without a global history, every pair of watchers must agree on the events both saw. */
+function crossCheck(watchers: readonly WatcherLog[], sink: Sink, c: Counters): void {
+  const first = new Map<string, { watcher: string; event: WatchEvent }>();
+  for (const w of watchers) {
+    for (const s of w.segments) {
+      for (const b of s.batches) {
+        for (const e of b.events) {
+          c.steps++;
+          const id = eventId(e.modRevision, e.key);
+          const other = first.get(id);
+          if (other === undefined) {
+            first.set(id, { watcher: w.watcher, event: e });
+          } else if (other.event.type !== e.type || other.event.value !== e.value) {
+            sink.report(w.watcher, 'watchers-disagree', `${e.key}@${e.modRevision} differs from watcher ${other.watcher}'s`, { event: e, other: other.event, otherWatcher: other.watcher });
+          }
+        }
+      }
+    }
+  }
+}

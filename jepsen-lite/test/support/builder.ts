@@ -1,0 +1,59 @@
+// Builds hand-written histories entry by entry with dense indexes and increasing times, so a
+// test reads like the timeline it describes.
+
+import type { ClientEntry, HistoryEntry, Json, NemesisF } from '../../src/history/types.js';
+
+export const NS_PER_MS = 1_000_000;
+
+export class HistoryBuilder {
+  readonly entries: HistoryEntry[] = [];
+  private timeNs = 0;
+  private readonly open = new Map<number | string, { f: string; key?: string }>();
+
+  /** Advances the clock (ms) without recording anything. */
+  sleep(ms: number): this {
+    this.timeNs += ms * NS_PER_MS;
+    return this;
+  }
+
+  invoke(process: number | string, f: string, key: string | undefined, value: Json): this {
+    this.open.set(process, key === undefined ? { f } : { f, key });
+    return this.push({ process, type: 'invoke', f, ...(key !== undefined ? { key } : {}), value });
+  }
+
+  ok(process: number | string, value: Json = null): this {
+    return this.complete(process, 'ok', value);
+  }
+
+  fail(process: number | string, value: Json = null): this {
+    return this.complete(process, 'fail', value);
+  }
+
+  info(process: number | string, value: Json = null): this {
+    return this.complete(process, 'info', value);
+  }
+
+  nemesis(f: NemesisF, value: Json = null): this {
+    this.timeNs += NS_PER_MS;
+    this.entries.push({ process: 'nemesis', type: 'info', f, value, time: this.timeNs, index: this.entries.length });
+    return this;
+  }
+
+  /** invoke + ok back to back: an operation with no concurrency. */
+  op(process: number | string, f: string, key: string | undefined, value: Json, result: Json = value): this {
+    return this.invoke(process, f, key, value).ok(process, result);
+  }
+
+  private complete(process: number | string, type: 'ok' | 'fail' | 'info', value: Json): this {
+    const o = this.open.get(process);
+    if (o === undefined) throw new Error(`process ${process} has nothing open`);
+    this.open.delete(process);
+    return this.push({ process, type, f: o.f, ...(o.key !== undefined ? { key: o.key } : {}), value });
+  }
+
+  private push(e: Omit<ClientEntry, 'time' | 'index'>): this {
+    this.timeNs += NS_PER_MS;
+    this.entries.push({ ...e, time: this.timeNs, index: this.entries.length });
+    return this;
+  }
+}

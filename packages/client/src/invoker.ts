@@ -1,0 +1,115 @@
+// One logical call = bounded attempts over the pool with back-off and jitter. Retry rules:
+// - never sent (no link, link refused it): retry any op;
+// - the member answered NotLeader or Unavailable: the server promises it did not propose the
+//   request, so retry any op (after telling the pool, which may move to the leader);
+// - sent, then the link died, or the deadline/abort hit while waiting: retry only idempotent
+//   ops; a write fails with `indeterminate: true` (it may or may not have been applied);
+// - any other reply error is final (a server Timeout on a write is marked indeterminate).
+// The whole call, waits included, is bounded by timeoutMs and the caller's AbortSignal.
+
+import { IDEMPOTENT_OPS, KiteError, type OkReply, type OpArgs, type OpName } from '@kite/protocol';
+import { abortError, deadlineSignal, sleep } from './abort.js';
+import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { LinkLostError } from './connection.js';
+import type { ConnectionPool } from './pool.js';
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt (0 = one attempt). */
+  readonly retries?: number;
+  /** Overrides the op's default (e.g. a txn with only reads is safe to repeat). */
+  readonly idempotent?: boolean;
+}
+
+export interface InvokerOptions {
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly backoff: BackoffOptions;
+  readonly random: () => number;
+}
+
+export class Invoker {
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly options: InvokerOptions,
+  ) {}
+
+  async call<O extends OpName>(op: O, args: OpArgs<O>, opts: CallOptions = {}): Promise<OkReply<O>> {
+    const idempotent = opts.idempotent ?? IDEMPOTENT_OPS.has(op);
+    const retries = opts.retries ?? this.options.retries;
+    const { signal, dispose } = deadlineSignal(opts.timeoutMs ?? this.options.timeoutMs, opts.signal);
+    try {
+      let lastError: KiteError | null = null;
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        if (attempt > 0) {
+          try {
+            await sleep(backoffDelayMs(attempt - 1, this.options.backoff, this.options.random), signal);
+          } catch {
+            throw withCause(abortError(signal), lastError);
+          }
+        }
+        const outcome = await this.attempt(op, args, signal, idempotent);
+        if (outcome.kind === 'ok') return outcome.reply;
+        if (outcome.kind === 'final') throw outcome.error;
+        lastError = outcome.error;
+      }
+      throw lastError ?? new KiteError('Unavailable', `${op} failed`);
+    } finally {
+      dispose();
+    }
+  }
+
+  private async attempt<O extends OpName>(
+    op: O,
+    args: OpArgs<O>,
+    signal: AbortSignal,
+    idempotent: boolean,
+  ): Promise<{ kind: 'ok'; reply: OkReply<O> } | { kind: 'final' | 'retry'; error: KiteError }> {
+    let conn;
+    try {
+      conn = await this.pool.acquire(signal);
+    } catch (err) {
+      if (signal.aborted) return { kind: 'final', error: abortError(signal) };
+      return classifyUnsent(err);
+    }
+    try {
+      return { kind: 'ok', reply: await conn.request(op, args, signal) };
+    } catch (err) {
+      if (signal.aborted) {
+        // The request was on the wire: a write may have been applied.
+        return { kind: 'final', error: idempotent ? abortError(signal) : indeterminate(abortError(signal)) };
+      }
+      if (err instanceof LinkLostError) {
+        if (!err.sent || idempotent) return { kind: 'retry', error: err };
+        return { kind: 'final', error: indeterminate(new KiteError('Unavailable', `${op}: ${err.message}; outcome unknown`)) };
+      }
+      if (err instanceof KiteError) {
+        if (err.code === 'NotLeader') {
+          this.pool.noteNotLeader(conn);
+          return { kind: 'retry', error: err };
+        }
+        if (err.code === 'Unavailable') return { kind: 'retry', error: err };
+        if (err.code === 'Timeout' && !idempotent) return { kind: 'final', error: indeterminate(err) };
+        return { kind: 'final', error: err };
+      }
+      throw err; // not a KiteError: a bug in the client, never swallowed
+    }
+  }
+}
+
+function classifyUnsent(err: unknown): { kind: 'final' | 'retry'; error: KiteError } {
+  if (err instanceof LinkLostError) return { kind: 'retry', error: err };
+  if (err instanceof KiteError) return { kind: err.code === 'Unavailable' ? 'retry' : 'final', error: err };
+  throw err;
+}
+
+/** A copy of `err` marked indeterminate (the original may be shared, e.g. a signal reason). */
+export function indeterminate(err: KiteError): KiteError {
+  return new KiteError(err.code, err.message, { ...err.details, indeterminate: true }, { cause: err });
+}
+
+function withCause(err: KiteError, last: KiteError | null): KiteError {
+  if (last === null) return err;
+  return new KiteError(err.code, `${err.message} (last error: ${last.message})`, err.details, { cause: last });
+}

@@ -1,0 +1,183 @@
+// User-facing KV options (strings or bytes, prefix/fromKey shorthands) turned into protocol
+// arguments, and builders for txn compares and ops. Pure functions: no I/O.
+
+import {
+  KiteError, MAX_TXN_OPS, prefixRangeEnd, RANGE_END_ALL, toBytes,
+  type Compare, type CompareResult, type DeleteRangeArgs, type LeaseId, type PutArgs, type RangeArgs,
+  type SortOrder, type SortTarget, type TxnArgs, type TxnRequestOp,
+} from '@kite/protocol';
+
+export type Bytes = string | Uint8Array;
+
+export interface RangeSelector {
+  /** Every key starting with `key`. */
+  readonly prefix?: boolean;
+  /** Every key >= `key`. */
+  readonly fromKey?: boolean;
+  /** Exclusive end of the range (overrides prefix/fromKey). */
+  readonly rangeEnd?: Bytes;
+}
+
+export interface GetOptions extends RangeSelector {
+  readonly revision?: number;
+  readonly limit?: number;
+  readonly keysOnly?: boolean;
+  readonly countOnly?: boolean;
+  readonly serializable?: boolean;
+  readonly sortOrder?: SortOrder;
+  readonly sortTarget?: SortTarget;
+  readonly minModRevision?: number;
+  readonly maxModRevision?: number;
+  readonly minCreateRevision?: number;
+  readonly maxCreateRevision?: number;
+}
+
+export interface PutOptions {
+  /** A lease id, or anything with an `id` (a Lease). */
+  readonly lease?: LeaseId | { readonly id: LeaseId };
+  readonly prevKv?: boolean;
+  readonly ignoreValue?: boolean;
+  readonly ignoreLease?: boolean;
+}
+
+export interface DeleteOptions extends RangeSelector {
+  readonly prevKv?: boolean;
+}
+
+export function rangeEndOf(key: Uint8Array, sel: RangeSelector): Uint8Array | undefined {
+  if (sel.rangeEnd !== undefined) return toBytes(sel.rangeEnd);
+  if (sel.prefix === true) return prefixRangeEnd(key);
+  if (sel.fromKey === true) return RANGE_END_ALL;
+  return undefined;
+}
+
+/**
+ * The wire key and rangeEnd for a user key and selector. An empty key with prefix or fromKey
+ * means "every key": the wire form is key "\0", rangeEnd "\0" (etcd's), since an empty key
+ * is invalid on the wire.
+ */
+export function keyRange(key: Bytes, sel: RangeSelector): { key: Uint8Array; rangeEnd?: Uint8Array } {
+  const k = toBytes(key);
+  if (k.length === 0 && sel.rangeEnd === undefined && (sel.prefix === true || sel.fromKey === true)) {
+    return { key: RANGE_END_ALL, rangeEnd: RANGE_END_ALL };
+  }
+  const rangeEnd = rangeEndOf(k, sel);
+  return rangeEnd === undefined ? { key: k } : { key: k, rangeEnd };
+}
+
+/** Copies only the options that are set (exactOptionalPropertyTypes: never send undefined). */
+function defined<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+export function rangeArgs(key: Bytes, o: GetOptions = {}): RangeArgs {
+  return defined<RangeArgs>({
+    ...keyRange(key, o),
+    revision: o.revision,
+    limit: o.limit,
+    keysOnly: o.keysOnly,
+    countOnly: o.countOnly,
+    serializable: o.serializable,
+    sortOrder: o.sortOrder,
+    sortTarget: o.sortTarget,
+    minModRevision: o.minModRevision,
+    maxModRevision: o.maxModRevision,
+    minCreateRevision: o.minCreateRevision,
+    maxCreateRevision: o.maxCreateRevision,
+  } as RangeArgs);
+}
+
+export function putArgs(key: Bytes, value: Bytes, o: PutOptions = {}): PutArgs {
+  const lease = typeof o.lease === 'object' ? o.lease.id : o.lease;
+  return defined<PutArgs>({
+    key: toBytes(key),
+    value: toBytes(value),
+    lease,
+    prevKv: o.prevKv,
+    ignoreValue: o.ignoreValue,
+    ignoreLease: o.ignoreLease,
+  } as PutArgs);
+}
+
+export function deleteArgs(key: Bytes, o: DeleteOptions = {}): DeleteRangeArgs {
+  return defined<DeleteRangeArgs>({ ...keyRange(key, o), prevKv: o.prevKv } as DeleteRangeArgs);
+}
+
+// ---- txn builders
+
+export type CompareOperator = CompareResult | '=' | '==' | '!=' | '>' | '<';
+
+function result(op: CompareOperator): CompareResult {
+  switch (op) {
+    case '=':
+    case '==':
+      return 'equal';
+    case '!=':
+      return 'notEqual';
+    case '>':
+      return 'greater';
+    case '<':
+      return 'less';
+    default:
+      return op;
+  }
+}
+
+function numericCompare(
+  target: 'version' | 'createRevision' | 'modRevision' | 'lease',
+): (key: Bytes, op: CompareOperator, value: number, sel?: RangeSelector) => Compare {
+  return (key, op, value, sel = {}) => ({ ...keyRange(key, sel), target, result: result(op), value });
+}
+
+/** Txn guards: `Cmp.version('k', '=', 0)` holds when k does not exist. */
+export const Cmp = {
+  value(key: Bytes, op: CompareOperator, value: Bytes, sel: RangeSelector = {}): Compare {
+    return { ...keyRange(key, sel), target: 'value', result: result(op), value: toBytes(value) };
+  },
+  version: numericCompare('version'),
+  createRevision: numericCompare('createRevision'),
+  modRevision: numericCompare('modRevision'),
+  lease: numericCompare('lease'),
+};
+
+export interface TxnSpec {
+  readonly compare?: readonly Compare[];
+  readonly success?: readonly TxnRequestOp[];
+  readonly failure?: readonly TxnRequestOp[];
+}
+
+/** Txn operations. */
+export const Op = {
+  get(key: Bytes, o: GetOptions = {}): TxnRequestOp {
+    return { type: 'range', ...rangeArgs(key, o) };
+  },
+  put(key: Bytes, value: Bytes, o: PutOptions = {}): TxnRequestOp {
+    return { type: 'put', ...putArgs(key, value, o) };
+  },
+  delete(key: Bytes, o: DeleteOptions = {}): TxnRequestOp {
+    return { type: 'deleteRange', ...deleteArgs(key, o) };
+  },
+  txn(spec: TxnSpec): TxnRequestOp {
+    return { type: 'txn', ...txnArgs(spec) };
+  },
+};
+
+export function txnArgs(spec: TxnSpec): TxnArgs {
+  const args: TxnArgs = { compare: spec.compare ?? [], success: spec.success ?? [], failure: spec.failure ?? [] };
+  // Like etcd: compares, success ops and failure ops are each bounded.
+  for (const list of [args.compare, args.success, args.failure]) {
+    if (list.length > MAX_TXN_OPS) {
+      throw new KiteError('TooManyOps', `a txn has ${list.length} compares or ops in one list; the limit is ${MAX_TXN_OPS}`, { limit: MAX_TXN_OPS });
+    }
+  }
+  return args;
+}
+
+/** A txn that only reads (recursively) may be retried after a lost reply. */
+export function txnIsReadOnly(args: TxnArgs): boolean {
+  const readOnly = (ops: readonly TxnRequestOp[]): boolean =>
+    ops.every((op) => op.type === 'range' || (op.type === 'txn' && txnIsReadOnly(op)));
+  return readOnly(args.success) && readOnly(args.failure);
+}

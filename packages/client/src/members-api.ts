@@ -1,0 +1,26 @@
+// `client.members`: list, add, remove, promote (etcd's Cluster API).
+
+import type { MemberAddResult, MemberId, MemberListResult, ResponseHeader } from '@kite/protocol';
+import type { CallOptions } from './invoker.js';
+import { strip, type Requester } from './requester.js';
+
+export class MembersApi {
+  constructor(private readonly client: Requester) {}
+
+  async list(opts: CallOptions & { serializable?: boolean } = {}): Promise<MemberListResult & { header: ResponseHeader }> {
+    return strip(await this.client.request('memberList', opts.serializable === true ? { serializable: true } : {}, opts));
+  }
+
+  async add(peerUrls: readonly string[], opts: CallOptions & { learner?: boolean } = {}): Promise<MemberAddResult & { header: ResponseHeader }> {
+    return strip(await this.client.request('memberAdd', opts.learner === true ? { peerUrls, isLearner: true } : { peerUrls }, opts));
+  }
+
+  async remove(id: MemberId, opts: CallOptions = {}): Promise<MemberListResult & { header: ResponseHeader }> {
+    return strip(await this.client.request('memberRemove', { memberId: id }, opts));
+  }
+
+  async promote(id: MemberId, opts: CallOptions = {}): Promise<MemberListResult & { header: ResponseHeader }> {
+    return strip(await this.client.request('memberPromote', { memberId: id }, opts));
+  }
+}
+

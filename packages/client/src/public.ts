@@ -1,0 +1,23 @@
+// The environment-neutral part of the public surface, shared by index.ts (Node) and
+// browser.ts. Protocol types and errors are re-exported so users need one import.
+export {
+  KiteClient, CLIENT_DEFAULTS,
+  type ClientOptions, type ClientEvents, type GetResult, type PutReply, type DeleteReply, type TxnReply,
+  type WatchOptions, type RequestOptions,
+} from './client.js';
+export { LeaseApi, type GrantOptions } from './lease-api.js';
+export { MembersApi } from './members-api.js';
+export type { Result } from './requester.js';
+export { Watch, type WatchBatch, type WatchState } from './watch.js';
+export { Lease, type LeaseLostEvent, type LeaseLostReason, type LeaseRenewedEvent, type LeaseState } from './lease.js';
+export { Cmp, Op, type Bytes, type GetOptions, type PutOptions, type DeleteOptions, type TxnSpec, type CompareOperator, type RangeSelector } from './kv.js';
+export type { CallOptions } from './invoker.js';
+export type { SocketFactory, KiteSocket, KiteSocketHandlers, SocketOptions } from './socket.js';
+export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export { normalizeEndpoint } from './endpoints.js';
+export {
+  KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd,
+  type ErrorCode, type KeyValue, type WatchEvent, type ResponseHeader, type Member, type MemberId, type LeaseId,
+  type Compare, type TxnRequestOp, type TxnResponseOp, type StatusResult,
+} from '@kite/protocol';
+export * from './recipes/index.js';

@@ -1,0 +1,221 @@
+// Server-side registrations of all watches of one client: allocates watch ids (client-chosen,
+// unique for the client's life, so a push for a superseded registration is simply unknown and
+// dropped), routes pushes, re-registers after link loss, and bounds every retry. A
+// registration belongs to one link; pushes from any other link for the same watch are ignored.
+
+import { KiteError, MAX_WATCHES_PER_CONNECTION, type Revision, type WatchCreateArgs, type WatchPush } from '@kite/protocol';
+import { abortError, deadlineSignal, sleep } from './abort.js';
+import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { LinkLostError, type Connection } from './connection.js';
+import type { ConnectionPool } from './pool.js';
+import { compactedError, Watch, type WatchDriver } from './watch.js';
+
+export interface WatchHubOptions {
+  readonly backoff: BackoffOptions;
+  readonly random: () => number;
+  /** Consecutive failed registration attempts before the watch fails with Unavailable. */
+  readonly resumeAttemptsMax: number;
+  /** Deadline of one watchCreate round trip. */
+  readonly requestTimeoutMs: number;
+  readonly maxWatchesPerConnection?: number;
+}
+
+interface Registration {
+  conn: Connection | null;
+  watchId: number | null;
+}
+
+export class WatchHub implements WatchDriver {
+  private readonly routes = new Map<number, { readonly watch: Watch; readonly conn: Connection }>();
+  private readonly registrations = new Map<Watch, Registration>();
+  private readonly watches = new Set<Watch>();
+  private nextWatchId = 1;
+  private closed = false;
+  /** Aborted on close so no back-off sleep outlives the client. */
+  private readonly lifetime = new AbortController();
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly options: WatchHubOptions,
+  ) {
+    this.detach = pool.addListener({
+      onPush: (push, conn) => this.route(push, conn),
+      onDisconnect: (conn) => this.linkLost(conn),
+    });
+  }
+
+  /** Tracks a new watch and starts its first registration. */
+  add(watch: Watch): Watch {
+    if (this.closed) {
+      watch.fail(new KiteError('Canceled', 'client closed'));
+      return watch;
+    }
+    this.watches.add(watch);
+    watch.start();
+    return watch;
+  }
+
+  get size(): number {
+    return this.watches.size;
+  }
+
+  /** (Re)registers from the watch's cursor (`_startRevision` is its current nextRevision). */
+  register(watch: Watch, _startRevision: Revision): void {
+    this.unregister(watch);
+    const reg: Registration = { conn: null, watchId: null };
+    this.registrations.set(watch, reg);
+    void this.registerLoop(watch, reg);
+  }
+
+  unregister(watch: Watch): void {
+    const reg = this.registrations.get(watch);
+    if (watch.state === 'closed') this.watches.delete(watch); // for good, not a suspend
+    if (reg === undefined) return;
+    this.registrations.delete(watch);
+    if (reg.watchId !== null && reg.conn !== null) this.cancelOnServer(reg.conn, reg.watchId);
+  }
+
+  async requestProgress(watch: Watch): Promise<void> {
+    const reg = this.registrations.get(watch);
+    if (reg?.conn == null || reg.watchId === null) return;
+    await reg.conn.request('watchProgress', { watchId: reg.watchId });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.lifetime.abort();
+    for (const w of [...this.watches]) w.cancel();
+    this.watches.clear();
+    this.detach();
+  }
+
+  /** Each attempt starts at the cursor as it is then (pushes may have advanced it meanwhile). */
+  private async registerLoop(watch: Watch, reg: Registration): Promise<void> {
+    const current = (): boolean => this.registrations.get(watch) === reg && !this.closed;
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt < this.options.resumeAttemptsMax; attempt++) {
+      if (attempt > 0) {
+        try {
+          await sleep(backoffDelayMs(attempt - 1, this.options.backoff, this.options.random), this.lifetime.signal);
+        } catch {
+          return; // client closed
+        }
+      }
+      if (!current()) return;
+      const startRevision = watch.nextRevision;
+      const { signal, dispose } = deadlineSignal(this.options.requestTimeoutMs);
+      try {
+        const conn = await this.pool.acquire(signal);
+        if (!current()) return;
+        if (this.countOn(conn) >= (this.options.maxWatchesPerConnection ?? MAX_WATCHES_PER_CONNECTION)) {
+          watch.fail(new KiteError('TooManyWatches', 'too many watches on one connection', { limit: MAX_WATCHES_PER_CONNECTION }));
+          return;
+        }
+        const watchId = this.nextWatchId++;
+        reg.conn = conn;
+        reg.watchId = watchId;
+        this.routes.set(watchId, { watch, conn });
+        try {
+          const reply = await conn.request('watchCreate', this.createArgs(watch, watchId, startRevision), signal);
+          if (!current()) return; // unregister() already sent the cancel
+          if (reg.watchId !== watchId || conn.state !== 'open') {
+            // The link died between the reply and now (linkLost saw us still registering).
+            watch.onAnchored(reply.header);
+            lastError = new LinkLostError('link lost right after the watch was registered', true);
+            continue;
+          }
+          watch.onRegistered(reply.header);
+          return;
+        } catch (err) {
+          this.routes.delete(watchId);
+          reg.conn = null;
+          reg.watchId = null;
+          // A timed-out create may have registered: make sure it does not linger.
+          if (signal.aborted) this.cancelOnServer(conn, watchId);
+          throw err;
+        }
+      } catch (err) {
+        if (!current()) return;
+        if (signal.aborted) {
+          lastError = abortError(signal);
+          continue;
+        }
+        if (err instanceof LinkLostError || isCode(err, 'Unavailable') || isCode(err, 'NotLeader')) {
+          lastError = err;
+          continue;
+        }
+        if (isCode(err, 'Compacted')) {
+          const compactRevision = (err as KiteError).details.compactRevision ?? 0;
+          watch.fail(compactedError(compactRevision, startRevision));
+          return;
+        }
+        watch.fail(err instanceof KiteError ? err : new KiteError('Internal', String(err)));
+        return;
+      } finally {
+        dispose();
+      }
+    }
+    const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+    watch.fail(new KiteError('Unavailable', `watch not re-registered after ${this.options.resumeAttemptsMax} attempts${why}`));
+  }
+
+  private createArgs(watch: Watch, watchId: number, startRevision: Revision): WatchCreateArgs {
+    const s = watch.spec;
+    return {
+      watchId,
+      key: s.key,
+      ...(s.rangeEnd !== undefined ? { rangeEnd: s.rangeEnd } : {}),
+      ...(startRevision > 0 ? { startRevision } : {}),
+      ...(s.prevKv ? { prevKv: true } : {}),
+      ...(s.noPut ? { noPut: true } : {}),
+      ...(s.noDelete ? { noDelete: true } : {}),
+      ...(s.progressNotify ? { progressNotify: true } : {}),
+    };
+  }
+
+  private route(push: WatchPush, conn: Connection): void {
+    const r = this.routes.get(push.watchId);
+    if (r === undefined || r.conn !== conn) return;
+    if (push.canceled === true) {
+      // The server dropped it already: nothing to cancel later.
+      this.routes.delete(push.watchId);
+      const reg = this.registrations.get(r.watch);
+      if (reg !== undefined && reg.watchId === push.watchId) {
+        reg.conn = null;
+        reg.watchId = null;
+      }
+    }
+    r.watch.onPush(push);
+  }
+
+  private linkLost(conn: Connection): void {
+    const lost: Watch[] = [];
+    for (const [id, r] of this.routes) {
+      if (r.conn !== conn) continue;
+      this.routes.delete(id);
+      const reg = this.registrations.get(r.watch);
+      if (reg !== undefined && reg.watchId === id) {
+        reg.conn = null;
+        reg.watchId = null;
+      }
+      lost.push(r.watch);
+    }
+    for (const w of lost) w.onRegistrationLost();
+  }
+
+  private countOn(conn: Connection): number {
+    let n = 0;
+    for (const r of this.routes.values()) if (r.conn === conn) n++;
+    return n;
+  }
+
+  private cancelOnServer(conn: Connection, watchId: number): void {
+    this.routes.delete(watchId);
+    if (conn.state === 'open') conn.request('watchCancel', { watchId }).catch(() => undefined);
+  }
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return err instanceof KiteError && err.code === code;
+}

@@ -1,0 +1,45 @@
+// Shared test helpers for client tests against the fake cluster.
+import { connect, type ConnectOptions, type KiteClient, type WatchEvent } from '@kite/client';
+
+/** Fast timings so link failures are noticed and retried quickly (no test asserts on time). */
+export const FAST: Omit<ConnectOptions, 'endpoints'> = {
+  timeoutMs: 5_000,
+  dialTimeoutMs: 2_000,
+  heartbeatIntervalMs: 100,
+  heartbeatMissesMax: 3,
+  backoff: { baseDelayMs: 2, maxDelayMs: 40 },
+};
+
+export async function fastClient(endpoints: string[], over: Partial<ConnectOptions> = {}): Promise<KiteClient> {
+  return connect({ ...FAST, ...over, endpoints });
+}
+
+/** Rejects if `p` has not settled after `ms`: a guard against a hung test, not a timing check. */
+export function guard<T>(p: Promise<T>, what: string, ms = 15_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`hang guard: ${what} did not finish`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** What eventsUntil needs of a watch (structural: tests import the client by alias or path). */
+interface BatchSource {
+  next(): Promise<IteratorResult<{ readonly events: readonly WatchEvent[]; readonly revision: number }>>;
+}
+
+/** Consumes batches until one reaches `revision`; returns all their events. */
+export async function eventsUntil(w: BatchSource, revision: number): Promise<WatchEvent[]> {
+  const out: WatchEvent[] = [];
+  for (;;) {
+    const r = await w.next();
+    if (r.done === true) throw new Error('watch ended early');
+    out.push(...r.value.events);
+    if (r.value.revision >= revision) return out;
+  }
+}
+
+/** Resolves on the client's next event of that name. */
+export function nextEvent<K extends 'connect' | 'disconnect'>(c: KiteClient, name: K): Promise<Parameters<Parameters<KiteClient['on']>[1]>[0]> {
+  return new Promise((res) => c.once(name, res as never));
+}

@@ -1,0 +1,274 @@
+// Every client-link op: its arguments (the request frame minus `id` and `op`) and its result
+// (the reply frame minus `id`, `ok` and `header`). `Ops` is the single table server, client
+// and CLI type against; adding an op means adding a row here. Args and results are spread
+// into the envelope, so they must never use an envelope key (id, op, ok, header, error):
+// hence `leaseId` / `memberId`, and a compile-time check at the end of this file.
+
+import type { Compare, KeyValue, LeaseId, Member, MemberId, Revision, SortOrder, SortTarget } from './types.js';
+
+// ---- kv
+
+export interface RangeArgs {
+  readonly key: Uint8Array;
+  /** Exclusive end; absent = just `key`; `[0]` (a single zero byte) = every key >= key. */
+  readonly rangeEnd?: Uint8Array;
+  /** 0 or absent = no limit. */
+  readonly limit?: number;
+  /** 0 or absent = latest; below the compacted revision fails with Compacted. */
+  readonly revision?: Revision;
+  readonly sortOrder?: SortOrder;
+  readonly sortTarget?: SortTarget;
+  /** Serve from the local member at once instead of a linearizable ReadIndex read. */
+  readonly serializable?: boolean;
+  readonly keysOnly?: boolean;
+  readonly countOnly?: boolean;
+  readonly minModRevision?: Revision;
+  readonly maxModRevision?: Revision;
+  readonly minCreateRevision?: Revision;
+  readonly maxCreateRevision?: Revision;
+}
+export interface RangeResult {
+  readonly kvs: readonly KeyValue[];
+  /** More keys matched than `limit` returned. */
+  readonly more: boolean;
+  /** Number of keys in the range (before limit). */
+  readonly count: number;
+}
+
+export interface PutArgs {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly lease?: LeaseId;
+  readonly prevKv?: boolean;
+  /** Keep the current value (fails with InvalidArgument if the key does not exist). */
+  readonly ignoreValue?: boolean;
+  /** Keep the current lease (fails with InvalidArgument if the key does not exist). */
+  readonly ignoreLease?: boolean;
+}
+export interface PutResult {
+  readonly prevKv?: KeyValue;
+}
+
+export interface DeleteRangeArgs {
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+  readonly prevKv?: boolean;
+}
+export interface DeleteRangeResult {
+  readonly deleted: number;
+  /** Present when prevKv was asked. */
+  readonly prevKvs?: readonly KeyValue[];
+}
+
+/** An operation inside a txn branch. Nested txns are allowed (etcd 3.3+), keys may not overlap writes. */
+export type TxnRequestOp =
+  | ({ readonly type: 'range' } & RangeArgs)
+  | ({ readonly type: 'put' } & PutArgs)
+  | ({ readonly type: 'deleteRange' } & DeleteRangeArgs)
+  | ({ readonly type: 'txn' } & TxnArgs);
+
+export type TxnResponseOp =
+  | ({ readonly type: 'range' } & RangeResult)
+  | ({ readonly type: 'put' } & PutResult)
+  | ({ readonly type: 'deleteRange' } & DeleteRangeResult)
+  | ({ readonly type: 'txn' } & TxnResult);
+
+export interface TxnArgs {
+  readonly compare: readonly Compare[];
+  readonly success: readonly TxnRequestOp[];
+  readonly failure: readonly TxnRequestOp[];
+}
+export interface TxnResult {
+  readonly succeeded: boolean;
+  /** One per op of the branch taken, in order. */
+  readonly responses: readonly TxnResponseOp[];
+}
+
+export interface CompactArgs {
+  readonly revision: Revision;
+  /** Reply only once the compaction is physically applied to the backend. */
+  readonly physical?: boolean;
+}
+export type EmptyResult = Readonly<Record<never, never>>;
+
+// ---- lease
+
+export interface LeaseGrantArgs {
+  readonly ttl: number;
+  /** 0 or absent: the server picks an id. An id in use fails with DuplicateKey. */
+  readonly leaseId?: LeaseId;
+}
+export interface LeaseGrantResult {
+  readonly leaseId: LeaseId;
+  /** Seconds actually granted (the server may raise a tiny TTL to its minimum). */
+  readonly ttl: number;
+}
+export interface LeaseIdArgs {
+  readonly leaseId: LeaseId;
+}
+/** Unknown or expired lease: error LeaseNotFound. */
+export interface LeaseKeepAliveResult {
+  readonly leaseId: LeaseId;
+  /** Seconds remaining after the renewal (the granted TTL). */
+  readonly ttl: number;
+}
+export interface LeaseTimeToLiveArgs {
+  readonly leaseId: LeaseId;
+  readonly keys?: boolean;
+}
+/** Like etcd, an unknown or expired lease answers ttl -1 (not an error). */
+export interface LeaseTimeToLiveResult {
+  readonly leaseId: LeaseId;
+  readonly ttl: number;
+  readonly grantedTtl: number;
+  /** Present when keys was asked. */
+  readonly keys?: readonly Uint8Array[];
+}
+export interface LeaseLeasesResult {
+  readonly leases: readonly { readonly id: LeaseId }[];
+}
+
+// ---- watch
+
+export interface WatchCreateArgs {
+  /**
+   * Chosen by the client, unique among the connection's live watches (a reused id fails with
+   * DuplicateKey). Choosing it client-side lets the client route pushes before the reply.
+   */
+  readonly watchId: number;
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+  /** 0 or absent = from now (the next revision). A compacted start revision produces a
+   * canceled push with `compactRevision` (etcd semantics) right after the ok reply. */
+  readonly startRevision?: Revision;
+  readonly prevKv?: boolean;
+  readonly noPut?: boolean;
+  readonly noDelete?: boolean;
+  /** Ask for periodic progress pushes while idle. */
+  readonly progressNotify?: boolean;
+}
+export interface WatchIdArgs {
+  readonly watchId: number;
+}
+/**
+ * Ask for a progress push. With `watchId`, for that watch; without, for every watch of the
+ * connection. The push comes once the watch is synced (caught up), so it is a bookmark.
+ */
+export interface WatchProgressArgs {
+  readonly watchId?: number;
+}
+
+// ---- cluster
+
+export interface MemberListArgs {
+  /** Serve from the local member without a linearizable read. */
+  readonly serializable?: boolean;
+}
+export interface MemberListResult {
+  readonly members: readonly Member[];
+}
+export interface MemberAddArgs {
+  readonly peerUrls: readonly string[];
+  readonly isLearner?: boolean;
+}
+export interface MemberAddResult {
+  readonly member: Member;
+  readonly members: readonly Member[];
+}
+export interface MemberIdArgs {
+  readonly memberId: MemberId;
+}
+
+export interface StatusResult {
+  readonly version: string;
+  readonly dbSize: number;
+  readonly dbSizeInUse?: number;
+  /** The leader's member id as this member knows it; null when it knows none. */
+  readonly leader: MemberId | null;
+  readonly raftIndex: number;
+  readonly raftTerm: number;
+  readonly raftAppliedIndex: number;
+  readonly isLearner: boolean;
+  /** Alarms and other conditions an operator should see (e.g. "NOSPACE"). */
+  readonly errors: readonly string[];
+}
+
+export interface MoveLeaderArgs {
+  readonly targetId: MemberId;
+}
+
+export interface HashArgs {
+  /** 0 or absent = latest. */
+  readonly revision?: Revision;
+}
+export interface HashResult {
+  /** A 32-bit hash of the store's key history up to `revision` (excluding compacted). */
+  readonly hash: number;
+  readonly compactRevision: Revision;
+  readonly hashRevision: Revision;
+}
+
+/** The op table. */
+export interface Ops {
+  range: { args: RangeArgs; result: RangeResult };
+  put: { args: PutArgs; result: PutResult };
+  deleteRange: { args: DeleteRangeArgs; result: DeleteRangeResult };
+  txn: { args: TxnArgs; result: TxnResult };
+  compact: { args: CompactArgs; result: EmptyResult };
+  leaseGrant: { args: LeaseGrantArgs; result: LeaseGrantResult };
+  leaseRevoke: { args: LeaseIdArgs; result: EmptyResult };
+  leaseKeepAlive: { args: LeaseIdArgs; result: LeaseKeepAliveResult };
+  leaseTimeToLive: { args: LeaseTimeToLiveArgs; result: LeaseTimeToLiveResult };
+  leaseLeases: { args: EmptyResult; result: LeaseLeasesResult };
+  watchCreate: { args: WatchCreateArgs; result: EmptyResult };
+  watchCancel: { args: WatchIdArgs; result: EmptyResult };
+  watchProgress: { args: WatchProgressArgs; result: EmptyResult };
+  memberList: { args: MemberListArgs; result: MemberListResult };
+  memberAdd: { args: MemberAddArgs; result: MemberAddResult };
+  memberRemove: { args: MemberIdArgs; result: MemberListResult };
+  memberPromote: { args: MemberIdArgs; result: MemberListResult };
+  status: { args: EmptyResult; result: StatusResult };
+  moveLeader: { args: MoveLeaderArgs; result: EmptyResult };
+  hash: { args: HashArgs; result: HashResult };
+  /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
+  ping: { args: EmptyResult; result: EmptyResult };
+}
+
+export type OpName = keyof Ops;
+export type OpArgs<O extends OpName> = Ops[O]['args'];
+export type OpResult<O extends OpName> = Ops[O]['result'];
+
+export const OP_NAMES: readonly OpName[] = [
+  'range', 'put', 'deleteRange', 'txn', 'compact',
+  'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
+  'watchCreate', 'watchCancel', 'watchProgress',
+  'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
+  'status', 'moveLeader', 'hash', 'ping',
+];
+
+const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
+export function isOpName(x: unknown): x is OpName {
+  return typeof x === 'string' && OP_SET.has(x);
+}
+
+/**
+ * Ops that may safely be sent again after the connection dropped with the request possibly
+ * applied: reads, and ops whose repetition has the same effect. Writes (put, deleteRange, txn,
+ * leaseGrant, member changes...) are not: a lost reply surfaces as an indeterminate error.
+ */
+export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'range', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases', 'leaseRevoke',
+  'memberList', 'status', 'hash', 'ping', 'watchProgress',
+]);
+
+/** Ops that change replicated state and therefore go through raft (the leader serves them). */
+export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader',
+]);
+
+type EnvelopeKey = 'id' | 'op' | 'ok' | 'header' | 'error';
+/** Envelope keys some op's args or result would shadow; must be `never`. */
+export type EnvelopeClashes = { [O in OpName]: Extract<keyof OpArgs<O> | keyof OpResult<O>, EnvelopeKey> }[OpName];
+/** Fails to compile when an op's args or result reuse an envelope key. */
+export const NO_ENVELOPE_CLASHES: [EnvelopeClashes] extends [never] ? true : never = true;

@@ -1,0 +1,51 @@
+// Peer-link frame envelopes (ws://host:peerPort/raft). The server owns their evolution; they
+// live here so every member decodes them the same way. Payloads the protocol package cannot
+// type without importing @kite/raft (which clients must not pull in) are `unknown` here and
+// narrowed by the server. Every frame is checked against the hello's cluster id and member id.
+
+import type { OpName } from './ops.js';
+import type { Request, Reply } from './frames.js';
+import type { ClusterId, MemberId } from './types.js';
+
+/** First frame in each direction; a wrong cluster id closes the link (WrongCluster). */
+export interface PeerHello {
+  readonly type: 'hello';
+  readonly clusterId: ClusterId;
+  readonly memberId: MemberId;
+  /** The protocol version of the sender; incompatible peers refuse the link. */
+  readonly version: number;
+}
+
+/** A batch of raft messages (a @kite/raft Message[] as plain data). */
+export interface PeerRaft {
+  readonly type: 'raft';
+  readonly messages: readonly unknown[];
+}
+
+/** A client request a follower forwards to the leader; `fwdId` is unique per link. */
+export interface PeerForward {
+  readonly type: 'forward';
+  readonly fwdId: number;
+  readonly request: Request<OpName>;
+}
+
+export interface PeerForwardReply {
+  readonly type: 'forwardReply';
+  readonly fwdId: number;
+  readonly reply: Reply<OpName>;
+}
+
+/** One chunk of a state machine snapshot stream; `last` closes it. */
+export interface PeerSnapshotChunk {
+  readonly type: 'snapshotChunk';
+  readonly snapshotId: string;
+  readonly seq: number;
+  /** The raft snapshot metadata (on the first chunk only). */
+  readonly metadata?: unknown;
+  readonly data: Uint8Array;
+  readonly last: boolean;
+}
+
+export type PeerFrame = PeerHello | PeerRaft | PeerForward | PeerForwardReply | PeerSnapshotChunk;
+
+export const PEER_PROTOCOL_VERSION = 1;

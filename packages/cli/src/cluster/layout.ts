@@ -1,0 +1,136 @@
+// The shape of a local cluster: member names, ports and directories, derived from (nodes,
+// base port, data dir) and saved in DATA_DIR/cluster.json on first start so that a second
+// `kite cluster up` reuses the same members and data. Ports: member i (0-based) serves
+// clients on basePort+i and peers on basePort+PEER_PORT_OFFSET+i, all on 127.0.0.1.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CliError, UsageError } from '../errors.js';
+
+export const PEER_PORT_OFFSET = 100;
+export const NODES_MAX = 9;
+export const DEFAULT_BASE_PORT = 2379;
+export const DEFAULT_NODES = 3;
+export const LAYOUT_FILE = 'cluster.json';
+export const PID_FILE = 'cluster.pid';
+
+export interface MemberPlan {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  readonly endpoint: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+}
+
+export interface ClusterPlan {
+  readonly dataDir: string;
+  readonly nodes: number;
+  readonly basePort: number;
+  readonly members: readonly MemberPlan[];
+  readonly initialCluster: string;
+}
+
+interface SavedLayout {
+  readonly version: 1;
+  readonly nodes: number;
+  readonly basePort: number;
+  readonly createdAt: string;
+}
+
+export function planCluster(nodes: number, basePort: number, dataDir: string): ClusterPlan {
+  const dir = resolve(dataDir);
+  const members: MemberPlan[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const name = `n${i + 1}`;
+    const clientPort = basePort + i;
+    const peerPort = basePort + PEER_PORT_OFFSET + i;
+    members.push({
+      name, clientPort, peerPort,
+      clientUrl: `http://127.0.0.1:${clientPort}`,
+      peerUrl: `http://127.0.0.1:${peerPort}`,
+      endpoint: `ws://127.0.0.1:${clientPort}`,
+      dataDir: join(dir, name),
+      logFile: join(dir, `${name}.log`),
+    });
+  }
+  return {
+    dataDir: dir, nodes, basePort, members,
+    initialCluster: members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
+  };
+}
+
+/** `kite server` arguments for one member of the plan. */
+export function serverArgs(plan: ClusterPlan, m: MemberPlan): string[] {
+  return [
+    'server',
+    '--name', m.name,
+    '--data-dir', m.dataDir,
+    '--listen-client', m.clientUrl,
+    '--listen-peer', m.peerUrl,
+    '--initial-cluster', plan.initialCluster,
+  ];
+}
+
+export function validateLayoutFlags(nodes: number, basePort: number): void {
+  if (nodes < 1 || nodes > NODES_MAX) throw new UsageError(`--nodes must be from 1 to ${NODES_MAX}; got ${nodes}`);
+  const top = basePort + PEER_PORT_OFFSET + nodes - 1;
+  if (basePort < 1024 || top > 65535) {
+    throw new UsageError(`--base-port must be from 1024 to ${65535 - PEER_PORT_OFFSET - nodes + 1} for ${nodes} members (clients use base..base+${nodes - 1}, peers base+${PEER_PORT_OFFSET}..); got ${basePort}`);
+  }
+}
+
+function readSaved(dataDir: string): SavedLayout | null {
+  const file = join(resolve(dataDir), LAYOUT_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedLayout>;
+    if (typeof raw.nodes !== 'number' || typeof raw.basePort !== 'number') throw new Error('missing nodes/basePort');
+    return { version: 1, nodes: raw.nodes, basePort: raw.basePort, createdAt: String(raw.createdAt ?? '') };
+  } catch (err) {
+    throw new CliError('BadLayout', `${file} is not a kite cluster layout (${(err as Error).message}); move it away or pick another --data-dir`);
+  }
+}
+
+/**
+ * The plan for `cluster up`: the saved layout when the data dir has one (explicit flags must
+ * agree with it: changing the member set of existing data is `kite member add/remove`), else
+ * a new layout from the flags, saved for next time.
+ */
+export function resolvePlan(dataDir: string, flags: { nodes?: number; basePort?: number }, save: boolean): ClusterPlan {
+  const saved = readSaved(dataDir);
+  if (saved !== null) {
+    if (flags.nodes !== undefined && flags.nodes !== saved.nodes) {
+      throw new UsageError(`${resolve(dataDir)} holds a ${saved.nodes}-member cluster; --nodes ${flags.nodes} does not match. Use another --data-dir for a new cluster.`);
+    }
+    if (flags.basePort !== undefined && flags.basePort !== saved.basePort) {
+      throw new UsageError(`${resolve(dataDir)} holds a cluster on base port ${saved.basePort}; --base-port ${flags.basePort} does not match (members' peer URLs are part of their data).`);
+    }
+    return planCluster(saved.nodes, saved.basePort, dataDir);
+  }
+  const nodes = flags.nodes ?? DEFAULT_NODES;
+  const basePort = flags.basePort ?? DEFAULT_BASE_PORT;
+  validateLayoutFlags(nodes, basePort);
+  const plan = planCluster(nodes, basePort, dataDir);
+  if (save) saveLayout(plan);
+  return plan;
+}
+
+/** Records the plan's layout in its data dir unless one is there already. */
+export function saveLayout(plan: ClusterPlan): void {
+  const file = join(plan.dataDir, LAYOUT_FILE);
+  if (existsSync(file)) return;
+  mkdirSync(plan.dataDir, { recursive: true });
+  const layout: SavedLayout = { version: 1, nodes: plan.nodes, basePort: plan.basePort, createdAt: new Date().toISOString() };
+  writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`);
+}
+
+/** The plan of an existing data dir, for status/down; a clear error when there is none. */
+export function existingPlan(dataDir: string): ClusterPlan {
+  const saved = readSaved(dataDir);
+  if (saved === null) {
+    throw new CliError('NoCluster', `no kite cluster in ${resolve(dataDir)} (no ${LAYOUT_FILE}); start one with 'kite cluster up --data-dir ${dataDir}'`);
+  }
+  return planCluster(saved.nodes, saved.basePort, dataDir);
+}

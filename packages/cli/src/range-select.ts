@@ -1,0 +1,28 @@
+// Turns a command line's key selection (KEY [RANGE_END], --prefix, --from-key) into the
+// wire's [key, rangeEnd) bytes, like etcdctl. An empty key with --prefix/--from-key means
+// every key (key "\0", rangeEnd "\0").
+import { prefixEnd, utf8 } from './bytes.js';
+import { UsageError } from './errors.js';
+
+export interface KeyRange {
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+}
+
+export interface RangeFlags {
+  readonly prefix?: boolean;
+  readonly fromKey?: boolean;
+}
+
+const ALL: Uint8Array = new Uint8Array([0]);
+
+export function keyRange(key: string, rangeEnd: string | undefined, f: RangeFlags): KeyRange {
+  const picks = [f.prefix === true, f.fromKey === true, rangeEnd !== undefined].filter(Boolean).length;
+  if (picks > 1) throw new UsageError('use only one of a RANGE_END argument, --prefix and --from-key');
+  const k = utf8(key);
+  if (f.prefix === true) return k.length === 0 ? { key: ALL, rangeEnd: ALL } : { key: k, rangeEnd: prefixEnd(k) };
+  if (f.fromKey === true) return { key: k.length === 0 ? ALL : k, rangeEnd: ALL };
+  if (k.length === 0) throw new UsageError('the key must not be empty (use --prefix "" for every key)');
+  if (rangeEnd !== undefined) return { key: k, rangeEnd: utf8(rangeEnd) };
+  return { key: k };
+}

@@ -1,0 +1,174 @@
+// The real `kite` binary against a real 3-member cluster started with `kite cluster up
+// --detach` (stopped in afterAll by `kite cluster down` plus a pid-kill fallback).
+// Tests run in order; the last one kills the leader.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@kite/client';
+import { mirror } from '../../client/src/recipes/index.js';
+import { collect, runKite, startCluster, type TestCluster } from './cluster-harness.js';
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await startCluster(3);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await cluster.kite(args, input !== undefined ? { input } : {});
+  if (r.code !== 0) throw new Error(`kite ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function revisionNow(): Promise<number> {
+  const out = await ok(['get', '/', '--prefix', '--count-only', '-w', 'json']);
+  return (JSON.parse(out) as { header: { revision: number } }).header.revision;
+}
+
+describe('kite CLI against a real cluster', () => {
+  it('put then get --prefix returns the keys in order, in every output format', async () => {
+    expect(await ok(['put', '/cfg/b', '2'])).toBe('OK\n');
+    expect(await ok(['put', '/cfg/a', '1'])).toBe('OK\n');
+    await ok(['put', '/other', 'x']);
+    expect(await ok(['get', '--prefix', '/cfg/'])).toBe('/cfg/a\n1\n/cfg/b\n2\n');
+    const j = JSON.parse(await ok(['get', '--prefix', '/cfg/', '-w', 'json'])) as { count: number; kvs: { key: string; value: string }[] };
+    expect([j.count, j.kvs.map((k) => `${k.key}=${k.value}`)]).toEqual([2, ['/cfg/a=1', '/cfg/b=2']]);
+    expect(await ok(['get', '--prefix', '/cfg/', '--keys-only'])).toBe('/cfg/a\n/cfg/b\n');
+    expect(await ok(['del', '--prefix', '/cfg/'])).toBe('2\n');
+  });
+
+  it('watch --prefix sees later puts and deletes, and Ctrl-C ends it cleanly', async () => {
+    const from = (await revisionNow()) + 1;
+    const w = cluster.spawnKite(['watch', '--prefix', '/w/', '--rev', String(from)]);
+    const out = collect(w);
+    await ok(['put', '/w/a', '1']);
+    await ok(['put', '/w/b', '2']);
+    await ok(['put', '/not-watched', '3']);
+    await ok(['del', '/w/a']);
+    expect(await out.until(/DELETE\n\/w\/a\n/)).toBe('PUT\n/w/a\n1\nPUT\n/w/b\n2\nDELETE\n/w/a\n');
+    const exited = new Promise<number | null>((r) => w.on('exit', (code) => r(code)));
+    w.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('txn from stdin uses etcdctl syntax', async () => {
+    await ok(['put', '/t/k', 'v1']);
+    const txt = 'val("/t/k") = "v1"\n\nput /t/k "v2"\nget /t/k\n\nput /t/k "lost"\n';
+    expect(await ok(['txn'], txt)).toBe('SUCCESS\n\nOK\n\n/t/k\nv2\n');
+    expect(await ok(['txn'], txt)).toBe('FAILURE\n\nOK\n');
+    expect(await ok(['get', '/t/k', '--print-value-only'])).toBe('lost\n');
+  });
+
+  it('history shows every revision with diffs; rollback restores guarded by modRevision', async () => {
+    const r1 = JSON.parse(await ok(['put', '/h/k', 'one', '-w', 'json'])) as { header: { revision: number } };
+    await ok(['put', '/h/k', 'two']);
+    await ok(['del', '/h/k']);
+    await ok(['put', '/h/k', 'three']);
+    const h = await ok(['history', '/h/k']);
+    expect(h.split('\n').filter((l) => l.startsWith('revision') || /^ {2}[-+]/.test(l)).map((l) => l.replace(/^revision \d+/, 'revision N'))).toEqual([
+      'revision N  PUT (created)  version 1', '  + one',
+      'revision N  PUT  version 2', '  - one', '  + two',
+      'revision N  DELETE',
+      'revision N  PUT (created)  version 1', '  + three',
+    ]);
+    const stale = await cluster.kite(['rollback', '/h/k', '--to', String(r1.header.revision), '--expect-mod-rev', String(r1.header.revision)]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/\/h\/k changed since you looked: its modRevision is now \d+, not \d+\. Nothing was written/);
+    expect(await ok(['rollback', '/h/k', '--to', String(r1.header.revision)])).toMatch(/^\/h\/k restored to its value at revision \d+/);
+    expect(await ok(['get', '/h/k', '--print-value-only'])).toBe('one\n');
+  });
+
+  it('endpoint status shows every member with exactly one leader', async () => {
+    const rows = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { endpoint: string; isLeader: boolean; raftTerm: number }[];
+    expect(rows.map((r) => r.endpoint)).toEqual(cluster.endpoints);
+    expect(rows.filter((r) => r.isLeader)).toHaveLength(1);
+    const table = await ok(['endpoint', 'status']);
+    expect(table).toMatch(/\| ENDPOINT +\| ID +\| VERSION/);
+    expect((await ok(['endpoint', 'health', '-w', 'json'])).match(/"health":true/g)).toHaveLength(3);
+    const cs = JSON.parse(await ok(['cluster', 'status', '--data-dir', cluster.dir, '-w', 'json'])) as { leader: string | null; members: { up: boolean; pid: number | null }[] };
+    expect(cs.members.map((m) => m.up)).toEqual([true, true, true]);
+    expect(cs.members.every((m) => typeof m.pid === 'number')).toBe(true);
+    expect(cs.leader).toMatch(/^n[123]$/);
+  });
+
+  it('errors say what to do and use the documented exit codes', async () => {
+    const down = await runKite(['get', 'x', '--endpoints', '127.0.0.1:1', '--dial-timeout', '500ms', '--command-timeout', '2s'], process.env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach ws:\/\/127\.0\.0\.1:1 /);
+    const bad = await cluster.kite(['get', 'x', '--limit', 'many']);
+    expect([bad.code, bad.stderr.trim().split('\n')[0]]).toEqual([2, "Error: --limit must be an integer ≥ 0; got 'many'"]);
+    expect((await cluster.kite(['frobnicate'])).code).toBe(2);
+    await ok(['put', '/c/k', '1']);
+    const rev = await revisionNow();
+    await ok(['compact', String(rev)]);
+    const compacted = await cluster.kite(['get', '/c/k', '--rev', '1']);
+    expect(compacted.code).toBe(1);
+    expect(compacted.stderr).toContain(`revision 1 has been compacted; the oldest revision still available is ${rev}`);
+  });
+
+  it('concurrent lock holders never overlap and fencing tokens increase', async () => {
+    const log = join(cluster.dir, 'lock.log');
+    rmSync(log, { force: true });
+    const holders = 5;
+    const script = `echo "start $KITE_LOCK_TOKEN" >> ${log}; sleep 0.2; echo "end $KITE_LOCK_TOKEN" >> ${log}`;
+    const results = await Promise.all(Array.from({ length: holders }, () => cluster.kite(['lock', '--ttl', '10', 'itest-lock', 'sh', '-c', script])));
+    expect(results.map((r) => r.code)).toEqual(Array(holders).fill(0));
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2 * holders);
+    const tokens: number[] = [];
+    for (let i = 0; i < lines.length; i += 2) {
+      const [s, t] = lines[i]!.split(' ');
+      expect(s).toBe('start');
+      expect(lines[i + 1]).toBe(`end ${t}`);
+      tokens.push(Number(t));
+    }
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]!).toBeGreaterThan(tokens[i - 1]!);
+    expect(await ok(['get', '--prefix', '/kite/lock/itest-lock/', '--count-only'])).toBe('0\n');
+  });
+
+  it('a mirror stays equal to get --prefix through a leader kill and a compaction', async () => {
+    for (let i = 0; i < 5; i++) await ok(['put', `/m/${i}`, `v${i}`]);
+    const status = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { endpoint: string; isLeader: boolean }[];
+    const leaderIdx = status.findIndex((s) => s.isLeader);
+    const leaderEndpoint = cluster.endpoints[leaderIdx]!;
+    // The mirror talks only to the leader, so killing it cuts the mirror off entirely.
+    const client = await connect({ endpoints: [leaderEndpoint], timeoutMs: 10_000 });
+    try {
+      const m = await mirror(client, '/m/');
+      expect(m.snapshot()).toEqual(new Map(Array.from({ length: 5 }, (_, i) => [`/m/${i}`, `v${i}`])));
+      const leaderPid = cluster.memberPids()[leaderIdx]!.pid;
+      process.kill(leaderPid, 'SIGKILL');
+      // Writes and a compaction while the mirror is cut off (the CLI fails over to the others).
+      await ok(['put', '/m/1', 'changed']);
+      await ok(['del', '/m/2']);
+      await ok(['put', '/m/9', 'new']);
+      await ok(['compact', String(await revisionNow())]);
+      await ok(['put', '/m/3', 'after-compaction']);
+      const up = await cluster.kite(['cluster', 'up', '--detach', '--data-dir', cluster.dir]);
+      expect(up.code).toBe(0);
+      const target = await revisionNow();
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`mirror stuck at revision ${m.revision}, want ${target}`)), 60_000);
+        const check = (): void => {
+          if (m.revision >= target) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        m.on('synced', check);
+        m.on('error', (e) => reject(e instanceof Error ? e : new Error(String(e))));
+        check();
+      });
+      const listed = JSON.parse(await ok(['get', '--prefix', '/m/', '-w', 'json'])) as { kvs: { key: string; value: string }[] };
+      expect(m.snapshot()).toEqual(new Map(listed.kvs.map((kv) => [kv.key, kv.value])));
+      expect(m.get('/m/2')).toBeUndefined();
+      await m.close();
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -1,2 +1,34 @@
-// Public surface of @kite/kvstore.
-export {};
+// Public surface of @kite/kvstore: the MVCC state machine (KvStore), its command encoding,
+// validation, typed errors, backends, and the WatchSource contract used by the watch hub.
+
+export { KvStore } from './kv-store.js';
+export type { KvStoreOptions, ApplyEntry, ApplyResult, CommandResponse, StoreSnapshot } from './kv-store.js';
+export { encodeCommand, decodeCommand, COMMAND_VERSION } from './command.js';
+export type { Command, CommandOp } from './command.js';
+export { validateCommand, validateRange, DEFAULT_LIMITS } from './validate.js';
+export type { Limits } from './validate.js';
+export {
+  KvError,
+  isKvError,
+  CompactedError,
+  FutureRevisionError,
+  LeaseNotFoundError,
+  LeaseExistsError,
+  RequestTooLargeError,
+  InvalidArgumentError,
+  DuplicateKeyError,
+  TooManyOpsError,
+  MalformedCommandError,
+} from './errors.js';
+export type { KvErrorCode, KvErrorDetails } from './errors.js';
+export { AssertionError } from './assert.js';
+export { MemoryBackend } from './backend/memory-backend.js';
+export { LevelBackend } from './backend/level-backend.js';
+export type { Backend, BackendOp, BackendEntry, BackendSnapshot } from './backend/backend.js';
+export { MAX_LEASE_TTL_SECONDS, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX, CHECKPOINTS_PER_COMMAND_MAX } from './lessor.js';
+export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';
+export type { SnapshotHeader } from './snapshot.js';
+export { HISTORY_SCAN_RECORDS_MAX } from './history.js';
+export type * from './types.js';
+export type * from './watch-source.js';
+export * from './watch/index.js';

@@ -1,0 +1,186 @@
+// Backend on LevelDB (`level`, classic-level underneath). The only module that imports it.
+//
+// Directory layout: `<dir>/ACTIVE` names the live database subdirectory (`db-<n>`). replace()
+// (stageReplace + commit) builds a new subdirectory, then atomically renames a fresh ACTIVE file over the old one, so
+// a crash at any point leaves either the old or the new store, never a mix. Stale
+// subdirectories (a crashed replace, the previous store) are removed on open.
+
+import { mkdir, open as openFile, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { Backend, BackendEntry, BackendOp, BackendReader, BackendSnapshot, IterateOptions, StagedReplace } from './backend.js';
+import { ITERATE_BATCH_ENTRIES } from './backend.js';
+
+type Db = Level<Uint8Array, Uint8Array>;
+// The snapshot handle type of abstract-level; typed loosely because `level` does not re-export it.
+type LevelSnapshot = ReturnType<Db['snapshot']>;
+
+const ACTIVE_FILE = 'ACTIVE';
+
+/** LevelDB memtable size: larger than the 4 MiB default so bulk applies compact less often. */
+const WRITE_BUFFER_BYTES = 16 * 1024 * 1024;
+
+function openDb(location: string): Db {
+  // writeBufferSize is a classic-level option the `level` facade's types do not list.
+  const options = { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: WRITE_BUFFER_BYTES } as const;
+  return new Level<Uint8Array, Uint8Array>(location, options);
+}
+
+class LevelReader implements BackendReader {
+  constructor(
+    protected readonly dbRef: () => Db,
+    private readonly snap: LevelSnapshot | undefined,
+  ) {}
+
+  private opts(): { snapshot?: LevelSnapshot } {
+    return this.snap === undefined ? {} : { snapshot: this.snap };
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.dbRef().get(key, this.opts());
+  }
+
+  async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    return this.dbRef().getMany([...keys], this.opts());
+  }
+
+  async *entries(options: IterateOptions): AsyncIterable<readonly BackendEntry[]> {
+    const size = options.batchEntries ?? ITERATE_BATCH_ENTRIES;
+    const range: { gte?: Uint8Array; lt?: Uint8Array } = {};
+    if (options.gte !== undefined) range.gte = options.gte;
+    if (options.lt !== undefined) range.lt = options.lt;
+    const it = this.dbRef().iterator({ ...range, ...this.opts() });
+    try {
+      for (;;) {
+        const batch = await it.nextv(size);
+        if (batch.length === 0) return;
+        yield batch as BackendEntry[];
+      }
+    } finally {
+      await it.close();
+    }
+  }
+}
+
+export class LevelBackend extends LevelReader implements Backend {
+  private constructor(
+    private readonly dir: string,
+    private activeName: string,
+    private db: Db,
+  ) {
+    super(() => this.db, undefined);
+  }
+
+  static async open(dir: string): Promise<LevelBackend> {
+    await mkdir(dir, { recursive: true });
+    let activeName: string;
+    try {
+      activeName = (await readFile(join(dir, ACTIVE_FILE), 'utf8')).trim();
+    } catch {
+      activeName = 'db-0';
+      await writeActive(dir, activeName);
+    }
+    for (const name of await readdir(dir)) {
+      if (name.startsWith('db-') && name !== activeName) await rm(join(dir, name), { recursive: true, force: true });
+    }
+    const db = openDb(join(dir, activeName));
+    await db.open();
+    return new LevelBackend(dir, activeName, db);
+  }
+
+  async write(ops: readonly BackendOp[], options: { readonly sync: boolean }): Promise<void> {
+    if (ops.length === 0) return;
+    // The chained batch is ~4x faster than batch(array) here: abstract-level clones and
+    // re-validates every op of an array batch in JS.
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync: options.sync });
+  }
+
+  snapshot(): BackendSnapshot {
+    const snap = this.db.snapshot();
+    const db = this.db;
+    const reader = new LevelReader(() => db, snap);
+    return Object.assign(reader, { close: () => snap.close() });
+  }
+
+  async stageReplace(source: AsyncIterable<readonly BackendEntry[]>): Promise<StagedReplace> {
+    const seq = Number(this.activeName.slice(3)) + 1;
+    const nextName = `db-${Number.isFinite(seq) ? seq : 1}`;
+    const nextPath = join(this.dir, nextName);
+    await rm(nextPath, { recursive: true, force: true });
+    const next = openDb(nextPath);
+    await next.open();
+    const drop = async (): Promise<void> => {
+      if (next.status === 'open') await next.close();
+      await rm(nextPath, { recursive: true, force: true });
+    };
+    try {
+      for await (const entries of source) {
+        const batch = next.batch();
+        for (const [key, value] of entries) batch.put(key, value);
+        await batch.write();
+      }
+      // Flush the new store before it can become the active one.
+      await next.batch().write({ sync: true });
+      await next.close();
+    } catch (err) {
+      await drop();
+      throw err;
+    }
+    return {
+      commit: async () => {
+        await writeActive(this.dir, nextName);
+        const old = this.db;
+        const oldName = this.activeName;
+        this.db = openDb(nextPath);
+        await this.db.open();
+        this.activeName = nextName;
+        await old.close();
+        await rm(join(this.dir, oldName), { recursive: true, force: true });
+      },
+      abort: drop,
+    };
+  }
+
+  /** Bytes of the live database's files on disk (approximateSize would miss the memtable and its log). */
+  async sizeBytes(): Promise<number> {
+    const dbDir = join(this.dir, this.activeName);
+    let total = 0;
+    for (const name of await readdir(dbDir)) {
+      try {
+        total += (await stat(join(dbDir, name))).size;
+      } catch {
+        // LevelDB removed the file (a compaction) between readdir and stat: it no longer counts.
+      }
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/** Atomically points ACTIVE at `name`: write a temp file, fsync it, rename it over. */
+async function writeActive(dir: string, name: string): Promise<void> {
+  const tmp = join(dir, `${ACTIVE_FILE}.tmp`);
+  const fh = await openFile(tmp, 'w');
+  try {
+    await fh.writeFile(name);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, ACTIVE_FILE));
+  const dh = await openFile(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}

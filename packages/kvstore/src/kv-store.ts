@@ -1,0 +1,523 @@
+// KvStore: the replicated state machine. The host (server) calls apply() with committed Raft
+// entries in log order and serves reads with range(); lease keepalive/expiry helpers are
+// leader-local. Everything is in memory for reads at the current revision (key index + current
+// values); history lives in the backend, keyed by revision.
+//
+// Ordering contract:
+// 1. apply() batches run one at a time (an internal lock). Within a batch, entries at or below
+//    the stored applied index are skipped; the rest mutate memory in order, and their records,
+//    plus the new applied index and revision, go to the backend in ONE atomic batch.
+// 2. Readers never see a half-applied batch: they wait while a batch mutates memory (they may
+//    run while its backend write is in flight; those records are served from `pending`).
+// 3. Watch listeners get the batch's changes after its backend write completed, in order.
+// 4. A request that fails with a KvError changed nothing, on every replica alike. Any other
+//    throw from apply (a broken invariant, a disk error) leaves memory ahead of disk: the host
+//    must crash and restart (the store rebuilds from disk and Raft re-delivers the entries).
+
+import { assert } from './assert.js';
+import type { Backend, BackendOp } from './backend/backend.js';
+import { LevelBackend } from './backend/level-backend.js';
+import { keyBytes } from './bytes.js';
+import { ChangeSet } from './change-set.js';
+import type { Command } from './command.js';
+import { decodeCommand } from './command.js';
+import { compactBackend, compactIndex } from './compaction.js';
+import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
+import { hashAt } from './hash.js';
+import { readHistory } from './history.js';
+import { encodeMeta, metaKey } from './layout.js';
+import type { MetaName } from './layout.js';
+import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
+import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
+import { MvccState } from './mvcc.js';
+import { rangeFromMemory, rangeKeys } from './range.js';
+import { rebuildState } from './recovery.js';
+import type { SnapshotHeader } from './snapshot.js';
+import { SNAPSHOT_CHUNK_BYTES, decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { checkPut, executeTxn } from './txn.js';
+import type { Limits } from './validate.js';
+import { DEFAULT_LIMITS, validateCommand, validateRange } from './validate.js';
+import type {
+  DeleteRangeResult,
+  EmptyResult,
+  HashResult,
+  LeaseCheckpointArgs,
+  LeaseGrantResult,
+  LeaseKeepAliveResult,
+  LeaseLeasesResult,
+  LeaseTimeToLiveResult,
+  PutResult,
+  RangeArgs,
+  RangeReply,
+  TxnResult,
+} from './types.js';
+import type { CommittedBatch, HistoryPage, RestoredState, RevisionEvents, Unsubscribe, WatchSource } from './watch-source.js';
+
+export interface KvStoreOptions {
+  /** LevelDB directory (created if missing). Exactly one of `dir` and `backend`. */
+  readonly dir?: string;
+  /** A ready backend, e.g. `new MemoryBackend()` in tests. The store closes it on close(). */
+  readonly backend?: Backend;
+  /** Milliseconds clock for lease expiry (injected; default Date.now). */
+  readonly clock?: () => number;
+  readonly limits?: Partial<Limits>;
+  /** Smallest lease TTL granted; smaller requests are raised to it (etcd: 1.5 x election timeout). */
+  readonly minLeaseTtlSeconds?: number;
+  /**
+   * fsync every apply batch. Off by default: the Raft log is the durable record and a batch
+   * lost with the OS is re-applied from it (the applied index is in the same batch). Turn on
+   * if the host compacts its Raft log past what the store may have lost.
+   */
+  readonly syncWrites?: boolean;
+  /** Bound on one snapshot chunk's payload. */
+  readonly snapshotChunkBytes?: number;
+}
+
+/** One committed Raft entry for the state machine. A Uint8Array command is decoded first. */
+export interface ApplyEntry {
+  readonly index: number;
+  readonly command: Command | Uint8Array;
+}
+
+export type CommandResponse = PutResult | DeleteRangeResult | TxnResult | LeaseGrantResult | EmptyResult;
+
+export type ApplyResult =
+  | {
+      readonly index: number;
+      readonly status: 'applied';
+      /** The store revision after this entry (the reply header's revision). */
+      readonly revision: number;
+      /** put: PutResult; deleteRange: DeleteRangeResult; txn: TxnResult; leaseGrant: LeaseGrantResult; else {}. */
+      readonly response: CommandResponse;
+    }
+  | { readonly index: number; readonly status: 'failed'; readonly revision: number; readonly error: KvError }
+  /** At or below the applied index already stored: applied before a restart. */
+  | { readonly index: number; readonly status: 'skipped' };
+
+export interface StoreSnapshot extends SnapshotHeader {
+  /** The chunks; iterate once. The backend snapshot is released at the end or on close(). */
+  readonly chunks: AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export class KvStore implements WatchSource {
+  private readonly state: MvccState;
+  private readonly clock: () => number;
+  readonly limits: Limits;
+  private readonly minLeaseTtlSeconds: number;
+  private readonly syncWrites: boolean;
+  private readonly snapshotChunkBytes: number;
+
+  /** Serializes apply batches, compaction steps, snapshot starts and restores. */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** Set while a batch or a restore mutates memory; readers wait for it. */
+  private mutating: Promise<void> | undefined;
+  /** Readers in flight (range, hash, eventsBetween). */
+  private activeReads = 0;
+  private readsDrained: (() => void) | undefined;
+  private published = 1;
+  private readonly committedListeners = new Set<(batch: CommittedBatch) => void>();
+  private readonly restoredListeners = new Set<(state: RestoredState) => void>();
+  private compactionChain: Promise<void> = Promise.resolve();
+  /** Bumped by restore so background compaction of the old content stops. */
+  private epoch = 0;
+  private closed = false;
+
+  private constructor(backend: Backend, options: KvStoreOptions) {
+    this.state = new MvccState(backend);
+    this.clock = options.clock ?? (() => Date.now());
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? DEFAULT_MIN_LEASE_TTL_SECONDS;
+    this.syncWrites = options.syncWrites ?? false;
+    this.snapshotChunkBytes = options.snapshotChunkBytes ?? SNAPSHOT_CHUNK_BYTES;
+  }
+
+  static async open(options: KvStoreOptions): Promise<KvStore> {
+    if ((options.dir === undefined) === (options.backend === undefined)) {
+      throw new InvalidArgumentError('KvStore.open needs exactly one of dir and backend');
+    }
+    const backend = options.backend ?? (await LevelBackend.open(options.dir as string));
+    const store = new KvStore(backend, options);
+    await store.rebuild();
+    return store;
+  }
+
+  // ---- state
+
+  /** Raft index of the last applied entry (persisted with the data). */
+  get appliedIndex(): number {
+    return this.state.appliedIndex;
+  }
+
+  /** The latest revision whose changes are durable and published to watchers. */
+  get currentRevision(): number {
+    return this.published;
+  }
+
+  get compactRevision(): number {
+    return this.state.compactRevision;
+  }
+
+  /** Number of keys in the index (live or with retained history). */
+  get keyCount(): number {
+    return this.state.tree.size;
+  }
+
+  sizeBytes(): Promise<number> {
+    return this.state.backend.sizeBytes();
+  }
+
+  // ---- apply
+
+  /**
+   * Applies committed entries in order as one backend batch (see the ordering contract at
+   * the top). Returns one result per entry. Index must increase within and across calls.
+   */
+  apply(entries: readonly ApplyEntry[]): Promise<ApplyResult[]> {
+    return this.exclusive(() => this.applyBatch(entries));
+  }
+
+  private async applyBatch(entries: readonly ApplyEntry[]): Promise<ApplyResult[]> {
+    assert(!this.closed, 'apply on a closed store');
+    const results: ApplyResult[] = [];
+    const ops: BackendOp[] = [];
+    const changes: RevisionEvents[] = [];
+    const compactions: number[] = [];
+    let release: () => void = () => {};
+    this.mutating = new Promise<void>((resolve) => (release = resolve));
+    const startIndex = this.state.appliedIndex;
+    try {
+      for (const entry of entries) {
+        if (entry.index <= this.state.appliedIndex) {
+          results.push({ index: entry.index, status: 'skipped' });
+          continue;
+        }
+        results.push(await this.applyOne(entry, ops, changes, compactions));
+        this.state.appliedIndex = entry.index;
+      }
+    } finally {
+      this.mutating = undefined;
+      release();
+    }
+    if (this.state.appliedIndex === startIndex) return results;
+    ops.push(this.metaOp('appliedIndex', this.state.appliedIndex));
+    ops.push(this.metaOp('currentRevision', this.state.currentRevision));
+    await this.state.backend.write(ops, { sync: this.syncWrites });
+    this.state.pending.clear();
+    this.published = this.state.currentRevision;
+    this.publish({ appliedIndex: this.state.appliedIndex, currentRevision: this.published, changes });
+    for (const rev of compactions) this.scheduleCompaction(rev);
+    return results;
+  }
+
+  private async applyOne(
+    entry: ApplyEntry,
+    ops: BackendOp[],
+    changes: RevisionEvents[],
+    compactions: number[],
+  ): Promise<ApplyResult> {
+    assert(Number.isSafeInteger(entry.index) && entry.index > 0, `bad raft index ${entry.index}`);
+    try {
+      const cmd = entry.command instanceof Uint8Array ? decodeCommand(entry.command) : entry.command;
+      validateCommand(cmd, this.limits);
+      const response = await this.execute(cmd, entry.index, ops, changes, compactions);
+      return { index: entry.index, status: 'applied', revision: this.state.currentRevision, response };
+    } catch (err) {
+      if (err instanceof KvError) {
+        return { index: entry.index, status: 'failed', revision: this.state.currentRevision, error: err };
+      }
+      throw err;
+    }
+  }
+
+  private async execute(
+    cmd: Command,
+    index: number,
+    ops: BackendOp[],
+    changes: RevisionEvents[],
+    compactions: number[],
+  ): Promise<CommandResponse> {
+    const finish = (cs: ChangeSet): void => {
+      const done = cs.finish();
+      if (done !== undefined) changes.push(done);
+    };
+    switch (cmd.op) {
+      case 'noop':
+        return {};
+      case 'put': {
+        checkPut(this.state, cmd.args);
+        const cs = new ChangeSet(this.state, ops);
+        const res = cs.put(cmd.args);
+        finish(cs);
+        return res;
+      }
+      case 'deleteRange': {
+        const cs = new ChangeSet(this.state, ops);
+        const res = cs.deleteRange(cmd.args);
+        finish(cs);
+        return res;
+      }
+      case 'txn': {
+        const cs = new ChangeSet(this.state, ops);
+        const res = await executeTxn(this.state, cs, cmd.args);
+        finish(cs);
+        return res;
+      }
+      case 'compact':
+        ops.push(compactIndex(this.state, cmd.args.revision));
+        compactions.push(cmd.args.revision);
+        return {};
+      case 'leaseGrant':
+        return grantLease(this.state, cmd.args, index, this.minLeaseTtlSeconds, this.clock(), ops);
+      case 'leaseRevoke': {
+        const cs = new ChangeSet(this.state, ops);
+        revokeLease(this.state, cmd.args.id, cs, ops);
+        finish(cs);
+        return {};
+      }
+      case 'leaseCheckpoint':
+        checkpointLeases(this.state, cmd.args, ops);
+        return {};
+    }
+  }
+
+  private metaOp(name: MetaName, n: number): BackendOp {
+    return { type: 'put', key: metaKey(name), value: encodeMeta(n) };
+  }
+
+  // ---- reads
+
+  /** A local read (the server did ReadIndex first for linearizable ones). Throws KvError. */
+  async range(args: RangeArgs): Promise<RangeReply> {
+    validateRange(args, this.limits); // throws inside the promise: callers see a rejection
+    if (this.mutating === undefined) {
+      // Served from memory without touching the backend: no need to count it as a reader.
+      const revision = this.state.currentRevision;
+      const res = rangeFromMemory(this.state, args, revision);
+      if (res !== undefined) return { ...res, revision };
+    }
+    return this.read(async () => {
+      const revision = this.state.currentRevision;
+      const res = await rangeKeys(this.state, args, revision);
+      return { ...res, revision };
+    });
+  }
+
+  /** Hash of the key space at `revision` (0/undefined = current). */
+  hash(revision?: number): Promise<HashResult> {
+    return this.read(() => hashAt(this.state, revision));
+  }
+
+  /**
+   * Runs a reader between memory mutations (never inside an apply batch or a restore) and
+   * tracks it, so a restore can wait until no reader uses the backend it is about to swap.
+   */
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.mutating !== undefined) await this.mutating;
+    this.activeReads++;
+    try {
+      return await fn();
+    } finally {
+      this.activeReads--;
+      if (this.activeReads === 0) this.readsDrained?.();
+    }
+  }
+
+  /** Blocks new readers (they wait) and resolves once running ones finished. */
+  private async quiesceReaders(): Promise<() => void> {
+    let release: () => void = () => {};
+    this.mutating = new Promise<void>((resolve) => (release = resolve));
+    while (this.activeReads > 0) await new Promise<void>((resolve) => (this.readsDrained = resolve));
+    this.readsDrained = undefined;
+    return () => {
+      this.mutating = undefined;
+      release();
+    };
+  }
+
+  // ---- leases (leader-local, not replicated)
+
+  /** Keepalive: restarts the lease's TTL on the primary. Throws LeaseNotFoundError. */
+  leaseKeepAlive(id: number, nowMs: number = this.clock()): LeaseKeepAliveResult {
+    const lease = this.state.lessor.renew(id, nowMs);
+    if (lease === undefined) throw new LeaseNotFoundError(id);
+    return { id, ttl: lease.ttlSeconds };
+  }
+
+  leaseTimeToLive(id: number, options: { readonly keys?: boolean } = {}, nowMs: number = this.clock()): LeaseTimeToLiveResult {
+    const lessor = this.state.lessor;
+    const lease = lessor.get(id);
+    if (lease === undefined) return options.keys === true ? { id, ttl: -1, grantedTtl: 0, keys: [] } : { id, ttl: -1, grantedTtl: 0 };
+    const ttl = lessor.remainingSeconds(lease, nowMs);
+    const base = { id, ttl, grantedTtl: lease.ttlSeconds };
+    return options.keys === true ? { ...base, keys: [...lease.keys].sort().map(keyBytes) } : base;
+  }
+
+  leaseLeases(): LeaseLeasesResult {
+    return { leases: this.state.lessor.ids().map((id) => ({ id })) };
+  }
+
+  /** Leases the primary should now revoke (propose leaseRevoke for each), smallest id first. */
+  expiredLeases(nowMs: number = this.clock(), limit: number = EXPIRED_LEASES_MAX): number[] {
+    return this.state.lessor.expired(nowMs, limit);
+  }
+
+  /** A leaseCheckpoint command's args for the primary to propose, or undefined if none. */
+  leaseCheckpoints(nowMs: number = this.clock()): LeaseCheckpointArgs | undefined {
+    const checkpoints = this.state.lessor.checkpoints(nowMs, CHECKPOINTS_PER_COMMAND_MAX);
+    return checkpoints.length === 0 ? undefined : { checkpoints };
+  }
+
+  /** On becoming leader: every lease restarts from its checkpointed TTL plus `extendMs`. */
+  promote(extendMs: number, nowMs: number = this.clock()): void {
+    this.state.lessor.promote(extendMs, nowMs);
+  }
+
+  /** On losing leadership: leases stop expiring here. */
+  demote(): void {
+    this.state.lessor.demote();
+  }
+
+  get isPrimary(): boolean {
+    return this.state.lessor.isPrimary;
+  }
+
+  // ---- watch source
+
+  onCommitted(listener: (batch: CommittedBatch) => void): Unsubscribe {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  onRestored(listener: (state: RestoredState) => void): Unsubscribe {
+    this.restoredListeners.add(listener);
+    return () => this.restoredListeners.delete(listener);
+  }
+
+  eventsBetween(
+    key: Uint8Array,
+    rangeEnd: Uint8Array | undefined,
+    fromRevision: number,
+    toRevision: number,
+    limitRevisions: number,
+  ): Promise<HistoryPage> {
+    return this.read(() =>
+      readHistory(this.state, this.state.backend, this.published, key, rangeEnd, fromRevision, toRevision, limitRevisions),
+    );
+  }
+
+  private publish(batch: CommittedBatch): void {
+    for (const listener of this.committedListeners) callSafely(() => listener(batch));
+  }
+
+  // ---- compaction
+
+  private scheduleCompaction(revision: number): void {
+    const epoch = this.epoch;
+    this.compactionChain = this.compactionChain.then(async () => {
+      if (this.closed || epoch !== this.epoch) return;
+      // Stops early on close or restore; open() resumes from the markers.
+      await compactBackend(this.state, this.state.backend, revision, (fn) => this.exclusive(fn), () => this.closed || epoch !== this.epoch);
+    }).catch((err: unknown) => callSafely(() => { throw err; }));
+  }
+
+  /** Resolves when scheduled physical compactions are done (tests, `compact --physical`). */
+  async compactionIdle(): Promise<void> {
+    await this.compactionChain;
+  }
+
+  // ---- snapshots
+
+  /** A consistent snapshot of the whole state at the current applied index. */
+  snapshot(): Promise<StoreSnapshot> {
+    return this.exclusive(async () => {
+      const header: SnapshotHeader = {
+        appliedIndex: this.state.appliedIndex,
+        currentRevision: this.state.currentRevision,
+        compactRevision: this.state.compactRevision,
+      };
+      const snap = this.state.backend.snapshot();
+      let closed = false;
+      const close = async (): Promise<void> => {
+        if (closed) return;
+        closed = true;
+        await snap.close();
+      };
+      const chunkBytes = this.snapshotChunkBytes;
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        try {
+          yield* encodeSnapshot(header, snap, chunkBytes);
+        } finally {
+          await close();
+        }
+      }
+      return { ...header, chunks: chunks(), close };
+    });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot stream (a follower installing the leader's
+   * snapshot). Atomic: on a bad stream it throws and the old state stays.
+   */
+  restore(chunks: AsyncIterable<Uint8Array>): Promise<RestoredState> {
+    return this.exclusive(async () => {
+      const { header, entries } = await decodeSnapshot(chunks);
+      // The copy runs while reads are still served from the old content.
+      const staged = await this.state.backend.stageReplace(entries);
+      const release = await this.quiesceReaders();
+      try {
+        await staged.commit();
+        this.epoch++;
+        await this.rebuild();
+      } finally {
+        release();
+      }
+      assert(this.state.appliedIndex === header.appliedIndex, 'snapshot header and content disagree on the applied index');
+      const restored: RestoredState = {
+        appliedIndex: this.state.appliedIndex,
+        currentRevision: this.published,
+        compactRevision: this.state.compactRevision,
+      };
+      for (const listener of this.restoredListeners) callSafely(() => listener(restored));
+      return restored;
+    });
+  }
+
+  // ---- open / close
+
+  /** Rebuilds memory from the backend and resumes an interrupted compaction. */
+  private async rebuild(): Promise<void> {
+    const recovered = await rebuildState(this.state, this.clock());
+    this.published = this.state.currentRevision;
+    if (recovered.scheduledCompactRevision > recovered.finishedCompactRevision) {
+      this.scheduleCompaction(recovered.scheduledCompactRevision);
+    }
+  }
+
+  /** Stops background work and closes the backend. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.exclusive(async () => {
+      this.closed = true;
+    });
+    await this.compactionChain;
+    await this.state.backend.close();
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Listener exceptions are bugs in the listener: crash loudly, but not inside the store. */
+function callSafely(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}

@@ -1,0 +1,137 @@
+// How the store is laid out in the backend, and the record codec.
+//   'r' + revision (16 bytes)  -> change record: put [key, value, createRevision, version, lease]
+//                                  or tombstone [key]; the mod revision is the record's key.
+//   'l' + lease id (8 bytes)   -> lease [id, ttlSeconds, remainingTtlMs]
+//   'm' + name                 -> meta value (msgpack number)
+// Records are immutable once written; only compaction deletes them.
+
+import { Packr } from 'msgpackr';
+import { assert } from './assert.js';
+import { plainBytes } from './bytes.js';
+import type { Revision } from './revision.js';
+import { REVISION_BYTES, readRevision, readU64, writeRevision, writeU64 } from './revision.js';
+
+export const REV_PREFIX = 0x72; // 'r'
+export const LEASE_PREFIX = 0x6c; // 'l'
+export const META_PREFIX = 0x6d; // 'm'
+
+export type MetaName = 'appliedIndex' | 'currentRevision' | 'scheduledCompactRevision' | 'finishedCompactRevision';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/**
+ * Revision keys are carved out of shared slabs: one ArrayBuffer per REV_KEY_SLAB_BYTES instead
+ * of one per record (an ArrayBuffer costs far more to allocate and collect than a view). A
+ * slab lives as long as any of its keys; keys are short-lived (a batch, a read), so slabs are
+ * never pinned for long.
+ */
+const REV_KEY_BYTES = 1 + REVISION_BYTES;
+const REV_KEY_SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(REV_KEY_SLAB_BYTES);
+let slabUsed = 0;
+
+export function revKey(rev: Revision): Uint8Array {
+  if (slabUsed + REV_KEY_BYTES > slab.byteLength) {
+    slab = new Uint8Array(REV_KEY_SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + REV_KEY_BYTES);
+  slabUsed += REV_KEY_BYTES;
+  out[0] = REV_PREFIX;
+  writeRevision(out, 1, rev);
+  return out;
+}
+
+export function revFromKey(key: Uint8Array): Revision {
+  assert(key.byteLength === 1 + REVISION_BYTES && key[0] === REV_PREFIX, 'not a revision key');
+  return readRevision(key, 1);
+}
+
+/** First record key with main revision >= `main`. */
+export function revKeyFromMain(main: number): Uint8Array {
+  return revKey({ main, sub: 0 });
+}
+
+export function leaseKey(id: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = LEASE_PREFIX;
+  writeU64(out, 1, id);
+  return out;
+}
+
+export function leaseIdFromKey(key: Uint8Array): number {
+  return readU64(key, 1);
+}
+
+export function metaKey(name: MetaName): Uint8Array {
+  const out = new Uint8Array(1 + name.length);
+  out[0] = META_PREFIX;
+  for (let i = 0; i < name.length; i++) out[i + 1] = name.charCodeAt(i);
+  return out;
+}
+
+/** The key range [gte, lt) holding every key with `prefix` as first byte. */
+export function prefixRange(prefix: number): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: new Uint8Array([prefix]), lt: new Uint8Array([prefix + 1]) };
+}
+
+export interface PutRecord {
+  readonly tombstone: false;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly createRevision: number;
+  readonly version: number;
+  readonly lease: number;
+}
+export interface TombstoneRecord {
+  readonly tombstone: true;
+  readonly key: Uint8Array;
+}
+export type ChangeRecord = PutRecord | TombstoneRecord;
+
+export function encodeRecord(r: ChangeRecord): Uint8Array {
+  return r.tombstone
+    ? packr.pack([r.key])
+    : packr.pack([r.key, r.value, r.createRevision, r.version, r.lease]);
+}
+
+export function decodeRecord(bytes: Uint8Array): ChangeRecord {
+  const raw = packr.unpack(bytes) as unknown[];
+  assert(Array.isArray(raw) && (raw.length === 1 || raw.length === 5), 'malformed change record');
+  const key = plainBytes(raw[0] as Uint8Array);
+  if (raw.length === 1) return { tombstone: true, key };
+  return {
+    tombstone: false,
+    key,
+    value: plainBytes(raw[1] as Uint8Array),
+    createRevision: raw[2] as number,
+    version: raw[3] as number,
+    lease: raw[4] as number,
+  };
+}
+
+export interface LeaseRecord {
+  readonly id: number;
+  readonly ttlSeconds: number;
+  readonly remainingTtlMs: number;
+}
+
+export function encodeLease(l: LeaseRecord): Uint8Array {
+  return packr.pack([l.id, l.ttlSeconds, l.remainingTtlMs]);
+}
+
+export function decodeLease(bytes: Uint8Array): LeaseRecord {
+  const raw = packr.unpack(bytes) as unknown[];
+  assert(Array.isArray(raw) && raw.length === 3, 'malformed lease record');
+  return { id: raw[0] as number, ttlSeconds: raw[1] as number, remainingTtlMs: raw[2] as number };
+}
+
+export function encodeMeta(n: number): Uint8Array {
+  return packr.pack(n);
+}
+
+export function decodeMeta(bytes: Uint8Array): number {
+  const n = packr.unpack(bytes) as unknown;
+  assert(typeof n === 'number', 'malformed meta value');
+  return n;
+}

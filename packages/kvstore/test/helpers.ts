@@ -1,0 +1,56 @@
+// Shared test helpers: stores on a memory backend or a temp LevelDB dir, and a command driver.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KvStore } from '../src/kv-store.js';
+import type { ApplyResult, CommandResponse, KvStoreOptions } from '../src/kv-store.js';
+import type { Command } from '../src/command.js';
+import { MemoryBackend } from '../src/backend/memory-backend.js';
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+export class Clock {
+  nowMs = 1_000_000;
+  readonly fn = (): number => this.nowMs;
+}
+
+/** Applies commands one entry each, with increasing indexes. */
+export class Driver {
+  index = 0;
+  constructor(public store: KvStore) {}
+
+  async apply(...cmds: Command[]): Promise<ApplyResult[]> {
+    return this.store.apply(cmds.map((command) => ({ index: ++this.index, command })));
+  }
+
+  /** Applies one command and returns its response; throws the typed error on failure. */
+  async ok(cmd: Command): Promise<CommandResponse> {
+    const [r] = await this.apply(cmd);
+    if (r === undefined || r.status === 'skipped') throw new Error('entry skipped');
+    if (r.status === 'failed') throw r.error;
+    return r.response;
+  }
+
+  put(key: string, value: string, extra: Record<string, unknown> = {}): Promise<CommandResponse> {
+    return this.ok({ op: 'put', args: { key: enc(key), value: enc(value), ...extra } });
+  }
+
+  del(key: string, rangeEnd?: string, prevKv = false): Promise<CommandResponse> {
+    return this.ok({
+      op: 'deleteRange',
+      args: rangeEnd === undefined ? { key: enc(key), prevKv } : { key: enc(key), rangeEnd: enc(rangeEnd), prevKv },
+    });
+  }
+}
+
+export async function memoryStore(options: Partial<KvStoreOptions> = {}): Promise<{ store: KvStore; d: Driver; backend: MemoryBackend }> {
+  const backend = new MemoryBackend();
+  const store = await KvStore.open({ ...options, backend });
+  return { store, d: new Driver(store), backend };
+}
+
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kite-kv-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

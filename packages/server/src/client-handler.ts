@@ -1,0 +1,338 @@
+// One client WebSocket link (/v1): decodes request frames, validates them, hands them to the
+// member (ClientBackend), and owns the link's watches (pushing hub responses as frames).
+//
+// Invariants:
+// - Every decodable request with an id gets exactly one reply (ok or a typed error); a frame
+//   whose id cannot be read closes the link with a reason (1007/1009). Nothing a client sends
+//   throws out of this class: the member keeps serving every other link.
+// - Watch pushes of one watch leave in hub order; a link whose socket buffer is over its bound
+//   stops taking from the hub, which buffers (bounded) and then moves the watcher to catch-up.
+// - At most maxWatchesPerConnection watches and MAX_INFLIGHT requests per link.
+
+import type { WebSocket, RawData } from 'ws';
+import {
+  KiteError,
+  MAX_INFLIGHT_REQUESTS_PER_CONNECTION,
+  MAX_REPLY_BYTES,
+  decodeFrame,
+  encodeFrame,
+  errorReply,
+  isErrorCode,
+  isPlainObject,
+  okReply,
+  parseRequest,
+  toWireError,
+  type Reply,
+  type KiteErrorDetails,
+  type Request,
+  type ResponseHeader,
+  type WatchCreateArgs,
+  type WatchPush,
+} from '@kite/protocol';
+import type { Logger } from './logger.js';
+import { validateRequest } from './validate.js';
+
+/** What the link needs from its watcher (the kvstore watch hub's Watcher). */
+export interface LinkWatcher {
+  onReadable(listener: (() => void) | undefined): void;
+  poll(max?: number): readonly LinkWatchResponse[];
+  requestProgress(): void;
+  cancel(): void;
+}
+
+export type LinkWatchResponse =
+  | { readonly kind: 'events'; readonly revision: number; readonly events: readonly unknown[] }
+  | { readonly kind: 'progress'; readonly revision: number }
+  | { readonly kind: 'canceled'; readonly revision: number; readonly compactRevision?: number; readonly cancelReason: string };
+
+export interface ClientBackend {
+  header(revision?: number): ResponseHeader;
+  /** Serves every op except the watch ops; never rejects (errors are error replies). */
+  serve(req: Request): Promise<Reply>;
+  /** Creates a hub watcher; throws KiteError-like errors (TooManyWatches, InvalidArgument). */
+  watch(args: WatchCreateArgs): LinkWatcher;
+  onWatchCountChange(delta: number): void;
+  onErrorReply(code: string): void;
+}
+
+export interface ClientLinkLimits {
+  readonly maxRequestBytes: number;
+  readonly maxWatchesPerConnection: number;
+  readonly maxTxnOps: number;
+}
+
+/** Frames up to this size are decoded just to address a RequestTooLarge reply. */
+export const hardFrameBytes = (limits: ClientLinkLimits): number => limits.maxRequestBytes * 2 + 64 * 1024;
+/** Watch responses taken from the hub per pump turn, so one watch cannot hog the loop. */
+const PUMP_RESPONSES_MAX = 64;
+/** The link stops taking watch responses while its socket buffer holds more than this. */
+const SOCKET_BUFFERED_BYTES_HIGH = 4 * 1024 * 1024;
+const PUMP_RETRY_MS = 10;
+
+export const CLOSE_MALFORMED = 1007;
+export const CLOSE_TOO_BIG = 1009;
+
+interface LinkWatch {
+  readonly watchId: number;
+  readonly watcher: LinkWatcher;
+}
+
+export class ClientLink {
+  private readonly watches = new Map<number, LinkWatch>();
+  private inflight = 0;
+  private closed = false;
+  private pumpScheduled = false;
+  private readonly readyWatches = new Set<number>();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly backend: ClientBackend,
+    private readonly limits: ClientLinkLimits,
+    private readonly log: Logger,
+  ) {
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'client link error'));
+  }
+
+  get watchCount(): number {
+    return this.watches.size;
+  }
+
+  /** Closes the link (member stopping): watches are canceled, no more replies. */
+  shutdown(reason: string): void {
+    this.ws.close(1001, reason);
+    this.onClose();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    if (!isBinary || !(data instanceof Uint8Array)) {
+      this.closeWith(CLOSE_MALFORMED, 'MalformedFrame: text frames are not accepted');
+      return;
+    }
+    if (data.byteLength > this.limits.maxRequestBytes) {
+      this.refuseOversized(data);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decodeFrame(data, this.limits.maxRequestBytes);
+    } catch (err) {
+      this.closeWith(CLOSE_MALFORMED, `MalformedFrame: ${(err as Error).message}`);
+      return;
+    }
+    let req: Request;
+    try {
+      req = parseRequest(value);
+    } catch (err) {
+      const id = isPlainObject(value) ? value['id'] : undefined;
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) this.replyError(id, err);
+      else this.closeWith(CLOSE_MALFORMED, `MalformedFrame: ${(err as Error).message}`);
+      return;
+    }
+    this.dispatch(req);
+  }
+
+  private refuseOversized(data: Uint8Array): void {
+    const err = new KiteError('RequestTooLarge', `frame of ${data.byteLength} bytes exceeds the limit of ${this.limits.maxRequestBytes}`, {
+      limitBytes: this.limits.maxRequestBytes,
+      actualBytes: data.byteLength,
+    });
+    let id: unknown;
+    try {
+      const v = decodeFrame(data, hardFrameBytes(this.limits));
+      id = isPlainObject(v) ? v['id'] : undefined;
+    } catch {
+      id = undefined;
+    }
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) this.replyError(id, err);
+    else this.closeWith(CLOSE_TOO_BIG, `RequestTooLarge: ${err.message}`);
+  }
+
+  private dispatch(req: Request): void {
+    try {
+      validateRequest(req, this.limits);
+    } catch (err) {
+      this.replyError(req.id, err);
+      return;
+    }
+    switch (req.op) {
+      case 'watchCreate':
+        return this.watchCreate(req);
+      case 'watchCancel': {
+        const w = this.watches.get(req.watchId);
+        if (w === undefined) return this.replyError(req.id, new KiteError('InvalidArgument', `no watch ${req.watchId} on this link`));
+        this.dropWatch(w);
+        return this.send(okReply(req.id, this.backend.header(), {}));
+      }
+      case 'watchProgress': {
+        if (req.watchId !== undefined) {
+          const w = this.watches.get(req.watchId);
+          if (w === undefined) return this.replyError(req.id, new KiteError('InvalidArgument', `no watch ${req.watchId} on this link`));
+          w.watcher.requestProgress();
+        } else {
+          for (const w of this.watches.values()) w.watcher.requestProgress();
+        }
+        return this.send(okReply(req.id, this.backend.header(), {}));
+      }
+      case 'ping':
+        return this.send(okReply(req.id, this.backend.header(), {}));
+      default:
+        break;
+    }
+    if (this.inflight >= MAX_INFLIGHT_REQUESTS_PER_CONNECTION) {
+      this.replyError(req.id, new KiteError('Unavailable', `too many requests in flight on this link (limit ${MAX_INFLIGHT_REQUESTS_PER_CONNECTION})`, { limit: MAX_INFLIGHT_REQUESTS_PER_CONNECTION }));
+      return;
+    }
+    this.inflight++;
+    this.backend
+      .serve(req)
+      .catch((err: unknown) => errorReply(req.id, toWireError(err)))
+      .then((reply) => {
+        this.inflight--;
+        this.send(reply);
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'client reply failed'));
+  }
+
+  private watchCreate(req: Request<'watchCreate'>): void {
+    if (this.watches.has(req.watchId)) {
+      return this.replyError(req.id, new KiteError('DuplicateKey', `watch id ${req.watchId} is in use on this link`));
+    }
+    if (this.watches.size >= this.limits.maxWatchesPerConnection) {
+      return this.replyError(
+        req.id,
+        new KiteError('TooManyWatches', `this link holds ${this.watches.size} watches (limit ${this.limits.maxWatchesPerConnection})`, { limit: this.limits.maxWatchesPerConnection }),
+      );
+    }
+    let watcher: LinkWatcher;
+    try {
+      watcher = this.backend.watch(req);
+    } catch (err) {
+      return this.replyError(req.id, asKiteError(err));
+    }
+    const w: LinkWatch = { watchId: req.watchId, watcher };
+    this.watches.set(req.watchId, w);
+    this.backend.onWatchCountChange(1);
+    // The ok reply goes first: pushes for this watch only follow it.
+    this.send(okReply(req.id, this.backend.header(), {}));
+    watcher.onReadable(() => this.markReady(w.watchId));
+    this.markReady(w.watchId);
+  }
+
+  private markReady(watchId: number): void {
+    this.readyWatches.add(watchId);
+    this.schedulePump(0);
+  }
+
+  private schedulePump(delayMs: number): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    const run = (): void => {
+      this.pumpScheduled = false;
+      this.pump();
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
+  }
+
+  /** Moves hub responses to the socket while its buffer has room. */
+  private pump(): void {
+    for (const watchId of [...this.readyWatches]) {
+      if (this.closed) return;
+      if (this.ws.bufferedAmount > SOCKET_BUFFERED_BYTES_HIGH) {
+        this.schedulePump(PUMP_RETRY_MS);
+        return;
+      }
+      const w = this.watches.get(watchId);
+      if (w === undefined) {
+        this.readyWatches.delete(watchId);
+        continue;
+      }
+      const batch = w.watcher.poll(PUMP_RESPONSES_MAX);
+      if (batch.length < PUMP_RESPONSES_MAX) this.readyWatches.delete(watchId);
+      for (const resp of batch) {
+        this.send(this.toPush(w.watchId, resp));
+        if (resp.kind === 'canceled') {
+          this.watches.delete(w.watchId);
+          this.readyWatches.delete(w.watchId);
+          this.backend.onWatchCountChange(-1);
+          break;
+        }
+      }
+    }
+    if (this.readyWatches.size > 0) this.schedulePump(0);
+  }
+
+  private toPush(watchId: number, resp: LinkWatchResponse): WatchPush {
+    const header = this.backend.header(resp.revision);
+    switch (resp.kind) {
+      case 'events':
+        return { watchId, header, events: resp.events as WatchPush['events'] };
+      case 'progress':
+        return { watchId, header, events: [], progress: true };
+      case 'canceled':
+        return resp.compactRevision !== undefined
+          ? { watchId, header, events: [], canceled: true, cancelReason: resp.cancelReason, compactRevision: resp.compactRevision }
+          : { watchId, header, events: [], canceled: true, cancelReason: resp.cancelReason };
+    }
+  }
+
+  private dropWatch(w: LinkWatch): void {
+    if (!this.watches.delete(w.watchId)) return;
+    this.readyWatches.delete(w.watchId);
+    w.watcher.onReadable(undefined);
+    w.watcher.cancel();
+    this.backend.onWatchCountChange(-1);
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.watches.values()]) this.dropWatch(w);
+  }
+
+  private replyError(id: number, err: unknown): void {
+    const kite = asKiteError(err);
+    if (kite.code === 'Internal') this.log.error({ err: kite.cause ?? err }, 'internal error serving a client request');
+    this.send(errorReply(id, toWireError(asKiteError(err))));
+  }
+
+  private send(frame: Reply | WatchPush): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if ('ok' in frame && !frame.ok) this.backend.onErrorReply(frame.error.code);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(frame, MAX_REPLY_BYTES);
+    } catch (err) {
+      if ('id' in frame) {
+        const fallback = errorReply(frame.id, toWireError(asKiteError(err)));
+        bytes = encodeFrame(fallback, MAX_REPLY_BYTES);
+      } else {
+        // A single watch revision too large to push: the watch cannot continue faithfully.
+        this.log.error({ watchId: frame.watchId }, 'watch push too large; closing link');
+        this.closeWith(CLOSE_TOO_BIG, 'watch response too large');
+        return;
+      }
+    }
+    this.ws.send(bytes, { binary: true });
+  }
+
+  private closeWith(code: number, reason: string): void {
+    this.log.warn({ code, reason }, 'closing client link');
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    this.ws.close(code, reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
+    this.onClose();
+  }
+}
+
+/** Store and hub errors carry a protocol code; anything else is Internal (never leaked). */
+export function asKiteError(err: unknown): KiteError {
+  if (err instanceof KiteError) return err;
+  if (err instanceof Error) {
+    const { code, details } = err as Error & { code?: unknown; details?: KiteErrorDetails };
+    if (isErrorCode(code) && code !== 'Internal') return new KiteError(code, err.message, details ?? {});
+  }
+  return new KiteError('Internal', 'internal error', {}, { cause: err });
+}

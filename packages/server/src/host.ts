@@ -1,0 +1,786 @@
+// The host loop: drives the Raft core (RawNode) with time, peer messages and proposals, and
+// carries out what each Ready asks. THE ORDERING CONTRACT, for every Ready, in this order:
+//
+//  1. Ticks come from one timer; milliseconds become ticks only here (tickMs per tick).
+//     Input (tick, step, propose, readIndex) only calls into the core and schedules a loop
+//     turn with setImmediate, so proposals of one event-loop turn land in one Ready (batched).
+//  2. softState: leader changes update metrics, start/stop the lessor's expiry clocks, and
+//     re-issue reads that were waiting on the old leader.
+//  3. A leader sends its messages before persisting (Raft allows it: the leader counts its own
+//     ack only after advance). Everyone else sends only after step 4.
+//  4. Persist: snapshot metadata, entries and HardState in ONE LevelDB batch, fsynced when
+//     the Ready says mustSync (entries, term or vote changed; a commit-only change need not
+//     be); then mirror them into the core's MemoryStorage.
+//  5. Send messages (non-leaders). installSnapshot messages become snapshot streams.
+//  6. An installed snapshot replaces the state machine (from the staged file) before applying.
+//  7. Apply committed entries to the store in ONE batch (the store records the applied index
+//     in the same batch); conf changes go to the core and the member registry; the proposer's
+//     waiting request gets its result.
+//  8. readStates: each read batch is released once applied >= its read index.
+//  9. advance(rd). Then, past --snapshot-entries applied entries, snapshot and compact the log.
+//
+// Invariants: one Ready outstanding at a time (the loop is serialized); nothing is applied
+// that is not persisted locally; a pending request is settled exactly once (result, error or
+// timeout); broken invariants throw and stop the process.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import {
+  MemoryStorage,
+  NotLeaderError,
+  ProposalDroppedError,
+  RawNode,
+  createRng,
+  ConfChangeInProgressError,
+  InvalidConfChangeError,
+  InvalidTransferError,
+  decodeConfChange,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type Ready,
+  type Snapshot,
+  type Status,
+} from '@kite/raft';
+import { KiteError } from '@kite/protocol';
+import type { ServerConfig } from './config.js';
+import { decodeAttrs, decodeConfContext, decodeHostEntry, encodeAttrs, encodeConfContext, encodeHostEntry, type MemberAttributes } from './entry-codec.js';
+import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
+import type { Logger } from './logger.js';
+import { MemberRegistry } from './member-registry.js';
+import type { ServerMetrics } from './metrics.js';
+import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
+import { checkRaftMessage } from './raft-message-check.js';
+import { ReadIndexQueue } from './read-queue.js';
+import { readStagedChunks, type SnapshotFiles } from './snapshot-files.js';
+
+/** Proposals awaiting their apply at once; more are refused (back-pressure). */
+const PROPOSALS_PENDING_MAX = 20_000;
+/** Reads waiting for a read index or for apply at once. */
+const READS_PENDING_MAX = 50_000;
+/**
+ * The leader checkpoints remaining lease TTLs through Raft every max(this, one election
+ * timeout). A new leader restarts leases from the last checkpoint plus one election timeout,
+ * so a leader change stretches a lease by at most that interval plus an election timeout.
+ */
+const LEASE_CHECKPOINT_INTERVAL_MS_MIN = 500;
+/** Snapshot streams to followers at once. */
+const SNAPSHOT_SENDS_MAX = 2;
+/** /health reports unhealthy while applied lags commit by more than this many entries. */
+const HEALTH_APPLY_LAG_MAX = 100;
+/** Idle watchers that asked for progress notifications get one this often. */
+const WATCH_PROGRESS_INTERVAL_MS = 10_000;
+/** A new cluster's synthetic first snapshot (the initial configuration; an empty store). */
+export const BOOTSTRAP_INDEX = 1;
+
+export interface HostDeps {
+  readonly config: ServerConfig;
+  readonly selfId: string;
+  readonly clusterId: string;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  readonly logStore: RaftLogStore;
+  readonly loaded: LoadedRaftState;
+  readonly kv: KvPort;
+  readonly registry: MemberRegistry;
+  readonly snapFiles: SnapshotFiles;
+  /** Sends a batch of raft messages to a peer; false when dropped. */
+  readonly send: (to: string, messages: readonly Message[]) => boolean;
+  readonly sendSnapshot: (to: string, message: Message, chunks: AsyncIterable<Uint8Array>) => Promise<void>;
+  readonly onPeersChanged: (peers: ReadonlyMap<string, string>) => void;
+  /** This member was removed from the cluster: the process must stop. */
+  readonly onRemoved: () => void;
+  /** A fatal error in the loop (I/O failure): the process must stop without acking more. */
+  readonly onFatal: (err: unknown) => void;
+}
+
+interface Pending<T> {
+  readonly resolve: (v: T) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export interface HostStatus {
+  readonly memberId: string;
+  readonly name: string;
+  readonly leader: string | null;
+  readonly role: string;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly revision: number;
+  readonly raftLogEntries: number;
+  readonly snapshotIndex: number;
+  readonly isLearner: boolean;
+}
+
+export class Host {
+  readonly node: RawNode;
+  readonly storage: MemoryStorage;
+  readonly registry: MemberRegistry;
+  private readonly log: Logger;
+  private readonly proposerTag: string;
+  private nextSeq = 1;
+  private readonly proposals = new Map<number, Pending<KvApplyOutcome>>();
+  private readonly confProposals = new Map<number, Pending<ConfState>>();
+  private readonly reads = new ReadIndexQueue(READS_PENDING_MAX);
+  private readonly leaderWaiters = new Set<() => void>();
+  private readonly revoking = new Set<number>();
+  private confState: ConfState;
+  private snapshotIndex: number;
+  private appliedIndex: number;
+  private lead: string | null = null;
+  private currentTerm: number;
+  private role: string = 'follower';
+  private tickTimer: NodeJS.Timeout | null = null;
+  private lastTickMs = 0;
+  private lastCheckpointMs = 0;
+  private lastProgressMs = Date.now();
+  private loopRunning = false;
+  private loopScheduled = false;
+  private loopIdle: (() => void)[] = [];
+  private stopping = false;
+  private snapshotSends = 0;
+  private readonly pendingSnapshotInstalls = new Map<number, string>();
+
+  constructor(private readonly deps: HostDeps) {
+    this.log = deps.logger.child({ component: 'host' });
+    this.registry = deps.registry;
+    this.proposerTag = `${deps.selfId}/${randomBytes(6).toString('hex')}`;
+    const { loaded, config } = deps;
+    const snap = loaded.snapshot;
+    this.storage = new MemoryStorage(snap === null ? {} : { confState: snap.metadata.confState });
+    if (snap !== null && snap.metadata.index > 0) this.storage.applySnapshot(snap);
+    if (loaded.entries.length > 0) this.storage.append(loaded.entries);
+    if (loaded.hardState !== null) this.storage.setHardState(loaded.hardState);
+    this.confState = this.storage.initialState().confState;
+    this.snapshotIndex = snap?.metadata.index ?? 0;
+    this.appliedIndex = this.snapshotIndex;
+    this.currentTerm = loaded.hardState?.term ?? 0;
+    // The core re-delivers committed entries after the snapshot: conf changes and member
+    // attributes are re-applied (idempotent); the store skips what it already applied.
+    this.node = new RawNode({
+      id: deps.selfId,
+      storage: this.storage,
+      rng: createRng(seedFrom(this.proposerTag)),
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      applied: this.snapshotIndex,
+      preVote: true,
+      checkQuorum: true,
+      readOnly: config.leaseReads ? 'leaseBased' : 'safe',
+      maxMsgBytes: 1024 * 1024,
+      maxInflightMsgs: 256,
+      maxUncommittedBytes: 64 * 1024 * 1024,
+      maxCommittedBytesPerReady: 8 * 1024 * 1024,
+    });
+  }
+
+  // ---- lifecycle
+
+  start(): void {
+    this.lastTickMs = Date.now();
+    this.tickTimer = setInterval(() => this.onTimer(), Math.max(1, Math.floor(this.deps.config.tickMs / 2)));
+    // A lone voter need not wait an election timeout to lead.
+    if (this.confState.voters.length === 1 && this.confState.voters[0] === this.deps.selfId) this.node.campaign();
+    this.schedule();
+  }
+
+  /** Stops input, lets the current loop turn finish its persist/apply, fails what is pending. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.loopRunning) await new Promise<void>((r) => this.loopIdle.push(r));
+    const stopped = new KiteError('Unavailable', 'member is stopping');
+    for (const p of this.proposals.values()) this.settle(p, stopped);
+    for (const p of this.confProposals.values()) this.settle(p, stopped);
+    this.proposals.clear();
+    this.confProposals.clear();
+    this.reads.failAll(stopped);
+    for (const wake of this.leaderWaiters) wake();
+  }
+
+  /**
+   * Brings the store up to the Raft snapshot when a crash fell between recording an installed
+   * snapshot and restoring the store from it; refuses a store ahead of the durable log.
+   */
+  async recover(): Promise<void> {
+    const kvApplied = this.deps.kv.appliedIndex;
+    const commit = Math.max(this.deps.loaded.hardState?.commit ?? 0, this.snapshotIndex);
+    if (kvApplied > commit) {
+      throw new DataDirError('CorruptDataDir', `the store applied index ${kvApplied} is beyond the raft log's commit ${commit}: the raft log lost entries`);
+    }
+    // The bootstrap snapshot holds an empty store: nothing to restore.
+    const emptyBootstrap = this.snapshotIndex === BOOTSTRAP_INDEX && kvApplied === 0;
+    if (kvApplied < this.snapshotIndex && !emptyBootstrap) {
+      const file = this.deps.snapFiles.pathFor(this.snapshotIndex);
+      if (!existsSync(file)) {
+        throw new DataDirError('CorruptDataDir', `the store is at index ${kvApplied} but the raft log starts after snapshot ${this.snapshotIndex} and ${file} is missing`);
+      }
+      this.log.info({ index: this.snapshotIndex }, 'finishing an interrupted snapshot install');
+      await this.deps.kv.restore(readStagedChunks(file));
+    }
+    await this.deps.snapFiles.prune(null);
+  }
+
+  // ---- time
+
+  private onTimer(): void {
+    const now = Date.now();
+    // Milliseconds become ticks here and nowhere else; a stalled event loop catches up
+    // (bounded) instead of silently stretching the election timeout.
+    const due = Math.min(Math.floor((now - this.lastTickMs) / this.deps.config.tickMs), this.deps.config.electionTicks);
+    if (due <= 0) return;
+    this.lastTickMs += due * this.deps.config.tickMs;
+    if (now - this.lastTickMs > this.deps.config.tickMs * 2) this.lastTickMs = now;
+    for (let i = 0; i < due; i++) this.node.tick();
+    if (this.role === 'leader') this.leaderHousekeeping(now);
+    if (now - this.lastProgressMs >= WATCH_PROGRESS_INTERVAL_MS) {
+      this.lastProgressMs = now;
+      this.deps.kv.tickProgress();
+    }
+    this.schedule();
+  }
+
+  private leaderHousekeeping(now: number): void {
+    for (const id of this.deps.kv.expiredLeases(now)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      void this.proposeInternal(this.deps.kv.encodeInternal({ op: 'leaseRevoke', id })).finally(() => this.revoking.delete(id));
+    }
+    const intervalMs = Math.max(LEASE_CHECKPOINT_INTERVAL_MS_MIN, this.deps.config.electionTicks * this.deps.config.tickMs);
+    if (now - this.lastCheckpointMs >= intervalMs) {
+      this.lastCheckpointMs = now;
+      const checkpoints = this.deps.kv.leaseCheckpoints(now);
+      if (checkpoints.length > 0) void this.proposeInternal(this.deps.kv.encodeInternal({ op: 'leaseCheckpoint', checkpoints }));
+    }
+  }
+
+  /** A proposal the leader makes for itself (lease revoke/checkpoint); failures are logged. */
+  private async proposeInternal(command: Uint8Array): Promise<void> {
+    try {
+      const out = await this.proposeKv(command, this.deps.config.requestTimeoutMs);
+      if (!out.ok && out.error.code !== 'LeaseNotFound') this.log.warn({ err: out.error.message }, 'internal proposal failed');
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'internal proposal not applied');
+    }
+  }
+
+  // ---- input
+
+  /** Raft messages from a peer link (shapes checked loosely; the link is authenticated). */
+  stepMessages(from: string, messages: readonly unknown[]): void {
+    if (this.stopping) return;
+    for (const raw of messages) {
+      const m = checkRaftMessage(raw, from, this.deps.selfId);
+      if (m === null) {
+        this.log.warn({ from, type: String((raw as { type?: unknown } | null)?.type).slice(0, 40) }, 'dropping malformed raft message');
+        continue;
+      }
+      if (m.type === 'installSnapshot') {
+        this.log.warn({ from }, 'dropping installSnapshot outside a snapshot stream');
+        continue;
+      }
+      this.node.step(m);
+    }
+    this.schedule();
+  }
+
+  /** A streamed snapshot is staged on disk: hand the raft message to the core. */
+  snapshotStaged(from: string, message: unknown, file: string): void {
+    const m = checkRaftMessage(message, from, this.deps.selfId);
+    if (this.stopping || m === null || m.type !== 'installSnapshot') {
+      this.log.warn({ from }, 'snapshot stream without a valid installSnapshot message');
+      return;
+    }
+    this.pendingSnapshotInstalls.set(m.snapshot.metadata.index, file);
+    this.log.info({ from, index: m.snapshot.metadata.index }, 'snapshot received');
+    this.node.step(m as Message);
+    this.schedule();
+  }
+
+  reportUnreachable(peer: string): void {
+    this.node.reportUnreachable(peer);
+  }
+
+  /** Proposes a kv command and waits until it is applied here (leader only). */
+  proposeKv(command: Uint8Array, timeoutMs: number): Promise<KvApplyOutcome> {
+    return new Promise((resolve, reject) => {
+      if (this.stopping) return reject(new KiteError('Unavailable', 'member is stopping'));
+      if (this.proposals.size >= PROPOSALS_PENDING_MAX) {
+        return reject(new KiteError('Unavailable', `too many proposals pending (limit ${PROPOSALS_PENDING_MAX})`));
+      }
+      const seq = this.nextSeq++;
+      try {
+        this.node.propose(encodeHostEntry({ kind: 'kv', proposer: this.proposerTag, seq, payload: command }));
+      } catch (err) {
+        this.deps.metrics.proposalsFailed.inc();
+        return reject(this.raftError(err));
+      }
+      const timer = setTimeout(() => {
+        if (this.proposals.delete(seq)) {
+          this.deps.metrics.proposalsFailed.inc();
+          this.updatePendingGauge();
+          reject(new KiteError('Timeout', `not applied within ${timeoutMs} ms`, { indeterminate: true }));
+        }
+      }, timeoutMs);
+      this.proposals.set(seq, { resolve, reject, timer });
+      this.updatePendingGauge();
+      this.schedule();
+    });
+  }
+
+  /** Publishes this member's name and client URLs (fire and forget; applied on every member). */
+  proposeAttributes(attrs: MemberAttributes): void {
+    try {
+      this.node.propose(encodeHostEntry({ kind: 'attrs', proposer: this.proposerTag, seq: this.nextSeq++, payload: encodeAttrs(attrs) }));
+      this.schedule();
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'publishing attributes failed');
+    }
+  }
+
+  /**
+   * Proposes a membership change and waits until it is applied here. A change the core cannot
+   * take yet (another one pending, or no entry of this leader's term committed) is retried
+   * every tick until the deadline: both clear by themselves within a few rounds.
+   */
+  async proposeConfChange(cc: Omit<ConfChange, 'context'>, peerUrls: readonly string[], timeoutMs: number): Promise<ConfState> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.proposeConfChangeOnce(cc, peerUrls, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        if (!(err instanceof ConfChangeInProgressError) || Date.now() + this.deps.config.tickMs >= deadline) {
+          throw this.raftError(err);
+        }
+        await new Promise((r) => setTimeout(r, this.deps.config.tickMs));
+      }
+    }
+  }
+
+  private proposeConfChangeOnce(cc: Omit<ConfChange, 'context'>, peerUrls: readonly string[], timeoutMs: number): Promise<ConfState> {
+    return new Promise((resolve, reject) => {
+      if (this.stopping) return reject(new KiteError('Unavailable', 'member is stopping'));
+      const seq = this.nextSeq++;
+      try {
+        this.node.proposeConfChange({ ...cc, context: encodeConfContext({ proposer: this.proposerTag, seq, peerUrls }) });
+      } catch (err) {
+        return reject(err instanceof ConfChangeInProgressError ? err : this.raftError(err));
+      }
+      const timer = setTimeout(() => {
+        if (this.confProposals.delete(seq)) reject(new KiteError('Timeout', `member change not applied within ${timeoutMs} ms`, { indeterminate: true }));
+      }, timeoutMs);
+      this.confProposals.set(seq, { resolve, reject, timer });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Resolves once a read served from the local store is linearizable: a read index confirmed
+   * by the leader (batched with every read of this loop turn) and applied >= that index.
+   */
+  linearizableRead(timeoutMs: number): Promise<void> {
+    if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
+    const read = this.reads.add(timeoutMs);
+    this.schedule();
+    return read;
+  }
+
+  transferLeadership(target: string): void {
+    try {
+      this.node.transferLeadership(target);
+    } catch (err) {
+      throw this.raftError(err);
+    }
+    this.schedule();
+  }
+
+  /** Resolves with the leader id once one is known, or null after timeoutMs. */
+  waitForLeader(timeoutMs: number): Promise<string | null> {
+    if (this.lead !== null || this.stopping) return Promise.resolve(this.lead);
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.leaderWaiters.delete(wake);
+        resolve(this.lead);
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      this.leaderWaiters.add(wake);
+    });
+  }
+
+  /** Resolves when the leader is `target` (or the timeout passes: false). */
+  async waitForLeaderToBe(target: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lead !== target && Date.now() < deadline && !this.stopping) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.leaderWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(1, deadline - Date.now()));
+        this.leaderWaiters.add(wake);
+      });
+    }
+    return this.lead === target;
+  }
+
+  // ---- views
+
+  get leader(): string | null {
+    return this.lead;
+  }
+
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** The term as last persisted (cheap: read on every reply header). */
+  get term(): number {
+    return this.currentTerm;
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  raftStatus(): Status {
+    return this.node.status();
+  }
+
+  status(): HostStatus {
+    const st = this.node.status();
+    return {
+      memberId: this.deps.selfId,
+      name: this.deps.config.name,
+      leader: st.lead,
+      role: st.role,
+      term: st.term,
+      commit: st.commit,
+      applied: this.appliedIndex,
+      lastIndex: st.lastIndex,
+      revision: this.deps.kv.currentRevision,
+      raftLogEntries: this.deps.logStore.entryCount(),
+      snapshotIndex: this.snapshotIndex,
+      isLearner: this.confState.learners.includes(this.deps.selfId),
+    };
+  }
+
+  healthy(): boolean {
+    const st = this.node.status();
+    return st.lead !== null && this.appliedIndex >= st.commit - HEALTH_APPLY_LAG_MAX;
+  }
+
+  // ---- the loop
+
+  private schedule(): void {
+    if (this.loopScheduled || this.stopping) return;
+    this.loopScheduled = true;
+    setImmediate(() => {
+      this.loopScheduled = false;
+      void this.runLoop();
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    if (this.loopRunning || this.stopping) return;
+    this.loopRunning = true;
+    try {
+      this.flushReads();
+      while (this.node.hasReady()) {
+        const rd = this.node.ready();
+        await this.handleReady(rd);
+        this.node.advance(rd);
+        await this.maybeSnapshot();
+        if (this.stopping) break;
+        this.flushReads();
+      }
+    } catch (err) {
+      this.loopRunning = false;
+      this.stopping = true;
+      if (this.tickTimer) clearInterval(this.tickTimer);
+      this.deps.onFatal(err);
+      return;
+    }
+    this.loopRunning = false;
+    for (const r of this.loopIdle.splice(0)) r();
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    // 2. soft state
+    if (rd.softState !== undefined) this.onSoftState(rd.softState.lead, rd.softState.role);
+    if (rd.hardState !== undefined) {
+      this.currentTerm = rd.hardState.term;
+      this.deps.metrics.term.set(rd.hardState.term);
+    }
+    // 3. the leader sends before persisting
+    const sendEarly = this.role === 'leader';
+    if (sendEarly) this.sendMessages(rd.messages);
+    // 4. persist in one synced batch, then mirror into the core's storage
+    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
+      const endTimer = this.deps.metrics.fsyncLatency.startTimer();
+      await this.deps.logStore.persist({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot, sync: rd.mustSync });
+      endTimer();
+      if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
+      if (rd.entries.length > 0) this.storage.append(rd.entries);
+      if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+    }
+    // 5. everyone else sends after persisting
+    if (!sendEarly) this.sendMessages(rd.messages);
+    // 6. restore the state machine from an installed snapshot
+    if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
+    // 7. apply
+    if (rd.committedEntries.length > 0) await this.apply(rd.committedEntries);
+    // 8. reads
+    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+    this.reads.release(this.appliedIndex);
+    if (this.reads.hasUnsent && this.lead !== null) this.schedule();
+  }
+
+  private onSoftState(lead: string | null, role: string): void {
+    const wasLeader = this.role === 'leader';
+    const leaderChanged = lead !== this.lead;
+    this.lead = lead;
+    this.role = role;
+    this.deps.metrics.hasLeader.set(lead === null ? 0 : 1);
+    this.deps.metrics.isLeader.set(role === 'leader' ? 1 : 0);
+    if (leaderChanged) {
+      this.deps.metrics.leaderChanges.inc();
+      this.log.info({ leader: lead, role }, 'leader changed');
+      // Read requests sent to the old leader may never be answered: send them again.
+      this.reads.resendAll();
+      if (lead !== null) for (const wake of [...this.leaderWaiters]) wake();
+    }
+    if (role === 'leader' && !wasLeader) {
+      const electionTimeoutMs = this.deps.config.electionTicks * this.deps.config.tickMs;
+      this.deps.kv.promote(electionTimeoutMs, Date.now());
+      this.lastCheckpointMs = Date.now();
+    } else if (role !== 'leader' && wasLeader) {
+      this.deps.kv.demote();
+    }
+  }
+
+  private sendMessages(messages: readonly Message[]): void {
+    const byPeer = new Map<string, Message[]>();
+    for (const m of messages) {
+      if (m.type === 'installSnapshot') {
+        this.streamSnapshot(m);
+        continue;
+      }
+      let list = byPeer.get(m.to);
+      if (list === undefined) byPeer.set(m.to, (list = []));
+      list.push(m);
+    }
+    for (const [to, list] of byPeer) {
+      if (!this.deps.send(to, list)) this.node.reportUnreachable(to);
+    }
+  }
+
+  /**
+   * The core wants `m.to` to install a snapshot. The store is streamed as it is now (a
+   * consistent view at our applied index), so the metadata is rewritten to that index, its
+   * term and the configuration and members as of it (like etcd's merged snapshot).
+   */
+  private streamSnapshot(m: Message & { type: 'installSnapshot' }): void {
+    const to = m.to;
+    if (this.snapshotSends >= SNAPSHOT_SENDS_MAX) {
+      this.node.reportSnapshot(to, 'failure');
+      return;
+    }
+    const { appliedIndex: index, chunks, cancel } = this.deps.kv.snapshot();
+    let term: number;
+    try {
+      term = this.storage.term(index);
+    } catch {
+      cancel();
+      this.node.reportSnapshot(to, 'failure');
+      return;
+    }
+    const snapshot: Snapshot = { metadata: { index, term, confState: this.confState }, data: this.registry.encode() };
+    const message: Message = { ...m, snapshot };
+    this.snapshotSends++;
+    this.log.info({ to, index }, 'streaming snapshot');
+    this.deps
+      .sendSnapshot(to, message, chunks)
+      .then(
+        () => {
+          // No reportSnapshot('finish'): the follower's answer after installing moves its
+          // progress on (reporting now would probe it while it is still restoring, and a
+          // rejected probe would start another stream); the core retries if that is lost.
+          this.deps.metrics.snapshotsSent.inc();
+          this.log.info({ to, index }, 'snapshot sent');
+        },
+        (err: unknown) => {
+          this.deps.metrics.snapshotsSendFailed.inc();
+          this.log.warn({ to, index, err: (err as Error).message }, 'snapshot send failed');
+          this.node.reportSnapshot(to, 'failure');
+        },
+      )
+      .finally(() => {
+        this.snapshotSends--;
+        this.schedule();
+      });
+  }
+
+  private async installSnapshot(snap: Snapshot): Promise<void> {
+    const index = snap.metadata.index;
+    const file = this.pendingSnapshotInstalls.get(index) ?? this.deps.snapFiles.pathFor(index);
+    this.pendingSnapshotInstalls.delete(index);
+    if (this.deps.kv.appliedIndex < index) {
+      await this.deps.kv.restore(readStagedChunks(file));
+      if (this.deps.kv.appliedIndex < index) {
+        throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
+      }
+    }
+    await this.deps.snapFiles.prune(null);
+    this.deps.metrics.snapshotsReceived.inc();
+    this.confState = snap.metadata.confState;
+    this.snapshotIndex = index;
+    this.appliedIndex = Math.max(this.appliedIndex, index);
+    const registry = MemberRegistry.decode(snap.data);
+    this.replaceRegistry(registry);
+    this.log.info({ index, revision: this.deps.kv.currentRevision }, 'snapshot installed');
+  }
+
+  private replaceRegistry(next: MemberRegistry): void {
+    for (const m of this.registry.list()) {
+      if (!next.has(m.id)) this.registry.applyConfChange({ type: 'removeNode', nodeId: m.id }, []);
+    }
+    for (const m of next.list()) {
+      this.registry.applyConfChange({ type: m.isLearner ? 'addLearner' : 'addVoter', nodeId: m.id }, m.peerUrls);
+      this.registry.applyAttributes({ memberId: m.id, name: m.name, clientUrls: m.clientUrls });
+    }
+    this.deps.onPeersChanged(this.registry.peerUrls());
+  }
+
+  private async apply(entries: readonly Entry[]): Promise<void> {
+    const endTimer = this.deps.metrics.applyLatency.startTimer();
+    const items: KvApplyItem[] = [];
+    const owners: ({ seq: number } | null)[] = [];
+    for (const e of entries) {
+      let command: Uint8Array | null = null;
+      let owner: { seq: number } | null = null;
+      if (e.type === 'normal' && e.data.length > 0) {
+        const he = decodeHostEntry(e.data);
+        if (he.kind === 'kv') {
+          command = he.payload;
+          if (he.proposer === this.proposerTag) owner = { seq: he.seq };
+        } else {
+          this.registry.applyAttributes(decodeAttrs(he.payload));
+        }
+      } else if (e.type === 'confChange') {
+        this.applyConfChange(e);
+      }
+      items.push({ index: e.index, command });
+      owners.push(owner);
+    }
+    const outcomes = await this.deps.kv.apply(items);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.appliedIndex = Math.max(this.appliedIndex, last.index);
+    this.deps.metrics.proposalsApplied.set(this.appliedIndex);
+    for (let i = 0; i < items.length; i++) {
+      const owner = owners[i];
+      const out = outcomes[i];
+      if (items[i]?.command != null) this.deps.metrics.proposalsCommitted.inc();
+      if (owner == null || out === undefined) continue;
+      const p = this.proposals.get(owner.seq);
+      if (p === undefined) continue;
+      this.proposals.delete(owner.seq);
+      clearTimeout(p.timer);
+      p.resolve(out);
+    }
+    this.updatePendingGauge();
+    endTimer();
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const ctx = decodeConfContext(cc.context);
+    this.confState = this.node.applyConfChange(cc);
+    this.registry.applyConfChange(cc, ctx?.peerUrls ?? []);
+    this.deps.onPeersChanged(this.registry.peerUrls());
+    this.log.info({ type: cc.type, member: cc.nodeId, index: e.index }, 'membership changed');
+    if (ctx !== null && ctx.proposer === this.proposerTag) {
+      const p = this.confProposals.get(ctx.seq);
+      if (p !== undefined) {
+        this.confProposals.delete(ctx.seq);
+        clearTimeout(p.timer);
+        p.resolve(this.confState);
+      }
+    }
+    if (cc.type === 'removeNode' && cc.nodeId === this.deps.selfId) {
+      this.log.warn('this member was removed from the cluster; stopping');
+      setImmediate(() => this.deps.onRemoved());
+    }
+  }
+
+  // ---- reads
+
+  /** Sends the reads of this loop turn as one readIndex request. */
+  private flushReads(): void {
+    const batch = this.reads.takeUnsent();
+    if (batch === null) return;
+    const ctx = `${this.proposerTag}#${this.nextSeq++}`;
+    try {
+      this.node.readIndex(ctx);
+    } catch (err) {
+      // No leader yet: keep the reads until one is known (or they time out).
+      if (err instanceof NotLeaderError && err.leader === null) this.reads.requeue(batch);
+      else this.reads.fail(batch, this.raftError(err));
+      return;
+    }
+    this.reads.sentAs(ctx, batch);
+  }
+
+  // ---- snapshots of the state machine
+
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.deps.kv.appliedIndex;
+    if (applied - this.snapshotIndex < this.deps.config.snapshotEntries) return;
+    if (applied > this.storage.lastIndex()) return;
+    const snap = this.storage.createSnapshot(applied, this.confState, this.registry.encode());
+    const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries);
+    const firstIndex = this.storage.firstIndex();
+    if (compactIndex >= firstIndex) this.storage.compact(compactIndex);
+    await this.deps.logStore.saveSnapshotAndCompact(snap, Math.max(0, Math.min(compactIndex, applied)));
+    this.snapshotIndex = applied;
+    this.deps.metrics.snapshotsTaken.inc();
+    this.deps.metrics.raftLogEntries.set(this.deps.logStore.entryCount());
+    this.log.info({ index: applied, compactIndex }, 'snapshot taken, raft log compacted');
+  }
+
+  // ---- helpers
+
+  private settle<T>(p: Pending<T>, err: Error): void {
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+
+  private updatePendingGauge(): void {
+    this.deps.metrics.proposalsPending.set(this.proposals.size);
+  }
+
+  /** Maps core errors onto protocol errors. */
+  raftError(err: unknown): KiteError {
+    if (err instanceof KiteError) return err;
+    if (err instanceof NotLeaderError) {
+      return err.leader === null
+        ? new KiteError('Unavailable', 'no leader is known', { leader: null })
+        : new KiteError('NotLeader', err.message, { leader: err.leader, leaderClientUrls: this.registry.get(err.leader)?.clientUrls ?? [] });
+    }
+    if (err instanceof ProposalDroppedError) return new KiteError('Unavailable', err.message);
+    if (err instanceof ConfChangeInProgressError) return new KiteError('Unavailable', err.message);
+    if (err instanceof InvalidConfChangeError || err instanceof InvalidTransferError) return new KiteError('InvalidArgument', err.message);
+    throw err;
+  }
+}
+
+function seedFrom(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}

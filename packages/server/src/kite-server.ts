@@ -1,0 +1,332 @@
+// One Kite member's lifecycle: opens the data directory (raft log, store, staged snapshots),
+// bootstraps a new or joining member or restarts one, starts the peer and client listeners
+// (ops are served by OpServer), keeps housekeeping (space quota, published attributes), and
+// stops gracefully: stop accepting, let the loop finish its Ready, close the stores.
+//
+// Invariants: the data directory's identity is checked before anything is served; a start
+// that fails half-way closes what it opened.
+
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { KiteError, type Member, type Request } from '@kite/protocol';
+import type { HardState, Snapshot } from '@kite/raft';
+import { ClientServer } from './client-server.js';
+import { deriveClusterId, initialMemberIds, type ServerConfig } from './config.js';
+import { dirSizeBytes } from './dir-size.js';
+import { BOOTSTRAP_INDEX, Host } from './host.js';
+import type { KvPort } from './kv-port.js';
+import type { Logger } from './logger.js';
+import { MemberRegistry } from './member-registry.js';
+import { ServerMetrics } from './metrics.js';
+import { KITE_VERSION, OpServer, PUBLISH_OP } from './op-server.js';
+import { PeerTransport } from './peer-transport.js';
+import { checkRaftMessage } from './raft-message-check.js';
+import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } from './raft-log-store.js';
+import { SnapshotFiles } from './snapshot-files.js';
+
+export { KITE_VERSION };
+
+/** Opens the state machine in `dir` (the kvstore adapter; injected to keep this file small). */
+export type OpenKv = (dir: string, logger: Logger, config: ServerConfig) => Promise<KvPort>;
+
+/** How often the member re-checks its published attributes and the space quota. */
+const HOUSEKEEPING_INTERVAL_MS = 1_000;
+
+export class KiteServer {
+  readonly metrics = new ServerMetrics();
+  private host!: Host;
+  private transport!: PeerTransport;
+  private clientServer!: ClientServer;
+  private kv!: KvPort;
+  private logStore!: RaftLogStore;
+  private snapFiles!: SnapshotFiles;
+  private ops!: OpServer;
+  private selfId = '';
+  private clusterId = '';
+  private noSpace = false;
+  private dbSizeBytes = 0;
+  private housekeeping: NodeJS.Timeout | null = null;
+  private stopped: Promise<void> | null = null;
+  private readonly log: Logger;
+  /** Resolves when the member has stopped (signal, removal or fatal error). */
+  readonly done: Promise<number>;
+  private finish!: (code: number) => void;
+
+  constructor(
+    private readonly config: ServerConfig,
+    logger: Logger,
+    private readonly openKv: OpenKv,
+  ) {
+    this.log = logger;
+    this.done = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  get memberId(): string {
+    return this.selfId;
+  }
+
+  get cluster(): string {
+    return this.clusterId;
+  }
+
+  // ---- start
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    await mkdir(cfg.dataDir, { recursive: true });
+    this.logStore = await RaftLogStore.open(path.join(cfg.dataDir, 'raft'));
+    let loaded = await this.logStore.load();
+    let registry: MemberRegistry;
+    if (loaded.identity === null) {
+      const boot = await this.bootstrap();
+      loaded = { identity: boot.identity, hardState: boot.hardState, snapshot: boot.snapshot, entries: [] };
+      registry = boot.registry;
+    } else {
+      this.checkIdentity(loaded);
+      registry = loaded.snapshot === null ? new MemberRegistry() : MemberRegistry.decode(loaded.snapshot.data);
+    }
+    const identity = loaded.identity as StoreIdentity;
+    this.selfId = identity.memberId;
+    this.clusterId = identity.clusterId;
+    this.snapFiles = new SnapshotFiles(path.join(cfg.dataDir, 'snap'));
+    await this.snapFiles.init();
+    this.kv = await this.openKv(path.join(cfg.dataDir, 'kv'), this.log, cfg);
+    this.transport = new PeerTransport({
+      selfId: this.selfId,
+      clusterId: this.clusterId,
+      listenUrl: cfg.listenPeerUrl,
+      logger: this.log,
+      metrics: this.metrics,
+      handlers: {
+        onRaft: (from, messages) => this.host.stepMessages(from, messages),
+        onForward: (from, request) => this.ops.onForward(from, request),
+        onSnapshotChunk: async (from, chunk) => {
+          const done = await this.snapFiles.addChunk(from, chunk, (md) => {
+            const m = checkRaftMessage(md, from, this.selfId);
+            if (m === null || m.type !== 'installSnapshot') throw new Error('snapshot stream without a valid installSnapshot message');
+            return m.snapshot.metadata.index;
+          });
+          if (done !== null) this.host.snapshotStaged(from, done.metadata, done.path);
+        },
+        onLinkLost: (peer) => {
+          this.snapFiles.abort(peer).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'dropping a partial snapshot failed'));
+          this.host.reportUnreachable(peer);
+        },
+        onLinkUp: () => undefined,
+        onHttp: (req, res) => {
+          if (req.url !== '/members') return false;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ clusterId: this.clusterId, members: this.host.registry.list() }));
+          return true;
+        },
+      },
+    });
+    this.host = new Host({
+      config: cfg,
+      selfId: this.selfId,
+      clusterId: this.clusterId,
+      logger: this.log,
+      metrics: this.metrics,
+      logStore: this.logStore,
+      loaded,
+      kv: this.kv,
+      registry,
+      snapFiles: this.snapFiles,
+      send: (to, messages) => this.transport.sendRaft(to, messages),
+      sendSnapshot: (to, message, chunks) => this.transport.sendSnapshot(to, message, chunks),
+      onPeersChanged: (peers) => this.transport.setPeers(peers),
+      onRemoved: () => void this.stop('removed from the cluster', 0).catch((err: unknown) => this.fatal(err)),
+      onFatal: (err) => this.fatal(err),
+    });
+    await this.host.recover();
+    await this.transport.start();
+    this.transport.setPeers(registry.peerUrls());
+    this.ops = new OpServer({
+      config: cfg,
+      selfId: this.selfId,
+      clusterId: this.clusterId,
+      host: this.host,
+      kv: this.kv,
+      transport: this.transport,
+      metrics: this.metrics,
+      quota: () => ({ noSpace: this.noSpace, dbSizeBytes: this.dbSizeBytes }),
+    });
+    this.clientServer = new ClientServer({
+      listenUrl: cfg.listenClientUrl,
+      backend: this.ops,
+      limits: { maxRequestBytes: cfg.maxRequestBytes, maxWatchesPerConnection: cfg.maxWatchesPerConnection, maxTxnOps: cfg.maxTxnOps },
+      logger: this.log,
+      metrics: this.metrics,
+      health: () => this.health(),
+      status: () => this.statusJson(),
+    });
+    this.host.start();
+    await this.clientServer.start();
+    await this.onHousekeeping();
+    this.housekeeping = setInterval(() => void this.onHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
+    this.housekeeping.unref();
+    this.log.info(
+      { memberId: this.selfId, clusterId: this.clusterId, client: cfg.advertiseClientUrl, peer: cfg.advertisePeerUrl, dataDir: cfg.dataDir },
+      'kite member started',
+    );
+  }
+
+  private checkIdentity(loaded: LoadedRaftState): void {
+    const id = loaded.identity as StoreIdentity;
+    if (id.name !== this.config.name) {
+      throw new DataDirError('WrongDataDir', `data dir ${this.config.dataDir} belongs to member "${id.name}", not "${this.config.name}"`);
+    }
+  }
+
+  /**
+   * A fresh data dir: derive ids (new cluster) or learn them from the members (existing).
+   * Every member of a new cluster starts from the same synthetic snapshot at index 1 (term 1)
+   * holding the initial configuration, so the log proper starts at 2 and a member that joins
+   * later always receives a snapshot first, and with it the configuration (replaying the log
+   * alone would miss the initial voters, which no entry records).
+   */
+  private async bootstrap(): Promise<{ identity: StoreIdentity; registry: MemberRegistry; snapshot: Snapshot; hardState: HardState | null }> {
+    const cfg = this.config;
+    let identity: StoreIdentity;
+    let registry: MemberRegistry;
+    let voters: string[];
+    let learners: string[] = [];
+    if (cfg.initialClusterState === 'new') {
+      const ids = initialMemberIds(cfg);
+      const members: Member[] = cfg.initialCluster.map((m) => ({
+        id: ids.get(m.name) as string,
+        name: m.name,
+        peerUrls: [m.peerUrl],
+        clientUrls: m.name === cfg.name ? [toWs(cfg.advertiseClientUrl)] : [],
+        isLearner: false,
+      }));
+      identity = { clusterId: deriveClusterId(cfg.clusterToken, [...ids.values()]), memberId: ids.get(cfg.name) as string, name: cfg.name };
+      registry = new MemberRegistry(members);
+      voters = members.map((m) => m.id);
+    } else {
+      const joined = await this.fetchMembership();
+      identity = { clusterId: joined.clusterId, memberId: joined.self.id, name: cfg.name };
+      registry = new MemberRegistry(joined.members);
+      // A joining member starts with no configuration: the leader's log (or snapshot) gives it one.
+      voters = [];
+      learners = [];
+    }
+    const isNew = cfg.initialClusterState === 'new';
+    const index = isNew ? BOOTSTRAP_INDEX : 0;
+    const snapshot: Snapshot = { metadata: { index, term: index, confState: { voters, learners } }, data: registry.encode() };
+    const hardState: HardState | null = isNew ? { term: BOOTSTRAP_INDEX, vote: null, commit: BOOTSTRAP_INDEX } : null;
+    await this.logStore.initialize(identity, snapshot, hardState);
+    this.log.info({ memberId: identity.memberId, clusterId: identity.clusterId, state: cfg.initialClusterState }, 'initialized data dir');
+    return { identity, registry, snapshot, hardState };
+  }
+
+  private async fetchMembership(): Promise<{ clusterId: string; self: Member; members: Member[] }> {
+    const cfg = this.config;
+    const problems: string[] = [];
+    for (const peer of cfg.initialCluster) {
+      if (peer.name === cfg.name) continue;
+      try {
+        const res = await fetch(`${peer.peerUrl}/members`, { signal: AbortSignal.timeout(3_000) });
+        const body = (await res.json()) as { clusterId: string; members: Member[] };
+        const self = body.members.find((m) => m.peerUrls.includes(cfg.advertisePeerUrl));
+        if (self === undefined) {
+          problems.push(`${peer.peerUrl} does not list ${cfg.advertisePeerUrl}: add this member first (member add)`);
+          continue;
+        }
+        return { clusterId: body.clusterId, self, members: body.members };
+      } catch (err) {
+        problems.push(`${peer.peerUrl}: ${(err as Error).message}`);
+      }
+    }
+    throw new KiteError('Unavailable', `cannot join the existing cluster: ${problems.join('; ') || 'no other member in --initial-cluster'}`);
+  }
+
+  // ---- stop
+
+  /** Graceful stop: stop accepting, finish the loop turn in flight, close the stores. */
+  stop(reason: string, exitCode = 0): Promise<void> {
+    if (this.stopped !== null) return this.stopped;
+    this.stopped = (async () => {
+      this.log.info({ reason }, 'stopping');
+      if (this.housekeeping) clearInterval(this.housekeeping);
+      await this.clientServer?.close().catch(() => undefined);
+      await this.host?.stop();
+      await this.transport?.close().catch(() => undefined);
+      await this.snapFiles?.closeAll().catch(() => undefined);
+      await this.kv?.close();
+      await this.logStore?.close();
+      this.log.info('stopped');
+      this.finish(exitCode);
+    })();
+    return this.stopped;
+  }
+
+  private fatal(err: unknown): void {
+    this.log.fatal({ err }, 'fatal error in the raft loop; exiting without acknowledging more');
+    this.finish(1);
+  }
+
+  // ---- status, health, housekeeping
+
+  private health(): { healthy: boolean; reason: string } {
+    if (this.host.leader === null) return { healthy: false, reason: 'no leader' };
+    if (!this.host.healthy()) return { healthy: false, reason: 'applying behind commit' };
+    if (this.noSpace) return { healthy: false, reason: 'NOSPACE alarm' };
+    return { healthy: true, reason: '' };
+  }
+
+  async statusJson(): Promise<Record<string, unknown>> {
+    const st = this.host.status();
+    const dbSize = this.dbSizeBytes;
+    const metric = async (name: string): Promise<number> => {
+      const m = await this.metrics.registry.getSingleMetric(name)?.get();
+      return m?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+    };
+    return {
+      ...st,
+      isLeader: st.leader === this.selfId,
+      compactRevision: this.kv.compactRevision,
+      clusterId: this.clusterId,
+      version: KITE_VERSION,
+      dbSize,
+      raftLogSize: st.raftLogEntries,
+      snapshotsSent: await metric('kite_network_snapshot_send_success_total'),
+      snapshotsReceived: await metric('kite_network_snapshot_receive_success_total'),
+      watchers: this.kv.watcherCount,
+      alarms: this.noSpace ? ['NOSPACE'] : [],
+    };
+  }
+
+  private async onHousekeeping(): Promise<void> {
+    if (this.stopped !== null) return;
+    try {
+      this.dbSizeBytes = await dirSizeBytes(path.join(this.config.dataDir, 'kv'));
+      this.metrics.dbSize.set(this.dbSizeBytes);
+      this.metrics.raftLogEntries.set(this.logStore.entryCount());
+      const over = this.dbSizeBytes > this.config.quotaBytes;
+      if (over !== this.noSpace) {
+        this.noSpace = over;
+        this.log.warn({ dbSize: this.dbSizeBytes, quota: this.config.quotaBytes }, over ? 'NOSPACE alarm raised' : 'NOSPACE alarm cleared');
+      }
+      await this.publishAttributes();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'housekeeping failed');
+    }
+  }
+
+  /** Makes the log record this member's name and client URL (etcd's publish), until it does. */
+  private async publishAttributes(): Promise<void> {
+    const me = this.host.registry.get(this.selfId);
+    const clientUrls = [toWs(this.config.advertiseClientUrl)];
+    if (me === undefined || (me.name === this.config.name && me.clientUrls.join() === clientUrls.join())) return;
+    const leader = this.host.leader;
+    if (leader === null) return;
+    const attrs = { memberId: this.selfId, name: this.config.name, clientUrls };
+    if (leader === this.selfId) this.host.proposeAttributes(attrs);
+    else await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs);
+  }
+}
+
+/** Client URLs are published as ws:// (what clients dial). */
+function toWs(url: string): string {
+  return url.replace(/^http/, 'ws');
+}

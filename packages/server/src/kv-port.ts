@@ -1,0 +1,62 @@
+// What the host needs from the state machine (@kite/kvstore), in one narrow interface. The
+// adapter in kv-adapter.ts implements it over the real store; keeping the host to this port
+// keeps the host loop readable and the ordering contract in one place.
+
+import type {
+  HashResult,
+  LeaseKeepAliveResult,
+  LeaseLeasesResult,
+  LeaseTimeToLiveResult,
+  RangeArgs,
+  RangeResult,
+  WatchCreateArgs,
+} from '@kite/protocol';
+import type { LinkWatcher } from './client-handler.js';
+
+/** One committed entry for the store: its index, and the kv command (null = index only). */
+export interface KvApplyItem {
+  readonly index: number;
+  readonly command: Uint8Array | null;
+}
+
+/** The outcome of one applied command: a result and the revision after it, or a typed error. */
+export type KvApplyOutcome =
+  | { readonly ok: true; readonly revision: number; readonly result: Readonly<Record<string, unknown>> }
+  | { readonly ok: false; readonly error: Error & { readonly code: string } };
+
+export interface KvPort {
+  readonly appliedIndex: number;
+  readonly currentRevision: number;
+  /** History at or below this revision is gone (0 = never compacted). */
+  readonly compactRevision: number;
+  /** Applies entries in order in one durable batch (entries <= appliedIndex are skipped). */
+  apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]>;
+  /** Kv command bytes for a client write op (the store's versioned encoding). */
+  encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke', args: Readonly<Record<string, unknown>>): Uint8Array;
+  range(args: RangeArgs): Promise<RangeResult & { readonly revision: number }>;
+  hash(revision: number): Promise<HashResult>;
+  leaseKeepAlive(id: number, nowMs: number): LeaseKeepAliveResult;
+  leaseTimeToLive(id: number, keys: boolean, nowMs: number): LeaseTimeToLiveResult;
+  leaseLeases(): LeaseLeasesResult;
+  /** Leader only: leases past their expiry (bounded list). */
+  expiredLeases(nowMs: number): readonly number[];
+  /** Leader only: remaining TTLs to checkpoint through Raft. */
+  leaseCheckpoints(nowMs: number): readonly { readonly id: number; readonly remainingTtlMs: number }[];
+  /** Kv command bytes for lease upkeep the leader proposes itself. */
+  encodeInternal(cmd: { readonly op: 'leaseRevoke'; readonly id: number } | { readonly op: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: number; readonly remainingTtlMs: number }[] }): Uint8Array;
+  /** This member became leader: start expiry clocks, extended by `extendMs`. */
+  promote(extendMs: number, nowMs: number): void;
+  demote(): void;
+  /**
+   * A consistent snapshot of the whole store, ordered with applies as of this call: it holds
+   * exactly the entries up to the `appliedIndex` returned (the store's applied index now).
+   */
+  snapshot(): { readonly appliedIndex: number; readonly chunks: AsyncIterable<Uint8Array>; cancel(): void };
+  /** Replaces the store with a snapshot stream; atomic; watchers are resynced. */
+  restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  dbSizeBytes(): Promise<number>;
+  watch(args: WatchCreateArgs): LinkWatcher;
+  readonly watcherCount: number;
+  tickProgress(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,254 @@
+// Serving client ops on one member (the ClientBackend of every client link): writes are
+// proposed on the leader (a follower forwards them over the peer link, retrying a bounded
+// number of times when the leader moved), linearizable reads go through ReadIndex unless
+// serializable, watches come from the local watch hub, cluster ops become conf changes.
+//
+// Invariants: every op gets exactly one reply; a follower never proposes a kv command; a
+// forwarded op is served or refused (NotLeader) by its receiver, never forwarded again; the
+// reply header names the member the client talks to.
+
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  KiteError,
+  errorReply,
+  okReply,
+  toWireError,
+  type OpName,
+  type Reply,
+  type Request,
+  type ResponseHeader,
+  type WatchCreateArgs,
+} from '@kite/protocol';
+import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
+import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
+import type { Host } from './host.js';
+import type { KvApplyOutcome, KvPort } from './kv-port.js';
+import type { ServerMetrics } from './metrics.js';
+import type { PeerTransport } from './peer-transport.js';
+import { validateRequest } from './validate.js';
+
+export const KITE_VERSION = '0.1.0';
+
+/** Forwarding a write to a leader that moved: bounded retries. */
+const FORWARD_ATTEMPTS_MAX = 3;
+/** A learner may be promoted once it has this share of the leader's log. */
+const LEARNER_IN_SYNC_RATIO = 0.9;
+
+/** Ops only the leader serves (replicated writes and leader-local lease state). */
+const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader',
+]);
+/** Internal forwarded op: a member publishing its attributes through the leader. */
+export const PUBLISH_OP = 'publishAttributes';
+
+export interface OpServerDeps {
+  readonly config: ServerConfig;
+  readonly selfId: string;
+  readonly clusterId: string;
+  readonly host: Host;
+  readonly kv: KvPort;
+  readonly transport: PeerTransport;
+  readonly metrics: ServerMetrics;
+  /** The space alarm as last measured. */
+  quota(): { readonly noSpace: boolean; readonly dbSizeBytes: number };
+}
+
+export class OpServer implements ClientBackend {
+  constructor(private readonly deps: OpServerDeps) {}
+
+  header(revision?: number): ResponseHeader {
+    return { clusterId: this.deps.clusterId, memberId: this.deps.selfId, revision: revision ?? this.deps.kv.currentRevision, raftTerm: this.deps.host.term };
+  }
+
+  watch(args: WatchCreateArgs): LinkWatcher {
+    return this.deps.kv.watch(args);
+  }
+
+  onWatchCountChange(): void {
+    this.deps.metrics.watchers.set(this.deps.kv.watcherCount);
+  }
+
+  onErrorReply(code: string): void {
+    this.deps.metrics.clientErrors.inc({ code });
+  }
+
+  async serve(req: Request): Promise<Reply> {
+    try {
+      if (LEADER_OPS.has(req.op) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
+      return await this.serveHere(req);
+    } catch (err) {
+      return errorReply(req.id, toWireError(this.toKite(err)));
+    }
+  }
+
+  /** On a follower: send to the leader, retrying (bounded) when the leader moved. */
+  private async forwardToLeader(req: Request): Promise<Reply> {
+    const deadline = Date.now() + this.deps.config.requestTimeoutMs;
+    let last: Reply | null = null;
+    for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
+      const leader = await this.deps.host.waitForLeader(Math.max(1, deadline - Date.now()));
+      if (leader === null) break;
+      if (leader === this.deps.selfId) return this.serveHere(req);
+      const reply = await this.deps.transport.forward(leader, req, Math.max(1, deadline - Date.now()));
+      if (reply.ok) return { ...reply, header: { ...reply.header, memberId: this.deps.selfId } };
+      last = reply;
+      if (reply.error.code !== 'NotLeader' || Date.now() >= deadline) return reply;
+      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, Math.max(1, deadline - Date.now())));
+    }
+    return last ?? errorReply(req.id, { code: 'Unavailable', message: `no leader within ${this.deps.config.requestTimeoutMs} ms` });
+  }
+
+  /** A follower forwarded `request` to this member (the leader, as it believed). */
+  async onForward(_from: string, request: Request): Promise<Reply> {
+    const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
+    const id = typeof r.id === 'number' ? r.id : 0;
+    if (r.op === PUBLISH_OP) {
+      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
+      if (this.deps.host.isLeader && a && typeof a.memberId === 'string' && typeof a.name === 'string' && Array.isArray(a.clientUrls)) {
+        this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
+      }
+      return okReply(id, this.header(), {});
+    }
+    if (typeof r.op !== 'string' || !LEADER_OPS.has(r.op as OpName)) {
+      return errorReply(id, { code: 'UnknownOp', message: 'op cannot be forwarded' });
+    }
+    if (!this.deps.host.isLeader) {
+      const leader = this.deps.host.leader;
+      return errorReply(id, toWireError(new KiteError('NotLeader', 'not the leader', { leader, leaderClientUrls: leader ? (this.deps.host.registry.get(leader)?.clientUrls ?? []) : [] })));
+    }
+    try {
+      // The forwarding member checked it too; a peer frame is still untrusted bytes.
+      validateRequest(request, this.deps.config);
+      return await this.serveHere(request);
+    } catch (err) {
+      return errorReply(id, toWireError(this.toKite(err)));
+    }
+  }
+
+  private async serveHere(req: Request): Promise<Reply> {
+    const timeoutMs = this.deps.config.requestTimeoutMs;
+    switch (req.op) {
+      case 'range': {
+        const { id: _id, op: _op, ...args } = req;
+        if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
+        const res = await this.deps.kv.range(args);
+        const { revision, ...result } = res;
+        return okReply(req.id, this.header(revision), result);
+      }
+      case 'put':
+      case 'deleteRange':
+      case 'txn':
+      case 'compact':
+      case 'leaseGrant':
+      case 'leaseRevoke': {
+        const { id: _id, op, ...rest } = req;
+        // The leader raises a tiny TTL before proposing, so every replica applies the same one.
+        const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max(req.ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
+        if (this.deps.quota().noSpace && (op === 'put' || op === 'txn' || op === 'leaseGrant')) {
+          throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
+        }
+        const outcome: KvApplyOutcome = await this.deps.host.proposeKv(this.deps.kv.encodeCommand(op, args), timeoutMs);
+        if (!outcome.ok) throw outcome.error;
+        return okReply(req.id, this.header(outcome.revision), outcome.result as never);
+      }
+      case 'leaseKeepAlive':
+        // A new leader may not have applied the grant yet (etcd waits likewise): a read index
+        // makes it apply everything committed before, and proves it still leads.
+        await this.deps.host.linearizableRead(timeoutMs);
+        return okReply(req.id, this.header(), this.deps.kv.leaseKeepAlive(req.leaseId, Date.now()));
+      default:
+        return this.serveCluster(req, timeoutMs);
+    }
+  }
+
+  private async serveCluster(req: Request, timeoutMs: number): Promise<Reply> {
+    switch (req.op) {
+      case 'leaseTimeToLive':
+        await this.deps.host.linearizableRead(timeoutMs);
+        return okReply(req.id, this.header(), this.deps.kv.leaseTimeToLive(req.leaseId, req.keys === true, Date.now()));
+      case 'leaseLeases':
+        await this.deps.host.linearizableRead(timeoutMs);
+        return okReply(req.id, this.header(), this.deps.kv.leaseLeases());
+      case 'memberList':
+        if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
+        return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
+      case 'status':
+        return okReply(req.id, this.header(), this.statusResult());
+      case 'hash': {
+        const res = await this.deps.kv.hash(req.revision ?? 0);
+        return okReply(req.id, this.header(), res);
+      }
+      case 'memberAdd':
+        return this.memberAdd(req, timeoutMs);
+      case 'memberRemove': {
+        if (!this.deps.host.registry.has(req.memberId)) throw new KiteError('InvalidArgument', `member ${req.memberId} not found`);
+        await this.deps.host.proposeConfChange({ type: 'removeNode', nodeId: req.memberId }, [], timeoutMs);
+        return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
+      }
+      case 'memberPromote':
+        return this.memberPromote(req, timeoutMs);
+      case 'moveLeader': {
+        const target = this.deps.host.registry.get(req.targetId);
+        if (target === undefined || target.isLearner) throw new KiteError('InvalidArgument', `${req.targetId} is not a voting member`);
+        if (this.deps.host.leader === req.targetId) return okReply(req.id, this.header(), {});
+        this.deps.host.transferLeadership(req.targetId);
+        // Shorter than the forwarding deadline, so a forwarding follower gets this answer.
+        if (!(await this.deps.host.waitForLeaderToBe(req.targetId, Math.floor(timeoutMs * 0.8)))) throw new KiteError('Timeout', `leadership did not move to ${req.targetId}`);
+        return okReply(req.id, this.header(), {});
+      }
+      default:
+        throw new KiteError('UnknownOp', `op ${req.op} is not served here`);
+    }
+  }
+
+  private async memberAdd(req: Request<'memberAdd'>, timeoutMs: number): Promise<Reply> {
+    const urls = req.peerUrls.map((u) => u.replace(/\/$/, ''));
+    for (const m of this.deps.host.registry.list()) {
+      if (m.peerUrls.some((u) => urls.includes(u))) throw new KiteError('InvalidArgument', `peer URL already used by member ${m.id}`);
+    }
+    const id = createHash('sha256').update(this.deps.clusterId).update(urls.join(',')).update(randomBytes(8)).digest('hex').slice(0, 16);
+    await this.deps.host.proposeConfChange({ type: req.isLearner === true ? 'addLearner' : 'addVoter', nodeId: id }, urls, timeoutMs);
+    const member = this.deps.host.registry.get(id) ?? { id, name: '', peerUrls: urls, clientUrls: [], isLearner: req.isLearner === true };
+    return okReply(req.id, this.header(), { member, members: this.deps.host.registry.list() });
+  }
+
+  private async memberPromote(req: Request<'memberPromote'>, timeoutMs: number): Promise<Reply> {
+    const m = this.deps.host.registry.get(req.memberId);
+    if (m === undefined) throw new KiteError('InvalidArgument', `member ${req.memberId} not found`);
+    if (!m.isLearner) throw new KiteError('InvalidArgument', `member ${req.memberId} is not a learner`);
+    const st = this.deps.host.raftStatus();
+    const pr = st.progress[req.memberId];
+    if (pr === undefined || pr.match < st.lastIndex * LEARNER_IN_SYNC_RATIO) {
+      throw new KiteError('Unavailable', `learner ${req.memberId} is not in sync with the leader yet (match ${pr?.match ?? 0} of ${st.lastIndex})`);
+    }
+    await this.deps.host.proposeConfChange({ type: 'addVoter', nodeId: req.memberId }, m.peerUrls, timeoutMs);
+    return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
+  }
+
+  private toKite(err: unknown): KiteError {
+    if (err instanceof KiteError) return err;
+    try {
+      return this.deps.host.raftError(err);
+    } catch {
+      return asKiteError(err);
+    }
+  }
+
+  private statusResult(): {
+    version: string; dbSize: number; leader: string | null; raftIndex: number; raftTerm: number; raftAppliedIndex: number; isLearner: boolean; errors: string[];
+  } {
+    const st = this.deps.host.status();
+    return {
+      version: KITE_VERSION,
+      dbSize: this.deps.quota().dbSizeBytes,
+      leader: st.leader,
+      raftIndex: st.commit,
+      raftTerm: st.term,
+      raftAppliedIndex: st.applied,
+      isLearner: st.isLearner,
+      errors: this.deps.quota().noSpace ? ['NOSPACE'] : [],
+    };
+  }
+
+}

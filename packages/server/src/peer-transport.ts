@@ -1,0 +1,488 @@
+// Peer transport: one WebSocket per pair of members (ws://peer/raft), msgpackr frames.
+//
+// Invariants:
+// - Exactly one link per pair: the member with the smaller id dials, the other accepts. A new
+//   accepted link from the same peer replaces the old one (the peer restarted).
+// - Nothing but a hello passes before both sides checked cluster id and member id; a link
+//   from another cluster or an unknown member is refused with a close reason and logged.
+// - Raft messages are never queued while a link is down or congested: they are dropped and
+//   the core is told (reportUnreachable) so it probes again; Raft retries by itself.
+// - Forwarded requests are answered or failed (Unavailable / Timeout) exactly once.
+// - Snapshot chunks are written in order on one link with flow control on the socket buffer.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import {
+  KiteError,
+  MAX_PEER_FRAME_BYTES,
+  PEER_PROTOCOL_VERSION,
+  decodeFrame,
+  encodeFrame,
+  errorReply,
+  isPlainObject,
+  toWireError,
+  type PeerFrame,
+  type PeerSnapshotChunk,
+  type Reply,
+  type Request,
+} from '@kite/protocol';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+
+export type MemberIdString = string;
+
+/** Bytes a link may hold in its socket buffer before raft frames are dropped. */
+const LINK_BUFFERED_BYTES_MAX = 8 * 1024 * 1024;
+/** Snapshot chunks wait while the socket buffer holds more than this. */
+const SNAPSHOT_BUFFERED_BYTES_HIGH = 2 * 1024 * 1024;
+const SNAPSHOT_DRAIN_POLL_MS = 5;
+/** A snapshot stream that makes no progress for this long fails. */
+const SNAPSHOT_STALL_MS_MAX = 30_000;
+/** Forwarded requests awaiting replies, across all links. */
+const FORWARDS_PENDING_MAX = 10_000;
+const RECONNECT_BASE_MS = 50;
+const RECONNECT_MAX_MS = 1_000;
+const PING_INTERVAL_MS = 1_000;
+/** A link that misses this many pings in a row is considered dead and torn down. */
+const PING_MISSES_MAX = 3;
+const HELLO_TIMEOUT_MS = 5_000;
+
+export const CLOSE_WRONG_CLUSTER = 4001;
+export const CLOSE_UNKNOWN_MEMBER = 4002;
+export const CLOSE_BAD_HELLO = 4003;
+export const CLOSE_REPLACED = 4004;
+export const CLOSE_SHUTDOWN = 4005;
+
+export interface PeerHandlers {
+  /** A batch of raft messages from `from` (untrusted shapes: the host checks them). */
+  onRaft(from: MemberIdString, messages: readonly unknown[]): void;
+  /** A client request forwarded by a follower; the reply goes back verbatim. */
+  onForward(from: MemberIdString, request: Request): Promise<Reply>;
+  /** A snapshot chunk (in order per link); `linkLost` tells the receiver to drop partials. */
+  onSnapshotChunk(from: MemberIdString, chunk: PeerSnapshotChunk): Promise<void>;
+  onLinkLost(peer: MemberIdString): void;
+  onLinkUp(peer: MemberIdString): void;
+  /** Extra GET routes on the peer port (e.g. /members for joining members). */
+  onHttp?(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+export interface PeerTransportOptions {
+  readonly selfId: MemberIdString;
+  readonly clusterId: string;
+  readonly listenUrl: URL;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  readonly handlers: PeerHandlers;
+}
+
+interface PendingForward {
+  readonly peer: MemberIdString;
+  readonly resolve: (r: Reply) => void;
+  readonly timer: NodeJS.Timeout;
+  readonly requestId: number;
+}
+
+interface PeerState {
+  url: string;
+  ws: WebSocket | null;
+  /** True once both hellos were exchanged on `ws`. */
+  ready: boolean;
+  dialTimer: NodeJS.Timeout | null;
+  attempts: number;
+  pingMisses: number;
+}
+
+export class PeerTransport {
+  private readonly peers = new Map<MemberIdString, PeerState>();
+  private readonly forwards = new Map<number, PendingForward>();
+  private readonly chunkChains = new Map<MemberIdString, Promise<void>>();
+  private nextForwardId = 1;
+  private nextSnapshotSeq = 1;
+  private server: Server | null = null;
+  private wss: WebSocketServer | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: PeerTransportOptions) {
+    this.log = opts.logger.child({ component: 'peer' });
+  }
+
+  async start(): Promise<void> {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false });
+    this.server = createServer((req, res) => this.onHttp(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    await listen(this.server, this.opts.listenUrl);
+    this.pingTimer = setInterval(() => this.pingAll(), PING_INTERVAL_MS);
+    this.pingTimer.unref();
+  }
+
+  /** Replaces the set of peers (ids → peer URL); links to removed peers close. */
+  setPeers(peers: ReadonlyMap<MemberIdString, string>): void {
+    for (const [id, st] of this.peers) {
+      if (!peers.has(id)) {
+        this.peers.delete(id);
+        if (st.dialTimer) clearTimeout(st.dialTimer);
+        st.ws?.close(CLOSE_UNKNOWN_MEMBER, 'member removed');
+      }
+    }
+    for (const [id, url] of peers) {
+      if (id === this.opts.selfId) continue;
+      const st = this.peers.get(id);
+      if (st === undefined) {
+        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0 };
+        this.peers.set(id, fresh);
+        if (this.dialsTo(id)) this.dial(id, fresh);
+      } else {
+        st.url = url;
+      }
+    }
+  }
+
+  isConnected(peer: MemberIdString): boolean {
+    return this.peers.get(peer)?.ready === true;
+  }
+
+  /** Sends a batch of raft messages; false when dropped (link down or congested). */
+  sendRaft(to: MemberIdString, messages: readonly unknown[]): boolean {
+    const st = this.peers.get(to);
+    if (!st?.ready || st.ws === null || st.ws.bufferedAmount > LINK_BUFFERED_BYTES_MAX) {
+      this.opts.metrics.peerDropped.inc({ peer: to });
+      return false;
+    }
+    return this.sendFrame(st.ws, { type: 'raft', messages }, to);
+  }
+
+  /** Forwards a client request to `to` (the leader) and waits for its reply. */
+  forward(to: MemberIdString, request: Request, timeoutMs: number): Promise<Reply> {
+    return new Promise((resolve) => {
+      const st = this.peers.get(to);
+      const fail = (code: 'Unavailable' | 'Timeout', message: string): void => resolve(errorReply(request.id, toWireError(new KiteError(code, message))));
+      if (!st?.ready || st.ws === null) return fail('Unavailable', `no link to leader ${to}`);
+      if (this.forwards.size >= FORWARDS_PENDING_MAX) return fail('Unavailable', 'too many forwarded requests in flight');
+      const fwdId = this.nextForwardId++;
+      const timer = setTimeout(() => {
+        this.forwards.delete(fwdId);
+        fail('Timeout', `leader ${to} did not answer within ${timeoutMs} ms`);
+      }, timeoutMs);
+      this.forwards.set(fwdId, { peer: to, resolve, timer, requestId: request.id });
+      if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request }, to)) {
+        clearTimeout(timer);
+        this.forwards.delete(fwdId);
+        fail('Unavailable', `cannot send to leader ${to}`);
+      }
+    });
+  }
+
+  /**
+   * Streams a snapshot: `metadata` (the raft message to step once restored) rides on the first
+   * chunk. Resolves when the last chunk left the socket buffer; rejects on link loss or stall.
+   */
+  async sendSnapshot(to: MemberIdString, metadata: unknown, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const st = this.peers.get(to);
+    const ws = st?.ws;
+    if (!st?.ready || !ws) throw new KiteError('Unavailable', `no link to ${to}`);
+    const snapshotId = `${this.opts.selfId}-${this.nextSnapshotSeq++}`;
+    let seq = 0;
+    let pending: Uint8Array | null = null;
+    const emit = async (data: Uint8Array, last: boolean): Promise<void> => {
+      await this.waitForDrain(ws, SNAPSHOT_BUFFERED_BYTES_HIGH);
+      const frame: PeerSnapshotChunk = seq === 0 ? { type: 'snapshotChunk', snapshotId, seq, metadata, data, last } : { type: 'snapshotChunk', snapshotId, seq, data, last };
+      seq++;
+      if (!this.sendFrame(ws, frame, to)) throw new KiteError('Unavailable', `link to ${to} lost during snapshot`);
+    };
+    // One chunk of look-ahead so the final chunk carries last: true.
+    for await (const chunk of chunks) {
+      if (pending !== null) await emit(pending, false);
+      pending = chunk;
+    }
+    await emit(pending ?? new Uint8Array(0), true);
+    await this.waitForDrain(ws, 0);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    for (const [fwdId, f] of this.forwards) {
+      clearTimeout(f.timer);
+      this.forwards.delete(fwdId);
+      f.resolve(errorReply(f.requestId, { code: 'Unavailable', message: 'member is stopping' }));
+    }
+    for (const st of this.peers.values()) {
+      if (st.dialTimer) clearTimeout(st.dialTimer);
+      st.ws?.close(CLOSE_SHUTDOWN, 'member stopping');
+    }
+    for (const client of this.wss?.clients ?? []) client.terminate();
+    this.wss?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+  }
+
+  // ---- links
+
+  private dialsTo(peer: MemberIdString): boolean {
+    return this.opts.selfId < peer;
+  }
+
+  private dial(id: MemberIdString, st: PeerState): void {
+    if (this.closed || this.peers.get(id) !== st) return;
+    st.dialTimer = null;
+    const url = `${st.url.replace(/^http/, 'ws')}/raft`;
+    const ws = new WebSocket(url, { maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS });
+    st.ws = ws;
+    st.ready = false;
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () => this.sendFrame(ws, this.hello(), id));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (st.ws !== ws) return;
+      if (!st.ready) return this.onDialerHello(id, st, ws, data, isBinary);
+      this.onFrame(id, ws, data, isBinary);
+    });
+    ws.on('pong', () => (st.pingMisses = 0));
+    ws.on('error', (err) => this.log.debug({ peer: id, err: err.message }, 'peer link error'));
+    ws.on('close', (code, reason) => this.onClosed(id, st, ws, code, reason.toString()));
+  }
+
+  private onDialerHello(id: MemberIdString, st: PeerState, ws: WebSocket, data: RawData, isBinary: boolean): void {
+    const hello = this.decode(data, isBinary);
+    const problem = this.checkHello(hello, id);
+    if (problem !== null) {
+      this.log.warn({ peer: id, problem: problem.reason }, 'peer refused: bad hello');
+      ws.close(problem.code, problem.reason);
+      return;
+    }
+    this.markUp(id, st);
+  }
+
+  private scheduleDial(id: MemberIdString, st: PeerState): void {
+    if (this.closed || this.peers.get(id) !== st || st.dialTimer !== null) return;
+    // Exponential back-off with full jitter, capped, reset on a successful hello.
+    const capMs = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(st.attempts, 10));
+    st.attempts++;
+    st.dialTimer = setTimeout(() => this.dial(id, st), Math.floor(Math.random() * capMs) + 10);
+    st.dialTimer.unref();
+  }
+
+  private onClosed(id: MemberIdString, st: PeerState, ws: WebSocket, code: number, reason: string): void {
+    if (st.ws !== ws) return;
+    const wasReady = st.ready;
+    st.ws = null;
+    st.ready = false;
+    if (wasReady) {
+      this.log.info({ peer: id, code, reason }, 'peer link down');
+      this.failForwards(id);
+      this.opts.handlers.onLinkLost(id);
+    }
+    if (code === CLOSE_WRONG_CLUSTER || code === CLOSE_UNKNOWN_MEMBER) {
+      this.log.warn({ peer: id, code, reason }, 'peer refused our link');
+    }
+    if (this.dialsTo(id)) this.scheduleDial(id, st);
+  }
+
+  private markUp(id: MemberIdString, st: PeerState): void {
+    st.ready = true;
+    st.attempts = 0;
+    st.pingMisses = 0;
+    this.log.info({ peer: id }, 'peer link up');
+    this.opts.handlers.onLinkUp(id);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/raft' || this.wss === null) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, req.socket.remoteAddress ?? '?'));
+  }
+
+  /** An incoming link: the first frame must be a valid hello from a known member. */
+  private onAccepted(ws: WebSocket, remote: string): void {
+    ws.binaryType = 'nodebuffer';
+    let peerId: MemberIdString | null = null;
+    const helloTimer = setTimeout(() => ws.close(CLOSE_BAD_HELLO, 'no hello'), HELLO_TIMEOUT_MS);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (peerId !== null) {
+        const st = this.peers.get(peerId);
+        if (st?.ws === ws) this.onFrame(peerId, ws, data, isBinary);
+        return;
+      }
+      clearTimeout(helloTimer);
+      const hello = this.decode(data, isBinary);
+      const claimed = isPlainObject(hello) && typeof hello['memberId'] === 'string' ? hello['memberId'] : null;
+      const problem = this.checkHello(hello, claimed);
+      if (problem !== null || claimed === null) {
+        this.log.warn({ remote, claimed, problem: problem?.reason }, 'peer link refused');
+        ws.close(problem?.code ?? CLOSE_BAD_HELLO, problem?.reason ?? 'bad hello');
+        return;
+      }
+      const st = this.peers.get(claimed);
+      if (st === undefined || this.dialsTo(claimed)) {
+        this.log.warn({ remote, claimed }, 'peer link refused: not a member that dials us');
+        ws.close(CLOSE_UNKNOWN_MEMBER, 'unknown member');
+        return;
+      }
+      peerId = claimed;
+      const previous = st.ws;
+      st.ws = ws;
+      st.ready = false;
+      if (previous !== null) {
+        previous.close(CLOSE_REPLACED, 'replaced by a newer link');
+        this.failForwards(claimed);
+        this.opts.handlers.onLinkLost(claimed);
+      }
+      this.sendFrame(ws, this.hello(), claimed);
+      this.markUp(claimed, st);
+    });
+    ws.on('pong', () => {
+      const st = peerId === null ? undefined : this.peers.get(peerId);
+      if (st?.ws === ws) st.pingMisses = 0;
+    });
+    ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'peer link error'));
+    ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer);
+      if (peerId === null) return;
+      const st = this.peers.get(peerId);
+      if (st !== undefined) this.onClosed(peerId, st, ws, code, reason.toString());
+    });
+  }
+
+  private hello(): PeerFrame {
+    return { type: 'hello', clusterId: this.opts.clusterId, memberId: this.opts.selfId, version: PEER_PROTOCOL_VERSION };
+  }
+
+  private checkHello(hello: unknown, expected: MemberIdString | null): { code: number; reason: string } | null {
+    if (!isPlainObject(hello) || hello['type'] !== 'hello') return { code: CLOSE_BAD_HELLO, reason: 'expected a hello' };
+    if (hello['version'] !== PEER_PROTOCOL_VERSION) return { code: CLOSE_BAD_HELLO, reason: `unsupported peer protocol ${String(hello['version'])}` };
+    if (hello['clusterId'] !== this.opts.clusterId) {
+      return { code: CLOSE_WRONG_CLUSTER, reason: `WrongCluster: expected ${this.opts.clusterId}, got ${String(hello['clusterId']).slice(0, 40)}` };
+    }
+    const member = hello['memberId'];
+    if (typeof member !== 'string' || (expected !== null && member !== expected) || !this.peers.has(member)) {
+      return { code: CLOSE_UNKNOWN_MEMBER, reason: `unknown member ${String(member).slice(0, 40)}` };
+    }
+    return null;
+  }
+
+  private decode(data: RawData, isBinary: boolean): unknown {
+    if (!isBinary || !(data instanceof Uint8Array)) return undefined;
+    try {
+      return decodeFrame(data, MAX_PEER_FRAME_BYTES);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private onFrame(peer: MemberIdString, ws: WebSocket, data: RawData, isBinary: boolean): void {
+    const frame = this.decode(data, isBinary);
+    if (!isPlainObject(frame)) {
+      this.log.warn({ peer }, 'dropping undecodable peer frame');
+      return;
+    }
+    switch (frame['type']) {
+      case 'raft':
+        if (Array.isArray(frame['messages'])) this.opts.handlers.onRaft(peer, frame['messages'] as unknown[]);
+        return;
+      case 'forward': {
+        const fwdId = frame['fwdId'];
+        const request = frame['request'];
+        if (typeof fwdId !== 'number' || !isPlainObject(request)) return;
+        void this.opts.handlers
+          .onForward(peer, request as unknown as Request)
+          .catch((err: unknown) => errorReply(typeof request['id'] === 'number' ? request['id'] : 0, toWireError(err)))
+          .then((reply) => {
+            if (ws.readyState === WebSocket.OPEN) this.sendFrame(ws, { type: 'forwardReply', fwdId, reply }, peer);
+          });
+        return;
+      }
+      case 'forwardReply': {
+        const fwdId = frame['fwdId'];
+        const f = typeof fwdId === 'number' ? this.forwards.get(fwdId) : undefined;
+        if (f === undefined || f.peer !== peer || !isPlainObject(frame['reply'])) return;
+        this.forwards.delete(fwdId as number);
+        clearTimeout(f.timer);
+        f.resolve(frame['reply'] as unknown as Reply);
+        return;
+      }
+      case 'snapshotChunk': {
+        // Chunk handling is asynchronous (file writes): chain it per peer to keep the order.
+        const prev = this.chunkChains.get(peer) ?? Promise.resolve();
+        const next = prev
+          .then(() => this.opts.handlers.onSnapshotChunk(peer, frame as unknown as PeerSnapshotChunk))
+          .catch((err: unknown) => this.log.warn({ peer, err: (err as Error).message }, 'snapshot chunk failed'));
+        this.chunkChains.set(peer, next);
+        void next.then(() => {
+          if (this.chunkChains.get(peer) === next) this.chunkChains.delete(peer);
+        });
+        return;
+      }
+      default:
+        this.log.warn({ peer, type: String(frame['type']).slice(0, 40) }, 'dropping peer frame of unknown type');
+    }
+  }
+
+  private sendFrame(ws: WebSocket, frame: PeerFrame, peer: MemberIdString): boolean {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(frame, MAX_PEER_FRAME_BYTES);
+    } catch (err) {
+      this.log.error({ peer, err: (err as Error).message, type: frame.type }, 'peer frame too large, dropped');
+      this.opts.metrics.peerDropped.inc({ peer });
+      return false;
+    }
+    ws.send(bytes, { binary: true });
+    return true;
+  }
+
+  private async waitForDrain(ws: WebSocket, highBytes: number): Promise<void> {
+    let waitedMs = 0;
+    while (ws.bufferedAmount > highBytes) {
+      if (ws.readyState !== WebSocket.OPEN) throw new KiteError('Unavailable', 'peer link closed');
+      if (waitedMs > SNAPSHOT_STALL_MS_MAX) throw new KiteError('Timeout', 'peer link stalled');
+      await new Promise((r) => setTimeout(r, SNAPSHOT_DRAIN_POLL_MS));
+      waitedMs += SNAPSHOT_DRAIN_POLL_MS;
+    }
+    if (ws.readyState !== WebSocket.OPEN) throw new KiteError('Unavailable', 'peer link closed');
+  }
+
+  private failForwards(peer: MemberIdString): void {
+    for (const [fwdId, f] of this.forwards) {
+      if (f.peer !== peer) continue;
+      clearTimeout(f.timer);
+      this.forwards.delete(fwdId);
+      f.resolve(errorReply(f.requestId, { code: 'Unavailable', message: `link to leader ${peer} lost`, indeterminate: true }));
+    }
+  }
+
+  private pingAll(): void {
+    for (const [id, st] of this.peers) {
+      if (!st.ready || st.ws === null) continue;
+      if (st.pingMisses >= PING_MISSES_MAX) {
+        this.log.warn({ peer: id }, 'peer link silent, tearing it down');
+        st.ws.terminate();
+        continue;
+      }
+      st.pingMisses++;
+      st.ws.ping();
+    }
+  }
+
+  private onHttp(req: IncomingMessage, res: ServerResponse): void {
+    if (this.opts.handlers.onHttp?.(req, res) === true) return;
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+}
+
+/** Listens on the URL's host and port; rejects (EADDRINUSE…) instead of crashing. */
+export function listen(server: Server, url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,113 @@
+// Linearizable reads waiting on ReadIndex. Reads arriving in one loop turn share one readIndex
+// request (one heartbeat round on the leader); each batch moves unsent -> sent (awaiting its
+// ReadState by context) -> indexed (awaiting apply >= its read index) -> released.
+//
+// Invariants: a waiter is settled exactly once (released, failed or timed out); at most
+// `limit` waiters exist at once; batches are released in read-index order.
+
+import { KiteError } from '@kite/protocol';
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+  settled: boolean;
+}
+
+export class ReadIndexQueue {
+  private unsent: Waiter[] = [];
+  private readonly sent = new Map<string, Waiter[]>();
+  private indexed: { index: number; waiters: Waiter[] }[] = [];
+  private count = 0;
+
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  get hasUnsent(): boolean {
+    return this.unsent.length > 0;
+  }
+
+  /** A read that resolves once released; fails with Timeout after timeoutMs. */
+  add(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.count >= this.limit) {
+        reject(new KiteError('Unavailable', `too many reads pending (limit ${this.limit})`));
+        return;
+      }
+      const w: Waiter = {
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => this.settle(w, new KiteError('Timeout', `no read index within ${timeoutMs} ms`)), timeoutMs),
+      };
+      this.count++;
+      this.unsent.push(w);
+    });
+  }
+
+  /** Takes the unsent batch; the caller sends it (sent), puts it back (requeue) or fails it. */
+  takeUnsent(): readonly Waiter[] | null {
+    const batch = this.unsent.filter((w) => !w.settled);
+    this.unsent = [];
+    return batch.length > 0 ? batch : null;
+  }
+
+  sentAs(context: string, batch: readonly Waiter[]): void {
+    this.sent.set(context, [...batch]);
+  }
+
+  requeue(batch: readonly Waiter[]): void {
+    this.unsent.push(...batch);
+  }
+
+  fail(batch: readonly Waiter[], err: Error): void {
+    for (const w of batch) this.settle(w, err);
+  }
+
+  /** The ReadState for `context` arrived: its batch waits for apply >= index. */
+  onReadState(context: string, index: number): void {
+    const batch = this.sent.get(context);
+    if (batch === undefined) return;
+    this.sent.delete(context);
+    const slot = this.indexed.find((s) => s.index === index);
+    if (slot !== undefined) {
+      slot.waiters.push(...batch);
+      return;
+    }
+    this.indexed.push({ index, waiters: batch });
+    this.indexed.sort((a, b) => a.index - b.index);
+  }
+
+  /** Releases every batch whose read index is applied. */
+  release(appliedIndex: number): void {
+    while (this.indexed.length > 0 && (this.indexed[0]?.index ?? Infinity) <= appliedIndex) {
+      for (const w of this.indexed.shift()?.waiters ?? []) this.settle(w, null);
+    }
+  }
+
+  /** The leader changed: requests sent to the old one may never be answered; send again. */
+  resendAll(): void {
+    for (const batch of this.sent.values()) this.unsent.push(...batch.filter((w) => !w.settled));
+    this.sent.clear();
+  }
+
+  failAll(err: Error): void {
+    const all = [...this.unsent, ...[...this.sent.values()].flat(), ...this.indexed.flatMap((s) => s.waiters)];
+    this.unsent = [];
+    this.sent.clear();
+    this.indexed = [];
+    for (const w of all) this.settle(w, err);
+  }
+
+  private settle(w: Waiter, err: Error | null): void {
+    if (w.settled) return;
+    w.settled = true;
+    this.count--;
+    clearTimeout(w.timer);
+    if (err === null) w.resolve();
+    else w.reject(err);
+  }
+}

@@ -1,0 +1,123 @@
+// Staged state machine snapshots in data-dir/snap. A snapshot streamed by the leader is
+// written here chunk by chunk (length-prefixed, so chunk boundaries survive) and kept until
+// the store has restored from it: if the member crashes after the Raft log recorded the
+// snapshot but before the store was replaced, the restart restores from this file.
+//
+// Invariants: a file named snap-<index>.snap is complete and fsynced (it is renamed from a
+// .part file only after the last chunk); .part files are garbage and removed on start.
+
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Staged streams at once (one per sending peer is the normal case). */
+const STREAMS_MAX = 4;
+/** Largest single chunk accepted into a staged file. */
+const CHUNK_BYTES_MAX = 64 * 1024 * 1024;
+
+interface Stream {
+  readonly snapshotId: string;
+  readonly file: FileHandle;
+  readonly partPath: string;
+  readonly metadata: unknown;
+  nextSeq: number;
+}
+
+export class SnapshotFiles {
+  private readonly streams = new Map<string, Stream>();
+
+  constructor(private readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    for (const f of await readdir(this.dir)) {
+      if (f.endsWith('.part')) await rm(path.join(this.dir, f), { force: true });
+    }
+  }
+
+  pathFor(index: number): string {
+    return path.join(this.dir, `snap-${index}.snap`);
+  }
+
+  /**
+   * Adds one chunk from `peer`. Returns the stream's metadata and final path once the last
+   * chunk is durable; null before. Out-of-order chunks abort the stream (throws).
+   */
+  async addChunk(
+    peer: string,
+    chunk: { snapshotId: string; seq: number; metadata?: unknown; data: Uint8Array; last: boolean },
+    indexOf: (metadata: unknown) => number,
+  ): Promise<{ metadata: unknown; path: string } | null> {
+    let s = this.streams.get(peer);
+    if (chunk.seq === 0) {
+      if (s !== undefined) await this.abort(peer);
+      if (this.streams.size >= STREAMS_MAX) throw new Error('too many snapshot streams at once');
+      const partPath = path.join(this.dir, `${sanitize(chunk.snapshotId)}.part`);
+      s = { snapshotId: chunk.snapshotId, file: await open(partPath, 'w'), partPath, metadata: chunk.metadata, nextSeq: 0 };
+      this.streams.set(peer, s);
+    }
+    if (s === undefined || s.snapshotId !== chunk.snapshotId || s.nextSeq !== chunk.seq) {
+      await this.abort(peer);
+      throw new Error(`snapshot chunk ${chunk.seq} of ${chunk.snapshotId} out of order`);
+    }
+    if (!(chunk.data instanceof Uint8Array) || chunk.data.byteLength > CHUNK_BYTES_MAX) {
+      await this.abort(peer);
+      throw new Error('snapshot chunk is not bytes or too large');
+    }
+    s.nextSeq++;
+    if (chunk.data.byteLength > 0) {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(chunk.data.byteLength);
+      await s.file.write(len);
+      await s.file.write(chunk.data);
+    }
+    if (!chunk.last) return null;
+    await s.file.sync();
+    await s.file.close();
+    this.streams.delete(peer);
+    const finalPath = this.pathFor(indexOf(s.metadata));
+    await rename(s.partPath, finalPath);
+    return { metadata: s.metadata, path: finalPath };
+  }
+
+  async abort(peer: string): Promise<void> {
+    const s = this.streams.get(peer);
+    if (s === undefined) return;
+    this.streams.delete(peer);
+    await s.file.close().catch(() => undefined);
+    await rm(s.partPath, { force: true });
+  }
+
+  /** Staged snapshots other than `keepIndex` are removed (superseded). */
+  async prune(keepIndex: number | null): Promise<void> {
+    for (const f of await readdir(this.dir)) {
+      if (f.endsWith('.snap') && f !== `snap-${keepIndex}.snap`) await rm(path.join(this.dir, f), { force: true });
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    for (const peer of [...this.streams.keys()]) await this.abort(peer);
+  }
+}
+
+/** Reads a staged file back as the chunks it was written from. */
+export async function* readStagedChunks(file: string): AsyncIterable<Uint8Array> {
+  const fh = await open(file, 'r');
+  try {
+    const len = Buffer.alloc(4);
+    for (;;) {
+      const { bytesRead } = await fh.read(len, 0, 4, null);
+      if (bytesRead === 0) return;
+      if (bytesRead !== 4) throw new Error(`staged snapshot ${file} is truncated`);
+      const n = len.readUInt32BE(0);
+      if (n > CHUNK_BYTES_MAX) throw new Error(`staged snapshot ${file} has an oversized chunk`);
+      const buf = Buffer.alloc(n);
+      const got = await fh.read(buf, 0, n, null);
+      if (got.bytesRead !== n) throw new Error(`staged snapshot ${file} is truncated`);
+      yield buf;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+const sanitize = (id: string): string => id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);

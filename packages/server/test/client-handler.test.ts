@@ -1,0 +1,173 @@
+// The client link's frame handling without a network: a socket double records what the link
+// sends and how it closes; a backend double answers ops. Checks that every bad frame gets a
+// typed error or a close with a reason, that the link keeps serving after errors, and that
+// watch pushes follow the hub's responses in order.
+import { EventEmitter } from 'node:events';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame, okReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
+import { ClientLink, CLOSE_MALFORMED, CLOSE_TOO_BIG, type ClientBackend, type LinkWatchResponse, type LinkWatcher } from '../src/client-handler.js';
+import { silentLogger } from '../src/logger.js';
+
+class SocketDouble extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: (Reply | WatchPush)[] = [];
+  closed: { code: number; reason: string } | null = null;
+  send(bytes: Uint8Array): void {
+    this.sent.push(decodeFrame(bytes, 64 << 20) as Reply | WatchPush);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+    this.readyState = 3;
+  }
+  frame(value: unknown): void {
+    this.emit('message', Buffer.from(encodeFrame(value, 64 << 20)), true);
+  }
+  raw(bytes: Uint8Array, isBinary = true): void {
+    this.emit('message', Buffer.from(bytes), isBinary);
+  }
+  replies(): Reply[] {
+    return this.sent.filter((f): f is Reply => 'id' in f);
+  }
+}
+
+class WatcherDouble implements LinkWatcher {
+  queue: LinkWatchResponse[] = [];
+  canceled = false;
+  private listener: (() => void) | undefined;
+  onReadable(l: (() => void) | undefined): void {
+    this.listener = l;
+  }
+  poll(max = Infinity): LinkWatchResponse[] {
+    return this.queue.splice(0, max);
+  }
+  requestProgress(): void {
+    this.push({ kind: 'progress', revision: 9 });
+  }
+  cancel(): void {
+    this.canceled = true;
+  }
+  push(r: LinkWatchResponse): void {
+    this.queue.push(r);
+    this.listener?.();
+  }
+}
+
+const header = { clusterId: 'c', memberId: 'm', revision: 5, raftTerm: 2 };
+
+function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[]; served: Request[] } {
+  const sock = new SocketDouble();
+  const watchers: WatcherDouble[] = [];
+  const served: Request[] = [];
+  const backend: ClientBackend = {
+    header: (revision) => ({ ...header, revision: revision ?? header.revision }),
+    serve: async (req) => {
+      served.push(req);
+      return okReply(req.id, header, {});
+    },
+    watch: () => {
+      const w = new WatcherDouble();
+      watchers.push(w);
+      return w;
+    },
+    onWatchCountChange: () => undefined,
+    onErrorReply: () => undefined,
+  };
+  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4 }, silentLogger());
+  return { sock, watchers, served };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const errorCode = (r: Reply | undefined): string | undefined => (r !== undefined && !r.ok ? r.error.code : undefined);
+
+describe('ClientLink', () => {
+  it('closes with 1007 on undecodable bytes, text frames, and frames without an id', () => {
+    for (const send of [
+      (s: SocketDouble) => s.raw(new Uint8Array([0xc1])),
+      (s: SocketDouble) => s.raw(new TextEncoder().encode('hello'), false),
+      (s: SocketDouble) => s.frame({ op: 'put' }),
+      (s: SocketDouble) => s.frame('just a string'),
+    ]) {
+      const { sock, served } = setup();
+      send(sock);
+      expect(sock.closed?.code).toBe(CLOSE_MALFORMED);
+      expect(sock.closed?.reason).toMatch(/^MalformedFrame/);
+      expect(served).toHaveLength(0);
+    }
+  });
+
+  it('answers unknown ops, bad arguments and too many ops with typed errors and keeps serving', async () => {
+    const { sock, served } = setup();
+    sock.frame({ id: 1, op: 'nope' });
+    sock.frame({ id: 2, op: 'put', key: 'str', value: new Uint8Array(1) });
+    sock.frame({ id: 3, op: 'txn', compare: [], success: Array.from({ length: 5 }, () => ({ type: 'put', key: new Uint8Array([1]), value: new Uint8Array() })), failure: [] });
+    sock.frame({ id: 4, op: 'range', key: new Uint8Array([1]) });
+    await tick();
+    const byId = new Map(sock.replies().map((r) => [r.id, r]));
+    expect(errorCode(byId.get(1))).toBe('UnknownOp');
+    expect(errorCode(byId.get(2))).toBe('InvalidArgument');
+    expect(errorCode(byId.get(3))).toBe('TooManyOps');
+    expect(byId.get(4)?.ok).toBe(true);
+    expect(served.map((r) => r.id)).toEqual([4]);
+    expect(sock.closed).toBeNull();
+  });
+
+  it('answers an oversized frame with RequestTooLarge when its id is readable, else closes with 1009', () => {
+    const { sock } = setup();
+    sock.frame({ id: 9, op: 'put', key: new Uint8Array([1]), value: new Uint8Array(1500) });
+    expect(errorCode(sock.replies()[0])).toBe('RequestTooLarge');
+    expect(sock.closed).toBeNull();
+    sock.raw(new Uint8Array(1500).fill(0xc1));
+    expect(sock.closed?.code).toBe(CLOSE_TOO_BIG);
+  });
+
+  it('never throws and never answers twice for arbitrary bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (frames) => {
+        const { sock } = setup();
+        for (const f of frames) if (sock.closed === null) sock.raw(f);
+        const ids = sock.replies().map((r) => r.id);
+        expect(new Set(ids).size).toBe(ids.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('pushes watch responses in order after the ok reply, and enforces the watch limit', async () => {
+    const { sock, watchers } = setup(2);
+    sock.frame({ id: 1, op: 'watchCreate', watchId: 10, key: new Uint8Array([1]) });
+    sock.frame({ id: 2, op: 'watchCreate', watchId: 10, key: new Uint8Array([1]) });
+    sock.frame({ id: 3, op: 'watchCreate', watchId: 11, key: new Uint8Array([2]) });
+    sock.frame({ id: 4, op: 'watchCreate', watchId: 12, key: new Uint8Array([3]) });
+    const w = watchers[0]!;
+    const kv = { key: new Uint8Array([1]), value: new Uint8Array([7]), createRevision: 6, modRevision: 6, version: 1, lease: 0 };
+    w.push({ kind: 'events', revision: 6, events: [{ type: 'put', kv }] });
+    w.push({ kind: 'canceled', revision: 7, compactRevision: 3, cancelReason: 'compacted' });
+    await tick();
+    await tick();
+    const byId = new Map(sock.replies().map((r) => [r.id, r]));
+    expect(byId.get(1)?.ok).toBe(true);
+    expect(errorCode(byId.get(2))).toBe('DuplicateKey');
+    expect(byId.get(3)?.ok).toBe(true);
+    expect(errorCode(byId.get(4))).toBe('TooManyWatches');
+    const pushes = sock.sent.filter((f): f is WatchPush => 'watchId' in f && !('id' in f));
+    expect(pushes.map((p) => [p.watchId, p.header.revision, p.events.length, p.canceled === true])).toEqual([
+      [10, 6, 1, false],
+      [10, 7, 0, true],
+    ]);
+    expect(pushes[1]?.compactRevision).toBe(3);
+    // The canceled watch freed its slot.
+    sock.frame({ id: 5, op: 'watchCreate', watchId: 12, key: new Uint8Array([3]) });
+    expect(sock.replies().find((r) => r.id === 5)?.ok).toBe(true);
+  });
+
+  it('cancels every watch when the link closes', () => {
+    const { sock, watchers } = setup();
+    sock.frame({ id: 1, op: 'watchCreate', watchId: 1, key: new Uint8Array([1]) });
+    sock.emit('close');
+    expect(watchers[0]?.canceled).toBe(true);
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, HelpRequested, deriveClusterId, deriveMemberId, initialMemberIds, loadConfig } from '../src/config.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'kite-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function problems(argv: string[], env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadConfig(argv, env, tmp);
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('starts a single-member cluster in ./kite-data on 2379/2380 with no flags', () => {
+    const cfg = loadConfig([], {}, tmp);
+    expect(cfg.name).toBe('default');
+    expect(cfg.dataDir).toBe(path.join(tmp, 'kite-data'));
+    expect(cfg.listenClientUrl.port).toBe('2379');
+    expect(cfg.listenPeerUrl.port).toBe('2380');
+    expect(cfg.initialCluster).toEqual([{ name: 'default', peerUrl: 'http://127.0.0.1:2380' }]);
+    expect(cfg.initialClusterState).toBe('new');
+    expect(cfg.maxRequestBytes).toBe(1.5 * 1024 * 1024);
+    expect(cfg.leaseReads).toBe(false);
+  });
+
+  it('reads flags in both --flag value and --flag=value forms', () => {
+    const cfg = loadConfig(
+      ['--name', 'n2', '--data-dir=/d', '--listen-peer', 'http://127.0.0.1:3380', '--initial-cluster',
+        'n1=http://127.0.0.1:2380,n2=http://127.0.0.1:3380', '--tick-ms', '20', '--lease-reads', '--election-ticks=5'],
+      {}, tmp);
+    expect(cfg.name).toBe('n2');
+    expect(cfg.dataDir).toBe('/d');
+    expect(cfg.tickMs).toBe(20);
+    expect(cfg.electionTicks).toBe(5);
+    expect(cfg.leaseReads).toBe(true);
+    expect(cfg.initialCluster.map((m) => m.name)).toEqual(['n1', 'n2']);
+  });
+
+  it('takes flags over env over the config file', () => {
+    const file = path.join(tmp, 'kite.json');
+    writeFileSync(file, JSON.stringify({ tickMs: 30, 'heartbeat-ticks': 2, 'log-level': 'debug', snapshotEntries: 7 }));
+    const cfg = loadConfig(['--tick-ms', '50', '--config-file', file], { KITE_TICK_MS: '40', KITE_HEARTBEAT_TICKS: '3' }, tmp);
+    expect(cfg.tickMs).toBe(50);
+    expect(cfg.heartbeatTicks).toBe(3);
+    expect(cfg.logLevel).toBe('debug');
+    expect(cfg.snapshotEntries).toBe(7);
+  });
+
+  it('reports every problem at once with its source', () => {
+    const p = problems(['--tick-ms', 'fast', '--bogus', '1', '--initial-cluster-state', 'old'], { KITE_ELECTION_TICKS: '-3' });
+    expect(p.some((s) => s.includes('flag --tick-ms'))).toBe(true);
+    expect(p.some((s) => s.includes('unknown flag --bogus'))).toBe(true);
+    expect(p.some((s) => s.includes('initial-cluster-state'))).toBe(true);
+    expect(p.some((s) => s.includes('env KITE_ELECTION_TICKS'))).toBe(true);
+  });
+
+  it('refuses an initial cluster that does not name this member or disagrees on its URL', () => {
+    expect(problems(['--name', 'n3', '--initial-cluster', 'n1=http://127.0.0.1:2380'])[0]).toContain('does not name this member');
+    expect(problems(['--name', 'n1', '--initial-cluster', 'n1=http://127.0.0.1:9999'])[0]).toContain('advertised peer URL');
+    expect(problems(['--initial-cluster', 'default=http://127.0.0.1:2380,default=http://127.0.0.1:2381']).join()).toContain('appears twice');
+  });
+
+  it('refuses heartbeat >= election, bad URLs and malformed config files', () => {
+    expect(problems(['--heartbeat-ticks', '10']).join()).toContain('must be less than election-ticks');
+    expect(problems(['--listen-client', 'nope']).join()).toContain('not a URL');
+    const bad = path.join(tmp, 'bad.json');
+    writeFileSync(bad, '{ not json');
+    expect(problems(['--config-file', bad]).join()).toContain('bad.json');
+    const unknown = path.join(tmp, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ tickz: 1 }));
+    expect(problems(['--config-file', unknown]).join()).toContain('unknown key "tickz"');
+  });
+
+  it('answers --help with the usage text', () => {
+    expect(() => loadConfig(['--help'], {}, tmp)).toThrow(HelpRequested);
+  });
+
+  it('derives the same ids on every member of a new cluster, distinct per token and name', () => {
+    const cluster = 'n1=http://127.0.0.1:2380,n2=http://127.0.0.1:3380,n3=http://127.0.0.1:4380';
+    const a = loadConfig(['--name', 'n1', '--listen-peer', 'http://127.0.0.1:2380', '--initial-cluster', cluster], {}, tmp);
+    const b = loadConfig(['--name', 'n3', '--listen-peer', 'http://127.0.0.1:4380', '--initial-cluster', cluster], {}, tmp);
+    expect(initialMemberIds(a)).toEqual(initialMemberIds(b));
+    const ids = [...initialMemberIds(a).values()];
+    expect(new Set(ids).size).toBe(3);
+    expect(deriveClusterId('t', ids)).toBe(deriveClusterId('t', [...ids].reverse()));
+    expect(deriveClusterId('t', ids)).not.toBe(deriveClusterId('u', ids));
+    expect(deriveMemberId('t', 'n1')).not.toBe(deriveMemberId('u', 'n1'));
+    expect(deriveMemberId('t', 'n1')).not.toBe(deriveMemberId('t', 'n2'));
+  });
+});

@@ -1,0 +1,257 @@
+// Integration harness: real `kite server` processes (packages/server/dist/main.js, build first
+// with `npx tsc -b packages/server`) on 127.0.0.1 with free ports and temp data dirs.
+//
+// Rules it keeps: every wait is bounded (deadline + poll of an observable condition, never a
+// blind sleep); every process it spawned is killed by pid in stop(); temp dirs are removed.
+// Logs of each member go to <tmp>/<name>.log, printed on request for failing tests.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The server entry; KITE_IT_SERVER_MAIN may point at a wrapper (profiling, another build). */
+export const SERVER_MAIN = process.env['KITE_IT_SERVER_MAIN'] ?? fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
+/** Poll interval of bounded waits. */
+const POLL_MS = 50;
+
+export interface MemberSpec {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+}
+
+export interface ClusterOptions {
+  readonly size: number;
+  /** Extra flags for every member (e.g. ['--snapshot-entries', '50']). */
+  readonly flags?: readonly string[];
+  /** Fast timing by default so tests stay short: 20 ms ticks, election after 10 ticks. */
+  readonly tickMs?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after timeoutMs. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown = null;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+export interface MemberStatus {
+  readonly memberId: string;
+  readonly name: string;
+  readonly leader: string | null;
+  readonly role: string;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly revision: number;
+  readonly raftLogSize: number;
+  readonly snapshotsSent: number;
+  readonly snapshotsReceived: number;
+}
+
+export class Cluster {
+  readonly root: string;
+  readonly members: MemberSpec[] = [];
+  private readonly procs = new Map<string, ChildProcess>();
+  private readonly exits = new Map<string, Promise<number | null>>();
+
+  private constructor(private readonly opts: ClusterOptions) {
+    this.root = mkdtempSync(path.join(tmpdir(), 'kite-it-'));
+  }
+
+  static async create(opts: ClusterOptions): Promise<Cluster> {
+    if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npx tsc -b packages/server\` first`);
+    const c = new Cluster(opts);
+    for (let i = 1; i <= opts.size; i++) {
+      const name = `n${i}`;
+      c.members.push({
+        name,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: path.join(c.root, name),
+        logFile: path.join(c.root, `${name}.log`),
+      });
+    }
+    return c;
+  }
+
+  /** Allocates ports and a data dir for a member that will join later (member add). */
+  async addSpec(name: string): Promise<MemberSpec> {
+    const spec: MemberSpec = {
+      name,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: path.join(this.root, name),
+      logFile: path.join(this.root, `${name}.log`),
+    };
+    this.members.push(spec);
+    return spec;
+  }
+
+  peerUrl(name: string): string {
+    return `http://127.0.0.1:${this.member(name).peerPort}`;
+  }
+
+  /** The exit of a running member (resolves with its exit code). */
+  exited(name: string): Promise<number | null> {
+    return this.exits.get(name) ?? Promise.resolve(null);
+  }
+
+  member(name: string): MemberSpec {
+    const m = this.members.find((x) => x.name === name);
+    if (m === undefined) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  clientUrl(name: string): string {
+    return `ws://127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  httpUrl(name: string): string {
+    return `http://127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  get endpoints(): string[] {
+    return this.members.map((m) => this.clientUrl(m.name));
+  }
+
+  initialCluster(): string {
+    return this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  }
+
+  flagsFor(m: MemberSpec): string[] {
+    return [
+      '--name', m.name,
+      '--data-dir', m.dataDir,
+      '--listen-client', `http://127.0.0.1:${m.clientPort}`,
+      '--listen-peer', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-cluster', this.initialCluster(),
+      '--cluster-token', path.basename(this.root),
+      '--tick-ms', String(this.opts.tickMs ?? 20),
+      '--election-ticks', '10',
+      '--heartbeat-ticks', '1',
+      '--request-timeout-ms', '3000',
+      '--log-level', 'info',
+      ...(this.opts.flags ?? []),
+    ];
+  }
+
+  /** Starts (or restarts) one member; returns once the process is spawned. Later flags win. */
+  start(name: string, extraFlags: readonly string[] = []): void {
+    if (this.procs.has(name)) throw new Error(`${name} is already running`);
+    const m = this.member(name);
+    const out = openSync(m.logFile, 'a');
+    const proc = spawn(process.execPath, [SERVER_MAIN, ...this.flagsFor(m), ...extraFlags], { stdio: ['ignore', out, out] });
+    closeSync(out);
+    this.procs.set(name, proc);
+    this.exits.set(
+      name,
+      new Promise((resolve) => proc.once('exit', (code) => {
+        this.procs.delete(name);
+        resolve(code);
+      })),
+    );
+  }
+
+  async startAll(): Promise<void> {
+    for (const m of this.members) this.start(m.name);
+    await Promise.all(this.members.map((m) => this.waitHealthy(m.name)));
+  }
+
+  isRunning(name: string): boolean {
+    return this.procs.has(name);
+  }
+
+  pid(name: string): number | undefined {
+    return this.procs.get(name)?.pid;
+  }
+
+  /** Sends `signal` to the member's process and waits (bounded) for it to exit. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 10_000): Promise<number | null> {
+    const proc = this.procs.get(name);
+    const exit = this.exits.get(name);
+    if (proc === undefined || exit === undefined) return null;
+    proc.kill(signal);
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    const result = await Promise.race([exit, timer]);
+    if (result === 'timeout') {
+      proc.kill('SIGKILL');
+      await exit;
+      throw new Error(`${name} did not exit within ${timeoutMs} ms of ${signal}`);
+    }
+    return result;
+  }
+
+  async waitHealthy(name: string, timeoutMs = 20_000): Promise<void> {
+    await waitFor(`${name} healthy`, timeoutMs, async () => {
+      if (!this.procs.has(name)) throw new Error(`${name} exited; log:\n${this.log(name).slice(-2000)}`);
+      const res = await fetch(`${this.httpUrl(name)}/health`, { signal: AbortSignal.timeout(1000) });
+      return res.status === 200 ? true : undefined;
+    });
+  }
+
+  async status(name: string): Promise<MemberStatus> {
+    const res = await fetch(`${this.httpUrl(name)}/status`, { signal: AbortSignal.timeout(2000) });
+    return (await res.json()) as MemberStatus;
+  }
+
+  async metrics(name: string): Promise<string> {
+    const res = await fetch(`${this.httpUrl(name)}/metrics`, { signal: AbortSignal.timeout(2000) });
+    return res.text();
+  }
+
+  /** The name of the member every running member agrees leads (bounded wait). */
+  async leader(timeoutMs = 10_000): Promise<string> {
+    return waitFor('an agreed leader', timeoutMs, async () => {
+      const running = this.members.filter((m) => this.procs.has(m.name));
+      const statuses = await Promise.all(running.map((m) => this.status(m.name)));
+      const lead = statuses[0]?.leader;
+      if (lead == null || statuses.some((s) => s.leader !== lead)) return undefined;
+      return statuses.find((s) => s.memberId === lead)?.name;
+    });
+  }
+
+  log(name: string): string {
+    try {
+      return readFileSync(this.member(name).logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Kills everything still running (by pid) and removes the temp dir. */
+  async stop(): Promise<void> {
+    for (const name of [...this.procs.keys()]) await this.kill(name, 'SIGKILL').catch(() => undefined);
+    // KITE_IT_KEEP=1 keeps data dirs and logs for a post-mortem.
+    if (process.env['KITE_IT_KEEP'] === '1') process.stderr.write(`kept ${this.root}\n`);
+    else rmSync(this.root, { recursive: true, force: true });
+  }
+}

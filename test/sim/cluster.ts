@@ -91,8 +91,10 @@ export class SimCluster implements HostEnv {
     this.rng = createSimRng(mixSeed(seed, 0xc1));
     this.network = new SimNetwork(createSimRng(mixSeed(seed, 0x9e7)));
     this.tickPhase = this.ids.map(() => this.rng.int(unitsPerTick));
-    // Spares boot with the cluster's bootstrap configuration, like the initial members.
-    this.hosts = this.ids.map((id, i) => new SimHost(id, i, voters, schedule.raft, seed, mutate));
+    // Initial members boot with the bootstrap log; spares (joiners) boot empty.
+    this.hosts = this.ids.map(
+      (id, i) => new SimHost(id, i, i < schedule.nodes ? voters : null, schedule.raft, seed, mutate),
+    );
     for (const h of this.hosts) this.byId.set(h.id, h);
     this.initialVoters = this.hosts.slice(0, schedule.nodes);
     this.nextSpare = schedule.nodes;

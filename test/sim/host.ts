@@ -1,9 +1,12 @@
 // One simulated Kite host: a Raft core plus what a real server keeps on disk. The durable
 // store (a MemoryStorage holding snapshot, log and HardState, and the KV state machine with its
 // applied index and applied configuration) survives a crash; the RawNode, its unstable log,
-// queued reads and unsent messages do not. A spare host (a member-to-be) starts from the
-// cluster's bootstrap configuration (as of log index 0) without itself in it; replaying the
-// leader's log (or installing its snapshot) then brings it to the current configuration. The Ready loop follows the host contract of packages/raft/src/ready.ts:
+// queued reads and unsent messages do not. Hosts start the way a Kite server must (see
+// packages/raft/src/bootstrap.ts): an initial member with the bootstrap log (`addVoter` entries
+// for the initial voters at indexes 1..N, committed), a spare (a member-to-be, `kite server
+// --initial-cluster-state existing`) with an EMPTY storage; replaying the leader's log from
+// index 1 (or installing its snapshot) gives the spare the current configuration.
+// The Ready loop follows the host contract of packages/raft/src/ready.ts:
 //   1. persist the snapshot, then the entries, then the HardState;
 //   2. send the messages;
 //   3. restore the snapshot into the state machine, apply committed entries in order;
@@ -11,7 +14,7 @@
 //   5. advance, then report snapshot/unreachable outcomes observed while sending.
 // A crash may strike between 1 and 2 (`stopAfterPersist`), losing everything after 1.
 
-import { decodeConfChange, MemoryStorage, RawNode } from './core.js';
+import { bootstrap, decodeConfChange, MemoryStorage, RawNode } from './core.js';
 import type {
   ConfChange,
   ConfState,
@@ -64,19 +67,20 @@ export class SimHost {
   private generation = 0;
   private pendingReads: ReadState[] = [];
   /** The configuration as of kv.appliedIndex (durable with it), for host snapshots. */
-  private appliedConf: ConfState;
+  private appliedConf: ConfState = { voters: [], learners: [] };
   private retiredFlag = false;
 
   constructor(
     readonly id: NodeId,
     private readonly index: number,
-    voters: readonly NodeId[],
+    /** The initial voters for an initial member; null for a spare (a joiner). */
+    initialVoters: readonly NodeId[] | null,
     private readonly options: RaftOptions,
     private readonly seed: number,
     private readonly mutate: CoreMutator | undefined,
   ) {
-    this.appliedConf = { voters, learners: [] };
-    this.durable = new MemoryStorage({ confState: this.appliedConf });
+    this.durable = new MemoryStorage();
+    if (initialVoters !== null) bootstrap(this.durable, initialVoters);
     this.start();
   }
 

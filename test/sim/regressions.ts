@@ -85,6 +85,30 @@ export const regressions: readonly Regression[] = [
     },
   },
   {
+    // Finding 2 in /tmp/kite-sim-findings.md: spares start EMPTY (as `kite server
+    // --initial-cluster-state existing` must) and rebuild the configuration from the bootstrap
+    // entries at the start of the log, or from a snapshot once those are compacted.
+    name: 'membership on 5: empty joiners replay the bootstrap log or install a snapshot, never lead alone',
+    simCase: {
+      seed: 3,
+      schedule: {
+        nodes: 5,
+        spares: 2,
+        raft: baseRaft,
+        steps: [
+          { waitUnits: 200, action: { type: 'propose', node: 'leader', key: 0, count: 2 } },
+          { waitUnits: 10, action: { type: 'addMember', learner: false } },
+          { waitUnits: 120, action: { type: 'propose', node: 'leader', key: 1, count: 2 } },
+          { waitUnits: 10, action: { type: 'compact', node: 'leader' } },
+          { waitUnits: 10, action: { type: 'addMember', learner: false } },
+          { waitUnits: 120, action: { type: 'isolate', node: 'leader' } },
+          { waitUnits: 150, action: { type: 'heal' } },
+          { waitUnits: 60, action: { type: 'propose', node: 'leader', key: 0, count: 1 } },
+        ],
+      },
+    },
+  },
+  {
     // Finding 1 in /tmp/kite-sim-findings.md: a restarted member grants votes at once, so a
     // new leader commits while the old leader's read lease is still valid.
     name: 'lease read after a voter restart must not be stale',

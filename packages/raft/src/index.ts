@@ -9,6 +9,8 @@ export type { ProgressState } from './tracker/progress.js';
 export { emptyHardState } from './types.js';
 export { RawNode } from './raw-node.js';
 export { MemoryStorage } from './storage.js';
+export { bootstrap, bootstrapState, bootstrapTerm, bootstrapVotersMax } from './bootstrap.js';
+export type { BootstrapState } from './bootstrap.js';
 export { createRng } from './rng.js';
 export { encodeConfChange, decodeConfChange, ConfChangeDecodeError } from './confchange/codec.js';
 export {

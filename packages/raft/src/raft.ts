@@ -74,6 +74,15 @@ export class Raft {
   randomizedElectionTimeout = 0;
   /** Ticks since this member started: the clock lease reads are measured on. */
   tickCount = 0;
+  /**
+   * Until `tickCount` reaches this, the member treats itself as inside some leader's lease and
+   * grants no (pre)vote except for a leadership transfer (see `inLease`). A RawNode is built on
+   * every (re)start and forgets the leader it was acknowledging; without this quiet period a
+   * restarted member could vote a new leader in while the old leader still serves lease reads
+   * counted on this member's earlier acks (Raft thesis §6.4; Paxos Made Live likewise has a
+   * restarted replica wait out a lease). Tests that model members up for a while set it to 0.
+   */
+  quietUntilTick: number;
 
   leadTransferee: NodeId | null = null;
   /** Index of the last conf change appended by this leader (0 if none); see proposeConfChange. */
@@ -92,6 +101,7 @@ export class Raft {
     this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedBytesPerReady);
     this.trk = new ProgressTracker(this.cfg.maxInflightMsgs);
     this.readOnly = new ReadOnly(this.cfg.maxPendingReadIndex);
+    this.quietUntilTick = this.cfg.checkQuorum ? this.cfg.electionTicks : 0;
     const { hardState, confState } = this.cfg.storage.initialState();
     this.trk.applyConf(confState, this.log.lastIndex() + 1);
     this.term = hardState.term;
@@ -321,10 +331,10 @@ export class Raft {
   step(m: Message): void {
     if (m.term > this.term) {
       if (m.type === 'requestVote') {
-        // Vote stickiness (leader lease): while we hear from a live leader, a disruptive
-        // candidate (e.g. a rejoining partitioned node) is ignored. A transfer overrides it.
-        const inLease = this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTicks;
-        if (inLease && !m.transfer) return;
+        // Vote stickiness (leader lease): while we hear from a live leader, or may have
+        // acknowledged one before we (re)started, a disruptive candidate (e.g. a rejoining
+        // partitioned node) is ignored. A transfer overrides it.
+        if (this.inLease() && !m.transfer) return;
         // A pre-vote request does not move our term.
         if (!m.preVote) this.becomeFollower(m.term, null);
       } else if (m.type === 'requestVoteResponse' && m.preVote && !m.reject) {
@@ -343,6 +353,19 @@ export class Raft {
       return;
     }
     this.stepRole(this, m);
+  }
+
+  /**
+   * Whether a leader may be counting on this member's recent acks for its lease, so that a
+   * (pre)vote for someone else would break the lease promise: we heard from a leader within an
+   * election timeout, or we started less than an election timeout ago (a restarted member
+   * cannot know whom it acknowledged). Only with CheckQuorum, as in etcd: without it there
+   * are no lease reads and a deposed leader is not forced out.
+   */
+  inLease(): boolean {
+    if (!this.cfg.checkQuorum) return false;
+    const heardFromLeader = this.lead !== null && this.electionElapsed < this.cfg.electionTicks;
+    return heardFromLeader || this.tickCount < this.quietUntilTick;
   }
 
   /** A message from an older term. */
@@ -568,6 +591,7 @@ export class Raft {
   /** The host applied a conf change entry: switch to the new configuration. */
   applyConfChange(cc: ConfChange): ConfState {
     const current = this.trk.confState();
+    if (current.voters.length === 0 && current.learners.length === 0) this.assertBootstrapChange(cc);
     if (confChangeProblem(current, cc) !== null) return current; // invalid in the log: a no-op
     const next = applyToConfState(current, cc);
     this.trk.applyConf(next, this.log.lastIndex() + 1);
@@ -584,6 +608,23 @@ export class Raft {
     if (!this.maybeCommitAndBroadcast()) this.bcastAppend();
     this.answerConfirmedReads(this.readOnly.recheck((acks) => this.readQuorum(acks)));
     return next;
+  }
+
+  /**
+   * Only the first bootstrap entry (log index 1) may apply to an empty configuration (see
+   * bootstrap.ts). Anything else means this member started empty while the cluster's log does
+   * not begin with its configuration (initial members started with a configuration but no
+   * bootstrap entries): it would make itself the only voter of its own configuration.
+   */
+  private assertBootstrapChange(cc: ConfChange): void {
+    const first = this.log.lastIndex() >= 1 ? this.log.slice(1, 2, undefined)?.[0] : undefined;
+    const bootstrapped =
+      first !== undefined && first.type === 'confChange' && sameChange(decodeConfChange(first.data), cc);
+    assert(
+      bootstrapped,
+      `${cc.type} ${cc.nodeId} applied to an empty configuration, but the log does not begin with the bootstrap ` +
+        'configuration: start initial members with bootstrap() and joining members with an empty storage (storage.ts)',
+    );
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -649,4 +690,8 @@ export class Raft {
     for (const e of applied) bytes += entryBytes(e);
     this.uncommittedBytes = Math.max(0, this.uncommittedBytes - bytes);
   }
+}
+
+function sameChange(a: ConfChange, b: ConfChange): boolean {
+  return a.type === b.type && a.nodeId === b.nodeId;
 }

@@ -2,6 +2,16 @@
 // loop (persist -> send -> apply -> advance). One Ready may be outstanding at a time:
 // ready() must be followed by advance(rd) before the next ready(); hasReady() is false while
 // one is outstanding.
+//
+// Starting a member (details in storage.ts and bootstrap.ts): an initial member of a new
+// cluster starts on a storage holding the bootstrap log (`bootstrap(storage, voters)`); a
+// joining member on an EMPTY storage (it learns the configuration from the leader's log or
+// snapshot, and campaigns only once it is a voter of it); a restarting member on what it
+// persisted, with `applied` = its state machine's applied index. Every (re)started member with
+// CheckQuorum grants no (pre)vote, except for a leadership transfer, until an election timeout
+// has passed since it started (it may have acknowledged a leader's lease before the restart),
+// so the first election of a brand-new cluster whose members start at different times can be
+// delayed by up to one election timeout.
 
 import { assert } from './assert.js';
 import type { RaftConfig } from './config.js';
@@ -20,6 +30,7 @@ export class RawNode {
   private prevHardState: HardState;
   private outstanding: Ready | null = null;
 
+  /** Restores from `config.storage` (see the header for what it must hold on a first start). */
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
     this.prevSoftState = this.raft.softState();
@@ -36,7 +47,11 @@ export class RawNode {
     this.raft.step(m);
   }
 
-  /** Starts an election now (with a pre-vote first when PreVote is on). */
+  /**
+   * Starts an election now (with a pre-vote first when PreVote is on). Does nothing while this
+   * member is not a voter of its configuration or a committed conf change is not yet applied:
+   * a bootstrapped member must first apply its bootstrap entries (its first Ready).
+   */
   campaign(): void {
     this.raft.hup(false);
   }

@@ -5,6 +5,24 @@
 // MemoryStorage invariant: `ents[0]` is a dummy entry at the snapshot's index and term, so
 // `term(snapshotIndex)` answers without the snapshot entry itself; real entries follow it
 // contiguously.
+//
+// What a member's storage must hold when its RawNode first starts. A member's configuration
+// is its snapshot's ConfState plus the conf changes in its log after it, so every member of a
+// cluster must agree on the configuration at the base of the log:
+// - Initial member of a new cluster: `new MemoryStorage()` then `bootstrap(storage, voters)`
+//   (bootstrap.ts): `addVoter` entries for all initial voters at indexes 1..N (term 1,
+//   committed). Hosts with their own durable log persist `bootstrapState(voters)` instead. (An
+//   equivalent alternative: the same snapshot at index >= 1 holding the initial ConfState on
+//   every initial member, so no member's log reaches back to index 0.)
+// - Joining member (added by a conf change; `--initial-cluster-state existing`): EMPTY —
+//   `new MemoryStorage()`, no entries, no HardState, no ConfState. Not even its future peers:
+//   it learns the configuration from the leader's log (replayed from index 1) or snapshot.
+// - Restarting member: exactly what it persisted (snapshot, entries after it, HardState), and
+//   RaftConfig.applied = its state machine's applied index.
+// `new MemoryStorage({ confState })` (a configuration at index 0 with no log behind it) is for
+// tests only, and only when every member, joiners included, is given the same confState: a
+// joiner started empty next to such members could apply its own `addVoter` to an empty
+// configuration (the core asserts against that; see Raft.applyConfChange).
 
 import { assert } from './assert.js';
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from './errors.js';
@@ -47,6 +65,7 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot;
   private ents: Entry[];
 
+  /** Brand-new storage (see the header for what initial and joining members start with). */
   constructor(init?: { hardState?: HardState; confState?: ConfState }) {
     this.hardState = init?.hardState ?? emptyHardState;
     const confState = init?.confState ?? { voters: [], learners: [] };

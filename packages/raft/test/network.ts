@@ -3,7 +3,7 @@
 // Ready loop (persist -> send -> apply -> advance) and delivers messages until quiet; links
 // can be cut one way or both, and nodes crashed/restarted with their durable storage.
 
-import { RawNode, MemoryStorage, createRng, decodeConfChange } from '../src/index.js';
+import { RawNode, MemoryStorage, bootstrap, createRng, decodeConfChange } from '../src/index.js';
 import type { RaftConfig } from '../src/config.js';
 import type { ConfState, Entry, Message, NodeId, ReadState } from '../src/index.js';
 
@@ -41,6 +41,7 @@ export class Network {
   /** Report installSnapshot outcomes to the sender (as a host does); off to test retries. */
   reportSnapshots = true;
 
+  /** Members know the configuration at index 0 (add); see `bootstrapped` for the production way. */
   constructor(
     voters: readonly NodeId[],
     private readonly overrides: ConfigOverrides = {},
@@ -48,6 +49,14 @@ export class Network {
     private readonly seed = 1,
   ) {
     for (const id of [...voters, ...learners]) this.add(id, { voters, learners });
+  }
+
+  /** A new cluster whose members start with the bootstrap log, applied (as after a first Ready). */
+  static bootstrapped(voters: readonly NodeId[], overrides: ConfigOverrides = {}): Network {
+    const net = new Network([], overrides);
+    for (const id of voters) net.addBootstrapped(id, voters);
+    net.stabilize();
+    return net;
   }
 
   config(id: NodeId, storage: MemoryStorage, applied = 0): RaftConfig {
@@ -63,10 +72,32 @@ export class Network {
     };
   }
 
-  /** Adds a node with an empty log (a brand-new member knows the given configuration). */
+  /**
+   * Adds a node with an empty log that knows the given configuration at index 0 (the
+   * test-only shortcut of storage.ts: every member of such a network must get the same one).
+   */
   add(id: NodeId, conf: ConfState, overrides: ConfigOverrides = {}): TestNode {
-    const storage = new MemoryStorage({ confState: conf });
+    return this.addWith(id, new MemoryStorage({ confState: conf }), overrides);
+  }
+
+  /** Adds an initial member of a new cluster, started the production way: bootstrap(voters). */
+  addBootstrapped(id: NodeId, voters: readonly NodeId[], overrides: ConfigOverrides = {}): TestNode {
+    const storage = new MemoryStorage();
+    bootstrap(storage, voters);
+    return this.addWith(id, storage, overrides);
+  }
+
+  /** Adds a joining member the production way: a completely empty storage. */
+  addJoiner(id: NodeId, overrides: ConfigOverrides = {}): TestNode {
+    return this.addWith(id, new MemoryStorage(), overrides);
+  }
+
+  /** Adds a node on a storage the test prepared. */
+  addWith(id: NodeId, storage: MemoryStorage, overrides: ConfigOverrides = {}): TestNode {
     const node = new RawNode({ ...this.config(id, storage), ...overrides });
+    // Members added here model processes that have been up for a while, so a test may
+    // campaign at once; restart() models a real restart and keeps the post-start quiet period.
+    node.raft.quietUntilTick = 0;
     const t: TestNode = { id, node, storage, applied: [], committed: [], readStates: [], confStates: [], crashed: false };
     this.nodes.set(id, t);
     return t;

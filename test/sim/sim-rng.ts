@@ -2,6 +2,7 @@
 // delays, drops, duplicates, election jitter, tick phases) comes from an instance derived from
 // the run's seed, so one seed and one schedule give one exact run. Never Math.random.
 
+import { createRng } from './core.js';
 import type { Rng } from './core.js';
 
 export interface SimRng extends Rng {
@@ -11,20 +12,18 @@ export interface SimRng extends Rng {
   chancePct(pct: number): boolean;
 }
 
+/** mulberry32 yields multiples of 2^-32, so int(2^32) / 2^32 is exactly its float output. */
+const FLOAT_STEPS = 4294967296;
+
+/** The core's generator (one algorithm for the whole run), plus the float and percent draws. */
 export function createSimRng(seed: number): SimRng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const core = createRng(seed);
+  const next = (): number => core.int(FLOAT_STEPS) / FLOAT_STEPS;
   return {
     next,
     int(maxExclusive: number): number {
       if (!(maxExclusive >= 1)) throw new Error(`SimRng.int: bad bound ${maxExclusive}`);
-      return Math.floor(next() * maxExclusive);
+      return core.int(maxExclusive);
     },
     chancePct(pct: number): boolean {
       return pct > 0 && next() * 100 < pct;

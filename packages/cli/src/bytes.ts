@@ -46,19 +46,6 @@ export function parseLeaseId(flag: string, raw: string | undefined): number {
   return n;
 }
 
-/** The smallest key greater than every key with this prefix (etcd's prefix range end). */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = prefix.slice();
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i] = end[i]! + 1;
-      return end.slice(0, i + 1);
-    }
-  }
-  // All 0xff (or empty): no upper bound, spelled as "\0" like etcd.
-  return new Uint8Array([0]);
-}
-
 export function humanBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = n;

@@ -132,7 +132,8 @@ export function parseCompareLine(line: string, lineNo = 1): CompareSpec {
   if (tail === null) fail(lineNo, expected);
   const rawResult = tail[1]!;
   const rawValue = tail[2]!;
-  const result = RESULTS.find((r) => r === rawResult)!;
+  const result = RESULTS.find((r) => r === rawResult);
+  if (result === undefined) fail(lineNo, expected); // unreachable: COMPARE_TAIL_RE admits only RESULTS
   const valueWords = splitWords(rawValue, lineNo);
   if (valueWords.length !== 1) fail(lineNo, `expected exactly one value after '${result}', got '${rawValue}'`);
   const word = valueWords[0]!;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@kite/client';
 import { mirror } from '../../client/src/recipes/index.js';
-import { collect, runKite, startCluster, type TestCluster } from './cluster-harness.js';
+import { collect, killPid, runKite, startCluster, type TestCluster } from './cluster-harness.js';
 
 let cluster: TestCluster;
 
@@ -141,7 +141,7 @@ describe('kite CLI against a real cluster', () => {
       const m = await mirror(client, '/m/');
       expect(m.snapshot()).toEqual(new Map(Array.from({ length: 5 }, (_, i) => [`/m/${i}`, `v${i}`])));
       const leaderPid = cluster.memberPids()[leaderIdx]!.pid;
-      process.kill(leaderPid, 'SIGKILL');
+      killPid(leaderPid);
       // Writes and a compaction while the mirror is cut off (the CLI fails over to the others).
       await ok(['put', '/m/1', 'changed']);
       await ok(['del', '/m/2']);

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isOurs } from '../src/cluster/procs.js';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 /** Bound on one CLI invocation. */
@@ -26,6 +27,20 @@ export interface TestCluster {
   spawnKite(args: readonly string[]): ChildProcess;
   memberPids(): { name: string; pid: number }[];
   stop(): Promise<void>;
+}
+
+/**
+ * SIGKILLs one recorded process, if it is still there. Only positive pids: 0 or a negative
+ * pid would signal a whole process group (-1: every process we may signal), which a bad pid
+ * file (a member that never spawned is recorded as -1) must never cause.
+ */
+export function killPid(pid: number): void {
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`refusing to signal pid ${pid}`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /** A base port unlikely to collide with other test processes on this machine. */
@@ -70,13 +85,9 @@ export async function startCluster(nodes = 3): Promise<TestCluster> {
       for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       const pids = memberPids();
       await runKite(['cluster', 'down', '--data-dir', dir], env);
-      for (const { pid } of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already stopped by cluster down
-        }
-      }
+      // Fallback for members `cluster down` did not stop; isOurs (the pid's command line names
+      // our data dir) keeps a recycled pid of someone else's process from being killed.
+      for (const { pid } of pids) if (pid > 0 && isOurs(pid, dir)) killPid(pid);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,17 +1,20 @@
 // `kite cluster up` in the foreground, as the README runs it: it prints the endpoints once a
 // leader exists, streams prefixed member logs, and Ctrl-C stops every member; a second run
 // reuses the data.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, collect, pickBasePort, runKite } from './cluster-harness.js';
+import { isOurs } from '../src/cluster/procs.js';
+import { BIN, collect, killPid, pickBasePort, runKite } from './cluster-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-cli-up-'));
 const basePort = pickBasePort() + 10;
 const env = { ...process.env, NO_COLOR: '1', KITE_ENDPOINTS: `ws://127.0.0.1:${basePort}` };
 const memberPids: number[] = [];
+/** Every foreground `kite cluster up` started, so afterAll can kill one that ignored Ctrl-C. */
+const upProcesses: ChildProcess[] = [];
 
 function alive(pid: number): boolean {
   try {
@@ -22,13 +25,23 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Member pids from the pid file, for a run that failed before the test recorded them. */
+function pidFileMembers(): number[] {
+  const file = join(dir, 'cluster.pid');
+  if (!existsSync(file)) return [];
+  return (JSON.parse(readFileSync(file, 'utf8')) as { members: { pid: number }[] }).members.map((m) => m.pid);
+}
+
 afterAll(() => {
-  for (const pid of memberPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const up of upProcesses) if (up.exitCode === null && up.signalCode === null) up.kill('SIGKILL');
+  // isOurs: only pids whose command line still names our data dir (never a recycled pid).
+  for (const pid of new Set([...memberPids, ...pidFileMembers()])) if (pid > 0 && isOurs(pid, dir)) killPid(pid);
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function upThenCtrlC(check: () => Promise<void>): Promise<number | null> {
   const up = spawn(process.execPath, [BIN, 'cluster', 'up', '--nodes', '3', '--base-port', String(basePort), '--data-dir', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  upProcesses.push(up);
   const out = collect(up);
   const exited = new Promise<number | null>((r) => up.on('exit', (code) => r(code)));
   try {

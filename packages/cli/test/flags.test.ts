@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parseChoice, parseDurationMs, parseEndpoints, parseIntFlag, parseOutputFormat } from '../src/flags.js';
 import { keyRange } from '../src/range-select.js';
 import { parseSort } from '../src/commands/kv.js';
-import { parseLeaseId, formatLeaseId, prefixEnd } from '../src/bytes.js';
+import { parseLeaseId, formatLeaseId } from '../src/bytes.js';
 import { planCluster, resolvePlan, serverArgs, PEER_PORT_OFFSET } from '../src/cluster/layout.js';
 import { UsageError } from '../src/errors.js';
 
@@ -63,10 +63,12 @@ describe('key ranges', () => {
     expect(() => keyRange('a', 'b', { prefix: true })).toThrow(/only one of/);
   });
 
-  it('prefixEnd bounds exactly the keys with the prefix (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.uint8Array({ maxLength: 4 }), (p, tail) => {
-      const end = prefixEnd(p);
-      const k = Buffer.concat([p, tail]);
+  it('--prefix bounds exactly the keys with the prefix (property)', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 4 }), fc.uint8Array({ maxLength: 4 }), (p, tail) => {
+      const { key, rangeEnd } = keyRange(p, undefined, { prefix: true });
+      const end = rangeEnd ?? new Uint8Array();
+      expect(Buffer.from(key).toString()).toBe(p);
+      const k = Buffer.concat([key, tail]);
       const unbounded = end.length === 1 && end[0] === 0;
       expect(unbounded || Buffer.compare(k, Buffer.from(end)) < 0).toBe(true);
     }));

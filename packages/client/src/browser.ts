@@ -1,18 +1,12 @@
 // Public surface of @kite/client for browsers: `connect()` uses the global WebSocket.
-import { KiteClient, type ClientOptions } from './client.js';
+import type { KiteClient } from './client.js';
+import { connectWith, type ConnectOptions } from './connect.js';
 import { browserSocketFactory } from './socket-browser.js';
 
 export * from './public.js';
+export type { ConnectOptions } from './connect.js';
 
-export type ConnectOptions = Omit<ClientOptions, 'socketFactory'> & Partial<Pick<ClientOptions, 'socketFactory'>>;
-
-export async function connect(options: ConnectOptions): Promise<KiteClient> {
-  const client = new KiteClient({ ...options, socketFactory: options.socketFactory ?? browserSocketFactory });
-  try {
-    await client.ready();
-  } catch (err) {
-    client.close();
-    throw err;
-  }
-  return client;
+/** Creates a client and waits for its first link (rejects with a KiteError if none opens). */
+export function connect(options: ConnectOptions): Promise<KiteClient> {
+  return connectWith(options, browserSocketFactory);
 }

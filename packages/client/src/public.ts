@@ -13,7 +13,7 @@ export { Lease, type LeaseLostEvent, type LeaseLostReason, type LeaseRenewedEven
 export { Cmp, Op, type Bytes, type GetOptions, type PutOptions, type DeleteOptions, type TxnSpec, type CompareOperator, type RangeSelector } from './kv.js';
 export type { CallOptions } from './invoker.js';
 export type { SocketFactory, KiteSocket, KiteSocketHandlers, SocketOptions } from './socket.js';
-export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { normalizeEndpoint } from './endpoints.js';
 export {
   KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd,

@@ -48,6 +48,7 @@ class ScriptedPool {
   }
   kill(c: ScriptedConn): void {
     c.state = 'closed';
+    // Double cast: the hub only compares the link's identity, which the scripted one has.
     for (const l of this.listeners) l.onDisconnect?.(c as unknown as Connection, 'killed');
   }
 }
@@ -60,35 +61,41 @@ const flush = async (): Promise<void> => {
 describe('WatchHub', () => {
   it('re-registers after the anchor when the link dies between the create reply and its continuation', async () => {
     const pool = new ScriptedPool();
+    // The scripted pool has only the members the hub uses; ConnectionPool's private fields
+    // make a structural cast impossible, hence the double cast.
     const hub = new WatchHub(pool as unknown as ConnectionPool, {
       backoff: { baseDelayMs: 0, maxDelayMs: 0 },
       random: () => 0,
       resumeAttemptsMax: 5,
       requestTimeoutMs: 60_000,
     });
-    const first = pool.openLink();
-    const w = hub.add(
-      new Watch(
-        { key: new Uint8Array([1]), startRevision: 0, prevKv: false, noPut: false, noDelete: false, progressNotify: false, bufferEventsMax: 10 },
-        hub,
-      ),
-    );
-    await flush();
-    const create = first.sent.find((s) => s.op === 'watchCreate');
-    expect(create?.args['startRevision']).toBeUndefined(); // from now
-    // The reply arrives and, before the hub's continuation runs, the link dies.
-    create?.resolve(okReply<'watchCreate'>(1, header(41), {}));
-    pool.kill(first);
-    await flush();
-    const second = pool.openLink();
-    await new Promise((r) => setTimeout(r, 0)); // the zero back-off sleep
-    await flush();
-    const again = second.sent.find((s) => s.op === 'watchCreate');
-    expect(again?.args['startRevision']).toBe(42);
-    again?.resolve(okReply<'watchCreate'>(2, header(45), {}));
-    await w.ready;
-    expect(w.state).toBe('active');
-    expect(w.nextRevision).toBe(42);
-    hub.close();
+    // try/finally: the hub holds deadline timers and back-off sleeps; a failed assertion must not leave them.
+    try {
+      const first = pool.openLink();
+      const w = hub.add(
+        new Watch(
+          { key: new Uint8Array([1]), startRevision: 0, prevKv: false, noPut: false, noDelete: false, progressNotify: false, bufferEventsMax: 10 },
+          hub,
+        ),
+      );
+      await flush();
+      const create = first.sent.find((s) => s.op === 'watchCreate');
+      expect(create?.args['startRevision']).toBeUndefined(); // from now
+      // The reply arrives and, before the hub's continuation runs, the link dies.
+      create?.resolve(okReply<'watchCreate'>(1, header(41), {}));
+      pool.kill(first);
+      await flush();
+      const second = pool.openLink();
+      await new Promise((r) => setTimeout(r, 0)); // the zero back-off sleep
+      await flush();
+      const again = second.sent.find((s) => s.op === 'watchCreate');
+      expect(again?.args['startRevision']).toBe(42);
+      again?.resolve(okReply<'watchCreate'>(2, header(45), {}));
+      await w.ready;
+      expect(w.state).toBe('active');
+      expect(w.nextRevision).toBe(42);
+    } finally {
+      hub.close();
+    }
   });
 });

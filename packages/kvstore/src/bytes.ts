@@ -2,7 +2,16 @@
 // per byte (latin1). JS string comparison then equals bytewise comparison, and strings are
 // cheap Map keys. Conversion happens only at the store's edges.
 
+/** Above this length one Buffer decode beats a per-byte fromCharCode call. */
+const shortKeyBytesMax = 64;
+
+/** The latin1 string of `bytes` (order-preserving, one char per byte). */
 export function keyString(bytes: Uint8Array): string {
+  if (bytes.length <= shortKeyBytesMax) {
+    // One call for short keys: no Buffer allocation per key on the index and fan-out paths.
+    // The double cast: apply takes any array-like at runtime, but its typing asks for number[].
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
@@ -50,12 +59,4 @@ export function keyInterval(key: Uint8Array, rangeEnd: Uint8Array | undefined): 
 export function intervalContains(iv: KeyInterval, key: string): boolean {
   if (iv.end === undefined) return key === iv.start;
   return key >= iv.start && (iv.end === '' || key < iv.end);
-}
-
-export function intervalsOverlap(a: KeyInterval, b: KeyInterval): boolean {
-  const aEnd = a.end === undefined ? a.start + '\0' : a.end;
-  const bEnd = b.end === undefined ? b.start + '\0' : b.end;
-  const aBeforeB = aEnd !== '' && aEnd <= b.start;
-  const bBeforeA = bEnd !== '' && bEnd <= a.start;
-  return !aBeforeB && !bBeforeA;
 }

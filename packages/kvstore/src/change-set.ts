@@ -5,7 +5,7 @@
 
 import { assert } from './assert.js';
 import type { BackendOp } from './backend/backend.js';
-import { EMPTY_BYTES, copyBytes, keyBytes, keyInterval, keyString, plainBytes } from './bytes.js';
+import { copyBytes, keyInterval, keyString, plainBytes } from './bytes.js';
 import type { KeyIndex } from './key-index.js';
 import type { ChangeRecord } from './layout.js';
 import { encodeRecord, revKey } from './layout.js';
@@ -14,6 +14,7 @@ import { pendingKey } from './mvcc.js';
 import type { Revision } from './revision.js';
 import type { DeleteRangeArgs, DeleteRangeResult, KeyValue, PutArgs, PutResult } from './types.js';
 import type { RevisionEvents, WatchEvent } from './watch-source.js';
+import { deletedKv } from './watch-source.js';
 
 export class ChangeSet {
   readonly main: number;
@@ -48,15 +49,9 @@ export class ChangeSet {
   /** The live KeyValue of a key index (caller checked it is alive). */
   private currentKv(ki: KeyIndex): KeyValue {
     const at = ki.latest();
-    assert(at !== undefined && ki.value !== undefined, `current value of deleted key ${ki.key}`);
-    return {
-      key: keyBytes(ki.key),
-      value: ki.value,
-      createRevision: at.createRevision,
-      modRevision: at.modified.main,
-      version: at.version,
-      lease: ki.lease,
-    };
+    const kv = at === undefined ? undefined : this.state.cachedKv(ki, at);
+    assert(kv !== undefined, `current value of deleted key ${ki.key}`);
+    return kv;
   }
 
   /** Preconditions (lease exists, key exists for ignore flags) were checked by the caller. */
@@ -89,8 +84,7 @@ export class ChangeSet {
     ki.tombstone(rev);
     if (prev.lease !== 0) this.state.lessor.detach(prev.lease, ki.key);
     this.record(rev, { tombstone: true, key: prev.key });
-    const kv: KeyValue = { key: prev.key, value: EMPTY_BYTES, createRevision: 0, modRevision: rev.main, version: 0, lease: 0 };
-    this.events.push({ type: 'delete', kv, prevKv: prev });
+    this.events.push({ type: 'delete', kv: deletedKv(prev.key, rev.main), prevKv: prev });
     return prev;
   }
 

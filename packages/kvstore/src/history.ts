@@ -2,13 +2,14 @@
 // from a consistent backend snapshot in revision order, grouped by revision, bounded per call.
 
 import type { Backend } from './backend/backend.js';
-import { EMPTY_BYTES, intervalContains, keyInterval, keyString } from './bytes.js';
+import { intervalContains, keyInterval, keyString } from './bytes.js';
 import { CompactedError } from './errors.js';
 import type { KeyAt, KeyIndex } from './key-index.js';
 import { decodeRecord, revFromKey, revKeyFromMain } from './layout.js';
 import type { MvccState } from './mvcc.js';
 import type { KeyValue } from './types.js';
 import type { HistoryPage, RevisionEvents, WatchEvent } from './watch-source.js';
+import { deletedKv } from './watch-source.js';
 
 /** Records scanned per call at most (the call stops at the next revision boundary after it). */
 export const HISTORY_SCAN_RECORDS_MAX = 10_000;
@@ -57,7 +58,7 @@ export async function readHistory(
         const ks = keyString(rec.key);
         if (!intervalContains(iv, ks)) continue;
         const kv: KeyValue = rec.tombstone
-          ? { key: rec.key, value: EMPTY_BYTES, createRevision: 0, modRevision: rev.main, version: 0, lease: 0 }
+          ? deletedKv(rec.key, rev.main)
           : { key: rec.key, value: rec.value, createRevision: rec.createRevision, modRevision: rev.main, version: rec.version, lease: rec.lease };
         current.events.push({ event: { type: rec.tombstone ? 'delete' : 'put', kv }, ki: state.tree.get(ks), revision: rev.main });
       }

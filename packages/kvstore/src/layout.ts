@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { assert } from './assert.js';
 import { plainBytes } from './bytes.js';
 import type { Revision } from './revision.js';
-import { REVISION_BYTES, readRevision, readU64, writeRevision, writeU64 } from './revision.js';
+import { REVISION_BYTES, readRevision, writeRevision, writeU64 } from './revision.js';
 
 export const REV_PREFIX = 0x72; // 'r'
 export const LEASE_PREFIX = 0x6c; // 'l'
@@ -57,10 +57,6 @@ export function leaseKey(id: number): Uint8Array {
   out[0] = LEASE_PREFIX;
   writeU64(out, 1, id);
   return out;
-}
-
-export function leaseIdFromKey(key: Uint8Array): number {
-  return readU64(key, 1);
 }
 
 export function metaKey(name: MetaName): Uint8Array {

@@ -4,7 +4,7 @@
 
 import { assert } from './assert.js';
 import type { Backend, BackendReader } from './backend/backend.js';
-import { EMPTY_BYTES, keyBytes } from './bytes.js';
+import { keyBytes } from './bytes.js';
 import type { KeyAt, KeyIndex } from './key-index.js';
 import type { ChangeRecord } from './layout.js';
 import { decodeRecord, revKey } from './layout.js';
@@ -99,5 +99,3 @@ export class MvccState {
     return out;
   }
 }
-
-export const EMPTY_VALUE = EMPTY_BYTES;

@@ -44,4 +44,4 @@ export function compareRevision(a: Revision, b: Revision): number {
   return a.main !== b.main ? a.main - b.main : a.sub - b.sub;
 }
 
-export { writeU64, readU64 };
+export { writeU64 };

@@ -21,6 +21,7 @@
 // Listeners must not throw (an exception is re-thrown asynchronously and crashes the process)
 // and must not call back into the store synchronously in a way that waits on apply.
 
+import { EMPTY_BYTES } from './bytes.js';
 import type { KeyValue } from './types.js';
 
 export type WatchEventType = 'put' | 'delete';
@@ -30,6 +31,11 @@ export interface WatchEvent {
   readonly kv: KeyValue;
   /** The key's value at revision - 1, when it existed (and, in history reads, is not compacted). */
   readonly prevKv?: KeyValue;
+}
+
+/** The `kv` of a delete event (invariant 2); apply and history reads both build it here. */
+export function deletedKv(key: Uint8Array, modRevision: number): KeyValue {
+  return { key, value: EMPTY_BYTES, createRevision: 0, modRevision, version: 0, lease: 0 };
 }
 
 /** All events of one revision, in sub-revision order. */

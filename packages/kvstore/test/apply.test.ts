@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Driver, dec, enc, memoryStore, tempDir } from './helpers.js';
+// KvStore.apply: one result per entry, exactly-once across restarts (applied index), rebuild
+// from LevelDB, and the committed-batch publication the watch hub relies on.
+import { describe, expect, it } from 'vitest';
+import { Driver, dec, enc, memoryStore, tempDirs } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
 import { encodeCommand } from '../src/command.js';
 import type { Command } from '../src/command.js';
 
 const put = (k: string, v: string): Command => ({ op: 'put', args: { key: enc(k), value: enc(v) } });
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const newDir = tempDirs();
 
 describe('apply', () => {
   it('returns one result per entry; a failing request neither aborts the batch nor changes state', async () => {
@@ -29,8 +28,7 @@ describe('apply', () => {
   });
 
   it('skips entries at or below the applied index (exactly once across restarts)', async () => {
-    const { dir, cleanup } = await tempDir();
-    cleanups.push(cleanup);
+    const dir = await newDir();
     const s1 = await KvStore.open({ dir });
     await s1.apply([
       { index: 1, command: put('a', '1') },
@@ -53,8 +51,7 @@ describe('apply', () => {
   });
 
   it('rebuilds the index, leases and history from LevelDB on open', async () => {
-    const { dir, cleanup } = await tempDir();
-    cleanups.push(cleanup);
+    const dir = await newDir();
     const s1 = await KvStore.open({ dir });
     const d = new Driver(s1);
     await d.ok({ op: 'leaseGrant', args: { ttl: 30, id: 5 } });

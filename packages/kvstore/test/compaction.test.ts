@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Driver, dec, enc, memoryStore, tempDir } from './helpers.js';
+// Compaction: Compacted/FutureRevision bounds, physical deletion keeping later hashes, and
+// the two-phase (scheduled, finished) marks that let an interrupted compaction resume on open.
+import { describe, expect, it } from 'vitest';
+import { Driver, dec, enc, memoryStore, tempDirs } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
 import { MemoryBackend } from '../src/backend/memory-backend.js';
 import { prefixRange, REV_PREFIX, encodeMeta, metaKey, revKey } from '../src/layout.js';
 
 const ALL = new Uint8Array([0]);
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const newDir = tempDirs();
 
 async function recordCount(backend: MemoryBackend): Promise<number> {
   let n = 0;
@@ -68,8 +67,7 @@ describe('compaction', () => {
   });
 
   it('resumes an interrupted compaction on open (scheduled > finished)', async () => {
-    const { dir, cleanup } = await tempDir();
-    cleanups.push(cleanup);
+    const dir = await newDir();
     const s1 = await KvStore.open({ dir });
     const d = new Driver(s1);
     await history(d);

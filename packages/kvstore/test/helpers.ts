@@ -1,7 +1,9 @@
-// Shared test helpers: stores on a memory backend or a temp LevelDB dir, and a command driver.
+// Shared test helpers: stores on a memory backend or in temp LevelDB dirs (removed after each
+// test by tempDirs), and a command driver.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { KvStore } from '../src/kv-store.js';
 import type { ApplyResult, CommandResponse, KvStoreOptions } from '../src/kv-store.js';
 import type { Command } from '../src/command.js';
@@ -50,7 +52,23 @@ export async function memoryStore(options: Partial<KvStoreOptions> = {}): Promis
   return { store, d: new Driver(store), backend };
 }
 
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'kite-kv-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temp-dir maker for one test file (call it at the top level): every dir it makes is
+ * removed after each test, pass or fail, so no LevelDB directory outlives its test.
+ */
+export function tempDirs(): () => Promise<string> {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  return async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    return dir;
+  };
 }

@@ -1,3 +1,5 @@
+// The in-memory index: revision key bytes sort in revision order, KeyIndex generations and
+// compaction (etcd's shape), and TreeIndex ordering across chunk splits.
 import { describe, expect, it } from 'vitest';
 import { KeyIndex } from '../src/key-index.js';
 import { TreeIndex } from '../src/tree-index.js';

@@ -1,3 +1,5 @@
+// put / range / deleteRange on the memory backend: revisions, history reads, range options,
+// sorting and filters, put flags, delete results, and no aliasing of the caller's buffers.
 import { describe, expect, it } from 'vitest';
 import { dec, enc, memoryStore } from './helpers.js';
 import type { KeyValue } from '../src/types.js';

@@ -1,3 +1,5 @@
+// Leases in the store: deterministic ids from the Raft index, attach/detach/revoke, expiry on
+// the primary only (injected clock) and TTL checkpoints across a leader change.
 import { describe, expect, it } from 'vitest';
 import { Clock, Driver, dec, enc, memoryStore } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';

@@ -1,15 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+// The LevelDB backend on a temp directory (removed in afterEach): atomic batches, ordered
+// bounded iteration, frozen snapshots, and the atomic whole-content replace.
+import { describe, expect, it } from 'vitest';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
+import { tempDirs } from './helpers.js';
 import { LevelBackend } from '../src/backend/level-backend.js';
 import type { BackendEntry } from '../src/backend/backend.js';
 
 const b = (...xs: number[]) => new Uint8Array(xs);
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const newDir = tempDirs();
 
 async function dump(backend: LevelBackend): Promise<number[][]> {
   const out: number[][] = [];
@@ -19,8 +18,7 @@ async function dump(backend: LevelBackend): Promise<number[][]> {
 
 describe('LevelBackend', () => {
   it('writes atomically, iterates in byte order with bounds, and persists across reopen', async () => {
-    const { dir, cleanup } = await tempDir();
-    cleanups.push(cleanup);
+    const dir = await newDir();
     const be = await LevelBackend.open(dir);
     await be.write([
       { type: 'put', key: b(2), value: b(20) },
@@ -41,8 +39,7 @@ describe('LevelBackend', () => {
   });
 
   it('snapshots are frozen views', async () => {
-    const { dir, cleanup } = await tempDir();
-    cleanups.push(cleanup);
+    const dir = await newDir();
     const be = await LevelBackend.open(dir);
     await be.write([{ type: 'put', key: b(1), value: b(1) }], { sync: false });
     const snap = be.snapshot();
@@ -54,8 +51,7 @@ describe('LevelBackend', () => {
   });
 
   it('replace swaps the whole content atomically and keeps the old one when the source fails', async () => {
-    const { dir, cleanup } = await tempDir();
-    cleanups.push(cleanup);
+    const dir = await newDir();
     const be = await LevelBackend.open(dir);
     await be.write([{ type: 'put', key: b(1), value: b(1) }], { sync: false });
     async function* failing(): AsyncGenerator<readonly BackendEntry[]> {

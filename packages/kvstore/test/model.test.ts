@@ -7,8 +7,9 @@
 // revisions, progress requests, slow consumers) are checked against the model. Mid-sequence
 // the store is restarted from its LevelDB directory or replaced by a fresh store restored from
 // its snapshot; watchers resume from their last bookmark and nothing observable may change.
+// Every store directory lives under one temp root per test, removed after the test (tempDirs),
+// so nothing is left in /tmp even when a run fails, times out or is abandoned by fast-check.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import type { WatchRequest, WatchResponse } from '../src/watch/types.js';
 import { ReferenceModel } from './model-reference.js';
 import type { Outcome } from './model-reference.js';
 import { checkStream } from './watch-stream-check.js';
+import { tempDirs } from './helpers.js';
 
 const b = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 const KEYS = ['a', 'a/1', 'a/2', 'b', 'b/1', 'c'];
@@ -218,6 +220,7 @@ interface Tracked {
 }
 
 class Harness {
+  constructor(private readonly rootDir: string) {}
   store!: KvStore;
   hub!: WatchHub;
   readonly model = new ReferenceModel();
@@ -234,7 +237,7 @@ class Harness {
   }
 
   private async newDir(): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'kite-model-'));
+    const dir = await mkdtemp(join(this.rootDir, 'store-'));
     this.dirs.push(dir);
     return dir;
   }
@@ -392,18 +395,21 @@ class Harness {
   }
 
   async close(): Promise<void> {
-    await this.hub.settle();
-    this.collectHubStats();
-    this.hub.close();
-    await this.store.close();
-    for (const d of this.dirs) await rm(d, { recursive: true, force: true });
+    try {
+      await this.hub.settle();
+      this.collectHubStats();
+      this.hub.close();
+      await this.store.close();
+    } finally {
+      for (const d of this.dirs) await rm(d, { recursive: true, force: true });
+    }
   }
 }
 
-async function runSteps(steps: readonly Step[]): Promise<void> {
-  const h = new Harness();
-  await h.start();
+async function runSteps(rootDir: string, steps: readonly Step[]): Promise<void> {
+  const h = new Harness(rootDir);
   try {
+    await h.start();
     for (const st of steps) {
       switch (st.s) {
         case 'apply':
@@ -447,9 +453,12 @@ async function runSteps(steps: readonly Step[]): Promise<void> {
 }
 
 describe('kvstore model-based test (LevelDB store + watch hub vs reference model)', () => {
+  const newDir = tempDirs();
+
   it('agrees with the model on every response, range, published revision and watch stream, across restarts', async () => {
+    const root = await newDir();
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 15, maxLength: 60, size: 'max' }), (steps) => runSteps(steps)),
+      fc.asyncProperty(fc.array(stepArb, { minLength: 15, maxLength: 60, size: 'max' }), (steps) => runSteps(root, steps)),
       // timeout: a hung run fails with its counterexample instead of stalling the suite.
       { numRuns: 40, timeout: 10_000 },
     );

@@ -1,13 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Driver, dec, enc, memoryStore, tempDir } from './helpers.js';
+// Store snapshot and restore: bounded chunks between two LevelDB stores, point-in-time
+// consistency, refusal of a damaged stream, and equal hashes after a restore.
+import { describe, expect, it } from 'vitest';
+import { Driver, dec, enc, memoryStore, tempDirs } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
 import type { RestoredState } from '../src/watch-source.js';
 
 const ALL = new Uint8Array([0]);
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const newDir = tempDirs();
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -32,17 +31,16 @@ async function populated(dir?: string) {
 
 describe('snapshot and restore', () => {
   it('round-trips the whole state in bounded chunks (LevelDB to LevelDB)', async () => {
-    const a = await tempDir();
-    const b = await tempDir();
-    cleanups.push(a.cleanup, b.cleanup);
-    const { store: src } = await populated(a.dir);
+    const srcDir = await newDir();
+    const dstDir = await newDir();
+    const { store: src } = await populated(srcDir);
     const snap = await src.snapshot();
     expect(snap.appliedIndex).toBe(src.appliedIndex);
     const chunks = await collect(snap.chunks);
     expect(chunks.length).toBeGreaterThan(3);
     expect(Math.max(...chunks.map((c) => c.byteLength))).toBeLessThan(4096 + 1024);
 
-    const dst = await KvStore.open({ dir: b.dir });
+    const dst = await KvStore.open({ dir: dstDir });
     await new Driver(dst).put('stale', 'gone');
     const restoredEvents: RestoredState[] = [];
     dst.onRestored((s) => restoredEvents.push(s));
@@ -59,7 +57,7 @@ describe('snapshot and restore', () => {
     await src.close();
     await dst.close();
     // The restored store survives a restart.
-    const again = await KvStore.open({ dir: b.dir });
+    const again = await KvStore.open({ dir: dstDir });
     expect(again.appliedIndex).toBe(restored.appliedIndex);
     await again.close();
   });

@@ -1,3 +1,5 @@
+// Txn: every compare target and result (missing keys, ranges), branch execution as one
+// revision, nested txns, DuplicateKey, the TooManyOps limit, and preconditions before writes.
 import { describe, expect, it } from 'vitest';
 import { dec, enc, memoryStore } from './helpers.js';
 import type { Compare, TxnArgs, TxnRequestOp, TxnResult } from '../src/types.js';

@@ -82,7 +82,10 @@ function isHeader(x: unknown): x is ResponseHeader {
   );
 }
 
-/** Checks a decoded value is a reply or a watch push (for clients). */
+/**
+ * Checks a decoded value is a reply or a watch push (for clients). Only the envelope is
+ * checked (the casts below rest on it); result fields are op-specific and read by the caller.
+ */
 export function parseServerFrame(value: unknown): ServerFrame {
   if (!isPlainObject(value)) throw new KiteError('MalformedFrame', 'server frame is not an object');
   if ('id' in value) {

@@ -1,3 +1,5 @@
+// RawNode end to end on the in-memory test network: election, replication, refusing
+// proposals at a follower, and a single voter committing only what it persisted.
 import { describe, it, expect } from 'vitest';
 import { Network } from './network.js';
 import { NotLeaderError } from '../src/index.js';

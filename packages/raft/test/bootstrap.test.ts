@@ -1,3 +1,5 @@
+// Cluster bootstrap: the initial configuration as committed addVoter entries at term 1, and
+// a joining member that starts empty and learns its configuration from the log or a snapshot.
 import { describe, it, expect } from 'vitest';
 import { Network } from './network.js';
 import {
@@ -70,6 +72,17 @@ describe('bootstrap: the initial configuration is in the log', () => {
   });
 });
 
+/** Adds an empty n4 as a voter through leader n1; it must learn its configuration from a snapshot. */
+function expectJoinThroughSnapshot(net: Network): void {
+    net.addJoiner('n4');
+    net.raw('n1').proposeConfChange({ type: 'addVoter', nodeId: 'n4' });
+    net.stabilize();
+    net.tick(2);
+    expect(net.delivered.some((m) => m.type === 'installSnapshot' && m.to === 'n4')).toBe(true);
+    expect(net.raw('n4').status().config).toEqual({ voters: ['n1', 'n2', 'n3', 'n4'], learners: [] });
+    expect(net.leaders()).toEqual(['n1']);
+}
+
 describe('a joining member started empty', () => {
   it('never campaigns before it is added: it is in no configuration', () => {
     const net = Network.bootstrapped(voters3);
@@ -122,13 +135,7 @@ describe('a joining member started empty', () => {
     const applied = leader.node.status().applied;
     leader.storage.createSnapshot(applied, leader.node.status().config, new Uint8Array([1]));
     leader.storage.compact(applied);
-    net.addJoiner('n4');
-    net.raw('n1').proposeConfChange({ type: 'addVoter', nodeId: 'n4' });
-    net.stabilize();
-    net.tick(2);
-    expect(net.delivered.some((m) => m.type === 'installSnapshot' && m.to === 'n4')).toBe(true);
-    expect(net.raw('n4').status().config).toEqual({ voters: ['n1', 'n2', 'n3', 'n4'], learners: [] });
-    expect(net.leaders()).toEqual(['n1']);
+    expectJoinThroughSnapshot(net);
   });
 
   it('gets the configuration from the identical snapshot at index 1 that initial members may start with instead', () => {
@@ -145,13 +152,7 @@ describe('a joining member started empty', () => {
     net.campaign('n1');
     net.propose('n1', 'a');
     net.stabilize();
-    net.addJoiner('n4');
-    net.raw('n1').proposeConfChange({ type: 'addVoter', nodeId: 'n4' });
-    net.stabilize();
-    net.tick(2);
-    expect(net.delivered.some((m) => m.type === 'installSnapshot' && m.to === 'n4')).toBe(true);
-    expect(net.raw('n4').status().config).toEqual({ voters: ['n1', 'n2', 'n3', 'n4'], learners: [] });
-    expect(net.leaders()).toEqual(['n1']);
+    expectJoinThroughSnapshot(net);
   });
 
   it('crashes loudly (AssertionError) instead of electing itself next to members started without bootstrap entries', () => {

@@ -1,3 +1,5 @@
+// Leader election: PreVote, CheckQuorum, vote stickiness, partial connectivity (each with
+// its contrast run), and Figure 8 of the Raft paper with a mutant check of its rule.
 import { describe, it, expect } from 'vitest';
 import { Network, text } from './network.js';
 

@@ -1,3 +1,5 @@
+// RaftLog (stable storage + unstable) in isolation: terms, up-to-date checks (§5.4.1), the
+// Figure 8 commit rule, append conflicts and the conflict-by-term back-off hint.
 import { describe, it, expect } from 'vitest';
 import { RaftLog } from '../src/raft-log.js';
 import { Unstable } from '../src/log-unstable.js';

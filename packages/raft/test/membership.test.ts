@@ -1,3 +1,5 @@
+// Single-server membership changes: learners, promotion, removing the leader, one change at
+// a time, the commit-in-term rule, restarts past a change, and removed members.
 import { describe, it, expect } from 'vitest';
 import { Network } from './network.js';
 import { ConfChangeInProgressError, InvalidConfChangeError, NotLeaderError } from '../src/index.js';

@@ -1,3 +1,5 @@
+// The small pure pieces of the core: Inflights, Progress state transitions, majority quorum
+// (commit index, vote tally), conf-change validation and the seeded RNG.
 import { describe, it, expect } from 'vitest';
 import { Inflights } from '../src/tracker/inflights.js';
 import { Progress } from '../src/tracker/progress.js';

@@ -1,3 +1,5 @@
+// Linearizable reads: ReadIndex (quorum-confirmed, batched, bounded queue) and lease reads
+// (only with CheckQuorum, off during a transfer, stopped on an isolated leader).
 import { describe, it, expect } from 'vitest';
 import { Network } from './network.js';
 import { MemoryStorage, RawNode, createRng, ProposalDroppedError, NotLeaderError, ConfigError } from '../src/index.js';

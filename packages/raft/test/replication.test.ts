@@ -1,3 +1,5 @@
+// Log replication: batching, the bounded inflight window, fast back-off, the uncommitted
+// bytes limit, faulty delivery, and the single-voter persist-before-commit and Ready rules.
 import { describe, it, expect } from 'vitest';
 import { Network, text } from './network.js';
 import { MemoryStorage, RawNode, createRng, ProposalDroppedError, AssertionError } from '../src/index.js';

@@ -1,3 +1,5 @@
+// InstallSnapshot: catching up a far-behind follower, re-sending a lost snapshot, probing
+// after a failed one, and restarting from a snapshot plus log.
 import { describe, it, expect } from 'vitest';
 import { Network, text } from './network.js';
 

@@ -1,3 +1,5 @@
+// Leadership transfer: catch-up then hand-over, abandonment after an election timeout,
+// forwarding from a follower, and refused targets.
 import { describe, it, expect } from 'vitest';
 import { Network } from './network.js';
 import { InvalidTransferError, ProposalDroppedError } from '../src/index.js';

@@ -3,7 +3,7 @@
 // --rate ops/s, with every op's latency recorded. Watch measures delivery latency: put start
 // to the moment each watcher sees the event.
 import { randomBytes } from 'node:crypto';
-import { connect, type KiteClient as Client } from '@kite/client';
+import { connect, prefixRangeEnd, type KiteClient as Client } from '@kite/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProgressBar } from './progress.js';
 import { LatencyRecorder, type BenchResult } from './stats.js';
@@ -29,6 +29,16 @@ export interface BenchConfig {
 
 /** Error messages kept as examples (the count is always exact). */
 const ERROR_SAMPLES_MAX = 5;
+
+/** Counts failed ops and keeps the first ERROR_SAMPLES_MAX messages as examples. */
+class ErrorTally {
+  count = 0;
+  readonly samples: string[] = [];
+  note(err: unknown): void {
+    this.count++;
+    if (this.samples.length < ERROR_SAMPLES_MAX) this.samples.push(err instanceof Error ? err.message : String(err));
+  }
+}
 
 /** Fixed-size key: a zero-padded number, cut or padded to keySize bytes. */
 export function benchKey(i: number, keySize: number): Uint8Array {
@@ -94,8 +104,7 @@ async function opBench(cfg: BenchConfig, clients: readonly Client[]): Promise<Be
   const bar = new ProgressBar(cfg.total, cfg.op);
   let issued = 0;
   let done = 0;
-  let errors = 0;
-  const samples: string[] = [];
+  const errors = new ErrorTally();
   const started = performance.now();
   const worker = async (w: number): Promise<void> => {
     const c = clients[w % clients.length]!;
@@ -107,8 +116,7 @@ async function opBench(cfg: BenchConfig, clients: readonly Client[]): Promise<Be
         await op(c, i);
         lat.record(performance.now() - t0);
       } catch (err) {
-        errors++;
-        if (samples.length < ERROR_SAMPLES_MAX) samples.push(err instanceof Error ? err.message : String(err));
+        errors.note(err);
       }
       done++;
       bar.update(done);
@@ -116,10 +124,10 @@ async function opBench(cfg: BenchConfig, clients: readonly Client[]): Promise<Be
   };
   await Promise.all(Array.from({ length: cfg.clients }, (_, w) => worker(w)));
   bar.finish(done);
-  return result(cfg, performance.now() - started, lat, errors, samples);
+  return result(cfg, performance.now() - started, lat, errors.count, errors.samples);
 }
 
-function result(cfg: BenchConfig, durationMs: number, lat: LatencyRecorder, errors: number, samples: string[]): BenchResult {
+function result(cfg: BenchConfig, durationMs: number, lat: LatencyRecorder, errors: number, samples: readonly string[]): BenchResult {
   return {
     op: cfg.op, clients: cfg.clients, conns: cfg.conns, total: cfg.total, keySize: cfg.keySize, valSize: cfg.valSize,
     consistency: cfg.consistency, rate: cfg.rate, ...(cfg.op === 'watch' ? { watchers: cfg.watchers } : {}),
@@ -130,8 +138,7 @@ function result(cfg: BenchConfig, durationMs: number, lat: LatencyRecorder, erro
 async function watchBench(cfg: BenchConfig, clients: readonly Client[]): Promise<BenchResult> {
   const prefix = `/kite-bench/watch/${Date.now().toString(36)}/`;
   const enc = new TextEncoder();
-  const end = enc.encode(prefix);
-  end[end.length - 1]! += 1;
+  const end = prefixRangeEnd(enc.encode(prefix));
   const value = new Uint8Array(randomBytes(cfg.valSize));
   const sentAt = new Map<string, number>();
   const expected = cfg.total * cfg.watchers;
@@ -157,8 +164,7 @@ async function watchBench(cfg: BenchConfig, clients: readonly Client[]): Promise
   await Promise.all(watches.map((w) => w.ready));
   const pacer = new Pacer(cfg.rate);
   let issued = 0;
-  let errors = 0;
-  const samples: string[] = [];
+  const errors = new ErrorTally();
   const started = performance.now();
   const writer = async (w: number): Promise<void> => {
     const c = clients[w % clients.length]!;
@@ -170,21 +176,26 @@ async function watchBench(cfg: BenchConfig, clients: readonly Client[]): Promise
       try {
         await c.put(key, value);
       } catch (err) {
-        errors++;
-        if (samples.length < ERROR_SAMPLES_MAX) samples.push(err instanceof Error ? err.message : String(err));
+        errors.note(err);
       }
     }
   };
   await Promise.all(Array.from({ length: cfg.clients }, (_, w) => writer(w)));
   // Every successful put must reach every watcher; bound the wait so a lost event shows as a shortfall.
   const WATCH_DRAIN_MS = Math.max(10_000, cfg.timeoutMs);
-  const target = (cfg.total - errors) * cfg.watchers;
-  if (delivered < target) await Promise.race([finished, sleep(WATCH_DRAIN_MS)]);
+  const target = (cfg.total - errors.count) * cfg.watchers;
+  if (delivered < target) {
+    // Abort the drain timer once delivery finishes, so it does not hold the process open.
+    const drain = new AbortController();
+    await Promise.race([finished, sleep(WATCH_DRAIN_MS, undefined, { signal: drain.signal }).catch(() => undefined)]);
+    drain.abort();
+  }
   const durationMs = performance.now() - started;
   bar.finish(delivered);
   for (const w of watches) w.cancel();
   await Promise.allSettled(consumers);
   await clients[0]!.delete(enc.encode(prefix), { rangeEnd: end }).catch(() => undefined);
+  const samples = [...errors.samples];
   if (delivered < target) samples.push(`only ${delivered} of ${target} events delivered within ${WATCH_DRAIN_MS} ms`);
-  return result(cfg, durationMs, lat, errors + Math.max(0, target - delivered), samples);
+  return result(cfg, durationMs, lat, errors.count + Math.max(0, target - delivered), samples);
 }

@@ -13,8 +13,11 @@ export const ELECTION_PREFIX = '/kite/election/';
 export const DEFAULT_ELECTION_TTL_SECONDS = 60;
 
 export interface ElectionOptions {
+  /** Session lease TTL in seconds when the election grants its own lease. */
   readonly ttl?: number;
+  /** Use this (kept-alive) lease instead of granting one; it is not revoked on resign. */
   readonly lease?: RecipeLease;
+  /** Key root; default /kite/election/. */
   readonly prefix?: string;
 }
 

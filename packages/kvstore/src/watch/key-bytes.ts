@@ -2,16 +2,10 @@
 // unit (latin1), so the mapping is one-to-one and string comparison (`<`) is exactly the
 // unsigned byte order etcd uses for keys; Maps can then index keys by value.
 
-const shortKeyBytesMax = 64;
+// One conversion for the whole store (../bytes.ts), so index keys and watch keys always agree.
+import { keyString } from '../bytes.js';
 
-/** The latin1 string of `bytes` (order-preserving, one char per byte). */
-export function keyString(bytes: Uint8Array): string {
-  if (bytes.length <= shortKeyBytesMax) {
-    // One call for short keys; avoids Buffer allocation per event on the fan-out path.
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
+export { keyString };
 
 /**
  * The end of the range holding every key that starts with `prefix` (etcd's prefix rule: strip

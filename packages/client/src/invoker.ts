@@ -1,7 +1,12 @@
 // One logical call = bounded attempts over the pool with back-off and jitter. Retry rules:
 // - never sent (no link, link refused it): retry any op;
-// - the member answered NotLeader or Unavailable: the server promises it did not propose the
-//   request, so retry any op (after telling the pool, which may move to the leader);
+// - the member answered NotLeader or Unavailable (not marked indeterminate): the server
+//   promises it did not propose the request, so retry any op (after telling the pool, which
+//   may move to the leader);
+// - a reply error marked `indeterminate` (e.g. Unavailable after the member's forward to the
+//   leader was lost: the leader may have applied it) is like a link lost after sending: only
+//   an idempotent op follows the rules by code; a write fails with it, still indeterminate (a
+//   retried put would apply twice, a retried compare-and-set would report a false failure);
 // - sent, then the link died, or the deadline/abort hit while waiting: retry only idempotent
 //   ops; a write fails with `indeterminate: true` (it may or may not have been applied);
 // - any other reply error is final (a server Timeout on a write is marked indeterminate).
@@ -85,6 +90,7 @@ export class Invoker {
         return { kind: 'final', error: indeterminate(new KiteError('Unavailable', `${op}: ${err.message}; outcome unknown`)) };
       }
       if (err instanceof KiteError) {
+        if (err.indeterminate && !idempotent) return { kind: 'final', error: err };
         if (err.code === 'NotLeader') {
           this.pool.noteNotLeader(conn);
           return { kind: 'retry', error: err };

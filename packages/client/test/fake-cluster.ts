@@ -137,6 +137,8 @@ export type Fault =
   | { readonly kind: 'error'; readonly op: OpName; readonly error: KiteError }
   /** Apply the op, then drop the link instead of replying. */
   | { readonly kind: 'dropAfterApply'; readonly op: OpName }
+  /** Apply the op, then answer with `error` (a forward lost after the leader applied it). */
+  | { readonly kind: 'errorAfterApply'; readonly op: OpName; readonly error: KiteError }
   /** Drop the link on receipt, without applying. */
   | { readonly kind: 'dropBeforeApply'; readonly op: OpName }
   /** Reply, then drop the link at once. */
@@ -266,6 +268,10 @@ export class FakeMember {
       }
       if (fault?.kind === 'dropAfterApply') {
         ws.terminate();
+        return;
+      }
+      if (fault?.kind === 'errorAfterApply') {
+        send(errorReply(req.id, toWireError(fault.error)));
         return;
       }
       send(reply);

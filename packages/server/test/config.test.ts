@@ -94,4 +94,10 @@ describe('loadConfig', () => {
     expect(deriveMemberId('t', 'n1')).not.toBe(deriveMemberId('u', 'n1'));
     expect(deriveMemberId('t', 'n1')).not.toBe(deriveMemberId('t', 'n2'));
   });
+
+  it('derives ids from the token and names only, so members with different views of peer URLs (proxies) agree', () => {
+    const a = loadConfig(['--name', 'n1', '--listen-peer', 'http://127.0.0.1:2380', '--initial-cluster', 'n1=http://127.0.0.1:2380,n2=http://127.0.0.1:5001'], {}, tmp);
+    const b = loadConfig(['--name', 'n2', '--listen-peer', 'http://127.0.0.1:3380', '--initial-cluster', 'n1=http://127.0.0.1:6001,n2=http://127.0.0.1:3380'], {}, tmp);
+    expect(initialMemberIds(a)).toEqual(initialMemberIds(b));
+  });
 });

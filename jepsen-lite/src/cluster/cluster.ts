@@ -1,0 +1,255 @@
+// The cluster under test: `kite server` processes on 127.0.0.1 whose peer links all pass
+// through the LinkProxy. Member A is told that peer B lives at the proxy listener P(A→B), and
+// A advertises its own peer URL as a proxy listener P(?→A) (so a member that learns A's URL
+// from a replicated member list also goes through the proxy, relabelled by its hello). Only
+// the real client ports are reached directly. Small snapshot thresholds make snapshots and log
+// compaction happen during short runs.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { connect, type KiteClient } from '@kite/client';
+import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
+import type { Rng } from '../util/rng.js';
+import { sleep, withTimeout } from '../util/time.js';
+import { NodeProcess } from './node-process.js';
+import { freePorts } from './ports.js';
+
+/** Time a status probe may take per member. */
+const STATUS_TIMEOUT_MS = 1_000;
+const READY_POLL_MS = 200;
+/** Fresh-port attempts when a member could not bind its port (another process took it). */
+const START_ATTEMPTS_MAX = 3;
+
+function logMentions(file: string, needle: string): boolean {
+  return existsSync(file) && readFileSync(file, 'utf8').includes(needle);
+}
+
+export interface ClusterOptions {
+  readonly nodes: number;
+  /** Run directory: data/<name>/ and logs/<name>.log go under it. */
+  readonly dir: string;
+  readonly serverBin: string;
+  readonly clusterToken: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly snapshotEntries: number;
+  readonly snapshotCatchupEntries: number;
+  readonly logLevel: string;
+  readonly rng: Rng;
+}
+
+export interface MemberInfo {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+}
+
+export class Cluster {
+  readonly proxy: LinkProxy;
+  readonly names: readonly string[];
+  readonly members = new Map<string, MemberInfo>();
+  readonly processes = new Map<string, NodeProcess>();
+  /** Members removed by the member nemesis whose re-add failed: not restarted by a heal. */
+  readonly removed = new Set<string>();
+  /** member id → name (learned once the cluster is up, from the member list). */
+  readonly idToName = new Map<string, string>();
+  private admin: KiteClient | null = null;
+  private readonly advertisedPorts = new Map<string, number>();
+
+  constructor(readonly opts: ClusterOptions) {
+    this.proxy = new LinkProxy(opts.rng.fork('proxy'));
+    this.names = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+  }
+
+  get electionTimeoutMs(): number {
+    return this.opts.tickMs * this.opts.electionTicks;
+  }
+
+  clientUrl(name: string): string {
+    return `ws://127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  endpoints(): string[] {
+    return this.names.map((n) => this.clientUrl(n));
+  }
+
+  member(name: string): MemberInfo {
+    const m = this.members.get(name);
+    if (m === undefined) throw new Error(`assertion: unknown member ${name}`);
+    return m;
+  }
+
+  process(name: string): NodeProcess {
+    const p = this.processes.get(name);
+    if (p === undefined) throw new Error(`assertion: no process for ${name}`);
+    return p;
+  }
+
+  /**
+   * Starts every member and waits for a leader. Ports are picked free but released before the
+   * members bind them, so another process may take one first: a start that fails that way is
+   * retried from scratch with new ports (a bounded number of times).
+   */
+  async start(readyTimeoutMs: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce(readyTimeoutMs);
+        return;
+      } catch (err) {
+        const clash = this.names.some((n) => logMentions(path.join(this.opts.dir, 'logs', `${n}.log`), 'EADDRINUSE'));
+        if (!clash || attempt >= START_ATTEMPTS_MAX) throw err;
+        await this.stopAll();
+        this.members.clear();
+        this.processes.clear();
+        this.advertisedPorts.clear();
+        rmSync(path.join(this.opts.dir, 'data'), { recursive: true, force: true });
+        renameSync(path.join(this.opts.dir, 'logs'), path.join(this.opts.dir, `logs-failed-start-${attempt}`));
+      }
+    }
+  }
+
+  private async startOnce(readyTimeoutMs: number): Promise<void> {
+    const ports = await freePorts(this.names.length * 2);
+    this.names.forEach((name, i) => {
+      const dataDir = path.join(this.opts.dir, 'data', name);
+      this.members.set(name, { name, clientPort: ports[2 * i] as number, peerPort: ports[2 * i + 1] as number, dataDir });
+    });
+    mkdirSync(path.join(this.opts.dir, 'logs'), { recursive: true });
+    const advertised = this.advertisedPorts;
+    for (const to of this.names) {
+      advertised.set(to, await this.proxy.addRoute(ANY_MEMBER, to, this.member(to).peerPort));
+      for (const from of this.names) if (from !== to) await this.proxy.addRoute(from, to, this.member(to).peerPort);
+    }
+    for (const name of this.names) {
+      const view = this.names.map((peer) => {
+        const port = peer === name ? (advertised.get(name) as number) : (this.proxy.routePort(name, peer) as number);
+        return `${peer}=http://127.0.0.1:${port}`;
+      });
+      const m = this.member(name);
+      const proc = new NodeProcess({
+        name,
+        serverBin: this.opts.serverBin,
+        logFile: path.join(this.opts.dir, 'logs', `${name}.log`),
+        args: [
+          '--name', name,
+          '--data-dir', m.dataDir,
+          '--listen-client', `http://127.0.0.1:${m.clientPort}`,
+          '--listen-peer', `http://127.0.0.1:${m.peerPort}`,
+          '--advertise-peer', `http://127.0.0.1:${advertised.get(name) as number}`,
+          '--initial-cluster', view.join(','),
+          '--initial-cluster-state', 'new',
+          '--cluster-token', this.opts.clusterToken,
+          '--tick-ms', String(this.opts.tickMs),
+          '--election-ticks', String(this.opts.electionTicks),
+          '--snapshot-entries', String(this.opts.snapshotEntries),
+          '--snapshot-catchup-entries', String(this.opts.snapshotCatchupEntries),
+          '--log-level', this.opts.logLevel,
+        ],
+      });
+      this.processes.set(name, proc);
+      proc.start();
+    }
+    await this.waitReady(readyTimeoutMs);
+    await this.learnMemberIds();
+  }
+
+  /** An admin client over every member (short timeouts; nemeses and final reads use it). */
+  async adminClient(): Promise<KiteClient> {
+    this.admin ??= await connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 });
+    return this.admin;
+  }
+
+  /** Waits until every running member reports the same leader. */
+  async waitReady(timeoutMs: number, names: readonly string[] = this.runningNames()): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no status yet';
+    while (Date.now() < deadline) {
+      const leaders = await Promise.all(names.map((n) => this.statusOf(n).then((s) => s?.leader ?? null)));
+      const first = leaders[0];
+      if (first != null && leaders.every((l) => l === first)) return first;
+      last = `leaders seen: ${JSON.stringify(leaders)}`;
+      for (const n of names) {
+        const p = this.process(n);
+        if (!p.alive) throw new Error(`member ${n} exited during startup (${JSON.stringify(p.lastExit)}); see logs/${n}.log`);
+      }
+      await sleep(READY_POLL_MS);
+    }
+    throw new Error(`cluster not ready within ${timeoutMs} ms (${last})`);
+  }
+
+  runningNames(): string[] {
+    return this.names.filter((n) => this.processes.get(n)?.state === 'running');
+  }
+
+  /** The member's status over a dedicated link, or null if it does not answer in time. */
+  async statusOf(name: string): Promise<{ leader: string | null; raftTerm: number; raftIndex: number; raftAppliedIndex: number } | null> {
+    try {
+      const c = await this.adminClient();
+      const s = await withTimeout(c.status(this.clientUrl(name), { timeoutMs: STATUS_TIMEOUT_MS }), STATUS_TIMEOUT_MS + 500, 'status');
+      return { leader: s.leader, raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The leader's name as the majority of answering members report it (highest term wins). */
+  async leader(): Promise<string | null> {
+    const statuses = await Promise.all(this.runningNames().map((n) => this.statusOf(n)));
+    let best: { leader: string; term: number } | null = null;
+    for (const s of statuses) {
+      if (s?.leader == null) continue;
+      if (best === null || s.raftTerm > best.term) best = { leader: s.leader, term: s.raftTerm };
+    }
+    return best === null ? null : (this.idToName.get(best.leader) ?? null);
+  }
+
+  /** The peer URL a member announces (a proxy listener that any member may dial through). */
+  advertisedPeerUrl(name: string): string {
+    const port = this.advertisedPorts.get(name);
+    if (port === undefined) throw new Error(`assertion: no advertised port for ${name}`);
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** A member re-added under the same name got a new id. */
+  replaceMemberId(oldId: string, newId: string, name: string): void {
+    this.idToName.delete(oldId);
+    this.idToName.set(newId, name);
+    this.proxy.memberIds = new Map(this.idToName);
+  }
+
+  /** The leader, polling for up to `ms` while there is none (e.g. just after a restart). */
+  async leaderWithin(ms: number): Promise<string | null> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const l = await this.leader();
+      if (l !== null || Date.now() >= deadline) return l;
+      await sleep(READY_POLL_MS);
+    }
+  }
+
+  idOf(name: string): string {
+    for (const [id, n] of this.idToName) if (n === name) return id;
+    throw new Error(`assertion: no member id known for ${name}`);
+  }
+
+  async learnMemberIds(): Promise<void> {
+    const c = await this.adminClient();
+    const { members } = await c.members.list();
+    for (const m of members) if (m.name !== '') this.idToName.set(m.id, m.name);
+    this.proxy.memberIds = new Map(this.idToName);
+  }
+
+  /** Stops every process we started (SIGTERM, then SIGKILL), closes the proxy and clients. */
+  async stopAll(): Promise<void> {
+    this.admin?.close();
+    this.admin = null;
+    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    await this.proxy.close();
+  }
+
+  /** Synchronous: SIGKILL every child (for process 'exit' and signal handlers). */
+  killAllSync(): void {
+    for (const p of this.processes.values()) p.killNowSync();
+  }
+}

@@ -1,0 +1,72 @@
+// Nemeses that act through the client API or the link policies rather than on processes:
+//   transfer-leader  moveLeader to a random follower (recorded at start and at end, with the
+//                    outcome: the server may refuse, e.g. while a transfer is in progress);
+//   delay            every link delayed (with jitter) and lossy (probabilistic data-message
+//                    drop) for the hold time;
+//   compact          compacts the store at a recent revision (not a fault: watchers and
+//                    old-revision reads must cope), noted in the run's events.
+
+import { LEADER_WAIT_ELECTIONS, type ActiveFault, type Nemesis, type NemesisContext } from './types.js';
+
+const CALL_TIMEOUT_MS = 5_000;
+
+const transferLeader: Nemesis = {
+  name: 'transfer-leader',
+  async start(ctx: NemesisContext): Promise<ActiveFault | null> {
+    const leader = await ctx.cluster.leaderWithin(ctx.cluster.electionTimeoutMs * LEADER_WAIT_ELECTIONS);
+    if (leader === null) return null;
+    const targets = ctx.cluster.runningNames().filter((n) => n !== leader);
+    if (targets.length === 0) return null;
+    const to = ctx.rng.pick(targets);
+    ctx.recorder.nemesis('transfer-leader', { phase: 'start', from: leader, to });
+    let outcome: string;
+    try {
+      const c = await ctx.cluster.adminClient();
+      await c.moveLeader(ctx.cluster.idOf(to), { timeoutMs: CALL_TIMEOUT_MS });
+      outcome = 'ok';
+    } catch (err) {
+      outcome = `${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}`;
+    }
+    ctx.recorder.nemesis('transfer-leader', { phase: 'end', from: leader, to, outcome });
+    ctx.log(`transfer leader ${leader} → ${to}: ${outcome}`);
+    return { stop: async () => undefined };
+  },
+};
+
+const delay: Nemesis = {
+  name: 'delay',
+  async start(ctx: NemesisContext): Promise<ActiveFault | null> {
+    const names = ctx.cluster.names;
+    const delayMs = ctx.rng.between(10, 150);
+    const jitterMs = ctx.rng.between(0, 100);
+    const dropProbability = Math.round(ctx.rng.next() * 20) / 100;
+    for (const a of names) for (const b of names) if (a !== b) ctx.cluster.proxy.update(a, b, { delayMs, jitterMs, dropProbability });
+    ctx.recorder.nemesis('start-partition', { kind: 'delay', delayMs, jitterMs, dropProbability, blocked: [] });
+    ctx.log(`links delayed ${delayMs}+${jitterMs} ms, drop ${dropProbability}`);
+    return {
+      stop: async () => {
+        for (const a of names) for (const b of names) if (a !== b) ctx.cluster.proxy.update(a, b, { delayMs: 0, jitterMs: 0, dropProbability: 0 });
+        ctx.recorder.nemesis('stop-partition', { kind: 'delay' });
+      },
+    };
+  },
+};
+
+const compact: Nemesis = {
+  name: 'compact',
+  async start(ctx: NemesisContext): Promise<ActiveFault | null> {
+    try {
+      const c = await ctx.cluster.adminClient();
+      const { header } = await c.get('\0', { countOnly: true, timeoutMs: CALL_TIMEOUT_MS });
+      const revision = Math.max(1, header.revision - ctx.rng.between(0, 50));
+      await c.compact(revision, { timeoutMs: CALL_TIMEOUT_MS });
+      ctx.events.push({ timeNs: ctx.recorder.clock.nowNs(), kind: 'compact', value: { revision } });
+      ctx.log(`compacted at revision ${revision}`);
+    } catch (err) {
+      ctx.log(`compact failed: ${(err as Error).message}`);
+    }
+    return { stop: async () => undefined };
+  },
+};
+
+export const clusterOpNemeses: readonly Nemesis[] = [transferLeader, delay, compact];

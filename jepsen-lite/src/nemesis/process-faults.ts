@@ -1,0 +1,157 @@
+// Process nemeses, by pid: kill -9 (one member, the leader, or all) and restart; power loss
+// (kill -9 plus the loss of writes the member had not fsynced); pause (SIGSTOP for longer
+// than the election timeout, then SIGCONT).
+//
+// Power loss, and its limit. A member fsyncs its Raft log on every Ready that must be durable
+// (entries, term, vote), so for the Raft log a power loss is exactly a kill -9. The key-value
+// backend (LevelDB under data/kv) writes its apply batches without sync and makes them durable
+// at sync points: the server's SyncableBackend.sync() (before it compacts the Raft log) is one
+// synced delete of the key "s/sync", and LevelDB fsyncs its log file for it, covering every
+// earlier write in that log. Memtable flushes go to table files, which LevelDB fsyncs.
+// We emulate losing the page cache by truncating the newest kv write-ahead log (*.log) at a
+// random point AFTER its last "s/sync" record (LevelDB then sees a torn tail, as after a real
+// power cut): only writes that were never synced are lost. Limits: the marker is a detail of
+// the server's sync (if it changes, this finds no marker); with no marker in a store that was
+// never replaced (db-0) nothing in the newest log was synced, so any point is fair; with no
+// marker in a replaced store (db-N, N >= 1, whose log may end with the install's synced batch)
+// we cut nothing rather than risk cutting synced bytes. At most POWER_LOSS_TAIL_BYTES_MAX are
+// cut.
+
+import { existsSync, readFileSync, readdirSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { LEADER_WAIT_ELECTIONS, type ActiveFault, type Nemesis, type NemesisContext, type NemesisName } from './types.js';
+
+/** Most bytes a power loss cuts from the kv write-ahead log. */
+export const POWER_LOSS_TAIL_BYTES_MAX = 256 * 1024;
+
+async function restart(ctx: NemesisContext, names: readonly string[]): Promise<void> {
+  for (const n of names) {
+    const p = ctx.cluster.process(n);
+    if (p.state === 'stopped') p.start();
+  }
+  ctx.recorder.nemesis('restart', { nodes: [...names] });
+  ctx.log(`restarted ${names.join(' ')}`);
+}
+
+async function pickTargets(ctx: NemesisContext, which: 'one' | 'leader' | 'all'): Promise<string[] | null> {
+  const running = ctx.cluster.runningNames();
+  if (running.length === 0) return null;
+  if (which === 'all') return running;
+  if (which === 'one') return [ctx.rng.pick(running)];
+  const leader = await ctx.cluster.leaderWithin(ctx.cluster.electionTimeoutMs * LEADER_WAIT_ELECTIONS);
+  return leader === null || !running.includes(leader) ? null : [leader];
+}
+
+class KillNemesis implements Nemesis {
+  constructor(
+    readonly name: NemesisName,
+    private readonly which: 'one' | 'leader' | 'all',
+    private readonly powerLoss: boolean,
+  ) {}
+
+  async start(ctx: NemesisContext): Promise<ActiveFault | null> {
+    const targets = await pickTargets(ctx, this.which);
+    if (targets === null) return null;
+    await Promise.all(targets.map((n) => ctx.cluster.process(n).kill9()));
+    const lost: Record<string, number> = {};
+    if (this.powerLoss) for (const n of targets) lost[n] = loseUnsyncedKvTail(ctx.cluster.member(n).dataDir, ctx.rng.next());
+    ctx.recorder.nemesis('kill', { kind: this.name, nodes: targets, ...(this.powerLoss ? { lostKvWalBytes: lost } : {}) });
+    ctx.log(`${this.powerLoss ? 'power loss' : 'kill -9'} ${targets.join(' ')}${this.powerLoss ? ` (kv WAL bytes cut: ${JSON.stringify(lost)})` : ''}`);
+    return { stop: () => restart(ctx, targets) };
+  }
+}
+
+class PauseNemesis implements Nemesis {
+  constructor(
+    readonly name: NemesisName,
+    private readonly which: 'one' | 'leader',
+  ) {}
+
+  minHoldMs(ctx: NemesisContext): number {
+    return ctx.cluster.electionTimeoutMs * 2;
+  }
+
+  async start(ctx: NemesisContext): Promise<ActiveFault | null> {
+    const targets = await pickTargets(ctx, this.which);
+    if (targets === null) return null;
+    for (const n of targets) ctx.cluster.process(n).pause();
+    ctx.recorder.nemesis('pause', { kind: this.name, nodes: targets });
+    ctx.log(`SIGSTOP ${targets.join(' ')}`);
+    return {
+      stop: async () => {
+        for (const n of targets) ctx.cluster.process(n).resume();
+        ctx.recorder.nemesis('resume', { nodes: targets });
+        ctx.log(`SIGCONT ${targets.join(' ')}`);
+      },
+    };
+  }
+}
+
+/** The record the server writes with sync: true at each sync point (syncable-backend.ts). */
+const SYNC_MARKER = Buffer.from('s/sync');
+/** LevelDB log format: 32 KiB blocks of records with a 7-byte header (crc, length, type). */
+const LOG_BLOCK_BYTES = 32 * 1024;
+const LOG_HEADER_BYTES = 7;
+const RECORD_FULL = 1;
+const RECORD_LAST = 4;
+
+/** End offsets of the log's complete logical records (a torn tail ends the walk). */
+export function logRecordEnds(log: Buffer): number[] {
+  const ends: number[] = [];
+  let pos = 0;
+  while (pos + LOG_HEADER_BYTES <= log.length) {
+    const left = LOG_BLOCK_BYTES - (pos % LOG_BLOCK_BYTES);
+    if (left < LOG_HEADER_BYTES) {
+      pos += left; // block trailer padding
+      continue;
+    }
+    const length = log.readUInt16LE(pos + 4);
+    const type = log[pos + 6] as number;
+    const end = pos + LOG_HEADER_BYTES + length;
+    if (type === 0 || end > log.length) break;
+    if (type === RECORD_FULL || type === RECORD_LAST) ends.push(end);
+    pos = end;
+  }
+  return ends;
+}
+
+/**
+ * Where the newest kv write-ahead log may be cut: [durableBytes, size). The durable prefix
+ * ends with the whole record holding the last sync marker (LevelDB may have grouped later
+ * writes into that synced record). `activeDb` is the store directory (db-0: never replaced).
+ */
+export function unsyncedTail(log: Buffer, activeDb: string): { durableBytes: number; size: number } {
+  const at = log.lastIndexOf(SYNC_MARKER);
+  if (at < 0) return { durableBytes: activeDb === 'db-0' ? 0 : log.length, size: log.length };
+  const end = logRecordEnds(log).find((e) => e >= at + SYNC_MARKER.length);
+  return { durableBytes: end ?? log.length, size: log.length };
+}
+
+/**
+ * Truncates the newest write-ahead log of the member's active kv LevelDB inside its unsynced
+ * tail, at a fraction `u` of it (bounded). Returns the bytes removed (0: nothing to cut).
+ */
+export function loseUnsyncedKvTail(dataDir: string, u: number): number {
+  const kvDir = path.join(dataDir, 'kv');
+  const activeFile = path.join(kvDir, 'ACTIVE');
+  const active = existsSync(activeFile) ? readFileSync(activeFile, 'utf8').trim() : '';
+  const dbDir = path.join(kvDir, active);
+  if (active === '' || !existsSync(dbDir)) return 0;
+  const logs = readdirSync(dbDir).filter((f) => /^\d+\.log$/.test(f)).sort();
+  const newest = logs[logs.length - 1];
+  if (newest === undefined) return 0;
+  const file = path.join(dbDir, newest);
+  const { durableBytes, size } = unsyncedTail(readFileSync(file), active);
+  const cut = Math.floor(Math.min(size - durableBytes, POWER_LOSS_TAIL_BYTES_MAX) * u);
+  if (cut > 0) truncateSync(file, size - cut);
+  return cut;
+}
+
+export const processNemeses: readonly Nemesis[] = [
+  new KillNemesis('kill-one', 'one', false),
+  new KillNemesis('kill-leader', 'leader', false),
+  new KillNemesis('kill-all', 'all', false),
+  new KillNemesis('power-loss', 'one', true),
+  new PauseNemesis('pause-one', 'one'),
+  new PauseNemesis('pause-leader', 'leader'),
+];

@@ -1,0 +1,32 @@
+// Workloads by name.
+import { appendWorkload } from './append.js';
+import { leaseWorkload } from './lease.js';
+import { lockWorkload } from './lock.js';
+import { registerWorkload } from './register.js';
+import { watchWorkload } from './watch.js';
+import type { Workload, WorkloadName } from './types.js';
+
+export * from './types.js';
+
+export interface WorkloadSettings {
+  readonly writeRetries: number;
+}
+
+export function createWorkload(name: WorkloadName, s: WorkloadSettings): Workload {
+  switch (name) {
+    case 'register':
+      return registerWorkload(s.writeRetries);
+    case 'append':
+      return appendWorkload(s.writeRetries);
+    case 'watch':
+      return watchWorkload(s.writeRetries);
+    case 'lock':
+      return lockWorkload(true, s.writeRetries);
+    case 'lock-unfenced':
+      return lockWorkload(false, s.writeRetries);
+    case 'lease':
+      return leaseWorkload(s.writeRetries);
+    default:
+      throw new RangeError(`workload ${name} is not implemented yet`);
+  }
+}

@@ -1,0 +1,37 @@
+// Mutual exclusion, judged through the counter the lock protects: every critical section
+// reads the count N and writes N + 1, so while the lock excludes, each acknowledged write
+// writes a different count. Two acknowledged writes of the same count mean two holders read
+// the same N: both were inside the critical section at once.
+
+import type { Anomaly, CheckResult } from '../checkers/index.js';
+import type { Operation } from '../history/index.js';
+
+/** Violations listed (the rest are counted). */
+export const MUTEX_ANOMALIES_SHOWN_MAX = 10;
+
+export function checkMutex(ops: readonly Operation[]): CheckResult {
+  const byCount = new Map<string, Operation[]>();
+  let writes = 0;
+  for (const op of ops) {
+    if (op.f !== 'write' || op.type !== 'ok') continue;
+    writes++;
+    const k = JSON.stringify(op.invokeValue);
+    byCount.set(k, [...(byCount.get(k) ?? []), op]);
+  }
+  const anomalies: Anomaly[] = [];
+  let violations = 0;
+  for (const [count, same] of byCount) {
+    if (same.length < 2) continue;
+    violations++;
+    if (anomalies.length >= MUTEX_ANOMALIES_SHOWN_MAX) continue;
+    const first = same[0] as Operation;
+    anomalies.push({
+      type: 'mutual-exclusion-violated',
+      message: `count ${count} was written by ${same.length} critical sections (${same.map((o) => `#${o.id} by process ${o.process}`).join(', ')}): their holders overlapped`,
+      ops: same.map((o) => o.id),
+      op: first.id,
+      window: { fromIndex: Math.min(...same.map((o) => o.invokeIndex)), toIndex: Math.max(...same.map((o) => o.completeIndex ?? o.invokeIndex)) },
+    });
+  }
+  return { checker: 'mutex', valid: violations === 0, anomalies, stats: { acknowledgedWrites: writes, violations } };
+}

@@ -1,0 +1,47 @@
+// The workload contract. A workload drives client processes against the cluster until the
+// runner's stop signal, recording every operation; after the heal and recovery phases it
+// records end-of-run evidence (final reads, hashes, global event history); then it names the
+// checkers that judge its history.
+
+import type { KiteClient } from '@kite/client';
+import type { CheckResult } from '../checkers/index.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { PairedHistory } from '../history/index.js';
+import type { Recorder } from '../run/recorder.js';
+import type { Rng } from '../util/rng.js';
+
+export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lock-unfenced', 'lease'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+export interface WorkloadContext {
+  readonly cluster: Cluster;
+  readonly recorder: Recorder;
+  readonly rng: Rng;
+  readonly concurrency: number;
+  /** Target operations per second over all client processes. */
+  readonly rateHz: number;
+  /** Deadline of one client call, retries included. */
+  readonly opTimeoutMs: number;
+  /** Aborts when the workload must stop issuing new operations. */
+  readonly signal: AbortSignal;
+  /** A client for worker `i` (created on first use, closed by the runner). */
+  clientFor(worker: number): Promise<KiteClient>;
+  log(line: string): void;
+}
+
+export interface CheckInputs {
+  readonly history: PairedHistory;
+  /** Recovery bound for the liveness checker. */
+  readonly recoveryBoundMs: number;
+  /** Time (ns) the history ends. */
+  readonly endTimeNs: number;
+}
+
+export interface Workload {
+  readonly name: WorkloadName;
+  /** Runs the client processes until ctx.signal aborts and every in-flight op has completed. */
+  run(ctx: WorkloadContext): Promise<void>;
+  /** Records final reads and other end-of-run evidence (the cluster is healed). */
+  finalReads(ctx: WorkloadContext): Promise<void>;
+  check(inputs: CheckInputs): CheckResult[];
+}

@@ -1,6 +1,7 @@
 // One vitest config for the workspace. Unit and simulation tests import package sources
 // directly (aliases below); integration tests spawn the built `kite` binary, so `pnpm test`
-// builds first and runs integration files one at a time (2 cores, real processes).
+// builds first, then runs the unit project, then the integration project with one file at a
+// time (2 cores: real processes must not compete with the CPU-heavy simulation).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 

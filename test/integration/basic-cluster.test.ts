@@ -61,4 +61,25 @@ describe.each([
     const members = ok(await c.request('memberList', {}));
     expect(members.members.map((m) => m.name).sort()).toEqual(['n1', 'n2', 'n3']);
   });
+
+  it('serves a read-only txn through ReadIndex on a follower, adding nothing to the raft log', async () => {
+    const leader = await cluster.leader();
+    const follower = cluster.members.findIndex((m) => m.name !== leader);
+    const c = clients[follower]!;
+    ok(await c.request('put', { key: b('ro'), value: b('1') }));
+    const before = await cluster.status(leader);
+    for (let i = 0; i < 10; i++) {
+      const txn = ok(await c.request('txn', {
+        compare: [{ key: b('ro'), target: 'value', result: 'equal', value: b('1') }],
+        success: [{ type: 'range', key: b('ro') }, { type: 'txn', compare: [], success: [{ type: 'range', key: b('k'), rangeEnd: b('l'), countOnly: true }], failure: [] }],
+        failure: [],
+      }));
+      expect(txn.succeeded).toBe(true);
+      const [range, nested] = txn.responses;
+      expect(range?.type === 'range' ? range.kvs.map((kv) => str(kv.value)) : null).toEqual(['1']);
+      expect(nested?.type === 'txn' ? nested.responses.length : -1).toBe(1);
+    }
+    // Proposed txns would each have added an entry; reads leave the log where it was.
+    expect((await cluster.status(leader)).commit).toBe(before.commit);
+  });
 });

@@ -82,6 +82,7 @@ export class ClientLink {
   private inflight = 0;
   private closed = false;
   private pumpScheduled = false;
+  private corked = false;
   private readonly readyWatches = new Set<number>();
 
   constructor(
@@ -316,7 +317,26 @@ export class ClientLink {
         return;
       }
     }
+    this.corkUntilTick();
     this.ws.send(bytes, { binary: true });
+  }
+
+  /**
+   * Replies settled together (one apply batch) and watch pushes of one pump turn leave in
+   * one socket write instead of one write per frame: the socket is corked until the
+   * current tick's promise jobs are done.
+   */
+  private corkUntilTick(): void {
+    if (this.corked) return;
+    // ws keeps its net.Socket in `_socket` (not in its types); without it, no batching.
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket;
+    if (socket == null) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private closeWith(code: number, reason: string): void {

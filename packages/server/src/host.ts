@@ -6,22 +6,47 @@
 //     turn with setImmediate, so proposals of one event-loop turn land in one Ready (batched).
 //  2. softState: leader changes update metrics, start/stop the lessor's expiry clocks, and
 //     re-issue reads that were waiting on the old leader.
-//  3. A leader sends its messages before persisting (Raft allows it: the leader counts its own
-//     ack only after advance). Everyone else sends only after step 4.
-//  4. Persist: snapshot metadata, entries and HardState in ONE LevelDB batch, fsynced when
-//     the Ready says mustSync (entries, term or vote changed; a commit-only change need not
-//     be); then mirror them into the core's MemoryStorage.
-//  5. Send messages (non-leaders). installSnapshot messages become snapshot streams.
-//  6. An installed snapshot replaces the state machine (from the staged file) before applying.
-//  7. Apply committed entries to the store in ONE batch (the store records the applied index
-//     in the same batch); conf changes go to the core and the member registry; the proposer's
-//     waiting request gets its result.
-//  8. readStates: each read batch is released once applied >= its read index.
-//  9. advance(rd). Then, past --snapshot-entries applied entries, snapshot and compact the log.
+//  3. Apply starts: committed entries go on the APPLY CHAIN, which applies them in index
+//     order, one store batch per Ready (the store records the applied index in the same
+//     batch), and settles the waiting requests. The loop does not wait for it, so the apply
+//     overlaps this Ready's sends and fsync and the next Ready. Safe because committedEntries
+//     only hold entries persisted by an EARLIER Ready (the core guarantees it). Not here but
+//     at step 8 when the Ready installs a snapshot (step 7 comes first) or commits a conf
+//     change (applying it may drop a removed peer's link before step 4/6 tell that peer).
+//  4. A leader sends its messages while its own persist (step 5, started first so its write
+//     reaches the disk thread first) runs: Raft allows it, the leader counts its own ack only
+//     after advance, so its appends and its fsync run in parallel.
+//  5. Persist: snapshot metadata, entries and HardState in ONE LevelDB batch, fsynced when
+//     the Ready says mustSync (entries, term or vote changed); then mirror them into the
+//     core's MemoryStorage. A HardState whose commit alone moved is not written by itself: the
+//     commit index is volatile in Raft; it rides along with the next write.
+//  6. Everyone else sends only now (a follower acks only what it has durably).
+//     installSnapshot messages become snapshot streams, taken on the apply chain so the
+//     streamed state, its index and its configuration agree.
+//  7. An installed snapshot waits for the apply chain to drain, then replaces the state
+//     machine (from the staged file) before anything after it is applied.
+//  8. The deferred applies of step 3 go on the chain. The loop waits for the chain to drain
+//     when the Ready holds a conf change (the core must see it applied before the next
+//     Ready), and when more than APPLY_ENTRIES_PENDING_MAX entries wait (back-pressure).
+//  9. readStates: each read batch is released once applied >= its read index (re-checked
+//     after every apply).
+// 10. advance(rd). Then, past --snapshot-entries applied entries: drain the chain, make the
+//     store durable up to the applied index X (ONE synced write, not one per apply), snapshot
+//     at X, and only then compact the Raft log below X.
 //
-// Invariants: one Ready outstanding at a time (the loop is serialized); nothing is applied
-// that is not persisted locally; a pending request is settled exactly once (result, error or
-// timeout); broken invariants throw and stop the process.
+// Durability of the store: it writes apply batches without fsync, its applied index riding
+// in each batch. kill -9 loses nothing (LevelDB's log is in the OS cache). An OS crash or
+// power loss may lose store batches, never Raft entries (those are fsynced before they are
+// acked or applied). At start, recover() brings the store forward from the durable Raft log:
+// entries after the last snapshot are re-applied by the core, and (snapshot tail, snapshot]
+// from the catch-up tail the log keeps below the snapshot. Step 10 guarantees the store had
+// everything up to the snapshot on disk before the log could drop it, so the log always
+// holds what the store may have lost (see syncable-backend.ts for LevelDB's one caveat).
+//
+// Invariants: one Ready outstanding at a time (the loop is serialized); applies happen in
+// index order on one chain; nothing is applied that is not persisted locally; a pending
+// request is settled exactly once (result, error or timeout); broken invariants throw and
+// stop the process.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -38,6 +63,7 @@ import {
   type ConfChange,
   type ConfState,
   type Entry,
+  type HardState,
   type Message,
   type Ready,
   type Snapshot,
@@ -71,6 +97,10 @@ const SNAPSHOT_SENDS_MAX = 2;
 const HEALTH_APPLY_LAG_MAX = 100;
 /** Idle watchers that asked for progress notifications get one this often. */
 const WATCH_PROGRESS_INTERVAL_MS = 10_000;
+/** Committed entries waiting on the apply chain before the loop waits for it (back-pressure). */
+const APPLY_ENTRIES_PENDING_MAX = 4096;
+/** Entries per store batch when replaying the log tail at start. */
+const REPLAY_BATCH_ENTRIES_MAX = 1024;
 /** A new cluster's synthetic first snapshot (the initial configuration; an empty store). */
 export const BOOTSTRAP_INDEX = 1;
 
@@ -141,6 +171,14 @@ export class Host {
   private loopRunning = false;
   private loopScheduled = false;
   private loopIdle: (() => void)[] = [];
+  /** Applies run one after another on this chain (contract steps 3 and 8). */
+  private applyChain: Promise<void> = Promise.resolve();
+  /** Committed entries handed to the chain and not yet applied. */
+  private applyPendingEntries = 0;
+  /** The latest commit-only HardState, not yet written (see persist()). */
+  private unpersistedHardState: HardState | null = null;
+  /** Set when an apply failed: nothing more is applied and the process stops. */
+  private applyFailed = false;
   private stopping = false;
   private snapshotSends = 0;
   private readonly pendingSnapshotInstalls = new Map<number, string>();
@@ -154,7 +192,7 @@ export class Host {
     this.storage = new MemoryStorage(snap === null ? {} : { confState: snap.metadata.confState });
     if (snap !== null && snap.metadata.index > 0) this.storage.applySnapshot(snap);
     if (loaded.entries.length > 0) this.storage.append(loaded.entries);
-    if (loaded.hardState !== null) this.storage.setHardState(loaded.hardState);
+    if (loaded.hardState !== null) this.storage.setHardState(raiseCommit(loaded.hardState, deps.kv.appliedIndex, this.storage.lastIndex()));
     this.confState = this.storage.initialState().confState;
     this.snapshotIndex = snap?.metadata.index ?? 0;
     this.appliedIndex = this.snapshotIndex;
@@ -193,6 +231,7 @@ export class Host {
     this.stopping = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.loopRunning) await new Promise<void>((r) => this.loopIdle.push(r));
+    await this.applyIdle();
     const stopped = new KiteError('Unavailable', 'member is stopping');
     for (const p of this.proposals.values()) this.settle(p, stopped);
     for (const p of this.confProposals.values()) this.settle(p, stopped);
@@ -203,17 +242,20 @@ export class Host {
   }
 
   /**
-   * Brings the store up to the Raft snapshot when a crash fell between recording an installed
-   * snapshot and restoring the store from it; refuses a store ahead of the durable log.
+   * Brings the store up to the Raft snapshot: from the log tail kept below it (an OS crash
+   * lost store batches the store had not synced), or from the staged snapshot file (a crash
+   * fell between recording an installed snapshot and restoring the store from it). Refuses a
+   * store ahead of the durable log. Entries after the snapshot are re-applied by the core.
    */
   async recover(): Promise<void> {
     const kvApplied = this.deps.kv.appliedIndex;
-    const commit = Math.max(this.deps.loaded.hardState?.commit ?? 0, this.snapshotIndex);
-    if (kvApplied > commit) {
-      throw new DataDirError('CorruptDataDir', `the store applied index ${kvApplied} is beyond the raft log's commit ${commit}: the raft log lost entries`);
+    const lastIndex = this.storage.lastIndex();
+    if (kvApplied > lastIndex) {
+      throw new DataDirError('CorruptDataDir', `the store applied index ${kvApplied} is beyond the raft log's last index ${lastIndex}: the raft log lost entries`);
     }
     // The bootstrap snapshot holds an empty store: nothing to restore.
     const emptyBootstrap = this.snapshotIndex === BOOTSTRAP_INDEX && kvApplied === 0;
+    if (kvApplied < this.snapshotIndex && !emptyBootstrap && (await this.replayTail(kvApplied))) return this.deps.snapFiles.prune(null);
     if (kvApplied < this.snapshotIndex && !emptyBootstrap) {
       const file = this.deps.snapFiles.pathFor(this.snapshotIndex);
       if (!existsSync(file)) {
@@ -223,6 +265,17 @@ export class Host {
       await this.deps.kv.restore(readStagedChunks(file));
     }
     await this.deps.snapFiles.prune(null);
+  }
+
+  /** Re-applies (kvApplied, snapshotIndex] from the log tail kept below the snapshot, if it has them. */
+  private async replayTail(kvApplied: number): Promise<boolean> {
+    const tail = this.deps.loaded.tail.filter((e) => e.index > kvApplied && e.index <= this.snapshotIndex);
+    if (tail[0]?.index !== kvApplied + 1 || tail.length !== this.snapshotIndex - kvApplied) return false;
+    this.log.warn({ from: kvApplied + 1, to: this.snapshotIndex }, 'the store lost unsynced batches (OS crash?): replaying them from the raft log');
+    const items = tail.map((e) => ({ index: e.index, command: kvCommandOf(e) }));
+    for (let i = 0; i < items.length; i += REPLAY_BATCH_ENTRIES_MAX) await this.deps.kv.apply(items.slice(i, i + REPLAY_BATCH_ENTRIES_MAX));
+    if (this.deps.kv.appliedIndex < this.snapshotIndex) throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after replaying to ${this.snapshotIndex}`);
+    return true;
   }
 
   // ---- time
@@ -501,13 +554,21 @@ export class Host {
       }
     } catch (err) {
       this.loopRunning = false;
-      this.stopping = true;
-      if (this.tickTimer) clearInterval(this.tickTimer);
-      this.deps.onFatal(err);
+      this.fail(err);
       return;
     }
     this.loopRunning = false;
     for (const r of this.loopIdle.splice(0)) r();
+  }
+
+  /** A failure in the loop or the apply chain (I/O, broken invariant): stop acking anything. */
+  private fail(err: unknown): void {
+    if (this.applyFailed && this.stopping) return;
+    this.applyFailed = true;
+    this.stopping = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    for (const r of this.loopIdle.splice(0)) r();
+    this.deps.onFatal(err);
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -517,28 +578,90 @@ export class Host {
       this.currentTerm = rd.hardState.term;
       this.deps.metrics.term.set(rd.hardState.term);
     }
-    // 3. the leader sends before persisting
-    const sendEarly = this.role === 'leader';
-    if (sendEarly) this.sendMessages(rd.messages);
-    // 4. persist in one synced batch, then mirror into the core's storage
-    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
-      const endTimer = this.deps.metrics.fsyncLatency.startTimer();
-      await this.deps.logStore.persist({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot, sync: rd.mustSync });
-      endTimer();
-      if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
-      if (rd.entries.length > 0) this.storage.append(rd.entries);
-      if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+    // 3. apply starts (entries persisted by an earlier Ready), unless it must wait (step 8)
+    const hasConfChange = rd.committedEntries.some((e) => e.type === 'confChange');
+    const applyEarly = rd.snapshot === undefined && rd.committedEntries.length > 0 && !hasConfChange;
+    if (applyEarly) this.enqueueApply(rd.committedEntries);
+    // A Ready that only commits: its messages (commit notices, heartbeats) leave once the
+    // apply has answered the clients, so their socket writes are off the replies' path.
+    // (Delaying a message is always safe in Raft.) Only when nothing older is still being
+    // applied: heartbeats never wait behind an apply backlog.
+    const onlyThisApply = this.applyPendingEntries === rd.committedEntries.length;
+    if (applyEarly && onlyThisApply && rd.entries.length === 0 && rd.messages.length > 0) {
+      await this.applyIdle();
+      await yieldToIo();
     }
-    // 5. everyone else sends after persisting
+    // 5. persist in one synced batch (the write reaches LevelDB's thread at once), then
+    // mirror into the core's storage; 4. meanwhile the leader sends
+    const sendEarly = this.role === 'leader';
+    const persisted = this.persist(rd);
+    if (sendEarly) this.sendMessages(rd.messages);
+    await persisted;
+    // 6. everyone else sends after persisting
     if (!sendEarly) this.sendMessages(rd.messages);
-    // 6. restore the state machine from an installed snapshot
-    if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
-    // 7. apply
-    if (rd.committedEntries.length > 0) await this.apply(rd.committedEntries);
-    // 8. reads
+    // 7. restore the state machine from an installed snapshot, once earlier applies are done
+    if (rd.snapshot !== undefined) {
+      await this.applyIdle();
+      await this.installSnapshot(rd.snapshot);
+    }
+    // 8. deferred applies; a conf change must reach the core before the next Ready
+    if (rd.committedEntries.length > 0) {
+      if (!applyEarly) this.enqueueApply(rd.committedEntries);
+      if (hasConfChange || this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
+    }
+    // 9. reads
     for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
     this.reads.release(this.appliedIndex);
     if (this.reads.hasUnsent && this.lead !== null) this.schedule();
+  }
+
+  /**
+   * Contract step 5. A HardState whose commit index alone moved is not written on its own: the
+   * commit index is volatile in Raft (a restarted member learns it again, and recover() raises
+   * it to what the store applied); it rides along with the next write instead.
+   */
+  private async persist(rd: Ready): Promise<void> {
+    if (rd.snapshot !== undefined) this.assertSnapshotStaged(rd.snapshot);
+    const hardState = rd.hardState ?? this.unpersistedHardState ?? undefined;
+    if (rd.entries.length === 0 && rd.snapshot === undefined && !rd.mustSync) {
+      if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+      this.unpersistedHardState = hardState ?? null;
+      return;
+    }
+    const endTimer = rd.mustSync ? this.deps.metrics.fsyncLatency.startTimer() : null;
+    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
+    endTimer?.();
+    this.unpersistedHardState = null;
+    if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+  }
+
+  /** Puts a Ready's committed entries on the apply chain. */
+  private enqueueApply(entries: readonly Entry[]): void {
+    this.applyPendingEntries += entries.length;
+    this.onApplyChain(async () => {
+      await this.apply(entries);
+      this.applyPendingEntries -= entries.length;
+      this.reads.release(this.appliedIndex);
+    });
+  }
+
+  /** Runs `step` on the apply chain, after every apply queued before it; a failure is fatal. */
+  private onApplyChain(step: () => Promise<void> | void): void {
+    this.applyChain = this.applyChain.then(async () => {
+      if (this.applyFailed) return;
+      try {
+        await step();
+      } catch (err) {
+        this.fail(err);
+      }
+    });
+  }
+
+  /** Resolves once everything queued on the apply chain so far is done. */
+  private applyIdle(): Promise<void> {
+    return this.applyChain;
   }
 
   private onSoftState(lead: string | null, role: string): void {
@@ -581,9 +704,10 @@ export class Host {
   }
 
   /**
-   * The core wants `m.to` to install a snapshot. The store is streamed as it is now (a
-   * consistent view at our applied index), so the metadata is rewritten to that index, its
-   * term and the configuration and members as of it (like etcd's merged snapshot).
+   * The core wants `m.to` to install a snapshot. The store is streamed as it is at that point
+   * of the apply chain (a consistent view at our applied index), so the metadata is rewritten
+   * to that index, its term and the configuration and members as of it (like etcd's merged
+   * snapshot). On the chain, the store's applied index, confState and the registry agree.
    */
   private streamSnapshot(m: Message & { type: 'installSnapshot' }): void {
     const to = m.to;
@@ -591,19 +715,29 @@ export class Host {
       this.node.reportSnapshot(to, 'failure');
       return;
     }
-    const { appliedIndex: index, chunks, cancel } = this.deps.kv.snapshot();
-    let term: number;
-    try {
-      term = this.storage.term(index);
-    } catch {
-      cancel();
-      this.node.reportSnapshot(to, 'failure');
-      return;
-    }
-    const snapshot: Snapshot = { metadata: { index, term, confState: this.confState }, data: this.registry.encode() };
-    const message: Message = { ...m, snapshot };
     this.snapshotSends++;
-    this.log.info({ to, index }, 'streaming snapshot');
+    this.onApplyChain(() => {
+      const { appliedIndex: index, chunks, cancel } = this.deps.kv.snapshot();
+      let term: number;
+      try {
+        term = this.storage.term(index);
+      } catch (err) {
+        // The log no longer holds that index (compacted meanwhile): the core asks again.
+        this.log.warn({ to, index, err: (err as Error).message }, 'cannot stream a snapshot now');
+        cancel();
+        this.snapshotSends--;
+        this.node.reportSnapshot(to, 'failure');
+        this.schedule();
+        return;
+      }
+      const snapshot: Snapshot = { metadata: { index, term, confState: this.confState }, data: this.registry.encode() };
+      this.log.info({ to, index }, 'streaming snapshot');
+      this.sendSnapshotStream(to, { ...m, snapshot }, chunks);
+    });
+  }
+
+  private sendSnapshotStream(to: string, message: Message, chunks: AsyncIterable<Uint8Array>): void {
+    const index = message.type === 'installSnapshot' ? message.snapshot.metadata.index : 0;
     this.deps
       .sendSnapshot(to, message, chunks)
       .then(
@@ -626,17 +760,47 @@ export class Host {
       });
   }
 
+  /** The staged file of a snapshot about to be recorded in the Raft log (see installSnapshot). */
+  private stagedFileFor(index: number): string {
+    return this.pendingSnapshotInstalls.get(index) ?? this.deps.snapFiles.pathFor(index);
+  }
+
+  /**
+   * Install step 4 guard: the Raft log never records a snapshot the store cannot be rebuilt
+   * from. Stopping here (nothing persisted) is restart-safe: the leader sends it again.
+   */
+  private assertSnapshotStaged(snap: Snapshot): void {
+    const index = snap.metadata.index;
+    if (this.deps.kv.appliedIndex >= index || existsSync(this.stagedFileFor(index))) return;
+    throw new Error(`assertion: snapshot ${index} is about to be recorded but its staged file ${this.stagedFileFor(index)} is missing`);
+  }
+
+  /**
+   * Installs a snapshot from the leader. The path, and why each crash point is restart-safe:
+   *  1. chunks are written to a .part file (a crash: .part files are removed on start);
+   *  2. the file is fsynced and renamed to snap-<index>.snap, the rename fsynced (a crash:
+   *     nothing refers to it; recover() prunes it);
+   *  3. the core steps the installSnapshot message (memory only);
+   *  4. persist() records the snapshot in the Raft log, only if the staged file exists
+   *     (assertSnapshotStaged) (a crash after: recover() restores the store from the file);
+   *  5. the store is restored from the file, atomically and durably (a crash after: the store
+   *     is at the snapshot index, recover() only prunes);
+   *  6. staged files for indexes <= this one are pruned, NEVER newer ones: a newer snapshot
+   *     may have been staged and stepped meanwhile, and its record may be persisted next.
+   * Invariant: whenever the Raft log records snapshot X, the store is at >= X or the staged
+   * file for X is durably present.
+   */
   private async installSnapshot(snap: Snapshot): Promise<void> {
     const index = snap.metadata.index;
-    const file = this.pendingSnapshotInstalls.get(index) ?? this.deps.snapFiles.pathFor(index);
-    this.pendingSnapshotInstalls.delete(index);
+    const file = this.stagedFileFor(index);
+    for (const staged of this.pendingSnapshotInstalls.keys()) if (staged <= index) this.pendingSnapshotInstalls.delete(staged);
     if (this.deps.kv.appliedIndex < index) {
       await this.deps.kv.restore(readStagedChunks(file));
       if (this.deps.kv.appliedIndex < index) {
         throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
       }
     }
-    await this.deps.snapFiles.prune(null);
+    await this.deps.snapFiles.prune(index);
     this.deps.metrics.snapshotsReceived.inc();
     this.confState = snap.metadata.confState;
     this.snapshotIndex = index;
@@ -739,9 +903,13 @@ export class Host {
   // ---- snapshots of the state machine
 
   private async maybeSnapshot(): Promise<void> {
+    if (this.deps.kv.appliedIndex - this.snapshotIndex < this.deps.config.snapshotEntries) return;
+    // Contract step 10: the store's state up to the snapshot is durable before the log loses
+    // the entries that could rebuild it.
+    await this.applyIdle();
     const applied = this.deps.kv.appliedIndex;
-    if (applied - this.snapshotIndex < this.deps.config.snapshotEntries) return;
     if (applied > this.storage.lastIndex()) return;
+    await this.deps.kv.sync();
     const snap = this.storage.createSnapshot(applied, this.confState, this.registry.encode());
     const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries);
     const firstIndex = this.storage.firstIndex();
@@ -784,3 +952,27 @@ function seedFrom(s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h;
 }
+
+/** Resolves after pending microtasks and I/O callbacks (setImmediate). */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The kv command an entry carries for the store (null: a no-op, conf change or attributes). */
+function kvCommandOf(e: Entry): Uint8Array | null {
+  if (e.type !== 'normal' || e.data.length === 0) return null;
+  const he = decodeHostEntry(e.data);
+  return he.kind === 'kv' ? he.payload : null;
+}
+
+/**
+ * The persisted commit index is a hint (written without fsync when it alone moves), so after
+ * an OS crash the store may have applied beyond it. Everything the store applied was
+ * committed and is in the durable log, so the commit index is raised to it (never past the
+ * log: a store ahead of the log is refused by recover()).
+ */
+export function raiseCommit(hs: HardState, kvApplied: number, lastIndex: number): HardState {
+  const commit = Math.max(hs.commit, Math.min(kvApplied, lastIndex));
+  return commit === hs.commit ? hs : { ...hs, commit };
+}
+

@@ -1,5 +1,5 @@
 // Public surface of @kite/server: run a member (the CLI's `kite server`), or embed one.
-export { runServer, EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_DATA_DIR, EXIT_LISTEN, EXIT_JOIN } from './run-server.js';
+export { runServer, EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_DATA_DIR, EXIT_LISTEN, EXIT_JOIN, EXIT_DISK_FULL } from './run-server.js';
 export { loadConfig, usage, ConfigError, HelpRequested, deriveMemberId, deriveClusterId } from './config.js';
 export type { ServerConfig, ClusterMemberSpec, LogLevel, InitialClusterState } from './config.js';
 export { KiteServer, KITE_VERSION } from './kite-server.js';

@@ -12,7 +12,9 @@ import { KiteError, type Member, type Request } from '@kite/protocol';
 import type { HardState, Snapshot } from '@kite/raft';
 import { ClientServer } from './client-server.js';
 import { deriveClusterId, initialMemberIds, type ServerConfig } from './config.js';
+import { asKvOpenError, checkKvPresent, checkLevelDbOpen, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
 import { dirSizeBytes } from './dir-size.js';
+import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -45,6 +47,8 @@ export class KiteServer {
   private clusterId = '';
   private noSpace = false;
   private dbSizeBytes = 0;
+  /** Bytes of writes admitted since the last size measurement (the quota's estimate). */
+  private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
   private stopped: Promise<void> | null = null;
   private readonly log: Logger;
@@ -74,12 +78,14 @@ export class KiteServer {
   async start(): Promise<void> {
     const cfg = this.config;
     await mkdir(cfg.dataDir, { recursive: true });
+    refuseIfMarkedCorrupt(cfg.dataDir);
     this.logStore = await RaftLogStore.open(path.join(cfg.dataDir, 'raft'));
+    checkLevelDbOpen(path.join(cfg.dataDir, 'raft'), cfg.dataDir, 'raft log');
     let loaded = await this.logStore.load();
     let registry: MemberRegistry;
     if (loaded.identity === null) {
       const boot = await this.bootstrap();
-      loaded = { identity: boot.identity, hardState: boot.hardState, snapshot: boot.snapshot, entries: [] };
+      loaded = { identity: boot.identity, hardState: boot.hardState, snapshot: boot.snapshot, entries: [], tail: [] };
       registry = boot.registry;
     } else {
       this.checkIdentity(loaded);
@@ -90,7 +96,12 @@ export class KiteServer {
     this.clusterId = identity.clusterId;
     this.snapFiles = new SnapshotFiles(path.join(cfg.dataDir, 'snap'));
     await this.snapFiles.init();
-    this.kv = await this.openKv(path.join(cfg.dataDir, 'kv'), this.log, cfg);
+    const kvDir = path.join(cfg.dataDir, 'kv');
+    checkKvPresent(kvDir, loaded, BOOTSTRAP_INDEX);
+    this.kv = await this.openKv(kvDir, this.log, cfg).catch((err: unknown) => {
+      throw asKvOpenError(err, kvDir);
+    });
+    for (const dbDir of kvDbDirs(kvDir)) checkLevelDbOpen(dbDir, cfg.dataDir, 'store');
     this.transport = new PeerTransport({
       selfId: this.selfId,
       clusterId: this.clusterId,
@@ -149,6 +160,7 @@ export class KiteServer {
       transport: this.transport,
       metrics: this.metrics,
       quota: () => ({ noSpace: this.noSpace, dbSizeBytes: this.dbSizeBytes }),
+      chargeQuota: (costBytes) => this.chargeQuota(costBytes),
     });
     this.clientServer = new ClientServer({
       listenUrl: cfg.listenClientUrl,
@@ -261,11 +273,30 @@ export class KiteServer {
   }
 
   private fatal(err: unknown): void {
+    const full = diskFullPath(err, this.config.dataDir);
+    if (full !== null) {
+      // Stop at once: the batch that failed was not acknowledged and nothing after it will be.
+      this.log.fatal({ err, path: full }, `disk full: ${full}; stopping without acknowledging more (free space, then restart: the member catches up from the others)`);
+      this.finish(EXIT_DISK_FULL);
+      return;
+    }
     this.log.fatal({ err }, 'fatal error in the raft loop; exiting without acknowledging more');
     this.finish(1);
   }
 
   // ---- status, health, housekeeping
+
+  private chargeQuota(costBytes: number): boolean {
+    if (this.noSpace) return false;
+    if (this.dbSizeBytes + this.chargedBytes + costBytes > this.config.quotaBytes) {
+      // etcd raises its alarm on the first write the quota refuses; so does Kite.
+      this.noSpace = true;
+      this.log.warn({ dbSize: this.dbSizeBytes, chargedBytes: this.chargedBytes, costBytes, quota: this.config.quotaBytes }, 'NOSPACE alarm raised: a write would pass the quota');
+      return false;
+    }
+    this.chargedBytes += costBytes;
+    return true;
+  }
 
   private health(): { healthy: boolean; reason: string } {
     if (this.host.leader === null) return { healthy: false, reason: 'no leader' };
@@ -299,10 +330,16 @@ export class KiteServer {
   private async onHousekeeping(): Promise<void> {
     if (this.stopped !== null) return;
     try {
+      const charged = this.chargedBytes;
       this.dbSizeBytes = await dirSizeBytes(path.join(this.config.dataDir, 'kv'));
+      // Writes charged before the measurement are in it (or, still in flight, in the next one).
+      this.chargedBytes = Math.max(0, this.chargedBytes - charged);
       this.metrics.dbSize.set(this.dbSizeBytes);
       this.metrics.raftLogEntries.set(this.logStore.entryCount());
-      const over = this.dbSizeBytes > this.config.quotaBytes;
+      // Raised past the quota (or by a refused write, chargeQuota); cleared only once a large
+      // request fits again, so the alarm does not flap at the boundary.
+      const clearMarginBytes = Math.min(this.config.maxRequestBytes, Math.floor(this.config.quotaBytes / 2));
+      const over = this.noSpace ? this.dbSizeBytes + clearMarginBytes > this.config.quotaBytes : this.dbSizeBytes > this.config.quotaBytes;
       if (over !== this.noSpace) {
         this.noSpace = over;
         this.log.warn({ dbSize: this.dbSizeBytes, quota: this.config.quotaBytes }, over ? 'NOSPACE alarm raised' : 'NOSPACE alarm cleared');

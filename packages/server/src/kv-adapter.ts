@@ -1,12 +1,13 @@
 // KvPort over @kite/kvstore: the store (KvStore on LevelDB) plus its watch hub, translating
 // between wire shapes (@kite/protocol: leaseId, ws watch args) and the store's.
 
-import { KvStore, WatchHub, encodeCommand, type ApplyEntry, type Command } from '@kite/kvstore';
+import { KvStore, LevelBackend, WatchHub, encodeCommand, type ApplyEntry, type Command } from '@kite/kvstore';
 import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
 import type { ServerConfig } from './config.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
+import { SyncableBackend } from './syncable-backend.js';
 
 const NOOP: Command = { op: 'noop' };
 
@@ -18,14 +19,24 @@ type WireWriteOp = 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'l
  * member's flags say. Flag-dependent limits are enforced before proposing (see kite-server).
  */
 export async function openKvStore(dir: string, _logger: Logger, _config: ServerConfig): Promise<KvPort> {
-  const store = await KvStore.open({ dir, minLeaseTtlSeconds: 1 });
-  return new KvAdapter(store);
+  const backend = new SyncableBackend(await LevelBackend.open(dir));
+  try {
+    // Apply batches are not fsynced: see syncable-backend.ts and host.ts (contract step 10).
+    const store = await KvStore.open({ backend, minLeaseTtlSeconds: 1, syncWrites: false });
+    return new KvAdapter(store, backend);
+  } catch (err) {
+    await backend.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 export class KvAdapter implements KvPort {
   private readonly hub: WatchHub;
 
-  constructor(private readonly store: KvStore) {
+  constructor(
+    private readonly store: KvStore,
+    private readonly backend: { sync(): Promise<void> },
+  ) {
     this.hub = new WatchHub(store);
   }
 
@@ -58,6 +69,10 @@ export class KvAdapter implements KvPort {
           return { ok: true, revision: this.store.currentRevision, result: {} };
       }
     });
+  }
+
+  sync(): Promise<void> {
+    return this.backend.sync();
   }
 
   encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>): Uint8Array {

@@ -31,6 +31,8 @@ export interface KvPort {
   readonly compactRevision: number;
   /** Applies entries in order in one durable batch (entries <= appliedIndex are skipped). */
   apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]>;
+  /** Makes every apply that completed so far durable (one synced write; see host.ts step 10). */
+  sync(): Promise<void>;
   /** Kv command bytes for a client write op (the store's versioned encoding). */
   encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke', args: Readonly<Record<string, unknown>>): Uint8Array;
   range(args: RangeArgs): Promise<RangeResult & { readonly revision: number }>;

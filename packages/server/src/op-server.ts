@@ -25,6 +25,7 @@ import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
 import type { PeerTransport } from './peer-transport.js';
+import { isReadOnlyTxn, readTxn } from './read-txn.js';
 import { validateRequest } from './validate.js';
 
 export const KITE_VERSION = '0.1.0';
@@ -52,6 +53,12 @@ export interface OpServerDeps {
   readonly metrics: ServerMetrics;
   /** The space alarm as last measured. */
   quota(): { readonly noSpace: boolean; readonly dbSizeBytes: number };
+  /**
+   * Charges a write of `costBytes` against the quota; false (refuse with NoSpace) when the last
+   * measured size plus what was charged since would pass it. Checking per request, as etcd
+   * does, keeps a fast writer from filling the disk between two measurements.
+   */
+  chargeQuota(costBytes: number): boolean;
 }
 
 export class OpServer implements ClientBackend {
@@ -75,7 +82,7 @@ export class OpServer implements ClientBackend {
 
   async serve(req: Request): Promise<Reply> {
     try {
-      if (LEADER_OPS.has(req.op) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
+      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
       return await this.serveHere(req);
     } catch (err) {
       return errorReply(req.id, toWireError(this.toKite(err)));
@@ -136,22 +143,21 @@ export class OpServer implements ClientBackend {
         const { revision, ...result } = res;
         return okReply(req.id, this.header(revision), result);
       }
+      case 'txn':
+        if (isReadOnlyTxn(req)) {
+          // Served like a linearizable range, never proposed (see read-txn.ts).
+          const { id: _id, op: _op, ...args } = req;
+          await this.deps.host.linearizableRead(timeoutMs);
+          const revision = this.deps.kv.currentRevision;
+          return okReply(req.id, this.header(revision), await readTxn(args, revision, (a) => this.deps.kv.range(a)));
+        }
+        return this.propose(req, timeoutMs);
       case 'put':
       case 'deleteRange':
-      case 'txn':
       case 'compact':
       case 'leaseGrant':
-      case 'leaseRevoke': {
-        const { id: _id, op, ...rest } = req;
-        // The leader raises a tiny TTL before proposing, so every replica applies the same one.
-        const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max(req.ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
-        if (this.deps.quota().noSpace && (op === 'put' || op === 'txn' || op === 'leaseGrant')) {
-          throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
-        }
-        const outcome: KvApplyOutcome = await this.deps.host.proposeKv(this.deps.kv.encodeCommand(op, args), timeoutMs);
-        if (!outcome.ok) throw outcome.error;
-        return okReply(req.id, this.header(outcome.revision), outcome.result as never);
-      }
+      case 'leaseRevoke':
+        return this.propose(req, timeoutMs);
       case 'leaseKeepAlive':
         // A new leader may not have applied the grant yet (etcd waits likewise): a read index
         // makes it apply everything committed before, and proves it still leads.
@@ -160,6 +166,20 @@ export class OpServer implements ClientBackend {
       default:
         return this.serveCluster(req, timeoutMs);
     }
+  }
+
+  /** A replicated write: proposed on the leader, answered once applied here. */
+  private async propose(req: Request<'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke'>, timeoutMs: number): Promise<Reply> {
+    const { id: _id, op, ...rest } = req;
+    // The leader raises a tiny TTL before proposing, so every replica applies the same one.
+    const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max((req as Request<'leaseGrant'>).ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
+    const command = this.deps.kv.encodeCommand(op, args);
+    if ((op === 'put' || op === 'txn' || op === 'leaseGrant') && !this.deps.chargeQuota(command.length)) {
+      throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
+    }
+    const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
+    if (!outcome.ok) throw outcome.error;
+    return okReply(req.id, this.header(outcome.revision), outcome.result as never);
   }
 
   private async serveCluster(req: Request, timeoutMs: number): Promise<Reply> {
@@ -251,4 +271,9 @@ export class OpServer implements ClientBackend {
     };
   }
 
+}
+
+/** A txn whose branches only read is served by any member through ReadIndex, not forwarded. */
+function isReadOnlyRequest(req: Request): boolean {
+  return req.op === 'txn' && isReadOnlyTxn(req);
 }

@@ -46,6 +46,12 @@ const RECONNECT_MAX_MS = 1_000;
 const PING_INTERVAL_MS = 1_000;
 /** A link that misses this many pings in a row is considered dead and torn down. */
 const PING_MISSES_MAX = 3;
+/**
+ * Ping intervals without a link from a peer that dials us before it is logged (once per
+ * outage): a peer that is down, or of another cluster (--cluster-token) or configuration
+ * (--initial-cluster), never dials us, and nothing else would say so.
+ */
+const SILENT_PEER_INTERVALS_WARN = 5;
 const HELLO_TIMEOUT_MS = 5_000;
 
 export const CLOSE_WRONG_CLUSTER = 4001;
@@ -91,6 +97,8 @@ interface PeerState {
   dialTimer: NodeJS.Timeout | null;
   attempts: number;
   pingMisses: number;
+  /** Ping intervals without a link, for a peer that dials us (SILENT_PEER_INTERVALS_WARN). */
+  silentIntervals: number;
 }
 
 export class PeerTransport {
@@ -131,7 +139,7 @@ export class PeerTransport {
       if (id === this.opts.selfId) continue;
       const st = this.peers.get(id);
       if (st === undefined) {
-        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0 };
+        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0 };
         this.peers.set(id, fresh);
         if (this.dialsTo(id)) this.dial(id, fresh);
       } else {
@@ -284,6 +292,7 @@ export class PeerTransport {
     st.ready = true;
     st.attempts = 0;
     st.pingMisses = 0;
+    st.silentIntervals = 0;
     this.log.info({ peer: id }, 'peer link up');
     this.opts.handlers.onLinkUp(id);
   }
@@ -458,7 +467,15 @@ export class PeerTransport {
 
   private pingAll(): void {
     for (const [id, st] of this.peers) {
-      if (!st.ready || st.ws === null) continue;
+      if (!st.ready || st.ws === null) {
+        if (!this.dialsTo(id) && ++st.silentIntervals === SILENT_PEER_INTERVALS_WARN) {
+          this.log.warn(
+            { peer: id, url: st.url, waitedMs: SILENT_PEER_INTERVALS_WARN * PING_INTERVAL_MS },
+            'no link from peer (it dials us): it is down, or its --initial-cluster or --cluster-token differ from ours',
+          );
+        }
+        continue;
+      }
       if (st.pingMisses >= PING_MISSES_MAX) {
         this.log.warn({ peer: id }, 'peer link silent, tearing it down');
         st.ws.terminate();

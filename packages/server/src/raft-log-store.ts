@@ -46,6 +46,11 @@ export interface LoadedRaftState {
   /** Metadata and host data (member registry) of the last snapshot; index 0 at bootstrap. */
   readonly snapshot: Snapshot | null;
   readonly entries: readonly Entry[];
+  /**
+   * Entries at or below the snapshot still on disk (the catch-up tail kept by compaction):
+   * what a store that lost unsynced batches in an OS crash replays to reach the snapshot.
+   */
+  readonly tail: readonly Entry[];
 }
 
 export interface PersistBatch {
@@ -218,6 +223,7 @@ export class RaftLogStore {
     const rawSnap = await get(KEY_SNAPSHOT);
     const snapshot = rawSnap === undefined ? null : asSnapshot(unseal(rawSnap, 'snapshot metadata'));
     const entries: Entry[] = [];
+    const tail: Entry[] = [];
     const snapIndex = snapshot?.metadata.index ?? 0;
     let expected = snapIndex + 1;
     let lowestStored = expected;
@@ -227,8 +233,11 @@ export class RaftLogStore {
         if (key !== entryKey(entry.index)) throw new DataDirError('CorruptDataDir', `raft log: entry ${key} holds index ${entry.index}`);
         lowestStored = Math.min(lowestStored, entry.index);
         // Entries at or below the snapshot are the catch-up tail (or a compaction a crash cut
-        // short): kept on disk, not needed to rebuild the state.
-        if (entry.index <= snapIndex) continue;
+        // short): not needed by the core, only to repair a store that lost batches.
+        if (entry.index <= snapIndex) {
+          tail.push(entry);
+          continue;
+        }
         if (entry.index !== expected) throw new DataDirError('CorruptDataDir', `raft log: gap before index ${entry.index} (expected ${expected})`);
         const prev = entries[entries.length - 1];
         if (prev !== undefined && entry.term < prev.term) throw new DataDirError('CorruptDataDir', `raft log: term goes back at index ${entry.index}`);
@@ -244,7 +253,7 @@ export class RaftLogStore {
     }
     this.firstIndex = lowestStored;
     this.lastIndex = expected - 1;
-    return { identity, hardState, snapshot, entries };
+    return { identity, hardState, snapshot, entries, tail };
   }
 
   /** Records who owns this directory and its starting point; once, durably, before start. */
@@ -287,7 +296,13 @@ export class RaftLogStore {
     }
     if (p.hardState !== undefined) ops.push({ type: 'put', key: KEY_HARD_STATE, value: seal(p.hardState) });
     if (ops.length === 0) return;
-    await this.db.batch(ops, { sync: p.sync !== false });
+    // A chained batch: abstract-level clones and re-validates every op of an array batch in JS.
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync: p.sync !== false });
     this.firstIndex = first;
     this.lastIndex = last;
   }

@@ -1,13 +1,18 @@
 // `kite server` as a function: parse the configuration, start one member, stop it cleanly on
 // SIGTERM/SIGINT. Exit codes (set on process.exitCode, never process.exit while data may be
 // unwritten): 0 stopped cleanly, 1 fatal runtime error, 2 bad configuration, 3 unusable data
-// directory, 4 cannot listen (port in use), 5 cannot join the existing cluster.
+// directory, 4 cannot listen (port in use), 5 cannot join the existing cluster, 6 disk full
+// (at start or while running; see disk-full.ts).
 
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, HelpRequested, loadConfig, type ServerConfig } from './config.js';
 import { KiteServer } from './kite-server.js';
 import { openKvStore } from './kv-adapter.js';
+import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { createLogger } from './logger.js';
 import { DataDirError } from './raft-log-store.js';
+
+export { EXIT_DISK_FULL };
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
@@ -34,6 +39,10 @@ export async function runServer(argv: string[]): Promise<void> {
     }
     throw err;
   }
+  // Memory: V8 doubles its young generation under allocation pressure (up to 3 x 16 MiB
+  // semi-spaces) and rarely gives it back; a member's garbage is short-lived replies and
+  // frames, so a fixed small young generation costs little CPU and keeps ~30 MiB off the RSS.
+  setFlagsFromString('--semi-space-growth-factor=1');
   const logger = await createLogger(config.logLevel, config.name);
   const server = new KiteServer(config, logger, openKvStore);
   // A broken invariant anywhere (assertions are never caught) stops the member at once, logged.
@@ -60,8 +69,9 @@ export async function runServer(argv: string[]): Promise<void> {
     await server.start();
   } catch (err) {
     const code = exitCodeFor(err);
-    logger.fatal({ err: (err as Error).message, code: (err as { code?: string }).code }, 'cannot start');
-    process.stderr.write(`kite server: cannot start: ${(err as Error).message}\n`);
+    const message = startFailureMessage(err, config);
+    logger.fatal({ err: (err as Error).message, code: (err as { code?: string }).code, exitCode: code }, `cannot start: ${message}`);
+    process.stderr.write(`kite server: cannot start: ${message}\n`);
     await server.stop('start failed', code).catch(() => undefined);
     process.exitCode = code;
     detach();
@@ -70,15 +80,30 @@ export async function runServer(argv: string[]): Promise<void> {
   const code = await server.done;
   detach();
   process.exitCode = code;
-  if (code === EXIT_FATAL) {
+  if (code === EXIT_FATAL || code === EXIT_DISK_FULL) {
     // The raft loop failed mid-way (disk error, broken invariant): stop at once rather than
     // serve from a state that may be ahead of what is durable. Restart recovers from disk.
     logger.flush();
-    process.exit(EXIT_FATAL);
+    process.exit(code);
   }
 }
 
+/** The problem, the path, and for a damaged data dir how to recover the member. */
+function startFailureMessage(err: unknown, config: ServerConfig): string {
+  const message = (err as Error).message;
+  const full = diskFullPath(err, config.dataDir);
+  if (full !== null) return `disk full: ${full} (${message}); free space and start the member again`;
+  if (!(err instanceof DataDirError) || (err.code !== 'CorruptDataDir' && err.code !== 'DataDirUnreadable')) return message;
+  const recover =
+    `recover this member: run \`kite member remove <its id>\` against a healthy member (see \`kite member list\`), ` +
+    `delete ${config.dataDir}, run \`kite member add ${config.name} --peer-urls ${config.advertisePeerUrl}\`, then start it ` +
+    'with --initial-cluster-state existing: it receives a snapshot from the leader (a single-member cluster restores a backup instead)';
+  const advice = err.code === 'CorruptDataDir' ? `To ${recover}.` : `Check the disk and permissions; if its data is damaged, ${recover}.`;
+  return `${err.code}: data dir ${config.dataDir}: ${message}. Nothing was served from it. ${advice}`;
+}
+
 function exitCodeFor(err: unknown): number {
+  if (diskFullPath(err, '') !== null) return EXIT_DISK_FULL;
   if (err instanceof DataDirError) return EXIT_DATA_DIR;
   const code = (err as { code?: unknown }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return EXIT_LISTEN;

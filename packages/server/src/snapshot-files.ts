@@ -3,8 +3,11 @@
 // the store has restored from it: if the member crashes after the Raft log recorded the
 // snapshot but before the store was replaced, the restart restores from this file.
 //
-// Invariants: a file named snap-<index>.snap is complete and fsynced (it is renamed from a
-// .part file only after the last chunk); .part files are garbage and removed on start.
+// Invariants: a file named snap-<index>.snap is complete and durable (fsynced, renamed from a
+// .part file only after the last chunk, and the rename fsynced in the directory) before
+// addChunk returns it, so the host may record the snapshot in the Raft log right after;
+// .part files are garbage and removed on start. Installing snapshot X prunes only files for
+// indexes <= X: a newer one may already be handed to Raft and about to be recorded.
 
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -76,6 +79,8 @@ export class SnapshotFiles {
     this.streams.delete(peer);
     const finalPath = this.pathFor(indexOf(s.metadata));
     await rename(s.partPath, finalPath);
+    // The name must survive a power cut too: the Raft log will refer to it.
+    await syncDir(this.dir);
     return { metadata: s.metadata, path: finalPath };
   }
 
@@ -87,10 +92,15 @@ export class SnapshotFiles {
     await rm(s.partPath, { force: true });
   }
 
-  /** Staged snapshots other than `keepIndex` are removed (superseded). */
-  async prune(keepIndex: number | null): Promise<void> {
+  /**
+   * Removes staged snapshots for indexes <= `throughIndex` (superseded once the store holds
+   * that index), or every staged snapshot when null (at start, after recovery). Newer ones are
+   * kept: they may be recorded in the Raft log already and wait for their own install (F3).
+   */
+  async prune(throughIndex: number | null): Promise<void> {
     for (const f of await readdir(this.dir)) {
-      if (f.endsWith('.snap') && f !== `snap-${keepIndex}.snap`) await rm(path.join(this.dir, f), { force: true });
+      const index = stagedIndexOf(f);
+      if (index !== null && (throughIndex === null || index <= throughIndex)) await rm(path.join(this.dir, f), { force: true });
     }
   }
 
@@ -121,3 +131,18 @@ export async function* readStagedChunks(file: string): AsyncIterable<Uint8Array>
 }
 
 const sanitize = (id: string): string => id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+
+/** The index of a staged file name (snap-<index>.snap), or null for anything else. */
+function stagedIndexOf(name: string): number | null {
+  const m = /^snap-(\d+)\.snap$/.exec(name);
+  return m === null ? null : Number(m[1]);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}

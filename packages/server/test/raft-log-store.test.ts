@@ -62,6 +62,8 @@ describe('RaftLogStore', () => {
     const loaded = await again.load();
     expect(loaded.snapshot).toEqual(local);
     expect(loaded.entries.map((e) => e.index)).toEqual([14]);
+    // The catch-up tail below the snapshot is handed back for repairing a store that lost batches.
+    expect(loaded.tail.map((e) => e.index)).toEqual([13]);
     expect(again.entryCount()).toBe(2); // 13 (catch-up tail) and 14
     await again.close();
   });

@@ -73,6 +73,7 @@ export interface MemberStatus {
   readonly applied: number;
   readonly revision: number;
   readonly raftLogSize: number;
+  readonly snapshotIndex: number;
   readonly snapshotsSent: number;
   readonly snapshotsReceived: number;
 }

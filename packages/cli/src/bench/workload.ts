@@ -149,11 +149,23 @@ async function watchBench(cfg: BenchConfig, clients: readonly Client[]): Promise
   const finished = new Promise<void>((r) => (allDelivered = r));
   const watches = Array.from({ length: cfg.watchers }, (_, i) => clients[i % clients.length]!.watch(enc.encode(prefix), { rangeEnd: end }));
   const dec = new TextDecoder();
+  // Exactly once: a second delivery of the same put to one watcher is counted as an error.
+  let duplicates = 0;
   const consumers = watches.map(async (w) => {
+    const seen = new Uint8Array(cfg.total);
     for await (const batch of w) {
       const now = performance.now();
       for (const ev of batch.events) {
-        const t0 = sentAt.get(dec.decode(ev.kv.key));
+        const key = dec.decode(ev.kv.key);
+        const i = Number(key.slice(prefix.length));
+        if (Number.isInteger(i) && i >= 0 && i < cfg.total) {
+          if (seen[i] === 1) {
+            duplicates++;
+            continue;
+          }
+          seen[i] = 1;
+        }
+        const t0 = sentAt.get(key);
         if (t0 !== undefined) lat.record(now - t0);
         delivered++;
       }
@@ -197,5 +209,6 @@ async function watchBench(cfg: BenchConfig, clients: readonly Client[]): Promise
   await clients[0]!.delete(enc.encode(prefix), { rangeEnd: end }).catch(() => undefined);
   const samples = [...errors.samples];
   if (delivered < target) samples.push(`only ${delivered} of ${target} events delivered within ${WATCH_DRAIN_MS} ms`);
-  return result(cfg, durationMs, lat, errors.count + Math.max(0, target - delivered), samples);
+  if (duplicates > 0) samples.push(`${duplicates} events delivered more than once to the same watcher`);
+  return result(cfg, durationMs, lat, errors.count + Math.max(0, target - delivered) + duplicates, samples);
 }

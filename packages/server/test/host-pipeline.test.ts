@@ -1,0 +1,118 @@
+// The host loop on a real single-member Host (real LevelDB stores in a temp dir, no network):
+// applies run in index order on the apply chain, a commit-only HardState is never written on
+// its own, the store is synced once per snapshot (not per apply) before the log is compacted,
+// and the persisted commit index is a hint raised to what the store applied.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { HardState, Snapshot } from '@kite/raft';
+import { loadConfig } from '../src/config.js';
+import { Host, raiseCommit } from '../src/host.js';
+import { openKvStore } from '../src/kv-adapter.js';
+import type { KvPort } from '../src/kv-port.js';
+import { silentLogger } from '../src/logger.js';
+import { MemberRegistry } from '../src/member-registry.js';
+import { ServerMetrics } from '../src/metrics.js';
+import { RaftLogStore, type PersistBatch } from '../src/raft-log-store.js';
+import { SnapshotFiles } from '../src/snapshot-files.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'kite-host-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const enc = new TextEncoder();
+
+async function singleMember(dir: string, snapshotEntries: number): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
+  const config = loadConfig(['--name', 'n1', '--data-dir', dir, '--snapshot-entries', String(snapshotEntries), '--snapshot-catchup-entries', '5'], {}, dir);
+  const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
+  await logStore.load();
+  const selfId = 'm1';
+  const registry = new MemberRegistry([{ id: selfId, name: 'n1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false }]);
+  const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState: { voters: [selfId], learners: [] } }, data: registry.encode() };
+  const hardState: HardState = { term: 1, vote: null, commit: 1 };
+  await logStore.initialize({ clusterId: 'c1', memberId: selfId, name: 'n1' }, snapshot, hardState);
+  const persists: PersistBatch[] = [];
+  const persist = logStore.persist.bind(logStore);
+  logStore.persist = (p) => {
+    persists.push(p);
+    return persist(p);
+  };
+  const kv = await openKvStore(path.join(dir, 'kv'), silentLogger(), config);
+  let syncCount = 0;
+  const sync = kv.sync.bind(kv);
+  kv.sync = () => {
+    syncCount++;
+    return sync();
+  };
+  const snapFiles = new SnapshotFiles(path.join(dir, 'snap'));
+  await snapFiles.init();
+  const host = new Host({
+    config,
+    selfId,
+    clusterId: 'c1',
+    logger: silentLogger(),
+    metrics: new ServerMetrics(),
+    logStore,
+    loaded: { identity: { clusterId: 'c1', memberId: selfId, name: 'n1' }, hardState, snapshot, entries: [], tail: [] },
+    kv,
+    registry,
+    snapFiles,
+    send: () => true,
+    sendSnapshot: () => Promise.reject(new Error('no peers')),
+    onPeersChanged: () => undefined,
+    onRemoved: () => undefined,
+    onFatal: (err) => {
+      throw err;
+    },
+  });
+  await host.recover();
+  host.start();
+  return {
+    host,
+    kv,
+    persists,
+    syncs: () => syncCount,
+    close: async () => {
+      await host.stop();
+      await kv.close();
+      await logStore.close();
+    },
+  };
+}
+
+describe('Host loop', () => {
+  it('applies proposals in order, never writes a commit-only HardState alone, and syncs the store once per snapshot', async () => {
+    const m = await singleMember(path.join(root, 'a'), 25);
+    try {
+      expect(await m.host.waitForLeader(10_000)).toBe('m1');
+      const revisions: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const outs = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => m.host.proposeKv(m.kv.encodeCommand('put', { key: enc.encode(`k${round}-${i}`), value: enc.encode('v') }), 10_000)),
+        );
+        for (const out of outs) revisions.push(out.ok ? out.revision : -1);
+      }
+      // One revision per put, in proposal order: the chain applied every batch in index order.
+      expect(revisions).toEqual(Array.from({ length: 120 }, (_, i) => i + 2));
+      // Every write carries entries, a snapshot or a term/vote change; commit moves ride along.
+      for (const p of m.persists) expect(p.entries.length > 0 || p.snapshot !== undefined || p.sync === true).toBe(true);
+      // Bounded work: the store is fsynced per snapshot (every 25 entries), not per apply.
+      const st = m.host.status();
+      expect(st.snapshotIndex).toBeGreaterThan(1);
+      expect(m.syncs()).toBeGreaterThanOrEqual(1);
+      expect(m.syncs()).toBeLessThanOrEqual(Math.ceil(st.applied / 25));
+      expect(m.kv.appliedIndex).toBeGreaterThanOrEqual(st.snapshotIndex);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+describe('raiseCommit', () => {
+  it('raises a stale commit hint to what the store applied, never past the log', () => {
+    const hs: HardState = { term: 3, vote: 'a', commit: 10 };
+    expect(raiseCommit(hs, 8, 20)).toBe(hs);
+    expect(raiseCommit(hs, 15, 20)).toEqual({ term: 3, vote: 'a', commit: 15 });
+    expect(raiseCommit(hs, 25, 20)).toEqual({ term: 3, vote: 'a', commit: 20 });
+  });
+});

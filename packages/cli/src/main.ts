@@ -3,6 +3,7 @@
 // while work (closing clients, stopping members) may still be pending.
 import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { registerAlarm } from './commands/alarm.js';
 import { registerBench } from './commands/bench.js';
 import { registerCluster, registerServer } from './commands/cluster.js';
 import { registerEndpoint } from './commands/endpoint.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerLease(program);
   registerLockElect(program);
   registerMember(program);
+  registerAlarm(program);
   registerEndpoint(program);
   registerSnapshot(program);
   registerHistory(program);

@@ -18,6 +18,7 @@ import {
 } from './kv.js';
 import type { Lease } from './lease.js';
 import { LeaseApi } from './lease-api.js';
+import { AlarmsApi } from './alarms-api.js';
 import { MembersApi } from './members-api.js';
 import { strip, type Requester } from './requester.js';
 import { ConnectionPool } from './pool.js';
@@ -104,6 +105,7 @@ export interface ClientEvents {
 export class KiteClient extends Emitter<ClientEvents> implements Requester {
   readonly lease: LeaseApi;
   readonly members: MembersApi;
+  readonly alarms: AlarmsApi;
   private readonly pool: ConnectionPool;
   private readonly invoker: Invoker;
   private readonly hub: WatchHub;
@@ -135,6 +137,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     });
     this.lease = new LeaseApi(this, this.leases);
     this.members = new MembersApi(this);
+    this.alarms = new AlarmsApi(this);
   }
 
   /** Opens the first link (the call `connect()` makes); rejects with Unavailable if none opens. */

@@ -7,6 +7,7 @@ export {
 } from './client.js';
 export { LeaseApi, type GrantOptions } from './lease-api.js';
 export { MembersApi } from './members-api.js';
+export { AlarmsApi, type DisarmSelector } from './alarms-api.js';
 export type { Result } from './requester.js';
 export { Watch, type WatchBatch, type WatchState } from './watch.js';
 export { Lease, type LeaseLostEvent, type LeaseLostReason, type LeaseRenewedEvent, type LeaseState } from './lease.js';
@@ -18,6 +19,6 @@ export { normalizeEndpoint } from './endpoints.js';
 export {
   KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd,
   type ErrorCode, type KeyValue, type WatchEvent, type ResponseHeader, type Member, type MemberId, type LeaseId,
-  type Compare, type TxnRequestOp, type TxnResponseOp, type StatusResult,
+  type Compare, type TxnRequestOp, type TxnResponseOp, type StatusResult, type AlarmMember, type AlarmType,
 } from '@kite/protocol';
 export * from './recipes/index.js';

@@ -31,10 +31,34 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   );
 }
 
-/** A private copy, so cached values never pin a larger shared buffer (e.g. a whole Raft entry). */
+/** Copies up to this size are carved out of a shared slab; larger ones get their own buffer. */
+const SLAB_COPY_BYTES_MAX = 4 * 1024;
+/** One slab's size: an ArrayBuffer per slab instead of one per copy. */
+const COPY_SLAB_BYTES = 64 * 1024;
+let copySlab = new Uint8Array(COPY_SLAB_BYTES);
+let copySlabUsed = 0;
+
+/**
+ * A copy that pins at most a 64 KiB slab, never a larger shared buffer (e.g. a whole Raft
+ * entry), for short-lived bytes (records of an apply batch, watch events). Not for bytes kept
+ * per key: a slab lives as long as any copy in it. Why slabs: every ArrayBuffer is a malloc'd
+ * block freed only when the GC gets to it; a burst of small ones (one per put) leaves the
+ * process heap fragmented, resident memory the allocator never returns to the OS.
+ */
 export function copyBytes(b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(b.byteLength);
+  const n = b.byteLength;
+  if (n > SLAB_COPY_BYTES_MAX) {
+    const own = new Uint8Array(n);
+    own.set(b);
+    return own;
+  }
+  if (copySlabUsed + n > COPY_SLAB_BYTES) {
+    copySlab = new Uint8Array(COPY_SLAB_BYTES);
+    copySlabUsed = 0;
+  }
+  const out = copySlab.subarray(copySlabUsed, copySlabUsed + n);
   out.set(b);
+  copySlabUsed += n;
   return out;
 }
 

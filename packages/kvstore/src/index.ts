@@ -2,7 +2,8 @@
 // validation, typed errors, backends, and the WatchSource contract used by the watch hub.
 
 export { KvStore } from './kv-store.js';
-export type { KvStoreOptions, ApplyEntry, ApplyResult, CommandResponse, StoreSnapshot } from './kv-store.js';
+export type { KvStoreOptions, ApplyEntry, ApplyResult, CommandResponse, ReadTxnReply, StoreSnapshot } from './kv-store.js';
+export { isReadOnlyTxn } from './txn.js';
 export { encodeCommand, decodeCommand, COMMAND_VERSION } from './command.js';
 export type { Command, CommandOp } from './command.js';
 export { validateCommand, validateRange, DEFAULT_LIMITS } from './validate.js';
@@ -24,6 +25,7 @@ export type { KvErrorCode, KvErrorDetails } from './errors.js';
 export { AssertionError } from './assert.js';
 export { MemoryBackend } from './backend/memory-backend.js';
 export { LevelBackend } from './backend/level-backend.js';
+export { StoreDirError } from './backend/store-dir-error.js';
 export type { Backend, BackendOp, BackendEntry, BackendSnapshot } from './backend/backend.js';
 export { MAX_LEASE_TTL_SECONDS, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX, CHECKPOINTS_PER_COMMAND_MAX } from './lessor.js';
 export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';

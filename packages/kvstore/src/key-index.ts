@@ -12,8 +12,15 @@
 // Invariants: revisions strictly increase (a key changes at most once per main revision);
 // every generation except the last ends with a tombstone; `value`/`lease` cache the current
 // value when the key is alive (reads at the current revision never touch the backend).
+//
+// Memory: this is the per-key cost of the whole store, so records stay lean. The cached value
+// is a latin1 string (one char per byte) rather than a Uint8Array: a string lives inside the
+// V8 heap (header + bytes, moved and compacted by the GC), where every Uint8Array needs its own
+// ArrayBuffer, backing store and malloc'd block (over 300 bytes of overhead per key, and
+// fragmentation that RSS never gives back). Reads get a fresh copy of the bytes.
 
 import { assert } from './assert.js';
+import { keyBytes, keyString } from './bytes.js';
 import type { Revision } from './revision.js';
 
 export interface Generation {
@@ -42,8 +49,16 @@ const NO_REVS: Revision[] = [];
 const EXACT_REVS_MAX = 8;
 
 function appendRev(g: Generation, rev: Revision): void {
-  if (g.revs.length < EXACT_REVS_MAX) g.revs = [...g.revs, rev];
-  else g.revs.push(rev);
+  const n = g.revs.length;
+  if (n >= EXACT_REVS_MAX) {
+    g.revs.push(rev);
+    return;
+  }
+  // Not `[...g.revs, rev]`: a spread result gets 17 slots of capacity. `new Array(n)` is exact.
+  const out = new Array<Revision>(n + 1);
+  for (let i = 0; i < n; i++) out[i] = g.revs[i] as Revision;
+  out[n] = rev;
+  g.revs = out;
 }
 
 function emptyGeneration(): Generation {
@@ -53,8 +68,8 @@ function emptyGeneration(): Generation {
 export class KeyIndex {
   readonly key: string;
   generations: Generation[] = [emptyGeneration()];
-  /** The current value while alive (a private copy), else undefined. */
-  value: Uint8Array | undefined = undefined;
+  /** The current value while alive, as a latin1 string (see the header), else undefined. */
+  private value: string | undefined = undefined;
   lease = 0;
 
   constructor(key: string) {
@@ -69,6 +84,11 @@ export class KeyIndex {
 
   get alive(): boolean {
     return this.current.revs.length > 0;
+  }
+
+  /** A fresh copy of the current value while alive, else undefined. */
+  valueBytes(): Uint8Array | undefined {
+    return this.value === undefined ? undefined : keyBytes(this.value);
   }
 
   /** The latest change (put or tombstone) ever recorded; compaction does not reset it. */
@@ -90,7 +110,7 @@ export class KeyIndex {
     appendRev(g, rev);
     g.ver++;
     this.lastRevision = rev;
-    this.value = value;
+    this.value = keyString(value);
     this.lease = lease;
   }
 
@@ -105,7 +125,7 @@ export class KeyIndex {
     appendRev(g, rev);
     g.ver = version;
     this.lastRevision = rev;
-    this.value = value;
+    this.value = keyString(value);
     this.lease = lease;
   }
 

@@ -30,11 +30,11 @@ import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
 import { MvccState } from './mvcc.js';
-import { rangeFromMemory, rangeKeys } from './range.js';
+import { checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
 import { rebuildState } from './recovery.js';
 import type { SnapshotHeader } from './snapshot.js';
 import { SNAPSHOT_CHUNK_BYTES, decodeSnapshot, encodeSnapshot } from './snapshot.js';
-import { checkPut, executeTxn } from './txn.js';
+import { checkPut, executeTxn, readTxnAt } from './txn.js';
 import type { Limits } from './validate.js';
 import { DEFAULT_LIMITS, validateCommand, validateRange } from './validate.js';
 import type {
@@ -49,6 +49,7 @@ import type {
   PutResult,
   RangeArgs,
   RangeReply,
+  TxnArgs,
   TxnResult,
 } from './types.js';
 import type { CommittedBatch, HistoryPage, RestoredState, RevisionEvents, Unsubscribe, WatchSource } from './watch-source.js';
@@ -93,6 +94,9 @@ export type ApplyResult =
   | { readonly index: number; readonly status: 'failed'; readonly revision: number; readonly error: KvError }
   /** At or below the applied index already stored: applied before a restart. */
   | { readonly index: number; readonly status: 'skipped' };
+
+/** A read-only txn's answer and the revision it was read at (the reply header's). */
+export type ReadTxnReply = TxnResult & { readonly revision: number };
 
 export interface StoreSnapshot extends SnapshotHeader {
   /** The chunks; iterate once. The backend snapshot is released at the end or on close(). */
@@ -165,6 +169,16 @@ export class KvStore implements WatchSource {
 
   sizeBytes(): Promise<number> {
     return this.state.backend.sizeBytes();
+  }
+
+  /**
+   * Durability barrier: every apply batch that completed before the call survives an OS crash
+   * once it resolves (apply batches are not fsynced unless `syncWrites`). Costs a memtable
+   * flush on LevelDB: call it per Raft log compaction, not per apply. Runs under the lock, so
+   * a restore cannot swap the backend underneath it.
+   */
+  flush(): Promise<void> {
+    return this.exclusive(() => this.state.backend.flush());
   }
 
   // ---- apply
@@ -300,6 +314,24 @@ export class KvStore implements WatchSource {
       const revision = this.state.currentRevision;
       const res = await rangeKeys(this.state, args, revision);
       return { ...res, revision };
+    });
+  }
+
+  /**
+   * A read-only txn (every op of both branches, nested ones included, is a range) served
+   * locally at ONE revision (0/undefined = current): it answers what the same txn applied at
+   * that revision would, by the same rules (validation, compares, range checks). Throws
+   * KvError: InvalidArgument for a txn that writes, Compacted, FutureRevision, ...
+   */
+  readTxn(args: TxnArgs, revision?: number): Promise<ReadTxnReply> {
+    try {
+      validateCommand({ op: 'txn', args }, this.limits);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.read(async () => {
+      const at = checkReadRevision(this.state, revision, this.state.currentRevision);
+      return { ...(await readTxnAt(this.state, args, at)), revision: at };
     });
   }
 

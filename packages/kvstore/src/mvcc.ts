@@ -62,10 +62,12 @@ export class MvccState {
   /** The key's current KeyValue from the cache, when `at` is its latest live state. */
   cachedKv(ki: KeyIndex, at: KeyAt): KeyValue | undefined {
     const latest = ki.latest();
-    if (latest === undefined || latest.modified !== at.modified || ki.value === undefined) return undefined;
+    if (latest === undefined || latest.modified !== at.modified) return undefined;
+    const value = ki.valueBytes();
+    if (value === undefined) return undefined;
     return {
       key: keyBytes(ki.key),
-      value: ki.value,
+      value,
       createRevision: at.createRevision,
       modRevision: at.modified.main,
       version: at.version,

@@ -2,13 +2,15 @@
 // included, against the state before the txn; (2) check the preconditions of the ops on that
 // path (leases exist, ignoreValue/ignoreLease keys exist, range revisions readable) so a
 // failing txn changes nothing; (3) run the ops in order, later ops seeing earlier writes.
+// readTxnAt runs the same steps for a read-only txn at one past or current revision, with the
+// same compare rule (compareHolds) and the same range precondition check.
 
-import { compareBytes, keyInterval, keyString } from './bytes.js';
+import { EMPTY_BYTES, compareBytes, keyInterval, keyString } from './bytes.js';
 import type { ChangeSet } from './change-set.js';
 import { InvalidArgumentError, LeaseNotFoundError } from './errors.js';
 import type { MvccState } from './mvcc.js';
 import { checkReadRevision, rangeKeys } from './range.js';
-import type { Compare, CompareResult, PutArgs, TxnArgs, TxnRequestOp, TxnResponseOp, TxnResult } from './types.js';
+import type { Compare, CompareResult, KeyValue, PutArgs, TxnArgs, TxnRequestOp, TxnResponseOp, TxnResult } from './types.js';
 
 /** The branch each txn on the path takes: the txn's own choice, then its nested txns' plans. */
 interface TxnPlan {
@@ -31,36 +33,55 @@ function holds(result: CompareResult, cmp: number): boolean {
   }
 }
 
-/** One compare against the current state (a missing key: numbers 0, value compares fail). */
+/** What a compare looks at in one live key. */
+type CompareSubject = Omit<KeyValue, 'key'>;
+
+/** The compare rule for one live key. */
+function compareHolds(c: Compare, kv: CompareSubject): boolean {
+  switch (c.target) {
+    case 'value':
+      return holds(c.result, compareBytes(kv.value, c.value));
+    case 'version':
+      return holds(c.result, kv.version - c.value);
+    case 'createRevision':
+      return holds(c.result, kv.createRevision - c.value);
+    case 'modRevision':
+      return holds(c.result, kv.modRevision - c.value);
+    case 'lease':
+      return holds(c.result, kv.lease - c.value);
+  }
+}
+
+/** The rule when the compare's range holds no live key: numbers compare as 0, value compares fail. */
+function compareHoldsForNoKey(c: Compare): boolean {
+  return c.target !== 'value' && holds(c.result, 0 - c.value);
+}
+
+/** One compare against the current state: it must hold for every live key in its range. */
 export function evalCompare(state: MvccState, c: Compare): boolean {
   let any = false;
   for (const ki of state.tree.range(keyInterval(c.key, c.rangeEnd))) {
     const at = ki.latest();
     if (at === undefined) continue;
     any = true;
-    let cmp: number;
-    switch (c.target) {
-      case 'value':
-        cmp = compareBytes(ki.value ?? new Uint8Array(0), c.value);
-        break;
-      case 'version':
-        cmp = at.version - c.value;
-        break;
-      case 'createRevision':
-        cmp = at.createRevision - c.value;
-        break;
-      case 'modRevision':
-        cmp = at.modified.main - c.value;
-        break;
-      case 'lease':
-        cmp = ki.lease - c.value;
-        break;
-    }
-    if (!holds(c.result, cmp)) return false;
+    const subject: CompareSubject = {
+      // Only a value compare needs the value.
+      value: c.target === 'value' ? (ki.valueBytes() ?? EMPTY_BYTES) : EMPTY_BYTES,
+      version: at.version,
+      createRevision: at.createRevision,
+      modRevision: at.modified.main,
+      lease: ki.lease,
+    };
+    if (!compareHolds(c, subject)) return false;
   }
-  if (any) return true;
-  if (c.target === 'value') return false;
-  return holds(c.result, 0 - c.value);
+  return any || compareHoldsForNoKey(c);
+}
+
+/** One compare against the state at `revision` (a readable one), read through the history. */
+async function evalCompareAt(state: MvccState, c: Compare, revision: number): Promise<boolean> {
+  const range = { key: c.key, ...(c.rangeEnd !== undefined ? { rangeEnd: c.rangeEnd } : {}), revision };
+  const { kvs } = await rangeKeys(state, range, revision);
+  return kvs.length === 0 ? compareHoldsForNoKey(c) : kvs.every((kv) => compareHolds(c, kv));
 }
 
 function plan(state: MvccState, args: TxnArgs): TxnPlan {
@@ -82,12 +103,13 @@ function checkPut(state: MvccState, op: PutArgs): void {
 /** Exported for plain puts too: the same preconditions. */
 export { checkPut };
 
-function checkPlan(state: MvccState, p: TxnPlan): void {
+/** Step 2; `visible` is the revision the txn reads at (apply: the current one). */
+function checkPlan(state: MvccState, p: TxnPlan, visible: number = state.currentRevision): void {
   let n = 0;
   for (const op of p.ops) {
     if (op.type === 'put') checkPut(state, op);
-    else if (op.type === 'range') checkReadRevision(state, op.revision, state.currentRevision);
-    else if (op.type === 'txn') checkPlan(state, p.nested[n++] as TxnPlan);
+    else if (op.type === 'range') checkReadRevision(state, op.revision, visible);
+    else if (op.type === 'txn') checkPlan(state, p.nested[n++] as TxnPlan, visible);
   }
 }
 
@@ -118,4 +140,48 @@ export async function executeTxn(state: MvccState, changes: ChangeSet, args: Txn
   const p = plan(state, args);
   checkPlan(state, p);
   return run(state, changes, p);
+}
+
+/** True when no op on either branch, at any depth, writes. */
+export function isReadOnlyTxn(args: TxnArgs): boolean {
+  const readOnly = (op: TxnRequestOp): boolean => op.type === 'range' || (op.type === 'txn' && isReadOnlyTxn(op));
+  return args.success.every(readOnly) && args.failure.every(readOnly);
+}
+
+/** Step 1 at a past revision: the compares read through the history. */
+async function planAt(state: MvccState, args: TxnArgs, revision: number): Promise<TxnPlan> {
+  let succeeded = true;
+  for (const c of args.compare) {
+    if (!(await evalCompareAt(state, c, revision))) {
+      succeeded = false;
+      break;
+    }
+  }
+  const ops = succeeded ? args.success : args.failure;
+  const nested: TxnPlan[] = [];
+  for (const op of ops) if (op.type === 'txn') nested.push(await planAt(state, op, revision));
+  return { succeeded, ops, nested };
+}
+
+/** Step 3 without writes: every range without its own revision reads at `revision`. */
+async function runReads(state: MvccState, p: TxnPlan, revision: number): Promise<TxnResult> {
+  const responses: TxnResponseOp[] = [];
+  let n = 0;
+  for (const op of p.ops) {
+    if (op.type === 'range') responses.push({ type: 'range', ...(await rangeKeys(state, op, revision)) });
+    else if (op.type === 'txn') responses.push({ type: 'txn', ...(await runReads(state, p.nested[n++] as TxnPlan, revision)) });
+    else throw new InvalidArgumentError(`a read-only txn cannot ${op.type}`);
+  }
+  return { succeeded: p.succeeded, responses };
+}
+
+/**
+ * Runs a validated read-only txn as a txn applied when the store was at `revision` (readable:
+ * checked by the caller) would run: the same three steps, minus the writes.
+ */
+export async function readTxnAt(state: MvccState, args: TxnArgs, revision: number): Promise<TxnResult> {
+  if (!isReadOnlyTxn(args)) throw new InvalidArgumentError('readTxn needs a read-only txn (ranges and nested read-only txns only)');
+  const p = revision === state.currentRevision ? plan(state, args) : await planAt(state, args, revision);
+  checkPlan(state, p, revision);
+  return runReads(state, p, revision);
 }

@@ -208,6 +208,33 @@ export interface HashResult {
   readonly hashRevision: Revision;
 }
 
+// ---- maintenance: alarms (etcd's Maintenance.Alarm)
+
+/** A condition that stops part of the cluster's service until an operator disarms it. */
+export type AlarmType = 'NOSPACE';
+export const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE'];
+
+export interface AlarmMember {
+  /** The member that raised the alarm. */
+  readonly memberId: MemberId;
+  readonly alarm: AlarmType;
+}
+export type AlarmAction = 'list' | 'disarm';
+/**
+ * `list`: every armed alarm (replicated, so every member answers the same). `disarm`: clears
+ * the matching alarms (all of them when `memberId` and `alarm` are absent, like `etcdctl alarm
+ * disarm`); a condition that still holds raises its alarm again on the next write it refuses.
+ */
+export interface AlarmArgs {
+  readonly action: AlarmAction;
+  readonly memberId?: MemberId;
+  readonly alarm?: AlarmType;
+}
+export interface AlarmResult {
+  /** list: the armed alarms; disarm: the alarms it cleared. */
+  readonly alarms: readonly AlarmMember[];
+}
+
 /** The op table. */
 export interface Ops {
   range: { args: RangeArgs; result: RangeResult };
@@ -230,6 +257,8 @@ export interface Ops {
   status: { args: EmptyResult; result: StatusResult };
   moveLeader: { args: MoveLeaderArgs; result: EmptyResult };
   hash: { args: HashArgs; result: HashResult };
+  /** list: a linearizable read any member serves; disarm: replicated through raft by the leader. */
+  alarm: { args: AlarmArgs; result: AlarmResult };
   /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
   ping: { args: EmptyResult; result: EmptyResult };
 }
@@ -243,7 +272,7 @@ export const OP_NAMES: readonly OpName[] = [
   'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'watchCreate', 'watchCancel', 'watchProgress',
   'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
-  'status', 'moveLeader', 'hash', 'ping',
+  'status', 'moveLeader', 'hash', 'ping', 'alarm',
 ];
 
 const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
@@ -258,13 +287,13 @@ export function isOpName(x: unknown): x is OpName {
  */
 export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'range', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases', 'leaseRevoke',
-  'memberList', 'status', 'hash', 'ping', 'watchProgress',
+  'memberList', 'status', 'hash', 'ping', 'watchProgress', 'alarm',
 ]);
 
 /** Ops that change replicated state and therefore go through raft (the leader serves them). */
 export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
 ]);
 
 type EnvelopeKey = 'id' | 'op' | 'ok' | 'header' | 'error';

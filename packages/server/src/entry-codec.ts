@@ -4,11 +4,23 @@
 // entry is applied the same way; only the proposer answers). Conf-change entries carry the
 // core's encodeConfChange bytes, whose `context` is a ConfChangeContext.
 
+import type { AlarmType } from '@kite/protocol';
 import { Packr } from 'msgpackr';
 
 export const ENTRY_VERSION = 1;
 
-export type EntryKind = 'kv' | 'attrs';
+export type EntryKind = 'kv' | 'attrs' | 'alarm';
+const ENTRY_KINDS: readonly unknown[] = ['kv', 'attrs', 'alarm'];
+
+/**
+ * Raising or clearing an alarm (etcd's AlarmRequest ACTIVATE / DEACTIVATE). Replicated, so
+ * every member refuses the same writes, and kept in the registry, so a restart keeps it.
+ */
+export interface AlarmChange {
+  readonly action: 'activate' | 'deactivate';
+  readonly memberId: string;
+  readonly alarm: AlarmType;
+}
 
 /** A member publishing its name and client URLs (etcd's publish). */
 export interface MemberAttributes {
@@ -21,7 +33,7 @@ export interface HostEntry {
   readonly kind: EntryKind;
   readonly proposer: string;
   readonly seq: number;
-  /** kv: the kvstore command bytes; attrs: encoded MemberAttributes. */
+  /** kv: the kvstore command bytes; attrs: encoded MemberAttributes; alarm: encoded AlarmChange. */
   readonly payload: Uint8Array;
 }
 
@@ -45,10 +57,10 @@ export function encodeHostEntry(e: HostEntry): Uint8Array {
  */
 export function decodeHostEntry(data: Uint8Array): HostEntry {
   const raw = packr.unpack(data) as unknown;
-  if (!Array.isArray(raw) || raw[0] !== ENTRY_VERSION || (raw[1] !== 'kv' && raw[1] !== 'attrs') || typeof raw[2] !== 'string' || typeof raw[3] !== 'number') {
+  if (!Array.isArray(raw) || raw[0] !== ENTRY_VERSION || !ENTRY_KINDS.includes(raw[1]) || typeof raw[2] !== 'string' || typeof raw[3] !== 'number') {
     throw new Error(`assertion: undecodable entry envelope (version ${String(Array.isArray(raw) ? raw[0] : raw)})`);
   }
-  return { kind: raw[1], proposer: raw[2], seq: raw[3], payload: asBytes(raw[4]) };
+  return { kind: raw[1] as EntryKind, proposer: raw[2], seq: raw[3], payload: asBytes(raw[4]) };
 }
 
 export function encodeAttrs(a: MemberAttributes): Uint8Array {
@@ -58,6 +70,19 @@ export function encodeAttrs(a: MemberAttributes): Uint8Array {
 export function decodeAttrs(b: Uint8Array): MemberAttributes {
   const v = packr.unpack(b) as Partial<MemberAttributes>;
   return { memberId: String(v.memberId), name: String(v.name), clientUrls: Array.isArray(v.clientUrls) ? v.clientUrls.map(String) : [] };
+}
+
+export function encodeAlarmChange(a: AlarmChange): Uint8Array {
+  return packr.pack({ action: a.action, memberId: a.memberId, alarm: a.alarm });
+}
+
+/** Written by a member of this cluster: a malformed one is a broken invariant. */
+export function decodeAlarmChange(b: Uint8Array): AlarmChange {
+  const v = packr.unpack(b) as Partial<AlarmChange> | null;
+  if (v === null || typeof v !== 'object' || (v.action !== 'activate' && v.action !== 'deactivate') || typeof v.memberId !== 'string' || v.alarm !== 'NOSPACE') {
+    throw new Error('assertion: undecodable alarm change');
+  }
+  return { action: v.action, memberId: v.memberId, alarm: v.alarm };
 }
 
 export function encodeConfContext(c: ConfChangeContext): Uint8Array {

@@ -31,8 +31,8 @@
 //  9. readStates: each read batch is released once applied >= its read index (re-checked
 //     after every apply).
 // 10. advance(rd). Then, past --snapshot-entries applied entries: drain the chain, make the
-//     store durable up to the applied index X (ONE synced write, not one per apply), snapshot
-//     at X, and only then compact the Raft log below X.
+//     store durable up to the applied index X (ONE flush, not a sync per apply), snapshot at
+//     X, and only then compact the Raft log below X.
 //
 // Durability of the store: it writes apply batches without fsync, its applied index riding
 // in each batch. kill -9 loses nothing (LevelDB's log is in the OS cache). An OS crash or
@@ -41,7 +41,9 @@
 // entries after the last snapshot are re-applied by the core, and (snapshot tail, snapshot]
 // from the catch-up tail the log keeps below the snapshot. Step 10 guarantees the store had
 // everything up to the snapshot on disk before the log could drop it, so the log always
-// holds what the store may have lost (see syncable-backend.ts for LevelDB's one caveat).
+// holds what the store may have lost. The flush (KvStore.flush) writes LevelDB's memtables to
+// fsynced table files: a synced write would fsync only the current log, not one LevelDB closed
+// without fsync when a memtable filled.
 //
 // Invariants: one Ready outstanding at a time (the loop is serialized); applies happen in
 // index order on one chain; nothing is applied that is not persisted locally; a pending
@@ -71,7 +73,7 @@ import {
 } from '@kite/raft';
 import { KiteError } from '@kite/protocol';
 import type { ServerConfig } from './config.js';
-import { decodeAttrs, decodeConfContext, decodeHostEntry, encodeAttrs, encodeConfContext, encodeHostEntry, type MemberAttributes } from './entry-codec.js';
+import { decodeAlarmChange, decodeAttrs, decodeConfContext, decodeHostEntry, encodeAlarmChange, encodeAttrs, encodeConfContext, encodeHostEntry, type AlarmChange, type MemberAttributes } from './entry-codec.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
@@ -359,7 +361,7 @@ export class Host {
   }
 
   /** Proposes a kv command and waits until it is applied here (leader only). */
-  proposeKv(command: Uint8Array, timeoutMs: number): Promise<KvApplyOutcome> {
+  proposeKv(command: Uint8Array, timeoutMs: number, kind: 'kv' | 'alarm' = 'kv'): Promise<KvApplyOutcome> {
     return new Promise((resolve, reject) => {
       if (this.stopping) return reject(new KiteError('Unavailable', 'member is stopping'));
       if (this.proposals.size >= PROPOSALS_PENDING_MAX) {
@@ -367,7 +369,7 @@ export class Host {
       }
       const seq = this.nextSeq++;
       try {
-        this.node.propose(encodeHostEntry({ kind: 'kv', proposer: this.proposerTag, seq, payload: command }));
+        this.node.propose(encodeHostEntry({ kind, proposer: this.proposerTag, seq, payload: command }));
       } catch (err) {
         this.deps.metrics.proposalsFailed.inc();
         return reject(this.raftError(err));
@@ -383,6 +385,12 @@ export class Host {
       this.updatePendingGauge();
       this.schedule();
     });
+  }
+
+  /** Raises or clears an alarm on every member and waits until it is applied here (leader only). */
+  async proposeAlarm(change: AlarmChange, timeoutMs: number): Promise<void> {
+    const outcome = await this.proposeKv(encodeAlarmChange(change), timeoutMs, 'alarm');
+    if (!outcome.ok) throw outcome.error;
   }
 
   /** Publishes this member's name and client URLs (fire and forget; applied on every member). */
@@ -818,6 +826,7 @@ export class Host {
       this.registry.applyConfChange({ type: m.isLearner ? 'addLearner' : 'addVoter', nodeId: m.id }, m.peerUrls);
       this.registry.applyAttributes({ memberId: m.id, name: m.name, clientUrls: m.clientUrls });
     }
+    this.registry.replaceAlarms(next);
     this.deps.onPeersChanged(this.registry.peerUrls());
   }
 
@@ -832,6 +841,12 @@ export class Host {
         const he = decodeHostEntry(e.data);
         if (he.kind === 'kv') {
           command = he.payload;
+          if (he.proposer === this.proposerTag) owner = { seq: he.seq };
+        } else if (he.kind === 'alarm') {
+          // No store command: the store applies only the index; the proposer is answered.
+          const alarm = decodeAlarmChange(he.payload);
+          this.registry.applyAlarm(alarm);
+          this.log.warn({ memberId: alarm.memberId, alarm: alarm.alarm, index: e.index }, alarm.action === 'activate' ? 'alarm raised' : 'alarm disarmed');
           if (he.proposer === this.proposerTag) owner = { seq: he.seq };
         } else {
           this.registry.applyAttributes(decodeAttrs(he.payload));

@@ -301,7 +301,7 @@ export class KiteServer {
   private health(): { healthy: boolean; reason: string } {
     if (this.host.leader === null) return { healthy: false, reason: 'no leader' };
     if (!this.host.healthy()) return { healthy: false, reason: 'applying behind commit' };
-    if (this.noSpace) return { healthy: false, reason: 'NOSPACE alarm' };
+    if (this.noSpace || this.host.registry.hasAlarm('NOSPACE')) return { healthy: false, reason: 'NOSPACE alarm' };
     return { healthy: true, reason: '' };
   }
 
@@ -323,7 +323,8 @@ export class KiteServer {
       snapshotsSent: await metric('kite_network_snapshot_send_success_total'),
       snapshotsReceived: await metric('kite_network_snapshot_receive_success_total'),
       watchers: this.kv.watcherCount,
-      alarms: this.noSpace ? ['NOSPACE'] : [],
+      // Armed (replicated) alarms, plus this member's measured condition not yet raised.
+      alarms: [...new Set([...this.host.registry.alarms().map((a) => a.alarm), ...(this.noSpace ? ['NOSPACE'] : [])])],
     };
   }
 
@@ -336,8 +337,9 @@ export class KiteServer {
       this.chargedBytes = Math.max(0, this.chargedBytes - charged);
       this.metrics.dbSize.set(this.dbSizeBytes);
       this.metrics.raftLogEntries.set(this.logStore.entryCount());
-      // Raised past the quota (or by a refused write, chargeQuota); cleared only once a large
-      // request fits again, so the alarm does not flap at the boundary.
+      // This member's measured condition (not the replicated alarm, which only an operator's
+      // disarm clears): raised past the quota (or by a refused write, chargeQuota); cleared
+      // only once a large request fits again, so it does not flap at the boundary.
       const clearMarginBytes = Math.min(this.config.maxRequestBytes, Math.floor(this.config.quotaBytes / 2));
       const over = this.noSpace ? this.dbSizeBytes + clearMarginBytes > this.config.quotaBytes : this.dbSizeBytes > this.config.quotaBytes;
       if (over !== this.noSpace) {

@@ -1,13 +1,13 @@
 // KvPort over @kite/kvstore: the store (KvStore on LevelDB) plus its watch hub, translating
 // between wire shapes (@kite/protocol: leaseId, ws watch args) and the store's.
 
-import { KvStore, LevelBackend, WatchHub, encodeCommand, type ApplyEntry, type Command } from '@kite/kvstore';
-import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, WatchCreateArgs } from '@kite/protocol';
+import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type Command } from '@kite/kvstore';
+import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, TxnArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
 import type { ServerConfig } from './config.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
-import { SyncableBackend } from './syncable-backend.js';
+import { DataDirError } from './raft-log-store.js';
 
 const NOOP: Command = { op: 'noop' };
 
@@ -19,11 +19,15 @@ type WireWriteOp = 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'l
  * member's flags say. Flag-dependent limits are enforced before proposing (see kite-server).
  */
 export async function openKvStore(dir: string, _logger: Logger, _config: ServerConfig): Promise<KvPort> {
-  const backend = new SyncableBackend(await LevelBackend.open(dir));
+  const backend = await LevelBackend.open(dir).catch((err: unknown) => {
+    // ACTIVE cannot say which store is live: reported like the raft log's damage (with advice).
+    throw err instanceof StoreDirError ? new DataDirError('CorruptDataDir', err.message) : err;
+  });
   try {
-    // Apply batches are not fsynced: see syncable-backend.ts and host.ts (contract step 10).
+    // Apply batches are not fsynced: the host calls sync() (KvStore.flush) before it compacts
+    // the Raft log past them (host.ts, contract step 10).
     const store = await KvStore.open({ backend, minLeaseTtlSeconds: 1, syncWrites: false });
-    return new KvAdapter(store, backend);
+    return new KvAdapter(store);
   } catch (err) {
     await backend.close().catch(() => undefined);
     throw err;
@@ -33,10 +37,7 @@ export async function openKvStore(dir: string, _logger: Logger, _config: ServerC
 export class KvAdapter implements KvPort {
   private readonly hub: WatchHub;
 
-  constructor(
-    private readonly store: KvStore,
-    private readonly backend: { sync(): Promise<void> },
-  ) {
+  constructor(private readonly store: KvStore) {
     this.hub = new WatchHub(store);
   }
 
@@ -72,7 +73,7 @@ export class KvAdapter implements KvPort {
   }
 
   sync(): Promise<void> {
-    return this.backend.sync();
+    return this.store.flush();
   }
 
   encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>): Uint8Array {
@@ -99,6 +100,10 @@ export class KvAdapter implements KvPort {
 
   range(args: RangeArgs): ReturnType<KvPort['range']> {
     return this.store.range(args);
+  }
+
+  readTxn(args: TxnArgs, revision?: number): ReturnType<KvPort['readTxn']> {
+    return this.store.readTxn(args, revision);
   }
 
   hash(revision: number): Promise<HashResult> {

@@ -9,6 +9,8 @@ import type {
   LeaseTimeToLiveResult,
   RangeArgs,
   RangeResult,
+  TxnArgs,
+  TxnResult,
   WatchCreateArgs,
 } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
@@ -31,11 +33,16 @@ export interface KvPort {
   readonly compactRevision: number;
   /** Applies entries in order in one durable batch (entries <= appliedIndex are skipped). */
   apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]>;
-  /** Makes every apply that completed so far durable (one synced write; see host.ts step 10). */
+  /**
+   * Makes every apply that completed so far durable, including batches LevelDB had moved to
+   * an old, unsynced log (KvStore.flush: a memtable flush; see host.ts step 10).
+   */
   sync(): Promise<void>;
   /** Kv command bytes for a client write op (the store's versioned encoding). */
   encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke', args: Readonly<Record<string, unknown>>): Uint8Array;
   range(args: RangeArgs): Promise<RangeResult & { readonly revision: number }>;
+  /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts). */
+  readTxn(args: TxnArgs, revision?: number): Promise<TxnResult & { readonly revision: number }>;
   hash(revision: number): Promise<HashResult>;
   leaseKeepAlive(id: number, nowMs: number): LeaseKeepAliveResult;
   leaseTimeToLive(id: number, keys: boolean, nowMs: number): LeaseTimeToLiveResult;

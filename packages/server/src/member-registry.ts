@@ -1,12 +1,13 @@
 // The cluster's members as the replicated log defines them: ids, names, peer and client URLs,
 // learner flags. Changed only by applied entries (conf changes and attribute publishes), so
 // every member computes the same registry; saved in the Raft snapshot's data so a member that
-// installs a snapshot learns it too.
+// installs a snapshot learns it too. Also holds the cluster's armed alarms (etcd keeps them in
+// its backend): replicated state that, like the members, must survive restarts and snapshots.
 
 import { Packr } from 'msgpackr';
 import type { ConfChange } from '@kite/raft';
-import type { Member } from '@kite/protocol';
-import type { MemberAttributes } from './entry-codec.js';
+import type { AlarmMember, AlarmType, Member } from '@kite/protocol';
+import type { AlarmChange, MemberAttributes } from './entry-codec.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 const REGISTRY_VERSION = 1;
@@ -15,6 +16,8 @@ export class MemberRegistry {
   private readonly members = new Map<string, Member>();
   /** Removed ids are never reused (a removed member must not come back under its old id). */
   private readonly removed = new Set<string>();
+  /** Armed alarms as `memberId alarm` keys (a member raises each alarm at most once). */
+  private readonly armed = new Map<string, AlarmMember>();
 
   constructor(initial: readonly Member[] = []) {
     for (const m of initial) this.members.set(m.id, m);
@@ -73,12 +76,34 @@ export class MemberRegistry {
     this.members.set(a.memberId, { ...m, name: a.name, clientUrls: [...a.clientUrls] });
   }
 
+  /** Applies a committed alarm change (idempotent, like the others). */
+  applyAlarm(a: AlarmChange): void {
+    const key = `${a.memberId} ${a.alarm}`;
+    if (a.action === 'activate') this.armed.set(key, { memberId: a.memberId, alarm: a.alarm });
+    else this.armed.delete(key);
+  }
+
+  /** Armed alarms, sorted by member id then type. */
+  alarms(): AlarmMember[] {
+    return [...this.armed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+
+  hasAlarm(alarm: AlarmType, memberId?: string): boolean {
+    return this.alarms().some((a) => a.alarm === alarm && (memberId === undefined || a.memberId === memberId));
+  }
+
+  /** Takes `next`'s alarms (a snapshot install). */
+  replaceAlarms(next: MemberRegistry): void {
+    this.armed.clear();
+    for (const a of next.alarms()) this.applyAlarm({ action: 'activate', ...a });
+  }
+
   encode(): Uint8Array {
-    return packr.pack({ version: REGISTRY_VERSION, members: this.list(), removed: [...this.removed] });
+    return packr.pack({ version: REGISTRY_VERSION, members: this.list(), removed: [...this.removed], alarms: this.alarms() });
   }
 
   static decode(data: Uint8Array): MemberRegistry {
-    const v = packr.unpack(data) as { version?: number; members?: Member[]; removed?: string[] };
+    const v = packr.unpack(data) as { version?: number; members?: Member[]; removed?: string[]; alarms?: AlarmMember[] };
     if (v.version !== REGISTRY_VERSION || !Array.isArray(v.members)) {
       throw new Error(`assertion: unknown member registry format ${String(v.version)}`);
     }
@@ -86,6 +111,8 @@ export class MemberRegistry {
       v.members.map((m) => ({ id: String(m.id), name: String(m.name), peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLearner: m.isLearner === true })),
     );
     for (const id of v.removed ?? []) reg.removed.add(id);
+    // Absent in snapshots written before alarms were replicated: none armed then.
+    for (const a of v.alarms ?? []) reg.applyAlarm({ action: 'activate', memberId: String(a.memberId), alarm: a.alarm });
     return reg;
   }
 }

@@ -25,7 +25,7 @@ import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
 import type { PeerTransport } from './peer-transport.js';
-import { isReadOnlyTxn, readTxn } from './read-txn.js';
+import { isReadOnlyTxn } from './read-txn.js';
 import { validateRequest } from './validate.js';
 
 export const KITE_VERSION = '0.1.0';
@@ -38,7 +38,7 @@ const LEARNER_IN_SYNC_RATIO = 0.9;
 /** Ops only the leader serves (replicated writes and leader-local lease state). */
 const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
 ]);
 /** Internal forwarded op: a member publishing its attributes through the leader. */
 export const PUBLISH_OP = 'publishAttributes';
@@ -62,6 +62,9 @@ export interface OpServerDeps {
 }
 
 export class OpServer implements ClientBackend {
+  /** The NOSPACE alarm proposal in flight, so a burst of refused writes proposes it once. */
+  private raisingNoSpace: Promise<void> | null = null;
+
   constructor(private readonly deps: OpServerDeps) {}
 
   header(revision?: number): ResponseHeader {
@@ -148,8 +151,8 @@ export class OpServer implements ClientBackend {
           // Served like a linearizable range, never proposed (see read-txn.ts).
           const { id: _id, op: _op, ...args } = req;
           await this.deps.host.linearizableRead(timeoutMs);
-          const revision = this.deps.kv.currentRevision;
-          return okReply(req.id, this.header(revision), await readTxn(args, revision, (a) => this.deps.kv.range(a)));
+          const { revision, ...result } = await this.deps.kv.readTxn(args);
+          return okReply(req.id, this.header(revision), result);
         }
         return this.propose(req, timeoutMs);
       case 'put':
@@ -174,16 +177,50 @@ export class OpServer implements ClientBackend {
     // The leader raises a tiny TTL before proposing, so every replica applies the same one.
     const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max((req as Request<'leaseGrant'>).ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
     const command = this.deps.kv.encodeCommand(op, args);
-    if ((op === 'put' || op === 'txn' || op === 'leaseGrant') && !this.deps.chargeQuota(command.length)) {
-      throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
+    if (op === 'put' || op === 'txn' || op === 'leaseGrant') {
+      // An armed NOSPACE alarm (raised by any member, replicated) refuses writes that add data
+      // until an operator disarms it, as etcd does; deletes and compaction still go through.
+      if (this.deps.host.registry.hasAlarm('NOSPACE')) throw new KiteError('NoSpace', 'database space exceeded (NOSPACE alarm armed; free space, then `kite alarm disarm`)');
+      if (!this.deps.chargeQuota(command.length)) {
+        await this.raiseNoSpace(timeoutMs);
+        throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
+      }
     }
     const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
     if (!outcome.ok) throw outcome.error;
     return okReply(req.id, this.header(outcome.revision), outcome.result as never);
   }
 
+  /**
+   * Raises this member's NOSPACE alarm through Raft (etcd raises it on the write its quota
+   * refuses). Awaited so the refusal is visible in `alarm list` once the client sees NoSpace;
+   * a failed proposal is left for the next refused write to retry.
+   */
+  private async raiseNoSpace(timeoutMs: number): Promise<void> {
+    if (this.deps.host.registry.hasAlarm('NOSPACE', this.deps.selfId)) return;
+    this.raisingNoSpace ??= this.deps.host
+      .proposeAlarm({ action: 'activate', memberId: this.deps.selfId, alarm: 'NOSPACE' }, timeoutMs)
+      .catch(() => undefined)
+      .finally(() => (this.raisingNoSpace = null));
+    await this.raisingNoSpace;
+  }
+
+  /** etcd's Maintenance.Alarm: list reads the replicated alarms; disarm proposes their removal. */
+  private async alarm(req: Request<'alarm'>, timeoutMs: number): Promise<Reply> {
+    if (req.action === 'list') {
+      await this.deps.host.linearizableRead(timeoutMs);
+      return okReply(req.id, this.header(), { alarms: this.deps.host.registry.alarms() });
+    }
+    // At most one per member and alarm type: bounded by the registry.
+    const cleared = this.deps.host.registry.alarms().filter((a) => (req.memberId === undefined || a.memberId === req.memberId) && (req.alarm === undefined || a.alarm === req.alarm));
+    for (const a of cleared) await this.deps.host.proposeAlarm({ action: 'deactivate', memberId: a.memberId, alarm: a.alarm }, timeoutMs);
+    return okReply(req.id, this.header(), { alarms: cleared });
+  }
+
   private async serveCluster(req: Request, timeoutMs: number): Promise<Reply> {
     switch (req.op) {
+      case 'alarm':
+        return this.alarm(req, timeoutMs);
       case 'leaseTimeToLive':
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseTimeToLive(req.leaseId, req.keys === true, Date.now()));
@@ -267,13 +304,16 @@ export class OpServer implements ClientBackend {
       raftTerm: st.term,
       raftAppliedIndex: st.applied,
       isLearner: st.isLearner,
-      errors: this.deps.quota().noSpace ? ['NOSPACE'] : [],
+      // Armed (replicated) alarm types, plus this member's measured condition not yet raised;
+      // `alarm list` says which member raised which.
+      errors: [...new Set([...this.deps.host.registry.alarms().map((a) => a.alarm), ...(this.deps.quota().noSpace ? ['NOSPACE'] : [])])],
     };
   }
 
 }
 
-/** A txn whose branches only read is served by any member through ReadIndex, not forwarded. */
+/** A txn whose branches only read (or an alarm list) is served by any member through ReadIndex, not forwarded. */
 function isReadOnlyRequest(req: Request): boolean {
+  if (req.op === 'alarm') return req.action === 'list';
   return req.op === 'txn' && isReadOnlyTxn(req);
 }

@@ -43,6 +43,7 @@ export async function runServer(argv: string[]): Promise<void> {
   // semi-spaces) and rarely gives it back; a member's garbage is short-lived replies and
   // frames, so a fixed small young generation costs little CPU and keeps ~30 MiB off the RSS.
   setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--optimize-for-size');
   const logger = await createLogger(config.logLevel, config.name);
   const server = new KiteServer(config, logger, openKvStore);
   // A broken invariant anywhere (assertions are never caught) stops the member at once, logged.

@@ -3,7 +3,7 @@
 // (InvalidArgument, TooManyOps) the client handler turns into typed error replies. The store
 // re-validates semantics at apply time; this layer guards types and limits.
 
-import { KiteError, isPlainObject, type OpName, type Request } from '@kite/protocol';
+import { ALARM_TYPES, KiteError, isPlainObject, type OpName, type Request } from '@kite/protocol';
 
 export interface ValidationLimits {
   readonly maxTxnOps: number;
@@ -144,6 +144,11 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
     case 'memberPromote': str(r, 'memberId'); return;
     case 'moveLeader': str(r, 'targetId'); return;
     case 'hash': int(r, 'revision'); return;
+    case 'alarm':
+      if (r['action'] !== 'list' && r['action'] !== 'disarm') throw bad('action must be one of list, disarm');
+      if (r['memberId'] !== undefined) str(r, 'memberId');
+      oneOf(r, 'alarm', ALARM_TYPES);
+      return;
     case 'status':
     case 'leaseLeases':
     case 'ping':

@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { openKvStore } from '../src/kv-adapter.js';
 import type { KvPort } from '../src/kv-port.js';
 import { silentLogger } from '../src/logger.js';
-import { isReadOnlyTxn, readTxn } from '../src/read-txn.js';
+import { isReadOnlyTxn } from '../src/read-txn.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'kite-readtxn-'));
 const enc = new TextEncoder();
@@ -68,14 +68,14 @@ describe('read-only txn', () => {
       fc.asyncProperty(txn, async (t) => {
         const revision = kv.currentRevision;
         // Same answer, or the same error (e.g. InvalidArgument for a rangeEnd before its key).
-        const read = await readTxn(t, revision, (a) => kv.range(a)).then(
-          (v) => ({ ok: true, v }),
+        const read = await kv.readTxn(t, revision).then(
+          ({ revision: at, ...v }) => ({ ok: true, v, at }),
           (e: unknown) => ({ ok: false, code: (e as { code?: string }).code }),
         );
         const [out] = await kv.apply([{ index: ++index, command: kv.encodeCommand('txn', t as unknown as Record<string, unknown>) }]);
         const applied = out?.ok === true ? { ok: true, v: out.result } : { ok: false, code: out?.ok === false ? out.error.code : 'none' };
         expect(kv.currentRevision).toBe(revision);
-        expect(read).toEqual(applied);
+        expect(read).toEqual(read.ok ? { ...applied, at: revision } : applied);
       }),
       { numRuns: 150 },
     );

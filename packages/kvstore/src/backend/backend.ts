@@ -41,6 +41,11 @@ export interface Backend extends BackendReader {
    * writes (the caller's lock).
    */
   stageReplace(source: AsyncIterable<readonly BackendEntry[]>): Promise<StagedReplace>;
+  /**
+   * Durability barrier: once it resolves, every write that completed before the call survives
+   * an OS crash, including unsynced ones the engine had moved out of its current log.
+   */
+  flush(): Promise<void>;
   /** Bytes on disk (approximate), for status and quotas. */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

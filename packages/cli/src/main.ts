@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { registerAlarm } from './commands/alarm.js';
 import { registerBench } from './commands/bench.js';
+import { registerChaos } from './commands/chaos.js';
 import { registerCluster, registerServer } from './commands/cluster.js';
 import { registerEndpoint } from './commands/endpoint.js';
 import { registerHistory } from './commands/history.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSnapshot(program);
   registerHistory(program);
   registerBench(program);
+  registerChaos(program);
   // Usage errors exit 2 with commander's own message; help/version exit 0.
   const exitOverride = (cmd: Command): void => {
     cmd.exitOverride();

@@ -38,36 +38,48 @@ export interface KeyAt {
   readonly version: number;
 }
 
-/**
- * Shared by every empty generation; never mutated (appendRev replaces small arrays instead
- * of pushing into them). Exact-size arrays matter: V8 grows an array to 17 slots on the first
- * push, which for a million keys would cost over 100 bytes each.
- */
-const NO_REVS: Revision[] = [];
-
-/** Below this length a generation's revs are copied exactly sized instead of pushed into. */
+/** Below this length a life's revisions are copied exactly sized instead of pushed into. */
 const EXACT_REVS_MAX = 8;
 
-function appendRev(g: Generation, rev: Revision): void {
-  const n = g.revs.length;
+/** `revs` plus `rev`, exactly sized while short (a pushed-into array gets 17 slots). */
+function appended(revs: Revision[], rev: Revision): Revision[] {
+  const n = revs.length;
   if (n >= EXACT_REVS_MAX) {
-    g.revs.push(rev);
-    return;
+    revs.push(rev);
+    return revs;
   }
-  // Not `[...g.revs, rev]`: a spread result gets 17 slots of capacity. `new Array(n)` is exact.
   const out = new Array<Revision>(n + 1);
-  for (let i = 0; i < n; i++) out[i] = g.revs[i] as Revision;
+  for (let i = 0; i < n; i++) out[i] = revs[i] as Revision;
   out[n] = rev;
-  g.revs = out;
+  return out;
 }
 
-function emptyGeneration(): Generation {
-  return { ver: 0, created: 0, revs: NO_REVS };
+/** The state at `atRev` inside one life whose first revision is at or below it. */
+function stateIn(revs: readonly Revision[], created: number, ver: number, atRev: number): KeyAt | undefined {
+  for (let n = revs.length - 1; n >= 0; n--) {
+    const r = revs[n];
+    assert(r !== undefined, 'hole in generation');
+    if (r.main <= atRev) return { modified: r, createRevision: created, version: ver - (revs.length - 1 - n) };
+  }
+  return undefined;
 }
 
+/**
+ * Lean layout: the current life is stored inline (`revs`, `created`, `ver`) and a life with a
+ * single revision holds it without an array, so the common key (alive, written once since the
+ * last compaction) costs this object and one Revision. Finished lives go to `past` (usually
+ * absent). `generations` presents the etcd shape for compaction and tests.
+ */
 export class KeyIndex {
   readonly key: string;
-  generations: Generation[] = [emptyGeneration()];
+  /** Finished lives, oldest first, each ending with its tombstone; undefined when none. */
+  private past: Generation[] | undefined = undefined;
+  /** The current life's revisions: none (deleted), the only one, or several (oldest first). */
+  private revs: Revision | Revision[] | undefined = undefined;
+  /** Main revision of the put that created the current life (0 when deleted). */
+  private created = 0;
+  /** Changes in the current life (0 when deleted). */
+  private ver = 0;
   /** The current value while alive, as a latin1 string (see the header), else undefined. */
   private value: string | undefined = undefined;
   lease = 0;
@@ -76,14 +88,8 @@ export class KeyIndex {
     this.key = key;
   }
 
-  private get current(): Generation {
-    const g = this.generations[this.generations.length - 1];
-    assert(g !== undefined, 'key index without generations');
-    return g;
-  }
-
   get alive(): boolean {
-    return this.current.revs.length > 0;
+    return this.revs !== undefined;
   }
 
   /** A fresh copy of the current value while alive, else undefined. */
@@ -91,25 +97,46 @@ export class KeyIndex {
     return this.value === undefined ? undefined : keyBytes(this.value);
   }
 
-  /** The latest change (put or tombstone) ever recorded; compaction does not reset it. */
-  lastRevision: Revision | undefined = undefined;
+  /** The current life's revisions as an array (allocates for a single one: not for hot paths). */
+  private currentRevs(): Revision[] {
+    const r = this.revs;
+    return r === undefined ? [] : Array.isArray(r) ? r : [r];
+  }
+
+  /** Every life, oldest first; the last is the current one (empty revs when deleted). */
+  get generations(): Generation[] {
+    const current: Generation = { ver: this.ver, created: this.created, revs: this.currentRevs() };
+    return this.past === undefined ? [current] : [...this.past, current];
+  }
+
+  /** The latest change (put or tombstone) still in the index. */
+  get lastRevision(): Revision | undefined {
+    const r = this.revs;
+    if (r !== undefined) return Array.isArray(r) ? r[r.length - 1] : r;
+    const g = this.past?.[this.past.length - 1];
+    return g?.revs[g.revs.length - 1];
+  }
 
   /** The current state when alive. */
   latest(): KeyAt | undefined {
-    const g = this.current;
-    const last = g.revs[g.revs.length - 1];
-    if (last === undefined) return undefined;
-    return { modified: last, createRevision: g.created, version: g.ver };
+    const r = this.revs;
+    if (r === undefined) return undefined;
+    const last = Array.isArray(r) ? r[r.length - 1] : r;
+    assert(last !== undefined, 'empty revision list in a live key');
+    return { modified: last, createRevision: this.created, version: this.ver };
+  }
+
+  private append(rev: Revision): void {
+    const r = this.revs;
+    this.revs = r === undefined ? rev : Array.isArray(r) ? appended(r, rev) : [r, rev];
   }
 
   put(rev: Revision, value: Uint8Array, lease: number): void {
-    const g = this.current;
     const last = this.lastRevision;
     assert(last === undefined || last.main < rev.main, `put of ${this.key} at ${rev.main} not after ${last?.main}`);
-    if (g.revs.length === 0) g.created = rev.main;
-    appendRev(g, rev);
-    g.ver++;
-    this.lastRevision = rev;
+    if (this.revs === undefined) this.created = rev.main;
+    this.append(rev);
+    this.ver++;
     this.value = keyString(value);
     this.lease = lease;
   }
@@ -120,50 +147,48 @@ export class KeyIndex {
    * still rebuilds the right generation.
    */
   restorePut(rev: Revision, createRevision: number, version: number, value: Uint8Array, lease: number): void {
-    const g = this.current;
-    if (g.revs.length === 0) g.created = createRevision;
-    appendRev(g, rev);
-    g.ver = version;
-    this.lastRevision = rev;
+    if (this.revs === undefined) this.created = createRevision;
+    this.append(rev);
+    this.ver = version;
     this.value = keyString(value);
     this.lease = lease;
   }
 
   tombstone(rev: Revision): void {
-    const g = this.current;
-    const last = g.revs[g.revs.length - 1];
+    const last = this.revs === undefined ? undefined : this.lastRevision;
     assert(last !== undefined, `tombstone of deleted key ${this.key}`);
     assert(last.main < rev.main, `tombstone of ${this.key} at ${rev.main} not after ${last.main}`);
-    appendRev(g, rev);
-    g.ver++;
-    this.lastRevision = rev;
-    this.generations = this.generations.concat([emptyGeneration()]);
+    this.append(rev);
+    const finished: Generation = { ver: this.ver + 1, created: this.created, revs: this.currentRevs() };
+    this.past = this.past === undefined ? [finished] : this.past.concat([finished]);
+    this.revs = undefined;
+    this.created = 0;
+    this.ver = 0;
     this.value = undefined;
     this.lease = 0;
   }
 
   /** The key's state at main revision `atRev`, or undefined if it did not exist then. */
   get(atRev: number): KeyAt | undefined {
-    const g = this.findGeneration(atRev);
-    if (g === undefined) return undefined;
-    for (let n = g.revs.length - 1; n >= 0; n--) {
-      const r = g.revs[n];
-      assert(r !== undefined, 'hole in generation');
-      if (r.main <= atRev) return { modified: r, createRevision: g.created, version: g.ver - (g.revs.length - 1 - n) };
+    const r = this.revs;
+    if (r !== undefined) {
+      // The current life first, without allocating for the common single revision.
+      if (!Array.isArray(r)) {
+        if (r.main <= atRev) return { modified: r, createRevision: this.created, version: this.ver };
+      } else if ((r[0] as Revision).main <= atRev) {
+        return stateIn(r, this.created, this.ver, atRev);
+      }
     }
-    return undefined;
-  }
-
-  private findGeneration(atRev: number): Generation | undefined {
-    const lastIdx = this.generations.length - 1;
-    for (let i = lastIdx; i >= 0; i--) {
-      const g = this.generations[i];
+    const past = this.past;
+    if (past === undefined) return undefined;
+    for (let i = past.length - 1; i >= 0; i--) {
+      const g = past[i];
       assert(g !== undefined, 'hole in generations');
-      if (g.revs.length === 0) continue;
       const tomb = g.revs[g.revs.length - 1];
-      if (i !== lastIdx && tomb !== undefined && tomb.main <= atRev) return undefined;
       const first = g.revs[0];
-      if (first !== undefined && first.main <= atRev) return g;
+      if (tomb === undefined || first === undefined) continue;
+      if (tomb.main <= atRev) return undefined;
+      if (first.main <= atRev) return stateIn(g.revs, g.created, g.ver, atRev);
     }
     return undefined;
   }
@@ -188,14 +213,15 @@ export class KeyIndex {
    * is a tombstone (then the whole generation goes). Generations entirely below go too.
    */
   compact(atRev: number): void {
+    let gens = this.generations;
     let genIdx = 0;
-    while (genIdx < this.generations.length - 1) {
-      const g = this.generations[genIdx];
+    while (genIdx < gens.length - 1) {
+      const g = gens[genIdx];
       const tomb = g?.revs[g.revs.length - 1];
       if (tomb !== undefined && tomb.main >= atRev) break;
       genIdx++;
     }
-    const g = this.generations[genIdx];
+    const g = gens[genIdx];
     assert(g !== undefined, 'compact found no generation');
     let keepFrom = -1;
     for (let n = g.revs.length - 1; n >= 0; n--) {
@@ -207,15 +233,21 @@ export class KeyIndex {
     }
     if (keepFrom > 0) g.revs = g.revs.slice(keepFrom);
     // A generation reduced to its tombstone is over: drop it entirely.
-    if (g.revs.length === 1 && genIdx !== this.generations.length - 1) {
+    if (g.revs.length === 1 && genIdx !== gens.length - 1) {
       const only = g.revs[0];
       if (only !== undefined && only.main <= atRev) genIdx++;
     }
-    if (genIdx > 0) this.generations = this.generations.slice(genIdx);
+    if (genIdx > 0) gens = gens.slice(genIdx);
+    // The current life is always the last (compaction never drops it): store it back inline.
+    const current = gens[gens.length - 1];
+    assert(current !== undefined, 'compaction dropped the current generation');
+    const revs = current.revs;
+    this.revs = revs.length === 0 ? undefined : revs.length === 1 ? revs[0] : revs;
+    this.past = gens.length > 1 ? gens.slice(0, -1) : undefined;
   }
 
   /** True when nothing of this key remains (it can leave the tree). */
   isEmpty(): boolean {
-    return this.generations.length === 1 && this.current.revs.length === 0;
+    return this.past === undefined && this.revs === undefined;
   }
 }

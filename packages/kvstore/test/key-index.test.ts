@@ -66,6 +66,31 @@ describe('KeyIndex', () => {
     expect(d.isEmpty()).toBe(true);
   });
 
+  it('keeps history and values across the lean single-revision and list layouts', () => {
+    const ki = new KeyIndex('k');
+    ki.put(r(2), new Uint8Array([0, 255]), 7);
+    expect(ki.get(2)).toMatchObject({ modified: r(2), createRevision: 2, version: 1 });
+    ki.put(r(4), new Uint8Array([1]), 0);
+    ki.put(r(6), new Uint8Array([2, 128]), 0);
+    expect(ki.valueBytes()).toEqual(new Uint8Array([2, 128]));
+    ki.compact(5);
+    expect(ki.generations.map((g) => g.revs.map((x) => x.main))).toEqual([[4, 6]]);
+    ki.compact(6);
+    expect(ki.generations.map((g) => g.revs.map((x) => x.main))).toEqual([[6]]);
+    expect(ki.get(6)).toMatchObject({ modified: r(6), createRevision: 2, version: 3 });
+    ki.put(r(8), new Uint8Array([3]), 0);
+    ki.tombstone(r(9));
+    expect(ki.alive).toBe(false);
+    expect(ki.valueBytes()).toBeUndefined();
+    expect(ki.lastRevision).toEqual(r(9));
+    expect(ki.get(8)).toMatchObject({ modified: r(8), createRevision: 2, version: 4 });
+    expect(ki.get(9)).toBeUndefined();
+    expect(ki.hasRevision(r(6))).toBe(true);
+    expect(ki.since(7).map((x) => x.main)).toEqual([8, 9]);
+    ki.compact(10);
+    expect(ki.isEmpty()).toBe(true);
+  });
+
   it('refuses a change that does not move forward', () => {
     const ki = build();
     expect(() => ki.put(r(8, 1), v, 0)).toThrow(/invariant/);

@@ -55,4 +55,38 @@ describe('snapshot catch-up', () => {
     const h2 = ok(await c.request('hash', { revision: after.header.revision }));
     expect(h1.hash).toBe(h2.hash);
   });
+
+  it('catches up by snapshot after 20,000 writes with the default snapshot settings', async () => {
+    await cluster?.stop();
+    cluster = await Cluster.create({ size: 3 });
+    await cluster.startAll();
+    const leader = await cluster.leader();
+    const lagging = cluster.members.find((m) => m.name !== leader)!.name;
+    const c = await WireClient.connect(cluster.clientUrl(leader));
+    clients.push(c);
+    await cluster.kill(lagging, 'SIGKILL');
+    // 20,000 writes, 100 in flight: past two default snapshots (10,000 entries, 5,000 kept).
+    const writesTotal = 20_000;
+    const inFlightMax = 100;
+    for (let base = 0; base < writesTotal; base += inFlightMax) {
+      const batch = [];
+      for (let i = base; i < base + inFlightMax; i++) batch.push(c.request('put', { key: b(`big/${i % 2000}`), value: b(`v${i}`) }));
+      for (const r of await Promise.all(batch)) ok(r);
+    }
+    const leaderStatus = await cluster.status(leader);
+    expect(leaderStatus.snapshotIndex).toBeGreaterThan(10_000);
+
+    cluster.start(lagging);
+    await cluster.waitHealthy(lagging);
+    await waitFor('the lagging member to apply the leader index', 60_000, async () =>
+      (await cluster!.status(lagging)).applied >= leaderStatus.applied ? true : undefined);
+    expect((await cluster.status(lagging)).snapshotsReceived).toBeGreaterThanOrEqual(1);
+    expect(await cluster.metrics(leader)).toMatch(/kite_network_snapshot_send_success_total [1-9]/);
+    const r = await WireClient.connect(cluster.clientUrl(lagging));
+    clients.push(r);
+    const revision = leaderStatus.revision;
+    const h1 = ok(await r.request('hash', { revision }));
+    const h2 = ok(await c.request('hash', { revision }));
+    expect(h1.hash).toBe(h2.hash);
+  });
 });

@@ -3,10 +3,15 @@
 // partition,kill --time 60 --rate 50 --concurrency 5 --seed 1`. Exits 0 only when every
 // checker says valid; 1 when one fails or is unknown; 2 on bad usage. Ctrl-C stops the run
 // (every process we started is killed) and still writes what was recorded.
+// `jepsen-lite matrix --nodes 3 --workloads register,append --nemeses partition,kill --time 15`
+// runs every workload × nemesis cell in turn and writes summary.md + matrix.json (exit 0 only
+// when every run was valid).
 
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { expandNemeses, NEMESIS_GROUPS, NEMESIS_NAMES } from './nemesis/types.js';
 import { defaultOptions, type RunOptions } from './run/options.js';
+import { planMatrix, runMatrix, type MatrixCell } from './run/matrix.js';
 import { recheck } from './run/recheck.js';
 import { runTest } from './run/runner.js';
 import { WORKLOAD_NAMES, type WorkloadName } from './workloads/types.js';
@@ -29,81 +34,135 @@ const range = (name: string) => (raw: string): [number, number] => {
 const d = defaultOptions();
 const program = new Command('jepsen-lite').description('fault-injection tests for a Kite cluster');
 
-program
-  .command('run')
-  .description('start a cluster, run a workload under faults, check the history')
-  .option('--nodes <n>', 'cluster size (3 or 5)', int('--nodes', 1, 9), d.nodes)
-  .option('--workload <name>', `one of ${WORKLOAD_NAMES.join(', ')}`, d.workload)
-  .option('--nemesis <list>', `comma-separated nemeses (${NEMESIS_NAMES.join(', ')}) or groups (${Object.keys(NEMESIS_GROUPS).join(', ')})`, d.nemeses.join(','))
-  .option('--time <s>', 'length of the fault phase (s)', int('--time', 0), d.faultMs / 1000)
-  .option('--rate <hz>', 'operations per second, all clients together', int('--rate', 1), d.rateHz)
-  .option('--concurrency <n>', 'client processes', int('--concurrency', 1, 1000), d.concurrency)
-  .option('--seed <n>', 'seed for every random choice', int('--seed', 0, 2 ** 32 - 1), d.seed)
-  .option('--calm <ms>', 'calm phase before faults (ms)', int('--calm', 0), d.calmMs)
-  .option('--recovery <ms>', 'recovery phase after healing (ms)', int('--recovery', 0), d.recoveryMs)
-  .option('--hold <ms>', 'how long each fault is held: MS or MIN..MAX', range('--hold'), d.holdMs)
-  .option('--quiet <ms>', 'gap between faults: MS or MIN..MAX', range('--quiet'), d.quietMs)
-  .option('--op-timeout <ms>', 'deadline of one client call', int('--op-timeout', 10), d.opTimeoutMs)
-  .option('--write-retries <n>', 'client retries for writes (0 keeps every outcome exact)', int('--write-retries', 0, 100), d.writeRetries)
-  .option('--recovery-bound <ms>', 'liveness: a write must succeed this soon after a heal', int('--recovery-bound', 1), d.recoveryBoundMs)
-  .option('--tick-ms <ms>', 'server --tick-ms', int('--tick-ms', 1), d.tickMs)
-  .option('--election-ticks <n>', 'server --election-ticks', int('--election-ticks', 2), d.electionTicks)
-  .option('--snapshot-entries <n>', 'server --snapshot-entries (small: snapshots happen)', int('--snapshot-entries', 1), d.snapshotEntries)
-  .option('--snapshot-catchup-entries <n>', 'server --snapshot-catchup-entries', int('--snapshot-catchup-entries', 0), d.snapshotCatchupEntries)
-  .option('--server-bin <path>', 'the kite server entry point', d.serverBin)
-  .option('--server-log-level <level>', 'server --log-level', d.serverLogLevel)
-  .option('--store <dir>', 'output root', d.storeDir)
-  .option('--test <name>', 'test name (default: <workload>-<nemeses>)')
-  .option('--keep-data', 'keep data directories of a valid run', false)
-  .action(async (a: Record<string, unknown>) => {
-    let options: RunOptions;
-    try {
-      const workload = String(a['workload']);
-      if (!(WORKLOAD_NAMES as readonly string[]).includes(workload)) throw new InvalidArgumentError(`--workload must be one of ${WORKLOAD_NAMES.join(', ')}`);
-      const nemeses = expandNemeses(String(a['nemesis']).split(','));
-      options = {
-        ...d,
-        test: typeof a['test'] === 'string' ? a['test'] : `${workload}-${String(a['nemesis']).replace(/,/g, '+')}`,
-        storeDir: String(a['store']),
-        nodes: a['nodes'] as number,
-        workload: workload as WorkloadName,
-        nemeses,
-        faultMs: (a['time'] as number) * 1000,
-        calmMs: a['calm'] as number,
-        recoveryMs: a['recovery'] as number,
-        rateHz: a['rate'] as number,
-        concurrency: a['concurrency'] as number,
-        seed: a['seed'] as number,
-        holdMs: a['hold'] as [number, number],
-        quietMs: a['quiet'] as [number, number],
-        opTimeoutMs: a['opTimeout'] as number,
-        writeRetries: a['writeRetries'] as number,
-        recoveryBoundMs: a['recoveryBound'] as number,
-        tickMs: a['tickMs'] as number,
-        electionTicks: a['electionTicks'] as number,
-        snapshotEntries: a['snapshotEntries'] as number,
-        snapshotCatchupEntries: a['snapshotCatchupEntries'] as number,
-        serverBin: String(a['serverBin']),
-        serverLogLevel: String(a['serverLogLevel']),
-        keepData: a['keepData'] === true,
-      };
-    } catch (err) {
-      process.stderr.write(`jepsen-lite: ${(err as Error).message}\n`);
-      process.exit(2);
-    }
-    const abort = new AbortController();
-    let interrupts = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      interrupts++;
-      process.stderr.write(`\njepsen-lite: ${sig}: stopping the run and every member it started${interrupts > 1 ? ' (again: exiting now)' : ''}\n`);
-      abort.abort();
-      if (interrupts > 1) process.exit(130); // the 'exit' handler SIGKILLs the members
+/** The options every run takes (shared by `run` and `matrix`). */
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--time <s>', 'length of the fault phase (s)', int('--time', 0), d.faultMs / 1000)
+    .option('--rate <hz>', 'operations per second, all clients together', int('--rate', 1), d.rateHz)
+    .option('--concurrency <n>', 'client processes', int('--concurrency', 1, 1000), d.concurrency)
+    .option('--seed <n>', 'seed for every random choice', int('--seed', 0, 2 ** 32 - 1), d.seed)
+    .option('--calm <ms>', 'calm phase before faults (ms)', int('--calm', 0), d.calmMs)
+    .option('--recovery <ms>', 'recovery phase after healing (ms)', int('--recovery', 0), d.recoveryMs)
+    .option('--hold <ms>', 'how long each fault is held: MS or MIN..MAX', range('--hold'), d.holdMs)
+    .option('--quiet <ms>', 'gap between faults: MS or MIN..MAX', range('--quiet'), d.quietMs)
+    .option('--op-timeout <ms>', 'deadline of one client call', int('--op-timeout', 10), d.opTimeoutMs)
+    .option('--write-retries <n>', 'client retries for writes (0 keeps every outcome exact)', int('--write-retries', 0, 100), d.writeRetries)
+    .option('--recovery-bound <ms>', 'liveness: a write must succeed this soon after a heal', int('--recovery-bound', 1), d.recoveryBoundMs)
+    .option('--tick-ms <ms>', 'server --tick-ms', int('--tick-ms', 1), d.tickMs)
+    .option('--election-ticks <n>', 'server --election-ticks', int('--election-ticks', 2), d.electionTicks)
+    .option('--snapshot-entries <n>', 'server --snapshot-entries (small: snapshots happen)', int('--snapshot-entries', 1), d.snapshotEntries)
+    .option('--snapshot-catchup-entries <n>', 'server --snapshot-catchup-entries', int('--snapshot-catchup-entries', 0), d.snapshotCatchupEntries)
+    .option('--server-bin <path>', 'the kite server entry point', d.serverBin)
+    .option('--server-log-level <level>', 'server --log-level', d.serverLogLevel)
+    .option('--store <dir>', 'output root', d.storeDir)
+    .option('--keep-data', 'keep data directories of a valid run', false);
+}
+
+/** RunOptions from parsed flags; workload, nemeses and test name are the caller's. */
+function baseOptions(a: Record<string, unknown>): RunOptions {
+  return {
+    ...d,
+    storeDir: String(a['store']),
+    nodes: a['nodes'] as number,
+    faultMs: (a['time'] as number) * 1000,
+    calmMs: a['calm'] as number,
+    recoveryMs: a['recovery'] as number,
+    rateHz: a['rate'] as number,
+    concurrency: a['concurrency'] as number,
+    seed: a['seed'] as number,
+    holdMs: a['hold'] as [number, number],
+    quietMs: a['quiet'] as [number, number],
+    opTimeoutMs: a['opTimeout'] as number,
+    writeRetries: a['writeRetries'] as number,
+    recoveryBoundMs: a['recoveryBound'] as number,
+    tickMs: a['tickMs'] as number,
+    electionTicks: a['electionTicks'] as number,
+    snapshotEntries: a['snapshotEntries'] as number,
+    snapshotCatchupEntries: a['snapshotCatchupEntries'] as number,
+    serverBin: String(a['serverBin']),
+    serverLogLevel: String(a['serverLogLevel']),
+    keepData: a['keepData'] === true,
+  };
+}
+
+const parseWorkload = (raw: string): WorkloadName => {
+  const w = raw.trim();
+  if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new InvalidArgumentError(`workload must be one of ${WORKLOAD_NAMES.join(', ')}`);
+  return w as WorkloadName;
+};
+
+/** Ctrl-C aborts the run (teardown still happens); a second one exits at once. */
+function abortOnSignals(): AbortSignal {
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    process.stderr.write(`\njepsen-lite: ${sig}: stopping the run and every member it started${interrupts > 1 ? ' (again: exiting now)' : ''}\n`);
+    abort.abort();
+    if (interrupts > 1) process.exit(130); // the 'exit' handler SIGKILLs the members
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return abort.signal;
+}
+
+addRunOptions(
+  program
+    .command('run')
+    .description('start a cluster, run a workload under faults, check the history')
+    .option('--nodes <n>', 'cluster size (3 or 5)', int('--nodes', 1, 9), d.nodes)
+    .option('--workload <name>', `one of ${WORKLOAD_NAMES.join(', ')}`, d.workload)
+    .option('--nemesis <list>', `comma-separated nemeses (${NEMESIS_NAMES.join(', ')}) or groups (${Object.keys(NEMESIS_GROUPS).join(', ')})`, d.nemeses.join(','))
+    .option('--test <name>', 'test name (default: <workload>-<nemeses>)'),
+).action(async (a: Record<string, unknown>) => {
+  let options: RunOptions;
+  try {
+    const workload = parseWorkload(String(a['workload']));
+    const nemeses = expandNemeses(String(a['nemesis']).split(','));
+    options = {
+      ...baseOptions(a),
+      test: typeof a['test'] === 'string' ? a['test'] : `${workload}-${String(a['nemesis']).replace(/,/g, '+')}`,
+      workload,
+      nemeses,
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const outcome = await runTest(options, { log: (l) => process.stdout.write(`${l}\n`), signal: abort.signal });
-    process.exitCode = outcome.valid === true ? 0 : 1;
-  });
+  } catch (err) {
+    process.stderr.write(`jepsen-lite: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const signal = abortOnSignals();
+  const outcome = await runTest(options, { log: (l) => process.stdout.write(`${l}\n`), signal });
+  process.exitCode = outcome.valid === true ? 0 : 1;
+});
+
+addRunOptions(
+  program
+    .command('matrix')
+    .description('run every workload under every nemesis cell, one run at a time; write summary.md and matrix.json under --store')
+    .option('--nodes <n>', 'cluster size of every run', int('--nodes', 1, 9), d.nodes)
+    .option('--workloads <list>', `comma-separated workloads (${WORKLOAD_NAMES.join(', ')})`, WORKLOAD_NAMES.join(','))
+    .option('--nemeses <list>', "comma-separated cells; each a nemesis, a group, or nemeses joined with '+'", 'partition,kill,pause'),
+).action(async (a: Record<string, unknown>) => {
+  let cells: MatrixCell[];
+  let outDir: string;
+  try {
+    const workloads = String(a['workloads']).split(',').filter((w) => w.trim() !== '').map(parseWorkload);
+    const specs = String(a['nemeses']).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    outDir = path.resolve(String(a['store']), `matrix-n${String(a['nodes'])}-${stamp}`);
+    cells = planMatrix({ ...baseOptions(a), storeDir: outDir }, workloads, specs);
+  } catch (err) {
+    process.stderr.write(`jepsen-lite: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const signal = abortOnSignals();
+  const log = (l: string): void => {
+    process.stdout.write(`${l}\n`);
+  };
+  log(`matrix of ${cells.length} runs into ${outDir}`);
+  const summary = await runMatrix(cells, outDir, { log, signal });
+  log(`summary: ${path.join(outDir, 'summary.md')}`);
+  process.exitCode = summary.runs.length === cells.length && summary.runs.every((r) => r.valid === true) ? 0 : 1;
+});
 
 program
   .command('check <dir>')

@@ -2,7 +2,7 @@
 export type {
   ClientEntry, EntryType, HistoryEntry, Json, NemesisEntry, NemesisF, ObservationEntry, ObservationF, Operation,
 } from './types.js';
-export { isNemesisEntry, isObservationEntry, OBSERVATION_FS } from './types.js';
+export { isNemesisEntry, isObservationEntry, NEMESIS_FS, OBSERVATION_FS } from './types.js';
 export { HistoryFormatError } from './errors.js';
 export type { HistoryErrorCode } from './errors.js';
 export { formatHistoryJsonl, parseHistoryJsonl, validateEntry, HISTORY_LINE_CHARS_MAX } from './jsonl.js';

@@ -3,16 +3,12 @@
 
 import { HistoryFormatError } from './errors.js';
 import type { EntryType, HistoryEntry, Json, NemesisF } from './types.js';
-import { OBSERVATION_FS } from './types.js';
+import { NEMESIS_FS, OBSERVATION_FS } from './types.js';
 
 /** Longest line we accept; a bigger one is a recorder bug, not data. */
 export const HISTORY_LINE_CHARS_MAX = 16 * 1024 * 1024;
 
 const ENTRY_TYPES: readonly EntryType[] = ['invoke', 'ok', 'fail', 'info'];
-const NEMESIS_FS: readonly NemesisF[] = [
-  'start-partition', 'stop-partition', 'kill', 'restart', 'pause', 'resume',
-  'transfer-leader', 'remove-member', 'add-member', 'heal',
-];
 
 export function formatHistoryJsonl(entries: readonly HistoryEntry[]): string {
   return entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length > 0 ? '\n' : '');

@@ -32,14 +32,25 @@ export interface NemesisEntry {
   readonly index: number;
 }
 
-/** Fault starts and ends; liveness pairs them to find when the cluster was whole again. */
+/**
+ * Fault starts and ends; liveness pairs them to find when the cluster was whole again.
+ * `start-delay`/`stop-delay` bound a window of slow, jittery, lossy links; `compact` is an
+ * instantaneous event (the store compacted at a revision), not a fault.
+ */
 export type NemesisF =
   | 'start-partition' | 'stop-partition'
+  | 'start-delay' | 'stop-delay'
   | 'kill' | 'restart'
   | 'pause' | 'resume'
   | 'transfer-leader'
   | 'remove-member' | 'add-member'
+  | 'compact'
   | 'heal';
+
+export const NEMESIS_FS: readonly NemesisF[] = [
+  'start-partition', 'stop-partition', 'start-delay', 'stop-delay', 'kill', 'restart', 'pause', 'resume',
+  'transfer-leader', 'remove-member', 'add-member', 'compact', 'heal',
+];
 
 /**
  * Things the runner observed that are not invoke/complete pairs: a watcher's stream (start,

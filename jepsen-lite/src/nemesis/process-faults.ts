@@ -5,11 +5,11 @@
 // Power loss, and its limit. A member fsyncs its Raft log on every Ready that must be durable
 // (entries, term, vote), so for the Raft log a power loss is exactly a kill -9. The key-value
 // backend (LevelDB under data/kv) writes its apply batches without sync and makes them durable
-// at sync points: the server's SyncableBackend.sync() (before it compacts the Raft log) is one
-// synced delete of the key "s/sync", and LevelDB fsyncs its log file for it, covering every
-// earlier write in that log. Memtable flushes go to table files, which LevelDB fsyncs.
+// at sync points: the store's flush() (before the server compacts the Raft log) forces the
+// memtable into a table file, which LevelDB fsyncs, then makes one synced delete of the key
+// 00 66, and LevelDB fsyncs its log file for it, covering every earlier write in that log.
 // We emulate losing the page cache by truncating the newest kv write-ahead log (*.log) at a
-// random point AFTER its last "s/sync" record (LevelDB then sees a torn tail, as after a real
+// random point AFTER its last marker record (LevelDB then sees a torn tail, as after a real
 // power cut): only writes that were never synced are lost. Limits: the marker is a detail of
 // the server's sync (if it changes, this finds no marker); with no marker in a store that was
 // never replaced (db-0) nothing in the newest log was synced, so any point is fair; with no
@@ -87,8 +87,12 @@ class PauseNemesis implements Nemesis {
   }
 }
 
-/** The record the server writes with sync: true at each sync point (syncable-backend.ts). */
-const SYNC_MARKER = Buffer.from('s/sync');
+/**
+ * The synced write of the store's flush() (packages/kvstore LevelBackend.flush) as it appears
+ * in a LevelDB log record: a deletion (tag 0) of a 2-byte key (length 2) 00 66.
+ * jepsen-lite/test/runner/power-loss-leveldb.test.ts checks it against a real flush.
+ */
+export const SYNC_MARKER = Buffer.from([0x00, 0x02, 0x00, 0x66]);
 /** LevelDB log format: 32 KiB blocks of records with a 7-byte header (crc, length, type). */
 const LOG_BLOCK_BYTES = 32 * 1024;
 const LOG_HEADER_BYTES = 7;

@@ -16,6 +16,19 @@ describe('liveness checker', () => {
       .toEqual([[4, 5], [5, 6], [7, 0]]);
   });
 
+  it('treats a delay window as a fault and a compaction as no fault at all', () => {
+    // start-delay (1) kill (2) stop-delay (3) restart (4: heal) compact (5) compact (6)
+    // start-delay (7) stop-delay (8: heal).
+    const h = new HistoryBuilder().nemesis('start-delay').nemesis('kill').nemesis('stop-delay').nemesis('restart')
+      .nemesis('compact', { revision: 9, outcome: 'ok' }).nemesis('compact').nemesis('start-delay').nemesis('stop-delay');
+    expect(healWindows(pairOperations(h.entries).nemesis).map((w) => [w.healTime / NS_PER_MS, (w.nextFaultTime ?? 0) / NS_PER_MS]))
+      .toEqual([[4, 7], [8, 0]]);
+    // A write stuck until after the delay ends fails the bound measured from stop-delay.
+    const slow = new HistoryBuilder().nemesis('start-delay').sleep(5000).nemesis('stop-delay').sleep(2000).op(0, 'write', 'x', 1);
+    expect(check(slow, 1000).valid).toBe(false);
+    expect(check(slow, 3000).valid).toBe(true);
+  });
+
   it('accepts a write that succeeds within the bound after the heal', () => {
     const h = new HistoryBuilder().nemesis('start-partition').invoke(0, 'write', 'x', 1).sleep(500).info(0)
       .nemesis('stop-partition').sleep(300).op(1, 'write', 'x', 2).sleep(2000).op(1, 'read', 'x', null, 2);

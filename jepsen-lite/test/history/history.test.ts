@@ -43,6 +43,16 @@ describe('history format', () => {
     expect(code(() => pairOperations([{ process: 0, type: 'ok', f: 'read', value: null, time: 0, index: 0 }]))).toBe('UnpairedCompletion@0');
   });
 
+  it('accepts every nemesis f of the format and rejects unknown ones', () => {
+    const line = (f: string, index = 0): string => JSON.stringify({ process: 'nemesis', type: 'info', f, value: null, time: index, index });
+    const fs = ['start-partition', 'stop-partition', 'start-delay', 'stop-delay', 'kill', 'restart', 'pause', 'resume',
+      'transfer-leader', 'remove-member', 'add-member', 'compact', 'heal'];
+    const parsed = parseHistoryJsonl(fs.map((f, i) => line(f, i)).join('\n'));
+    expect(parsed.map((e) => e.f)).toEqual(fs);
+    expect(pairOperations(parsed).nemesis).toHaveLength(fs.length);
+    expect(() => parseHistoryJsonl(line('start-slowness'))).toThrow(HistoryFormatError);
+  });
+
   it('pairing keeps every operation of any interleaving (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 8 }), (seed, workers) => {

@@ -38,10 +38,11 @@ describe('fault windows and completion times', () => {
     const h = new H()
       .nem('start-partition', { kind: 'partition-leader' }, 1).nem('stop-partition', { kind: 'partition-leader' }, 3)
       .nem('kill', { kind: 'kill-one', nodes: ['n2'] }, 4).nem('pause', { kind: 'pause-one', nodes: ['n1'] }, 5)
-      .nem('resume', { nodes: ['n1'] }, 6).nem('heal', {}, 8);
+      .nem('resume', { nodes: ['n1'] }, 6).nem('compact', { revision: 40, outcome: 'ok' }, 6.5)
+      .nem('start-delay', { kind: 'delay', delayMs: 50 }, 7).nem('stop-delay', { kind: 'delay' }, 7.5).nem('heal', {}, 8);
     const w = faultWindows(pairOperations(h.entries).nemesis, 10 * S);
     expect(w.map((x) => [x.label, x.startNs / S, x.endNs / S])).toEqual([
-      ['partition-leader', 1, 3], ['pause-one n1', 5, 6], ['kill-one n2', 4, 8],
+      ['partition-leader', 1, 3], ['pause-one n1', 5, 6], ['delay', 7, 7.5], ['kill-one n2', 4, 8],
     ]);
   });
 

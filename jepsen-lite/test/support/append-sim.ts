@@ -2,7 +2,7 @@
 // atomically at its linearization point; appended elements are unique per key.
 
 import type { HistoryEntry, Json } from '../../src/history/types.js';
-import { createRng } from './rng.js';
+import { createRng } from '../../src/util/rng.js';
 import type { SimRequest } from './simulate.js';
 import { simulate } from './simulate.js';
 

@@ -7,7 +7,7 @@
 
 import type { HistoryEntry, Json } from '../../src/history/types.js';
 import { NS_PER_MS } from './builder.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../../src/util/rng.js';
 
 export interface SimRequest {
   readonly f: string;

@@ -5,8 +5,8 @@
 
 import type { GlobalEvent, WatchBatch, WatchEvent, WatcherLog, WatchFilter, WatchSegment } from '../../src/checkers/watch/types.js';
 import { matchesFilter } from '../../src/checkers/watch/types.js';
-import { createRng } from './rng.js';
-import type { Rng } from './rng.js';
+import { createRng } from '../../src/util/rng.js';
+import type { Rng } from '../../src/util/rng.js';
 
 export interface WatchSimOptions {
   readonly seed: number;

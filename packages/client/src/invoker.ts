@@ -10,6 +10,9 @@
 // - sent, then the link died, or the deadline/abort hit while waiting: retry only idempotent
 //   ops; a write fails with `indeterminate: true` (it may or may not have been applied);
 // - any other reply error is final (a server Timeout on a write is marked indeterminate).
+//   A final error that follows an earlier attempt whose outcome is unknown (sent, reply lost)
+//   carries `details.afterUnknownAttempt: true`: the error may be the earlier attempt's own
+//   effect (e.g. LeaseNotFound from a revoke whose first attempt did revoke it).
 // The whole call, waits included, is bounded by timeoutMs and the caller's AbortSignal.
 
 import { IDEMPOTENT_OPS, KiteError, type OkReply, type OpArgs, type OpName } from '@kite/protocol';
@@ -46,6 +49,8 @@ export class Invoker {
     const { signal, dispose } = deadlineSignal(opts.timeoutMs ?? this.options.timeoutMs, opts.signal);
     try {
       let lastError: KiteError | null = null;
+      /** Some earlier attempt was sent and its reply lost: it may have taken effect. */
+      let unknownBefore = false;
       for (let attempt = 0; attempt <= retries; attempt++) {
         if (attempt > 0) {
           try {
@@ -56,8 +61,9 @@ export class Invoker {
         }
         const outcome = await this.attempt(op, args, signal, idempotent);
         if (outcome.kind === 'ok') return outcome.reply;
-        if (outcome.kind === 'final') throw outcome.error;
+        if (outcome.kind === 'final') throw unknownBefore ? afterUnknownAttempt(outcome.error) : outcome.error;
         lastError = outcome.error;
+        if (mayHaveTakenEffect(outcome.error)) unknownBefore = true;
       }
       throw lastError ?? new KiteError('Unavailable', `${op} failed`);
     } finally {
@@ -108,6 +114,15 @@ function classifyUnsent(err: unknown): { kind: 'final' | 'retry'; error: KiteErr
   if (err instanceof LinkLostError) return { kind: 'retry', error: err };
   if (err instanceof KiteError) return { kind: err.code === 'Unavailable' ? 'retry' : 'final', error: err };
   throw err;
+}
+
+/** Whether a retried attempt's error leaves open that the request was applied. */
+function mayHaveTakenEffect(err: KiteError): boolean {
+  return err instanceof LinkLostError ? err.sent : err.indeterminate;
+}
+
+function afterUnknownAttempt(err: KiteError): KiteError {
+  return new KiteError(err.code, err.message, { ...err.details, afterUnknownAttempt: true }, { cause: err });
 }
 
 /** A copy of `err` marked indeterminate (the original may be shared, e.g. a signal reason). */

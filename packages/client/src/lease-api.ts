@@ -1,7 +1,7 @@
 // `client.lease`: grant (returning a Lease with automatic keepalive), revoke, timeToLive, list.
 // Tracks the live kept-alive leases so the client can stop their keepalives on close.
 
-import type { LeaseId, LeaseLeasesResult, LeaseTimeToLiveResult, ResponseHeader } from '@kite/protocol';
+import { KiteError, type LeaseId, type LeaseLeasesResult, type LeaseTimeToLiveResult, type ResponseHeader } from '@kite/protocol';
 import type { CallOptions } from './invoker.js';
 import { Lease } from './lease.js';
 import { strip, type Requester } from './requester.js';
@@ -44,10 +44,20 @@ export class LeaseApi {
     return lease;
   }
 
-  async revoke(id: LeaseId, opts: CallOptions = {}): Promise<{ header: ResponseHeader }> {
+  /**
+   * Revokes lease `id`. Revoking is idempotent in effect: LeaseNotFound on a retry that follows
+   * a lost reply means the earlier attempt revoked it, so it counts as success (`header` is then
+   * null: no reply carried one). LeaseNotFound on a first attempt is an error.
+   */
+  async revoke(id: LeaseId, opts: CallOptions = {}): Promise<{ header: ResponseHeader | null }> {
     for (const l of this.live) if (l.id === id) l.close();
-    const r = await this.client.request('leaseRevoke', { leaseId: id }, opts);
-    return { header: r.header };
+    try {
+      const r = await this.client.request('leaseRevoke', { leaseId: id }, opts);
+      return { header: r.header };
+    } catch (err) {
+      if (err instanceof KiteError && err.code === 'LeaseNotFound' && err.details.afterUnknownAttempt === true) return { header: null };
+      throw err;
+    }
   }
 
   async timeToLive(id: LeaseId, opts: CallOptions & { keys?: boolean } = {}): Promise<LeaseTimeToLiveResult & { header: ResponseHeader }> {

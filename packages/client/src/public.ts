@@ -9,7 +9,7 @@ export { LeaseApi, type GrantOptions } from './lease-api.js';
 export { MembersApi } from './members-api.js';
 export { AlarmsApi, type DisarmSelector } from './alarms-api.js';
 export type { Result } from './requester.js';
-export { Watch, type WatchBatch, type WatchState } from './watch.js';
+export { SERVER_CANCEL_RESUMES_MAX, Watch, type WatchBatch, type WatchState } from './watch.js';
 export { Lease, type LeaseLostEvent, type LeaseLostReason, type LeaseRenewedEvent, type LeaseState } from './lease.js';
 export { Cmp, Op, type Bytes, type GetOptions, type PutOptions, type DeleteOptions, type TxnSpec, type CompareOperator, type RangeSelector } from './kv.js';
 export type { CallOptions } from './invoker.js';

@@ -60,12 +60,16 @@ export class WatchHub implements WatchDriver {
     return this.watches.size;
   }
 
-  /** (Re)registers from the watch's cursor (`_startRevision` is its current nextRevision). */
-  register(watch: Watch, _startRevision: Revision): void {
+  /**
+   * (Re)registers from the watch's cursor (`_startRevision` is its current nextRevision).
+   * After `serverCancels` consecutive server cancels it first backs off, so a member that
+   * keeps canceling is not hammered (the Watch bounds how many such resumes happen).
+   */
+  register(watch: Watch, _startRevision: Revision, serverCancels = 0): void {
     this.unregister(watch);
     const reg: Registration = { conn: null, watchId: null };
     this.registrations.set(watch, reg);
-    void this.registerLoop(watch, reg);
+    void this.registerLoop(watch, reg, serverCancels);
   }
 
   unregister(watch: Watch): void {
@@ -91,13 +95,15 @@ export class WatchHub implements WatchDriver {
   }
 
   /** Each attempt starts at the cursor as it is then (pushes may have advanced it meanwhile). */
-  private async registerLoop(watch: Watch, reg: Registration): Promise<void> {
+  private async registerLoop(watch: Watch, reg: Registration, serverCancels: number): Promise<void> {
     const current = (): boolean => this.registrations.get(watch) === reg && !this.closed;
     let lastError: unknown = null;
     for (let attempt = 0; attempt < this.options.resumeAttemptsMax; attempt++) {
-      if (attempt > 0) {
+      // The k-th consecutive server cancel starts at back-off step k-1; later attempts go on from there.
+      const step = attempt + serverCancels - 1;
+      if (step >= 0) {
         try {
-          await sleep(backoffDelayMs(attempt - 1, this.options.backoff, this.options.random), this.lifetime.signal);
+          await sleep(backoffDelayMs(step, this.options.backoff, this.options.random), this.lifetime.signal);
         } catch {
           return; // client closed
         }

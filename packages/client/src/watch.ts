@@ -6,7 +6,10 @@
 //   buffer drains, so memory stays bounded and nothing is lost); any -> closed.
 // Terminal outcomes: cancel() / client close (iteration ends), or an error thrown from the
 // iterator after every buffered batch: Compacted (details.compactRevision: resume below it is
-// impossible), Canceled (server-side cancel, with its reason), or the registration error.
+// impossible), InvalidArgument / PermissionDenied / Unauthenticated (a server cancel for a
+// permanent reason), Unavailable (the server canceled it SERVER_CANCEL_RESUMES_MAX times in a
+// row without the watch making progress), or the registration error. Any other server cancel
+// (member shutting down, slow consumer, limits) is resumed from the cursor like a link loss.
 
 import { KiteError, type ResponseHeader, type Revision, type WatchEvent, type WatchPush } from '@kite/protocol';
 import { WatchCursor } from './watch-cursor.js';
@@ -21,6 +24,16 @@ export interface WatchBatch {
   readonly revision: Revision;
 }
 
+/** Consecutive server cancels resumed without any new event or bookmark in between. */
+export const SERVER_CANCEL_RESUMES_MAX = 5;
+
+/** Server cancel reasons that a resume cannot fix (matched as words in `cancelReason`). */
+const PERMANENT_CANCEL_REASONS: ReadonlyArray<{ readonly pattern: RegExp; readonly code: 'InvalidArgument' | 'PermissionDenied' | 'Unauthenticated' }> = [
+  { pattern: /\bInvalidArgument\b|\binvalid argument\b/i, code: 'InvalidArgument' },
+  { pattern: /\bPermissionDenied\b|\bpermission denied\b/i, code: 'PermissionDenied' },
+  { pattern: /\bUnauthenticated\b/i, code: 'Unauthenticated' },
+];
+
 export interface WatchSpec {
   readonly key: Uint8Array;
   readonly rangeEnd?: Uint8Array;
@@ -31,12 +44,18 @@ export interface WatchSpec {
   readonly progressNotify: boolean;
   /** Buffered events beyond which the watch is suspended until the consumer catches up. */
   readonly bufferEventsMax: number;
+  /** Overrides SERVER_CANCEL_RESUMES_MAX (tests). */
+  readonly serverCancelResumesMax?: number;
 }
 
 /** What a Watch needs from the hub (kept narrow so tests can drive a Watch directly). */
 export interface WatchDriver {
-  /** (Re)register from `startRevision` (0 = from now); the hub retries and reports back. */
-  register(watch: Watch, startRevision: Revision): void;
+  /**
+   * (Re)register from `startRevision` (0 = from now); the hub retries and reports back.
+   * `serverCancels` > 0: a resume after that many consecutive server cancels, so the hub
+   * backs off (with jitter) before the first attempt.
+   */
+  register(watch: Watch, startRevision: Revision, serverCancels?: number): void;
   /** Drop the current server-side registration, if any (best-effort watchCancel). */
   unregister(watch: Watch): void;
   /** Ask for a bookmark on the current registration; resolves when the server accepted it. */
@@ -61,6 +80,8 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   private waiter: Waiter | null = null;
   private failure: KiteError | null = null;
   private failureDelivered = false;
+  /** Server cancels resumed since the cursor last moved (bounded by serverCancelResumesMax). */
+  private serverCancels = 0;
   private resolveReady!: () => void;
   private rejectReady!: (e: KiteError) => void;
 
@@ -143,19 +164,42 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     if (this.stateValue === 'closed' || this.stateValue === 'suspended') return;
     const fresh = this.cursor.accept(push.events);
     if (fresh.length > 0) {
+      this.serverCancels = 0;
       const last = fresh[fresh.length - 1] as WatchEvent;
       this.enqueue({ header: push.header, events: fresh, progress: false, revision: last.kv.modRevision });
     }
     if (push.progress === true && push.events.length === 0 && this.cursor.progress(push.header.revision)) {
+      this.serverCancels = 0;
       this.enqueue({ header: push.header, events: [], progress: true, revision: push.header.revision });
     }
-    if (push.canceled === true) {
-      if (push.compactRevision !== undefined && push.compactRevision > 0) {
-        this.fail(compactedError(push.compactRevision, this.cursor.nextRevision));
-      } else {
-        this.fail(new KiteError('Canceled', `watch canceled by the server: ${push.cancelReason ?? 'no reason given'}`));
-      }
+    if (push.canceled === true) this.onServerCancel(push);
+  }
+
+  /** The server dropped the registration (the hub already forgot it): surface or resume. */
+  private onServerCancel(push: WatchPush): void {
+    if (push.compactRevision !== undefined && push.compactRevision > 0) {
+      this.fail(compactedError(push.compactRevision, this.cursor.nextRevision));
+      return;
     }
+    const reason = push.cancelReason ?? 'no reason given';
+    const permanent = PERMANENT_CANCEL_REASONS.find((p) => p.pattern.test(reason));
+    if (permanent !== undefined) {
+      this.fail(new KiteError(permanent.code, `watch canceled by the server: ${reason}`, { cancelReason: reason }));
+      return;
+    }
+    const max = this.spec.serverCancelResumesMax ?? SERVER_CANCEL_RESUMES_MAX;
+    if (this.serverCancels >= max) {
+      this.fail(new KiteError('Unavailable', `watch canceled by the server ${this.serverCancels + 1} times in a row without progress: ${reason}`, {
+        cancelReason: reason,
+        limit: max,
+      }));
+      return;
+    }
+    this.serverCancels++;
+    // A suspended watch is not registered (the resume happens when the buffer drains).
+    if (this.stateValue === 'suspended') return;
+    this.stateValue = 'registering';
+    this.driver.register(this, this.cursor.nextRevision, this.serverCancels);
   }
 
   /** A terminal error (after buffered batches are consumed, next() throws it). */

@@ -144,7 +144,12 @@ export type Fault =
   /** Reply, then drop the link at once. */
   | { readonly kind: 'dropAfterReply'; readonly op: OpName }
   /** Never reply. */
-  | { readonly kind: 'ignore'; readonly op: OpName; readonly sticky?: boolean };
+  | { readonly kind: 'ignore'; readonly op: OpName; readonly sticky?: boolean }
+  /**
+   * Accept the watchCreate, then cancel the watch at once with a push carrying `reason` (no
+   * compactRevision): a server cancel for a non-compaction reason (shutdown, limits, ...).
+   */
+  | { readonly kind: 'cancelWatch'; readonly op: 'watchCreate'; readonly reason: string; readonly sticky?: boolean };
 
 export class FakeMember {
   readonly id: string;
@@ -155,6 +160,8 @@ export class FakeMember {
   private pushCount = 0;
   private silent = false;
   private faults: Fault[] = [];
+  /** Per open link: cancels all its watches with a reason (see cancelWatches). */
+  private readonly cancelers = new Set<(reason: string) => void>();
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
   /** Requests received, by op (tests assert e.g. that a write was sent once). */
@@ -201,6 +208,11 @@ export class FakeMember {
     this.silent = silent;
   }
 
+  /** Cancels every watch on every link now, as a server would (canceled push, no compaction). */
+  cancelWatches(reason: string): void {
+    for (const cancel of [...this.cancelers]) cancel(reason);
+  }
+
   /** Terminates every client link now (no close handshake). */
   dropLinks(): void {
     for (const ws of this.sockets) ws.terminate();
@@ -237,8 +249,16 @@ export class FakeMember {
     const unsubscribe = this.store.subscribe((entry) => {
       for (const w of watches.values()) this.deliver(w, entry, push);
     });
+    const cancelAll = (reason: string): void => {
+      for (const id of [...watches.keys()]) {
+        watches.delete(id);
+        push({ watchId: id, header: this.header(), events: [], canceled: true, cancelReason: reason });
+      }
+    };
+    this.cancelers.add(cancelAll);
     ws.on('close', () => {
       this.sockets.delete(ws);
+      this.cancelers.delete(cancelAll);
       unsubscribe();
     });
     ws.on('message', (data: Buffer) => {
@@ -279,7 +299,12 @@ export class FakeMember {
         ws.terminate();
         return;
       }
-      if (req.op === 'watchCreate') this.afterCreate(req, watches, push);
+      if (req.op === 'watchCreate') {
+        this.afterCreate(req, watches, push);
+        if (fault?.kind === 'cancelWatch' && watches.delete(req.watchId)) {
+          push({ watchId: req.watchId, header: this.header(), events: [], canceled: true, cancelReason: fault.reason });
+        }
+      }
     });
   }
 
@@ -287,7 +312,7 @@ export class FakeMember {
     const i = this.faults.findIndex((f) => f.op === op);
     if (i < 0) return undefined;
     const f = this.faults[i] as Fault;
-    if (!(f.kind === 'ignore' && f.sticky === true)) this.faults.splice(i, 1);
+    if (!((f.kind === 'ignore' || f.kind === 'cancelWatch') && f.sticky === true)) this.faults.splice(i, 1);
     return f;
   }
 

@@ -16,8 +16,8 @@ function push(watchId: number, revs: number[], extra: Partial<WatchPush> = {}): 
 
 class RecordingDriver implements WatchDriver {
   readonly calls: string[] = [];
-  register(_w: Watch, start: number): void {
-    this.calls.push(`register@${start}`);
+  register(_w: Watch, start: number, serverCancels = 0): void {
+    this.calls.push(serverCancels > 0 ? `register@${start}#${serverCancels}` : `register@${start}`);
   }
   readonly stateAtUnregister: string[] = [];
   unregister(w: Watch): void {
@@ -108,13 +108,52 @@ describe('Watch', () => {
     expect((await w.next()).done).toBe(true);
   });
 
-  it('reports a server cancel without compaction as Canceled and a pending next() is woken', async () => {
+  it('resumes after a non-compaction server cancel from the cursor, backing off by the count of cancels', async () => {
+    const d = new RecordingDriver();
+    const w = new Watch(spec(), d);
+    w.start();
+    w.onRegistered(header(5));
+    w.onPush(push(1, [6, 7]));
+    w.onPush({ watchId: 1, header: header(7), events: [], canceled: true, cancelReason: 'member removed' });
+    expect(w.state).toBe('registering');
+    expect(d.calls).toEqual(['register@0', 'register@8#1']);
+    const first = await w.next();
+    expect(first.done).toBe(false);
+  });
+
+  it('surfaces a permanent server cancel reason as its typed error and a pending next() is woken', async () => {
     const w = new Watch(spec(), new RecordingDriver());
     w.start();
     w.onRegistered(header(5));
     const pending = codeOfNext(w);
-    w.onPush({ watchId: 1, header: header(5), events: [], canceled: true, cancelReason: 'member removed' });
-    expect(await pending).toBe('Canceled');
+    w.onPush({ watchId: 1, header: header(5), events: [], canceled: true, cancelReason: 'PermissionDenied: no read on key' });
+    expect(await pending).toBe('PermissionDenied');
+  });
+
+  it('bounds consecutive server-cancel resumes, and progress resets the count', async () => {
+    const d = new RecordingDriver();
+    const max = 3;
+    const w = new Watch(spec({ serverCancelResumesMax: max }), d);
+    w.start();
+    w.onRegistered(header(5));
+    const cancel = (): void => w.onPush({ watchId: 1, header: header(5), events: [], canceled: true, cancelReason: 'Unavailable' });
+    for (let i = 0; i < max; i++) {
+      cancel();
+      w.onRegistered(header(5));
+    }
+    expect(d.calls.filter((c) => c.startsWith('register'))).toHaveLength(1 + max);
+    w.onPush(push(1, [6])); // progress: the count starts over
+    for (let i = 0; i < max; i++) {
+      cancel();
+      w.onRegistered(header(6));
+    }
+    expect(d.calls.filter((c) => c.startsWith('register'))).toHaveLength(1 + 2 * max);
+    expect(w.state).toBe('active');
+    cancel(); // one too many without progress
+    expect(w.state).toBe('closed');
+    expect(d.calls.filter((c) => c.startsWith('register'))).toHaveLength(1 + 2 * max);
+    expect((await w.next()).done).toBe(false); // the event at 6 is still delivered first
+    expect(await codeOfNext(w)).toBe('Unavailable');
   });
 
   it('yields progress bookmarks that move forward and drops stale ones', async () => {

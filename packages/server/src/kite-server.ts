@@ -22,9 +22,9 @@ import { MemberRegistry } from './member-registry.js';
 import { ServerMetrics } from './metrics.js';
 import { KITE_VERSION, OpServer, PUBLISH_OP } from './op-server.js';
 import { PeerTransport } from './peer-transport.js';
-import { checkRaftMessage } from './raft-message-check.js';
 import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } from './raft-log-store.js';
 import { SnapshotFiles } from './snapshot-files.js';
+import { receiveSnapshotChunk } from './snapshot-receive.js';
 
 export { KITE_VERSION };
 
@@ -111,14 +111,18 @@ export class KiteServer {
       handlers: {
         onRaft: (from, messages) => this.host.stepMessages(from, messages),
         onForward: (from, request) => this.ops.onForward(from, request),
-        onSnapshotChunk: async (from, chunk) => {
-          const done = await this.snapFiles.addChunk(from, chunk, (md) => {
-            const m = checkRaftMessage(md, from, this.selfId);
-            if (m === null || m.type !== 'installSnapshot') throw new Error('snapshot stream without a valid installSnapshot message');
-            return m.snapshot.metadata.index;
-          });
-          if (done !== null) this.host.snapshotStaged(from, done.metadata, done.path);
-        },
+        onSnapshotChunk: (from, chunk) =>
+          receiveSnapshotChunk(
+            {
+              files: this.snapFiles,
+              selfId: this.selfId,
+              staged: (peer, metadata, file) => this.host.snapshotStaged(peer, metadata, file),
+              // A full disk while staging stops the member (`disk full: <file>`, exit 6).
+              diskFull: (err) => this.fatal(err),
+            },
+            from,
+            chunk,
+          ),
         onLinkLost: (peer) => {
           this.snapFiles.abort(peer).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'dropping a partial snapshot failed'));
           this.host.reportUnreachable(peer);

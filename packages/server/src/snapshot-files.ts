@@ -7,7 +7,9 @@
 // .part file only after the last chunk, and the rename fsynced in the directory) before
 // addChunk returns it, so the host may record the snapshot in the Raft log right after;
 // .part files are garbage and removed on start. Installing snapshot X prunes only files for
-// indexes <= X: a newer one may already be handed to Raft and about to be recorded.
+// indexes <= X: a newer one may already be handed to Raft and about to be recorded. A write
+// that fails drops its stream and .part file (a file with a hole is never staged) and throws
+// a SnapshotStageError naming the file, so a full disk can be reported as such.
 
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,9 +19,38 @@ const STREAMS_MAX = 4;
 /** Largest single chunk accepted into a staged file. */
 const CHUNK_BYTES_MAX = 64 * 1024 * 1024;
 
+/** The writes staging makes to a file (injectable so tests can fail one deterministically). */
+export interface StagingFile {
+  write(data: Uint8Array): Promise<unknown>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates (truncates) a staging file for writing. */
+export type OpenStagingFile = (file: string) => Promise<StagingFile>;
+
+const openForWrite: OpenStagingFile = (file): Promise<FileHandle> => open(file, 'w');
+
+/**
+ * An I/O failure while staging a received snapshot. `code` is the system error's (ENOSPC,
+ * EDQUOT, EIO, ...) and `path` the file being written: Node's write errors carry no path.
+ */
+export class SnapshotStageError extends Error {
+  readonly code: string;
+  readonly path: string;
+
+  constructor(file: string, cause: unknown) {
+    super(`staging snapshot file ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'SnapshotStageError';
+    const code = (cause as { code?: unknown } | null)?.code;
+    this.code = typeof code === 'string' ? code : 'SnapshotStageFailed';
+    this.path = file;
+  }
+}
+
 interface Stream {
   readonly snapshotId: string;
-  readonly file: FileHandle;
+  readonly file: StagingFile;
   readonly partPath: string;
   readonly metadata: unknown;
   nextSeq: number;
@@ -28,7 +59,10 @@ interface Stream {
 export class SnapshotFiles {
   private readonly streams = new Map<string, Stream>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly openFile: OpenStagingFile = openForWrite,
+  ) {}
 
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -55,7 +89,11 @@ export class SnapshotFiles {
       if (s !== undefined) await this.abort(peer);
       if (this.streams.size >= STREAMS_MAX) throw new Error('too many snapshot streams at once');
       const partPath = path.join(this.dir, `${sanitize(chunk.snapshotId)}.part`);
-      s = { snapshotId: chunk.snapshotId, file: await open(partPath, 'w'), partPath, metadata: chunk.metadata, nextSeq: 0 };
+      const file = await this.openFile(partPath).catch(async (err: unknown) => {
+        await rm(partPath, { force: true }).catch(() => undefined);
+        throw new SnapshotStageError(partPath, err);
+      });
+      s = { snapshotId: chunk.snapshotId, file, partPath, metadata: chunk.metadata, nextSeq: 0 };
       this.streams.set(peer, s);
     }
     if (s === undefined || s.snapshotId !== chunk.snapshotId || s.nextSeq !== chunk.seq) {
@@ -67,20 +105,35 @@ export class SnapshotFiles {
       throw new Error('snapshot chunk is not bytes or too large');
     }
     s.nextSeq++;
-    if (chunk.data.byteLength > 0) {
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(chunk.data.byteLength);
-      await s.file.write(len);
-      await s.file.write(chunk.data);
+    try {
+      if (chunk.data.byteLength > 0) {
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(chunk.data.byteLength);
+        await s.file.write(len);
+        await s.file.write(chunk.data);
+      }
+      if (chunk.last) {
+        await s.file.sync();
+        await s.file.close();
+      }
+    } catch (err) {
+      // Later chunks would follow a hole: drop the stream (a leftover .part goes on start).
+      await this.abort(peer).catch(() => undefined);
+      throw new SnapshotStageError(s.partPath, err);
     }
     if (!chunk.last) return null;
-    await s.file.sync();
-    await s.file.close();
     this.streams.delete(peer);
     const finalPath = this.pathFor(indexOf(s.metadata));
-    await rename(s.partPath, finalPath);
-    // The name must survive a power cut too: the Raft log will refer to it.
-    await syncDir(this.dir);
+    const partPath = s.partPath;
+    await rename(partPath, finalPath).catch(async (err: unknown) => {
+      await rm(partPath, { force: true }).catch(() => undefined);
+      throw new SnapshotStageError(finalPath, err);
+    });
+    // The name must survive a power cut too: the Raft log will refer to it. (Should this fail,
+    // the complete file is left unreferenced and pruned on start.)
+    await syncDir(this.dir).catch((err: unknown) => {
+      throw new SnapshotStageError(this.dir, err);
+    });
     return { metadata: s.metadata, path: finalPath };
   }
 

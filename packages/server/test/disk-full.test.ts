@@ -16,6 +16,11 @@ describe('diskFullPath', () => {
     expect(diskFullPath(new Error('open failed', { cause: level }), '/d')).toBe('/d/raft/000003.log');
   });
 
+  it('treats a full quota (EDQUOT) as a full disk', () => {
+    expect(diskFullPath(Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT', path: '/d/snap/5.part' }), '/d')).toBe('/d/snap/5.part');
+    expect(diskFullPath(new Error('IO error: /d/kv/000007.log: Disk quota exceeded'), '/d')).toBe('/d/kv/000007.log');
+  });
+
   it('is null for every other error', () => {
     expect(diskFullPath(new Error('IO error: /d/raft/LOCK: Resource temporarily unavailable'), '/d')).toBeNull();
     expect(diskFullPath(Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/d' }), '/d')).toBeNull();

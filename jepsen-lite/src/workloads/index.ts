@@ -26,7 +26,10 @@ export function createWorkload(name: WorkloadName, s: WorkloadSettings): Workloa
       return lockWorkload(false, s.writeRetries);
     case 'lease':
       return leaseWorkload(s.writeRetries);
-    default:
-      throw new RangeError(`workload ${name} is not implemented yet`);
+    default: {
+      // Every name in WORKLOAD_NAMES has a case: a new name fails to compile here.
+      const unknown: never = name;
+      throw new RangeError(`unknown workload ${String(unknown)}`);
+    }
   }
 }

@@ -24,6 +24,17 @@ describe('watch and lease across leader changes', () => {
     cluster = undefined;
   });
 
+  /** A 3-member cluster and a raw client on one of its followers (lease ops get forwarded). */
+  async function startWithFollowerClient(): Promise<{ running: Cluster; leader: string; c: WireClient }> {
+    const running = (cluster = await Cluster.create({ size: 3, tickMs: TICK_MS }));
+    await running.startAll();
+    const leader = await running.leader();
+    const follower = running.members.find((m) => m.name !== leader)!.name;
+    const c = await WireClient.connect(running.clientUrl(follower));
+    wires.push(c);
+    return { running, leader, c };
+  }
+
   it('a prefix watch sees every event once, in order, across a leader kill and reconnect', async () => {
     cluster = await Cluster.create({ size: 3, tickMs: TICK_MS });
     await cluster.startAll();
@@ -78,12 +89,7 @@ describe('watch and lease across leader changes', () => {
   });
 
   it('expires a lease after its TTL with delete events; keepalives carry it across a leader change', async () => {
-    cluster = await Cluster.create({ size: 3, tickMs: TICK_MS });
-    await cluster.startAll();
-    const leader = await cluster.leader();
-    const follower = cluster.members.find((m) => m.name !== leader)!.name;
-    const c = await WireClient.connect(cluster.clientUrl(follower));
-    wires.push(c);
+    const { running, leader, c } = await startWithFollowerClient();
 
     // 1. Expiry after the TTL, with a delete event for each attached key.
     const grantedAt = Date.now();
@@ -110,8 +116,8 @@ describe('watch and lease across leader changes', () => {
         await new Promise((r) => setTimeout(r, 300));
       }
     })();
-    await cluster.kill(leader, 'SIGKILL');
-    const newLeader = await cluster.leader();
+    await running.kill(leader, 'SIGKILL');
+    const newLeader = await running.leader();
     expect(newLeader).not.toBe(leader);
     // Longer than the TTL under the new leader, still alive.
     const until = Date.now() + 3000;
@@ -123,19 +129,14 @@ describe('watch and lease across leader changes', () => {
   });
 
   it('stretches a lease by at most an election timeout (plus a checkpoint) when the leader changes', async () => {
-    cluster = await Cluster.create({ size: 3, tickMs: TICK_MS });
-    await cluster.startAll();
-    const leader = await cluster.leader();
-    const follower = cluster.members.find((m) => m.name !== leader)!.name;
-    const c = await WireClient.connect(cluster.clientUrl(follower));
-    wires.push(c);
+    const { running, leader, c } = await startWithFollowerClient();
     const grantedAt = Date.now();
     const g = ok(await c.request('leaseGrant', { ttl: 3 }));
     ok(await c.request('put', { key: b('x/k'), value: b('1'), lease: g.leaseId }));
     ok(await c.request('watchCreate', { watchId: 7, key: b('x/k') }));
     // Let at least one checkpoint happen, then kill the leader mid-lease.
     await waitFor('a checkpoint interval', 5000, () => (Date.now() - grantedAt >= CHECKPOINT_INTERVAL_MS * 2 ? true : undefined));
-    await cluster.kill(leader, 'SIGKILL');
+    await running.kill(leader, 'SIGKILL');
     await c.waitPushes('the delete event', 15_000, () => (c.pushes.get(7) ?? []).some((p) => p.events.some((e) => e.type === 'delete')));
     const lifeMs = Date.now() - grantedAt;
     expect(lifeMs).toBeGreaterThanOrEqual(3000 - 100);

@@ -1,7 +1,7 @@
 // Turns a command line's key selection (KEY [RANGE_END], --prefix, --from-key) into the
 // wire's [key, rangeEnd) bytes, like etcdctl. An empty key with --prefix/--from-key means
 // every key (key "\0", rangeEnd "\0").
-import { prefixRangeEnd } from '@kite/protocol';
+import { prefixRangeEnd, RANGE_END_ALL as ALL } from '@kite/protocol';
 import { utf8 } from './bytes.js';
 import { UsageError } from './errors.js';
 
@@ -14,8 +14,6 @@ export interface RangeFlags {
   readonly prefix?: boolean;
   readonly fromKey?: boolean;
 }
-
-const ALL: Uint8Array = new Uint8Array([0]);
 
 export function keyRange(key: string, rangeEnd: string | undefined, f: RangeFlags): KeyRange {
   const picks = [f.prefix === true, f.fromKey === true, rangeEnd !== undefined].filter(Boolean).length;

@@ -4,7 +4,7 @@
 // followers forward writes, so this only saves a hop, and any member remains usable.
 // A member reporting a different cluster id than the first one seen is refused.
 
-import { KiteError, type MemberId, type ResponseHeader, type WatchPush } from '@kite/protocol';
+import { isKiteError, KiteError, type MemberId, type ResponseHeader, type WatchPush } from '@kite/protocol';
 import { abortError, deadlineSignal } from './abort.js';
 import { Connection, LinkLostError, type ConnectionOptions } from './connection.js';
 import { normalizeEndpoint } from './endpoints.js';
@@ -105,7 +105,7 @@ export class ConnectionPool {
         this.announce(settled);
         return settled;
       } catch (err) {
-        if (isKite(err, 'Canceled')) throw err;
+        if (isKiteError(err, 'Canceled')) throw err;
         lastError = err;
       }
     }
@@ -262,10 +262,6 @@ export class ConnectionPool {
     if (!this.announced.delete(conn)) return;
     for (const l of this.listeners) l.onDisconnect?.(conn, reason);
   }
-}
-
-function isKite(err: unknown, code: string): boolean {
-  return err instanceof KiteError && err.code === code;
 }
 
 /** Waits for `p` unless `signal` aborts first (the shared promise keeps running). */

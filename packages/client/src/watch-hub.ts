@@ -3,7 +3,7 @@
 // dropped), routes pushes, re-registers after link loss, and bounds every retry. A
 // registration belongs to one link; pushes from any other link for the same watch are ignored.
 
-import { KiteError, MAX_WATCHES_PER_CONNECTION, type Revision, type WatchCreateArgs, type WatchPush } from '@kite/protocol';
+import { isKiteError, KiteError, MAX_WATCHES_PER_CONNECTION, type Revision, type WatchCreateArgs, type WatchPush } from '@kite/protocol';
 import { abortError, deadlineSignal, sleep } from './abort.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { LinkLostError, type Connection } from './connection.js';
@@ -147,12 +147,12 @@ export class WatchHub implements WatchDriver {
           lastError = abortError(signal);
           continue;
         }
-        if (err instanceof LinkLostError || isCode(err, 'Unavailable') || isCode(err, 'NotLeader')) {
+        if (err instanceof LinkLostError || isKiteError(err, 'Unavailable') || isKiteError(err, 'NotLeader')) {
           lastError = err;
           continue;
         }
-        if (isCode(err, 'Compacted')) {
-          const compactRevision = (err as KiteError).details.compactRevision ?? 0;
+        if (isKiteError(err, 'Compacted')) {
+          const compactRevision = err.details.compactRevision ?? 0;
           watch.fail(compactedError(compactRevision, startRevision));
           return;
         }
@@ -220,8 +220,4 @@ export class WatchHub implements WatchDriver {
     this.routes.delete(watchId);
     if (conn.state === 'open') conn.request('watchCancel', { watchId }).catch(() => undefined);
   }
-}
-
-function isCode(err: unknown, code: string): boolean {
-  return err instanceof KiteError && err.code === code;
 }

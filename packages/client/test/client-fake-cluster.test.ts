@@ -3,9 +3,9 @@
 // lease keepalive and loss, heartbeat, retries and the indeterminate-write rule, leader choice.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { KiteError, toBytes, type KiteClient, type WatchEvent } from '@kite/client';
+import { KiteError, toBytes, type KiteClient } from '@kite/client';
 import { FakeCluster } from './fake-cluster.js';
-import { eventsUntil, fastClient, guard, nextEvent } from './helpers.js';
+import { caught, eventsUntil, fastClient, guard, nextEvent, summary } from './helpers.js';
 
 let cluster: FakeCluster;
 const clients: KiteClient[] = [];
@@ -25,10 +25,6 @@ afterEach(async () => {
   await cluster.stop();
 });
 
-function summary(events: readonly WatchEvent[]): string[] {
-  return events.map((e) => `${e.kv.modRevision}:${e.type}:${Buffer.from(e.kv.key).toString()}`);
-}
-
 function expectedFrom(from: number, prefix: string): string[] {
   return summary(
     cluster.store
@@ -36,16 +32,6 @@ function expectedFrom(from: number, prefix: string): string[] {
       .flatMap((h) => h.events)
       .filter((e) => Buffer.from(e.kv.key).toString().startsWith(prefix)),
   );
-}
-
-async function caught(p: Promise<unknown>): Promise<KiteError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KiteError) return err;
-    throw err;
-  }
-  throw new Error('expected a KiteError');
 }
 
 describe('client against a fake cluster', () => {

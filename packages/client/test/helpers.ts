@@ -1,5 +1,5 @@
 // Shared test helpers for client tests against the fake cluster.
-import { connect, type ConnectOptions, type KiteClient, type WatchEvent } from '@kite/client';
+import { connect, KiteError, type ConnectOptions, type KiteClient, type WatchEvent } from '@kite/client';
 
 /** Fast timings so link failures are noticed and retried quickly (no test asserts on time). */
 export const FAST: Omit<ConnectOptions, 'endpoints'> = {
@@ -42,4 +42,20 @@ export async function eventsUntil(w: BatchSource, revision: number): Promise<Wat
 /** Resolves on the client's next event of that name. */
 export function nextEvent<K extends 'connect' | 'disconnect'>(c: KiteClient, name: K): Promise<Parameters<Parameters<KiteClient['on']>[1]>[0]> {
   return new Promise((res) => c.once(name, res as never));
+}
+
+/** The KiteError `p` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function caught(p: Promise<unknown>): Promise<KiteError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof KiteError) return err;
+    throw err;
+  }
+  throw new Error('expected a KiteError');
+}
+
+/** Events as `modRevision:type:key` strings, for exact comparison of event sequences. */
+export function summary(events: readonly WatchEvent[]): string[] {
+  return events.map((e) => `${e.kv.modRevision}:${e.type}:${Buffer.from(e.kv.key).toString()}`);
 }

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KiteError, type KiteClient } from '@kite/client';
 import { FakeCluster } from './fake-cluster.js';
-import { fastClient } from './helpers.js';
+import { caught, fastClient } from './helpers.js';
 
 let cluster: FakeCluster;
 const clients: KiteClient[] = [];
@@ -24,16 +24,6 @@ async function client(): Promise<KiteClient> {
   const c = await fastClient([cluster.member(0).url], { preferLeader: false });
   clients.push(c);
   return c;
-}
-
-async function caught(p: Promise<unknown>): Promise<KiteError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KiteError) return err;
-    throw err;
-  }
-  throw new Error('expected a KiteError');
 }
 
 const forwardLost = (): KiteError => new KiteError('Unavailable', 'link to leader n1 lost', { indeterminate: true });

@@ -3,10 +3,10 @@
 // reason surfaces as a typed error; repeated cancels without progress are bounded (counted in
 // watchCreate requests, not time). And lease revoke's retry after a lost reply.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KiteError, toBytes, type KiteClient, type WatchEvent } from '@kite/client';
+import { toBytes, type KiteClient } from '@kite/client';
 import { SERVER_CANCEL_RESUMES_MAX } from '../src/watch.js';
 import { FakeCluster } from './fake-cluster.js';
-import { eventsUntil, fastClient, guard } from './helpers.js';
+import { caught, eventsUntil, fastClient, guard, summary } from './helpers.js';
 
 let cluster: FakeCluster;
 const clients: KiteClient[] = [];
@@ -26,20 +26,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   await cluster.stop();
 });
-
-function summary(events: readonly WatchEvent[]): string[] {
-  return events.map((e) => `${e.kv.modRevision}:${e.type}:${Buffer.from(e.kv.key).toString()}`);
-}
-
-async function caught(p: Promise<unknown>): Promise<KiteError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof KiteError) return err;
-    throw err;
-  }
-  throw new Error('expected a KiteError');
-}
 
 describe('watch canceled by the server', () => {
   it('resumes after non-compaction cancels: every event exactly once', async () => {

@@ -255,22 +255,21 @@ export class KvStore implements WatchSource {
       const done = cs.finish();
       if (done !== undefined) changes.push(done);
     };
+    // One write request = one ChangeSet, finished only if `run` does not throw.
+    const inChangeSet = <T>(run: (cs: ChangeSet) => T): T => {
+      const cs = new ChangeSet(this.state, ops);
+      const res = run(cs);
+      finish(cs);
+      return res;
+    };
     switch (cmd.op) {
       case 'noop':
         return {};
-      case 'put': {
+      case 'put':
         checkPut(this.state, cmd.args);
-        const cs = new ChangeSet(this.state, ops);
-        const res = cs.put(cmd.args);
-        finish(cs);
-        return res;
-      }
-      case 'deleteRange': {
-        const cs = new ChangeSet(this.state, ops);
-        const res = cs.deleteRange(cmd.args);
-        finish(cs);
-        return res;
-      }
+        return inChangeSet((cs) => cs.put(cmd.args));
+      case 'deleteRange':
+        return inChangeSet((cs) => cs.deleteRange(cmd.args));
       case 'txn': {
         const cs = new ChangeSet(this.state, ops);
         const res = await executeTxn(this.state, cs, cmd.args);
@@ -283,12 +282,9 @@ export class KvStore implements WatchSource {
         return {};
       case 'leaseGrant':
         return grantLease(this.state, cmd.args, index, this.minLeaseTtlSeconds, this.clock(), ops);
-      case 'leaseRevoke': {
-        const cs = new ChangeSet(this.state, ops);
-        revokeLease(this.state, cmd.args.id, cs, ops);
-        finish(cs);
+      case 'leaseRevoke':
+        inChangeSet((cs) => revokeLease(this.state, cmd.args.id, cs, ops));
         return {};
-      }
       case 'leaseCheckpoint':
         checkpointLeases(this.state, cmd.args, ops);
         return {};

@@ -13,10 +13,11 @@ import type {
   WatchEvent,
   WatchSource,
 } from '../src/watch-source.js';
+import { deletedKv } from '../src/watch-source.js';
 import { CompactedError } from '../src/errors.js';
+import { dec, enc } from './helpers.js';
 
-export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+export { dec, enc };
 
 export type FakeOp = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'delete'; readonly key: string };
 
@@ -67,8 +68,7 @@ export class FakeSource implements WatchSource {
         events.push(prev === undefined ? { type: 'put', kv } : { type: 'put', kv, prevKv: prev });
       } else if (prev !== undefined) {
         this.live.delete(op.key);
-        const kv: KeyValue = { key: enc(op.key), value: new Uint8Array(0), createRevision: 0, modRevision: revision, version: 0, lease: 0 };
-        events.push({ type: 'delete', kv, prevKv: prev });
+        events.push({ type: 'delete', kv: deletedKv(enc(op.key), revision), prevKv: prev });
       }
     }
     if (events.length === 0) return this.currentRevision;

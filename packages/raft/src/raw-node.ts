@@ -120,12 +120,9 @@ export class RawNode {
   hasReady(): boolean {
     if (this.outstanding !== null) return false;
     const r = this.raft;
-    const soft = r.softState();
-    const hard = r.hardState();
     return (
-      soft.lead !== this.prevSoftState.lead ||
-      soft.role !== this.prevSoftState.role ||
-      !hardStateEqual(hard, this.prevHardState) ||
+      !softStateEqual(r.softState(), this.prevSoftState) ||
+      !hardStateEqual(r.hardState(), this.prevHardState) ||
       r.log.unstable.snapshot !== null ||
       r.log.unstable.entries.length > 0 ||
       r.msgs.length > 0 ||
@@ -141,7 +138,7 @@ export class RawNode {
     r.flush();
     const soft = r.softState();
     const hard = r.hardState();
-    const softChanged = soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role;
+    const softChanged = !softStateEqual(soft, this.prevSoftState);
     const hardChanged = !hardStateEqual(hard, this.prevHardState);
     const entries = r.log.unstableEntries();
     const snapshot = r.log.unstable.snapshot;
@@ -188,6 +185,10 @@ export class RawNode {
   status(): Status {
     return getStatus(this.raft);
   }
+}
+
+function softStateEqual(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.role === b.role;
 }
 
 function hardStateEqual(a: HardState, b: HardState): boolean {

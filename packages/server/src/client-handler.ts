@@ -72,6 +72,12 @@ const PUMP_RETRY_MS = 10;
 export const CLOSE_MALFORMED = 1007;
 export const CLOSE_TOO_BIG = 1009;
 
+/** A decoded frame's request id when it has a valid one, so an error reply can be addressed. */
+function frameRequestId(value: unknown): number | undefined {
+  const id = isPlainObject(value) ? value['id'] : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
+
 interface LinkWatch {
   readonly watchId: number;
   readonly watcher: LinkWatcher;
@@ -127,8 +133,8 @@ export class ClientLink {
     try {
       req = parseRequest(value);
     } catch (err) {
-      const id = isPlainObject(value) ? value['id'] : undefined;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) this.replyError(id, err);
+      const id = frameRequestId(value);
+      if (id !== undefined) this.replyError(id, err);
       else this.closeWith(CLOSE_MALFORMED, `MalformedFrame: ${(err as Error).message}`);
       return;
     }
@@ -140,14 +146,13 @@ export class ClientLink {
       limitBytes: this.limits.maxRequestBytes,
       actualBytes: data.byteLength,
     });
-    let id: unknown;
+    let id: number | undefined;
     try {
-      const v = decodeFrame(data, hardFrameBytes(this.limits));
-      id = isPlainObject(v) ? v['id'] : undefined;
+      id = frameRequestId(decodeFrame(data, hardFrameBytes(this.limits)));
     } catch {
       id = undefined;
     }
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) this.replyError(id, err);
+    if (id !== undefined) this.replyError(id, err);
     else this.closeWith(CLOSE_TOO_BIG, `RequestTooLarge: ${err.message}`);
   }
 

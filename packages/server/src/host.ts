@@ -160,6 +160,10 @@ export class Host {
   private readonly reads = new ReadIndexQueue(READS_PENDING_MAX);
   private readonly leaderWaiters = new Set<() => void>();
   private readonly revoking = new Set<number>();
+  /** One election timeout (config; fixed for the process). */
+  private readonly electionTimeoutMs: number;
+  /** How often the leader checkpoints lease TTLs (see LEASE_CHECKPOINT_INTERVAL_MS_MIN). */
+  private readonly leaseCheckpointIntervalMs: number;
   private confState: ConfState;
   private snapshotIndex: number;
   private appliedIndex: number;
@@ -199,6 +203,8 @@ export class Host {
     this.snapshotIndex = snap?.metadata.index ?? 0;
     this.appliedIndex = this.snapshotIndex;
     this.currentTerm = loaded.hardState?.term ?? 0;
+    this.electionTimeoutMs = config.electionTicks * config.tickMs;
+    this.leaseCheckpointIntervalMs = Math.max(LEASE_CHECKPOINT_INTERVAL_MS_MIN, this.electionTimeoutMs);
     // The core re-delivers committed entries after the snapshot: conf changes and member
     // attributes are re-applied (idempotent); the store skips what it already applied.
     this.node = new RawNode({
@@ -305,8 +311,7 @@ export class Host {
       this.revoking.add(id);
       void this.proposeInternal(this.deps.kv.encodeInternal({ op: 'leaseRevoke', id })).finally(() => this.revoking.delete(id));
     }
-    const intervalMs = Math.max(LEASE_CHECKPOINT_INTERVAL_MS_MIN, this.deps.config.electionTicks * this.deps.config.tickMs);
-    if (now - this.lastCheckpointMs >= intervalMs) {
+    if (now - this.lastCheckpointMs >= this.leaseCheckpointIntervalMs) {
       this.lastCheckpointMs = now;
       const checkpoints = this.deps.kv.leaseCheckpoints(now);
       if (checkpoints.length > 0) void this.proposeInternal(this.deps.kv.encodeInternal({ op: 'leaseCheckpoint', checkpoints }));
@@ -462,6 +467,20 @@ export class Host {
   /** Resolves with the leader id once one is known, or null after timeoutMs. */
   waitForLeader(timeoutMs: number): Promise<string | null> {
     if (this.lead !== null || this.stopping) return Promise.resolve(this.lead);
+    return this.nextLeaderWake(timeoutMs);
+  }
+
+  /** Resolves when the leader is `target` (or the timeout passes: false). */
+  async waitForLeaderToBe(target: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lead !== target && Date.now() < deadline && !this.stopping) {
+      await this.nextLeaderWake(Math.max(1, deadline - Date.now()));
+    }
+    return this.lead === target;
+  }
+
+  /** Resolves with the leader as of the next leader news (or stop), or after timeoutMs. */
+  private nextLeaderWake(timeoutMs: number): Promise<string | null> {
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -471,23 +490,6 @@ export class Host {
       const timer = setTimeout(wake, timeoutMs);
       this.leaderWaiters.add(wake);
     });
-  }
-
-  /** Resolves when the leader is `target` (or the timeout passes: false). */
-  async waitForLeaderToBe(target: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.lead !== target && Date.now() < deadline && !this.stopping) {
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.leaderWaiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.max(1, deadline - Date.now()));
-        this.leaderWaiters.add(wake);
-      });
-    }
-    return this.lead === target;
   }
 
   // ---- views
@@ -687,8 +689,7 @@ export class Host {
       if (lead !== null) for (const wake of [...this.leaderWaiters]) wake();
     }
     if (role === 'leader' && !wasLeader) {
-      const electionTimeoutMs = this.deps.config.electionTicks * this.deps.config.tickMs;
-      this.deps.kv.promote(electionTimeoutMs, Date.now());
+      this.deps.kv.promote(this.electionTimeoutMs, Date.now());
       this.lastCheckpointMs = Date.now();
     } else if (role !== 'leader' && wasLeader) {
       this.deps.kv.demote();
@@ -833,21 +834,22 @@ export class Host {
   private async apply(entries: readonly Entry[]): Promise<void> {
     const endTimer = this.deps.metrics.applyLatency.startTimer();
     const items: KvApplyItem[] = [];
-    const owners: ({ seq: number } | null)[] = [];
+    /** Per item: the seq of our own proposal awaiting it, or null. */
+    const owners: (number | null)[] = [];
     for (const e of entries) {
       let command: Uint8Array | null = null;
-      let owner: { seq: number } | null = null;
+      let owner: number | null = null;
       if (e.type === 'normal' && e.data.length > 0) {
         const he = decodeHostEntry(e.data);
         if (he.kind === 'kv') {
           command = he.payload;
-          if (he.proposer === this.proposerTag) owner = { seq: he.seq };
+          if (he.proposer === this.proposerTag) owner = he.seq;
         } else if (he.kind === 'alarm') {
           // No store command: the store applies only the index; the proposer is answered.
           const alarm = decodeAlarmChange(he.payload);
           this.registry.applyAlarm(alarm);
           this.log.warn({ memberId: alarm.memberId, alarm: alarm.alarm, index: e.index }, alarm.action === 'activate' ? 'alarm raised' : 'alarm disarmed');
-          if (he.proposer === this.proposerTag) owner = { seq: he.seq };
+          if (he.proposer === this.proposerTag) owner = he.seq;
         } else {
           this.registry.applyAttributes(decodeAttrs(he.payload));
         }
@@ -866,9 +868,9 @@ export class Host {
       const out = outcomes[i];
       if (items[i]?.command != null) this.deps.metrics.proposalsCommitted.inc();
       if (owner == null || out === undefined) continue;
-      const p = this.proposals.get(owner.seq);
+      const p = this.proposals.get(owner);
       if (p === undefined) continue;
-      this.proposals.delete(owner.seq);
+      this.proposals.delete(owner);
       clearTimeout(p.timer);
       p.resolve(out);
     }

@@ -205,8 +205,8 @@ export class KiteServer {
     let identity: StoreIdentity;
     let registry: MemberRegistry;
     let voters: string[];
-    let learners: string[] = [];
-    if (cfg.initialClusterState === 'new') {
+    const isNew = cfg.initialClusterState === 'new';
+    if (isNew) {
       const ids = initialMemberIds(cfg);
       const members: Member[] = cfg.initialCluster.map((m) => ({
         id: ids.get(m.name) as string,
@@ -224,11 +224,9 @@ export class KiteServer {
       registry = new MemberRegistry(joined.members);
       // A joining member starts with no configuration: the leader's log (or snapshot) gives it one.
       voters = [];
-      learners = [];
     }
-    const isNew = cfg.initialClusterState === 'new';
     const index = isNew ? BOOTSTRAP_INDEX : 0;
-    const snapshot: Snapshot = { metadata: { index, term: index, confState: { voters, learners } }, data: registry.encode() };
+    const snapshot: Snapshot = { metadata: { index, term: index, confState: { voters, learners: [] } }, data: registry.encode() };
     const hardState: HardState | null = isNew ? { term: BOOTSTRAP_INDEX, vote: null, commit: BOOTSTRAP_INDEX } : null;
     await this.logStore.initialize(identity, snapshot, hardState);
     this.log.info({ memberId: identity.memberId, clusterId: identity.clusterId, state: cfg.initialClusterState }, 'initialized data dir');

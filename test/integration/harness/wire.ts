@@ -4,6 +4,7 @@
 
 import {
   MAX_REPLY_BYTES,
+  bytesToString,
   decodeFrame,
   encodeFrame,
   toBytes,
@@ -119,7 +120,7 @@ export class WireClient {
 }
 
 export const b = (s: string): Uint8Array => toBytes(s);
-export const str = (u: Uint8Array): string => Buffer.from(u).toString('utf8');
+export const str = (u: Uint8Array): string => bytesToString(u);
 
 /** Throws with the error when a reply is not ok; returns the ok reply. */
 export function ok<R extends Reply>(r: R): Extract<R, { ok: true }> {

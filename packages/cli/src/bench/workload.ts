@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, prefixRangeEnd, type KiteClient as Client } from '@kite/client';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { utf8 } from '../bytes.js';
 import { ProgressBar } from './progress.js';
 import { LatencyRecorder, type BenchResult } from './stats.js';
 
@@ -43,7 +44,7 @@ class ErrorTally {
 /** Fixed-size key: a zero-padded number, cut or padded to keySize bytes. */
 export function benchKey(i: number, keySize: number): Uint8Array {
   const s = String(i).padStart(keySize, '0');
-  return new TextEncoder().encode(s.length > keySize ? s.slice(s.length - keySize) : s);
+  return utf8(s.length > keySize ? s.slice(s.length - keySize) : s);
 }
 
 /** Paces ops to `rate` per second across all workers (0 = unpaced). */

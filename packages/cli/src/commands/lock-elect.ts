@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { election, lock } from '@kite/client';
-import { formatLeaseId } from '../bytes.js';
+import { formatLeaseId, text } from '../bytes.js';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { EXIT_ERROR, UsageError } from '../errors.js';
 import { parseIntFlag } from '../flags.js';
@@ -79,13 +79,13 @@ export function registerLockElect(program: Command): void {
         if (proposal === undefined) {
           for await (const l of e.observe({ signal: stop.signal })) {
             print(ctx.format === 'json'
-              ? json({ leader: l === null ? null : { key: l.key.length > 0 ? new TextDecoder().decode(l.key) : '', value: l.valueText, revision: l.createRevision } })
-              : l === null ? '(no leader)\n' : `${new TextDecoder().decode(l.key)}\n${l.valueText}\n`);
+              ? json({ leader: l === null ? null : { key: text(l.key), value: l.valueText, revision: l.createRevision } })
+              : l === null ? '(no leader)\n' : `${text(l.key)}\n${l.valueText}\n`);
           }
           return undefined;
         }
         await e.campaign(proposal, { signal: stop.signal });
-        const key = new TextDecoder().decode(e.key ?? new Uint8Array());
+        const key = text(e.key ?? new Uint8Array());
         print(ctx.format === 'json' ? json({ key, value: proposal, revision: e.revision }) : `${key}\n${proposal}\n`);
         await new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }));
         return undefined;

@@ -8,6 +8,7 @@ import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { KiteClient as Client } from '@kite/client';
+import { RANGE_END_ALL as ALL } from '@kite/protocol';
 import { humanBytes, putBytesField } from '../bytes.js';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { json } from '../output/format-kv.js';
@@ -15,7 +16,6 @@ import { withClient } from '../run.js';
 
 export const SNAPSHOT_PAGE_KEYS = 1000;
 export const SNAPSHOT_FORMAT = 'kite-logical-snapshot/1';
-const ALL: Uint8Array = new Uint8Array([0]);
 
 function after(key: Uint8Array): Uint8Array {
   const next = new Uint8Array(key.length + 1);

@@ -3,7 +3,7 @@
 // gap or repeat, so the map stays exact; if the watch reports compaction (we fell behind the
 // retained history), the mirror re-lists at the latest revision, emits the differences as
 // ordinary changes, and watches again. Listeners see every change in revision order.
-import { isKiteError, type KeyValue, type Revision } from '@kite/protocol';
+import { isKiteError, RANGE_END_ALL, type KeyValue, type Revision } from '@kite/protocol';
 import { Emitter } from '../emitter.js';
 import { bytesEqual, concat, prefixRangeEnd, toBytes, toText } from './bytes.js';
 import type { RecipeClient, RecipeWatch } from './client-surface.js';
@@ -84,7 +84,7 @@ export class Mirror extends Emitter<MirrorEvents> {
 
   private range(): { key: Uint8Array; rangeEnd: Uint8Array } {
     return this.prefix.length === 0
-      ? { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) }
+      ? { key: RANGE_END_ALL, rangeEnd: RANGE_END_ALL }
       : { key: this.prefix, rangeEnd: prefixRangeEnd(this.prefix) };
   }
 

@@ -3,7 +3,7 @@
 // unsigned byte order etcd uses for keys; Maps can then index keys by value.
 
 // One conversion for the whole store (../bytes.ts), so index keys and watch keys always agree.
-import { keyString } from '../bytes.js';
+import { keyInterval, keyString } from '../bytes.js';
 
 export { keyString };
 
@@ -30,9 +30,10 @@ export type KeyRange =
  * ≥ key; a rangeEnd equal to prefixEnd(key) is a prefix; anything else is [key, rangeEnd).
  */
 export function classifyRange(key: Uint8Array, rangeEnd: Uint8Array | undefined): KeyRange {
-  const start = keyString(key);
-  if (rangeEnd === undefined || rangeEnd.length === 0) return { kind: 'key', key: start };
-  const end = rangeEnd.length === 1 && rangeEnd[0] === 0 ? null : keyString(rangeEnd);
+  const iv = keyInterval(key, rangeEnd);
+  const start = iv.start;
+  if (iv.end === undefined) return { kind: 'key', key: start };
+  const end = iv.end === '' ? null : iv.end;
   if (start.length === 0 && end === null) return { kind: 'prefix', prefix: '' };
   if (end !== null && start.length > 0 && prefixEnd(start) === end) return { kind: 'prefix', prefix: start };
   return { kind: 'interval', start, end };

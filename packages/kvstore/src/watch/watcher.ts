@@ -115,11 +115,7 @@ export class Watcher {
 
   /** Stops the watch now; queued responses are dropped and the iterator ends. */
   cancel(): void {
-    if (this.group === 'canceled') {
-      this.dropQueue();
-      return;
-    }
-    this.owner.cancel(this);
+    if (this.group !== 'canceled') this.owner.cancel(this);
     this.dropQueue();
   }
 

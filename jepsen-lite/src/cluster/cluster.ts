@@ -10,7 +10,7 @@ import path from 'node:path';
 import { connect, type KiteClient } from '@kite/client';
 import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
 import type { Rng } from '../util/rng.js';
-import { sleep, withTimeout } from '../util/time.js';
+import { monotonicMs, sleep, withTimeout } from '../util/time.js';
 import { NodeProcess } from './node-process.js';
 import { freePorts } from './ports.js';
 
@@ -162,9 +162,9 @@ export class Cluster {
 
   /** Waits until every running member reports the same leader. */
   async waitReady(timeoutMs: number, names: readonly string[] = this.runningNames()): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = monotonicMs() + timeoutMs;
     let last = 'no status yet';
-    while (Date.now() < deadline) {
+    while (monotonicMs() < deadline) {
       const leaders = await Promise.all(names.map((n) => this.statusOf(n).then((s) => s?.leader ?? null)));
       const first = leaders[0];
       if (first != null && leaders.every((l) => l === first)) return first;
@@ -220,10 +220,10 @@ export class Cluster {
 
   /** The leader, polling for up to `ms` while there is none (e.g. just after a restart). */
   async leaderWithin(ms: number): Promise<string | null> {
-    const deadline = Date.now() + ms;
+    const deadline = monotonicMs() + ms;
     for (;;) {
       const l = await this.leader();
-      if (l !== null || Date.now() >= deadline) return l;
+      if (l !== null || monotonicMs() >= deadline) return l;
       await sleep(READY_POLL_MS);
     }
   }

@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Validity } from '../checkers/index.js';
 import { expandNemeses } from '../nemesis/types.js';
+import { monotonicMs } from '../util/time.js';
 import type { WorkloadName } from '../workloads/types.js';
 import { runCommandLine } from './command-line.js';
 import type { RunOptions } from './options.js';
@@ -148,7 +149,7 @@ export async function runMatrix(cells: readonly MatrixCell[], outDir: string, ho
   for (const [i, cell] of cells.entries()) {
     if (hooks.signal?.aborted === true) break;
     hooks.log(`matrix ${i + 1}/${cells.length}: ${cell.command}`);
-    const t0 = Date.now();
+    const t0 = monotonicMs();
     let outcome: RunOutcome | null = null;
     let error: string | null = null;
     try {
@@ -156,7 +157,7 @@ export async function runMatrix(cells: readonly MatrixCell[], outDir: string, ho
     } catch (err) {
       error = (err as Error).stack ?? String(err);
     }
-    const rec = recordOf(cell, outcome, error, Date.now() - t0);
+    const rec = recordOf(cell, outcome, error, monotonicMs() - t0);
     runs.push(rec);
     hooks.log(`matrix ${i + 1}/${cells.length}: ${cell.workload} × ${cell.nemesis}: ${cellText(rec)}`);
     write(null);

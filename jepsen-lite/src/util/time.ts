@@ -1,12 +1,16 @@
 // Time helpers for the runner: a monotonic clock in nanoseconds since the run started (the
 // history's `time`), and abortable sleeps. Protocol logic never depends on these; they pace
-// workloads and nemeses against real processes.
+// workloads and nemeses against real processes. Every deadline and duration is monotonic: a
+// clock-skew nemesis or an NTP step must not cut a wait short or stretch it.
 
 export interface RunClock {
   /** Monotonic nanoseconds since the clock was created. */
   nowNs(): number;
   nowMs(): number;
 }
+
+/** Milliseconds on a monotonic clock, for deadlines and durations. */
+export const monotonicMs = (): number => performance.now();
 
 export function createRunClock(): RunClock {
   const t0 = process.hrtime.bigint();

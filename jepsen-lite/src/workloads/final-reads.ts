@@ -5,7 +5,7 @@
 
 import { connect, isKiteError, type KiteClient } from '@kite/client';
 import type { Json } from '../history/index.js';
-import { sleep } from '../util/time.js';
+import { monotonicMs, sleep } from '../util/time.js';
 import type { WorkloadContext } from './types.js';
 
 /** How long a member may take to catch up with the final revision. */
@@ -21,12 +21,12 @@ export interface NodeRead {
 /** A linearizable read of the whole prefix (through the leader): the reference revision. */
 export async function referenceRevision(ctx: WorkloadContext, prefix: string): Promise<number> {
   const c = await ctx.cluster.adminClient();
-  const deadline = Date.now() + CATCH_UP_MS_MAX;
+  const deadline = monotonicMs() + CATCH_UP_MS_MAX;
   for (;;) {
     try {
       return (await c.get(prefix, { prefix: true, countOnly: true, timeoutMs: 5_000 })).header.revision;
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      if (monotonicMs() > deadline) throw err;
       await sleep(RETRY_MS);
     }
   }
@@ -53,9 +53,9 @@ export async function readEveryNode(
 ): Promise<NodeRead[]> {
   const out: NodeRead[] = [];
   for (const node of ctx.cluster.runningNames()) {
-    const deadline = Date.now() + CATCH_UP_MS_MAX;
+    const deadline = monotonicMs() + CATCH_UP_MS_MAX;
     let lastError = '';
-    while (Date.now() < deadline) {
+    while (monotonicMs() < deadline) {
       try {
         const read = await withNodeClient(ctx, node, async (c) => {
           const r = await c.get(prefix, { prefix: true, serializable: true, revision, timeoutMs: 5_000 });

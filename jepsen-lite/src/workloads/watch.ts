@@ -12,7 +12,7 @@
 import { connect, isKiteError, type KiteClient, type Watch, type WatchBatch } from '@kite/client';
 import { checkLiveness, checkWatch, globalHistoryFromObservations, watchersFromObservations, type CheckResult } from '../checkers/index.js';
 import type { Json } from '../history/index.js';
-import { sleep } from '../util/time.js';
+import { monotonicMs, sleep } from '../util/time.js';
 import type { CheckInputs, Workload, WorkloadContext } from './types.js';
 import { nodeName, runOpLoops, type PlannedOp } from './workers.js';
 
@@ -180,7 +180,7 @@ export function watchWorkload(writeRetries: number): Workload {
     async finalReads(ctx: WorkloadContext): Promise<void> {
       const admin = await ctx.cluster.adminClient();
       const target = (await admin.get(PREFIX, { prefix: true, countOnly: true, timeoutMs: 5_000 })).header.revision;
-      const deadline = Date.now() + CONVERGE_MS_MAX;
+      const deadline = monotonicMs() + CONVERGE_MS_MAX;
       for (const w of watchers) {
         w.target = target;
         w.done = true;
@@ -189,7 +189,7 @@ export function watchWorkload(writeRetries: number): Workload {
       // the gap check covers the whole run.
       const ref = reference;
       const refBehind = (): boolean => ref !== null && ref.broken === null && ref.lastRevision < target;
-      while (Date.now() < deadline && (watchers.some((w) => !w.vouched) || refBehind())) {
+      while (monotonicMs() < deadline && (watchers.some((w) => !w.vouched) || refBehind())) {
         for (const w of watchers) if (!w.vouched) void w.watch?.requestProgress().catch(() => undefined);
         if (refBehind()) ref?.requestProgress();
         await sleep(PROGRESS_POLL_MS);

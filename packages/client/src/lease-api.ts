@@ -2,6 +2,7 @@
 // Tracks the live kept-alive leases so the client can stop their keepalives on close.
 
 import { KiteError, type LeaseId, type LeaseLeasesResult, type LeaseTimeToLiveResult, type ResponseHeader } from '@kite/protocol';
+import { monotonicMs } from './clock.js';
 import type { CallOptions } from './invoker.js';
 import { Lease } from './lease.js';
 import { strip, type Requester } from './requester.js';
@@ -21,7 +22,7 @@ export class LeaseApi {
 
   /** Grants a lease of `ttlSeconds`, renewed automatically unless keepAlive is false. */
   async grant(ttlSeconds: number, opts: GrantOptions = {}): Promise<Lease> {
-    const sentAt = globalThis.performance.now();
+    const sentAt = monotonicMs();
     const r = await this.client.request('leaseGrant', opts.id !== undefined ? { ttl: ttlSeconds, leaseId: opts.id } : { ttl: ttlSeconds }, opts);
     const lease = new Lease(
       r.leaseId,

@@ -5,6 +5,7 @@
 // revoke() and the client closing stop keepalive without 'lost'.
 
 import { KiteError, type LeaseId, type LeaseKeepAliveResult } from '@kite/protocol';
+import { monotonicMs } from './clock.js';
 import { Emitter } from './emitter.js';
 
 export type LeaseLostReason = 'expired' | 'keepAliveFailed';
@@ -38,8 +39,6 @@ const RENEW_RETRY_DELAY_MS_MAX = 500;
 /** A renewal call gets at least this long, even when the deadline is closer. */
 const RENEW_TIMEOUT_MS_MIN = 50;
 
-const now = (): number => globalThis.performance.now();
-
 export class Lease extends Emitter<LeaseEvents> {
   readonly id: LeaseId;
   /** The TTL (seconds) the server granted. */
@@ -56,7 +55,7 @@ export class Lease extends Emitter<LeaseEvents> {
     ttl: number,
     private readonly ops: LeaseOps,
     private readonly onDone: (lease: Lease) => void,
-    grantSentAtMs: number = now(),
+    grantSentAtMs: number = monotonicMs(),
   ) {
     super();
     this.id = id;
@@ -73,7 +72,7 @@ export class Lease extends Emitter<LeaseEvents> {
 
   /** Milliseconds until the local deadline (<= 0: considered expired). */
   get remainingMs(): number {
-    return this.deadlineMs - now();
+    return this.deadlineMs - monotonicMs();
   }
 
   /** Starts automatic renewal every ttl/3. */
@@ -83,7 +82,7 @@ export class Lease extends Emitter<LeaseEvents> {
 
   /** One renewal now (also usable without automatic keepalive). */
   async keepAliveOnce(): Promise<LeaseKeepAliveResult> {
-    const sentAt = now();
+    const sentAt = monotonicMs();
     const res = await this.ops.keepAlive(this.id, Math.max(RENEW_TIMEOUT_MS_MIN, this.remainingMs));
     if (res.ttl <= 0) throw new KiteError('LeaseNotFound', `lease ${this.id} expired`, { lease: this.id });
     if (this.stateValue === 'alive') {

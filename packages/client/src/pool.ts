@@ -6,6 +6,7 @@
 
 import { isKiteError, KiteError, type MemberId, type ResponseHeader, type WatchPush } from '@kite/protocol';
 import { abortError, deadlineSignal } from './abort.js';
+import { monotonicMs } from './clock.js';
 import { Connection, LinkLostError, type ConnectionOptions } from './connection.js';
 import { normalizeEndpoint } from './endpoints.js';
 
@@ -203,7 +204,7 @@ export class ConnectionPool {
 
   private scheduleLeaderCheck(force: boolean): void {
     if (!this.options.preferLeader || this.leaderCheckRunning || this.closed) return;
-    const now = Date.now();
+    const now = monotonicMs();
     if (!force && now - this.lastLeaderCheckMs < this.options.leaderCheckIntervalMs) return;
     this.lastLeaderCheckMs = now;
     this.leaderCheckRunning = true;

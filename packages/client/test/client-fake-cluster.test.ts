@@ -1,7 +1,8 @@
 // The client against an in-process fake cluster over real loopback WebSockets: watch resume
 // across link drops and member changes with no lost or duplicated event, compaction surfaced,
-// lease keepalive and loss, heartbeat, retries and the indeterminate-write rule, leader choice.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// lease keepalive and loss, heartbeat, retries and the indeterminate-write rule, leader choice
+// (its rate limit on a monotonic clock: a wall clock stepped back does not stop it).
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { KiteError, toBytes, type KiteClient } from '@kite/client';
 import { FakeCluster } from './fake-cluster.js';
@@ -284,6 +285,33 @@ describe('client against a fake cluster', () => {
     await c.get('probe');
     await guard(moved, 'move to the new leader');
     expect(c.endpoint).toBe(cluster.member(1).url);
+  });
+
+  it('prefers the leader after the wall clock stepped back (the leader-check rate limit is monotonic)', async () => {
+    cluster.setLeader(cluster.member(2));
+    const c = await client([cluster.member(0).url]);
+    // A leader change seen as a new term: a rate-limited leader check moves the link.
+    const first = nextEvent(c, 'connect');
+    cluster.setLeader(cluster.member(1));
+    await c.get('probe');
+    await guard(first, 'move to the new leader');
+    const checkedMs = performance.now();
+    vi.useFakeTimers({ toFake: ['Date'] }); // the wall clock only: timers stay real
+    try {
+      vi.setSystemTime(Date.now() - 300_000);
+      // Past the client's leader-check interval (1 s) on the monotonic clock.
+      await guard(new Promise<void>((resolve) => {
+        const poll = (): void => void (performance.now() - checkedMs > 1_100 ? resolve() : setTimeout(poll, 20));
+        poll();
+      }), 'a leader-check interval');
+      const moved = nextEvent(c, 'connect');
+      cluster.setLeader(cluster.member(0));
+      await c.get('probe');
+      await guard(moved, 'move to the next leader after the step back');
+      expect(c.endpoint).toBe(cluster.member(0).url);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('prefers the leader even when members do not advertise client URLs (probes endpoints)', async () => {

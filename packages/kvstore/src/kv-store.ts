@@ -59,7 +59,11 @@ export interface KvStoreOptions {
   readonly dir?: string;
   /** A ready backend, e.g. `new MemoryBackend()` in tests. The store closes it on close(). */
   readonly backend?: Backend;
-  /** Milliseconds clock for lease expiry (injected; default Date.now). */
+  /**
+   * Monotonic milliseconds for lease expiry (injected; default performance.now()). Never the
+   * wall clock: a stepped wall clock must not expire leases early or keep them alive. Its
+   * readings stay in memory: only remaining TTLs (durations) are stored and replicated.
+   */
   readonly clock?: () => number;
   readonly limits?: Partial<Limits>;
   /** Smallest lease TTL granted; smaller requests are raised to it (etcd: 1.5 x election timeout). */
@@ -129,7 +133,7 @@ export class KvStore implements WatchSource {
 
   private constructor(backend: Backend, options: KvStoreOptions) {
     this.state = new MvccState(backend);
-    this.clock = options.clock ?? (() => Date.now());
+    this.clock = options.clock ?? (() => performance.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? DEFAULT_MIN_LEASE_TTL_SECONDS;
     this.syncWrites = options.syncWrites ?? false;

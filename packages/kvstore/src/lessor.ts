@@ -1,6 +1,7 @@
 // Leases: the replicated part (which leases exist, their granted TTL, the last checkpointed
 // remaining TTL, which keys are attached) changes only through applied commands; the
-// leader-local part (expiry times) lives in memory and follows an injected clock.
+// leader-local part (expiry times) lives in memory and follows an injected monotonic clock
+// (readings never leave the process: checkpoints and records hold remaining TTLs, durations).
 //
 // Only a primary (the Raft leader, after promote) has finite expiries; elsewhere every lease
 // is "never expires" and the store never revokes on its own: the server asks

@@ -1,6 +1,7 @@
 // Leases in the store: deterministic ids from the Raft index, attach/detach/revoke, expiry on
-// the primary only (injected clock) and TTL checkpoints across a leader change.
-import { describe, expect, it } from 'vitest';
+// the primary only (injected clock) and TTL checkpoints across a leader change; the default
+// clock is monotonic, so wall-clock steps change no expiry.
+import { describe, expect, it, vi } from 'vitest';
 import { Clock, Driver, dec, enc, memoryStore } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
 import { MemoryBackend } from '../src/backend/memory-backend.js';
@@ -108,5 +109,33 @@ describe('leases', () => {
     expect(next.expiredLeases()).toEqual([]);
     clock.nowMs += 1;
     expect(next.expiredLeases()).toEqual([id]);
+  });
+
+  it('by default expiries follow a monotonic clock: wall-clock steps neither expire nor stretch a lease', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] }); // the wall clock only; performance.now stays real
+    try {
+      const { store, d } = await memoryStore();
+      store.promote(0);
+      const { id } = (await d.ok({ op: 'leaseGrant', args: { ttl: 60 } })) as LeaseGrantResult;
+      const wallMs = Date.now();
+      const remainingMs = (): number => store.leaseCheckpoints()?.checkpoints[0]?.remainingTtlMs ?? -1;
+
+      const ttlSeconds = (): number => store.leaseTimeToLive(id).ttl;
+
+      vi.setSystemTime(wallMs + 300_000);
+      expect(store.expiredLeases()).toEqual([]);
+      expect(ttlSeconds()).toBeGreaterThan(0);
+      expect(ttlSeconds()).toBeLessThanOrEqual(60);
+      expect(store.leaseKeepAlive(id).ttl).toBe(60);
+
+      vi.setSystemTime(wallMs - 300_000);
+      expect(store.expiredLeases()).toEqual([]);
+      expect(ttlSeconds()).toBeLessThanOrEqual(60);
+      // What is replicated is a remaining duration, never a clock reading.
+      expect(remainingMs()).toBeGreaterThan(0);
+      expect(remainingMs()).toBeLessThanOrEqual(60_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

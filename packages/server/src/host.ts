@@ -72,6 +72,7 @@ import {
   type Status,
 } from '@kite/raft';
 import { KiteError } from '@kite/protocol';
+import { monotonicMs, type MonotonicClock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import { decodeAlarmChange, decodeAttrs, decodeConfContext, decodeHostEntry, encodeAlarmChange, encodeAttrs, encodeConfContext, encodeHostEntry, type AlarmChange, type MemberAttributes } from './entry-codec.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
@@ -125,6 +126,8 @@ export interface HostDeps {
   readonly onRemoved: () => void;
   /** A fatal error in the loop (I/O failure): the process must stop without acking more. */
   readonly onFatal: (err: unknown) => void;
+  /** Time for ticks, intervals and deadlines (default: monotonicMs). Never the wall clock. */
+  readonly clock?: MonotonicClock;
 }
 
 interface Pending<T> {
@@ -173,7 +176,7 @@ export class Host {
   private tickTimer: NodeJS.Timeout | null = null;
   private lastTickMs = 0;
   private lastCheckpointMs = 0;
-  private lastProgressMs = Date.now();
+  private lastProgressMs: number;
   private loopRunning = false;
   private loopScheduled = false;
   private loopIdle: (() => void)[] = [];
@@ -188,8 +191,11 @@ export class Host {
   private stopping = false;
   private snapshotSends = 0;
   private readonly pendingSnapshotInstalls = new Map<number, string>();
+  private readonly nowMs: MonotonicClock;
 
   constructor(private readonly deps: HostDeps) {
+    this.nowMs = deps.clock ?? monotonicMs;
+    this.lastProgressMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
     this.registry = deps.registry;
     this.proposerTag = `${deps.selfId}/${randomBytes(6).toString('hex')}`;
@@ -227,7 +233,7 @@ export class Host {
   // ---- lifecycle
 
   start(): void {
-    this.lastTickMs = Date.now();
+    this.lastTickMs = this.nowMs();
     this.tickTimer = setInterval(() => this.onTimer(), Math.max(1, Math.floor(this.deps.config.tickMs / 2)));
     // A lone voter need not wait an election timeout to lead.
     if (this.confState.voters.length === 1 && this.confState.voters[0] === this.deps.selfId) this.node.campaign();
@@ -289,7 +295,7 @@ export class Host {
   // ---- time
 
   private onTimer(): void {
-    const now = Date.now();
+    const now = this.nowMs();
     // Milliseconds become ticks here and nowhere else; a stalled event loop catches up
     // (bounded) instead of silently stretching the election timeout.
     const due = Math.min(Math.floor((now - this.lastTickMs) / this.deps.config.tickMs), this.deps.config.electionTicks);
@@ -306,14 +312,14 @@ export class Host {
   }
 
   private leaderHousekeeping(now: number): void {
-    for (const id of this.deps.kv.expiredLeases(now)) {
+    for (const id of this.deps.kv.expiredLeases()) {
       if (this.revoking.has(id)) continue;
       this.revoking.add(id);
       void this.proposeInternal(this.deps.kv.encodeInternal({ op: 'leaseRevoke', id })).finally(() => this.revoking.delete(id));
     }
     if (now - this.lastCheckpointMs >= this.leaseCheckpointIntervalMs) {
       this.lastCheckpointMs = now;
-      const checkpoints = this.deps.kv.leaseCheckpoints(now);
+      const checkpoints = this.deps.kv.leaseCheckpoints();
       if (checkpoints.length > 0) void this.proposeInternal(this.deps.kv.encodeInternal({ op: 'leaseCheckpoint', checkpoints }));
     }
   }
@@ -414,12 +420,12 @@ export class Host {
    * every tick until the deadline: both clear by themselves within a few rounds.
    */
   async proposeConfChange(cc: Omit<ConfChange, 'context'>, peerUrls: readonly string[], timeoutMs: number): Promise<ConfState> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.nowMs() + timeoutMs;
     for (;;) {
       try {
-        return await this.proposeConfChangeOnce(cc, peerUrls, Math.max(1, deadline - Date.now()));
+        return await this.proposeConfChangeOnce(cc, peerUrls, Math.max(1, deadline - this.nowMs()));
       } catch (err) {
-        if (!(err instanceof ConfChangeInProgressError) || Date.now() + this.deps.config.tickMs >= deadline) {
+        if (!(err instanceof ConfChangeInProgressError) || this.nowMs() + this.deps.config.tickMs >= deadline) {
           throw this.raftError(err);
         }
         await new Promise((r) => setTimeout(r, this.deps.config.tickMs));
@@ -472,9 +478,9 @@ export class Host {
 
   /** Resolves when the leader is `target` (or the timeout passes: false). */
   async waitForLeaderToBe(target: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.lead !== target && Date.now() < deadline && !this.stopping) {
-      await this.nextLeaderWake(Math.max(1, deadline - Date.now()));
+    const deadline = this.nowMs() + timeoutMs;
+    while (this.lead !== target && this.nowMs() < deadline && !this.stopping) {
+      await this.nextLeaderWake(Math.max(1, deadline - this.nowMs()));
     }
     return this.lead === target;
   }
@@ -689,8 +695,8 @@ export class Host {
       if (lead !== null) for (const wake of [...this.leaderWaiters]) wake();
     }
     if (role === 'leader' && !wasLeader) {
-      this.deps.kv.promote(this.electionTimeoutMs, Date.now());
-      this.lastCheckpointMs = Date.now();
+      this.deps.kv.promote(this.electionTimeoutMs);
+      this.lastCheckpointMs = this.nowMs();
     } else if (role !== 'leader' && wasLeader) {
       this.deps.kv.demote();
     }

@@ -4,6 +4,7 @@
 import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type Command } from '@kite/kvstore';
 import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, TxnArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
+import { monotonicMs, type MonotonicClock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -18,7 +19,7 @@ type WireWriteOp = 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'l
  * at the store's constants: apply must give the same result on every replica, whatever each
  * member's flags say. Flag-dependent limits are enforced before proposing (see kite-server).
  */
-export async function openKvStore(dir: string, _logger: Logger, _config: ServerConfig): Promise<KvPort> {
+export async function openKvStore(dir: string, _logger: Logger, _config: ServerConfig, clock: MonotonicClock = monotonicMs): Promise<KvPort> {
   const backend = await LevelBackend.open(dir).catch((err: unknown) => {
     // ACTIVE cannot say which store is live: reported like the raft log's damage (with advice).
     throw err instanceof StoreDirError ? new DataDirError('CorruptDataDir', err.message) : err;
@@ -26,7 +27,9 @@ export async function openKvStore(dir: string, _logger: Logger, _config: ServerC
   try {
     // Apply batches are not fsynced: the host calls sync() (KvStore.flush) before it compacts
     // the Raft log past them (host.ts, contract step 10).
-    const store = await KvStore.open({ backend, minLeaseTtlSeconds: 1, syncWrites: false });
+    // Lease expiries are kept on the monotonic clock: a stepped wall clock neither expires a
+    // lease early nor keeps one alive; only remaining TTLs (durations) are replicated.
+    const store = await KvStore.open({ backend, clock, minLeaseTtlSeconds: 1, syncWrites: false });
     return new KvAdapter(store);
   } catch (err) {
     await backend.close().catch(() => undefined);
@@ -110,13 +113,13 @@ export class KvAdapter implements KvPort {
     return this.store.hash(revision);
   }
 
-  leaseKeepAlive(id: number, nowMs: number): LeaseKeepAliveResult {
-    const r = this.store.leaseKeepAlive(id, nowMs);
+  leaseKeepAlive(id: number): LeaseKeepAliveResult {
+    const r = this.store.leaseKeepAlive(id);
     return { leaseId: r.id, ttl: r.ttl };
   }
 
-  leaseTimeToLive(id: number, keys: boolean, nowMs: number): LeaseTimeToLiveResult {
-    const { id: leaseId, ...rest } = this.store.leaseTimeToLive(id, { keys }, nowMs);
+  leaseTimeToLive(id: number, keys: boolean): LeaseTimeToLiveResult {
+    const { id: leaseId, ...rest } = this.store.leaseTimeToLive(id, { keys });
     return { leaseId, ...rest };
   }
 
@@ -124,16 +127,16 @@ export class KvAdapter implements KvPort {
     return this.store.leaseLeases();
   }
 
-  expiredLeases(nowMs: number): readonly number[] {
-    return this.store.expiredLeases(nowMs);
+  expiredLeases(): readonly number[] {
+    return this.store.expiredLeases();
   }
 
-  leaseCheckpoints(nowMs: number): readonly { readonly id: number; readonly remainingTtlMs: number }[] {
-    return this.store.leaseCheckpoints(nowMs)?.checkpoints ?? [];
+  leaseCheckpoints(): readonly { readonly id: number; readonly remainingTtlMs: number }[] {
+    return this.store.leaseCheckpoints()?.checkpoints ?? [];
   }
 
-  promote(extendMs: number, nowMs: number): void {
-    this.store.promote(extendMs, nowMs);
+  promote(extendMs: number): void {
+    this.store.promote(extendMs);
   }
 
   demote(): void {

@@ -44,17 +44,18 @@ export interface KvPort {
   /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts). */
   readTxn(args: TxnArgs, revision?: number): Promise<TxnResult & { readonly revision: number }>;
   hash(revision: number): Promise<HashResult>;
-  leaseKeepAlive(id: number, nowMs: number): LeaseKeepAliveResult;
-  leaseTimeToLive(id: number, keys: boolean, nowMs: number): LeaseTimeToLiveResult;
+  // Lease expiries follow the store's own monotonic clock (see openKvStore): callers pass no time.
+  leaseKeepAlive(id: number): LeaseKeepAliveResult;
+  leaseTimeToLive(id: number, keys: boolean): LeaseTimeToLiveResult;
   leaseLeases(): LeaseLeasesResult;
   /** Leader only: leases past their expiry (bounded list). */
-  expiredLeases(nowMs: number): readonly number[];
+  expiredLeases(): readonly number[];
   /** Leader only: remaining TTLs to checkpoint through Raft. */
-  leaseCheckpoints(nowMs: number): readonly { readonly id: number; readonly remainingTtlMs: number }[];
+  leaseCheckpoints(): readonly { readonly id: number; readonly remainingTtlMs: number }[];
   /** Kv command bytes for lease upkeep the leader proposes itself. */
   encodeInternal(cmd: { readonly op: 'leaseRevoke'; readonly id: number } | { readonly op: 'leaseCheckpoint'; readonly checkpoints: readonly { readonly id: number; readonly remainingTtlMs: number }[] }): Uint8Array;
   /** This member became leader: start expiry clocks, extended by `extendMs`. */
-  promote(extendMs: number, nowMs: number): void;
+  promote(extendMs: number): void;
   demote(): void;
   /**
    * A consistent snapshot of the whole store, ordered with applies as of this call: it holds

@@ -20,6 +20,7 @@ import {
   type WatchCreateArgs,
 } from '@kite/protocol';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
+import { monotonicMs } from './clock.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
 import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
@@ -94,17 +95,17 @@ export class OpServer implements ClientBackend {
 
   /** On a follower: send to the leader, retrying (bounded) when the leader moved. */
   private async forwardToLeader(req: Request): Promise<Reply> {
-    const deadline = Date.now() + this.deps.config.requestTimeoutMs;
+    const deadline = monotonicMs() + this.deps.config.requestTimeoutMs;
     let last: Reply | null = null;
     for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
-      const leader = await this.deps.host.waitForLeader(Math.max(1, deadline - Date.now()));
+      const leader = await this.deps.host.waitForLeader(Math.max(1, deadline - monotonicMs()));
       if (leader === null) break;
       if (leader === this.deps.selfId) return this.serveHere(req);
-      const reply = await this.deps.transport.forward(leader, req, Math.max(1, deadline - Date.now()));
+      const reply = await this.deps.transport.forward(leader, req, Math.max(1, deadline - monotonicMs()));
       if (reply.ok) return { ...reply, header: { ...reply.header, memberId: this.deps.selfId } };
       last = reply;
-      if (reply.error.code !== 'NotLeader' || Date.now() >= deadline) return reply;
-      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, Math.max(1, deadline - Date.now())));
+      if (reply.error.code !== 'NotLeader' || monotonicMs() >= deadline) return reply;
+      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, Math.max(1, deadline - monotonicMs())));
     }
     return last ?? errorReply(req.id, { code: 'Unavailable', message: `no leader within ${this.deps.config.requestTimeoutMs} ms` });
   }
@@ -165,7 +166,7 @@ export class OpServer implements ClientBackend {
         // A new leader may not have applied the grant yet (etcd waits likewise): a read index
         // makes it apply everything committed before, and proves it still leads.
         await this.deps.host.linearizableRead(timeoutMs);
-        return okReply(req.id, this.header(), this.deps.kv.leaseKeepAlive(req.leaseId, Date.now()));
+        return okReply(req.id, this.header(), this.deps.kv.leaseKeepAlive(req.leaseId));
       default:
         return this.serveCluster(req, timeoutMs);
     }
@@ -223,7 +224,7 @@ export class OpServer implements ClientBackend {
         return this.alarm(req, timeoutMs);
       case 'leaseTimeToLive':
         await this.deps.host.linearizableRead(timeoutMs);
-        return okReply(req.id, this.header(), this.deps.kv.leaseTimeToLive(req.leaseId, req.keys === true, Date.now()));
+        return okReply(req.id, this.header(), this.deps.kv.leaseTimeToLive(req.leaseId, req.keys === true));
       case 'leaseLeases':
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseLeases());

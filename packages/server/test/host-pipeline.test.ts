@@ -1,12 +1,14 @@
 // The host loop on a real single-member Host (real LevelDB stores in a temp dir, no network):
 // applies run in index order on the apply chain, a commit-only HardState is never written on
 // its own, the store is synced once per snapshot (not per apply) before the log is compacted,
-// and the persisted commit index is a hint raised to what the store applied.
+// and the persisted commit index is a hint raised to what the store applied. Time comes from
+// the injected monotonic clock only: ticks and lease expiry ignore wall-clock steps.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { HardState, Snapshot } from '@kite/raft';
+import type { MonotonicClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { Host, raiseCommit } from '../src/host.js';
 import { openKvStore } from '../src/kv-adapter.js';
@@ -22,7 +24,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const enc = new TextEncoder();
 
-async function singleMember(dir: string, snapshotEntries: number): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
+async function singleMember(dir: string, snapshotEntries: number, clock?: MonotonicClock): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
   const config = loadConfig(['--name', 'n1', '--data-dir', dir, '--snapshot-entries', String(snapshotEntries), '--snapshot-catchup-entries', '5'], {}, dir);
   const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
   await logStore.load();
@@ -37,7 +39,7 @@ async function singleMember(dir: string, snapshotEntries: number): Promise<{ hos
     persists.push(p);
     return persist(p);
   };
-  const kv = await openKvStore(path.join(dir, 'kv'), silentLogger(), config);
+  const kv = await openKvStore(path.join(dir, 'kv'), silentLogger(), config, clock);
   let syncCount = 0;
   const sync = kv.sync.bind(kv);
   kv.sync = () => {
@@ -64,6 +66,7 @@ async function singleMember(dir: string, snapshotEntries: number): Promise<{ hos
     onFatal: (err) => {
       throw err;
     },
+    ...(clock !== undefined ? { clock } : {}),
   });
   await host.recover();
   host.start();
@@ -104,6 +107,51 @@ describe('Host loop', () => {
       expect(m.kv.appliedIndex).toBeGreaterThanOrEqual(st.snapshotIndex);
     } finally {
       await m.close();
+    }
+  });
+});
+
+/** Polls `check` every few ms until it holds; fails after `timeoutMs` (a bound, not a timing). */
+async function until(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('Host time', () => {
+  it('ticks and lease expiry follow the injected monotonic clock; wall-clock steps both ways change nothing', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] }); // the wall clock only: timers stay real
+    let monoMs = 5_000;
+    const m = await singleMember(path.join(root, 'clock'), 10_000, () => monoMs);
+    try {
+      expect(await m.host.waitForLeader(10_000)).toBe('m1');
+      const grant = async (leaseId: number, ttl: number): Promise<void> => {
+        const out = await m.host.proposeKv(m.kv.encodeCommand('leaseGrant', { ttl, leaseId }), 10_000);
+        expect(out.ok).toBe(true);
+      };
+      const leaseIds = (): number[] => m.kv.leaseLeases().leases.map((l) => l.id);
+      const wallMs = Date.now();
+
+      // Back: the wall clock is 5 minutes behind, yet a 2 s lease expires once 2 s pass.
+      await grant(1, 2);
+      vi.setSystemTime(wallMs - 300_000);
+      monoMs += 2_001;
+      await until('lease 1 revoked after the step back', 10_000, () => !leaseIds().includes(1));
+
+      // Forward: the wall clock jumps 5 minutes, a 60 s lease keeps its TTL; the 1 s lease
+      // granted after the jump expiring proves expiries were checked in between.
+      await grant(2, 60);
+      vi.setSystemTime(wallMs + 300_000);
+      await grant(3, 1);
+      monoMs += 1_001;
+      await until('lease 3 revoked after the jump', 10_000, () => !leaseIds().includes(3));
+      expect(leaseIds()).toEqual([2]);
+      expect(m.kv.leaseTimeToLive(2, false).ttl).toBe(59);
+    } finally {
+      await m.close();
+      vi.useRealTimers();
     }
   });
 });

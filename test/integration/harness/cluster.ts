@@ -47,7 +47,7 @@ export async function freePort(): Promise<number> {
 
 /** Polls `check` until it returns a value other than undefined, or throws after timeoutMs. */
 export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let lastErr: unknown = null;
   for (;;) {
     try {
@@ -56,7 +56,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -165,12 +165,15 @@ export class Cluster {
     ];
   }
 
-  /** Starts (or restarts) one member; returns once the process is spawned. Later flags win. */
-  start(name: string, extraFlags: readonly string[] = []): void {
+  /**
+   * Starts (or restarts) one member; returns once the process is spawned. Later flags win.
+   * `env` adds to the inherited environment (e.g. libfaketime's, see faketime.ts).
+   */
+  start(name: string, extraFlags: readonly string[] = [], env: Readonly<Record<string, string>> = {}): void {
     if (this.procs.has(name)) throw new Error(`${name} is already running`);
     const m = this.member(name);
     const out = openSync(m.logFile, 'a');
-    const proc = spawn(process.execPath, [SERVER_MAIN, ...this.flagsFor(m), ...extraFlags], { stdio: ['ignore', out, out] });
+    const proc = spawn(process.execPath, [SERVER_MAIN, ...this.flagsFor(m), ...extraFlags], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
     closeSync(out);
     this.procs.set(name, proc);
     this.exits.set(

@@ -89,9 +89,9 @@ export class WireClient {
 
   /** Waits (bounded) until `check` holds over the pushes received so far. */
   async waitPushes(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (!check()) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 200));

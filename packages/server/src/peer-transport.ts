@@ -46,6 +46,8 @@ const RECONNECT_MAX_MS = 1_000;
 const PING_INTERVAL_MS = 1_000;
 /** A link that misses this many pings in a row is considered dead and torn down. */
 const PING_MISSES_MAX = 3;
+/** A ping's payload: its send time as a float64 (see encodePingStamp). */
+const PING_STAMP_BYTES = 8;
 /**
  * Ping intervals without a link from a peer that dials us before it is logged (once per
  * outage): a peer that is down, or of another cluster (--cluster-token) or configuration
@@ -244,10 +246,11 @@ export class PeerTransport {
     ws.on('open', () => this.sendFrame(ws, this.hello(), id));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (st.ws !== ws) return;
+      this.opts.metrics.peerReceivedBytes.inc({ From: id }, rawBytes(data));
       if (!st.ready) return this.onDialerHello(id, st, ws, data, isBinary);
       this.onFrame(id, ws, data, isBinary);
     });
-    ws.on('pong', () => (st.pingMisses = 0));
+    ws.on('pong', (data) => this.onPong(id, st, ws, data));
     ws.on('error', (err) => this.log.debug({ peer: id, err: err.message }, 'peer link error'));
     ws.on('close', (code, reason) => this.onClosed(id, st, ws, code, reason.toString()));
   }
@@ -314,7 +317,10 @@ export class PeerTransport {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (peerId !== null) {
         const st = this.peers.get(peerId);
-        if (st?.ws === ws) this.onFrame(peerId, ws, data, isBinary);
+        if (st?.ws === ws) {
+          this.opts.metrics.peerReceivedBytes.inc({ From: peerId }, rawBytes(data));
+          this.onFrame(peerId, ws, data, isBinary);
+        }
         return;
       }
       clearTimeout(helloTimer);
@@ -344,9 +350,9 @@ export class PeerTransport {
       this.sendFrame(ws, this.hello(), claimed);
       this.markUp(claimed, st);
     });
-    ws.on('pong', () => {
+    ws.on('pong', (data) => {
       const st = peerId === null ? undefined : this.peers.get(peerId);
-      if (st?.ws === ws) st.pingMisses = 0;
+      if (peerId !== null && st !== undefined) this.onPong(peerId, st, ws, data);
     });
     ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'peer link error'));
     ws.on('close', (code, reason) => {
@@ -442,6 +448,7 @@ export class PeerTransport {
       return false;
     }
     ws.send(bytes, { binary: true });
+    this.opts.metrics.peerSentBytes.inc({ To: peer }, bytes.byteLength);
     return true;
   }
 
@@ -482,14 +489,45 @@ export class PeerTransport {
         continue;
       }
       st.pingMisses++;
-      st.ws.ping();
+      st.ws.ping(encodePingStamp(performance.now()));
     }
+  }
+
+  /** A pong on the current link: the link is alive, and its ping's stamp gives the round trip. */
+  private onPong(peer: MemberIdString, st: PeerState, ws: WebSocket, data: Buffer): void {
+    if (st.ws !== ws) return;
+    st.pingMisses = 0;
+    const sentMs = decodePingStamp(data);
+    if (sentMs !== null) this.opts.metrics.peerRoundTrip.observe({ To: peer }, Math.max(0, performance.now() - sentMs) / 1000);
   }
 
   private onHttp(req: IncomingMessage, res: ServerResponse): void {
     if (this.opts.handlers.onHttp?.(req, res) === true) return;
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
+}
+
+/**
+ * A ping carries its send time (this process's monotonic clock, 8 bytes) and the pong echoes
+ * it, so the round trip needs no per-link state and any number of pings may be in flight.
+ */
+function encodePingStamp(nowMs: number): Buffer {
+  const buf = Buffer.alloc(PING_STAMP_BYTES);
+  buf.writeDoubleBE(nowMs);
+  return buf;
+}
+
+/** The stamp of one of our pings; null for anything else (an empty or foreign pong). */
+function decodePingStamp(data: Buffer): number | null {
+  if (data.byteLength !== PING_STAMP_BYTES) return null;
+  const ms = data.readDoubleBE(0);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** Bytes of a received frame, whatever shape ws handed it in. */
+function rawBytes(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, b) => sum + b.byteLength, 0);
+  return data.byteLength;
 }
 
 /** Listens on the URL's host and port; rejects (EADDRINUSE…) instead of crashing. */

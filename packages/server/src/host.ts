@@ -884,7 +884,8 @@ export class Host {
     this.confState = this.node.applyConfChange(cc);
     this.registry.applyConfChange(cc, ctx?.peerUrls ?? []);
     this.deps.onPeersChanged(this.registry.peerUrls());
-    this.log.info({ type: cc.type, member: cc.nodeId, index: e.index }, 'membership changed');
+    // `member` is every line's own name (logger.ts); the member the change is about gets its own key.
+    this.log.info({ type: cc.type, changedMemberId: cc.nodeId, index: e.index }, 'membership changed');
     if (ctx !== null && ctx.proposer === this.proposerTag) {
       const p = this.confProposals.get(ctx.seq);
       if (p !== undefined) {

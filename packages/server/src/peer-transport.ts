@@ -27,8 +27,10 @@ import {
   type Reply,
   type Request,
 } from '@kite/protocol';
+import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
+import { remoteAddress } from './remote-address.js';
 
 export type MemberIdString = string;
 
@@ -55,6 +57,9 @@ const PING_STAMP_BYTES = 8;
  */
 const SILENT_PEER_INTERVALS_WARN = 5;
 const HELLO_TIMEOUT_MS = 5_000;
+/** Refused links and dropped frames (anyone reaching the peer port can cause them): lines per window. */
+const REFUSAL_LOG_LINES_MAX = 10;
+const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 export const CLOSE_WRONG_CLUSTER = 4001;
 export const CLOSE_UNKNOWN_MEMBER = 4002;
@@ -101,6 +106,8 @@ interface PeerState {
   pingMisses: number;
   /** Ping intervals without a link, for a peer that dials us (SILENT_PEER_INTERVALS_WARN). */
   silentIntervals: number;
+  /** The other end of `ws` for log lines: the host we dialed, or the address that dialed us. */
+  remote: string;
 }
 
 export class PeerTransport {
@@ -114,9 +121,14 @@ export class PeerTransport {
   private pingTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly log: Logger;
+  private readonly refusedLog: RateLimitedWarn;
+  private readonly droppedFrameLog: RateLimitedWarn;
 
   constructor(private readonly opts: PeerTransportOptions) {
     this.log = opts.logger.child({ component: 'peer' });
+    const limits = { linesMax: REFUSAL_LOG_LINES_MAX, windowMs: REFUSAL_LOG_WINDOW_MS, nowMs: () => performance.now() };
+    this.refusedLog = new RateLimitedWarn(this.log, 'peer link refused', limits);
+    this.droppedFrameLog = new RateLimitedWarn(this.log, 'dropping peer frame', limits);
   }
 
   async start(): Promise<void> {
@@ -141,7 +153,7 @@ export class PeerTransport {
       if (id === this.opts.selfId) continue;
       const st = this.peers.get(id);
       if (st === undefined) {
-        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0 };
+        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?' };
         this.peers.set(id, fresh);
         if (this.dialsTo(id)) this.dial(id, fresh);
       } else {
@@ -240,8 +252,10 @@ export class PeerTransport {
     st.dialTimer = null;
     const url = `${st.url.replace(/^http/, 'ws')}/raft`;
     const ws = new WebSocket(url, { maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS });
+    const remote = new URL(url).host;
     st.ws = ws;
     st.ready = false;
+    st.remote = remote;
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => this.sendFrame(ws, this.hello(), id));
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -251,7 +265,7 @@ export class PeerTransport {
       this.onFrame(id, ws, data, isBinary);
     });
     ws.on('pong', (data) => this.onPong(id, st, ws, data));
-    ws.on('error', (err) => this.log.debug({ peer: id, err: err.message }, 'peer link error'));
+    ws.on('error', (err) => this.log.debug({ peer: id, remote, err: err.message }, 'peer link error'));
     ws.on('close', (code, reason) => this.onClosed(id, st, ws, code, reason.toString()));
   }
 
@@ -259,7 +273,7 @@ export class PeerTransport {
     const hello = this.decode(data, isBinary);
     const problem = this.checkHello(hello, id);
     if (problem !== null) {
-      this.log.warn({ peer: id, problem: problem.reason }, 'peer refused: bad hello');
+      this.log.warn({ peer: id, remote: st.remote, problem: problem.reason }, 'peer refused: bad hello');
       ws.close(problem.code, problem.reason);
       return;
     }
@@ -281,12 +295,12 @@ export class PeerTransport {
     st.ws = null;
     st.ready = false;
     if (wasReady) {
-      this.log.info({ peer: id, code, reason }, 'peer link down');
+      this.log.info({ peer: id, remote: st.remote, code, reason }, 'peer link down');
       this.failForwards(id);
       this.opts.handlers.onLinkLost(id);
     }
     if (code === CLOSE_WRONG_CLUSTER || code === CLOSE_UNKNOWN_MEMBER) {
-      this.log.warn({ peer: id, code, reason }, 'peer refused our link');
+      this.log.warn({ peer: id, remote: st.remote, code, reason }, 'peer refused our link');
     }
     if (this.dialsTo(id)) this.scheduleDial(id, st);
   }
@@ -296,7 +310,7 @@ export class PeerTransport {
     st.attempts = 0;
     st.pingMisses = 0;
     st.silentIntervals = 0;
-    this.log.info({ peer: id }, 'peer link up');
+    this.log.info({ peer: id, remote: st.remote }, 'peer link up');
     this.opts.handlers.onLinkUp(id);
   }
 
@@ -306,7 +320,7 @@ export class PeerTransport {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, req.socket.remoteAddress ?? '?'));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, remoteAddress(req)));
   }
 
   /** An incoming link: the first frame must be a valid hello from a known member. */
@@ -328,13 +342,13 @@ export class PeerTransport {
       const claimed = isPlainObject(hello) && typeof hello['memberId'] === 'string' ? hello['memberId'] : null;
       const problem = this.checkHello(hello, claimed);
       if (problem !== null || claimed === null) {
-        this.log.warn({ remote, claimed, problem: problem?.reason }, 'peer link refused');
+        this.refusedLog.warn(this.log, { remote, claimed, problem: problem?.reason });
         ws.close(problem?.code ?? CLOSE_BAD_HELLO, problem?.reason ?? 'bad hello');
         return;
       }
       const st = this.peers.get(claimed);
       if (st === undefined || this.dialsTo(claimed)) {
-        this.log.warn({ remote, claimed }, 'peer link refused: not a member that dials us');
+        this.refusedLog.warn(this.log, { remote, claimed, problem: 'not a member that dials us' });
         ws.close(CLOSE_UNKNOWN_MEMBER, 'unknown member');
         return;
       }
@@ -342,6 +356,7 @@ export class PeerTransport {
       const previous = st.ws;
       st.ws = ws;
       st.ready = false;
+      st.remote = remote;
       if (previous !== null) {
         previous.close(CLOSE_REPLACED, 'replaced by a newer link');
         this.failForwards(claimed);
@@ -392,7 +407,7 @@ export class PeerTransport {
   private onFrame(peer: MemberIdString, ws: WebSocket, data: RawData, isBinary: boolean): void {
     const frame = this.decode(data, isBinary);
     if (!isPlainObject(frame)) {
-      this.log.warn({ peer }, 'dropping undecodable peer frame');
+      this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'undecodable' });
       return;
     }
     switch (frame['type']) {
@@ -433,7 +448,7 @@ export class PeerTransport {
         return;
       }
       default:
-        this.log.warn({ peer, type: String(frame['type']).slice(0, 40) }, 'dropping peer frame of unknown type');
+        this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'unknown type', type: String(frame['type']).slice(0, 40) });
     }
   }
 
@@ -484,7 +499,7 @@ export class PeerTransport {
         continue;
       }
       if (st.pingMisses >= PING_MISSES_MAX) {
-        this.log.warn({ peer: id }, 'peer link silent, tearing it down');
+        this.log.warn({ peer: id, remote: st.remote }, 'peer link silent, tearing it down');
         st.ws.terminate();
         continue;
       }

@@ -17,7 +17,7 @@
 //     reaches the disk thread first) runs: Raft allows it, the leader counts its own ack only
 //     after advance, so its appends and its fsync run in parallel.
 //  5. Persist: snapshot metadata, entries and HardState in ONE LevelDB batch, fsynced when
-//     the Ready says mustSync (entries, term or vote changed); then mirror them into the
+//     the Ready says mustSync (entries, snapshot, term or vote changed); then mirror them into the
 //     core's MemoryStorage. A HardState whose commit alone moved is not written by itself: the
 //     commit index is volatile in Raft; it rides along with the next write.
 //  6. Everyone else sends only now (a follower acks only what it has durably).

@@ -57,7 +57,6 @@ import {
   NotLeaderError,
   ProposalDroppedError,
   RawNode,
-  createRng,
   ConfChangeInProgressError,
   InvalidConfChangeError,
   InvalidTransferError,
@@ -71,7 +70,7 @@ import {
   type Snapshot,
   type Status,
 } from '@kite/raft';
-import { KiteError } from '@kite/protocol';
+import { KiteError, createRng } from '@kite/protocol';
 import type { ServerConfig } from './config.js';
 import { decodeAlarmChange, decodeAttrs, decodeConfContext, decodeHostEntry, encodeAlarmChange, encodeAttrs, encodeConfContext, encodeHostEntry, type AlarmChange, type MemberAttributes } from './entry-codec.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';

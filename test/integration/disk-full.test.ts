@@ -1,4 +1,5 @@
-// A full disk (DESIGN.md §6, rule 6). The behaviour we require, and what the server does:
+// A full disk (packages/server/src/disk-full.ts; exit code 6 in run-server.ts). The behaviour
+// we require, and what the server does:
 //
 // - A member whose disk fills up (a raft log append, a store batch or any other write of its
 //   data dir fails with ENOSPC) stops at once: it logs `disk full: <path>` (fatal) and exits

@@ -2,7 +2,7 @@
 // delays, drops, duplicates, election jitter, tick phases) comes from an instance derived from
 // the run's seed, so one seed and one schedule give one exact run. Never Math.random.
 
-import { createRng } from './core.js';
+import { createRng } from '@kite/protocol';
 import type { Rng } from './core.js';
 
 export interface SimRng extends Rng {
@@ -12,13 +12,10 @@ export interface SimRng extends Rng {
   chancePct(pct: number): boolean;
 }
 
-/** mulberry32 yields multiples of 2^-32, so int(2^32) / 2^32 is exactly its float output. */
-const FLOAT_STEPS = 4294967296;
-
-/** The core's generator (one algorithm for the whole run), plus the float and percent draws. */
+/** The project's one generator (@kite/protocol), with the simulator's bound check and percent draw. */
 export function createSimRng(seed: number): SimRng {
   const core = createRng(seed);
-  const next = (): number => core.int(FLOAT_STEPS) / FLOAT_STEPS;
+  const { next } = core;
   return {
     next,
     int(maxExclusive: number): number {

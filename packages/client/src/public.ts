@@ -1,5 +1,6 @@
 // The environment-neutral part of the public surface, shared by index.ts (Node) and
-// browser.ts. Protocol types and errors are re-exported so users need one import.
+// browser.ts. Protocol types and errors are re-exported so users need one import; so is the
+// seeded generator (reproducible back-off jitter: `random: createRng(seed).next`).
 export {
   KiteClient, CLIENT_DEFAULTS,
   type ClientOptions, type ClientEvents, type GetResult, type PutReply, type DeleteReply, type TxnReply,
@@ -17,7 +18,7 @@ export type { SocketFactory, KiteSocket, KiteSocketHandlers, SocketOptions } fro
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { normalizeEndpoint } from './endpoints.js';
 export {
-  KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd,
+  KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd, createRng, type SeededRng,
   type ErrorCode, type KeyValue, type WatchEvent, type ResponseHeader, type Member, type MemberId, type LeaseId,
   type Compare, type TxnRequestOp, type TxnResponseOp, type StatusResult, type AlarmMember, type AlarmType,
 } from '@kite/protocol';

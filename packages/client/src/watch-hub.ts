@@ -114,8 +114,9 @@ export class WatchHub implements WatchDriver {
       try {
         const conn = await this.pool.acquire(signal);
         if (!current()) return;
-        if (this.countOn(conn) >= (this.options.maxWatchesPerConnection ?? MAX_WATCHES_PER_CONNECTION)) {
-          watch.fail(new KiteError('TooManyWatches', 'too many watches on one connection', { limit: MAX_WATCHES_PER_CONNECTION }));
+        const limit = this.options.maxWatchesPerConnection ?? MAX_WATCHES_PER_CONNECTION;
+        if (this.countOn(conn) >= limit) {
+          watch.fail(new KiteError('TooManyWatches', `too many watches on one connection (limit ${limit})`, { limit }));
           return;
         }
         const watchId = this.nextWatchId++;

@@ -3,7 +3,7 @@
 // continuation ran must not leave the watch registered on a dead link, and the retry must
 // resume right after the anchor.
 import { describe, expect, it } from 'vitest';
-import { okReply, type OpArgs, type OpName, type ResponseHeader } from '@kite/protocol';
+import { KiteError, okReply, type OpArgs, type OpName, type ResponseHeader } from '@kite/protocol';
 import type { Connection } from '../src/connection.js';
 import type { ConnectionPool, PoolListener } from '../src/pool.js';
 import { Watch } from '../src/watch.js';
@@ -94,6 +94,35 @@ describe('WatchHub', () => {
       await w.ready;
       expect(w.state).toBe('active');
       expect(w.nextRevision).toBe(42);
+    } finally {
+      hub.close();
+    }
+  });
+});
+
+describe('WatchHub limits', () => {
+  it('reports the configured per-connection watch limit, not the default', async () => {
+    const pool = new ScriptedPool();
+    const hub = new WatchHub(pool as unknown as ConnectionPool, {
+      backoff: { baseDelayMs: 0, maxDelayMs: 0 },
+      random: () => 0,
+      resumeAttemptsMax: 5,
+      requestTimeoutMs: 60_000,
+      maxWatchesPerConnection: 2,
+    });
+    try {
+      const link = pool.openLink();
+      const args = { startRevision: 0, prevKv: false, noPut: false, noDelete: false, progressNotify: false, bufferEventsMax: 10 };
+      const watches = [1, 2, 3].map((k) => hub.add(new Watch({ key: new Uint8Array([k]), ...args }, hub)));
+      await flush();
+      for (const [i, s] of link.sent.filter((x) => x.op === 'watchCreate').entries()) s.resolve(okReply<'watchCreate'>(i + 1, header(10), {}));
+      await Promise.all(watches.slice(0, 2).map((w) => w.ready));
+      const third = watches[2];
+      const err: unknown = await third?.ready.then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(KiteError);
+      expect((err as KiteError).code).toBe('TooManyWatches');
+      expect((err as KiteError).details['limit']).toBe(2);
+      expect((err as KiteError).message).toContain('limit 2');
     } finally {
       hub.close();
     }

@@ -3,9 +3,21 @@
 // watchers whose range contains the key.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyRange, keyString, prefixEnd, rangeContains } from '../src/watch/key-bytes.js';
+import { classifyRange, keyString, prefixEnd } from '../src/watch/key-bytes.js';
 import type { KeyRange } from '../src/watch/key-bytes.js';
 import { WatcherIndex } from '../src/watch/watcher-index.js';
+
+/** The brute-force oracle: true when `k` lies in `range` (the index must agree). */
+function rangeContains(range: KeyRange, k: string): boolean {
+  switch (range.kind) {
+    case 'key':
+      return k === range.key;
+    case 'prefix':
+      return k.startsWith(range.prefix);
+    case 'interval':
+      return k >= range.start && (range.end === null || k < range.end);
+  }
+}
 
 const byteArb = fc.constantFrom(0x00, 0x01, 0x61, 0x62, 0xfe, 0xff);
 const keyArb = fc.uint8Array({ minLength: 0, maxLength: 3 }).map((a) => a.map((b) => [0x00, 0x01, 0x61, 0x62, 0xfe, 0xff][b % 6] as number));

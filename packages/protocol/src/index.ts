@@ -8,3 +8,4 @@ export * from './frames.js';
 export * from './codec.js';
 export * from './bytes.js';
 export * from './peer.js';
+export * from './rng.js';

@@ -11,7 +11,6 @@ export { RawNode } from './raw-node.js';
 export { MemoryStorage } from './storage.js';
 export { bootstrap, bootstrapState, bootstrapTerm, bootstrapVotersMax } from './bootstrap.js';
 export type { BootstrapState } from './bootstrap.js';
-export { createRng } from './rng.js';
 export { encodeConfChange, decodeConfChange, ConfChangeDecodeError } from './confchange/codec.js';
 export {
   RaftError,

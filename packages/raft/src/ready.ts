@@ -1,7 +1,9 @@
 // Ready: everything the core asks the host to do after a batch of input.
 // Host contract (in this order):
 //   1. persist `snapshot`, `entries` and `hardState` (sync if `mustSync`);
-//   2. send `messages`;
+//   2. send `messages`: a follower or candidate only once step 1 is durable (its acks and
+//      votes claim what it persisted); a leader may send while its own persist runs (Raft
+//      §10.2.1), since it counts its own log toward commit only after advance();
 //   3. restore `snapshot` into the state machine, then apply `committedEntries` in order
 //      (calling RawNode.applyConfChange for each confChange entry; entries with empty data
 //      are leader no-ops);
@@ -29,6 +31,9 @@ export interface Ready {
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
-  /** True when hardState (term/vote) or entries changed: the host must fsync before sending. */
+  /**
+   * True when entries, a snapshot, or the term or vote changed: the host must fsync what it
+   * persists (before a follower sends; see step 2). A commit index that alone moved needs none.
+   */
   readonly mustSync: boolean;
 }

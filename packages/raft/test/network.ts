@@ -3,7 +3,8 @@
 // Ready loop (persist -> send -> apply -> advance) and delivers messages until quiet; links
 // can be cut one way or both, and nodes crashed/restarted with their durable storage.
 
-import { RawNode, MemoryStorage, bootstrap, createRng, decodeConfChange } from '../src/index.js';
+import { createRng } from '@kite/protocol';
+import { RawNode, MemoryStorage, bootstrap, decodeConfChange } from '../src/index.js';
 import type { RaftConfig } from '../src/config.js';
 import type { ConfState, Entry, Message, NodeId, ReadState } from '../src/index.js';
 

@@ -6,7 +6,6 @@ import { Progress } from '../src/tracker/progress.js';
 import { majorityCommittedIndex, majorityVoteResult } from '../src/quorum/majority.js';
 import { confChangeProblem, applyToConfState } from '../src/confchange/conf-change.js';
 import { encodeConfChange, decodeConfChange } from '../src/confchange/codec.js';
-import { createRng } from '../src/rng.js';
 
 describe('Inflights', () => {
   it('is bounded and frees acknowledged messages', () => {
@@ -105,16 +104,5 @@ describe('conf changes', () => {
     expect(decodeConfChange(encodeConfChange(cc))).toEqual(cc);
     expect(decodeConfChange(encodeConfChange({ type: 'removeNode', nodeId: 'x' }))).toEqual({ type: 'removeNode', nodeId: 'x' });
     expect(() => decodeConfChange(new Uint8Array([9, 9, 9, 9, 9]))).toThrow(/malformed/);
-  });
-});
-
-describe('createRng', () => {
-  it('is deterministic per seed and in range', () => {
-    const a = createRng(42);
-    const b = createRng(42);
-    const xs = Array.from({ length: 50 }, () => a.int(10));
-    expect(Array.from({ length: 50 }, () => b.int(10))).toEqual(xs);
-    expect(xs.every((x) => x >= 0 && x < 10)).toBe(true);
-    expect(new Set(xs).size).toBeGreaterThan(5);
   });
 });

@@ -7,7 +7,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Network, text } from './network.js';
-import { createRng, RaftError } from '../src/index.js';
+import { createRng } from '@kite/protocol';
+import { RaftError } from '../src/index.js';
 
 const ids = ['n1', 'n2', 'n3', 'n4', 'n5'] as const;
 

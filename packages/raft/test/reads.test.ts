@@ -2,7 +2,8 @@
 // (only with CheckQuorum, off during a transfer, stopped on an isolated leader).
 import { describe, it, expect } from 'vitest';
 import { Network } from './network.js';
-import { MemoryStorage, RawNode, createRng, ProposalDroppedError, NotLeaderError, ConfigError } from '../src/index.js';
+import { createRng } from '@kite/protocol';
+import { MemoryStorage, RawNode, ProposalDroppedError, NotLeaderError, ConfigError } from '../src/index.js';
 
 const heartbeatsWithContext = (net: Network): number =>
   net.delivered.filter((m) => m.type === 'heartbeat' && m.context !== null).length;

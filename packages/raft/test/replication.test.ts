@@ -2,7 +2,8 @@
 // bytes limit, faulty delivery, and the single-voter persist-before-commit and Ready rules.
 import { describe, it, expect } from 'vitest';
 import { Network, text } from './network.js';
-import { MemoryStorage, RawNode, createRng, ProposalDroppedError, AssertionError } from '../src/index.js';
+import { createRng } from '@kite/protocol';
+import { MemoryStorage, RawNode, ProposalDroppedError, AssertionError } from '../src/index.js';
 import type { AppendEntries } from '../src/index.js';
 
 describe('replication', () => {

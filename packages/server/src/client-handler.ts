@@ -29,6 +29,7 @@ import {
   type WatchCreateArgs,
   type WatchPush,
 } from '@kite/protocol';
+import type { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import { validateRequest } from './validate.js';
 
@@ -95,7 +96,10 @@ export class ClientLink {
     private readonly ws: WebSocket,
     private readonly backend: ClientBackend,
     private readonly limits: ClientLinkLimits,
+    /** The link's logger: its lines carry the remote address (see ClientServer). */
     private readonly log: Logger,
+    /** "closing client link" lines, rate-limited across all links (a client may flood them). */
+    private readonly closingLog: RateLimitedWarn,
   ) {
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -345,7 +349,7 @@ export class ClientLink {
   }
 
   private closeWith(code: number, reason: string): void {
-    this.log.warn({ code, reason }, 'closing client link');
+    this.closingLog.warn(this.log, { code, reason });
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     this.ws.close(code, reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
     this.onClose();

@@ -6,12 +6,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientLink, hardFrameBytes, type ClientBackend, type ClientLinkLimits } from './client-handler.js';
+import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { listen } from './peer-transport.js';
+import { remoteAddress } from './remote-address.js';
 
 /** Open client links at once; more are refused at the upgrade (503). */
 const CLIENT_LINKS_MAX = 10_000;
+/** Links closed for bad frames: lines logged per window, the rest counted in one summary. */
+const CLOSING_LOG_LINES_MAX = 10;
+const CLOSING_LOG_WINDOW_MS = 10_000;
 
 export interface ClientServerDeps {
   readonly listenUrl: URL;
@@ -29,13 +34,19 @@ export class ClientServer {
   private readonly links = new Set<ClientLink>();
   private accepting = true;
   private readonly log: Logger;
+  private readonly closingLog: RateLimitedWarn;
 
   constructor(private readonly deps: ClientServerDeps) {
     this.log = deps.logger.child({ component: 'client' });
+    this.closingLog = new RateLimitedWarn(this.log, 'closing client link', {
+      linesMax: CLOSING_LOG_LINES_MAX,
+      windowMs: CLOSING_LOG_WINDOW_MS,
+      nowMs: () => performance.now(),
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameBytes(deps.limits), perMessageDeflate: false });
     this.http = createServer((req, res) => {
       this.onHttp(req, res).catch((err: unknown) => {
-        this.log.error({ err }, 'http handler failed');
+        this.log.error({ err, remote: remoteAddress(req) }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500).end('internal error\n');
       });
     });
@@ -68,7 +79,7 @@ export class ClientServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const link = new ClientLink(ws, this.deps.backend, this.deps.limits, this.log);
+      const link = new ClientLink(ws, this.deps.backend, this.deps.limits, this.log.child({ remote: remoteAddress(req) }), this.closingLog);
       this.links.add(link);
       this.deps.metrics.clientConnections.set(this.links.size);
       ws.on('close', () => {

@@ -17,7 +17,7 @@
 //     reaches the disk thread first) runs: Raft allows it, the leader counts its own ack only
 //     after advance, so its appends and its fsync run in parallel.
 //  5. Persist: snapshot metadata, entries and HardState in ONE LevelDB batch, fsynced when
-//     the Ready says mustSync (entries, term or vote changed); then mirror them into the
+//     the Ready says mustSync (entries, snapshot, term or vote changed); then mirror them into the
 //     core's MemoryStorage. A HardState whose commit alone moved is not written by itself: the
 //     commit index is volatile in Raft; it rides along with the next write.
 //  6. Everyone else sends only now (a follower acks only what it has durably).
@@ -57,7 +57,6 @@ import {
   NotLeaderError,
   ProposalDroppedError,
   RawNode,
-  createRng,
   ConfChangeInProgressError,
   InvalidConfChangeError,
   InvalidTransferError,
@@ -71,7 +70,7 @@ import {
   type Snapshot,
   type Status,
 } from '@kite/raft';
-import { KiteError } from '@kite/protocol';
+import { KiteError, createRng } from '@kite/protocol';
 import { monotonicMs, type MonotonicClock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import { decodeAlarmChange, decodeAttrs, decodeConfContext, decodeHostEntry, encodeAlarmChange, encodeAttrs, encodeConfContext, encodeHostEntry, type AlarmChange, type MemberAttributes } from './entry-codec.js';
@@ -890,7 +889,8 @@ export class Host {
     this.confState = this.node.applyConfChange(cc);
     this.registry.applyConfChange(cc, ctx?.peerUrls ?? []);
     this.deps.onPeersChanged(this.registry.peerUrls());
-    this.log.info({ type: cc.type, member: cc.nodeId, index: e.index }, 'membership changed');
+    // `member` is every line's own name (logger.ts); the member the change is about gets its own key.
+    this.log.info({ type: cc.type, changedMemberId: cc.nodeId, index: e.index }, 'membership changed');
     if (ctx !== null && ctx.proposer === this.proposerTag) {
       const p = this.confProposals.get(ctx.seq);
       if (p !== undefined) {

@@ -102,6 +102,8 @@ export class KiteServer {
       throw asKvOpenError(err, kvDir);
     });
     for (const dbDir of kvDbDirs(kvDir)) checkLevelDbOpen(dbDir, cfg.dataDir, 'store');
+    this.metrics.observeKeyCount(() => this.kv.keyCount);
+    this.metrics.serverInfo.set({ version: KITE_VERSION, member_id: this.selfId, name: cfg.name, cluster_id: this.clusterId }, 1);
     this.transport = new PeerTransport({
       selfId: this.selfId,
       clusterId: this.clusterId,

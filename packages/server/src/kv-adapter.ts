@@ -60,6 +60,10 @@ export class KvAdapter implements KvPort {
     return this.hub.watcherCount;
   }
 
+  get keyCount(): number {
+    return this.store.keyCount;
+  }
+
   async apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]> {
     const entries: ApplyEntry[] = items.map((it) => ({ index: it.index, command: it.command ?? NOOP }));
     const results = await this.store.apply(entries);

@@ -67,6 +67,8 @@ export interface KvPort {
   dbSizeBytes(): Promise<number>;
   watch(args: WatchCreateArgs): LinkWatcher;
   readonly watcherCount: number;
+  /** Keys in the store's index (live, or deleted with history not yet compacted). */
+  readonly keyCount: number;
   tickProgress(): void;
   close(): Promise<void>;
 }

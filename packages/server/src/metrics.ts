@@ -1,5 +1,7 @@
 // Prometheus metrics of one member (prom-client, a registry per member so tests can run several
-// in one process). Names follow etcd's where one exists (etcd_server_* → kite_server_*).
+// in one process). Names follow etcd's where one exists (etcd_server_* → kite_server_*), and
+// prom-client's default process_* / nodejs_* series keep their standard names (no prefix), so
+// the dashboards written for any Node.js service work unchanged.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -29,7 +31,39 @@ export class ServerMetrics {
   readonly peerDropped = new Counter({ name: 'kite_network_peer_dropped_total', help: 'Peer frames dropped on a full send queue or a down link', labelNames: ['peer'] as const, registers: [this.registry] });
   readonly clientErrors = new Counter({ name: 'kite_server_client_errors_total', help: 'Error replies sent to clients, by code', labelNames: ['code'] as const, registers: [this.registry] });
 
+  // ---- Operability: requests by op and result, peer links, keys, identity. Label values are
+  // bounded: ops and error codes are closed sets (parseRequest rejects unknown ops), peers are
+  // the members of the cluster.
+  readonly requests = new Counter({ name: 'kite_server_requests_total', help: 'Client requests answered, by op and result (ok, or the error code)', labelNames: ['op', 'result'] as const, registers: [this.registry] });
+  readonly requestDuration = new Histogram({ name: 'kite_server_request_duration_seconds', help: 'Time from a client request reaching the member to its reply, by op and result', labelNames: ['op', 'result'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
+  // etcd's label names (To/From), so its peer panels port by renaming the metric prefix only.
+  readonly peerRoundTrip = new Histogram({ name: 'kite_network_peer_round_trip_time_seconds', help: 'Round-trip time of a ping on the peer link', labelNames: ['To'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
+  readonly peerSentBytes = new Counter({ name: 'kite_network_peer_sent_bytes_total', help: 'Frame bytes sent to a peer', labelNames: ['To'] as const, registers: [this.registry] });
+  readonly peerReceivedBytes = new Counter({ name: 'kite_network_peer_received_bytes_total', help: 'Frame bytes received from a peer', labelNames: ['From'] as const, registers: [this.registry] });
+  // Read from the store at scrape time (a field read), instead of being tracked on every apply.
+  readonly keys = new Gauge({
+    name: 'kite_mvcc_keys_total',
+    help: 'Keys in the index: live keys plus deleted ones whose history is not compacted yet',
+    registers: [this.registry],
+    collect: () => {
+      if (this.readKeyCount !== null) this.keys.set(this.readKeyCount());
+    },
+  });
+  readonly serverInfo = new Gauge({ name: 'kite_server_info', help: 'Always 1; the labels identify the member and its version', labelNames: ['version', 'member_id', 'name', 'cluster_id'] as const, registers: [this.registry] });
+  private readKeyCount: (() => number) | null = null;
+
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'kite_' });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** From now on every scrape reads the key count with `read` (once the store is open). */
+  observeKeyCount(read: () => number): void {
+    this.readKeyCount = read;
+  }
+
+  /** One client request answered: `result` is 'ok' or the reply's error code. */
+  observeRequest(op: string, result: string, seconds: number): void {
+    this.requests.inc({ op, result });
+    this.requestDuration.observe({ op, result }, seconds);
   }
 }

@@ -85,6 +85,13 @@ export class OpServer implements ClientBackend {
   }
 
   async serve(req: Request): Promise<Reply> {
+    const startedMs = performance.now();
+    const reply = await this.serveOrForward(req);
+    this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (performance.now() - startedMs) / 1000);
+    return reply;
+  }
+
+  private async serveOrForward(req: Request): Promise<Reply> {
     try {
       if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
       return await this.serveHere(req);

@@ -27,8 +27,10 @@ import {
   type Reply,
   type Request,
 } from '@kite/protocol';
+import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
+import { remoteAddress } from './remote-address.js';
 
 export type MemberIdString = string;
 
@@ -46,6 +48,8 @@ const RECONNECT_MAX_MS = 1_000;
 const PING_INTERVAL_MS = 1_000;
 /** A link that misses this many pings in a row is considered dead and torn down. */
 const PING_MISSES_MAX = 3;
+/** A ping's payload: its send time as a float64 (see encodePingStamp). */
+const PING_STAMP_BYTES = 8;
 /**
  * Ping intervals without a link from a peer that dials us before it is logged (once per
  * outage): a peer that is down, or of another cluster (--cluster-token) or configuration
@@ -53,6 +57,9 @@ const PING_MISSES_MAX = 3;
  */
 const SILENT_PEER_INTERVALS_WARN = 5;
 const HELLO_TIMEOUT_MS = 5_000;
+/** Refused links and dropped frames (anyone reaching the peer port can cause them): lines per window. */
+const REFUSAL_LOG_LINES_MAX = 10;
+const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 export const CLOSE_WRONG_CLUSTER = 4001;
 export const CLOSE_UNKNOWN_MEMBER = 4002;
@@ -99,6 +106,8 @@ interface PeerState {
   pingMisses: number;
   /** Ping intervals without a link, for a peer that dials us (SILENT_PEER_INTERVALS_WARN). */
   silentIntervals: number;
+  /** The other end of `ws` for log lines: the host we dialed, or the address that dialed us. */
+  remote: string;
 }
 
 export class PeerTransport {
@@ -112,9 +121,14 @@ export class PeerTransport {
   private pingTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly log: Logger;
+  private readonly refusedLog: RateLimitedWarn;
+  private readonly droppedFrameLog: RateLimitedWarn;
 
   constructor(private readonly opts: PeerTransportOptions) {
     this.log = opts.logger.child({ component: 'peer' });
+    const limits = { linesMax: REFUSAL_LOG_LINES_MAX, windowMs: REFUSAL_LOG_WINDOW_MS, nowMs: () => performance.now() };
+    this.refusedLog = new RateLimitedWarn(this.log, 'peer link refused', limits);
+    this.droppedFrameLog = new RateLimitedWarn(this.log, 'dropping peer frame', limits);
   }
 
   async start(): Promise<void> {
@@ -139,7 +153,7 @@ export class PeerTransport {
       if (id === this.opts.selfId) continue;
       const st = this.peers.get(id);
       if (st === undefined) {
-        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0 };
+        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?' };
         this.peers.set(id, fresh);
         if (this.dialsTo(id)) this.dial(id, fresh);
       } else {
@@ -238,17 +252,20 @@ export class PeerTransport {
     st.dialTimer = null;
     const url = `${st.url.replace(/^http/, 'ws')}/raft`;
     const ws = new WebSocket(url, { maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS });
+    const remote = new URL(url).host;
     st.ws = ws;
     st.ready = false;
+    st.remote = remote;
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => this.sendFrame(ws, this.hello(), id));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (st.ws !== ws) return;
+      this.opts.metrics.peerReceivedBytes.inc({ From: id }, rawBytes(data));
       if (!st.ready) return this.onDialerHello(id, st, ws, data, isBinary);
       this.onFrame(id, ws, data, isBinary);
     });
-    ws.on('pong', () => (st.pingMisses = 0));
-    ws.on('error', (err) => this.log.debug({ peer: id, err: err.message }, 'peer link error'));
+    ws.on('pong', (data) => this.onPong(id, st, ws, data));
+    ws.on('error', (err) => this.log.debug({ peer: id, remote, err: err.message }, 'peer link error'));
     ws.on('close', (code, reason) => this.onClosed(id, st, ws, code, reason.toString()));
   }
 
@@ -256,7 +273,7 @@ export class PeerTransport {
     const hello = this.decode(data, isBinary);
     const problem = this.checkHello(hello, id);
     if (problem !== null) {
-      this.log.warn({ peer: id, problem: problem.reason }, 'peer refused: bad hello');
+      this.log.warn({ peer: id, remote: st.remote, problem: problem.reason }, 'peer refused: bad hello');
       ws.close(problem.code, problem.reason);
       return;
     }
@@ -278,12 +295,12 @@ export class PeerTransport {
     st.ws = null;
     st.ready = false;
     if (wasReady) {
-      this.log.info({ peer: id, code, reason }, 'peer link down');
+      this.log.info({ peer: id, remote: st.remote, code, reason }, 'peer link down');
       this.failForwards(id);
       this.opts.handlers.onLinkLost(id);
     }
     if (code === CLOSE_WRONG_CLUSTER || code === CLOSE_UNKNOWN_MEMBER) {
-      this.log.warn({ peer: id, code, reason }, 'peer refused our link');
+      this.log.warn({ peer: id, remote: st.remote, code, reason }, 'peer refused our link');
     }
     if (this.dialsTo(id)) this.scheduleDial(id, st);
   }
@@ -293,7 +310,7 @@ export class PeerTransport {
     st.attempts = 0;
     st.pingMisses = 0;
     st.silentIntervals = 0;
-    this.log.info({ peer: id }, 'peer link up');
+    this.log.info({ peer: id, remote: st.remote }, 'peer link up');
     this.opts.handlers.onLinkUp(id);
   }
 
@@ -303,7 +320,7 @@ export class PeerTransport {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, req.socket.remoteAddress ?? '?'));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, remoteAddress(req)));
   }
 
   /** An incoming link: the first frame must be a valid hello from a known member. */
@@ -314,7 +331,10 @@ export class PeerTransport {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (peerId !== null) {
         const st = this.peers.get(peerId);
-        if (st?.ws === ws) this.onFrame(peerId, ws, data, isBinary);
+        if (st?.ws === ws) {
+          this.opts.metrics.peerReceivedBytes.inc({ From: peerId }, rawBytes(data));
+          this.onFrame(peerId, ws, data, isBinary);
+        }
         return;
       }
       clearTimeout(helloTimer);
@@ -322,13 +342,13 @@ export class PeerTransport {
       const claimed = isPlainObject(hello) && typeof hello['memberId'] === 'string' ? hello['memberId'] : null;
       const problem = this.checkHello(hello, claimed);
       if (problem !== null || claimed === null) {
-        this.log.warn({ remote, claimed, problem: problem?.reason }, 'peer link refused');
+        this.refusedLog.warn(this.log, { remote, claimed, problem: problem?.reason });
         ws.close(problem?.code ?? CLOSE_BAD_HELLO, problem?.reason ?? 'bad hello');
         return;
       }
       const st = this.peers.get(claimed);
       if (st === undefined || this.dialsTo(claimed)) {
-        this.log.warn({ remote, claimed }, 'peer link refused: not a member that dials us');
+        this.refusedLog.warn(this.log, { remote, claimed, problem: 'not a member that dials us' });
         ws.close(CLOSE_UNKNOWN_MEMBER, 'unknown member');
         return;
       }
@@ -336,6 +356,7 @@ export class PeerTransport {
       const previous = st.ws;
       st.ws = ws;
       st.ready = false;
+      st.remote = remote;
       if (previous !== null) {
         previous.close(CLOSE_REPLACED, 'replaced by a newer link');
         this.failForwards(claimed);
@@ -344,9 +365,9 @@ export class PeerTransport {
       this.sendFrame(ws, this.hello(), claimed);
       this.markUp(claimed, st);
     });
-    ws.on('pong', () => {
+    ws.on('pong', (data) => {
       const st = peerId === null ? undefined : this.peers.get(peerId);
-      if (st?.ws === ws) st.pingMisses = 0;
+      if (peerId !== null && st !== undefined) this.onPong(peerId, st, ws, data);
     });
     ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'peer link error'));
     ws.on('close', (code, reason) => {
@@ -386,7 +407,7 @@ export class PeerTransport {
   private onFrame(peer: MemberIdString, ws: WebSocket, data: RawData, isBinary: boolean): void {
     const frame = this.decode(data, isBinary);
     if (!isPlainObject(frame)) {
-      this.log.warn({ peer }, 'dropping undecodable peer frame');
+      this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'undecodable' });
       return;
     }
     switch (frame['type']) {
@@ -427,7 +448,7 @@ export class PeerTransport {
         return;
       }
       default:
-        this.log.warn({ peer, type: String(frame['type']).slice(0, 40) }, 'dropping peer frame of unknown type');
+        this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'unknown type', type: String(frame['type']).slice(0, 40) });
     }
   }
 
@@ -442,6 +463,7 @@ export class PeerTransport {
       return false;
     }
     ws.send(bytes, { binary: true });
+    this.opts.metrics.peerSentBytes.inc({ To: peer }, bytes.byteLength);
     return true;
   }
 
@@ -477,19 +499,50 @@ export class PeerTransport {
         continue;
       }
       if (st.pingMisses >= PING_MISSES_MAX) {
-        this.log.warn({ peer: id }, 'peer link silent, tearing it down');
+        this.log.warn({ peer: id, remote: st.remote }, 'peer link silent, tearing it down');
         st.ws.terminate();
         continue;
       }
       st.pingMisses++;
-      st.ws.ping();
+      st.ws.ping(encodePingStamp(performance.now()));
     }
+  }
+
+  /** A pong on the current link: the link is alive, and its ping's stamp gives the round trip. */
+  private onPong(peer: MemberIdString, st: PeerState, ws: WebSocket, data: Buffer): void {
+    if (st.ws !== ws) return;
+    st.pingMisses = 0;
+    const sentMs = decodePingStamp(data);
+    if (sentMs !== null) this.opts.metrics.peerRoundTrip.observe({ To: peer }, Math.max(0, performance.now() - sentMs) / 1000);
   }
 
   private onHttp(req: IncomingMessage, res: ServerResponse): void {
     if (this.opts.handlers.onHttp?.(req, res) === true) return;
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   }
+}
+
+/**
+ * A ping carries its send time (this process's monotonic clock, 8 bytes) and the pong echoes
+ * it, so the round trip needs no per-link state and any number of pings may be in flight.
+ */
+function encodePingStamp(nowMs: number): Buffer {
+  const buf = Buffer.alloc(PING_STAMP_BYTES);
+  buf.writeDoubleBE(nowMs);
+  return buf;
+}
+
+/** The stamp of one of our pings; null for anything else (an empty or foreign pong). */
+function decodePingStamp(data: Buffer): number | null {
+  if (data.byteLength !== PING_STAMP_BYTES) return null;
+  const ms = data.readDoubleBE(0);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** Bytes of a received frame, whatever shape ws handed it in. */
+function rawBytes(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, b) => sum + b.byteLength, 0);
+  return data.byteLength;
 }
 
 /** Listens on the URL's host and port; rejects (EADDRINUSE…) instead of crashing. */

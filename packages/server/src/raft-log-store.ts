@@ -5,7 +5,7 @@
 // Invariants:
 // - Everything one Ready asks to persist (snapshot metadata, entries, HardState, the deletion
 //   of a conflicting suffix) goes in ONE LevelDB batch, written with sync: true whenever the
-//   Ready says mustSync (entries, term or vote changed).
+//   Ready says mustSync (entries, a snapshot, term or vote changed).
 // - Stored entries are contiguous from snapshot.index + 1 (compaction removes a prefix only
 //   after the snapshot metadata covering it is durable).
 // - Every value carries a CRC-32; a value that fails it, a gap, or an undecodable record is
@@ -58,7 +58,7 @@ export interface PersistBatch {
   readonly entries: readonly Entry[];
   readonly snapshot?: Snapshot | undefined;
   /**
-   * fsync the batch (default true). Raft needs it whenever entries, term or vote change
+   * fsync the batch (default true). Raft needs it whenever entries, the snapshot, term or vote change
    * (Ready.mustSync); a HardState whose commit index alone moved may skip it: a lost commit
    * index is learned again from the leader.
    */

@@ -56,8 +56,9 @@ export async function runServer(argv: string[]): Promise<void> {
     logger.flush();
     process.exit(EXIT_FATAL);
   };
+  // Logged once, by stop() ("stopping", reason "signal SIGTERM"); a second signal while
+  // stopping joins the same stop and logs nothing more.
   const onSignal = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'signal received');
     server.stop(`signal ${signal}`, EXIT_OK).catch(onCrash);
   };
   process.on('SIGTERM', onSignal);

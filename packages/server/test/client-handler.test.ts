@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, okReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
 import { ClientLink, CLOSE_MALFORMED, CLOSE_TOO_BIG, type ClientBackend, type LinkWatchResponse, type LinkWatcher } from '../src/client-handler.js';
+import { RateLimitedWarn } from '../src/log-rate-limit.js';
 import { silentLogger } from '../src/logger.js';
 
 class SocketDouble extends EventEmitter {
@@ -76,7 +77,9 @@ function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[];
     onWatchCountChange: () => undefined,
     onErrorReply: () => undefined,
   };
-  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4 }, silentLogger());
+  const log = silentLogger();
+  const closingLog = new RateLimitedWarn(log, 'closing client link', { linesMax: 1, windowMs: 1_000, nowMs: () => 0 });
+  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4 }, log, closingLog);
   return { sock, watchers, served };
 }
 

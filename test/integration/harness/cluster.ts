@@ -1,5 +1,6 @@
 // Integration harness: real `kite server` processes (packages/server/dist/main.js, build first
-// with `npx tsc -b packages/server`) on 127.0.0.1 with free ports and temp data dirs.
+// with `npx tsc -b packages/server`) on 127.0.0.1 with free ports (jepsen-lite's freePorts, the
+// project's one helper; test/ may import anything) and temp data dirs.
 //
 // Rules it keeps: every wait is bounded (deadline + poll of an observable condition, never a
 // blind sleep); every process it spawned is killed by pid in stop(); temp dirs are removed.
@@ -7,10 +8,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../../jepsen-lite/src/cluster/ports.js';
 
 /** The server entry; KITE_IT_SERVER_MAIN may point at a wrapper (profiling, another build). */
 export const SERVER_MAIN = process.env['KITE_IT_SERVER_MAIN'] ?? fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
@@ -33,15 +34,14 @@ export interface ClusterOptions {
   readonly tickMs?: number;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+/** `count` client/peer port pairs, all distinct (taken in one freePorts call). */
+async function portPairs(count: number): Promise<{ clientPort: number; peerPort: number }[]> {
+  const ports = await freePorts(count * 2);
+  return Array.from({ length: count }, (_, i) => {
+    const clientPort = ports[2 * i];
+    const peerPort = ports[2 * i + 1];
+    if (clientPort === undefined || peerPort === undefined) throw new Error('assertion: freePorts gave fewer ports than asked');
+    return { clientPort, peerPort };
   });
 }
 
@@ -91,12 +91,12 @@ export class Cluster {
   static async create(opts: ClusterOptions): Promise<Cluster> {
     if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npx tsc -b packages/server\` first`);
     const c = new Cluster(opts);
-    for (let i = 1; i <= opts.size; i++) {
-      const name = `n${i}`;
+    const pairs = await portPairs(opts.size);
+    for (const [i, ports] of pairs.entries()) {
+      const name = `n${i + 1}`;
       c.members.push({
         name,
-        clientPort: await freePort(),
-        peerPort: await freePort(),
+        ...ports,
         dataDir: path.join(c.root, name),
         logFile: path.join(c.root, `${name}.log`),
       });
@@ -106,10 +106,11 @@ export class Cluster {
 
   /** Allocates ports and a data dir for a member that will join later (member add). */
   async addSpec(name: string): Promise<MemberSpec> {
+    const [ports] = await portPairs(1);
+    if (ports === undefined) throw new Error('assertion: no port pair');
     const spec: MemberSpec = {
       name,
-      clientPort: await freePort(),
-      peerPort: await freePort(),
+      ...ports,
       dataDir: path.join(this.root, name),
       logFile: path.join(this.root, `${name}.log`),
     };

@@ -38,15 +38,3 @@ export function classifyRange(key: Uint8Array, rangeEnd: Uint8Array | undefined)
   if (end !== null && start.length > 0 && prefixEnd(start) === end) return { kind: 'prefix', prefix: start };
   return { kind: 'interval', start, end };
 }
-
-/** True when `k` lies in `range` (used by tests and by defensive checks on history reads). */
-export function rangeContains(range: KeyRange, k: string): boolean {
-  switch (range.kind) {
-    case 'key':
-      return k === range.key;
-    case 'prefix':
-      return k.startsWith(range.prefix);
-    case 'interval':
-      return k >= range.start && (range.end === null || k < range.end);
-  }
-}

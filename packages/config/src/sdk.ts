@@ -217,7 +217,14 @@ export class ConfigInstance {
     this.current = next;
     if (previous.release !== release) {
       const change: ConfigChange = { snapshot: next, previous, diff: diffContent(previous.values, values) };
-      for (const l of [...this.listeners]) l(change);
+      for (const l of [...this.listeners]) {
+        // A throwing listener is the application's bug; it must not stop the others or the follow loop.
+        try {
+          l(change);
+        } catch (err) {
+          this.warn(`config change listener threw: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
     }
     this.reporter?.report(this.record());
     if (this.opts.cache !== undefined) {

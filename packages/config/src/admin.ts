@@ -214,7 +214,7 @@ export class ConfigAdmin {
   /** Republishes release `to`'s content as a new release (history is never rewritten). */
   async rollback(opts: PublishOptions & { readonly to: number }): Promise<ReleaseRecord> {
     const s = await this.state();
-    this.checkCanPublish(s, opts);
+    await this.checkCanPublish(s, opts);
     if (!Number.isSafeInteger(opts.to) || opts.to < 1 || opts.to > s.head.last) {
       throw new ConfigError('ReleaseNotFound', `${this.name} has no release ${opts.to} (last is ${s.head.last})`, { release: opts.to });
     }
@@ -261,7 +261,7 @@ export class ConfigAdmin {
 
   private async publishDraft(opts: PublishOptions, rule: GrayRule | null): Promise<ReleaseRecord> {
     const s = await this.state();
-    this.checkCanPublish(s, opts);
+    await this.checkCanPublish(s, opts);
     if (s.drafts.size === 0) throw new ConfigError('NothingToRelease', `${this.name}: nothing is staged`);
     const current = await this.contentOf(s.head.release);
     const next = applyDraft(current, s.drafts);
@@ -276,12 +276,18 @@ export class ConfigAdmin {
     return rec;
   }
 
-  private checkCanPublish(s: AppState, opts: PublishOptions): void {
+  private async checkCanPublish(s: AppState, opts: PublishOptions): Promise<void> {
     if (s.head.gray !== null) {
       throw new ConfigError('GrayInProgress', `${this.name}: gray release ${s.head.gray.release} is active; promote or abort it first`, { gray: s.head.gray.release });
     }
     if (opts.expectBase !== undefined && opts.expectBase !== s.head.release) {
-      throw new ConfigError('ReleaseConflict', `${this.name}: expected release ${opts.expectBase} to be current, but release ${s.head.release} is`, { winner: s.head.release, expected: opts.expectBase });
+      const won = s.head.release === 0 ? null : await this.release(s.head.release);
+      const who = won === null ? '' : ` by ${won.author} (${JSON.stringify(won.message)})`;
+      throw new ConfigError(
+        'ReleaseConflict',
+        `${this.name}: conflict: release ${s.head.release}${who} won; you expected release ${opts.expectBase} to be current`,
+        { winner: s.head.release, author: won?.author ?? null, current: s.head.release },
+      );
     }
   }
 

@@ -38,9 +38,9 @@ export class SwitchableClient implements RecipeClient {
   };
 
   readonly lease: RecipeClient['lease'] = {
-    grant: async (ttl, opts) => {
+    grant: async (ttl) => {
       this.check();
-      return this.model.lease.grant(ttl, opts);
+      return this.model.lease.grant(ttl);
     },
   };
 }

@@ -22,6 +22,9 @@ import type { CachedSnapshot, SnapshotCache } from './snapshot-cache.js';
 import { parseValue, type ConfigValue } from './value-types.js';
 
 export const SDK_VERSION = '0.1.0';
+/** Release contents remembered per client (immutable records; a small bound keeps memory flat). */
+export const RECORD_READS_PER_CLIENT_MAX = 8;
+const recordReads = new WeakMap<RecipeClient, Map<string, Promise<Content>>>();
 export const CONFIG_DEFAULTS = {
   leaseTtlSeconds: 10,
   /** How long start() waits for a member before falling back to the cache. */
@@ -236,6 +239,26 @@ export class ConfigInstance {
 
   private async content(release: number): Promise<Content> {
     if (release === 0) return {};
+    // Release records are immutable, so instances sharing a client share one read of each
+    // (1000 instances on one client read a new release once, not 1000 times).
+    let perClient = recordReads.get(this.client);
+    if (perClient === undefined) {
+      perClient = new Map();
+      recordReads.set(this.client, perClient);
+    }
+    const key = `${this.keys.base}${release}`;
+    let read = perClient.get(key);
+    if (read === undefined) {
+      read = this.readContent(release);
+      perClient.set(key, read);
+      // A failed read is not remembered; the oldest entries go first beyond the bound.
+      read.catch(() => perClient.delete(key));
+      while (perClient.size > RECORD_READS_PER_CLIENT_MAX) perClient.delete(perClient.keys().next().value!);
+    }
+    return read;
+  }
+
+  private async readContent(release: number): Promise<Content> {
     const r = await this.client.get(this.keys.release(release));
     const kv = r.kvs[0];
     if (kv === undefined) throw new ConfigError('ReleaseNotFound', `head names release ${release}, which does not exist`, { release });

@@ -13,6 +13,8 @@ const alias = {
   '@kite/kvstore': pkg('kvstore'),
   '@kite/protocol': pkg('protocol'),
   '@kite/client': pkg('client'),
+  '@kite/config/node': fileURLToPath(new URL('./packages/config/src/node.ts', import.meta.url)),
+  '@kite/config': pkg('config'),
   '@kite/server': pkg('server'),
   '@kite/cli': pkg('cli'),
 };

@@ -7,6 +7,7 @@ import { registerAlarm } from './commands/alarm.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
 import { registerCluster, registerServer } from './commands/cluster.js';
+import { registerConfig } from './commands/config.js';
 import { registerEndpoint } from './commands/endpoint.js';
 import { registerHistory } from './commands/history.js';
 import { registerKv } from './commands/kv.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerBench(program);
   registerChaos(program);
+  registerConfig(program);
   // Usage errors exit 2 with commander's own message; help/version exit 0.
   const exitOverride = (cmd: Command): void => {
     cmd.exitOverride();

@@ -1,0 +1,129 @@
+// Config fan-out benchmark (a command, not a test; needs `npx tsc -b` for the server binary):
+//   npx tsx --expose-gc packages/config/bench/config-bench.ts
+//   BENCH_INSTANCES=1000 BENCH_PROCESSES=4 npx tsx --expose-gc packages/config/bench/config-bench.ts
+// A real 3-member cluster; BENCH_INSTANCES SDK instances of one app spread over
+// BENCH_PROCESSES child processes (each process shares one client among its instances).
+// Reports, per transition, the time from the admin call returning to each instance having
+// applied the new release (p50/p99/max over instances): a normal release, and a gray promote
+// (measured over the instances outside the gray set, the ones that change). Memory per
+// instance is the heap growth of a worker after starting its instances, divided by their count.
+// Times come from process.hrtime (CLOCK_MONOTONIC, shared by all processes on one machine).
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@kite/client';
+import { ConfigAdmin, type ConfigInstance } from '@kite/config';
+import { config } from '@kite/config/node';
+import { Cluster } from '../../../test/integration/harness/cluster.js';
+
+const APP = { namespace: 'bench', app: 'fanout' };
+const INSTANCES = Number(process.env['BENCH_INSTANCES'] ?? 1000);
+const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 4);
+const WAIT_MS_MAX = 120_000;
+const SETTLE_MS = 8_000;
+
+type ToWorker = { readonly kind: 'expect'; readonly release: number };
+type FromWorker =
+  | { readonly kind: 'ready'; readonly heapBytesPerInstance: number }
+  | { readonly kind: 'applied'; readonly release: number; readonly atNs: string[] };
+
+const nowNs = (): bigint => process.hrtime.bigint();
+
+async function worker(endpoints: string[], first: number, count: number): Promise<void> {
+  const send = (m: FromWorker): void => void process.send!(m);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const client = await connect({ endpoints, timeoutMs: 20_000 });
+  const insts: ConfigInstance[] = [];
+  const appliedAt = new Map<number, bigint[]>();
+  for (let i = 0; i < count; i++) {
+    const inst = await config(client, { ...APP, instanceId: `bench-${first + i}`, onWarning: () => undefined });
+    inst.onChange(({ snapshot }) => {
+      const list = appliedAt.get(snapshot.release) ?? [];
+      list.push(nowNs());
+      appliedAt.set(snapshot.release, list);
+    });
+    insts.push(inst);
+  }
+  gc?.();
+  send({ kind: 'ready', heapBytesPerInstance: (process.memoryUsage().heapUsed - before) / count });
+  // 'expect R' arrives before the admin acts: applies of R from then on are the ones measured
+  // (for a promote, the gray half already runs R and is not counted).
+  process.on('message', (m: ToWorker) => {
+    const markNs = nowNs();
+    const poll = setInterval(() => {
+      if (!insts.every((x) => x.release >= m.release)) return;
+      clearInterval(poll);
+      send({ kind: 'applied', release: m.release, atNs: (appliedAt.get(m.release) ?? []).filter((t) => t >= markNs).map(String) });
+    }, 20);
+  });
+}
+
+function stats(latMs: number[]): string {
+  const s = [...latMs].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] ?? NaN;
+  return `n=${s.length} p50=${q(0.5).toFixed(1)} ms p99=${q(0.99).toFixed(1)} ms max=${(s[s.length - 1] ?? NaN).toFixed(1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const cluster = await Cluster.create({ size: 3, tickMs: 20 });
+  const workers: ChildProcess[] = [];
+  try {
+    await cluster.startAll();
+    const admin = new ConfigAdmin(await connect({ endpoints: cluster.endpoints, timeoutMs: 20_000 }), APP);
+    for (const k of ['a', 'b', 'c']) await admin.set(k, { type: 'text', text: `${k}1` });
+    await admin.publish({ message: 'r1', author: 'bench' });
+    const per = Math.ceil(INSTANCES / PROCESSES);
+    const ready: Promise<number>[] = [];
+    for (let p = 0; p < PROCESSES; p++) {
+      const w = fork(fileURLToPath(import.meta.url), ['worker', JSON.stringify(cluster.endpoints), String(p * per), String(Math.min(per, INSTANCES - p * per))], { execArgv: process.execArgv });
+      workers.push(w);
+      ready.push(new Promise((resolve) => w.once('message', (m: FromWorker) => resolve(m.kind === 'ready' ? m.heapBytesPerInstance : NaN))));
+    }
+    const heaps = await Promise.all(ready);
+    console.log(`${INSTANCES} instances over ${PROCESSES} processes; heap per instance ≈ ${(heaps.reduce((a, b) => a + b, 0) / heaps.length / 1024).toFixed(1)} KiB`);
+
+    const measure = async (label: string, release: number, act: () => Promise<unknown>): Promise<void> => {
+      const results = workers.map((w) => new Promise<string[]>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${label}: not applied within ${WAIT_MS_MAX} ms`)), WAIT_MS_MAX);
+        const on = (m: FromWorker): void => {
+          if (m.kind === 'applied' && m.release === release) {
+            clearTimeout(t);
+            w.off('message', on);
+            resolve(m.atNs);
+          }
+        };
+        w.on('message', on);
+      }));
+      for (const w of workers) w.send({ kind: 'expect', release } satisfies ToWorker);
+      await new Promise((r) => setTimeout(r, 200));
+      await act();
+      const t0 = nowNs();
+      const all = (await Promise.all(results)).flat().map((ns) => Number(BigInt(ns) - t0) / 1e6);
+      // An instance can apply before the admin's reply arrives (watch push first): that is 0 ms after.
+      console.log(`${label}: ${stats(all.map((x) => Math.max(0, x)))}`);
+      // Let the instances' report writes (one per instance per release) drain before the next step.
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+    };
+
+    await admin.set('a', { type: 'text', text: 'a2' });
+    await measure('release → all applied', 2, () => admin.publish({ message: 'r2', author: 'bench' }));
+    await admin.set('b', { type: 'text', text: 'b3' });
+    await admin.grayStart({ message: 'r3', author: 'bench', rule: { kind: 'percentage', percent: 50 } });
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await measure('gray promote → the other half applied', 3, () => admin.grayPromote({ author: 'bench' }));
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    for (const w of workers) w.kill('SIGKILL');
+    await cluster.stop();
+    process.exit();
+  }
+}
+
+if (process.argv[2] === 'worker') {
+  void worker(JSON.parse(process.argv[3]!) as string[], Number(process.argv[4]), Number(process.argv[5]));
+} else {
+  void main();
+}

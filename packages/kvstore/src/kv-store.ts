@@ -13,24 +13,31 @@
 // 4. A request that fails with a KvError changed nothing, on every replica alike. Any other
 //    throw from apply (a broken invariant, a disk error) leaves memory ahead of disk: the host
 //    must crash and restart (the store rebuilds from disk and Raft re-delivers the entries).
+// 5. Every value read from the backend is checked (backend/checksum-backend.ts) and open()
+//    verifies the whole store (recovery.ts). Damage throws CorruptError; once any is found the
+//    store refuses every further read and tells onCorrupt listeners: it never answers from
+//    data it knows to be damaged.
 
 import { assert } from './assert.js';
 import type { Backend, BackendOp } from './backend/backend.js';
 import { LevelBackend } from './backend/level-backend.js';
 import { keyBytes } from './bytes.js';
+import { ChecksumBackend } from './backend/checksum-backend.js';
 import { ChangeSet } from './change-set.js';
 import type { Command } from './command.js';
 import { decodeCommand } from './command.js';
 import { compactBackend, compactIndex } from './compaction.js';
+import type { CorruptError } from './corrupt-error.js';
 import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
 import { hashAt } from './hash.js';
 import { readHistory } from './history.js';
-import { encodeMeta, metaKey } from './layout.js';
+import { describeKey, encodeMeta, metaKey } from './layout.js';
 import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
 import { MvccState } from './mvcc.js';
 import { checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
+import { tallyBatch } from './record-tally.js';
 import { rebuildState } from './recovery.js';
 import type { SnapshotHeader } from './snapshot.js';
 import { SNAPSHOT_CHUNK_BYTES, decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -126,9 +133,13 @@ export class KvStore implements WatchSource {
   /** Bumped by restore so background compaction of the old content stops. */
   private epoch = 0;
   private closed = false;
+  /** The first damage found; from then on every read fails with it. */
+  private damage: CorruptError | undefined;
+  private readonly corruptListeners = new Set<(err: CorruptError) => void>();
 
   private constructor(backend: Backend, options: KvStoreOptions) {
-    this.state = new MvccState(backend);
+    const onCorrupt = (err: CorruptError): void => this.markCorrupt(err);
+    this.state = new MvccState(new ChecksumBackend(backend, { describeKey, onCorrupt }), onCorrupt);
     this.clock = options.clock ?? (() => Date.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? DEFAULT_MIN_LEASE_TTL_SECONDS;
@@ -142,7 +153,13 @@ export class KvStore implements WatchSource {
     }
     const backend = options.backend ?? (await LevelBackend.open(options.dir as string));
     const store = new KvStore(backend, options);
-    await store.rebuild();
+    try {
+      await store.rebuild();
+    } catch (err) {
+      // A backend passed in is the caller's to close; one opened here must not stay locked.
+      if (options.backend === undefined) await backend.close().catch(() => undefined);
+      throw err;
+    }
     return store;
   }
 
@@ -214,6 +231,7 @@ export class KvStore implements WatchSource {
       release();
     }
     if (this.state.appliedIndex === startIndex) return results;
+    ops.push(...tallyBatch(this.state.tally, ops));
     ops.push(this.metaOp('appliedIndex', this.state.appliedIndex));
     ops.push(this.metaOp('currentRevision', this.state.currentRevision));
     await this.state.backend.write(ops, { sync: this.syncWrites });
@@ -300,7 +318,7 @@ export class KvStore implements WatchSource {
   /** A local read (the server did ReadIndex first for linearizable ones). Throws KvError. */
   async range(args: RangeArgs): Promise<RangeReply> {
     validateRange(args, this.limits); // throws inside the promise: callers see a rejection
-    if (this.mutating === undefined) {
+    if (this.mutating === undefined && this.damage === undefined) {
       // Served from memory without touching the backend: no need to count it as a reader.
       const revision = this.state.currentRevision;
       const res = rangeFromMemory(this.state, args, revision);
@@ -342,6 +360,7 @@ export class KvStore implements WatchSource {
    */
   private async read<T>(fn: () => Promise<T>): Promise<T> {
     while (this.mutating !== undefined) await this.mutating;
+    if (this.damage !== undefined) throw this.damage;
     this.activeReads++;
     try {
       return await fn();
@@ -361,6 +380,25 @@ export class KvStore implements WatchSource {
       this.mutating = undefined;
       release();
     };
+  }
+
+  // ---- damage
+
+  /** The damage found so far (reads fail with it), if any. */
+  get corruption(): CorruptError | undefined {
+    return this.damage;
+  }
+
+  /** Called once, with the first damage found while serving (open() throws it instead). */
+  onCorrupt(listener: (err: CorruptError) => void): Unsubscribe {
+    this.corruptListeners.add(listener);
+    return () => this.corruptListeners.delete(listener);
+  }
+
+  private markCorrupt(err: CorruptError): void {
+    if (this.damage !== undefined) return;
+    this.damage = err;
+    for (const listener of this.corruptListeners) callSafely(() => listener(err));
   }
 
   // ---- leases (leader-local, not replicated)

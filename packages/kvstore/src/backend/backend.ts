@@ -29,6 +29,8 @@ export interface BackendSnapshot extends BackendReader {
 }
 
 export interface Backend extends BackendReader {
+  /** Where the data lives (the live database directory), for error messages. */
+  readonly location: string;
   /** Applies every op or none. `sync` waits for the OS to flush it to disk. */
   write(ops: readonly BackendOp[], options: { readonly sync: boolean }): Promise<void>;
   /** Taken synchronously: reflects exactly the writes that completed before the call. */

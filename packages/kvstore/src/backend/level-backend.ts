@@ -91,6 +91,10 @@ export class LevelBackend extends LevelReader implements Backend {
     super(() => this.db, undefined);
   }
 
+  get location(): string {
+    return join(this.dir, this.activeName);
+  }
+
   /** Throws StoreDirError when ACTIVE cannot say which of the existing databases is live. */
   static async open(dir: string): Promise<LevelBackend> {
     await mkdir(dir, { recursive: true });

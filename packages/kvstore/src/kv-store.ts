@@ -27,7 +27,7 @@ import { ChangeSet } from './change-set.js';
 import type { Command } from './command.js';
 import { decodeCommand } from './command.js';
 import { compactBackend, compactIndex } from './compaction.js';
-import type { CorruptError } from './corrupt-error.js';
+import { isCorruptError, type CorruptError } from './corrupt-error.js';
 import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
 import { hashAt } from './hash.js';
 import { readHistory } from './history.js';
@@ -484,7 +484,10 @@ export class KvStore implements WatchSource {
       if (this.closed || epoch !== this.epoch) return;
       // Stops early on close or restore; open() resumes from the markers.
       await compactBackend(this.state, this.state.backend, revision, (fn) => this.exclusive(fn), () => this.closed || epoch !== this.epoch);
-    }).catch((err: unknown) => callSafely(() => { throw err; }));
+    }).catch((err: unknown) => {
+      if (isCorruptError(err)) return; // already reported to onCorrupt listeners
+      callSafely(() => { throw err; });
+    });
   }
 
   /** Resolves when scheduled physical compactions are done (tests, `compact --physical`). */

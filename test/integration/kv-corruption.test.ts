@@ -2,8 +2,8 @@
 // it, reads table files without verifying their checksums: one flipped byte in a value came
 // back as a different value, and a lost block made records vanish, so the member started and
 // answered acknowledged keys wrongly or as absent. Now the store checksums every record and
-// counts them: the member refuses to start (exit 3) naming the database and the damaged
-// record, and says how to recover; the healthy majority keeps serving, and `kite endpoint
+// counts them: the member refuses to start (exit 3) naming the database, the damaged record
+// and the table file whose block checksums fail, and says how to recover; the healthy majority keeps serving, and `kite endpoint
 // hashkv` shows the healthy replicas agree.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -59,7 +59,7 @@ describe('a corrupt follower store', () => {
   }
 
   /** Starts n3 on its damaged dir; it must refuse with exit 3, naming what and how to recover. */
-  async function expectRefusal(detail: RegExp): Promise<void> {
+  async function expectRefusal(detail: RegExp): Promise<string> {
     const logBefore = cluster.log('n3').length;
     cluster.start('n3');
     const timeout = new Promise<'hang'>((r) => setTimeout(() => r('hang'), REFUSAL_MS_MAX).unref());
@@ -79,6 +79,7 @@ describe('a corrupt follower store', () => {
     expect(log).toContain('--initial-cluster-state existing');
     expect(log).not.toContain('kite member started');
     expect(log).not.toMatch(/"type":"Buffer"/); // no msgpack buffer dump
+    return log;
   }
 
   /** A summary of what `name` answers for the keys, serializably (from its own store). */
@@ -129,7 +130,9 @@ describe('a corrupt follower store', () => {
     const at = bytes.indexOf(needle) + 100;
     bytes[at] = (bytes[at] as number) ^ 0x01;
     writeFileSync(file, bytes);
-    await expectRefusal(new RegExp(`change record at revision ${revisionOf.get(60)}\\.0: checksum mismatch`));
+    const log = await expectRefusal(new RegExp(`change record at revision ${revisionOf.get(60)}\\.0: checksum mismatch`));
+    // The table file whose block checksum fails is named too.
+    expect(log).toContain(`damaged table files: ${file} (data block at byte`);
   });
 
   it('refuses to start when records vanished from the store (as a lost table block drops them)', async () => {

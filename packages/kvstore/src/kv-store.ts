@@ -27,7 +27,7 @@ import { ChangeSet } from './change-set.js';
 import type { Command } from './command.js';
 import { decodeCommand } from './command.js';
 import { compactBackend, compactIndex } from './compaction.js';
-import { isCorruptError, type CorruptError } from './corrupt-error.js';
+import { CorruptError, isCorruptError } from './corrupt-error.js';
 import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
 import { hashAt } from './hash.js';
 import { readHistory } from './history.js';
@@ -156,11 +156,26 @@ export class KvStore implements WatchSource {
     try {
       await store.rebuild();
     } catch (err) {
+      const damage = await store.describeDamage(err);
       // A backend passed in is the caller's to close; one opened here must not stay locked.
       if (options.backend === undefined) await backend.close().catch(() => undefined);
-      throw err;
+      throw damage ?? err;
     }
     return store;
+  }
+
+  /**
+   * Damage found at open, as a CorruptError that also names the files failing their own
+   * checksums (LevelDB's table blocks); LevelDB's corruption errors are damage too.
+   * Undefined when `err` is not about damage.
+   */
+  private async describeDamage(err: unknown): Promise<CorruptError | undefined> {
+    const levelCorruption = (err as { code?: unknown }).code === 'LEVEL_CORRUPTION';
+    if (!isCorruptError(err) && !levelCorruption) return undefined;
+    const what = isCorruptError(err) ? err.what : `LevelDB reports ${(err as Error).message}`;
+    const files = await this.state.backend.findDamage?.().catch(() => []) ?? [];
+    const where = files.length === 0 ? '' : `; damaged table files: ${files.join(', ')}`;
+    return new CorruptError(this.state.backend.location, `${what}${where}`);
   }
 
   // ---- state

@@ -113,6 +113,10 @@ export class ChecksumBackend extends ChecksumReader implements Backend {
     return this.backend.flush();
   }
 
+  async findDamage(): Promise<string[]> {
+    return (await this.backend.findDamage?.()) ?? [];
+  }
+
   sizeBytes(): Promise<number> {
     return this.backend.sizeBytes();
   }

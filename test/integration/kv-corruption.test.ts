@@ -120,16 +120,22 @@ describe('a corrupt follower store', () => {
     await cluster?.stop();
   });
 
-  it('refuses to start after one byte of a value flipped in a table file', async () => {
+  /** Flips one bit inside key i's value where n3's table file holds it; returns the file. */
+  function flipValueBit(i: number): string {
     const db = activeKvDb();
-    const needle = Buffer.from(valueOf(60));
+    const needle = Buffer.from(valueOf(i));
     const tables = readdirSync(db).filter((f) => f.endsWith('.ldb')).map((f) => path.join(db, f));
     const file = tables.find((f) => readFileSync(f).includes(needle));
-    if (file === undefined) throw new Error(`no table file of ${db} holds key 60's value as written: ${readdirSync(db).join(' ')}`);
+    if (file === undefined) throw new Error(`no table file of ${db} holds key ${i}'s value as written: ${readdirSync(db).join(' ')}`);
     const bytes = readFileSync(file);
     const at = bytes.indexOf(needle) + 100;
     bytes[at] = (bytes[at] as number) ^ 0x01;
     writeFileSync(file, bytes);
+    return file;
+  }
+
+  it('refuses to start after one byte of a value flipped in a table file', async () => {
+    const file = flipValueBit(60);
     const log = await expectRefusal(new RegExp(`change record at revision ${revisionOf.get(60)}\\.0: checksum mismatch`));
     // The table file whose block checksum fails is named too.
     expect(log).toContain(`damaged table files: ${file} (data block at byte`);
@@ -144,6 +150,27 @@ describe('a corrupt follower store', () => {
       await raw.close();
     }
     await expectRefusal(/3 change records are missing: the tally says \d+, the store holds \d+/);
+  });
+
+  it('stops a running member that reads a damaged record (Corrupt, exit 3)', async () => {
+    restoreN3();
+    cluster.start('n3');
+    await cluster.waitHealthy('n3');
+    // Key 30's first value now lives only in n3's table file (history), not in its memory.
+    const first = revisionOf.get(30) as number;
+    const newer = ok(await writer.request('put', { key: b(keyOf(30)), value: b('newer') })).header.revision;
+    await waitFor('n3 to apply the newer value', 15_000, async () => ((await cluster.status('n3')).revision >= newer ? true : undefined));
+    flipValueBit(30);
+    const n3 = await WireClient.connect(cluster.clientUrl('n3'));
+    try {
+      const reply = await n3.request('range', { key: b(keyOf(30)), revision: first, serializable: true });
+      expect(reply.ok ? 'served' : reply.error.code).toBe('Corrupt');
+    } finally {
+      n3.close();
+    }
+    const code = await Promise.race([cluster.exited('n3'), new Promise<'hang'>((r) => setTimeout(() => r('hang'), REFUSAL_MS_MAX).unref())]);
+    expect(code).toBe(EXIT_DATA_DIR);
+    expect(cluster.log('n3')).toMatch(new RegExp(`CorruptDataDir: data dir .*change record at revision ${first}\\.0: checksum mismatch; stopping this member`));
   });
 
   it('keeps serving from the healthy majority, whose hashes agree (kite endpoint hashkv)', async () => {

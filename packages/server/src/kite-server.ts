@@ -295,7 +295,11 @@ export class KiteServer {
   private corrupt(err: Error): void {
     const why = `CorruptDataDir: data dir ${this.config.dataDir}: the store ${err.message}`;
     this.log.fatal({ err: err.message }, `${why}; stopping this member (its next start verifies the store and says how to recover)`);
-    this.finish(EXIT_DATA_DIR);
+    // The store already refuses every read. Stop after this turn, so the reply carrying the
+    // Corrupt error to the client that hit the damage goes out before the connections close.
+    setImmediate(() => {
+      this.stop('store corrupt', EXIT_DATA_DIR).catch(() => this.finish(EXIT_DATA_DIR));
+    });
   }
 
   // ---- status, health, housekeeping

@@ -139,3 +139,23 @@ describe('a damaged record', () => {
     await store.close();
   });
 });
+
+describe('the record tally', () => {
+  it('follows compaction and snapshot restore, so a healthy store always reopens', async () => {
+    const { store, d, backend } = await filledMemoryStore();
+    for (let i = 0; i < 40; i++) await d.put(keyOf(i), `second-${i}`);
+    await d.del(keyOf(41));
+    await d.ok({ op: 'compact', args: { revision: 320 } });
+    await store.compactionIdle();
+    const hash = await store.hash();
+    await store.close();
+    const reopened = await KvStore.open({ backend: backend.reopened() });
+    expect(await reopened.hash()).toEqual(hash);
+    const snap = await reopened.snapshot();
+    const target = await KvStore.open({ backend: (await memoryStore()).backend.reopened() });
+    await target.restore(snap.chunks);
+    expect(await target.hash()).toEqual(hash);
+    await reopened.close();
+    await target.close();
+  });
+});

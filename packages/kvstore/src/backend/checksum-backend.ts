@@ -32,10 +32,19 @@ function checksumOf(key: Uint8Array, payload: Uint8Array): number {
 }
 
 export function sealValue(key: Uint8Array, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(payload.byteLength + CRC_BYTES);
+  const n = payload.byteLength;
+  const out = new Uint8Array(n + CRC_BYTES);
   out.set(payload, 0);
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(payload.byteLength, checksumOf(key, payload));
+  const crc = checksumOf(key, payload);
+  out[n] = crc >>> 24;
+  out[n + 1] = (crc >>> 16) & 0xff;
+  out[n + 2] = (crc >>> 8) & 0xff;
+  out[n + 3] = crc & 0xff;
   return out;
+}
+
+function storedCrc(stored: Uint8Array, at: number): number {
+  return (((stored[at] as number) << 24) | ((stored[at + 1] as number) << 16) | ((stored[at + 2] as number) << 8) | (stored[at + 3] as number)) >>> 0;
 }
 
 class ChecksumReader implements BackendReader {
@@ -50,8 +59,7 @@ class ChecksumReader implements BackendReader {
     const n = stored.byteLength - CRC_BYTES;
     if (n < 0) throw this.corrupt(`${this.options.describeKey(key)}: ${stored.byteLength} bytes, shorter than its checksum`);
     const payload = stored.subarray(0, n);
-    const want = new DataView(stored.buffer, stored.byteOffset, stored.byteLength).getUint32(n);
-    if (checksumOf(key, payload) !== want) throw this.corrupt(`${this.options.describeKey(key)}: checksum mismatch`);
+    if (checksumOf(key, payload) !== storedCrc(stored, n)) throw this.corrupt(`${this.options.describeKey(key)}: checksum mismatch`);
     return payload;
   }
 

@@ -31,7 +31,7 @@ import { CorruptError, isCorruptError } from './corrupt-error.js';
 import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
 import { hashAt } from './hash.js';
 import { readHistory } from './history.js';
-import { describeKey, encodeMeta, metaKey } from './layout.js';
+import { decodeMeta, describeKey, encodeMeta, metaKey } from './layout.js';
 import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
@@ -137,9 +137,13 @@ export class KvStore implements WatchSource {
   private damage: CorruptError | undefined;
   private readonly corruptListeners = new Set<(err: CorruptError) => void>();
 
-  private constructor(backend: Backend, options: KvStoreOptions) {
+  private constructor(
+    /** The backend without the checksum layer (to tell an older store format from damage). */
+    private readonly raw: Backend,
+    options: KvStoreOptions,
+  ) {
     const onCorrupt = (err: CorruptError): void => this.markCorrupt(err);
-    this.state = new MvccState(new ChecksumBackend(backend, { describeKey, onCorrupt }), onCorrupt);
+    this.state = new MvccState(new ChecksumBackend(raw, { describeKey, onCorrupt }), onCorrupt);
     this.clock = options.clock ?? (() => Date.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? DEFAULT_MIN_LEASE_TTL_SECONDS;
@@ -172,10 +176,27 @@ export class KvStore implements WatchSource {
   private async describeDamage(err: unknown): Promise<CorruptError | undefined> {
     const levelCorruption = (err as { code?: unknown }).code === 'LEVEL_CORRUPTION';
     if (!isCorruptError(err) && !levelCorruption) return undefined;
+    if (await this.isPreChecksumFormat()) {
+      return new CorruptError(this.raw.location, 'its records carry no checksums: it was written by an older Kite version, and cannot be verified');
+    }
     const what = isCorruptError(err) ? err.what : `LevelDB reports ${(err as Error).message}`;
     const files = await this.state.backend.findDamage?.().catch(() => []) ?? [];
     const where = files.length === 0 ? '' : `; damaged table files: ${files.join(', ')}`;
     return new CorruptError(this.state.backend.location, `${what}${where}`);
+  }
+
+  /**
+   * True when the applied index is stored as a bare number, without the checksum every value
+   * has carried since record checksums came in: a store of an older Kite, not a damaged one
+   * (a damaged sealed value never decodes as a bare number: its checksum bytes trail it).
+   */
+  private async isPreChecksumFormat(): Promise<boolean> {
+    try {
+      const v = await this.raw.get(metaKey('appliedIndex'));
+      return v !== undefined && Number.isSafeInteger(decodeMeta(v));
+    } catch {
+      return false;
+    }
   }
 
   // ---- state

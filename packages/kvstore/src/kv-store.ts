@@ -420,11 +420,6 @@ export class KvStore implements WatchSource {
 
   // ---- damage
 
-  /** The damage found so far (reads fail with it), if any. */
-  get corruption(): CorruptError | undefined {
-    return this.damage;
-  }
-
   /** Called once, with the first damage found while serving (open() throws it instead). */
   onCorrupt(listener: (err: CorruptError) => void): Unsubscribe {
     this.corruptListeners.add(listener);

@@ -13,6 +13,7 @@ import { CompactedError, FutureRevisionError } from './errors.js';
 import type { KeyIndex } from './key-index.js';
 import { decodeRecord, encodeMeta, metaKey, revFromKey, revKeyFromMain } from './layout.js';
 import type { MvccState } from './mvcc.js';
+import { tallyBatch } from './record-tally.js';
 
 /** Records deleted per backend batch in phase 2 (bounds each batch and the lock hold time). */
 export const COMPACTION_BATCH_RECORDS = 1000;
@@ -71,8 +72,11 @@ export async function compactBackend(
         await backend.write([{ type: 'put', key: metaKey('finishedCompactRevision'), value: encodeMeta(revision) }], { sync: false });
         return 'done';
       }
+      const deletes = ops.length;
+      // The tally moves in the same batch as the deletes (a crash keeps both or neither).
+      ops.push(...tallyBatch(state.tally, ops));
       await backend.write(ops, { sync: false });
-      deleted += ops.length;
+      deleted += deletes;
       from = nextKey(last);
       return 'more';
     });

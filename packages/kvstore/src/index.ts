@@ -23,6 +23,7 @@ export {
 } from './errors.js';
 export type { KvErrorCode, KvErrorDetails } from './errors.js';
 export { AssertionError } from './assert.js';
+export { CorruptError, isCorruptError } from './corrupt-error.js';
 export { MemoryBackend } from './backend/memory-backend.js';
 export { LevelBackend } from './backend/level-backend.js';
 export { StoreDirError } from './backend/store-dir-error.js';

@@ -13,24 +13,31 @@
 // 4. A request that fails with a KvError changed nothing, on every replica alike. Any other
 //    throw from apply (a broken invariant, a disk error) leaves memory ahead of disk: the host
 //    must crash and restart (the store rebuilds from disk and Raft re-delivers the entries).
+// 5. Every value read from the backend is checked (backend/checksum-backend.ts) and open()
+//    verifies the whole store (recovery.ts). Damage throws CorruptError; once any is found the
+//    store refuses every further read and tells onCorrupt listeners: it never answers from
+//    data it knows to be damaged.
 
 import { assert } from './assert.js';
 import type { Backend, BackendOp } from './backend/backend.js';
 import { LevelBackend } from './backend/level-backend.js';
 import { keyBytes } from './bytes.js';
+import { ChecksumBackend } from './backend/checksum-backend.js';
 import { ChangeSet } from './change-set.js';
 import type { Command } from './command.js';
 import { decodeCommand } from './command.js';
 import { compactBackend, compactIndex } from './compaction.js';
+import { CorruptError, isCorruptError } from './corrupt-error.js';
 import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
 import { hashAt } from './hash.js';
 import { readHistory } from './history.js';
-import { encodeMeta, metaKey } from './layout.js';
+import { decodeMeta, describeKey, encodeMeta, metaKey } from './layout.js';
 import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
 import { MvccState } from './mvcc.js';
 import { checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
+import { tallyBatch } from './record-tally.js';
 import { rebuildState } from './recovery.js';
 import type { SnapshotHeader } from './snapshot.js';
 import { SNAPSHOT_CHUNK_BYTES, decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -130,9 +137,17 @@ export class KvStore implements WatchSource {
   /** Bumped by restore so background compaction of the old content stops. */
   private epoch = 0;
   private closed = false;
+  /** The first damage found; from then on every read fails with it. */
+  private damage: CorruptError | undefined;
+  private readonly corruptListeners = new Set<(err: CorruptError) => void>();
 
-  private constructor(backend: Backend, options: KvStoreOptions) {
-    this.state = new MvccState(backend);
+  private constructor(
+    /** The backend without the checksum layer (to tell an older store format from damage). */
+    private readonly raw: Backend,
+    options: KvStoreOptions,
+  ) {
+    const onCorrupt = (err: CorruptError): void => this.markCorrupt(err);
+    this.state = new MvccState(new ChecksumBackend(raw, { describeKey, onCorrupt }), onCorrupt);
     this.clock = options.clock ?? (() => performance.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? DEFAULT_MIN_LEASE_TTL_SECONDS;
@@ -146,8 +161,46 @@ export class KvStore implements WatchSource {
     }
     const backend = options.backend ?? (await LevelBackend.open(options.dir as string));
     const store = new KvStore(backend, options);
-    await store.rebuild();
+    try {
+      await store.rebuild();
+    } catch (err) {
+      const damage = await store.describeDamage(err);
+      // A backend passed in is the caller's to close; one opened here must not stay locked.
+      if (options.backend === undefined) await backend.close().catch(() => undefined);
+      throw damage ?? err;
+    }
     return store;
+  }
+
+  /**
+   * Damage found at open, as a CorruptError that also names the files failing their own
+   * checksums (LevelDB's table blocks); LevelDB's corruption errors are damage too.
+   * Undefined when `err` is not about damage.
+   */
+  private async describeDamage(err: unknown): Promise<CorruptError | undefined> {
+    const levelCorruption = (err as { code?: unknown }).code === 'LEVEL_CORRUPTION';
+    if (!isCorruptError(err) && !levelCorruption) return undefined;
+    if (await this.isPreChecksumFormat()) {
+      return new CorruptError(this.raw.location, 'its records carry no checksums: it was written by an older Kite version, and cannot be verified');
+    }
+    const what = isCorruptError(err) ? err.what : `LevelDB reports ${(err as Error).message}`;
+    const files = await this.state.backend.findDamage?.().catch(() => []) ?? [];
+    const where = files.length === 0 ? '' : `; damaged table files: ${files.join(', ')}`;
+    return new CorruptError(this.state.backend.location, `${what}${where}`);
+  }
+
+  /**
+   * True when the applied index is stored as a bare number, without the checksum every value
+   * has carried since record checksums came in: a store of an older Kite, not a damaged one
+   * (a damaged sealed value never decodes as a bare number: its checksum bytes trail it).
+   */
+  private async isPreChecksumFormat(): Promise<boolean> {
+    try {
+      const v = await this.raw.get(metaKey('appliedIndex'));
+      return v !== undefined && Number.isSafeInteger(decodeMeta(v));
+    } catch {
+      return false;
+    }
   }
 
   // ---- state
@@ -218,6 +271,7 @@ export class KvStore implements WatchSource {
       release();
     }
     if (this.state.appliedIndex === startIndex) return results;
+    ops.push(...tallyBatch(this.state.tally, ops));
     ops.push(this.metaOp('appliedIndex', this.state.appliedIndex));
     ops.push(this.metaOp('currentRevision', this.state.currentRevision));
     await this.state.backend.write(ops, { sync: this.syncWrites });
@@ -304,7 +358,7 @@ export class KvStore implements WatchSource {
   /** A local read (the server did ReadIndex first for linearizable ones). Throws KvError. */
   async range(args: RangeArgs): Promise<RangeReply> {
     validateRange(args, this.limits); // throws inside the promise: callers see a rejection
-    if (this.mutating === undefined) {
+    if (this.mutating === undefined && this.damage === undefined) {
       // Served from memory without touching the backend: no need to count it as a reader.
       const revision = this.state.currentRevision;
       const res = rangeFromMemory(this.state, args, revision);
@@ -346,6 +400,7 @@ export class KvStore implements WatchSource {
    */
   private async read<T>(fn: () => Promise<T>): Promise<T> {
     while (this.mutating !== undefined) await this.mutating;
+    if (this.damage !== undefined) throw this.damage;
     this.activeReads++;
     try {
       return await fn();
@@ -365,6 +420,20 @@ export class KvStore implements WatchSource {
       this.mutating = undefined;
       release();
     };
+  }
+
+  // ---- damage
+
+  /** Called once, with the first damage found while serving (open() throws it instead). */
+  onCorrupt(listener: (err: CorruptError) => void): Unsubscribe {
+    this.corruptListeners.add(listener);
+    return () => this.corruptListeners.delete(listener);
+  }
+
+  private markCorrupt(err: CorruptError): void {
+    if (this.damage !== undefined) return;
+    this.damage = err;
+    for (const listener of this.corruptListeners) callSafely(() => listener(err));
   }
 
   // ---- leases (leader-local, not replicated)
@@ -450,7 +519,10 @@ export class KvStore implements WatchSource {
       if (this.closed || epoch !== this.epoch) return;
       // Stops early on close or restore; open() resumes from the markers.
       await compactBackend(this.state, this.state.backend, revision, (fn) => this.exclusive(fn), () => this.closed || epoch !== this.epoch);
-    }).catch((err: unknown) => callSafely(() => { throw err; }));
+    }).catch((err: unknown) => {
+      if (isCorruptError(err)) return; // already reported to onCorrupt listeners
+      callSafely(() => { throw err; });
+    });
   }
 
   /** Resolves when scheduled physical compactions are done (tests, `compact --physical`). */

@@ -15,7 +15,13 @@ export const REV_PREFIX = 0x72; // 'r'
 export const LEASE_PREFIX = 0x6c; // 'l'
 export const META_PREFIX = 0x6d; // 'm'
 
-export type MetaName = 'appliedIndex' | 'currentRevision' | 'scheduledCompactRevision' | 'finishedCompactRevision';
+export type MetaName =
+  | 'appliedIndex'
+  | 'currentRevision'
+  | 'scheduledCompactRevision'
+  | 'finishedCompactRevision'
+  | 'recordCount'
+  | 'recordKeyCrcSum';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
@@ -64,6 +70,17 @@ export function metaKey(name: MetaName): Uint8Array {
   out[0] = META_PREFIX;
   for (let i = 0; i < name.length; i++) out[i + 1] = name.charCodeAt(i);
   return out;
+}
+
+/** A key as a reader of an error message would name it. */
+export function describeKey(key: Uint8Array): string {
+  if (key[0] === REV_PREFIX && key.byteLength === 1 + REVISION_BYTES) {
+    const rev = readRevision(key, 1);
+    return `change record at revision ${rev.main}.${rev.sub}`;
+  }
+  if (key[0] === LEASE_PREFIX && key.byteLength === 9) return `lease record ${Buffer.from(key.subarray(1)).readBigUInt64BE(0)}`;
+  if (key[0] === META_PREFIX) return `meta record ${Buffer.from(key.subarray(1)).toString('latin1')}`;
+  return `record with key 0x${Buffer.from(key.subarray(0, 32)).toString('hex')}`;
 }
 
 /** The key range [gte, lt) holding every key with `prefix` as first byte. */

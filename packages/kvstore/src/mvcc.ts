@@ -5,10 +5,13 @@
 import { assert } from './assert.js';
 import type { Backend, BackendReader } from './backend/backend.js';
 import { keyBytes } from './bytes.js';
+import { CorruptError } from './corrupt-error.js';
 import type { KeyAt, KeyIndex } from './key-index.js';
 import type { ChangeRecord } from './layout.js';
 import { decodeRecord, revKey } from './layout.js';
 import { Lessor } from './lessor.js';
+import type { RecordTally } from './record-tally.js';
+import { emptyTally } from './record-tally.js';
 import type { Revision } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 import type { KeyValue } from './types.js';
@@ -27,8 +30,21 @@ export class MvccState {
   appliedIndex = 0;
   /** Records of the batch being applied/written, not yet readable from the backend. */
   readonly pending = new Map<string, ChangeRecord>();
+  /** The change records the backend holds (see record-tally.ts), as of the last write. */
+  tally: RecordTally = emptyTally();
 
-  constructor(public backend: Backend) {}
+  constructor(
+    public backend: Backend,
+    /** Told about damage found while reading (the owner stops serving). */
+    private readonly reportCorrupt: (err: CorruptError) => void = () => {},
+  ) {}
+
+  /** A CorruptError about `what` in the backend, reported to the owner. */
+  corrupt(what: string): CorruptError {
+    const err = new CorruptError(this.backend.location, what);
+    this.reportCorrupt(err);
+    return err;
+  }
 
   reset(): void {
     this.tree.clear();
@@ -37,9 +53,15 @@ export class MvccState {
     this.compactRevision = 0;
     this.appliedIndex = 0;
     this.pending.clear();
+    this.tally = emptyTally();
   }
 
-  /** Change records by revision; undefined where the backend no longer has one (compacted). */
+  /**
+   * Change records by revision; undefined where the backend no longer has one (compacted).
+   * Compaction never deletes a record above the compact revision, so one missing there is
+   * damage (a lost table block), not history: it throws CorruptError rather than answer as if
+   * the record had been compacted.
+   */
   async readRecords(revs: readonly Revision[], reader: BackendReader = this.backend): Promise<(ChangeRecord | undefined)[]> {
     const out: (ChangeRecord | undefined)[] = new Array<ChangeRecord | undefined>(revs.length);
     const missing: number[] = [];
@@ -53,6 +75,10 @@ export class MvccState {
       const raw = await reader.getMany(missing.map((i) => revKey(revs[i] as Revision)));
       missing.forEach((i, j) => {
         const bytes = raw[j];
+        const rev = revs[i] as Revision;
+        if (bytes === undefined && rev.main > this.compactRevision) {
+          throw this.corrupt(`change record at revision ${rev.main}.${rev.sub} is missing (above the compact revision ${this.compactRevision})`);
+        }
         out[i] = bytes === undefined ? undefined : decodeRecord(bytes);
       });
     }

@@ -1,7 +1,7 @@
 // Compaction: Compacted/FutureRevision bounds, physical deletion keeping later hashes, and
 // the two-phase (scheduled, finished) marks that let an interrupted compaction resume on open.
 import { describe, expect, it } from 'vitest';
-import { Driver, dec, enc, memoryStore, tempDirs } from './helpers.js';
+import { Driver, dec, enc, memoryStore, storeView, tempDirs, writeAsStore } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
 import { MemoryBackend } from '../src/backend/memory-backend.js';
 import { prefixRange, REV_PREFIX, encodeMeta, metaKey, revKey } from '../src/layout.js';
@@ -76,14 +76,14 @@ describe('compaction', () => {
     // Simulate a crash right after phase 1: the schedule marker is written, nothing deleted.
     const { LevelBackend } = await import('../src/backend/level-backend.js');
     const raw = await LevelBackend.open(dir);
-    await raw.write([{ type: 'put', key: metaKey('scheduledCompactRevision'), value: encodeMeta(6) }], { sync: true });
+    await writeAsStore(raw, [{ type: 'put', key: metaKey('scheduledCompactRevision'), value: encodeMeta(6) }]);
     await raw.close();
     const s2 = await KvStore.open({ dir });
     expect(s2.compactRevision).toBe(6);
     await s2.compactionIdle();
     expect(await s2.hash()).toEqual({ ...before, compactRevision: 6 });
     await s2.close();
-    const check = await LevelBackend.open(dir);
+    const check = storeView(await LevelBackend.open(dir));
     let n = 0;
     for await (const batch of check.entries(prefixRange(REV_PREFIX))) n += batch.length;
     expect(n).toBe(3);
@@ -97,14 +97,11 @@ describe('compaction', () => {
     const before = await store.range({ key: enc('a'), rangeEnd: ALL });
     // What a crash midway through phase 2 of compact(6) can leave: a@2 and b@3 deleted, b's
     // tombstone@5 not yet.
-    await backend.write(
-      [
-        { type: 'del', key: revKey({ main: 2, sub: 0 }) },
-        { type: 'del', key: revKey({ main: 3, sub: 0 }) },
-        { type: 'put', key: metaKey('scheduledCompactRevision'), value: encodeMeta(6) },
-      ],
-      { sync: false },
-    );
+    await writeAsStore(backend, [
+      { type: 'del', key: revKey({ main: 2, sub: 0 }) },
+      { type: 'del', key: revKey({ main: 3, sub: 0 }) },
+      { type: 'put', key: metaKey('scheduledCompactRevision'), value: encodeMeta(6) },
+    ]);
     const reopened = await KvStore.open({ backend: backend.reopened() });
     expect(await reopened.range({ key: enc('a'), rangeEnd: ALL })).toEqual(before);
     const a = (await reopened.range({ key: enc('a') })).kvs[0]!;

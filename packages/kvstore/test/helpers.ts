@@ -8,6 +8,10 @@ import { KvStore } from '../src/kv-store.js';
 import type { ApplyResult, CommandResponse, KvStoreOptions } from '../src/kv-store.js';
 import type { Command } from '../src/command.js';
 import { MemoryBackend } from '../src/backend/memory-backend.js';
+import type { Backend, BackendOp } from '../src/backend/backend.js';
+import { ChecksumBackend } from '../src/backend/checksum-backend.js';
+import { decodeMeta, describeKey, metaKey } from '../src/layout.js';
+import { tallyBatch } from '../src/record-tally.js';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -71,4 +75,26 @@ export function tempDirs(): () => Promise<string> {
     cleanups.push(cleanup);
     return dir;
   };
+}
+
+/**
+ * The backend as the store sees it: values sealed with their checksums on write and checked
+ * on read. Tests that stage an on-disk state (a crash midway) write through it.
+ */
+export function storeView(raw: Backend): ChecksumBackend {
+  return new ChecksumBackend(raw, { describeKey, onCorrupt: () => {} });
+}
+
+/**
+ * Writes `ops` as the store itself would: checksummed, with the record tally moved in the same
+ * batch (what a crash can leave is a state the store wrote, never a torn one).
+ */
+export async function writeAsStore(raw: Backend, ops: readonly BackendOp[]): Promise<void> {
+  const view = storeView(raw);
+  const read = async (name: 'recordCount' | 'recordKeyCrcSum'): Promise<number> => {
+    const v = await view.get(metaKey(name));
+    return v === undefined ? 0 : decodeMeta(v);
+  };
+  const tally = { count: await read('recordCount'), keyCrcSum: await read('recordKeyCrcSum') };
+  await view.write([...ops, ...tallyBatch(tally, ops)], { sync: true });
 }

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'Unauthenticated',
   'PermissionDenied',
   'Canceled',
+  /** The member found its own stored data damaged (a checksum or record count mismatch). */
+  'Corrupt',
   'Internal',
 ] as const;
 

@@ -13,7 +13,9 @@
 //   The same when the store's ACTIVE pointer is missing or names no database: the store's
 //   open would delete the databases it does not name. (This knows kvstore's directory
 //   layout; the kvstore backend could refuse such a directory itself.)
-// - Errors opening the store become DataDirErrors naming the store's path.
+// - Errors opening the store become DataDirErrors naming the store's path; damage the store's
+//   own verification found (code Corrupt: a record checksum, a missing record) names the
+//   database and the record.
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +23,8 @@ import { diskFullPath } from './disk-full.js';
 import { DataDirError, type LoadedRaftState } from './raft-log-store.js';
 
 export const CORRUPT_MARKER = 'CORRUPT';
+/** The exit code of a member whose data dir is damaged or unusable. */
+export const EXIT_DATA_DIR = 3;
 /** The store's pointer to its live database (kvstore's level-backend layout: kv/ACTIVE -> kv/db-<n>). */
 const ACTIVE_FILE = 'ACTIVE';
 /** LevelDB LOG lines that mean records were skipped while opening. */
@@ -103,6 +107,7 @@ export function checkKvPresent(kvDir: string, loaded: LoadedRaftState, bootstrap
 /** An error opening the store, as a DataDirError naming its path (disk full passes through). */
 export function asKvOpenError(err: unknown, kvDir: string): unknown {
   if (err instanceof DataDirError || diskFullPath(err, kvDir) !== null) return err;
+  if ((err as { code?: unknown }).code === 'Corrupt') return new DataDirError('CorruptDataDir', `the store ${(err as Error).message}`);
   const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
   if (/lock/i.test(cause)) return new DataDirError('DataDirLocked', `store at ${kvDir} is in use by another process (${cause})`);
   if (/corrupt/i.test(cause)) return new DataDirError('CorruptDataDir', `store at ${kvDir} is corrupt (${cause})`);

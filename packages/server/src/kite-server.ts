@@ -12,7 +12,7 @@ import { KiteError, type Member, type Request } from '@kite/protocol';
 import type { HardState, Snapshot } from '@kite/raft';
 import { ClientServer } from './client-server.js';
 import { deriveClusterId, initialMemberIds, type ServerConfig } from './config.js';
-import { asKvOpenError, checkKvPresent, checkLevelDbOpen, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
+import { asKvOpenError, checkKvPresent, checkLevelDbOpen, EXIT_DATA_DIR, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
 import { dirSizeBytes } from './dir-size.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
@@ -104,6 +104,7 @@ export class KiteServer {
     for (const dbDir of kvDbDirs(kvDir)) checkLevelDbOpen(dbDir, cfg.dataDir, 'store');
     this.metrics.observeKeyCount(() => this.kv.keyCount);
     this.metrics.serverInfo.set({ version: KITE_VERSION, member_id: this.selfId, name: cfg.name, cluster_id: this.clusterId }, 1);
+    this.kv.onCorrupt((err) => this.corrupt(err));
     this.transport = new PeerTransport({
       selfId: this.selfId,
       clusterId: this.clusterId,
@@ -286,6 +287,21 @@ export class KiteServer {
     }
     this.log.fatal({ err }, 'fatal error in the raft loop; exiting without acknowledging more');
     this.finish(1);
+  }
+
+  /**
+   * The store found damaged data while serving (it already refuses reads): stop at once, like
+   * a start that finds it (exit 3); the next start verifies the store and refuses with the
+   * recovery steps.
+   */
+  private corrupt(err: Error): void {
+    const why = `CorruptDataDir: data dir ${this.config.dataDir}: the store ${err.message}`;
+    this.log.fatal({ err: err.message }, `${why}; stopping this member (its next start verifies the store and says how to recover)`);
+    // The store already refuses every read. Stop after this turn, so the reply carrying the
+    // Corrupt error to the client that hit the damage goes out before the connections close.
+    setImmediate(() => {
+      this.stop('store corrupt', EXIT_DATA_DIR).catch(() => this.finish(EXIT_DATA_DIR));
+    });
   }
 
   // ---- status, health, housekeeping

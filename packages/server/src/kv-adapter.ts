@@ -64,6 +64,10 @@ export class KvAdapter implements KvPort {
     return this.store.keyCount;
   }
 
+  onCorrupt(listener: (err: Error) => void): void {
+    this.store.onCorrupt(listener);
+  }
+
   async apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]> {
     const entries: ApplyEntry[] = items.map((it) => ({ index: it.index, command: it.command ?? NOOP }));
     const results = await this.store.apply(entries);

@@ -70,5 +70,11 @@ export interface KvPort {
   /** Keys in the store's index (live, or deleted with history not yet compacted). */
   readonly keyCount: number;
   tickProgress(): void;
+  /**
+   * Called once when the store finds its data damaged while serving (a checksum or a missing
+   * record): it already refuses every read; the member must stop. `err.message` names the
+   * database and the record.
+   */
+  onCorrupt(listener: (err: Error) => void): void;
   close(): Promise<void>;
 }

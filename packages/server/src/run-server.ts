@@ -11,13 +11,14 @@ import { openKvStore } from './kv-adapter.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { createLogger } from './logger.js';
 import { DataDirError } from './raft-log-store.js';
+import { EXIT_DATA_DIR } from './data-dir-check.js';
 
 export { EXIT_DISK_FULL };
 
 export const EXIT_OK = 0;
 export const EXIT_FATAL = 1;
 export const EXIT_CONFIG = 2;
-export const EXIT_DATA_DIR = 3;
+export { EXIT_DATA_DIR };
 export const EXIT_LISTEN = 4;
 export const EXIT_JOIN = 5;
 
@@ -86,9 +87,10 @@ export async function runServer(argv: string[]): Promise<void> {
   const code = await server.done;
   detach();
   process.exitCode = code;
-  if (code === EXIT_FATAL || code === EXIT_DISK_FULL) {
+  if (code === EXIT_FATAL || code === EXIT_DISK_FULL || code === EXIT_DATA_DIR) {
     // The raft loop failed mid-way (disk error, broken invariant): stop at once rather than
-    // serve from a state that may be ahead of what is durable. Restart recovers from disk.
+    // serve from a state that may be ahead of what is durable (or, exit 3, from a store found
+    // damaged while serving). Restart recovers from disk, or refuses a damaged store.
     logger.flush();
     process.exit(code);
   }

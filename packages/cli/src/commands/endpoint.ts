@@ -1,11 +1,14 @@
-// endpoint status | health: every endpoint's view, as a table by default. Uses the members'
-// HTTP /status and /health (no client session), so it also works on a cluster without a
-// leader. --cluster asks the members for the full member list first.
+// endpoint status | health | hashkv: every endpoint's view, as a table by default. status and
+// health use the members' HTTP /status and /health (no client session), so they also work on a
+// cluster without a leader; hashkv asks each member itself for the hash of its key space (the
+// `hash` op, served locally), so replicas can be compared. --cluster asks the members for the
+// full member list first.
 import type { Command } from 'commander';
 import { connect } from '@kite/client';
+import { isKiteError, type HashResult } from '@kite/protocol';
 import { humanBytes } from '../bytes.js';
 import { contextFrom, withConnFlags, print, type CommandContext, type ConnFlags } from '../context.js';
-import { EXIT_ERROR, EXIT_OK } from '../errors.js';
+import { EXIT_ERROR, EXIT_OK, UsageError } from '../errors.js';
 import { fetchHealth, fetchStatus, unreachableReason, type MemberStatus } from '../member-status.js';
 import { json } from '../output/format-kv.js';
 import { renderTable } from '../output/table.js';
@@ -44,8 +47,38 @@ export function formatStatusRows(rows: readonly StatusRow[], fmt: CommandContext
   return cells.map((c) => `${c.filter((x) => x !== '').join(', ')}\n`).join('');
 }
 
+type HashRow = { endpoint: string; hash: HashResult | null; error: string };
+
+export function formatHashRows(rows: readonly HashRow[], fmt: CommandContext['format']): string {
+  if (fmt === 'json') {
+    return json(rows.map((r) => r.hash === null ? { endpoint: r.endpoint, error: r.error } : {
+      endpoint: r.endpoint, hash: r.hash.hash, hashRevision: r.hash.hashRevision, compactRevision: r.hash.compactRevision,
+    }));
+  }
+  const cells = rows.map((r) => r.hash === null
+    ? [r.endpoint, '-', '-', '-', r.error]
+    : [r.endpoint, String(r.hash.hash), String(r.hash.hashRevision), String(r.hash.compactRevision), '']);
+  if (fmt === 'table') return renderTable(['endpoint', 'hash', 'hash revision', 'compact revision', 'errors'], cells);
+  return cells.map((c) => `${c.filter((x) => x !== '').join(', ')}\n`).join('');
+}
+
+/** One member's hash at `revision` (0 = its current revision), asked of that member alone. */
+async function hashOf(ctx: CommandContext, endpoint: string, revision: number): Promise<HashRow> {
+  try {
+    const c = await connect({ endpoints: [endpoint], preferLeader: false, timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs });
+    try {
+      return { endpoint, hash: await c.hash(revision), error: '' };
+    } finally {
+      c.close();
+    }
+  } catch (err) {
+    // A member's own refusal (e.g. Corrupt) says more than "unreachable".
+    return { endpoint, hash: null, error: isKiteError(err) ? `${err.code}: ${err.message}` : unreachableReason(err) };
+  }
+}
+
 export function registerEndpoint(program: Command): void {
-  const endpoint = program.command('endpoint').description('endpoint status | health (every endpoint, as a table)');
+  const endpoint = program.command('endpoint').description('endpoint status | health | hashkv (every endpoint, as a table)');
 
   withConnFlags(endpoint.command('status').description('each endpoint\'s member id, leader, term, indexes, revision, db size')
     .option('--cluster', 'every member of the cluster, not just --endpoints'), 'table')
@@ -80,4 +113,22 @@ export function registerEndpoint(program: Command): void {
       }
       return rows.every((r) => r.healthy) ? EXIT_OK : EXIT_ERROR;
     }));
+
+  withConnFlags(endpoint.command('hashkv').description('each endpoint\'s hash of its key space at a revision (equal on healthy replicas)')
+    .option('--rev <revision>', 'hash the key space at this revision (default: each member\'s current one)', '0')
+    .option('--cluster', 'every member of the cluster, not just --endpoints'), 'table')
+    .action(async (f: ConnFlags & { cluster?: boolean; rev: string }) => plain(async () => {
+      const ctx = contextFrom(f);
+      const revision = parseRevision(f.rev);
+      const eps = await targets(ctx, f.cluster === true);
+      const rows = await Promise.all(eps.map((e) => hashOf(ctx, e, revision)));
+      print(formatHashRows(rows, ctx.format));
+      return rows.every((r) => r.hash !== null) ? EXIT_OK : EXIT_ERROR;
+    }));
+}
+
+function parseRevision(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`--rev must be a revision (a whole number >= 0), not ${JSON.stringify(text)}`);
+  return n;
 }

@@ -29,6 +29,8 @@ export interface BackendSnapshot extends BackendReader {
 }
 
 export interface Backend extends BackendReader {
+  /** Where the data lives (the live database directory), for error messages. */
+  readonly location: string;
   /** Applies every op or none. `sync` waits for the OS to flush it to disk. */
   write(ops: readonly BackendOp[], options: { readonly sync: boolean }): Promise<void>;
   /** Taken synchronously: reflects exactly the writes that completed before the call. */
@@ -46,6 +48,11 @@ export interface Backend extends BackendReader {
    * an OS crash, including unsynced ones the engine had moved out of its current log.
    */
   flush(): Promise<void>;
+  /**
+   * The files whose own checksums fail (e.g. LevelDB table blocks), each with what is wrong:
+   * asked once damage is found, so the error can name them. Absent where there are no files.
+   */
+  findDamage?(): Promise<string[]>;
   /** Bytes on disk (approximate), for status and quotas. */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

@@ -19,6 +19,7 @@ import { assert } from '../assert.js';
 import type { Backend, BackendEntry, BackendOp, BackendReader, BackendSnapshot, IterateOptions, StagedReplace } from './backend.js';
 import { ITERATE_BATCH_ENTRIES } from './backend.js';
 import { StoreDirError } from './store-dir-error.js';
+import { damagedTables } from './table-check.js';
 
 type Db = Level<Uint8Array, Uint8Array>;
 // The snapshot handle type of abstract-level; typed loosely because `level` does not re-export it.
@@ -89,6 +90,10 @@ export class LevelBackend extends LevelReader implements Backend {
     private db: Db,
   ) {
     super(() => this.db, undefined);
+  }
+
+  get location(): string {
+    return join(this.dir, this.activeName);
   }
 
   /** Throws StoreDirError when ACTIVE cannot say which of the existing databases is live. */
@@ -163,6 +168,10 @@ export class LevelBackend extends LevelReader implements Backend {
 
   async flush(): Promise<void> {
     await flushDb(this.db);
+  }
+
+  async findDamage(): Promise<string[]> {
+    return (await damagedTables(this.location)).map((d) => `${d.file} (${d.damage})`);
   }
 
   /** Bytes of the live database's files on disk (approximateSize would miss the memtable and its log). */

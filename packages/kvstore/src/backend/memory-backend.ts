@@ -36,6 +36,7 @@ class MapReader implements BackendReader {
 }
 
 export class MemoryBackend extends MapReader implements Backend {
+  readonly location = 'memory backend';
   private closed = false;
 
   constructor(data: Map<string, Uint8Array> = new Map()) {

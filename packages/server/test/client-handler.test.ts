@@ -76,7 +76,7 @@ function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[];
     onWatchCountChange: () => undefined,
     onErrorReply: () => undefined,
   };
-  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4 }, silentLogger());
+  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4, maxConnectionResponseBytes: 1 << 20 }, silentLogger());
   return { sock, watchers, served };
 }
 

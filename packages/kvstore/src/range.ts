@@ -127,31 +127,41 @@ export function rangeFromMemory(state: MvccState, args: RangeArgs, visible: numb
 }
 
 /**
- * KeyValues for `items` in order, charging each to the budget as it is read: values the
- * index holds are sized before they are copied; older ones come from the backend in small
- * chunks, charged as each chunk arrives. Throws Compacted when a record vanished (a
- * compaction overtook this read).
+ * KeyValues for `items` in order, charged to the budget as they are read: values the index
+ * holds are sized before any is copied; older ones come from the backend in small chunks,
+ * charged as each chunk arrives. Throws Compacted when a record vanished (a compaction
+ * overtook this read).
  */
 async function materializeCharged(state: MvccState, items: readonly Found[], rev: number, keysOnly: boolean, budget: ReadBudget): Promise<KeyValue[]> {
+  // Values the index holds are sized without copying them: all are charged before the first
+  // copy, so a reply over the budget costs an index walk, not a copy of the data.
+  const cached = items.map((item) => {
+    const latest = item.ki.latest();
+    return latest !== undefined && latest.modified === item.at.modified;
+  });
+  let cachedBytes = 0;
+  items.forEach((item, i) => {
+    if (cached[i] === true) cachedBytes += kvWireBytes(item.ki.key.length, keysOnly ? 0 : item.ki.valueByteLength);
+  });
+  budget.chargeBytes(cachedBytes);
   const out: KeyValue[] = [];
   for (let i = 0; i < items.length; ) {
     const item = items[i] as Found;
-    const latest = item.ki.latest();
-    if (latest !== undefined && latest.modified === item.at.modified) {
-      budget.chargeBytes(kvWireBytes(item.ki.key.length, keysOnly ? 0 : item.ki.valueByteLength));
+    if (cached[i] === true) {
       const kv = state.cachedKv(item.ki, item.at);
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
       out.push(withoutValue(kv, keysOnly));
       i++;
       continue;
     }
-    const chunk = items.slice(i, i + MATERIALIZE_CHUNK_KEYS);
-    for (const kv of await state.materialize(chunk)) {
+    let end = i + 1;
+    while (end < items.length && end - i < MATERIALIZE_CHUNK_KEYS && cached[end] !== true) end++;
+    for (const kv of await state.materialize(items.slice(i, end))) {
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
       budget.chargeBytes(kvWireBytes(kv.key.byteLength, keysOnly ? 0 : kv.value.byteLength));
       out.push(withoutValue(kv, keysOnly));
     }
-    i += chunk.length;
+    i = end;
   }
   return out;
 }

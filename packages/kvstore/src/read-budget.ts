@@ -42,6 +42,11 @@ export class ReadBudget {
     return new ReadBudget({ maxResponseBytes: Number.POSITIVE_INFINITY, maxKeysScanned: Number.POSITIVE_INFINITY });
   }
 
+  /** A budget with the same limits, nothing charged and no outer one: for estimates. */
+  fresh(): ReadBudget {
+    return new ReadBudget(this.limits);
+  }
+
   chargeBytes(n: number): void {
     this.bytes += n;
     if (this.bytes > this.limits.maxResponseBytes) throw new ResponseTooLargeError('bytes', this.bytes, this.limits.maxResponseBytes);

@@ -218,5 +218,8 @@ export async function readTxnAt(state: MvccState, args: TxnArgs, revision: numbe
   if (!isReadOnlyTxn(args)) throw new InvalidArgumentError('readTxn needs a read-only txn (ranges and nested read-only txns only)');
   const p = revision === state.currentRevision ? plan(state, args, budget) : await planAt(state, args, revision, budget);
   checkPlan(state, p, revision);
+  // Ranges at the current state are sized exactly from the index: a txn over the budget is
+  // refused after an index walk, before a single value is copied.
+  if (revision === state.currentRevision) await chargeReads(state, p, 0, budget.fresh());
   return runReads(state, p, revision, budget);
 }

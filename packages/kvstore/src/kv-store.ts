@@ -30,7 +30,7 @@ import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
 import { MvccState } from './mvcc.js';
-import { checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
+import { chargeRangeBound, checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
 import { ReadBudget } from './read-budget.js';
 import { rebuildState } from './recovery.js';
 import type { SnapshotHeader } from './snapshot.js';
@@ -270,6 +270,8 @@ export class KvStore implements WatchSource {
         checkPut(this.state, cmd.args);
         return inChangeSet((cs) => cs.put(cmd.args));
       case 'deleteRange':
+        // The reply carries every deleted value with prevKv: bounded before anything is deleted.
+        if (cmd.args.prevKv === true) chargeRangeBound(this.state, cmd.args, 0, new ReadBudget(this.limits));
         return inChangeSet((cs) => cs.deleteRange(cmd.args));
       case 'txn': {
         const cs = new ChangeSet(this.state, ops);

@@ -228,10 +228,10 @@ export async function rangeKeys(state: MvccState, args: RangeArgs, visible: numb
 }
 
 /**
- * Charges `budget` with an upper bound of what a current-revision range of a write txn can
- * return, from the index alone (no value is copied): every key the range visits, plus
- * `addedBytes` for what the txn's own puts may add. Lets apply refuse an oversized write txn
- * before it changes anything.
+ * Charges `budget` with an upper bound of what a current-revision range can return, from the
+ * index alone (no value is copied): every key the range visits, plus `addedBytes` for what a
+ * txn's own puts may add. Lets apply refuse an oversized write txn (or a delete returning its
+ * prevKvs) before it changes anything, and a read-only txn before it copies anything.
  */
 export function chargeRangeBound(state: MvccState, args: RangeArgs, addedBytes: number, budget: ReadBudget): void {
   const limit = args.limit ?? 0;

@@ -149,8 +149,8 @@ function putBytes(p: TxnPlan): number {
 }
 
 /**
- * Step 2 for the reads of a write txn: charges `budget` with a bound of every range on the
- * path before anything changes, since a refusal half-way through step 3 would leave earlier
+ * Step 2 for the reads of a write txn (ranges, and deletes returning prevKvs): charges
+ * `budget` with a bound of every one on the path before anything changes, since a refusal half-way through step 3 would leave earlier
  * writes applied. A range at the current state is bounded from the index (plus what the
  * txn's puts may add); a range at an explicit past revision does not see the txn's writes,
  * so it is read now, charged as it goes.
@@ -160,6 +160,8 @@ async function chargeReads(state: MvccState, p: TxnPlan, addedBytes: number, bud
   for (const op of p.ops) {
     if (op.type === 'range' && (op.revision ?? 0) > 0) await rangeKeys(state, op, state.currentRevision, budget);
     else if (op.type === 'range') chargeRangeBound(state, op, addedBytes, budget);
+    // Its previous values are the keys live now (a branch may not put inside a range it deletes).
+    else if (op.type === 'deleteRange' && op.prevKv === true) chargeRangeBound(state, op, 0, budget);
     else if (op.type === 'txn') await chargeReads(state, p.nested[n++] as TxnPlan, addedBytes, budget);
   }
 }

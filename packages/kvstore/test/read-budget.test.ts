@@ -1,8 +1,9 @@
 // Read budgets: a range or a txn whose reply would pass the response budget (or whose scan
-// would pass the keys-scanned bound) stops with ResponseTooLarge while reading, having charged
-// at most the limit plus one key-value; a txn's reads share one budget; a write txn refused
-// for its reads changes nothing; paging within the budget still reads everything; lease keys
-// and watch catch-up pages are bounded too.
+// would pass the keys-scanned bound) stops with ResponseTooLarge before the reply is built,
+// and nothing past the limit reaches an outer (connection) budget; a txn's reads share one
+// budget; a write txn (or a delete returning prevKvs) refused for its reply changes nothing;
+// paging within the budget still reads everything; lease keys and watch catch-up pages are
+// bounded too.
 import { describe, expect, it } from 'vitest';
 import { KV_OVERHEAD_BYTES, ReadBudget, type ReadCharge } from '../src/read-budget.js';
 import { HISTORY_PAGE_BYTES_MAX } from '../src/history.js';
@@ -109,6 +110,17 @@ describe('read budget', () => {
     // Within the budget the same shape applies, and its range sees its own put.
     const ok = await d.ok({ op: 'txn', args: { compare: [], success: [{ type: 'put', key: enc('new'), value: enc('x') }, { type: 'range', key: enc('k'), rangeEnd: enc('k00010') }, { type: 'range', key: enc('new') }], failure: [] } });
     expect(ok).toMatchObject({ succeeded: true });
+  });
+
+  it('refuses a delete returning more prevKvs than the budget before deleting anything', async () => {
+    const { store, d } = await load(40, { limits: { maxResponseBytes: 30 * kvBytes } });
+    const before = store.currentRevision;
+    const [res] = await d.apply({ op: 'deleteRange', args: { key: ALL, rangeEnd: ALL, prevKv: true } });
+    expect(res?.status === 'failed' ? res.error.code : res?.status).toBe('ResponseTooLarge');
+    expect(store.currentRevision).toBe(before);
+    expect((await store.range({ ...wholeRange, countOnly: true })).count).toBe(40);
+    // Without prevKv the reply is a count: the same delete goes through.
+    expect(await d.ok({ op: 'deleteRange', args: { key: ALL, rangeEnd: ALL } })).toEqual({ deleted: 40 });
   });
 
   it('charges the keys of lease timeToLive before building the list', async () => {

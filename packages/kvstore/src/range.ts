@@ -144,26 +144,28 @@ async function materializeCharged(state: MvccState, items: readonly Found[], rev
     if (cached[i] === true) cachedBytes += kvWireBytes(item.ki.key.length, keysOnly ? 0 : item.ki.valueByteLength);
   });
   budget.chargeBytes(cachedBytes);
-  const out: KeyValue[] = [];
-  for (let i = 0; i < items.length; ) {
-    const item = items[i] as Found;
-    if (cached[i] === true) {
-      const kv = state.cachedKv(item.ki, item.at);
-      if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
-      out.push(withoutValue(kv, keysOnly));
-      i++;
-      continue;
-    }
-    let end = i + 1;
-    while (end < items.length && end - i < MATERIALIZE_CHUNK_KEYS && cached[end] !== true) end++;
-    for (const kv of await state.materialize(items.slice(i, end))) {
+  // Copied at once, like the scan, so an apply batch running during the backend reads below
+  // cannot change what they show.
+  const out: (KeyValue | undefined)[] = items.map((item, i) => (cached[i] === true ? state.cachedKv(item.ki, item.at) : undefined));
+  const need: number[] = [];
+  cached.forEach((c, i) => {
+    if (!c) need.push(i);
+  });
+  for (let n = 0; n < need.length; n += MATERIALIZE_CHUNK_KEYS) {
+    const chunk = need.slice(n, n + MATERIALIZE_CHUNK_KEYS);
+    const kvs = await state.materialize(chunk.map((i) => items[i] as Found));
+    chunk.forEach((i, j) => {
+      const kv = kvs[j];
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
       budget.chargeBytes(kvWireBytes(kv.key.byteLength, keysOnly ? 0 : kv.value.byteLength));
-      out.push(withoutValue(kv, keysOnly));
-    }
-    i = end;
+      out[i] = kv;
+    });
   }
-  return out;
+  return out.map((kv) => {
+    // A record can vanish only if a compaction overtook this read.
+    if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
+    return withoutValue(kv, keysOnly);
+  });
 }
 
 /**

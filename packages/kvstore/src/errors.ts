@@ -9,6 +9,7 @@ export type KvErrorCode =
   | 'FutureRevision'
   | 'LeaseNotFound'
   | 'RequestTooLarge'
+  | 'ResponseTooLarge'
   | 'InvalidArgument'
   | 'DuplicateKey'
   | 'TooManyOps'
@@ -81,6 +82,23 @@ export class RequestTooLargeError extends KvError {
       limitBytes,
       actualBytes,
     });
+  }
+}
+
+/**
+ * A read whose reply would pass its budget (bytes) or whose scan would pass its keys-scanned
+ * bound. Thrown while reading, at the limit: the reply was never built in full.
+ */
+export class ResponseTooLargeError extends KvError {
+  override readonly name = 'ResponseTooLargeError';
+  constructor(what: 'bytes' | 'keysScanned', charged: number, limit: number) {
+    super(
+      'ResponseTooLarge',
+      what === 'bytes'
+        ? `the reply would exceed the limit of ${limit} bytes (stopped after ${charged}); page the read: ask for fewer keys with limit, continue from the last key returned, and pin every page to the first page's revision`
+        : `the read would scan more than ${limit} keys; split it into smaller key ranges (or fewer ranges per txn) and pin them to one revision`,
+      what === 'bytes' ? { limitBytes: limit, actualBytes: charged } : { limit, actualBytes: charged },
+    );
   }
 }
 

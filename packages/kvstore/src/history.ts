@@ -13,6 +13,11 @@ import { deletedKv } from './watch-source.js';
 
 /** Records scanned per call at most (the call stops at the next revision boundary after it). */
 export const HISTORY_SCAN_RECORDS_MAX = 10_000;
+/**
+ * Record bytes read per call at most, checked at revision boundaries like the record bound:
+ * 10,000 records of large values would otherwise be gigabytes in one catch-up pass.
+ */
+export const HISTORY_PAGE_BYTES_MAX = 4 * 1024 * 1024;
 
 interface Pending {
   readonly event: { type: 'put' | 'delete'; kv: KeyValue; prevKv?: KeyValue };
@@ -40,13 +45,14 @@ export async function readHistory(
   let nextRevision = to + 1;
   try {
     let scanned = 0;
+    let scannedBytes = 0;
     let current: { revision: number; events: Pending[] } | undefined;
     scan: for await (const batch of snap.entries({ gte: revKeyFromMain(from), lt: revKeyFromMain(to + 1) })) {
       for (const [k, v] of batch) {
         const rev = revFromKey(k);
         if (current === undefined || rev.main !== current.revision) {
           if (current !== undefined && current.events.length > 0) changes.push(current);
-          if (changes.length >= limitRevisions || scanned >= HISTORY_SCAN_RECORDS_MAX) {
+          if (changes.length >= limitRevisions || scanned >= HISTORY_SCAN_RECORDS_MAX || scannedBytes >= HISTORY_PAGE_BYTES_MAX) {
             nextRevision = rev.main;
             current = undefined;
             break scan;
@@ -54,6 +60,7 @@ export async function readHistory(
           current = { revision: rev.main, events: [] };
         }
         scanned++;
+        scannedBytes += k.byteLength + v.byteLength;
         const rec = decodeRecord(v);
         const ks = keyString(rec.key);
         if (!intervalContains(iv, ks)) continue;

@@ -16,6 +16,7 @@ export {
   LeaseNotFoundError,
   LeaseExistsError,
   RequestTooLargeError,
+  ResponseTooLargeError,
   InvalidArgumentError,
   DuplicateKeyError,
   TooManyOpsError,
@@ -31,7 +32,9 @@ export type { Backend, BackendOp, BackendEntry, BackendSnapshot } from './backen
 export { MAX_LEASE_TTL_SECONDS, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX, CHECKPOINTS_PER_COMMAND_MAX } from './lessor.js';
 export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';
 export type { SnapshotHeader } from './snapshot.js';
-export { HISTORY_SCAN_RECORDS_MAX } from './history.js';
+export { HISTORY_SCAN_RECORDS_MAX, HISTORY_PAGE_BYTES_MAX } from './history.js';
+export { ReadBudget, KV_OVERHEAD_BYTES, kvWireBytes } from './read-budget.js';
+export type { ReadBudgetLimits, ReadCharge } from './read-budget.js';
 export type * from './types.js';
 export type * from './watch-source.js';
 export * from './watch/index.js';

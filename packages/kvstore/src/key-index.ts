@@ -97,6 +97,11 @@ export class KeyIndex {
     return this.value === undefined ? undefined : keyBytes(this.value);
   }
 
+  /** Bytes of the current value (0 when deleted), without copying it: for budgets. */
+  get valueByteLength(): number {
+    return this.value === undefined ? 0 : this.value.length;
+  }
+
   /** The current life's revisions as an array (allocates for a single one: not for hot paths). */
   private currentRevs(): Revision[] {
     const r = this.revs;

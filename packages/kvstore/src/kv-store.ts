@@ -36,7 +36,8 @@ import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
 import { MvccState } from './mvcc.js';
-import { checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
+import { chargeRangeBound, checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
+import { ReadBudget } from './read-budget.js';
 import { tallyBatch } from './record-tally.js';
 import { rebuildState } from './recovery.js';
 import type { SnapshotHeader } from './snapshot.js';
@@ -327,10 +328,13 @@ export class KvStore implements WatchSource {
         checkPut(this.state, cmd.args);
         return inChangeSet((cs) => cs.put(cmd.args));
       case 'deleteRange':
+        // The reply carries every deleted value with prevKv: bounded before anything is deleted.
+        if (cmd.args.prevKv === true) chargeRangeBound(this.state, cmd.args, 0, new ReadBudget(this.limits));
         return inChangeSet((cs) => cs.deleteRange(cmd.args));
       case 'txn': {
         const cs = new ChangeSet(this.state, ops);
-        const res = await executeTxn(this.state, cs, cmd.args);
+        // The store's own limits, never a member's flags: the verdict must match on every replica.
+        const res = await executeTxn(this.state, cs, cmd.args, new ReadBudget(this.limits));
         finish(cs);
         return res;
       }
@@ -355,18 +359,21 @@ export class KvStore implements WatchSource {
 
   // ---- reads
 
-  /** A local read (the server did ReadIndex first for linearizable ones). Throws KvError. */
-  async range(args: RangeArgs): Promise<RangeReply> {
+  /**
+   * A local read (the server did ReadIndex first for linearizable ones). Throws KvError;
+   * ResponseTooLarge when it passes `budget` (default: the store's limits), as it reads.
+   */
+  async range(args: RangeArgs, budget: ReadBudget = new ReadBudget(this.limits)): Promise<RangeReply> {
     validateRange(args, this.limits); // throws inside the promise: callers see a rejection
     if (this.mutating === undefined && this.damage === undefined) {
       // Served from memory without touching the backend: no need to count it as a reader.
       const revision = this.state.currentRevision;
-      const res = rangeFromMemory(this.state, args, revision);
+      const res = rangeFromMemory(this.state, args, revision, budget);
       if (res !== undefined) return { ...res, revision };
     }
     return this.read(async () => {
       const revision = this.state.currentRevision;
-      const res = await rangeKeys(this.state, args, revision);
+      const res = await rangeKeys(this.state, args, revision, budget);
       return { ...res, revision };
     });
   }
@@ -375,9 +382,10 @@ export class KvStore implements WatchSource {
    * A read-only txn (every op of both branches, nested ones included, is a range) served
    * locally at ONE revision (0/undefined = current): it answers what the same txn applied at
    * that revision would, by the same rules (validation, compares, range checks). Throws
-   * KvError: InvalidArgument for a txn that writes, Compacted, FutureRevision, ...
+   * KvError: InvalidArgument for a txn that writes, Compacted, FutureRevision, ResponseTooLarge
+   * (all its compares and ranges share one `budget`, default: the store's limits), ...
    */
-  readTxn(args: TxnArgs, revision?: number): Promise<ReadTxnReply> {
+  readTxn(args: TxnArgs, revision?: number, budget: ReadBudget = new ReadBudget(this.limits)): Promise<ReadTxnReply> {
     try {
       validateCommand({ op: 'txn', args }, this.limits);
     } catch (err) {
@@ -385,7 +393,7 @@ export class KvStore implements WatchSource {
     }
     return this.read(async () => {
       const at = checkReadRevision(this.state, revision, this.state.currentRevision);
-      return { ...(await readTxnAt(this.state, args, at)), revision: at };
+      return { ...(await readTxnAt(this.state, args, at, budget)), revision: at };
     });
   }
 
@@ -445,13 +453,27 @@ export class KvStore implements WatchSource {
     return { id, ttl: lease.ttlSeconds };
   }
 
-  leaseTimeToLive(id: number, options: { readonly keys?: boolean } = {}, nowMs: number = this.clock()): LeaseTimeToLiveResult {
+  /**
+   * A lease's remaining TTL, and with `keys` the keys attached to it: those are charged to
+   * `budget` (default: the store's limits) before the list is sorted or copied, so a lease
+   * holding millions of keys gets ResponseTooLarge instead of a giant reply.
+   */
+  leaseTimeToLive(
+    id: number,
+    options: { readonly keys?: boolean } = {},
+    nowMs: number = this.clock(),
+    budget: ReadBudget = new ReadBudget(this.limits),
+  ): LeaseTimeToLiveResult {
     const lessor = this.state.lessor;
     const lease = lessor.get(id);
     if (lease === undefined) return options.keys === true ? { id, ttl: -1, grantedTtl: 0, keys: [] } : { id, ttl: -1, grantedTtl: 0 };
     const ttl = lessor.remainingSeconds(lease, nowMs);
     const base = { id, ttl, grantedTtl: lease.ttlSeconds };
-    return options.keys === true ? { ...base, keys: [...lease.keys].sort().map(keyBytes) } : base;
+    if (options.keys !== true) return base;
+    budget.chargeScan(lease.keys.size);
+    // A key on the wire: its bytes plus a few of framing.
+    for (const k of lease.keys) budget.chargeBytes(k.length + 8);
+    return { ...base, keys: [...lease.keys].sort().map(keyBytes) };
   }
 
   leaseLeases(): LeaseLeasesResult {

@@ -9,7 +9,8 @@ import { EMPTY_BYTES, compareBytes, keyInterval, keyString } from './bytes.js';
 import type { ChangeSet } from './change-set.js';
 import { InvalidArgumentError, LeaseNotFoundError } from './errors.js';
 import type { MvccState } from './mvcc.js';
-import { checkReadRevision, rangeKeys } from './range.js';
+import { ReadBudget, kvWireBytes } from './read-budget.js';
+import { chargeRangeBound, checkReadRevision, rangeKeys } from './range.js';
 import type { Compare, CompareResult, KeyValue, PutArgs, TxnArgs, TxnRequestOp, TxnResponseOp, TxnResult } from './types.js';
 
 /** The branch each txn on the path takes: the txn's own choice, then its nested txns' plans. */
@@ -58,9 +59,10 @@ function compareHoldsForNoKey(c: Compare): boolean {
 }
 
 /** One compare against the current state: it must hold for every live key in its range. */
-export function evalCompare(state: MvccState, c: Compare): boolean {
+export function evalCompare(state: MvccState, c: Compare, budget: ReadBudget): boolean {
   let any = false;
   for (const ki of state.tree.range(keyInterval(c.key, c.rangeEnd))) {
+    budget.chargeScan();
     const at = ki.latest();
     if (at === undefined) continue;
     any = true;
@@ -78,16 +80,16 @@ export function evalCompare(state: MvccState, c: Compare): boolean {
 }
 
 /** One compare against the state at `revision` (a readable one), read through the history. */
-async function evalCompareAt(state: MvccState, c: Compare, revision: number): Promise<boolean> {
+async function evalCompareAt(state: MvccState, c: Compare, revision: number, budget: ReadBudget): Promise<boolean> {
   const range = { key: c.key, ...(c.rangeEnd !== undefined ? { rangeEnd: c.rangeEnd } : {}), revision };
-  const { kvs } = await rangeKeys(state, range, revision);
+  const { kvs } = await rangeKeys(state, range, revision, budget);
   return kvs.length === 0 ? compareHoldsForNoKey(c) : kvs.every((kv) => compareHolds(c, kv));
 }
 
-function plan(state: MvccState, args: TxnArgs): TxnPlan {
-  const succeeded = args.compare.every((c) => evalCompare(state, c));
+function plan(state: MvccState, args: TxnArgs, budget: ReadBudget): TxnPlan {
+  const succeeded = args.compare.every((c) => evalCompare(state, c, budget));
   const ops = succeeded ? args.success : args.failure;
-  const nested = ops.filter((op) => op.type === 'txn').map((op) => plan(state, op));
+  const nested = ops.filter((op) => op.type === 'txn').map((op) => plan(state, op, budget));
   return { succeeded, ops, nested };
 }
 
@@ -113,13 +115,13 @@ function checkPlan(state: MvccState, p: TxnPlan, visible: number = state.current
   }
 }
 
-async function run(state: MvccState, changes: ChangeSet, p: TxnPlan): Promise<TxnResult> {
+async function run(state: MvccState, changes: ChangeSet, p: TxnPlan, budget: ReadBudget): Promise<TxnResult> {
   const responses: TxnResponseOp[] = [];
   let n = 0;
   for (const op of p.ops) {
     switch (op.type) {
       case 'range':
-        responses.push({ type: 'range', ...(await rangeKeys(state, op, changes.visibleRevision)) });
+        responses.push({ type: 'range', ...(await rangeKeys(state, op, changes.visibleRevision, budget)) });
         break;
       case 'put':
         responses.push({ type: 'put', ...changes.put(op) });
@@ -128,18 +130,52 @@ async function run(state: MvccState, changes: ChangeSet, p: TxnPlan): Promise<Tx
         responses.push({ type: 'deleteRange', ...changes.deleteRange(op) });
         break;
       case 'txn':
-        responses.push({ type: 'txn', ...(await run(state, changes, p.nested[n++] as TxnPlan)) });
+        responses.push({ type: 'txn', ...(await run(state, changes, p.nested[n++] as TxnPlan, budget)) });
         break;
     }
   }
   return { succeeded: p.succeeded, responses };
 }
 
-/** Runs a validated txn. Throws a KvError before any change when a precondition fails. */
-export async function executeTxn(state: MvccState, changes: ChangeSet, args: TxnArgs): Promise<TxnResult> {
-  const p = plan(state, args);
+/** Bytes the puts on the path may add to any range of the txn (an upper bound). */
+function putBytes(p: TxnPlan): number {
+  let n = 0;
+  let nested = 0;
+  for (const op of p.ops) {
+    if (op.type === 'put') n += kvWireBytes(op.key.byteLength, op.value.byteLength);
+    else if (op.type === 'txn') n += putBytes(p.nested[nested++] as TxnPlan);
+  }
+  return n;
+}
+
+/**
+ * Step 2 for the reads of a write txn (ranges, and deletes returning prevKvs): charges
+ * `budget` with a bound of every one on the path before anything changes, since a refusal half-way through step 3 would leave earlier
+ * writes applied. A range at the current state is bounded from the index (plus what the
+ * txn's puts may add); a range at an explicit past revision does not see the txn's writes,
+ * so it is read now, charged as it goes.
+ */
+async function chargeReads(state: MvccState, p: TxnPlan, addedBytes: number, budget: ReadBudget): Promise<void> {
+  let n = 0;
+  for (const op of p.ops) {
+    if (op.type === 'range' && (op.revision ?? 0) > 0) await rangeKeys(state, op, state.currentRevision, budget);
+    else if (op.type === 'range') chargeRangeBound(state, op, addedBytes, budget);
+    // Its previous values are the keys live now (a branch may not put inside a range it deletes).
+    else if (op.type === 'deleteRange' && op.prevKv === true) chargeRangeBound(state, op, 0, budget);
+    else if (op.type === 'txn') await chargeReads(state, p.nested[n++] as TxnPlan, addedBytes, budget);
+  }
+}
+
+/**
+ * Runs a validated txn. Throws a KvError before any change when a precondition fails or its
+ * reads could pass `budget` (ResponseTooLarge).
+ */
+export async function executeTxn(state: MvccState, changes: ChangeSet, args: TxnArgs, budget: ReadBudget): Promise<TxnResult> {
+  const p = plan(state, args, budget);
   checkPlan(state, p);
-  return run(state, changes, p);
+  await chargeReads(state, p, putBytes(p), budget);
+  // Bounded above: step 3 itself must not refuse half-way.
+  return run(state, changes, p, ReadBudget.unlimited());
 }
 
 /** True when no op on either branch, at any depth, writes. */
@@ -149,27 +185,27 @@ export function isReadOnlyTxn(args: TxnArgs): boolean {
 }
 
 /** Step 1 at a past revision: the compares read through the history. */
-async function planAt(state: MvccState, args: TxnArgs, revision: number): Promise<TxnPlan> {
+async function planAt(state: MvccState, args: TxnArgs, revision: number, budget: ReadBudget): Promise<TxnPlan> {
   let succeeded = true;
   for (const c of args.compare) {
-    if (!(await evalCompareAt(state, c, revision))) {
+    if (!(await evalCompareAt(state, c, revision, budget))) {
       succeeded = false;
       break;
     }
   }
   const ops = succeeded ? args.success : args.failure;
   const nested: TxnPlan[] = [];
-  for (const op of ops) if (op.type === 'txn') nested.push(await planAt(state, op, revision));
+  for (const op of ops) if (op.type === 'txn') nested.push(await planAt(state, op, revision, budget));
   return { succeeded, ops, nested };
 }
 
 /** Step 3 without writes: every range without its own revision reads at `revision`. */
-async function runReads(state: MvccState, p: TxnPlan, revision: number): Promise<TxnResult> {
+async function runReads(state: MvccState, p: TxnPlan, revision: number, budget: ReadBudget): Promise<TxnResult> {
   const responses: TxnResponseOp[] = [];
   let n = 0;
   for (const op of p.ops) {
-    if (op.type === 'range') responses.push({ type: 'range', ...(await rangeKeys(state, op, revision)) });
-    else if (op.type === 'txn') responses.push({ type: 'txn', ...(await runReads(state, p.nested[n++] as TxnPlan, revision)) });
+    if (op.type === 'range') responses.push({ type: 'range', ...(await rangeKeys(state, op, revision, budget)) });
+    else if (op.type === 'txn') responses.push({ type: 'txn', ...(await runReads(state, p.nested[n++] as TxnPlan, revision, budget)) });
     else throw new InvalidArgumentError(`a read-only txn cannot ${op.type}`);
   }
   return { succeeded: p.succeeded, responses };
@@ -177,11 +213,15 @@ async function runReads(state: MvccState, p: TxnPlan, revision: number): Promise
 
 /**
  * Runs a validated read-only txn as a txn applied when the store was at `revision` (readable:
- * checked by the caller) would run: the same three steps, minus the writes.
+ * checked by the caller) would run: the same three steps, minus the writes. Every compare and
+ * range shares `budget`: the txn stops with ResponseTooLarge at its limit.
  */
-export async function readTxnAt(state: MvccState, args: TxnArgs, revision: number): Promise<TxnResult> {
+export async function readTxnAt(state: MvccState, args: TxnArgs, revision: number, budget: ReadBudget): Promise<TxnResult> {
   if (!isReadOnlyTxn(args)) throw new InvalidArgumentError('readTxn needs a read-only txn (ranges and nested read-only txns only)');
-  const p = revision === state.currentRevision ? plan(state, args) : await planAt(state, args, revision);
+  const p = revision === state.currentRevision ? plan(state, args, budget) : await planAt(state, args, revision, budget);
   checkPlan(state, p, revision);
-  return runReads(state, p, revision);
+  // Ranges at the current state are sized exactly from the index: a txn over the budget is
+  // refused after an index walk, before a single value is copied.
+  if (revision === state.currentRevision) await chargeReads(state, p, 0, budget.fresh());
+  return runReads(state, p, revision, budget);
 }

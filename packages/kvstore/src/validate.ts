@@ -25,6 +25,10 @@ export interface Limits {
   readonly maxTxnOps: number;
   /** Deepest txn nesting (etcd has none; this keeps recursion far from the stack limit). */
   readonly maxTxnDepth: number;
+  /** Reply budget of one read request or txn, in estimated wire bytes (see read-budget.ts). */
+  readonly maxResponseBytes: number;
+  /** Index entries one read request or txn may visit. */
+  readonly maxKeysScanned: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -32,6 +36,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxTxnOps: 128,
   maxTxnDepth: 32,
+  // The protocol's defaults (MAX_RESPONSE_BYTES, MAX_KEYS_SCANNED); kvstore does not import it.
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxKeysScanned: 4_000_000,
 };
 
 const SORT_ORDERS: ReadonlySet<unknown> = new Set(['none', 'ascend', 'descend']);

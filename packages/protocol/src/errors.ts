@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'FutureRevision',
   'LeaseNotFound',
   'RequestTooLarge',
+  'ResponseTooLarge',
   'InvalidArgument',
   'Unavailable',
   'Timeout',
@@ -41,6 +42,8 @@ export function isErrorCode(x: unknown): x is ErrorCode {
  * - NotLeader: `leader` (member id or null when unknown), `leaderClientUrls`
  * - Compacted: `compactRevision`; FutureRevision: `currentRevision`
  * - RequestTooLarge: `limitBytes`, `actualBytes`; TooManyOps / TooManyWatches: `limit`
+ * - ResponseTooLarge: `limitBytes` (the reply budget) or `limit` (the keys-scanned budget), and
+ *   `actualBytes`: what was charged when the read stopped (a lower bound of the full reply)
  * - LeaseNotFound: `lease`; WrongCluster: `expectedClusterId`, `actualClusterId`
  * - any code, client side only: `indeterminate` (the request may or may not have taken effect)
  */

@@ -8,6 +8,12 @@
 // - Watch pushes of one watch leave in hub order; a link whose socket buffer is over its bound
 //   stops taking from the hub, which buffers (bounded) and then moves the watcher to catch-up.
 // - At most maxWatchesPerConnection watches and MAX_INFLIGHT requests per link.
+// - Reply bytes in flight on the link (charged by reads while they build their replies, until
+//   the reply is handed to the socket, plus what the socket still buffers) stay within
+//   maxConnectionResponseBytes: a read that would pass it stops with Unavailable.
+// - Idle means no frame in either direction: a request, a reply or a watch push (events or
+//   progress) all count. SDK clients ping when they heard nothing for 2 s, so only a dead
+//   peer or a raw client that neither sends nor watches anything goes idle.
 
 import type { WebSocket, RawData } from 'ws';
 import {
@@ -29,6 +35,7 @@ import {
   type WatchCreateArgs,
   type WatchPush,
 } from '@kite/protocol';
+import type { ReadCharge } from '@kite/kvstore';
 import type { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import { validateRequest } from './validate.js';
@@ -48,8 +55,11 @@ export type LinkWatchResponse =
 
 export interface ClientBackend {
   header(revision?: number): ResponseHeader;
-  /** Serves every op except the watch ops; never rejects (errors are error replies). */
-  serve(req: Request): Promise<Reply>;
+  /**
+   * Serves every op except the watch ops; never rejects (errors are error replies). Reads
+   * charge `charge` (the link's reply budget) as they build their reply.
+   */
+  serve(req: Request, charge?: ReadCharge): Promise<Reply>;
   /** Creates a hub watcher; throws KiteError-like errors (TooManyWatches, InvalidArgument). */
   watch(args: WatchCreateArgs): LinkWatcher;
   onWatchCountChange(delta: number): void;
@@ -60,6 +70,7 @@ export interface ClientLinkLimits {
   readonly maxRequestBytes: number;
   readonly maxWatchesPerConnection: number;
   readonly maxTxnOps: number;
+  readonly maxConnectionResponseBytes: number;
 }
 
 /** Frames up to this size are decoded just to address a RequestTooLarge reply. */
@@ -72,6 +83,8 @@ const PUMP_RETRY_MS = 10;
 
 export const CLOSE_MALFORMED = 1007;
 export const CLOSE_TOO_BIG = 1009;
+/** Closed by the server after the idle timeout (1001: going away; the client may reconnect). */
+export const CLOSE_IDLE = 1001;
 
 /** A decoded frame's request id when it has a valid one, so an error reply can be addressed. */
 function frameRequestId(value: unknown): number | undefined {
@@ -91,6 +104,10 @@ export class ClientLink {
   private pumpScheduled = false;
   private corked = false;
   private readonly readyWatches = new Set<number>();
+  /** Reply bytes charged by reads in flight and not yet handed to the socket. */
+  private replyBytesInFlight = 0;
+  /** Monotonic time of the last frame in either direction. */
+  private lastActivityMs: number;
 
   constructor(
     private readonly ws: WebSocket,
@@ -100,7 +117,10 @@ export class ClientLink {
     private readonly log: Logger,
     /** "closing client link" lines, rate-limited across all links (a client may flood them). */
     private readonly closingLog: RateLimitedWarn,
+    /** Monotonic milliseconds (injected by tests). */
+    private readonly clock: () => number = () => performance.now(),
   ) {
+    this.lastActivityMs = clock();
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'client link error'));
@@ -108,6 +128,16 @@ export class ClientLink {
 
   get watchCount(): number {
     return this.watches.size;
+  }
+
+  /**
+   * Closes the link when no frame went either way for `idleTimeoutMs`; true when it did. A
+   * request still being served keeps the link busy (its reply is activity to come).
+   */
+  closeIfIdle(idleTimeoutMs: number): boolean {
+    if (this.closed || this.inflight > 0 || this.clock() - this.lastActivityMs < idleTimeoutMs) return false;
+    this.closeWith(CLOSE_IDLE, `idle for ${idleTimeoutMs} ms (no frame either way)`);
+    return true;
   }
 
   /** Closes the link (member stopping): watches are canceled, no more replies. */
@@ -118,6 +148,7 @@ export class ClientLink {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
+    this.lastActivityMs = this.clock();
     if (!isBinary || !(data instanceof Uint8Array)) {
       this.closeWith(CLOSE_MALFORMED, 'MalformedFrame: text frames are not accepted');
       return;
@@ -196,14 +227,45 @@ export class ClientLink {
       return;
     }
     this.inflight++;
+    const budget = this.replyBudget();
     this.backend
-      .serve(req)
+      .serve(req, budget.charge)
       .catch((err: unknown) => errorReply(req.id, toWireError(err)))
       .then((reply) => {
         this.inflight--;
         this.send(reply);
+        budget.release();
       })
       .catch((err: unknown) => this.log.error({ err }, 'client reply failed'));
+  }
+
+  /**
+   * One request's share of the link's reply budget: charged while its reply is built,
+   * released once the reply went to the socket (whose buffer then counts instead).
+   */
+  private replyBudget(): { readonly charge: ReadCharge; release(): void } {
+    let charged = 0;
+    const limitBytes = this.limits.maxConnectionResponseBytes;
+    return {
+      charge: {
+        charge: (bytes: number): void => {
+          const inFlight = this.replyBytesInFlight + this.ws.bufferedAmount;
+          if (inFlight + bytes > limitBytes) {
+            throw new KiteError(
+              'Unavailable',
+              `this connection has ${inFlight} reply bytes in flight (limit ${limitBytes}); read the replies already sent, or page large reads, then retry`,
+              { limitBytes, actualBytes: inFlight + bytes },
+            );
+          }
+          this.replyBytesInFlight += bytes;
+          charged += bytes;
+        },
+      },
+      release: (): void => {
+        this.replyBytesInFlight -= charged;
+        charged = 0;
+      },
+    };
   }
 
   private watchCreate(req: Request<'watchCreate'>): void {
@@ -327,6 +389,7 @@ export class ClientLink {
       }
     }
     this.corkUntilTick();
+    this.lastActivityMs = this.clock();
     this.ws.send(bytes, { binary: true });
   }
 

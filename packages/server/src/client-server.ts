@@ -1,6 +1,9 @@
 // The client port: HTTP (GET /health, /metrics, /status) and the WebSocket upgrade at /v1 on
 // the same listener. Each accepted WebSocket becomes a ClientLink. Frames larger than the
 // hard cap are cut off by ws itself (close 1009); everything smaller is judged by ClientLink.
+// Bounds: at most CLIENT_LINKS_MAX links, at most maxClientConnectionsPerAddress from one
+// remote address (refused at the upgrade with 429 and counted by reason), and a sweep closes
+// links idle for clientIdleTimeoutMs (see ClientLink for what idle means).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -18,8 +21,20 @@ const CLIENT_LINKS_MAX = 10_000;
 const CLOSING_LOG_LINES_MAX = 10;
 const CLOSING_LOG_WINDOW_MS = 10_000;
 
+/** Idle sweeps run this often relative to the timeout, within [IDLE_SWEEP_MS_MIN, IDLE_SWEEP_MS_MAX]. */
+const IDLE_SWEEPS_PER_TIMEOUT = 4;
+const IDLE_SWEEP_MS_MIN = 20;
+const IDLE_SWEEP_MS_MAX = 5_000;
+
+export interface ClientConnectionLimits {
+  /** 0 = links never time out. */
+  readonly clientIdleTimeoutMs: number;
+  readonly maxClientConnectionsPerAddress: number;
+}
+
 export interface ClientServerDeps {
   readonly listenUrl: URL;
+  readonly connections: ClientConnectionLimits;
   readonly backend: ClientBackend;
   readonly limits: ClientLinkLimits;
   readonly logger: Logger;
@@ -32,6 +47,9 @@ export class ClientServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly links = new Set<ClientLink>();
+  /** Open links per remote address; an address leaves the map with its last link. */
+  private readonly linksByAddress = new Map<string, number>();
+  private idleSweep: NodeJS.Timeout | undefined;
   private accepting = true;
   private readonly log: Logger;
   private readonly closingLog: RateLimitedWarn;
@@ -55,12 +73,23 @@ export class ClientServer {
   }
 
   start(): Promise<void> {
+    const idleMs = this.deps.connections.clientIdleTimeoutMs;
+    if (idleMs > 0) {
+      const everyMs = Math.min(IDLE_SWEEP_MS_MAX, Math.max(IDLE_SWEEP_MS_MIN, Math.floor(idleMs / IDLE_SWEEPS_PER_TIMEOUT)));
+      this.idleSweep = setInterval(() => this.closeIdle(idleMs), everyMs);
+      this.idleSweep.unref();
+    }
     return listen(this.http, this.deps.listenUrl);
+  }
+
+  private closeIdle(idleMs: number): void {
+    for (const link of this.links) if (link.closeIfIdle(idleMs)) this.deps.metrics.clientIdleClosed.inc();
   }
 
   /** Stops accepting; open links are closed with "member stopping". */
   async close(): Promise<void> {
     this.accepting = false;
+    clearInterval(this.idleSweep);
     for (const link of [...this.links]) link.shutdown('member stopping');
     this.links.clear();
     this.wss.close();
@@ -75,15 +104,39 @@ export class ClientServer {
       return;
     }
     if (!this.accepting || this.links.size >= CLIENT_LINKS_MAX) {
+      this.deps.metrics.clientConnectionsRefused.inc({ reason: this.accepting ? 'links_max' : 'stopping' });
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const fromAddress = this.linksByAddress.get(address) ?? 0;
+    const perAddressMax = this.deps.connections.maxClientConnectionsPerAddress;
+    if (fromAddress >= perAddressMax) {
+      this.deps.metrics.clientConnectionsRefused.inc({ reason: 'per_address' });
+      this.log.warn({ address, limit: perAddressMax }, 'refused a client connection: too many from this address');
+      const body = `too many client connections from ${address} (limit ${perAddressMax}); reuse a connection or raise --max-client-connections-per-address\n`;
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    // Counted before the handshake completes, so a burst of upgrades cannot pass the cap.
+    this.linksByAddress.set(address, fromAddress + 1);
+    const forget = (): void => {
+      const n = (this.linksByAddress.get(address) ?? 1) - 1;
+      if (n <= 0) this.linksByAddress.delete(address);
+      else this.linksByAddress.set(address, n);
+    };
+    let accepted = false;
+    socket.once('close', () => {
+      if (!accepted) forget();
+    });
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      accepted = true;
       const link = new ClientLink(ws, this.deps.backend, this.deps.limits, this.log.child({ remote: remoteAddress(req) }), this.closingLog);
       this.links.add(link);
       this.deps.metrics.clientConnections.set(this.links.size);
       ws.on('close', () => {
         this.links.delete(link);
+        forget();
         this.deps.metrics.clientConnections.set(this.links.size);
       });
     });

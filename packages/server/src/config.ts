@@ -8,7 +8,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_REQUEST_BYTES, MAX_TXN_OPS, MAX_WATCHES_PER_CONNECTION } from '@kite/protocol';
+import {
+  MAX_CONNECTION_RESPONSE_BYTES,
+  MAX_KEYS_SCANNED,
+  MAX_REPLY_BYTES,
+  MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+  MAX_TXN_OPS,
+  MAX_WATCHES_PER_CONNECTION,
+} from '@kite/protocol';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type InitialClusterState = 'new' | 'existing';
@@ -40,6 +48,16 @@ export interface ServerConfig {
   readonly maxRequestBytes: number;
   readonly maxWatchesPerConnection: number;
   readonly maxTxnOps: number;
+  /** Reply budget of one read (range, read-only txn, lease keys), charged while reading. */
+  readonly maxResponseBytes: number;
+  /** Index entries one read may visit. */
+  readonly maxKeysScanned: number;
+  /** Reply bytes one client connection may have in flight (being built plus buffered). */
+  readonly maxConnectionResponseBytes: number;
+  /** A client connection with no frame in either direction for this long is closed; 0 = never. */
+  readonly clientIdleTimeoutMs: number;
+  /** Open client connections from one remote address; more are refused at the upgrade. */
+  readonly maxClientConnectionsPerAddress: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: LogLevel;
 }
@@ -52,6 +70,10 @@ export class ConfigError extends Error {
 }
 
 export const MiB = 1024 * 1024;
+/** Default idle timeout: SDK clients send a heartbeat every 2 s, so only dead or raw links hit it. */
+export const CLIENT_IDLE_TIMEOUT_MS = 300_000;
+/** Default cap on client connections from one address (tests and benches open dozens). */
+export const CLIENT_CONNECTIONS_PER_ADDRESS_MAX = 1000;
 
 type Kind = 'string' | 'int' | 'bool';
 
@@ -83,6 +105,11 @@ const OPTIONS = [
   { flag: 'max-request-bytes', kind: 'int', help: 'largest client frame accepted (default 1.5 MiB)' },
   { flag: 'max-watches-per-connection', kind: 'int', help: 'watches one client link may hold (default 1024)' },
   { flag: 'max-txn-ops', kind: 'int', help: 'operations allowed in one txn (default 128)' },
+  { flag: 'max-response-bytes', kind: 'int', help: 'reply budget of one read or read-only txn; past it: ResponseTooLarge, page instead (default 16 MiB)' },
+  { flag: 'max-keys-scanned', kind: 'int', help: 'index entries one read or read-only txn may visit (default 4000000)' },
+  { flag: 'max-connection-response-bytes', kind: 'int', help: 'reply bytes one client connection may have in flight (default 64 MiB)' },
+  { flag: 'client-idle-timeout-ms', kind: 'int', help: 'close a client connection silent both ways this long; 0 = never (default 300000)' },
+  { flag: 'max-client-connections-per-address', kind: 'int', help: 'client connections one remote address may hold (default 1000)' },
   { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000)' },
   { flag: 'log-level', kind: 'string', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'config-file', kind: 'string', help: 'JSON file with any of these options' },
@@ -357,6 +384,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     maxRequestBytes: r.int('max-request-bytes', MAX_REQUEST_BYTES, 1024, 64 * MiB),
     maxWatchesPerConnection: r.int('max-watches-per-connection', MAX_WATCHES_PER_CONNECTION, 1),
     maxTxnOps: r.int('max-txn-ops', MAX_TXN_OPS, 1, 100_000),
+    // Half the client's frame limit: the reply's estimate may be off, the frame must still fit.
+    maxResponseBytes: r.int('max-response-bytes', MAX_RESPONSE_BYTES, 1024, MAX_REPLY_BYTES / 2),
+    maxKeysScanned: r.int('max-keys-scanned', MAX_KEYS_SCANNED, 1),
+    maxConnectionResponseBytes: r.int('max-connection-response-bytes', MAX_CONNECTION_RESPONSE_BYTES, 1024),
+    clientIdleTimeoutMs: r.int('client-idle-timeout-ms', CLIENT_IDLE_TIMEOUT_MS, 0),
+    maxClientConnectionsPerAddress: r.int('max-client-connections-per-address', CLIENT_CONNECTIONS_PER_ADDRESS_MAX, 1),
     requestTimeoutMs: r.int('request-timeout-ms', 7000, 10),
     logLevel: logLevel as LogLevel,
   };

@@ -172,7 +172,8 @@ export class KiteServer {
     this.clientServer = new ClientServer({
       listenUrl: cfg.listenClientUrl,
       backend: this.ops,
-      limits: { maxRequestBytes: cfg.maxRequestBytes, maxWatchesPerConnection: cfg.maxWatchesPerConnection, maxTxnOps: cfg.maxTxnOps },
+      limits: { maxRequestBytes: cfg.maxRequestBytes, maxWatchesPerConnection: cfg.maxWatchesPerConnection, maxTxnOps: cfg.maxTxnOps, maxConnectionResponseBytes: cfg.maxConnectionResponseBytes },
+      connections: { clientIdleTimeoutMs: cfg.clientIdleTimeoutMs, maxClientConnectionsPerAddress: cfg.maxClientConnectionsPerAddress },
       logger: this.log,
       metrics: this.metrics,
       health: () => this.health(),

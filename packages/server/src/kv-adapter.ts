@@ -1,7 +1,7 @@
 // KvPort over @kite/kvstore: the store (KvStore on LevelDB) plus its watch hub, translating
 // between wire shapes (@kite/protocol: leaseId, ws watch args) and the store's.
 
-import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type Command } from '@kite/kvstore';
+import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type Command, type ReadBudget } from '@kite/kvstore';
 import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, TxnArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
 import { monotonicMs, type MonotonicClock } from './clock.js';
@@ -109,12 +109,12 @@ export class KvAdapter implements KvPort {
     return encodeCommand({ op: 'leaseCheckpoint', args: { checkpoints: cmd.checkpoints } });
   }
 
-  range(args: RangeArgs): ReturnType<KvPort['range']> {
-    return this.store.range(args);
+  range(args: RangeArgs, budget?: ReadBudget): ReturnType<KvPort['range']> {
+    return this.store.range(args, budget);
   }
 
-  readTxn(args: TxnArgs, revision?: number): ReturnType<KvPort['readTxn']> {
-    return this.store.readTxn(args, revision);
+  readTxn(args: TxnArgs, revision?: number, budget?: ReadBudget): ReturnType<KvPort['readTxn']> {
+    return this.store.readTxn(args, revision, budget);
   }
 
   hash(revision: number): Promise<HashResult> {
@@ -126,8 +126,8 @@ export class KvAdapter implements KvPort {
     return { leaseId: r.id, ttl: r.ttl };
   }
 
-  leaseTimeToLive(id: number, keys: boolean): LeaseTimeToLiveResult {
-    const { id: leaseId, ...rest } = this.store.leaseTimeToLive(id, { keys });
+  leaseTimeToLive(id: number, keys: boolean, budget?: ReadBudget): LeaseTimeToLiveResult {
+    const { id: leaseId, ...rest } = this.store.leaseTimeToLive(id, { keys }, undefined, budget);
     return { leaseId, ...rest };
   }
 

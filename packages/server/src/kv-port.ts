@@ -13,6 +13,7 @@ import type {
   TxnResult,
   WatchCreateArgs,
 } from '@kite/protocol';
+import type { ReadBudget } from '@kite/kvstore';
 import type { LinkWatcher } from './client-handler.js';
 
 /** One committed entry for the store: its index, and the kv command (null = index only). */
@@ -40,13 +41,14 @@ export interface KvPort {
   sync(): Promise<void>;
   /** Kv command bytes for a client write op (the store's versioned encoding). */
   encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke', args: Readonly<Record<string, unknown>>): Uint8Array;
-  range(args: RangeArgs): Promise<RangeResult & { readonly revision: number }>;
-  /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts). */
-  readTxn(args: TxnArgs, revision?: number): Promise<TxnResult & { readonly revision: number }>;
+  /** Stops with ResponseTooLarge (or the budget's outer error) as it reads past `budget` (default: the store's). */
+  range(args: RangeArgs, budget?: ReadBudget): Promise<RangeResult & { readonly revision: number }>;
+  /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts); its reads share `budget`. */
+  readTxn(args: TxnArgs, revision?: number, budget?: ReadBudget): Promise<TxnResult & { readonly revision: number }>;
   hash(revision: number): Promise<HashResult>;
   // Lease expiries follow the store's own monotonic clock (see openKvStore): callers pass no time.
   leaseKeepAlive(id: number): LeaseKeepAliveResult;
-  leaseTimeToLive(id: number, keys: boolean): LeaseTimeToLiveResult;
+  leaseTimeToLive(id: number, keys: boolean, budget?: ReadBudget): LeaseTimeToLiveResult;
   leaseLeases(): LeaseLeasesResult;
   /** Leader only: leases past their expiry (bounded list). */
   expiredLeases(): readonly number[];

@@ -19,6 +19,7 @@ import {
   type ResponseHeader,
   type WatchCreateArgs,
 } from '@kite/protocol';
+import { ReadBudget, type ReadCharge } from '@kite/kvstore';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
 import { monotonicMs } from './clock.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
@@ -84,17 +85,17 @@ export class OpServer implements ClientBackend {
     this.deps.metrics.clientErrors.inc({ code });
   }
 
-  async serve(req: Request): Promise<Reply> {
+  async serve(req: Request, charge?: ReadCharge): Promise<Reply> {
     const startedMs = performance.now();
-    const reply = await this.serveOrForward(req);
+    const reply = await this.serveOrForward(req, charge);
     this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (performance.now() - startedMs) / 1000);
     return reply;
   }
 
-  private async serveOrForward(req: Request): Promise<Reply> {
+  private async serveOrForward(req: Request, charge?: ReadCharge): Promise<Reply> {
     try {
       if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
-      return await this.serveHere(req);
+      return await this.serveHere(req, charge);
     } catch (err) {
       return errorReply(req.id, toWireError(this.toKite(err)));
     }
@@ -144,13 +145,22 @@ export class OpServer implements ClientBackend {
     }
   }
 
-  private async serveHere(req: Request): Promise<Reply> {
+  /**
+   * A read's budget from this member's flags (reads are local, so flags may differ between
+   * members), chained to the client link's budget when the request came from one.
+   */
+  private readBudget(charge?: ReadCharge): ReadBudget {
+    const { maxResponseBytes, maxKeysScanned } = this.deps.config;
+    return new ReadBudget({ maxResponseBytes, maxKeysScanned }, charge);
+  }
+
+  private async serveHere(req: Request, charge?: ReadCharge): Promise<Reply> {
     const timeoutMs = this.deps.config.requestTimeoutMs;
     switch (req.op) {
       case 'range': {
         const { id: _id, op: _op, ...args } = req;
         if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
-        const res = await this.deps.kv.range(args);
+        const res = await this.deps.kv.range(args, this.readBudget(charge));
         const { revision, ...result } = res;
         return okReply(req.id, this.header(revision), result);
       }
@@ -159,7 +169,7 @@ export class OpServer implements ClientBackend {
           // Served like a linearizable range, never proposed (see read-txn.ts).
           const { id: _id, op: _op, ...args } = req;
           await this.deps.host.linearizableRead(timeoutMs);
-          const { revision, ...result } = await this.deps.kv.readTxn(args);
+          const { revision, ...result } = await this.deps.kv.readTxn(args, undefined, this.readBudget(charge));
           return okReply(req.id, this.header(revision), result);
         }
         return this.propose(req, timeoutMs);
@@ -175,7 +185,7 @@ export class OpServer implements ClientBackend {
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseKeepAlive(req.leaseId));
       default:
-        return this.serveCluster(req, timeoutMs);
+        return this.serveCluster(req, timeoutMs, charge);
     }
   }
 
@@ -225,13 +235,13 @@ export class OpServer implements ClientBackend {
     return okReply(req.id, this.header(), { alarms: cleared });
   }
 
-  private async serveCluster(req: Request, timeoutMs: number): Promise<Reply> {
+  private async serveCluster(req: Request, timeoutMs: number, charge?: ReadCharge): Promise<Reply> {
     switch (req.op) {
       case 'alarm':
         return this.alarm(req, timeoutMs);
       case 'leaseTimeToLive':
         await this.deps.host.linearizableRead(timeoutMs);
-        return okReply(req.id, this.header(), this.deps.kv.leaseTimeToLive(req.leaseId, req.keys === true));
+        return okReply(req.id, this.header(), this.deps.kv.leaseTimeToLive(req.leaseId, req.keys === true, this.readBudget(charge)));
       case 'leaseLeases':
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseLeases());

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, okReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
-import { ClientLink, CLOSE_MALFORMED, CLOSE_TOO_BIG, type ClientBackend, type LinkWatchResponse, type LinkWatcher } from '../src/client-handler.js';
+import { ClientLink, CLOSE_IDLE, CLOSE_MALFORMED, CLOSE_TOO_BIG, type ClientBackend, type LinkWatchResponse, type LinkWatcher } from '../src/client-handler.js';
 import { RateLimitedWarn } from '../src/log-rate-limit.js';
 import { silentLogger } from '../src/logger.js';
 
@@ -59,6 +59,11 @@ class WatcherDouble implements LinkWatcher {
 
 const header = { clusterId: 'c', memberId: 'm', revision: 5, raftTerm: 2 };
 
+/** A rate-limited "closing client link" logger that writes nowhere. */
+function quietClosingLog(): RateLimitedWarn {
+  return new RateLimitedWarn(silentLogger(), 'closing client link', { linesMax: 1, windowMs: 1_000, nowMs: () => 0 });
+}
+
 function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[]; served: Request[] } {
   const sock = new SocketDouble();
   const watchers: WatcherDouble[] = [];
@@ -77,9 +82,7 @@ function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[];
     onWatchCountChange: () => undefined,
     onErrorReply: () => undefined,
   };
-  const log = silentLogger();
-  const closingLog = new RateLimitedWarn(log, 'closing client link', { linesMax: 1, windowMs: 1_000, nowMs: () => 0 });
-  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4 }, log, closingLog);
+  new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4, maxConnectionResponseBytes: 1 << 20 }, silentLogger(), quietClosingLog());
   return { sock, watchers, served };
 }
 
@@ -172,5 +175,113 @@ describe('ClientLink', () => {
     sock.frame({ id: 1, op: 'watchCreate', watchId: 1, key: new Uint8Array([1]) });
     sock.emit('close');
     expect(watchers[0]?.canceled).toBe(true);
+  });
+});
+
+describe('ClientLink idle timeout', () => {
+  function idleSetup(): { sock: SocketDouble; link: ClientLink; clock: { nowMs: number }; watchers: WatcherDouble[]; release: () => void } {
+    const sock = new SocketDouble();
+    const clock = { nowMs: 0 };
+    const watchers: WatcherDouble[] = [];
+    let release: () => void = () => undefined;
+    const backend: ClientBackend = {
+      header: (revision) => ({ ...header, revision: revision ?? header.revision }),
+      // A request that stays in flight until the test releases it.
+      serve: (req) => new Promise<Reply>((resolve) => (release = () => resolve(okReply(req.id, header, {})))),
+      watch: () => {
+        const w = new WatcherDouble();
+        watchers.push(w);
+        return w;
+      },
+      onWatchCountChange: () => undefined,
+      onErrorReply: () => undefined,
+    };
+    const limits = { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1 << 20 };
+    const link = new ClientLink(sock as unknown as WebSocket, backend, limits, silentLogger(), quietClosingLog(), () => clock.nowMs);
+    return { sock, link, clock, watchers, release: () => release() };
+  }
+
+  it('closes a link with no frame either way for the timeout, and only then', () => {
+    const { sock, link, clock } = idleSetup();
+    clock.nowMs = 999;
+    expect(link.closeIfIdle(1000)).toBe(false);
+    sock.frame({ id: 1, op: 'ping' }); // a request and its reply at 999
+    clock.nowMs = 1998;
+    expect(link.closeIfIdle(1000)).toBe(false);
+    clock.nowMs = 1999;
+    expect(link.closeIfIdle(1000)).toBe(true);
+    expect(sock.closed?.code).toBe(CLOSE_IDLE);
+    expect(sock.closed?.reason).toMatch(/idle/);
+  });
+
+  it('keeps a watch-only link that receives pushes, and a link with a request in flight', async () => {
+    const { sock, link, clock, watchers, release } = idleSetup();
+    sock.frame({ id: 1, op: 'watchCreate', watchId: 1, key: new Uint8Array([1]) });
+    for (let t = 1; t <= 5; t++) {
+      clock.nowMs = t * 900;
+      watchers[0]?.push({ kind: 'progress', revision: t }); // server-sent only: the client is silent
+      await tick();
+      expect(link.closeIfIdle(1000)).toBe(false);
+    }
+    sock.frame({ id: 2, op: 'range', key: new Uint8Array([1]) });
+    clock.nowMs += 10_000;
+    expect(link.closeIfIdle(1000)).toBe(false); // its reply is still to come
+    release();
+    await tick();
+    clock.nowMs += 1000;
+    expect(link.closeIfIdle(1000)).toBe(true);
+  });
+});
+
+describe('ClientLink reply budget', () => {
+  it('refuses a read that would pass the bytes in flight on the link, and frees them once replied', async () => {
+    const sock = new SocketDouble();
+    const pending: (() => void)[] = [];
+    const backend: ClientBackend = {
+      header: () => header,
+      serve: async (req, charge) => {
+        charge?.charge(600); // the reply being built
+        await new Promise<void>((resolve) => pending.push(resolve));
+        return okReply(req.id, header, {});
+      },
+      watch: () => new WatcherDouble(),
+      onWatchCountChange: () => undefined,
+      onErrorReply: () => undefined,
+    };
+    const limits = { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1000 };
+    new ClientLink(sock as unknown as WebSocket, backend, limits, silentLogger(), quietClosingLog());
+    sock.frame({ id: 1, op: 'range', key: new Uint8Array([1]) });
+    sock.frame({ id: 2, op: 'range', key: new Uint8Array([1]) });
+    await tick();
+    const refused = sock.replies().find((r) => r.id === 2);
+    expect(errorCode(refused)).toBe('Unavailable');
+    pending.shift()?.();
+    await tick();
+    expect(sock.replies().find((r) => r.id === 1)?.ok).toBe(true);
+    // The first reply left the link: its 600 bytes are free again.
+    sock.frame({ id: 3, op: 'range', key: new Uint8Array([1]) });
+    await tick();
+    pending.shift()?.();
+    await tick();
+    expect(sock.replies().find((r) => r.id === 3)?.ok).toBe(true);
+  });
+
+  it('counts what the socket still buffers', async () => {
+    const sock = new SocketDouble();
+    sock.bufferedAmount = 900;
+    const backend: ClientBackend = {
+      header: () => header,
+      serve: async (req, charge) => {
+        charge?.charge(200);
+        return okReply(req.id, header, {});
+      },
+      watch: () => new WatcherDouble(),
+      onWatchCountChange: () => undefined,
+      onErrorReply: () => undefined,
+    };
+    new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1000 }, silentLogger(), quietClosingLog());
+    sock.frame({ id: 1, op: 'range', key: new Uint8Array([1]) });
+    await tick();
+    expect(errorCode(sock.replies()[0])).toBe('Unavailable');
   });
 });

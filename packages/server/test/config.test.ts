@@ -30,6 +30,29 @@ describe('loadConfig', () => {
     expect(cfg.leaseReads).toBe(false);
   });
 
+  it('bounds reads and client connections by default, configurable, with a documented flag each', () => {
+    const cfg = loadConfig([], {}, tmp);
+    expect(cfg.maxResponseBytes).toBe(16 * 1024 * 1024);
+    expect(cfg.maxKeysScanned).toBe(4_000_000);
+    expect(cfg.maxConnectionResponseBytes).toBe(64 * 1024 * 1024);
+    expect(cfg.clientIdleTimeoutMs).toBe(300_000);
+    expect(cfg.maxClientConnectionsPerAddress).toBe(1000);
+    const set = loadConfig(['--max-response-bytes', '65536', '--client-idle-timeout-ms', '0', '--max-client-connections-per-address', '4'], { KITE_MAX_KEYS_SCANNED: '1000' }, tmp);
+    expect([set.maxResponseBytes, set.clientIdleTimeoutMs, set.maxClientConnectionsPerAddress, set.maxKeysScanned]).toEqual([65536, 0, 4, 1000]);
+    // A budget the client's frame limit could not carry is refused at start.
+    expect(problems(['--max-response-bytes', String(64 * 1024 * 1024)])).toHaveLength(1);
+    expect(problems(['--max-client-connections-per-address', '0'])).toHaveLength(1);
+    let help = '';
+    try {
+      loadConfig(['--help'], {}, tmp);
+    } catch (err) {
+      if (err instanceof HelpRequested) help = err.message;
+    }
+    for (const flag of ['--max-response-bytes', '--max-keys-scanned', '--max-connection-response-bytes', '--client-idle-timeout-ms', '--max-client-connections-per-address']) {
+      expect(help).toContain(flag);
+    }
+  });
+
   it('reads flags in both --flag value and --flag=value forms', () => {
     const cfg = loadConfig(
       ['--name', 'n2', '--data-dir=/d', '--listen-peer', 'http://127.0.0.1:3380', '--initial-cluster',

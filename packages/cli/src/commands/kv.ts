@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice, parseIntFlag } from '../flags.js';
 import { parseLeaseId } from '../bytes.js';
 import { formatDelete, formatPut, formatRange, json } from '../output/format-kv.js';
+import { getPaged } from '../paged-range.js';
 import { keyRange } from '../range-select.js';
 import { withClient } from '../run.js';
 import { readStdin } from '../stdin.js';
@@ -94,15 +95,27 @@ export function registerKv(program: Command): void {
       const consistency = parseChoice('--consistency', f.consistency ?? 'l', ['l', 's']);
       if (f.keysOnly === true && f.printValueOnly === true) throw new UsageError('--keys-only and --print-value-only exclude each other');
       const c = await open();
-      const r = await c.get(range.key, {
-        ...(range.rangeEnd !== undefined ? { rangeEnd: range.rangeEnd } : {}),
-        ...(revision > 0 ? { revision } : {}),
-        ...(limit > 0 ? { limit } : {}),
-        ...(f.keysOnly === true ? { keysOnly: true } : {}),
-        ...(f.countOnly === true ? { countOnly: true } : {}),
-        ...(consistency === 's' ? { serializable: true } : {}),
-        ...parseSort(f.sortBy, f.order),
-      });
+      const sort = parseSort(f.sortBy, f.order);
+      // A range in key order is read in pages pinned to one revision, so it works whatever the
+      // member's reply budget; sorted and count-only reads are one request.
+      const paged = range.rangeEnd !== undefined && f.countOnly !== true && sort.sortTarget === undefined;
+      const r = paged
+        ? await getPaged(c, range.key, {
+          rangeEnd: range.rangeEnd as Uint8Array,
+          ...(revision > 0 ? { revision } : {}),
+          ...(limit > 0 ? { limit } : {}),
+          ...(f.keysOnly === true ? { keysOnly: true } : {}),
+          ...(consistency === 's' ? { serializable: true } : {}),
+        })
+        : await c.get(range.key, {
+          ...(range.rangeEnd !== undefined ? { rangeEnd: range.rangeEnd } : {}),
+          ...(revision > 0 ? { revision } : {}),
+          ...(limit > 0 ? { limit } : {}),
+          ...(f.keysOnly === true ? { keysOnly: true } : {}),
+          ...(f.countOnly === true ? { countOnly: true } : {}),
+          ...(consistency === 's' ? { serializable: true } : {}),
+          ...sort,
+        });
       print(formatRange(r, ctx.format, {
         ...(f.keysOnly === true ? { keysOnly: true } : {}),
         ...(f.printValueOnly === true ? { printValueOnly: true } : {}),

@@ -1,7 +1,8 @@
 // snapshot save FILE: a consistent logical snapshot of the keyspace. Every key is read at
-// one revision R (pages of SNAPSHOT_PAGE_KEYS, all pinned to R so concurrent writes do not
-// tear it), plus the live leases, into a JSON-lines file written to FILE.part and renamed
-// when complete, with a SHA-256 of the body on the last line.
+// one revision R (pages of up to SNAPSHOT_PAGE_KEYS, all pinned to R so concurrent writes do
+// not tear it, halved when a member refuses a page as over its reply budget), plus the live
+// leases, into a JSON-lines file written to FILE.part and renamed when complete, with a
+// SHA-256 of the body on the last line.
 // (The wire protocol has no backend-streaming op; this is the portable equivalent.)
 import { createHash } from 'node:crypto';
 import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
@@ -12,16 +13,11 @@ import { RANGE_END_ALL as ALL } from '@kite/protocol';
 import { humanBytes, putBytesField } from '../bytes.js';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { json } from '../output/format-kv.js';
+import { pagedRange } from '../paged-range.js';
 import { withClient } from '../run.js';
 
 export const SNAPSHOT_PAGE_KEYS = 1000;
 export const SNAPSHOT_FORMAT = 'kite-logical-snapshot/1';
-
-function after(key: Uint8Array): Uint8Array {
-  const next = new Uint8Array(key.length + 1);
-  next.set(key);
-  return next;
-}
 
 async function saveSnapshot(c: Client, file: string): Promise<{ keys: number; revision: number; bytes: number }> {
   const first = await c.get(ALL, { rangeEnd: ALL, limit: 1, keysOnly: true });
@@ -37,9 +33,7 @@ async function saveSnapshot(c: Client, file: string): Promise<{ keys: number; re
   let keys = 0;
   try {
     await write({ format: SNAPSHOT_FORMAT, revision, clusterId: first.header.clusterId, memberId: first.header.memberId, createdAt: new Date().toISOString() });
-    let from: Uint8Array = ALL;
-    for (;;) {
-      const page = await c.get(from, { rangeEnd: ALL, revision, limit: SNAPSHOT_PAGE_KEYS });
+    for await (const page of pagedRange(c, ALL, { rangeEnd: ALL, revision, pageKeys: SNAPSHOT_PAGE_KEYS })) {
       for (const kv of page.kvs) {
         const rec: Record<string, unknown> = { t: 'kv' };
         putBytesField(rec, 'key', kv.key);
@@ -48,9 +42,6 @@ async function saveSnapshot(c: Client, file: string): Promise<{ keys: number; re
         await write(rec);
         keys++;
       }
-      const last = page.kvs[page.kvs.length - 1];
-      if (!page.more || last === undefined) break;
-      from = after(last.key);
     }
     for (const l of (await c.lease.list()).leases) {
       const ttl = await c.lease.timeToLive(l.id, { keys: false });

@@ -1,20 +1,22 @@
 // The client port: HTTP (GET /health, /metrics, /status) and the WebSocket upgrade at /v1 on
-// the same listener. Each accepted WebSocket becomes a ClientLink. Frames larger than the
+// the same listener, plain or TLS (door.ts: --cert-file, --client-cert-auth). Each accepted WebSocket becomes a ClientLink. Frames larger than the
 // hard cap are cut off by ws itself (close 1009); everything smaller is judged by ClientLink.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientLink, hardFrameBytes, type ClientBackend, type ClientLinkLimits } from './client-handler.js';
+import { Door } from './door.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import { listen } from './peer-transport.js';
+import type { TlsFiles } from './tls-files.js';
 
 /** Open client links at once; more are refused at the upgrade (503). */
 const CLIENT_LINKS_MAX = 10_000;
 
 export interface ClientServerDeps {
   readonly listenUrl: URL;
+  readonly tls: TlsFiles | null;
   readonly backend: ClientBackend;
   readonly limits: ClientLinkLimits;
   readonly logger: Logger;
@@ -24,6 +26,7 @@ export interface ClientServerDeps {
 }
 
 export class ClientServer {
+  private readonly door: Door;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly links = new Set<ClientLink>();
@@ -33,18 +36,19 @@ export class ClientServer {
   constructor(private readonly deps: ClientServerDeps) {
     this.log = deps.logger.child({ component: 'client' });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameBytes(deps.limits), perMessageDeflate: false });
-    this.http = createServer((req, res) => {
+    this.door = new Door({ name: 'client', tls: deps.tls, log: this.log }, (req, res) => {
       this.onHttp(req, res).catch((err: unknown) => {
         this.log.error({ err }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500).end('internal error\n');
       });
     });
+    this.http = this.door.http;
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (_err, socket) => socket.destroy());
   }
 
   start(): Promise<void> {
-    return listen(this.http, this.deps.listenUrl);
+    return this.door.listen(this.deps.listenUrl);
   }
 
   /** Stops accepting; open links are closed with "member stopping". */
@@ -53,8 +57,7 @@ export class ClientServer {
     for (const link of [...this.links]) link.shutdown('member stopping');
     this.links.clear();
     this.wss.close();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeAllConnections();
+    await this.door.close();
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

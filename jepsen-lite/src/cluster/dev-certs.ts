@@ -126,6 +126,8 @@ export function issueMemberCert(ca: DevCa, name: string, validDays?: number): Pr
 
 export interface DevCertFiles {
   readonly dir: string;
+  /** The CA itself (in memory only: its key is never written), to issue more certificates. */
+  readonly ca: DevCa;
   readonly caFile: string;
   /** Per member name: its certificate and key files. */
   readonly members: ReadonlyMap<string, { readonly certFile: string; readonly keyFile: string }>;
@@ -150,5 +152,5 @@ export async function writeDevCerts(dir: string, memberNames: readonly string[],
   const members = new Map<string, { certFile: string; keyFile: string }>();
   for (const name of memberNames) members.set(name, writePair(dir, name, await issueMemberCert(ca, name)));
   const client = writePair(dir, 'client', await issueCert(ca, { commonName: 'kite-client' }));
-  return { dir, caFile, members, clientCertFile: client.certFile, clientKeyFile: client.keyFile };
+  return { dir, ca, caFile, members, clientCertFile: client.certFile, clientKeyFile: client.keyFile };
 }

@@ -36,14 +36,16 @@ export class ClientServer {
   constructor(private readonly deps: ClientServerDeps) {
     this.log = deps.logger.child({ component: 'client' });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameBytes(deps.limits), perMessageDeflate: false });
-    this.door = new Door({ name: 'client', tls: deps.tls, log: this.log }, (req, res) => {
-      this.onHttp(req, res).catch((err: unknown) => {
-        this.log.error({ err }, 'http handler failed');
-        if (!res.headersSent) res.writeHead(500).end('internal error\n');
-      });
+    this.door = new Door({ name: 'client', tls: deps.tls, log: this.log }, {
+      request: (req, res) => {
+        this.onHttp(req, res).catch((err: unknown) => {
+          this.log.error({ err }, 'http handler failed');
+          if (!res.headersSent) res.writeHead(500).end('internal error\n');
+        });
+      },
+      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head),
     });
     this.http = this.door.http;
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (_err, socket) => socket.destroy());
   }
 

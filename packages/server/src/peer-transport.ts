@@ -138,8 +138,10 @@ export class PeerTransport {
 
   async start(): Promise<void> {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false });
-    this.door = new Door({ name: 'peer', tls: this.opts.tls?.files ?? null, log: this.log }, (req, res) => this.onHttp(req, res));
-    this.door.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.door = new Door(
+      { name: 'peer', tls: this.opts.tls?.files ?? null, log: this.log },
+      { request: (req, res) => this.onHttp(req, res), upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head) },
+    );
     await this.door.listen(this.opts.listenUrl);
     this.warnIfUnauthenticated();
     this.pingTimer = setInterval(() => this.pingAll(), PING_INTERVAL_MS);

@@ -2,9 +2,8 @@
 // HTTP /status and /health (no client session), so it also works on a cluster without a
 // leader. --cluster asks the members for the full member list first.
 import type { Command } from 'commander';
-import { connect } from '@kite/client';
 import { humanBytes } from '../bytes.js';
-import { contextFrom, withConnFlags, print, type CommandContext, type ConnFlags } from '../context.js';
+import { contextFrom, openClient, withConnFlags, print, type CommandContext, type ConnFlags } from '../context.js';
 import { EXIT_ERROR, EXIT_OK } from '../errors.js';
 import { fetchHealth, fetchStatus, unreachableReason, type MemberStatus } from '../member-status.js';
 import { json } from '../output/format-kv.js';
@@ -13,7 +12,7 @@ import { plain } from '../run.js';
 
 async function targets(ctx: CommandContext, cluster: boolean): Promise<string[]> {
   if (!cluster) return [...ctx.endpoints];
-  const c = await connect({ endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs });
+  const c = await openClient(ctx);
   try {
     const { members } = await c.members.list();
     return [...new Set(members.flatMap((m) => m.clientUrls))];
@@ -54,7 +53,7 @@ export function registerEndpoint(program: Command): void {
       const eps = await targets(ctx, f.cluster === true);
       const rows: StatusRow[] = await Promise.all(eps.map(async (endpoint) => {
         try {
-          return { endpoint, status: await fetchStatus(endpoint, ctx.commandTimeoutMs), error: '' };
+          return { endpoint, status: await fetchStatus(endpoint, ctx.commandTimeoutMs, ctx.tls), error: '' };
         } catch (err) {
           return { endpoint, status: null, error: unreachableReason(err) };
         }
@@ -68,7 +67,7 @@ export function registerEndpoint(program: Command): void {
     .action(async (f: ConnFlags & { cluster?: boolean }) => plain(async () => {
       const ctx = contextFrom(f);
       const eps = await targets(ctx, f.cluster === true);
-      const rows = await Promise.all(eps.map((e) => fetchHealth(e, ctx.commandTimeoutMs)));
+      const rows = await Promise.all(eps.map((e) => fetchHealth(e, ctx.commandTimeoutMs, ctx.tls)));
       if (ctx.format === 'json') {
         print(json(rows.map((r) => ({ endpoint: r.endpoint, health: r.healthy, took: `${r.tookMs.toFixed(1)}ms`, ...(r.healthy ? {} : { error: r.detail }) }))));
       } else if (ctx.format === 'table') {

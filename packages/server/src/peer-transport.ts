@@ -314,7 +314,7 @@ export class PeerTransport {
     ws.on('pong', () => (st.pingMisses = 0));
     ws.on('error', (err) => {
       // A certificate problem does not heal by retrying: say so once (per distinct problem).
-      const tlsError = this.opts.tls !== null && /certificate|cert|ssl|tls|alert|self.signed|issuer/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`);
+      const tlsError = this.opts.tls !== null && /certificate|CERT_|alert|self.signed|issuer|server response: 401/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`);
       if (tlsError && st.lastTlsError !== err.message) this.log.warn({ peer: id, url, err: err.message }, 'peer link refused: TLS');
       else this.log.debug({ peer: id, err: err.message }, 'peer link error');
       if (tlsError) st.lastTlsError = err.message;

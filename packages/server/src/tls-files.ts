@@ -10,7 +10,7 @@
 
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { TlsFilesConfig } from './config.js';
+import { ConfigError, type TlsFilesConfig } from './config.js';
 import type { Logger } from './logger.js';
 
 /** How often the certificate, key and CA files are checked for changes. */
@@ -30,12 +30,17 @@ export class TlsFiles {
   private readonly listeners: ((pem: TlsPem) => void)[] = [];
   private watching = false;
 
-  /** Reads the files now; throws (the member does not start) when they do not make a context. */
+  /** Reads the files now; throws a ConfigError (the member does not start) when they do not load. */
   constructor(
     readonly config: TlsFilesConfig,
     private readonly log: Logger,
   ) {
-    this.current = this.read();
+    try {
+      this.current = this.read();
+    } catch (err) {
+      const c = config;
+      throw new ConfigError([`TLS files ${c.certFile}, ${c.keyFile}${c.trustedCaFile === null ? '' : `, ${c.trustedCaFile}`} do not load: ${(err as Error).message}`]);
+    }
   }
 
   get pem(): TlsPem {

@@ -6,6 +6,7 @@
 // - a process holding a real member certificate (n_mid's) that claims another member's id on
 //   the peer port is refused and logged with its address, whatever it sends after its hello: a
 //   vote request at term 1001, a forwarded write, an attribute change (none takes effect);
+// - a member, over its own authenticated link, cannot publish another member's attributes;
 // - a certificate rotated on disk is what new connections see, without a restart;
 // - a member listening for peers on a non-loopback address without peer TLS warns at start.
 
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KiteClient } from '@kite/client';
-import { PEER_PROTOCOL_VERSION, encodeFrame, type PeerFrame } from '@kite/protocol';
+import { MAX_PEER_FRAME_BYTES, PEER_PROTOCOL_VERSION, decodeFrame, encodeFrame, type PeerFrame } from '@kite/protocol';
 import { nodeSocketFactoryWith } from '../../packages/client/src/socket-node.js';
 import { issueMemberCert, writeDevCerts, type DevCertFiles } from '../../jepsen-lite/src/cluster/dev-certs.js';
 import { Cluster, freePort, waitFor, type MemberStatus } from './harness/cluster.js';
@@ -51,6 +52,29 @@ function forgePeerLink(port: number, files: DevCertFiles, certName: string, ca: 
       onClose: (reason) => resolve(reason),
     });
     setTimeout(() => socket.close(), 10_000).unref();
+  });
+}
+
+/** Like forgePeerLink, but resolves with the first forwardReply the member sends back. */
+function peerLinkReply(port: number, files: DevCertFiles, certName: string, frames: readonly PeerFrame[]): Promise<Record<string, unknown>> {
+  const own = files.members.get(certName);
+  if (own === undefined) throw new Error(`no certificate for ${certName}`);
+  const factory = nodeSocketFactoryWith({ ca: pem(files.caFile), cert: pem(own.certFile), key: pem(own.keyFile) });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no forwardReply within 10 s')), 10_000);
+    const socket = factory(`wss://127.0.0.1:${port}/raft`, { maxPayloadBytes: MAX_PEER_FRAME_BYTES, handshakeTimeoutMs: 5000 }, {
+      onOpen: () => {
+        for (const f of frames) socket.send(encodeFrame(f, 1 << 20));
+      },
+      onMessage: (data) => {
+        const frame = decodeFrame(data, MAX_PEER_FRAME_BYTES) as Record<string, unknown>;
+        if (frame['type'] !== 'forwardReply') return;
+        clearTimeout(timer);
+        resolve(frame);
+        socket.close();
+      },
+      onClose: (reason) => reject(new Error(`link closed: ${reason}`)),
+    });
   });
 }
 
@@ -158,6 +182,21 @@ describe('a cluster with TLS on every link', () => {
         expect(victim?.clientUrls.join()).not.toContain('evil');
       });
     }
+  });
+
+  it('lets a member publish only its own attributes, even over its own authenticated link', async () => {
+    const holder = byId[1] as MemberStatus;
+    const victim = byId[0] as MemberStatus;
+    const target = byId[2] as MemberStatus;
+    const { clusterId } = JSON.parse((await cluster.get(`${cluster.httpUrl(target.name)}/status`)).body) as { clusterId: string };
+    const reply = await peerLinkReply(cluster.member(target.name).peerPort, certs, holder.name, [
+      { type: 'hello', clusterId, memberId: holder.memberId, version: PEER_PROTOCOL_VERSION },
+      { type: 'forward', fwdId: 7, request: { id: 7, op: 'publishAttributes', attrs: { memberId: victim.memberId, name: 'evil', clientUrls: ['ws://evil.example:1'] } } } as unknown as PeerFrame,
+    ]);
+    expect(reply['reply']).toMatchObject({ ok: false, error: { code: 'PermissionDenied' } });
+    await client.put('tls/after-publish', 'ok');
+    const { members } = await client.members.list();
+    expect(members.find((m) => m.id === victim.memberId)?.clientUrls.join()).not.toContain('evil');
   });
 
   it('serves a rotated certificate to new connections without a restart', async () => {

@@ -264,7 +264,11 @@ export class PeerTransport {
     }
   }
 
-  /** ws client options for dialing `id`: our certificate, and its certificate must name it. */
+  /**
+   * ws client options for dialing `id`: our certificate, and its certificate must name it.
+   * Typed loosely on purpose: ws declares checkServerIdentity as returning a boolean, but hands
+   * it to tls.connect, which wants Error | undefined.
+   */
   private dialTls(id: MemberIdString): Record<string, unknown> {
     const tls = this.opts.tls;
     if (tls === null) return {};

@@ -55,7 +55,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--server-bin <path>', 'the kite server entry point', d.serverBin)
     .option('--server-log-level <level>', 'server --log-level', d.serverLogLevel)
     .option('--store <dir>', 'output root', d.storeDir)
-    .option('--keep-data', 'keep data directories of a valid run', false);
+    .option('--keep-data', 'keep data directories of a valid run', false)
+    .option('--tls', 'mutual TLS on every link (client and peer); the link proxies terminate and re-originate it', false);
 }
 
 /** RunOptions from parsed flags; workload, nemeses and test name are the caller's. */
@@ -82,6 +83,7 @@ function baseOptions(a: Record<string, unknown>): RunOptions {
     serverBin: String(a['serverBin']),
     serverLogLevel: String(a['serverLogLevel']),
     keepData: a['keepData'] === true,
+    tls: a['tls'] === true,
   };
 }
 

@@ -8,3 +8,4 @@ export { defaultOptions, DEFAULT_SERVER_BIN, type RunOptions } from './run/optio
 export { NEMESIS_NAMES, NEMESIS_GROUPS, expandNemeses, type NemesisName } from './nemesis/types.js';
 export { WORKLOAD_NAMES, type WorkloadName } from './workloads/types.js';
 export { LinkProxy, type LinkInfo } from './proxy/link-proxy.js';
+export { writeDevCerts, makeCa, issueCert, issueMemberCert, type DevCertFiles, type DevCa, type PemPair } from './cluster/dev-certs.js';

@@ -3,11 +3,14 @@
 // A advertises its own peer URL as a proxy listener P(?→A) (so a member that learns A's URL
 // from a replicated member list also goes through the proxy, relabelled by its hello). Only
 // the real client ports are reached directly. Small snapshot thresholds make snapshots and log
-// compaction happen during short runs.
+// compaction happen during short runs. With `tls`, every member runs mutual TLS on both doors
+// with throw-away certificates made in <run dir>/tls (dev-certs.ts), clients connect with the
+// client certificate, and the proxy terminates and re-originates TLS (link-proxy.ts).
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { connect, type KiteClient } from '@kite/client';
+import { connect, type ConnectOptions, type KiteClient } from '@kite/client';
+import { writeDevCerts, type DevCertFiles } from './dev-certs.js';
 import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
 import type { Rng } from '../util/rng.js';
 import { monotonicMs, sleep, withTimeout } from '../util/time.js';
@@ -36,6 +39,7 @@ export interface ClusterOptions {
   readonly snapshotCatchupEntries: number;
   readonly logLevel: string;
   readonly rng: Rng;
+  readonly tls: boolean;
 }
 
 export interface MemberInfo {
@@ -56,6 +60,7 @@ export class Cluster {
   readonly idToName = new Map<string, string>();
   private admin: KiteClient | null = null;
   private readonly advertisedPorts = new Map<string, number>();
+  private certs: DevCertFiles | null = null;
 
   constructor(readonly opts: ClusterOptions) {
     this.proxy = new LinkProxy(opts.rng.fork('proxy'));
@@ -67,7 +72,37 @@ export class Cluster {
   }
 
   clientUrl(name: string): string {
-    return `ws://127.0.0.1:${this.member(name).clientPort}`;
+    return `${this.opts.tls ? 'wss' : 'ws'}://127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  private get scheme(): string {
+    return this.opts.tls ? 'https' : 'http';
+  }
+
+  /** A client of this cluster (with the client certificate under TLS). */
+  connect(options: ConnectOptions): Promise<KiteClient> {
+    const c = this.certs;
+    if (c === null) return connect(options);
+    return connect({ ...options, tls: { ca: readFileSync(c.caFile), cert: readFileSync(c.clientCertFile), key: readFileSync(c.clientKeyFile) } });
+  }
+
+  /** Makes the certificates once per run and hands the proxy every member's. */
+  private async ensureCerts(): Promise<void> {
+    if (!this.opts.tls || this.certs !== null) return;
+    const certs = await writeDevCerts(path.join(this.opts.dir, 'tls'), this.names, 'jepsen-lite CA');
+    const members = new Map([...certs.members].map(([name, f]) => [name, { cert: readFileSync(f.certFile), key: readFileSync(f.keyFile) }]));
+    this.proxy.useTls({ ca: readFileSync(certs.caFile), members });
+    this.certs = certs;
+  }
+
+  private tlsArgs(name: string): string[] {
+    const own = this.certs?.members.get(name);
+    if (this.certs === null || own === undefined) return [];
+    const ca = this.certs.caFile;
+    return [
+      '--cert-file', own.certFile, '--key-file', own.keyFile, '--trusted-ca-file', ca, '--client-cert-auth',
+      '--peer-cert-file', own.certFile, '--peer-key-file', own.keyFile, '--peer-trusted-ca-file', ca, '--peer-client-cert-auth',
+    ];
   }
 
   endpoints(): string[] {
@@ -110,6 +145,7 @@ export class Cluster {
   }
 
   private async startOnce(readyTimeoutMs: number): Promise<void> {
+    await this.ensureCerts();
     const ports = await freePorts(this.names.length * 2);
     this.names.forEach((name, i) => {
       const dataDir = path.join(this.opts.dir, 'data', name);
@@ -124,7 +160,7 @@ export class Cluster {
     for (const name of this.names) {
       const view = this.names.map((peer) => {
         const port = peer === name ? (advertised.get(name) as number) : (this.proxy.routePort(name, peer) as number);
-        return `${peer}=http://127.0.0.1:${port}`;
+        return `${peer}=${this.scheme}://127.0.0.1:${port}`;
       });
       const m = this.member(name);
       const proc = new NodeProcess({
@@ -134,9 +170,9 @@ export class Cluster {
         args: [
           '--name', name,
           '--data-dir', m.dataDir,
-          '--listen-client', `http://127.0.0.1:${m.clientPort}`,
-          '--listen-peer', `http://127.0.0.1:${m.peerPort}`,
-          '--advertise-peer', `http://127.0.0.1:${advertised.get(name) as number}`,
+          '--listen-client', `${this.scheme}://127.0.0.1:${m.clientPort}`,
+          '--listen-peer', `${this.scheme}://127.0.0.1:${m.peerPort}`,
+          '--advertise-peer', `${this.scheme}://127.0.0.1:${advertised.get(name) as number}`,
           '--initial-cluster', view.join(','),
           '--initial-cluster-state', 'new',
           '--cluster-token', this.opts.clusterToken,
@@ -145,6 +181,7 @@ export class Cluster {
           '--snapshot-entries', String(this.opts.snapshotEntries),
           '--snapshot-catchup-entries', String(this.opts.snapshotCatchupEntries),
           '--log-level', this.opts.logLevel,
+          ...this.tlsArgs(name),
         ],
       });
       this.processes.set(name, proc);
@@ -156,7 +193,7 @@ export class Cluster {
 
   /** An admin client over every member (short timeouts; nemeses and final reads use it). */
   async adminClient(): Promise<KiteClient> {
-    this.admin ??= await connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 });
+    this.admin ??= await this.connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 });
     return this.admin;
   }
 
@@ -208,7 +245,7 @@ export class Cluster {
   advertisedPeerUrl(name: string): string {
     const port = this.advertisedPorts.get(name);
     if (port === undefined) throw new Error(`assertion: no advertised port for ${name}`);
-    return `http://127.0.0.1:${port}`;
+    return `${this.scheme}://127.0.0.1:${port}`;
   }
 
   /** A member re-added under the same name got a new id. */

@@ -11,8 +11,17 @@
 //
 // A cut pair (both directions blocked) has its connections closed and new ones refused; a
 // one-way block drops data frames in that direction only (see direction-pump.ts).
+//
+// With TLS (jepsen-lite --tls) the proxy terminates and re-originates it, so every fault stays
+// frame-exact (a TCP-level pass-through could only cut, never drop one direction's messages,
+// and could not read the hello). Toward the dialer it presents the target member's own
+// certificate and requires the dialer's (the members' mutual TLS, unchanged); the dialer's
+// certificate names it, so the connection is labelled from it; toward the target it presents
+// that same member's certificate, so the target's identity checks see the real dialer. The
+// proxy holds every member's key: it is the harness's network, not an attacker.
 
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Rng } from '../util/rng.js';
 import { DirectionPump, type PumpStats } from './direction-pump.js';
 import { PolicyTable, type DirectionPolicy } from './policy.js';
@@ -24,6 +33,12 @@ export const PROXY_CONNECTIONS_MAX = 1024;
 const UPSTREAM_CONNECT_MS_MAX = 5_000;
 /** Unknown dialer: a route added for a member that joins later. */
 export const ANY_MEMBER = '?';
+
+/** The members' certificates and the CA, PEM. */
+export interface ProxyTls {
+  readonly ca: Buffer;
+  readonly members: ReadonlyMap<string, { readonly cert: Buffer; readonly key: Buffer }>;
+}
 
 interface Route {
   readonly from: string;
@@ -107,11 +122,18 @@ export class LinkProxy {
   memberIds: ReadonlyMap<string, string> = new Map();
   private readonly routes: Route[] = [];
   private readonly connections = new Set<ProxiedConnection>();
+  private tls: ProxyTls | null = null;
+  private readonly contexts = new Map<string, SecureContext>();
 
   constructor(
     private readonly rng: Rng,
     private readonly host = '127.0.0.1',
   ) {}
+
+  /** Terminate and re-originate TLS on every route added after this (see the header). */
+  useTls(tls: ProxyTls): void {
+    this.tls = tls;
+  }
 
   /** Listens for from → to traffic; returns the port `from` must be given for `to`. */
   async addRoute(from: string, to: string, targetPort: number): Promise<number> {
@@ -175,6 +197,7 @@ export class LinkProxy {
       client.destroy();
       return;
     }
+    if (this.tls !== null) return this.onTlsConnection(route, client, this.tls);
     const upstream = connect({ host: this.host, port: route.targetPort });
     upstream.pause();
     const conn = new ProxiedConnection(this, client, upstream, route, this.rng);
@@ -186,5 +209,47 @@ export class LinkProxy {
       upstream.resume();
     });
     upstream.once('close', () => clearTimeout(timer));
+  }
+
+  private contextFor(name: string, tls: ProxyTls): SecureContext | null {
+    const own = tls.members.get(name);
+    if (own === undefined) return null;
+    let ctx = this.contexts.get(name);
+    if (ctx === undefined) this.contexts.set(name, (ctx = createSecureContext({ cert: own.cert, key: own.key, ca: tls.ca })));
+    return ctx;
+  }
+
+  /** TLS as `route.to` toward the dialer; once it showed its certificate, TLS as it upstream. */
+  private onTlsConnection(route: Route, client: Socket, tls: ProxyTls): void {
+    const ctx = this.contextFor(route.to, tls);
+    if (ctx === null) {
+      client.destroy();
+      return;
+    }
+    const secure = new TLSSocket(client, { isServer: true, secureContext: ctx, requestCert: true, rejectUnauthorized: true });
+    const timer = setTimeout(() => secure.destroy(), UPSTREAM_CONNECT_MS_MAX);
+    secure.on('error', () => secure.destroy());
+    secure.once('close', () => clearTimeout(timer));
+    client.resume();
+    secure.once('secure', () => {
+      secure.pause();
+      const cn = secure.getPeerCertificate().subject?.CN;
+      const dialer = typeof cn === 'string' && tls.members.has(cn) ? cn : route.from;
+      const own = tls.members.get(dialer);
+      if (own === undefined || this.policies.isCut(dialer, route.to) || this.connections.size >= PROXY_CONNECTIONS_MAX) {
+        secure.destroy();
+        return;
+      }
+      // The proxy trusts its own harness's certificates; the member behind it checks identity.
+      const upstream = tlsConnect({ host: this.host, port: route.targetPort, cert: own.cert, key: own.key, ca: tls.ca, checkServerIdentity: () => undefined });
+      upstream.pause();
+      const conn = new ProxiedConnection(this, secure, upstream, { ...route, from: dialer }, this.rng);
+      this.connections.add(conn);
+      upstream.once('secureConnect', () => {
+        clearTimeout(timer);
+        secure.resume();
+        upstream.resume();
+      });
+    });
   }
 }

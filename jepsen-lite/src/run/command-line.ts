@@ -49,5 +49,6 @@ export function runCommandLine(o: RunOptions, entry: string = CLI_ENTRY): string
     if (v !== value(d)) parts.push(flag, quote(v));
   }
   if (o.keepData) parts.push('--keep-data');
+  if (o.tls) parts.push('--tls');
   return parts.join(' ');
 }

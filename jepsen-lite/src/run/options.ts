@@ -36,6 +36,8 @@ export interface RunOptions {
   readonly serverLogLevel: string;
   /** Keep the members' data directories even when every checker passes. */
   readonly keepData: boolean;
+  /** Mutual TLS on every link (throw-away certificates in the run dir; the proxy re-originates it). */
+  readonly tls: boolean;
 }
 
 /** packages/server/dist/main.js, found from this file (jepsen-lite/dist/run/options.js). */
@@ -67,5 +69,6 @@ export function defaultOptions(): RunOptions {
     serverBin: DEFAULT_SERVER_BIN,
     serverLogLevel: 'info',
     keepData: false,
+    tls: false,
   };
 }

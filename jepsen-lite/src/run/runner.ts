@@ -13,7 +13,7 @@
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { connect, type KiteClient } from '@kite/client';
+import type { KiteClient } from '@kite/client';
 import { combineValidity, type CheckResult, type Validity } from '../checkers/index.js';
 import { Cluster } from '../cluster/cluster.js';
 import { formatHistoryJsonl, pairOperations, type HistoryEntry } from '../history/index.js';
@@ -64,7 +64,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   const cluster = new Cluster({
     nodes: o.nodes, dir, serverBin: o.serverBin, clusterToken: `jepsen-lite-${o.seed}-${stamp}`,
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
-    snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'),
+    snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls,
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -88,7 +88,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
       if (c === undefined) {
         const eps = cluster.endpoints();
         const rotated = [...eps.slice(w % eps.length), ...eps.slice(0, w % eps.length)];
-        c = await connect({ endpoints: rotated, timeoutMs: o.opTimeoutMs, preferLeader: w % 2 === 0 });
+        c = await cluster.connect({ endpoints: rotated, timeoutMs: o.opTimeoutMs, preferLeader: w % 2 === 0 });
         clients.set(w, c);
       }
       return c;

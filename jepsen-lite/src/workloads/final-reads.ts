@@ -3,7 +3,7 @@
 // applied it), so a member that lost or diverged data shows up as its own final read; the
 // members' hashes at that revision are recorded too.
 
-import { connect, isKiteError, type KiteClient } from '@kite/client';
+import { isKiteError, type KiteClient } from '@kite/client';
 import type { Json } from '../history/index.js';
 import { monotonicMs, sleep } from '../util/time.js';
 import type { WorkloadContext } from './types.js';
@@ -33,7 +33,7 @@ export async function referenceRevision(ctx: WorkloadContext, prefix: string): P
 }
 
 async function withNodeClient<T>(ctx: WorkloadContext, node: string, f: (c: KiteClient) => Promise<T>): Promise<T> {
-  const c = await connect({ endpoints: [ctx.cluster.clientUrl(node)], preferLeader: false, timeoutMs: 5_000, retries: 2 });
+  const c = await ctx.cluster.connect({ endpoints: [ctx.cluster.clientUrl(node)], preferLeader: false, timeoutMs: 5_000, retries: 2 });
   try {
     return await f(c);
   } finally {

@@ -9,7 +9,7 @@
 // watch checker can only cross-check watchers (verdict at best unknown).
 // Checkers: watch (gap-free, duplicate-free, ordered slices of the global history), liveness.
 
-import { connect, isKiteError, type KiteClient, type Watch, type WatchBatch } from '@kite/client';
+import { isKiteError, type KiteClient, type Watch, type WatchBatch } from '@kite/client';
 import { checkLiveness, checkWatch, globalHistoryFromObservations, watchersFromObservations, type CheckResult } from '../checkers/index.js';
 import type { Json } from '../history/index.js';
 import { monotonicMs, sleep } from '../util/time.js';
@@ -48,7 +48,7 @@ function batchJson(b: WatchBatch): Json {
 }
 
 async function nodeClient(ctx: WorkloadContext, node: string): Promise<KiteClient> {
-  return connect({ endpoints: [ctx.cluster.clientUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs });
+  return ctx.cluster.connect({ endpoints: [ctx.cluster.clientUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs });
 }
 
 /**
@@ -66,7 +66,7 @@ class ReferenceWatch {
   readonly task: Promise<void>;
 
   constructor(ctx: WorkloadContext) {
-    this.client = connect({ endpoints: ctx.cluster.endpoints(), timeoutMs: 5_000 });
+    this.client = ctx.cluster.connect({ endpoints: ctx.cluster.endpoints(), timeoutMs: 5_000 });
     this.task = this.run();
   }
 
@@ -218,7 +218,7 @@ export function watchWorkload(writeRetries: number): Workload {
 
 /** Every event from revision 1 to `target`, from one watch on the leader's link. */
 async function recordGlobalHistory(ctx: WorkloadContext, target: number): Promise<void> {
-  const c = await connect({ endpoints: ctx.cluster.endpoints(), timeoutMs: 5_000 });
+  const c = await ctx.cluster.connect({ endpoints: ctx.cluster.endpoints(), timeoutMs: 5_000 });
   const events: Json[] = [];
   const watch = c.watch(PREFIX, { prefix: true, startRevision: 1 });
   const poll = setInterval(() => void watch.requestProgress().catch(() => undefined), PROGRESS_POLL_MS);

@@ -1,8 +1,10 @@
 // Shared per-command plumbing: the connection flags every client command takes, opening a
 // client from them, and printing. Commands get a CommandContext and never read process.env
 // or argv themselves, so they stay testable.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { connect, type KiteClient as Client } from '@kite/client';
+import { connect, type ClientTls, type KiteClient as Client } from '@kite/client';
+import { UsageError } from './errors.js';
 import { parseDurationMs, parseEndpoints, parseOutputFormat, type OutputFormat } from './flags.js';
 
 export interface ConnFlags {
@@ -10,6 +12,9 @@ export interface ConnFlags {
   readonly writeOut?: string;
   readonly commandTimeout?: string;
   readonly dialTimeout?: string;
+  readonly cacert?: string;
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 export interface CommandContext {
@@ -17,6 +22,8 @@ export interface CommandContext {
   readonly format: OutputFormat;
   readonly commandTimeoutMs: number;
   readonly dialTimeoutMs: number;
+  /** TLS material for wss:// endpoints (--cacert/--cert/--key); undefined: none given. */
+  readonly tls: ClientTls | undefined;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT = '5s';
@@ -28,7 +35,30 @@ export function withConnFlags(cmd: Command, defaultFormat: OutputFormat = 'simpl
     .option('--endpoints <list>', 'comma-separated client URLs (env KITE_ENDPOINTS)', undefined)
     .option('-w, --write-out <format>', 'output format: simple, json or table', defaultFormat)
     .option('--command-timeout <duration>', 'timeout of each request, like 5s or 500ms', DEFAULT_COMMAND_TIMEOUT)
-    .option('--dial-timeout <duration>', 'timeout to connect to a member', DEFAULT_DIAL_TIMEOUT);
+    .option('--dial-timeout <duration>', 'timeout to connect to a member', DEFAULT_DIAL_TIMEOUT)
+    .option('--cacert <file>', 'CA bundle that signed the members\' certificates, for wss:// endpoints (env KITE_CACERT)')
+    .option('--cert <file>', 'client certificate, when members require one (env KITE_CERT)')
+    .option('--key <file>', 'client certificate key (env KITE_KEY)');
+}
+
+/** --cacert/--cert/--key (or KITE_CACERT/KITE_CERT/KITE_KEY) read into PEM contents. */
+export function tlsFrom(flags: ConnFlags, env: NodeJS.ProcessEnv = process.env): ClientTls | undefined {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] === '' ? undefined : env[name]);
+  const files = { ca: pick(flags.cacert, 'KITE_CACERT'), cert: pick(flags.cert, 'KITE_CERT'), key: pick(flags.key, 'KITE_KEY') };
+  if (files.ca === undefined && files.cert === undefined && files.key === undefined) return undefined;
+  if ((files.cert === undefined) !== (files.key === undefined)) throw new UsageError('--cert and --key go together');
+  const read = (flag: string, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const ca = read('--cacert', files.ca);
+  const cert = read('--cert', files.cert);
+  const key = read('--key', files.key);
+  return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
 }
 
 export function contextFrom(flags: ConnFlags): CommandContext {
@@ -37,11 +67,12 @@ export function contextFrom(flags: ConnFlags): CommandContext {
     format: parseOutputFormat(flags.writeOut),
     commandTimeoutMs: parseDurationMs('--command-timeout', flags.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT),
     dialTimeoutMs: parseDurationMs('--dial-timeout', flags.dialTimeout ?? DEFAULT_DIAL_TIMEOUT),
+    tls: tlsFrom(flags),
   };
 }
 
-export async function openClient(ctx: CommandContext): Promise<Client> {
-  return connect({ endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs });
+export async function openClient(ctx: CommandContext, options: { readonly preferLeader?: boolean } = {}): Promise<Client> {
+  return connect({ endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs, ...options, ...(ctx.tls === undefined ? {} : { tls: ctx.tls }) });
 }
 
 export function print(s: string): void {

@@ -2,7 +2,9 @@
 // by `cluster up` (waiting for a leader), `cluster status` and `endpoint status|health`.
 // The /status JSON is read leniently (a few spellings per field) so the CLI keeps working
 // while the server's field names settle; unknown fields are ignored.
+import type { ClientTls } from '@kite/client';
 import { httpBaseOf } from './flags.js';
+import { httpGet } from './http-get.js';
 
 /** How long one status/health request may take before the member counts as unreachable. */
 export const STATUS_TIMEOUT_MS = 2_000;
@@ -69,10 +71,10 @@ export function normalizeStatus(endpoint: string, raw: Record<string, unknown>):
   };
 }
 
-export async function fetchStatus(endpoint: string, timeoutMs = STATUS_TIMEOUT_MS): Promise<MemberStatus> {
-  const res = await fetch(`${httpBaseOf(endpoint)}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`GET /status: HTTP ${res.status}`);
-  const body: unknown = await res.json();
+export async function fetchStatus(endpoint: string, timeoutMs = STATUS_TIMEOUT_MS, tls?: ClientTls): Promise<MemberStatus> {
+  const res = await httpGet(`${httpBaseOf(endpoint)}/status`, timeoutMs, tls);
+  if (res.status !== 200) throw new Error(`GET /status: HTTP ${res.status}${res.body.trim() === '' ? '' : `: ${res.body.trim().slice(0, 200)}`}`);
+  const body: unknown = JSON.parse(res.body);
   if (typeof body !== 'object' || body === null) throw new Error('GET /status: not a JSON object');
   return normalizeStatus(endpoint, body as Record<string, unknown>);
 }
@@ -84,11 +86,12 @@ export interface HealthResult {
   readonly detail: string;
 }
 
-export async function fetchHealth(endpoint: string, timeoutMs = STATUS_TIMEOUT_MS): Promise<HealthResult> {
+export async function fetchHealth(endpoint: string, timeoutMs = STATUS_TIMEOUT_MS, tls?: ClientTls): Promise<HealthResult> {
   const started = performance.now();
   try {
-    const res = await fetch(`${httpBaseOf(endpoint)}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.text()).trim();
+    const res = await httpGet(`${httpBaseOf(endpoint)}/health`, timeoutMs, tls);
+    const body = res.body.trim();
+    const ok = res.status === 200;
     let detail = body;
     try {
       const j = JSON.parse(body) as Record<string, unknown>;
@@ -96,7 +99,7 @@ export async function fetchHealth(endpoint: string, timeoutMs = STATUS_TIMEOUT_M
     } catch {
       // a plain-text body is shown as it is
     }
-    return { endpoint, healthy: res.ok, tookMs: performance.now() - started, detail: res.ok ? '' : detail || `HTTP ${res.status}` };
+    return { endpoint, healthy: ok, tookMs: performance.now() - started, detail: ok ? '' : detail || `HTTP ${res.status}` };
   } catch (err) {
     return { endpoint, healthy: false, tookMs: performance.now() - started, detail: unreachableReason(err) };
   }

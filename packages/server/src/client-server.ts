@@ -1,19 +1,20 @@
 // The client port: HTTP (GET /health, /metrics, /status) and the WebSocket upgrade at /v1 on
-// the same listener. Each accepted WebSocket becomes a ClientLink. Frames larger than the
+// the same listener, plain or TLS (door.ts: --cert-file, --client-cert-auth). Each accepted WebSocket becomes a ClientLink. Frames larger than the
 // hard cap are cut off by ws itself (close 1009); everything smaller is judged by ClientLink.
 // Bounds: at most CLIENT_LINKS_MAX links, at most maxClientConnectionsPerAddress from one
 // remote address (refused at the upgrade with 429 and counted by reason), and a sweep closes
 // links idle for clientIdleTimeoutMs (see ClientLink for what idle means).
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientLink, hardFrameBytes, type ClientBackend, type ClientLinkLimits } from './client-handler.js';
+import { Door } from './door.js';
 import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import { listen } from './peer-transport.js';
 import { remoteAddress } from './remote-address.js';
+import type { TlsFiles } from './tls-files.js';
 
 /** Open client links at once; more are refused at the upgrade (503). */
 const CLIENT_LINKS_MAX = 10_000;
@@ -35,6 +36,7 @@ export interface ClientConnectionLimits {
 export interface ClientServerDeps {
   readonly listenUrl: URL;
   readonly connections: ClientConnectionLimits;
+  readonly tls: TlsFiles | null;
   readonly backend: ClientBackend;
   readonly limits: ClientLinkLimits;
   readonly logger: Logger;
@@ -44,6 +46,7 @@ export interface ClientServerDeps {
 }
 
 export class ClientServer {
+  private readonly door: Door;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly links = new Set<ClientLink>();
@@ -62,13 +65,16 @@ export class ClientServer {
       nowMs: () => performance.now(),
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameBytes(deps.limits), perMessageDeflate: false });
-    this.http = createServer((req, res) => {
-      this.onHttp(req, res).catch((err: unknown) => {
-        this.log.error({ err, remote: remoteAddress(req) }, 'http handler failed');
-        if (!res.headersSent) res.writeHead(500).end('internal error\n');
-      });
+    this.door = new Door({ name: 'client', tls: deps.tls, log: this.log }, {
+      request: (req, res) => {
+        this.onHttp(req, res).catch((err: unknown) => {
+          this.log.error({ err, remote: remoteAddress(req) }, 'http handler failed');
+          if (!res.headersSent) res.writeHead(500).end('internal error\n');
+        });
+      },
+      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head),
     });
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.http = this.door.http;
     this.http.on('clientError', (_err, socket) => socket.destroy());
   }
 
@@ -79,7 +85,7 @@ export class ClientServer {
       this.idleSweep = setInterval(() => this.closeIdle(idleMs), everyMs);
       this.idleSweep.unref();
     }
-    return listen(this.http, this.deps.listenUrl);
+    return this.door.listen(this.deps.listenUrl);
   }
 
   private closeIdle(idleMs: number): void {
@@ -93,8 +99,7 @@ export class ClientServer {
     for (const link of [...this.links]) link.shutdown('member stopping');
     this.links.clear();
     this.wss.close();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeAllConnections();
+    await this.door.close();
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

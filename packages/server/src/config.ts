@@ -26,6 +26,16 @@ export interface ClusterMemberSpec {
   readonly peerUrl: string;
 }
 
+/** One door's TLS files (etcd's --cert-file/--key-file/--trusted-ca-file/--client-cert-auth). */
+export interface TlsFilesConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** CA bundle that client (or peer) certificates must chain to; null: the system's CAs. */
+  readonly trustedCaFile: string | null;
+  /** Require and verify a certificate from whoever connects. */
+  readonly clientCertAuth: boolean;
+}
+
 export interface ServerConfig {
   readonly name: string;
   readonly dataDir: string;
@@ -60,6 +70,10 @@ export interface ServerConfig {
   readonly maxClientConnectionsPerAddress: number;
   readonly requestTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** TLS on the client port (WebSocket and HTTP); null: plaintext. */
+  readonly clientTls: TlsFilesConfig | null;
+  /** TLS on peer links (accepted and dialed) and the peer port's HTTP; null: plaintext. */
+  readonly peerTls: TlsFilesConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +126,14 @@ const OPTIONS = [
   { flag: 'max-client-connections-per-address', kind: 'int', help: 'client connections one remote address may hold (default 1000)' },
   { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000)' },
   { flag: 'log-level', kind: 'string', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
+  { flag: 'cert-file', kind: 'string', help: 'client port TLS certificate (PEM; re-read when the file changes); needs https:// client URLs' },
+  { flag: 'key-file', kind: 'string', help: 'client port TLS key (PEM)' },
+  { flag: 'trusted-ca-file', kind: 'string', help: 'CA bundle client certificates must chain to' },
+  { flag: 'client-cert-auth', kind: 'bool', help: 'require a client certificate from that CA on the client port (default false)' },
+  { flag: 'peer-cert-file', kind: 'string', help: 'peer TLS certificate: its CN or a DNS SAN must equal this member\'s --name (peers check it); needs https:// peer URLs' },
+  { flag: 'peer-key-file', kind: 'string', help: 'peer TLS key (PEM)' },
+  { flag: 'peer-trusted-ca-file', kind: 'string', help: 'CA bundle peer certificates must chain to' },
+  { flag: 'peer-client-cert-auth', kind: 'bool', help: 'require a peer certificate naming the member a link claims to be (default false; without it peers are not authenticated)' },
   { flag: 'config-file', kind: 'string', help: 'JSON file with any of these options' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -268,8 +290,8 @@ function parseUrl(raw: string, what: string, problems: string[]): URL | undefine
     problems.push(`${what}: "${raw}" is not a URL (expected http://host:port)`);
     return undefined;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'ws:') {
-    problems.push(`${what}: "${raw}" must use http:// (TLS is not supported)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'ws:' && url.protocol !== 'https:' && url.protocol !== 'wss:') {
+    problems.push(`${what}: "${raw}" must use http:// or https://`);
     return undefined;
   }
   if (url.port === '') {
@@ -300,9 +322,52 @@ export function parseInitialCluster(raw: string, problems: string[]): ClusterMem
   return out;
 }
 
-/** Origin form without a trailing slash, so equal URLs compare equal. */
+/** Origin form without a trailing slash, so equal URLs compare equal (ws → http, wss → https). */
 export function normalizeUrl(url: URL): string {
-  return `http://${url.host}`;
+  const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+  return `${secure ? 'https' : 'http'}://${url.host}`;
+}
+
+const isSecureUrl = (url: string): boolean => /^(https|wss):/.test(url);
+
+/**
+ * A door's TLS files, all or nothing, resolved against cwd; the door's URLs must use https://
+ * exactly when it has a certificate, so a member never listens in clear text where its peers
+ * or clients expect TLS (or the reverse) and fails later with a confusing handshake error.
+ */
+function resolveTls(
+  r: Resolver,
+  cwd: string,
+  flags: { cert: Flag; key: Flag; ca: Flag; auth: Flag },
+  urls: readonly (readonly [string, string])[],
+  problems: string[],
+): TlsFilesConfig | null {
+  urls = urls.filter(([, url]) => url !== ''); // unparsable URLs are reported already
+  const cert = r.string(flags.cert, '');
+  const key = r.string(flags.key, '');
+  const ca = r.string(flags.ca, '');
+  const auth = r.bool(flags.auth, false);
+  if (cert === '' && key === '') {
+    if (ca !== '' || auth) problems.push(`--${flags.ca} and --${flags.auth} need --${flags.cert} and --${flags.key}`);
+    for (const [what, url] of urls) if (isSecureUrl(url)) problems.push(`${what} ${url} is https:// but --${flags.cert} and --${flags.key} are not set`);
+    return null;
+  }
+  if (cert === '' || key === '') {
+    problems.push(`--${flags.cert} and --${flags.key} go together`);
+    return null;
+  }
+  if (auth && ca === '') problems.push(`--${flags.auth} needs --${flags.ca} (the CA that signs the certificates to accept)`);
+  for (const [what, url] of urls) if (!isSecureUrl(url)) problems.push(`${what} ${url} must be https:// when --${flags.cert} is set`);
+  const files = { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key), trustedCaFile: ca === '' ? null : path.resolve(cwd, ca) };
+  for (const [flag, file] of [[flags.cert, files.certFile], [flags.key, files.keyFile], [flags.ca, files.trustedCaFile]] as const) {
+    if (file === null) continue;
+    try {
+      readFileSync(file);
+    } catch (err) {
+      problems.push(`--${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return { ...files, clientCertAuth: auth };
 }
 
 function hashHex(...parts: readonly string[]): string {
@@ -339,10 +404,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const name = r.string('name', 'default');
   if (!/^[A-Za-z0-9._-]+$/.test(name)) problems.push(`name "${name}" may only hold letters, digits, ".", "_" and "-"`);
   const dataDir = path.resolve(cwd, r.string('data-dir', 'kite-data'));
-  const listenClientUrl = parseUrl(r.string('listen-client', 'http://127.0.0.1:2379'), 'listen-client', problems);
-  const listenPeerUrl = parseUrl(r.string('listen-peer', 'http://127.0.0.1:2380'), 'listen-peer', problems);
-  const advClientRaw = r.string('advertise-client', listenClientUrl?.href ?? 'http://127.0.0.1:2379');
-  const advPeerRaw = r.string('advertise-peer', listenPeerUrl?.href ?? 'http://127.0.0.1:2380');
+  // Default URLs follow the TLS flags, so `--cert-file c --key-file k` alone serves https.
+  const clientScheme = r.string('cert-file', '') === '' ? 'http' : 'https';
+  const peerScheme = r.string('peer-cert-file', '') === '' ? 'http' : 'https';
+  const listenClientUrl = parseUrl(r.string('listen-client', `${clientScheme}://127.0.0.1:2379`), 'listen-client', problems);
+  const listenPeerUrl = parseUrl(r.string('listen-peer', `${peerScheme}://127.0.0.1:2380`), 'listen-peer', problems);
+  const advClientRaw = r.string('advertise-client', listenClientUrl?.href ?? `${clientScheme}://127.0.0.1:2379`);
+  const advPeerRaw = r.string('advertise-peer', listenPeerUrl?.href ?? `${peerScheme}://127.0.0.1:2380`);
   const advClient = parseUrl(advClientRaw, 'advertise-client', problems);
   const advPeer = parseUrl(advPeerRaw, 'advertise-peer', problems);
   const advertisePeerUrl = advPeer ? normalizeUrl(advPeer) : '';
@@ -364,6 +432,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (heartbeatTicks >= electionTicks) problems.push(`heartbeat-ticks (${heartbeatTicks}) must be less than election-ticks (${electionTicks})`);
   const snapshotEntries = r.int('snapshot-entries', 10_000, 1);
   const snapshotCatchupEntries = r.int('snapshot-catchup-entries', 5_000, 0);
+  const clientTls = resolveTls(r, cwd, { cert: 'cert-file', key: 'key-file', ca: 'trusted-ca-file', auth: 'client-cert-auth' }, [
+    ['listen-client', listenClientUrl?.href ?? ''],
+    ['advertise-client', advClient?.href ?? ''],
+  ], problems);
+  const peerTls = resolveTls(r, cwd, { cert: 'peer-cert-file', key: 'peer-key-file', ca: 'peer-trusted-ca-file', auth: 'peer-client-cert-auth' }, [
+    ['listen-peer', listenPeerUrl?.href ?? ''],
+    ['advertise-peer', advPeer?.href ?? ''],
+    ...initialCluster.map((m) => [`initial-cluster member ${m.name}`, m.peerUrl] as const),
+  ], problems);
   const cfg: ServerConfig = {
     name,
     dataDir,
@@ -392,6 +469,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     maxClientConnectionsPerAddress: r.int('max-client-connections-per-address', CLIENT_CONNECTIONS_PER_ADDRESS_MAX, 1),
     requestTimeoutMs: r.int('request-timeout-ms', 7000, 10),
     logLevel: logLevel as LogLevel,
+    clientTls,
+    peerTls,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;

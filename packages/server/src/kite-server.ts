@@ -14,6 +14,7 @@ import { ClientServer } from './client-server.js';
 import { deriveClusterId, initialMemberIds, type ServerConfig } from './config.js';
 import { asKvOpenError, checkKvPresent, checkLevelDbOpen, EXIT_DATA_DIR, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
 import { dirSizeBytes } from './dir-size.js';
+import { getJson } from './get-json.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
@@ -25,6 +26,7 @@ import { PeerTransport } from './peer-transport.js';
 import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } from './raft-log-store.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import { receiveSnapshotChunk } from './snapshot-receive.js';
+import { TlsFiles } from './tls-files.js';
 
 export { KITE_VERSION };
 
@@ -50,6 +52,7 @@ export class KiteServer {
   /** Bytes of writes admitted since the last size measurement (the quota's estimate). */
   private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
+  private peerTls: TlsFiles | null = null;
   private stopped: Promise<void> | null = null;
   private readonly log: Logger;
   /** Resolves when the member has stopped (signal, removal or fatal error). */
@@ -105,7 +108,18 @@ export class KiteServer {
     this.metrics.observeKeyCount(() => this.kv.keyCount);
     this.metrics.serverInfo.set({ version: KITE_VERSION, member_id: this.selfId, name: cfg.name, cluster_id: this.clusterId }, 1);
     this.kv.onCorrupt((err) => this.corrupt(err));
+    const peerTls = this.peerTlsFiles();
     this.transport = new PeerTransport({
+      tls:
+        peerTls === null
+          ? null
+          : {
+              files: peerTls,
+              member: (id) => {
+                const m = this.host.registry.get(id);
+                return m === undefined ? undefined : { name: m.name, peerUrl: m.peerUrls[0] ?? '' };
+              },
+            },
       selfId: this.selfId,
       clusterId: this.clusterId,
       listenUrl: cfg.listenPeerUrl,
@@ -171,6 +185,7 @@ export class KiteServer {
     });
     this.clientServer = new ClientServer({
       listenUrl: cfg.listenClientUrl,
+      tls: cfg.clientTls === null ? null : new TlsFiles(cfg.clientTls, this.log.child({ component: 'client' })),
       backend: this.ops,
       limits: { maxRequestBytes: cfg.maxRequestBytes, maxWatchesPerConnection: cfg.maxWatchesPerConnection, maxTxnOps: cfg.maxTxnOps, maxConnectionResponseBytes: cfg.maxConnectionResponseBytes },
       connections: { clientIdleTimeoutMs: cfg.clientIdleTimeoutMs, maxClientConnectionsPerAddress: cfg.maxClientConnectionsPerAddress },
@@ -188,6 +203,13 @@ export class KiteServer {
       { memberId: this.selfId, clusterId: this.clusterId, client: cfg.advertiseClientUrl, peer: cfg.advertisePeerUrl, dataDir: cfg.dataDir },
       'kite member started',
     );
+  }
+
+  /** Peer TLS material, read once per member (the transport and a joining fetch share it). */
+  private peerTlsFiles(): TlsFiles | null {
+    if (this.config.peerTls === null) return null;
+    this.peerTls ??= new TlsFiles(this.config.peerTls, this.log.child({ component: 'peer' }));
+    return this.peerTls;
   }
 
   private checkIdentity(loaded: LoadedRaftState): void {
@@ -243,8 +265,7 @@ export class KiteServer {
     for (const peer of cfg.initialCluster) {
       if (peer.name === cfg.name) continue;
       try {
-        const res = await fetch(`${peer.peerUrl}/members`, { signal: AbortSignal.timeout(3_000) });
-        const body = (await res.json()) as { clusterId: string; members: Member[] };
+        const body = (await getJson(`${peer.peerUrl}/members`, this.peerTlsFiles()?.pem ?? null, 3_000)) as { clusterId: string; members: Member[] };
         const self = body.members.find((m) => m.peerUrls.includes(cfg.advertisePeerUrl));
         if (self === undefined) {
           problems.push(`${peer.peerUrl} does not list ${cfg.advertisePeerUrl}: add this member first (member add)`);

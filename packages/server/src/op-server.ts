@@ -119,12 +119,14 @@ export class OpServer implements ClientBackend {
   }
 
   /** A follower forwarded `request` to this member (the leader, as it believed). */
-  async onForward(_from: string, request: Request): Promise<Reply> {
+  async onForward(from: string, request: Request): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
     if (r.op === PUBLISH_OP) {
       const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
-      if (this.deps.host.isLeader && a && typeof a.memberId === 'string' && typeof a.name === 'string' && Array.isArray(a.clientUrls)) {
+      // A member publishes its own attributes only: a link proves who is on it, not who it names.
+      if (a?.memberId !== from) return errorReply(id, { code: 'PermissionDenied', message: `member ${from} may not publish attributes of ${String(a?.memberId).slice(0, 40)}` });
+      if (this.deps.host.isLeader && typeof a.name === 'string' && Array.isArray(a.clientUrls)) {
         this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
       }
       return okReply(id, this.header(), {});

@@ -1,17 +1,22 @@
-// Peer transport: one WebSocket per pair of members (ws://peer/raft), msgpackr frames.
+// Peer transport: one WebSocket per pair of members (ws://peer/raft, or wss:// with peer TLS),
+// msgpackr frames.
 //
 // Invariants:
 // - Exactly one link per pair: the member with the smaller id dials, the other accepts. A new
 //   accepted link from the same peer replaces the old one (the peer restarted).
 // - Nothing but a hello passes before both sides checked cluster id and member id; a link
 //   from another cluster or an unknown member is refused with a close reason and logged.
+// - With peer TLS and --peer-client-cert-auth, the accepted hello's member must be the one its
+//   certificate names, and a dialed member's certificate must name the member dialed
+//   (peer-identity.ts); otherwise the link is refused and logged with the remote address.
 // - Raft messages are never queued while a link is down or congested: they are dropped and
 //   the core is told (reportUnreachable) so it probes again; Raft retries by itself.
 // - Forwarded requests are answered or failed (Unavailable / Timeout) exactly once.
 // - Snapshot chunks are written in order on one link with flow control on the socket buffer.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
   KiteError,
@@ -27,10 +32,13 @@ import {
   type Reply,
   type Request,
 } from '@kite/protocol';
+import { Door } from './door.js';
 import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
+import { certificateProblem, type ClaimedMember } from './peer-identity.js';
 import { remoteAddress } from './remote-address.js';
+import { TLS_MIN_VERSION, type TlsFiles } from './tls-files.js';
 
 export type MemberIdString = string;
 
@@ -66,6 +74,7 @@ export const CLOSE_UNKNOWN_MEMBER = 4002;
 export const CLOSE_BAD_HELLO = 4003;
 export const CLOSE_REPLACED = 4004;
 export const CLOSE_SHUTDOWN = 4005;
+export const CLOSE_WRONG_CERTIFICATE = 4006;
 
 export interface PeerHandlers {
   /** A batch of raft messages from `from` (untrusted shapes: the host checks them). */
@@ -87,6 +96,14 @@ export interface PeerTransportOptions {
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
   readonly handlers: PeerHandlers;
+  /** Peer TLS (--peer-cert-file…); null: plaintext links, peers not authenticated. */
+  readonly tls: PeerTls | null;
+}
+
+export interface PeerTls {
+  readonly files: TlsFiles;
+  /** The member an id names (its name and peer URL), to check certificates against. */
+  member(id: MemberIdString): ClaimedMember | undefined;
 }
 
 interface PendingForward {
@@ -108,6 +125,8 @@ interface PeerState {
   silentIntervals: number;
   /** The other end of `ws` for log lines: the host we dialed, or the address that dialed us. */
   remote: string;
+  /** The last TLS failure dialing this peer, logged once until it changes. */
+  lastTlsError: string;
 }
 
 export class PeerTransport {
@@ -116,7 +135,7 @@ export class PeerTransport {
   private readonly chunkChains = new Map<MemberIdString, Promise<void>>();
   private nextForwardId = 1;
   private nextSnapshotSeq = 1;
-  private server: Server | null = null;
+  private door: Door | null = null;
   private wss: WebSocketServer | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -133,9 +152,12 @@ export class PeerTransport {
 
   async start(): Promise<void> {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false });
-    this.server = createServer((req, res) => this.onHttp(req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    await listen(this.server, this.opts.listenUrl);
+    this.door = new Door(
+      { name: 'peer', tls: this.opts.tls?.files ?? null, log: this.log },
+      { request: (req, res) => this.onHttp(req, res), upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head) },
+    );
+    await this.door.listen(this.opts.listenUrl);
+    this.warnIfUnauthenticated();
     this.pingTimer = setInterval(() => this.pingAll(), PING_INTERVAL_MS);
     this.pingTimer.unref();
   }
@@ -153,7 +175,7 @@ export class PeerTransport {
       if (id === this.opts.selfId) continue;
       const st = this.peers.get(id);
       if (st === undefined) {
-        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?' };
+        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?', lastTlsError: '' };
         this.peers.set(id, fresh);
         if (this.dialsTo(id)) this.dial(id, fresh);
       } else {
@@ -237,8 +259,54 @@ export class PeerTransport {
     }
     for (const client of this.wss?.clients ?? []) client.terminate();
     this.wss?.close();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    await this.door?.close();
+  }
+
+  /** Peers that cannot be authenticated are a start-time warning, not a silent default. */
+  private warnIfUnauthenticated(): void {
+    const tls = this.opts.tls;
+    const host = this.opts.listenUrl.hostname.replace(/^\[|\]$/g, '');
+    const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+    if (tls === null && !loopback) {
+      this.log.warn(
+        { listenPeer: this.opts.listenUrl.href },
+        'peer port listens on a non-loopback address without TLS: anyone who reaches it can act as a member; ' +
+          'set --peer-cert-file, --peer-key-file, --peer-trusted-ca-file and --peer-client-cert-auth',
+      );
+    } else if (tls !== null && !tls.files.config.clientCertAuth) {
+      this.log.warn('peer TLS without --peer-client-cert-auth: links are encrypted but a peer is not checked against the member it claims to be');
+    }
+  }
+
+  /**
+   * ws client options for dialing `id`: our certificate, and its certificate must name it.
+   * Typed loosely on purpose: ws declares checkServerIdentity as returning a boolean, but hands
+   * it to tls.connect, which wants Error | undefined.
+   */
+  private dialTls(id: MemberIdString): Record<string, unknown> {
+    const tls = this.opts.tls;
+    if (tls === null) return {};
+    const { cert, key, ca } = tls.files.pem;
+    return {
+      cert,
+      key,
+      ...(ca === undefined ? {} : { ca }),
+      minVersion: TLS_MIN_VERSION,
+      // Replaces the URL hostname check: the member's identity is what matters on this link.
+      checkServerIdentity: (_host: string, peerCert: PeerCertificate): Error | undefined => {
+        const member = tls.member(id);
+        const problem = member === undefined ? `member ${id} unknown` : certificateProblem(peerCert, member);
+        return problem === null ? undefined : new Error(`peer ${id} presented the wrong certificate: ${problem}`);
+      },
+    };
+  }
+
+  /** With peer client-cert auth, the problem with `claimed`'s certificate (null: it is theirs). */
+  private identityProblem(claimed: MemberIdString, cert: PeerCertificate | null): string | null {
+    const tls = this.opts.tls;
+    if (tls === null || !tls.files.config.clientCertAuth) return null;
+    const member = tls.member(claimed);
+    return member === undefined ? `member ${claimed} unknown` : certificateProblem(cert, member);
   }
 
   // ---- links
@@ -251,7 +319,7 @@ export class PeerTransport {
     if (this.closed || this.peers.get(id) !== st) return;
     st.dialTimer = null;
     const url = `${st.url.replace(/^http/, 'ws')}/raft`;
-    const ws = new WebSocket(url, { maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS });
+    const ws = new WebSocket(url, { maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS, ...this.dialTls(id) });
     const remote = new URL(url).host;
     st.ws = ws;
     st.ready = false;
@@ -265,7 +333,13 @@ export class PeerTransport {
       this.onFrame(id, ws, data, isBinary);
     });
     ws.on('pong', (data) => this.onPong(id, st, ws, data));
-    ws.on('error', (err) => this.log.debug({ peer: id, remote, err: err.message }, 'peer link error'));
+    ws.on('error', (err) => {
+      // A certificate problem does not heal by retrying: say so once (per distinct problem).
+      const tlsError = this.opts.tls !== null && /certificate|CERT_|alert|self.signed|issuer|server response: 401/i.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`);
+      if (tlsError && st.lastTlsError !== err.message) this.log.warn({ peer: id, remote, url, err: err.message }, 'peer link refused: TLS');
+      else this.log.debug({ peer: id, remote, err: err.message }, 'peer link error');
+      if (tlsError) st.lastTlsError = err.message;
+    });
     ws.on('close', (code, reason) => this.onClosed(id, st, ws, code, reason.toString()));
   }
 
@@ -299,7 +373,7 @@ export class PeerTransport {
       this.failForwards(id);
       this.opts.handlers.onLinkLost(id);
     }
-    if (code === CLOSE_WRONG_CLUSTER || code === CLOSE_UNKNOWN_MEMBER) {
+    if (code === CLOSE_WRONG_CLUSTER || code === CLOSE_UNKNOWN_MEMBER || code === CLOSE_WRONG_CERTIFICATE) {
       this.log.warn({ peer: id, remote: st.remote, code, reason }, 'peer refused our link');
     }
     if (this.dialsTo(id)) this.scheduleDial(id, st);
@@ -310,6 +384,7 @@ export class PeerTransport {
     st.attempts = 0;
     st.pingMisses = 0;
     st.silentIntervals = 0;
+    st.lastTlsError = '';
     this.log.info({ peer: id, remote: st.remote }, 'peer link up');
     this.opts.handlers.onLinkUp(id);
   }
@@ -320,11 +395,12 @@ export class PeerTransport {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, remoteAddress(req)));
+    const cert = this.opts.tls === null ? null : (req.socket as TLSSocket).getPeerCertificate();
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onAccepted(ws, remoteAddress(req), cert));
   }
 
   /** An incoming link: the first frame must be a valid hello from a known member. */
-  private onAccepted(ws: WebSocket, remote: string): void {
+  private onAccepted(ws: WebSocket, remote: string, cert: PeerCertificate | null): void {
     ws.binaryType = 'nodebuffer';
     let peerId: MemberIdString | null = null;
     const helloTimer = setTimeout(() => ws.close(CLOSE_BAD_HELLO, 'no hello'), HELLO_TIMEOUT_MS);
@@ -350,6 +426,12 @@ export class PeerTransport {
       if (st === undefined || this.dialsTo(claimed)) {
         this.refusedLog.warn(this.log, { remote, claimed, problem: 'not a member that dials us' });
         ws.close(CLOSE_UNKNOWN_MEMBER, 'unknown member');
+        return;
+      }
+      const wrongCert = this.identityProblem(claimed, cert);
+      if (wrongCert !== null) {
+        this.log.warn({ remote, claimed, problem: wrongCert }, 'peer link refused: its certificate is not the member it claims to be');
+        ws.close(CLOSE_WRONG_CERTIFICATE, `certificate does not match member ${claimed}`.slice(0, 120));
         return;
       }
       peerId = claimed;
@@ -543,16 +625,4 @@ function decodePingStamp(data: Buffer): number | null {
 function rawBytes(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, b) => sum + b.byteLength, 0);
   return data.byteLength;
-}
-
-/** Listens on the URL's host and port; rejects (EADDRINUSE…) instead of crashing. */
-export function listen(server: Server, url: URL): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

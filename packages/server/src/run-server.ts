@@ -112,6 +112,7 @@ function startFailureMessage(err: unknown, config: ServerConfig): string {
 
 function exitCodeFor(err: unknown): number {
   if (diskFullPath(err, '') !== null) return EXIT_DISK_FULL;
+  if (err instanceof ConfigError) return EXIT_CONFIG;
   if (err instanceof DataDirError) return EXIT_DATA_DIR;
   const code = (err as { code?: unknown }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return EXIT_LISTEN;

@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,16 @@ export interface ClusterOptions {
   readonly flags?: readonly string[];
   /** Fast timing by default so tests stay short: 20 ms ticks, election after 10 ticks. */
   readonly tickMs?: number;
+  /** TLS with client-certificate auth on both doors of every member (files from writeDevCerts). */
+  readonly tls?: HarnessTls;
+}
+
+export interface HarnessTls {
+  readonly caFile: string;
+  /** Per member name: its certificate and key (CN and DNS SAN = the name). */
+  readonly members: ReadonlyMap<string, { readonly certFile: string; readonly keyFile: string }>;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
 }
 
 /** `count` client/peer port pairs, all distinct (taken in one freePorts call). */
@@ -118,8 +129,13 @@ export class Cluster {
     return spec;
   }
 
+  /** http, or https when the cluster runs TLS. */
+  get scheme(): string {
+    return this.opts.tls === undefined ? 'http' : 'https';
+  }
+
   peerUrl(name: string): string {
-    return `http://127.0.0.1:${this.member(name).peerPort}`;
+    return `${this.scheme}://127.0.0.1:${this.member(name).peerPort}`;
   }
 
   /** The exit of a running member (resolves with its exit code). */
@@ -134,11 +150,11 @@ export class Cluster {
   }
 
   clientUrl(name: string): string {
-    return `ws://127.0.0.1:${this.member(name).clientPort}`;
+    return `${this.opts.tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${this.member(name).clientPort}`;
   }
 
   httpUrl(name: string): string {
-    return `http://127.0.0.1:${this.member(name).clientPort}`;
+    return `${this.scheme}://127.0.0.1:${this.member(name).clientPort}`;
   }
 
   get endpoints(): string[] {
@@ -146,15 +162,15 @@ export class Cluster {
   }
 
   initialCluster(): string {
-    return this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+    return this.members.map((m) => `${m.name}=${this.peerUrl(m.name)}`).join(',');
   }
 
   flagsFor(m: MemberSpec): string[] {
     return [
       '--name', m.name,
       '--data-dir', m.dataDir,
-      '--listen-client', `http://127.0.0.1:${m.clientPort}`,
-      '--listen-peer', `http://127.0.0.1:${m.peerPort}`,
+      '--listen-client', this.httpUrl(m.name),
+      '--listen-peer', this.peerUrl(m.name),
       '--initial-cluster', this.initialCluster(),
       '--cluster-token', path.basename(this.root),
       '--tick-ms', String(this.opts.tickMs ?? 20),
@@ -162,8 +178,39 @@ export class Cluster {
       '--heartbeat-ticks', '1',
       '--request-timeout-ms', '3000',
       '--log-level', 'info',
+      ...this.tlsFlags(m.name),
       ...(this.opts.flags ?? []),
     ];
+  }
+
+  private tlsFlags(name: string): string[] {
+    const tls = this.opts.tls;
+    const own = tls?.members.get(name);
+    if (tls === undefined || own === undefined) return [];
+    return [
+      '--cert-file', own.certFile, '--key-file', own.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth',
+      '--peer-cert-file', own.certFile, '--peer-key-file', own.keyFile, '--peer-trusted-ca-file', tls.caFile, '--peer-client-cert-auth',
+    ];
+  }
+
+  /** GET on a member's HTTP door (with the cluster's CA and client certificate under TLS). */
+  async get(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+    const tls = this.opts.tls;
+    if (tls === undefined) {
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      return { status: res.status, body: await res.text() };
+    }
+    const options = { ca: readFileSync(tls.caFile), cert: readFileSync(tls.clientCertFile), key: readFileSync(tls.clientKeyFile), timeout: timeoutMs };
+    return new Promise((resolve, reject) => {
+      const req = httpsGet(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+      req.on('error', reject);
+    });
   }
 
   /**
@@ -218,19 +265,17 @@ export class Cluster {
   async waitHealthy(name: string, timeoutMs = 20_000): Promise<void> {
     await waitFor(`${name} healthy`, timeoutMs, async () => {
       if (!this.procs.has(name)) throw new Error(`${name} exited; log:\n${this.log(name).slice(-2000)}`);
-      const res = await fetch(`${this.httpUrl(name)}/health`, { signal: AbortSignal.timeout(1000) });
+      const res = await this.get(`${this.httpUrl(name)}/health`, 1000);
       return res.status === 200 ? true : undefined;
     });
   }
 
   async status(name: string): Promise<MemberStatus> {
-    const res = await fetch(`${this.httpUrl(name)}/status`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as MemberStatus;
+    return JSON.parse((await this.get(`${this.httpUrl(name)}/status`)).body) as MemberStatus;
   }
 
   async metrics(name: string): Promise<string> {
-    const res = await fetch(`${this.httpUrl(name)}/metrics`, { signal: AbortSignal.timeout(2000) });
-    return res.text();
+    return (await this.get(`${this.httpUrl(name)}/metrics`)).body;
   }
 
   /** The name of the member every running member agrees leads (bounded wait). */

@@ -3,7 +3,7 @@
 // --rate ops/s, with every op's latency recorded. Watch measures delivery latency: put start
 // to the moment each watcher sees the event.
 import { randomBytes } from 'node:crypto';
-import { connect, prefixRangeEnd, type KiteClient as Client } from '@kite/client';
+import { connect, prefixRangeEnd, type ClientTls, type KiteClient as Client } from '@kite/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { utf8 } from '../bytes.js';
 import { ProgressBar } from './progress.js';
@@ -26,6 +26,7 @@ export interface BenchConfig {
   readonly rwRatio: number;
   readonly rangeKey: string;
   readonly timeoutMs: number;
+  readonly tls: ClientTls | undefined;
 }
 
 /** Error messages kept as examples (the count is always exact). */
@@ -64,7 +65,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const clients: Client[] = [];
   try {
     for (let i = 0; i < cfg.conns; i++) {
-      clients.push(await connect({ endpoints: [...cfg.endpoints], timeoutMs: cfg.timeoutMs }));
+      clients.push(await connect({ endpoints: [...cfg.endpoints], timeoutMs: cfg.timeoutMs, ...(cfg.tls === undefined ? {} : { tls: cfg.tls }) }));
     }
     return cfg.op === 'watch' ? await watchBench(cfg, clients) : await opBench(cfg, clients);
   } finally {

@@ -1,7 +1,8 @@
 // The shape of a local cluster: member names, ports and directories, derived from (nodes,
-// base port, data dir) and saved in DATA_DIR/cluster.json on first start so that a second
-// `kite cluster up` reuses the same members and data. Ports: member i (0-based) serves
-// clients on basePort+i and peers on basePort+PEER_PORT_OFFSET+i, all on 127.0.0.1.
+// base port, data dir, TLS or not) and saved in DATA_DIR/cluster.json on first start so that a
+// second `kite cluster up` reuses the same members and data. Ports: member i (0-based) serves
+// clients on basePort+i and peers on basePort+PEER_PORT_OFFSET+i, all on 127.0.0.1. A TLS
+// cluster keeps its throw-away CA and certificates in DATA_DIR/tls (see tls-files.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
@@ -12,6 +13,7 @@ export const DEFAULT_BASE_PORT = 2379;
 export const DEFAULT_NODES = 3;
 export const LAYOUT_FILE = 'cluster.json';
 export const PID_FILE = 'cluster.pid';
+export const TLS_DIR = 'tls';
 
 export interface MemberPlan {
   readonly name: string;
@@ -24,8 +26,19 @@ export interface MemberPlan {
   readonly logFile: string;
 }
 
+/** A TLS cluster's files under DATA_DIR/tls (made by writeDevCerts). */
+export interface ClusterTlsFiles {
+  readonly dir: string;
+  readonly caFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+  memberCert(name: string): { readonly certFile: string; readonly keyFile: string };
+}
+
 export interface ClusterPlan {
   readonly dataDir: string;
+  /** Null: plaintext links. */
+  readonly tls: ClusterTlsFiles | null;
   readonly nodes: number;
   readonly basePort: number;
   readonly members: readonly MemberPlan[];
@@ -37,10 +50,23 @@ interface SavedLayout {
   readonly nodes: number;
   readonly basePort: number;
   readonly createdAt: string;
+  readonly tls?: boolean;
 }
 
-export function planCluster(nodes: number, basePort: number, dataDir: string): ClusterPlan {
+export function clusterTlsFiles(dataDir: string): ClusterTlsFiles {
+  const dir = join(resolve(dataDir), TLS_DIR);
+  return {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    clientCertFile: join(dir, 'client.pem'),
+    clientKeyFile: join(dir, 'client-key.pem'),
+    memberCert: (name) => ({ certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}-key.pem`) }),
+  };
+}
+
+export function planCluster(nodes: number, basePort: number, dataDir: string, tls = false): ClusterPlan {
   const dir = resolve(dataDir);
+  const [http, ws] = tls ? ['https', 'wss'] : ['http', 'ws'];
   const members: MemberPlan[] = [];
   for (let i = 0; i < nodes; i++) {
     const name = `n${i + 1}`;
@@ -48,15 +74,15 @@ export function planCluster(nodes: number, basePort: number, dataDir: string): C
     const peerPort = basePort + PEER_PORT_OFFSET + i;
     members.push({
       name, clientPort, peerPort,
-      clientUrl: `http://127.0.0.1:${clientPort}`,
-      peerUrl: `http://127.0.0.1:${peerPort}`,
-      endpoint: `ws://127.0.0.1:${clientPort}`,
+      clientUrl: `${http}://127.0.0.1:${clientPort}`,
+      peerUrl: `${http}://127.0.0.1:${peerPort}`,
+      endpoint: `${ws}://127.0.0.1:${clientPort}`,
       dataDir: join(dir, name),
       logFile: join(dir, `${name}.log`),
     });
   }
   return {
-    dataDir: dir, nodes, basePort, members,
+    dataDir: dir, nodes, basePort, members, tls: tls ? clusterTlsFiles(dir) : null,
     initialCluster: members.map((m) => `${m.name}=${m.peerUrl}`).join(','),
   };
 }
@@ -70,6 +96,18 @@ export function serverArgs(plan: ClusterPlan, m: MemberPlan): string[] {
     '--listen-client', m.clientUrl,
     '--listen-peer', m.peerUrl,
     '--initial-cluster', plan.initialCluster,
+    ...tlsArgs(plan, m),
+  ];
+}
+
+/** Mutual TLS on both doors: each member's certificate names it, clients need the CA's. */
+function tlsArgs(plan: ClusterPlan, m: MemberPlan): string[] {
+  if (plan.tls === null) return [];
+  const own = plan.tls.memberCert(m.name);
+  const ca = plan.tls.caFile;
+  return [
+    '--cert-file', own.certFile, '--key-file', own.keyFile, '--trusted-ca-file', ca, '--client-cert-auth',
+    '--peer-cert-file', own.certFile, '--peer-key-file', own.keyFile, '--peer-trusted-ca-file', ca, '--peer-client-cert-auth',
   ];
 }
 
@@ -87,7 +125,7 @@ function readSaved(dataDir: string): SavedLayout | null {
   try {
     const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedLayout>;
     if (typeof raw.nodes !== 'number' || typeof raw.basePort !== 'number') throw new Error('missing nodes/basePort');
-    return { version: 1, nodes: raw.nodes, basePort: raw.basePort, createdAt: String(raw.createdAt ?? '') };
+    return { version: 1, nodes: raw.nodes, basePort: raw.basePort, createdAt: String(raw.createdAt ?? ''), tls: raw.tls === true };
   } catch (err) {
     throw new CliError('BadLayout', `${file} is not a kite cluster layout (${(err as Error).message}); move it away or pick another --data-dir`);
   }
@@ -98,7 +136,7 @@ function readSaved(dataDir: string): SavedLayout | null {
  * agree with it: changing the member set of existing data is `kite member add/remove`), else
  * a new layout from the flags, saved for next time.
  */
-export function resolvePlan(dataDir: string, flags: { nodes?: number; basePort?: number }, save: boolean): ClusterPlan {
+export function resolvePlan(dataDir: string, flags: { nodes?: number; basePort?: number; tls?: boolean }, save: boolean): ClusterPlan {
   const saved = readSaved(dataDir);
   if (saved !== null) {
     if (flags.nodes !== undefined && flags.nodes !== saved.nodes) {
@@ -107,12 +145,15 @@ export function resolvePlan(dataDir: string, flags: { nodes?: number; basePort?:
     if (flags.basePort !== undefined && flags.basePort !== saved.basePort) {
       throw new UsageError(`${resolve(dataDir)} holds a cluster on base port ${saved.basePort}; --base-port ${flags.basePort} does not match (members' peer URLs are part of their data).`);
     }
-    return planCluster(saved.nodes, saved.basePort, dataDir);
+    if (flags.tls === true && saved.tls !== true) {
+      throw new UsageError(`${resolve(dataDir)} holds a cluster without TLS; --tls does not match (members' peer URLs are part of their data). Use another --data-dir for a TLS cluster.`);
+    }
+    return planCluster(saved.nodes, saved.basePort, dataDir, saved.tls === true);
   }
   const nodes = flags.nodes ?? DEFAULT_NODES;
   const basePort = flags.basePort ?? DEFAULT_BASE_PORT;
   validateLayoutFlags(nodes, basePort);
-  const plan = planCluster(nodes, basePort, dataDir);
+  const plan = planCluster(nodes, basePort, dataDir, flags.tls === true);
   if (save) saveLayout(plan);
   return plan;
 }
@@ -122,7 +163,7 @@ export function saveLayout(plan: ClusterPlan): void {
   const file = join(plan.dataDir, LAYOUT_FILE);
   if (existsSync(file)) return;
   mkdirSync(plan.dataDir, { recursive: true });
-  const layout: SavedLayout = { version: 1, nodes: plan.nodes, basePort: plan.basePort, createdAt: new Date().toISOString() };
+  const layout: SavedLayout = { version: 1, nodes: plan.nodes, basePort: plan.basePort, createdAt: new Date().toISOString(), tls: plan.tls !== null };
   writeFileSync(file, `${JSON.stringify(layout, null, 2)}\n`);
 }
 
@@ -132,5 +173,5 @@ export function existingPlan(dataDir: string): ClusterPlan {
   if (saved === null) {
     throw new CliError('NoCluster', `no kite cluster in ${resolve(dataDir)} (no ${LAYOUT_FILE}); start one with 'kite cluster up --data-dir ${dataDir}'`);
   }
-  return planCluster(saved.nodes, saved.basePort, dataDir);
+  return planCluster(saved.nodes, saved.basePort, dataDir, saved.tls === true);
 }

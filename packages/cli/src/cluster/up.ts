@@ -9,6 +9,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../errors.js';
 import { paintFor, COLORS } from '../output/color.js';
+import { ensureClusterCerts } from './cluster-tls.js';
 import { saveLayout, serverArgs, type ClusterPlan, type MemberPlan } from './layout.js';
 import { makeLineFormatter, pipeLines } from './log-prefixer.js';
 import { assertPortsFree } from './ports.js';
@@ -64,9 +65,20 @@ export function banner(plan: ClusterPlan, leaderName: string | null, detached: b
     '',
     'try, in another terminal:',
     `  export KITE_ENDPOINTS=${eps}`,
+    ...(plan.tls === null
+      ? []
+      : [`  export KITE_CACERT=${plan.tls.caFile} KITE_CERT=${plan.tls.clientCertFile} KITE_KEY=${plan.tls.clientKeyFile}`]),
     `  ${kite} put /config/app/a 1`,
     `  ${kite} watch --prefix /config/app/`,
     `  ${kite} endpoint status`,
+    ...(plan.tls === null
+      ? []
+      : [
+          '',
+          `TLS on every link (mutual: members and clients need a certificate from the CA in ${plan.tls.dir}, a throw-away CA for local use only).`,
+          'From the SDK:',
+          `  connect({ endpoints: ['${plan.members[0]?.endpoint ?? ''}'], tls: { ca: readFileSync('${plan.tls.caFile}'), cert: readFileSync('${plan.tls.clientCertFile}'), key: readFileSync('${plan.tls.clientKeyFile}') } })`,
+        ]),
     '',
     detached
       ? `stop it with: ${kite} cluster down --data-dir ${plan.dataDir}`
@@ -115,6 +127,7 @@ export async function clusterUpDetached(plan: ClusterPlan, opts: UpOptions): Pro
   }
   await assertPortsFree(plan, missing);
   saveLayout(plan);
+  await ensureClusterCerts(plan);
   const meaning = await exitMeanings();
   const children = missing.map((m) => ({ m, child: spawnMember(plan, m, true) }));
   const exits = new Map<string, number | string>();
@@ -239,6 +252,7 @@ export async function clusterUpForeground(plan: ClusterPlan, opts: UpOptions): P
   refuseIfRunning(plan);
   await assertPortsFree(plan);
   saveLayout(plan);
+  await ensureClusterCerts(plan);
   const sup = new ForegroundSupervisor(plan, await exitMeanings());
   sup.startAll();
   process.on('SIGINT', sup.onSignal);

@@ -1,6 +1,7 @@
 // Waits (bounded) until the members of a plan agree there is a leader, polling /status.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchStatus, type MemberStatus } from '../member-status.js';
+import { clientTlsOf } from './cluster-tls.js';
 import type { ClusterPlan } from './layout.js';
 
 export const LEADER_WAIT_MS = 30_000;
@@ -12,7 +13,8 @@ export interface LeaderFound {
 }
 
 export async function pollStatuses(plan: ClusterPlan): Promise<(MemberStatus | null)[]> {
-  return Promise.all(plan.members.map((m) => fetchStatus(m.endpoint).catch(() => null)));
+  const tls = clientTlsOf(plan);
+  return Promise.all(plan.members.map((m) => fetchStatus(m.endpoint, undefined, tls).catch(() => null)));
 }
 
 /**

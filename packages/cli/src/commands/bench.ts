@@ -1,6 +1,7 @@
 // kite bench put|range|watch|txn-mixed: load generator with etcd benchmark's flags.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { tlsFrom } from '../context.js';
 import { parseDurationMs, parseEndpoints, parseChoice, parseIntFlag } from '../flags.js';
 import { formatBench, BENCH_TOTAL_MAX } from '../bench/stats.js';
 import { runBench, type BenchOp } from '../bench/workload.js';
@@ -21,6 +22,9 @@ interface BenchFlags {
   rwRatio?: string;
   json?: string;
   commandTimeout: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
 }
 
 function addBench(parent: Command, op: BenchOp, description: string): void {
@@ -35,7 +39,10 @@ function addBench(parent: Command, op: BenchOp, description: string): void {
     .option('--val-size <bytes>', 'value size', '8')
     .option('--rate <ops/s>', 'pace to this many ops per second (0 = as fast as possible)', '0')
     .option('--json <file>', 'also write the results as JSON to this file')
-    .option('--command-timeout <duration>', 'timeout per request', '10s');
+    .option('--command-timeout <duration>', 'timeout per request', '10s')
+    .option('--cacert <file>', 'CA bundle for wss:// endpoints (env KITE_CACERT)')
+    .option('--cert <file>', 'client certificate (env KITE_CERT)')
+    .option('--key <file>', 'client certificate key (env KITE_KEY)');
   if (op === 'put' || op === 'txn-mixed') cmd.option('--key-space-size <n>', 'random keys out of this many (0 = sequential unique keys)', '1');
   if (op === 'range' || op === 'txn-mixed') cmd.option('--consistency <l|s>', 'reads: l = linearizable, s = serializable', 'l');
   if (op === 'watch') cmd.option('--watchers <n>', 'number of watchers on the prefix', '100');
@@ -60,6 +67,7 @@ function addBench(parent: Command, op: BenchOp, description: string): void {
         rwRatio: Number(f.rwRatio ?? '1'),
         rangeKey: op === 'range' && arg !== undefined ? arg : 'bench-range-key',
         timeoutMs: parseDurationMs('--command-timeout', f.commandTimeout),
+        tls: tlsFrom(f),
       };
       if (!Number.isFinite(cfg.rwRatio) || cfg.rwRatio < 0) throw new UsageError(`--rw-ratio must be a number ≥ 0; got '${f.rwRatio ?? ''}'`);
       if (op === 'watch' && cfg.total * cfg.watchers > BENCH_TOTAL_MAX) {

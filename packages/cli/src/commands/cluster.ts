@@ -11,6 +11,7 @@ interface UpFlags {
   dataDir: string;
   basePort?: string;
   detach?: boolean;
+  tls?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = '.kite';
@@ -24,10 +25,11 @@ export function registerCluster(program: Command): void {
     .option('--data-dir <dir>', 'where members keep their data, logs and the pid file', DEFAULT_DATA_DIR)
     .option('--base-port <port>', 'client ports are base, base+1, …; peer ports base+100, … (default 2379; first run only)', undefined)
     .option('--detach', 'leave the members running in the background (logs in the data dir); stop with cluster down')
+    .option('--tls', 'mutual TLS on every link, with a throw-away CA and certificates made in DATA_DIR/tls (first run only)')
     .action(async (f: UpFlags) => plain(async () => {
       const nodes = f.nodes !== undefined ? parseIntFlag('--nodes', f.nodes, { min: 1, max: 9 }) : undefined;
       const basePort = f.basePort !== undefined ? parseIntFlag('--base-port', f.basePort, { min: 1024, max: 65535 }) : undefined;
-      const plan = resolvePlan(f.dataDir, { ...(nodes !== undefined ? { nodes } : {}), ...(basePort !== undefined ? { basePort } : {}) }, false);
+      const plan = resolvePlan(f.dataDir, { ...(nodes !== undefined ? { nodes } : {}), ...(basePort !== undefined ? { basePort } : {}), ...(f.tls === true ? { tls: true } : {}) }, false);
       return f.detach === true ? clusterUpDetached(plan, { detach: true }) : clusterUpForeground(plan, { detach: false });
     }));
 

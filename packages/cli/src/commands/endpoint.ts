@@ -4,10 +4,9 @@
 // `hash` op, served locally), so replicas can be compared. --cluster asks the members for the
 // full member list first.
 import type { Command } from 'commander';
-import { connect } from '@kite/client';
 import { isKiteError, type HashResult } from '@kite/protocol';
 import { humanBytes } from '../bytes.js';
-import { contextFrom, withConnFlags, print, type CommandContext, type ConnFlags } from '../context.js';
+import { contextFrom, openClient, withConnFlags, print, type CommandContext, type ConnFlags } from '../context.js';
 import { EXIT_ERROR, EXIT_OK, UsageError } from '../errors.js';
 import { fetchHealth, fetchStatus, unreachableReason, type MemberStatus } from '../member-status.js';
 import { json } from '../output/format-kv.js';
@@ -16,7 +15,7 @@ import { plain } from '../run.js';
 
 async function targets(ctx: CommandContext, cluster: boolean): Promise<string[]> {
   if (!cluster) return [...ctx.endpoints];
-  const c = await connect({ endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs });
+  const c = await openClient(ctx);
   try {
     const { members } = await c.members.list();
     return [...new Set(members.flatMap((m) => m.clientUrls))];
@@ -65,7 +64,7 @@ export function formatHashRows(rows: readonly HashRow[], fmt: CommandContext['fo
 /** One member's hash at `revision` (0 = its current revision), asked of that member alone. */
 async function hashOf(ctx: CommandContext, endpoint: string, revision: number): Promise<HashRow> {
   try {
-    const c = await connect({ endpoints: [endpoint], preferLeader: false, timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs });
+    const c = await openClient({ ...ctx, endpoints: [endpoint] }, { preferLeader: false });
     try {
       return { endpoint, hash: await c.hash(revision), error: '' };
     } finally {
@@ -87,7 +86,7 @@ export function registerEndpoint(program: Command): void {
       const eps = await targets(ctx, f.cluster === true);
       const rows: StatusRow[] = await Promise.all(eps.map(async (endpoint) => {
         try {
-          return { endpoint, status: await fetchStatus(endpoint, ctx.commandTimeoutMs), error: '' };
+          return { endpoint, status: await fetchStatus(endpoint, ctx.commandTimeoutMs, ctx.tls), error: '' };
         } catch (err) {
           return { endpoint, status: null, error: unreachableReason(err) };
         }
@@ -101,7 +100,7 @@ export function registerEndpoint(program: Command): void {
     .action(async (f: ConnFlags & { cluster?: boolean }) => plain(async () => {
       const ctx = contextFrom(f);
       const eps = await targets(ctx, f.cluster === true);
-      const rows = await Promise.all(eps.map((e) => fetchHealth(e, ctx.commandTimeoutMs)));
+      const rows = await Promise.all(eps.map((e) => fetchHealth(e, ctx.commandTimeoutMs, ctx.tls)));
       if (ctx.format === 'json') {
         print(json(rows.map((r) => ({ endpoint: r.endpoint, health: r.healthy, took: `${r.tookMs.toFixed(1)}ms`, ...(r.healthy ? {} : { error: r.detail }) }))));
       } else if (ctx.format === 'table') {

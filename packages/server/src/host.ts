@@ -159,6 +159,14 @@ export class Host {
   private readonly confProposals = new Map<number, Pending<ConfState>>();
   private readonly reads = new ReadIndexQueue(READS_PENDING_MAX);
   private readonly leaderWaiters = new Set<() => void>();
+  /**
+   * Aborted once this member has had no leader for a whole election timeout (checked every
+   * tick): what waits on a leader gives up then with Unavailable instead of holding the client
+   * to its deadline. Replaced by a fresh one when a leader is known again.
+   */
+  private leaderless = new AbortController();
+  /** When the member last lost its leader (monotonic ms). */
+  private leaderlessSinceMs = performance.now();
   private readonly revoking = new Set<number>();
   /** One election timeout (config; fixed for the process). */
   private readonly electionTimeoutMs: number;
@@ -302,7 +310,20 @@ export class Host {
       this.lastProgressMs = now;
       this.deps.kv.tickProgress();
     }
+    this.checkLeaderless();
     this.schedule();
+  }
+
+  /** Signals "no leader for an election timeout" (see `leaderless`), once per episode. */
+  private checkLeaderless(): void {
+    if (this.lead !== null || this.leaderless.signal.aborted) return;
+    if (performance.now() - this.leaderlessSinceMs < this.electionTimeoutMs) return;
+    const err = new KiteError('Unavailable', `no leader for ${this.electionTimeoutMs} ms (one election timeout)`, { leader: null });
+    this.log.warn({ electionTimeoutMs: this.electionTimeoutMs }, 'no leader for an election timeout: refusing requests that need one');
+    this.leaderless.abort(err);
+    // Reads not yet given a read index have no leader to ask: the client may try another member.
+    this.reads.failUnindexed(err);
+    for (const wake of [...this.leaderWaiters]) wake();
   }
 
   private leaderHousekeeping(now: number): void {
@@ -464,10 +485,35 @@ export class Host {
     this.schedule();
   }
 
-  /** Resolves with the leader id once one is known, or null after timeoutMs. */
-  waitForLeader(timeoutMs: number): Promise<string | null> {
-    if (this.lead !== null || this.stopping) return Promise.resolve(this.lead);
-    return this.nextLeaderWake(timeoutMs);
+  /**
+   * Resolves with the leader id once one is known; null after timeoutMs, or at once when the
+   * member has had no leader for an election timeout (see `noLeaderSignal`).
+   */
+  async waitForLeader(timeoutMs: number): Promise<string | null> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.lead === null && !this.stopping && !this.leaderless.signal.aborted) {
+      const leftMs = deadline - performance.now();
+      if (leftMs <= 0) break;
+      await this.nextLeaderWake(leftMs);
+    }
+    return this.lead;
+  }
+
+  /** Aborted (reason: an Unavailable KiteError) once the member has had no leader for an election timeout. */
+  get noLeaderSignal(): AbortSignal {
+    return this.leaderless.signal;
+  }
+
+  /**
+   * Resolves once this member applied `index` (apply before reply: a forwarded request is
+   * answered only when the forwarding member's state shows it); Timeout after timeoutMs.
+   */
+  waitApplied(index: number, timeoutMs: number): Promise<void> {
+    if (index <= this.appliedIndex) return Promise.resolve();
+    if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
+    return this.reads.addApplied(index, timeoutMs, () =>
+      new KiteError('Timeout', `applied by the leader (index ${index}) but not on this member within ${timeoutMs} ms (applied ${this.appliedIndex})`, { indeterminate: true }),
+    );
   }
 
   /** Resolves when the leader is `target` (or the timeout passes: false). */
@@ -686,6 +732,8 @@ export class Host {
       this.log.info({ leader: lead, role }, 'leader changed');
       // Read requests sent to the old leader may never be answered: send them again.
       this.reads.resendAll();
+      if (lead === null) this.leaderlessSinceMs = performance.now();
+      else if (this.leaderless.signal.aborted) this.leaderless = new AbortController();
       if (lead !== null) for (const wake of [...this.leaderWaiters]) wake();
     }
     if (role === 'leader' && !wasLeader) {

@@ -6,6 +6,16 @@
 // Invariants: every op gets exactly one reply; a follower never proposes a kv command; a
 // forwarded op is served or refused (NotLeader) by its receiver, never forwarded again; the
 // reply header names the member the client talks to.
+//
+// Apply before reply: a forwarded op is answered only once this member applied up to the
+// leader's applied index at the leader's reply (which covers the op's own entry), so a
+// serializable read or a watch on this member right after the reply sees the op.
+//
+// No leader: an op that needs one (writes, lease and member ops, linearizable reads) waits for
+// one at most until the member has had no leader for one election timeout (--election-ticks
+// x --tick-ms, checked every tick), then gets `Unavailable` with `leader: null` at once, so
+// a client moves on to another member instead of holding until its deadline. A forward in
+// flight when that happens fails likewise (marked indeterminate: the old leader may apply it).
 
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -24,7 +34,7 @@ import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
 import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
-import type { PeerTransport } from './peer-transport.js';
+import type { ForwardOutcome, PeerTransport } from './peer-transport.js';
 import { isReadOnlyTxn } from './read-txn.js';
 import { validateRequest } from './validate.js';
 
@@ -85,6 +95,7 @@ export class OpServer implements ClientBackend {
 
   async serve(req: Request): Promise<Reply> {
     try {
+      if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
       if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
       return await this.serveHere(req);
     } catch (err) {
@@ -92,25 +103,62 @@ export class OpServer implements ClientBackend {
     }
   }
 
-  /** On a follower: send to the leader, retrying (bounded) when the leader moved. */
+  /** On a follower: send to the leader, retrying (bounded) when the leader moved; answered once applied here. */
   private async forwardToLeader(req: Request): Promise<Reply> {
-    const deadline = Date.now() + this.deps.config.requestTimeoutMs;
+    const deadline = performance.now() + this.deps.config.requestTimeoutMs;
+    const leftMs = (): number => Math.max(1, deadline - performance.now());
     let last: Reply | null = null;
     for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
-      const leader = await this.deps.host.waitForLeader(Math.max(1, deadline - Date.now()));
+      const leader = await this.deps.host.waitForLeader(leftMs());
       if (leader === null) break;
       if (leader === this.deps.selfId) return this.serveHere(req);
-      const reply = await this.deps.transport.forward(leader, req, Math.max(1, deadline - Date.now()));
-      if (reply.ok) return { ...reply, header: { ...reply.header, memberId: this.deps.selfId } };
+      const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, leftMs(), this.deps.host.noLeaderSignal);
+      if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, appliedIndex, leftMs());
       last = reply;
-      if (reply.error.code !== 'NotLeader' || Date.now() >= deadline) return reply;
-      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, Math.max(1, deadline - Date.now())));
+      if (performance.now() >= deadline) return reply;
+      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, leftMs()));
     }
-    return last ?? errorReply(req.id, { code: 'Unavailable', message: `no leader within ${this.deps.config.requestTimeoutMs} ms` });
+    return last ?? errorReply(req.id, toWireError(this.noLeaderError()));
+  }
+
+  /** The leader's reply to a forwarded op, given to the client once this member applied as far as the leader had. */
+  private async replyOnceApplied(req: Request, reply: Reply, appliedIndex: number, timeoutMs: number): Promise<Reply> {
+    const started = performance.now();
+    try {
+      await this.deps.host.waitApplied(appliedIndex, timeoutMs);
+      if (reply.ok && isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (performance.now() - started)));
+    } catch (err) {
+      return errorReply(req.id, toWireError(this.toKite(err)));
+    }
+    return reply.ok ? { ...reply, header: { ...reply.header, memberId: this.deps.selfId } } : reply;
+  }
+
+  /** `compact` with `physical`: answered once this member's store dropped the history too. */
+  private async compactedPhysically(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KiteError('Timeout', `compaction applied but not physically done within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.deps.kv.compactionIdle(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private noLeaderError(): KiteError {
+    const reason: unknown = this.deps.host.noLeaderSignal.reason;
+    return reason instanceof KiteError ? reason : new KiteError('Unavailable', `no leader within ${this.deps.config.requestTimeoutMs} ms`, { leader: null });
   }
 
   /** A follower forwarded `request` to this member (the leader, as it believed). */
-  async onForward(_from: string, request: Request): Promise<Reply> {
+  async onForward(from: string, request: Request): Promise<ForwardOutcome> {
+    const reply = await this.serveForwarded(from, request);
+    // Read after serving: covers the entry the request became (the leader answers after applying).
+    return { reply, appliedIndex: reply.ok || reply.error.code !== 'NotLeader' ? this.deps.host.applied : 0 };
+  }
+
+  private async serveForwarded(_from: string, request: Request): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
     if (r.op === PUBLISH_OP) {
@@ -186,8 +234,10 @@ export class OpServer implements ClientBackend {
         throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
       }
     }
+    const started = performance.now();
     const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
     if (!outcome.ok) throw outcome.error;
+    if (isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (performance.now() - started)));
     return okReply(req.id, this.header(outcome.revision), outcome.result as never);
   }
 
@@ -310,6 +360,16 @@ export class OpServer implements ClientBackend {
     };
   }
 
+}
+
+/** Ops a member cannot serve without a leader: replicated writes, leader-local lease state, linearizable reads. */
+function needsLeader(req: Request): boolean {
+  if (LEADER_OPS.has(req.op)) return true;
+  return (req.op === 'range' || req.op === 'memberList') && req.serializable !== true;
+}
+
+function isPhysicalCompact(req: Request): boolean {
+  return req.op === 'compact' && req.physical === true;
 }
 
 /** A txn whose branches only read (or an alarm list) is served by any member through ReadIndex, not forwarded. */

@@ -419,13 +419,15 @@ export class Host {
     if (!outcome.ok) throw outcome.error;
   }
 
-  /** Publishes this member's name and client URLs (fire and forget; applied on every member). */
-  proposeAttributes(attrs: MemberAttributes): void {
+  /** Publishes a member's name and client URLs (fire and forget; applied on every member); false when the core refused it. */
+  proposeAttributes(attrs: MemberAttributes): boolean {
     try {
       this.node.propose(encodeHostEntry({ kind: 'attrs', proposer: this.proposerTag, seq: this.nextSeq++, payload: encodeAttrs(attrs) }));
       this.schedule();
+      return true;
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'publishing attributes failed');
+      return false;
     }
   }
 

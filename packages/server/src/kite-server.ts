@@ -50,6 +50,8 @@ export class KiteServer {
   /** Bytes of writes admitted since the last size measurement (the quota's estimate). */
   private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
+  /** This start's publish of the member's attributes was proposed (see publishAttributes). */
+  private attributesPublished = false;
   private stopped: Promise<void> | null = null;
   private readonly log: Logger;
   /** Resolves when the member has stopped (signal, removal or fatal error). */
@@ -212,7 +214,10 @@ export class KiteServer {
         id: ids.get(m.name) as string,
         name: m.name,
         peerUrls: [m.peerUrl],
-        clientUrls: m.name === cfg.name ? [toWs(cfg.advertiseClientUrl)] : [],
+        // Nobody's client URL, not even our own: every member must start from the same
+        // snapshot, and a URL filled in here would never be published (publishAttributes
+        // sees it already recorded), so the others would never learn it.
+        clientUrls: [],
         isLearner: false,
       }));
       identity = { clusterId: deriveClusterId(cfg.clusterToken, [...ids.values()]), memberId: ids.get(cfg.name) as string, name: cfg.name };
@@ -354,16 +359,22 @@ export class KiteServer {
     }
   }
 
-  /** Makes the log record this member's name and client URL (etcd's publish), until it does. */
+  /**
+   * Makes the log record this member's name and client URL (etcd's publish): once per start
+   * (like etcd; a data dir from before publishing existed holds its own URL only locally),
+   * and again whenever the replicated record differs from this member's configuration.
+   */
   private async publishAttributes(): Promise<void> {
     const me = this.host.registry.get(this.selfId);
     const clientUrls = [toWs(this.config.advertiseClientUrl)];
-    if (me === undefined || (me.name === this.config.name && me.clientUrls.join() === clientUrls.join())) return;
+    if (me === undefined) return;
+    const recorded = me.name === this.config.name && me.clientUrls.join() === clientUrls.join();
+    if (recorded && this.attributesPublished) return;
     const leader = this.host.leader;
     if (leader === null) return;
     const attrs = { memberId: this.selfId, name: this.config.name, clientUrls };
-    if (leader === this.selfId) this.host.proposeAttributes(attrs);
-    else await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs);
+    if (leader === this.selfId) this.attributesPublished = this.host.proposeAttributes(attrs);
+    else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs)).reply.ok;
   }
 }
 

@@ -161,19 +161,20 @@ export class OpServer implements ClientBackend {
   private async serveForwarded(_from: string, request: Request): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
-    if (r.op === PUBLISH_OP) {
-      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
-      if (this.deps.host.isLeader && a && typeof a.memberId === 'string' && typeof a.name === 'string' && Array.isArray(a.clientUrls)) {
-        this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
-      }
-      return okReply(id, this.header(), {});
-    }
-    if (typeof r.op !== 'string' || !LEADER_OPS.has(r.op as OpName)) {
+    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && !LEADER_OPS.has(r.op as OpName))) {
       return errorReply(id, { code: 'UnknownOp', message: 'op cannot be forwarded' });
     }
     if (!this.deps.host.isLeader) {
       const leader = this.deps.host.leader;
       return errorReply(id, toWireError(new KiteError('NotLeader', 'not the leader', { leader, leaderClientUrls: leader ? (this.deps.host.registry.get(leader)?.clientUrls ?? []) : [] })));
+    }
+    if (r.op === PUBLISH_OP) {
+      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
+      if (!a || typeof a.memberId !== 'string' || typeof a.name !== 'string' || !Array.isArray(a.clientUrls)) {
+        return errorReply(id, { code: 'InvalidArgument', message: 'malformed member attributes' });
+      }
+      const proposed = this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
+      return proposed ? okReply(id, this.header(), {}) : errorReply(id, { code: 'Unavailable', message: 'attributes not proposed' });
     }
     try {
       // The forwarding member checked it too; a peer frame is still untrusted bytes.

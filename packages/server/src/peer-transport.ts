@@ -22,6 +22,7 @@ import {
   errorReply,
   isPlainObject,
   toWireError,
+  type KiteErrorDetails,
   type PeerFrame,
   type PeerSnapshotChunk,
   type Reply,
@@ -175,16 +176,16 @@ export class PeerTransport {
   forward(to: MemberIdString, request: Request, timeoutMs: number, abort?: AbortSignal): Promise<ForwardOutcome> {
     return new Promise((resolve) => {
       const st = this.peers.get(to);
-      const fail = (code: 'Unavailable' | 'Timeout', message: string, indeterminate = false): void =>
-        resolve({ reply: errorReply(request.id, toWireError(new KiteError(code, message, indeterminate ? { indeterminate } : {}))), appliedIndex: 0 });
+      const fail = (code: 'Unavailable' | 'Timeout', message: string, details: KiteErrorDetails = {}): void =>
+        resolve({ reply: errorReply(request.id, toWireError(new KiteError(code, message, details))), appliedIndex: 0 });
       if (!st?.ready || st.ws === null) return fail('Unavailable', `no link to leader ${to}`);
       if (this.forwards.size >= FORWARDS_PENDING_MAX) return fail('Unavailable', 'too many forwarded requests in flight');
-      if (abort?.aborted === true) return fail('Unavailable', abortMessage(abort));
+      if (abort?.aborted === true) return fail('Unavailable', abortMessage(abort), abortDetails(abort));
       const fwdId = this.nextForwardId++;
       const onAbort = (): void => {
         if (!this.forwards.delete(fwdId)) return;
         clearTimeout(timer);
-        fail('Unavailable', `${abortMessage(abort)} while leader ${to} had the request; outcome unknown`, true);
+        fail('Unavailable', `${abortMessage(abort)} while leader ${to} had the request; outcome unknown`, { ...abortDetails(abort), indeterminate: true });
       };
       const timer = setTimeout(() => {
         this.forwards.delete(fwdId);
@@ -531,4 +532,10 @@ export function listen(server: Server, url: URL): Promise<void> {
 function abortMessage(signal: AbortSignal | undefined): string {
   const reason: unknown = signal?.reason;
   return reason instanceof Error ? reason.message : 'forward aborted';
+}
+
+/** The abort reason's details (e.g. `leader: null`), so the client learns why. */
+function abortDetails(signal: AbortSignal | undefined): KiteErrorDetails {
+  const reason: unknown = signal?.reason;
+  return reason instanceof KiteError ? reason.details : {};
 }

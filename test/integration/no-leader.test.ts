@@ -44,15 +44,22 @@ describe('a member without a leader', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Cuts `name` off from every other member, both ways, and waits until it knows no leader. */
+  /**
+   * Cuts `name` off from every other member, both ways, and waits until it knows no leader. A
+   * write sent right after the cut (in flight while the member still believes in a leader, or
+   * is one) must be answered Unavailable too, not held to the request timeout.
+   */
   async function isolate(name: string): Promise<WireClient> {
+    const c = await WireClient.connect(cluster.clientUrl(name));
     const others = cluster.names.filter((n) => n !== name);
     cluster.proxy.block(others.flatMap((o) => [[name, o], [o, name]] as const));
-    const c = await WireClient.connect(cluster.clientUrl(name));
+    const inFlight = c.request('put', { key: b(`nl/${name}/in-flight`), value: b('x') }, REPLY_WAIT_MS);
     await waitFor(`${name} to lose its leader`, 15_000, async () => {
       const st = await c.request('status', {}, 2_000);
       return st.ok && st.leader === null ? true : undefined;
     });
+    const reply = await inFlight;
+    expect(reply.ok ? 'ok' : reply.error.code, 'the write in flight at the cut').toBe('Unavailable');
     return c;
   }
 

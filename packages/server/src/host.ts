@@ -323,6 +323,14 @@ export class Host {
     this.leaderless.abort(err);
     // Reads not yet given a read index have no leader to ask: the client may try another member.
     this.reads.failUnindexed(err);
+    // Proposals of a leader that stepped down (CheckQuorum) may still be committed by the next
+    // leader: failed as indeterminate rather than held to their deadline.
+    const lost = new KiteError('Unavailable', `${err.message}; this member's proposal may or may not be applied`, { leader: null, indeterminate: true });
+    for (const p of this.proposals.values()) this.settle(p, lost);
+    for (const p of this.confProposals.values()) this.settle(p, lost);
+    this.proposals.clear();
+    this.confProposals.clear();
+    this.updatePendingGauge();
     for (const wake of [...this.leaderWaiters]) wake();
   }
 

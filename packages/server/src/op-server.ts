@@ -50,6 +50,11 @@ const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
 ]);
+/**
+ * Leader-local lease state, not replicated: the leader's answer needs no apply here (and a
+ * keepalive must not wait behind a follower's apply backlog while its lease runs down).
+ */
+const LEADER_LOCAL_OPS: ReadonlySet<OpName> = new Set<OpName>(['leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases']);
 /** Internal forwarded op: a member publishing its attributes through the leader. */
 export const PUBLISH_OP = 'publishAttributes';
 
@@ -113,7 +118,7 @@ export class OpServer implements ClientBackend {
       if (leader === null) break;
       if (leader === this.deps.selfId) return this.serveHere(req);
       const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, leftMs(), this.deps.host.noLeaderSignal);
-      if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, appliedIndex, leftMs());
+      if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, LEADER_LOCAL_OPS.has(req.op) ? 0 : appliedIndex, leftMs());
       last = reply;
       if (performance.now() >= deadline) return reply;
       await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, leftMs()));

@@ -87,7 +87,7 @@ describe('a follower answers a forwarded op only once it has applied it', () => 
       // The revoke deleted the attached key: the follower must not still serve it.
       if (ok(await c.request('range', { key, serializable: true })).count !== 0) misses++;
     }
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 10; i++) {
       const added = ok(await c.request('memberAdd', { peerUrls: [`http://127.0.0.1:${1 + i}`], isLearner: true }));
       const afterAdd = ok(await c.request('memberList', { serializable: true }));
       if (!afterAdd.members.some((m) => m.id === added.member.id)) misses++;

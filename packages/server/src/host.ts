@@ -894,6 +894,7 @@ export class Host {
     const items: KvApplyItem[] = [];
     /** Per item: the seq of our own proposal awaiting it, or null. */
     const owners: (number | null)[] = [];
+    const confSettles: (() => void)[] = [];
     for (const e of entries) {
       let command: Uint8Array | null = null;
       let owner: number | null = null;
@@ -912,7 +913,8 @@ export class Host {
           this.registry.applyAttributes(decodeAttrs(he.payload));
         }
       } else if (e.type === 'confChange') {
-        this.applyConfChange(e);
+        const settle = this.applyConfChange(e);
+        if (settle !== null) confSettles.push(settle);
       }
       items.push({ index: e.index, command });
       owners.push(owner);
@@ -921,6 +923,8 @@ export class Host {
     const last = entries[entries.length - 1];
     if (last !== undefined) this.appliedIndex = Math.max(this.appliedIndex, last.index);
     this.deps.metrics.proposalsApplied.set(this.appliedIndex);
+    // Answered only now: a forwarding member waits for the applied index read at the answer.
+    for (const settle of confSettles) settle();
     for (let i = 0; i < items.length; i++) {
       const owner = owners[i];
       const out = outcomes[i];
@@ -936,25 +940,29 @@ export class Host {
     endTimer();
   }
 
-  private applyConfChange(e: Entry): void {
+  /** Applies a committed conf change; returns how to answer its proposer here (after the batch's applied index is recorded), if any. */
+  private applyConfChange(e: Entry): (() => void) | null {
     const cc = decodeConfChange(e.data);
     const ctx = decodeConfContext(cc.context);
     this.confState = this.node.applyConfChange(cc);
     this.registry.applyConfChange(cc, ctx?.peerUrls ?? []);
     this.deps.onPeersChanged(this.registry.peerUrls());
     this.log.info({ type: cc.type, member: cc.nodeId, index: e.index }, 'membership changed');
+    let settle: (() => void) | null = null;
     if (ctx !== null && ctx.proposer === this.proposerTag) {
       const p = this.confProposals.get(ctx.seq);
       if (p !== undefined) {
         this.confProposals.delete(ctx.seq);
         clearTimeout(p.timer);
-        p.resolve(this.confState);
+        const confState = this.confState;
+        settle = () => p.resolve(confState);
       }
     }
     if (cc.type === 'removeNode' && cc.nodeId === this.deps.selfId) {
       this.log.warn('this member was removed from the cluster; stopping');
       setImmediate(() => this.deps.onRemoved());
     }
+    return settle;
   }
 
   // ---- reads

@@ -83,7 +83,7 @@ const OPTIONS = [
   { flag: 'max-request-bytes', kind: 'int', help: 'largest client frame accepted (default 1.5 MiB)' },
   { flag: 'max-watches-per-connection', kind: 'int', help: 'watches one client link may hold (default 1024)' },
   { flag: 'max-txn-ops', kind: 'int', help: 'operations allowed in one txn (default 128)' },
-  { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000)' },
+  { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000); without a leader for one election timeout a member answers Unavailable at once instead' },
   { flag: 'log-level', kind: 'string', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'config-file', kind: 'string', help: 'JSON file with any of these options' },
 ] as const satisfies readonly OptionSpec[];

@@ -51,6 +51,7 @@
 // stop the process.
 
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import {
   MemoryStorage,
@@ -164,7 +165,7 @@ export class Host {
    * tick): what waits on a leader gives up then with Unavailable instead of holding the client
    * to its deadline. Replaced by a fresh one when a leader is known again.
    */
-  private leaderless = new AbortController();
+  private leaderless = leaderlessController();
   /** When the member last lost its leader (monotonic ms). */
   private leaderlessSinceMs = performance.now();
   private readonly revoking = new Set<number>();
@@ -743,7 +744,7 @@ export class Host {
       // Read requests sent to the old leader may never be answered: send them again.
       this.reads.resendAll();
       if (lead === null) this.leaderlessSinceMs = performance.now();
-      else if (this.leaderless.signal.aborted) this.leaderless = new AbortController();
+      else if (this.leaderless.signal.aborted) this.leaderless = leaderlessController();
       if (lead !== null) for (const wake of [...this.leaderWaiters]) wake();
     }
     if (role === 'leader' && !wasLeader) {
@@ -1034,6 +1035,13 @@ function seedFrom(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h;
+}
+
+/** One per leaderless episode; every forward in flight listens on it (bounded by the transport's FORWARDS_PENDING_MAX), so no listener-count warning. */
+function leaderlessController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
 
 /** Resolves after pending microtasks and I/O callbacks (setImmediate). */

@@ -52,6 +52,8 @@ export class KiteServer {
   private housekeeping: NodeJS.Timeout | null = null;
   /** This start's publish of the member's attributes was proposed (see publishAttributes). */
   private attributesPublished = false;
+  /** A publish is in flight (the early loop and housekeeping must not both propose one). */
+  private publishing = false;
   private stopped: Promise<void> | null = null;
   private readonly log: Logger;
   /** Resolves when the member has stopped (signal, removal or fatal error). */
@@ -180,6 +182,7 @@ export class KiteServer {
     this.host.start();
     await this.clientServer.start();
     await this.onHousekeeping();
+    void this.publishOnceLeaderKnown();
     this.housekeeping = setInterval(() => void this.onHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
     this.log.info(
@@ -365,6 +368,29 @@ export class KiteServer {
    * and again whenever the replicated record differs from this member's configuration.
    */
   private async publishAttributes(): Promise<void> {
+    if (this.publishing) return;
+    this.publishing = true;
+    try {
+      await this.publishAttributesOnce();
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  /**
+   * The first publish of a start, as soon as a leader is known (every heartbeat interval until
+   * then) rather than at the next housekeeping round: a new cluster lists every client URL
+   * from its first moments, and the entry lands before clients start work.
+   */
+  private async publishOnceLeaderKnown(): Promise<void> {
+    const pollMs = this.config.tickMs * this.config.heartbeatTicks;
+    while (this.stopped === null && !this.attributesPublished) {
+      if (this.host.leader !== null) await this.publishAttributes().catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'publishing attributes failed'));
+      if (!this.attributesPublished) await new Promise((r) => setTimeout(r, pollMs).unref());
+    }
+  }
+
+  private async publishAttributesOnce(): Promise<void> {
     const me = this.host.registry.get(this.selfId);
     const clientUrls = [toWs(this.config.advertiseClientUrl)];
     if (me === undefined) return;

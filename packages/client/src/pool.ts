@@ -1,8 +1,8 @@
 // Which member the client talks to. One current link at a time (watches, leases and requests
 // share it); on failure, or when the member says it has no leader, the next endpoint is tried
-// round-robin. After connecting, the pool
-// asks the member for the leader and, when it can reach the leader's client URL, moves there:
-// followers forward writes, so this only saves a hop, and any member remains usable.
+// round-robin. After connecting, the pool asks the member for the leader and, when it can
+// reach the leader's client URL, moves there: followers forward writes, so this only saves a
+// hop, and any member remains usable.
 // A member reporting a different cluster id than the first one seen is refused.
 
 import { isKiteError, KiteError, type MemberId, type ResponseHeader, type WatchPush } from '@kite/protocol';

@@ -2,7 +2,7 @@
 // - never sent (no link, link refused it): retry any op;
 // - the member answered NotLeader or Unavailable (not marked indeterminate): the server
 //   promises it did not propose the request, so retry any op (after telling the pool, which
-//   may move to the leader);
+//   may move to the leader, or to the next endpoint when the member has no leader);
 // - a reply error marked `indeterminate` (e.g. Unavailable after the member's forward to the
 //   leader was lost: the leader may have applied it) is like a link lost after sending: only
 //   an idempotent op follows the rules by code; a write fails with it, still indeterminate (a
@@ -101,7 +101,11 @@ export class Invoker {
           this.pool.noteNotLeader(conn);
           return { kind: 'retry', error: err };
         }
-        if (err.code === 'Unavailable') return { kind: 'retry', error: err };
+        if (err.code === 'Unavailable') {
+          // `leader: null`: the member has no leader (e.g. the minority side of a partition).
+          if (err.details.leader === null) this.pool.noteNoLeader(conn);
+          return { kind: 'retry', error: err };
+        }
         if (err.code === 'Timeout' && !idempotent) return { kind: 'final', error: indeterminate(err) };
         return { kind: 'final', error: err };
       }

@@ -1,7 +1,8 @@
 // Which member the client talks to. One current link at a time (watches, leases and requests
-// share it); on failure the next endpoint is tried round-robin. After connecting, the pool
-// asks the member for the leader and, when it can reach the leader's client URL, moves there:
-// followers forward writes, so this only saves a hop, and any member remains usable.
+// share it); on failure, or when the member says it has no leader, the next endpoint is tried
+// round-robin. After connecting, the pool asks the member for the leader and, when it can
+// reach the leader's client URL, moves there: followers forward writes, so this only saves a
+// hop, and any member remains usable.
 // A member reporting a different cluster id than the first one seen is refused.
 
 import { isKiteError, KiteError, type MemberId, type ResponseHeader, type WatchPush } from '@kite/protocol';
@@ -81,6 +82,19 @@ export class ConnectionPool {
   /** Told by the invoker when a member says it is not the leader (with a hint, if any). */
   noteNotLeader(conn: Connection): void {
     if (conn === this.current) this.scheduleLeaderCheck(true);
+  }
+
+  /**
+   * Told by the invoker when the member answered that it has no leader (a minority side of a
+   * partition): the link is retired and the next call connects to the next endpoint, so calls
+   * do not keep asking a member that cannot serve them until their deadline.
+   */
+  noteNoLeader(conn: Connection): void {
+    if (conn !== this.current || this.endpoints.length < 2) return;
+    this.current = null;
+    // A leader URL learned from a member list may not be an endpoint (-1): start from the first.
+    this.endpointCursor = (this.endpoints.indexOf(conn.url) + 1) % this.endpoints.length;
+    this.retire(conn);
   }
 
   close(): void {

@@ -244,6 +244,15 @@ describe('client against a fake cluster', () => {
     expect(cluster.member(0).received.get('put')).toBe(3);
   });
 
+  it('a member answering that it has no leader makes the next attempt go to the next endpoint', async () => {
+    const c = await client([cluster.member(0).url, cluster.member(1).url], { preferLeader: false });
+    await c.get('warm-up');
+    cluster.member(0).addFault({ kind: 'error', op: 'put', error: new KiteError('Unavailable', 'no leader for 1000 ms', { leader: null }) });
+    const put = await c.put('nl', 'v');
+    expect(put.header.memberId).toBe(cluster.member(1).id);
+    expect([cluster.member(0).received.get('put'), cluster.member(1).received.get('put')]).toEqual([1, 1]);
+  });
+
   it('a write dropped before it was applied on a never-answering member times out as indeterminate', async () => {
     const c = await client([cluster.member(0).url], { preferLeader: false });
     cluster.member(0).addFault({ kind: 'ignore', op: 'put' });

@@ -33,6 +33,12 @@ export interface PeerForwardReply {
   readonly type: 'forwardReply';
   readonly fwdId: number;
   readonly reply: Reply<OpName>;
+  /**
+   * The replying member's applied raft index when it answered (>= the index of the entry the
+   * request became): the forwarding member answers its client only once it applied that far
+   * too (apply before reply). Absent from older members: treated as 0.
+   */
+  readonly appliedIndex?: number;
 }
 
 /** One chunk of a state machine snapshot stream; `last` closes it. */

@@ -124,7 +124,7 @@ const OPTIONS = [
   { flag: 'max-connection-response-bytes', kind: 'int', help: 'reply bytes one client connection may have in flight (default 64 MiB)' },
   { flag: 'client-idle-timeout-ms', kind: 'int', help: 'close a client connection silent both ways this long; 0 = never (default 300000)' },
   { flag: 'max-client-connections-per-address', kind: 'int', help: 'client connections one remote address may hold (default 1000)' },
-  { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000)' },
+  { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000); without a leader for one election timeout a member answers Unavailable at once instead' },
   { flag: 'log-level', kind: 'string', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'cert-file', kind: 'string', help: 'client port TLS certificate (PEM; re-read when the file changes); needs https:// client URLs' },
   { flag: 'key-file', kind: 'string', help: 'client port TLS key (PEM)' },

@@ -51,6 +51,7 @@
 // stop the process.
 
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import {
   MemoryStorage,
@@ -161,6 +162,14 @@ export class Host {
   private readonly confProposals = new Map<number, Pending<ConfState>>();
   private readonly reads = new ReadIndexQueue(READS_PENDING_MAX);
   private readonly leaderWaiters = new Set<() => void>();
+  /**
+   * Aborted once this member has had no leader for a whole election timeout (checked every
+   * tick): what waits on a leader gives up then with Unavailable instead of holding the client
+   * to its deadline. Replaced by a fresh one when a leader is known again.
+   */
+  private leaderless = leaderlessController();
+  /** When the member last lost its leader (monotonic ms). */
+  private leaderlessSinceMs: number;
   private readonly revoking = new Set<number>();
   /** One election timeout (config; fixed for the process). */
   private readonly electionTimeoutMs: number;
@@ -195,6 +204,7 @@ export class Host {
   constructor(private readonly deps: HostDeps) {
     this.nowMs = deps.clock ?? monotonicMs;
     this.lastProgressMs = this.nowMs();
+    this.leaderlessSinceMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
     this.registry = deps.registry;
     this.proposerTag = `${deps.selfId}/${randomBytes(6).toString('hex')}`;
@@ -307,7 +317,28 @@ export class Host {
       this.lastProgressMs = now;
       this.deps.kv.tickProgress();
     }
+    this.checkLeaderless();
     this.schedule();
+  }
+
+  /** Signals "no leader for an election timeout" (see `leaderless`), once per episode. */
+  private checkLeaderless(): void {
+    if (this.lead !== null || this.leaderless.signal.aborted) return;
+    if (this.nowMs() - this.leaderlessSinceMs < this.electionTimeoutMs) return;
+    const err = new KiteError('Unavailable', `no leader for ${this.electionTimeoutMs} ms (one election timeout)`, { leader: null });
+    this.log.warn({ electionTimeoutMs: this.electionTimeoutMs }, 'no leader for an election timeout: refusing requests that need one');
+    this.leaderless.abort(err);
+    // Reads not yet given a read index have no leader to ask: the client may try another member.
+    this.reads.failUnindexed(err);
+    // Proposals of a leader that stepped down (CheckQuorum) may still be committed by the next
+    // leader: failed as indeterminate rather than held to their deadline.
+    const lost = new KiteError('Unavailable', `${err.message}; this member's proposal may or may not be applied`, { leader: null, indeterminate: true });
+    for (const p of this.proposals.values()) this.settle(p, lost);
+    for (const p of this.confProposals.values()) this.settle(p, lost);
+    this.proposals.clear();
+    this.confProposals.clear();
+    this.updatePendingGauge();
+    for (const wake of [...this.leaderWaiters]) wake();
   }
 
   private leaderHousekeeping(now: number): void {
@@ -403,13 +434,15 @@ export class Host {
     if (!outcome.ok) throw outcome.error;
   }
 
-  /** Publishes this member's name and client URLs (fire and forget; applied on every member). */
-  proposeAttributes(attrs: MemberAttributes): void {
+  /** Publishes a member's name and client URLs (fire and forget; applied on every member); false when the core refused it. */
+  proposeAttributes(attrs: MemberAttributes): boolean {
     try {
       this.node.propose(encodeHostEntry({ kind: 'attrs', proposer: this.proposerTag, seq: this.nextSeq++, payload: encodeAttrs(attrs) }));
       this.schedule();
+      return true;
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'publishing attributes failed');
+      return false;
     }
   }
 
@@ -469,10 +502,35 @@ export class Host {
     this.schedule();
   }
 
-  /** Resolves with the leader id once one is known, or null after timeoutMs. */
-  waitForLeader(timeoutMs: number): Promise<string | null> {
-    if (this.lead !== null || this.stopping) return Promise.resolve(this.lead);
-    return this.nextLeaderWake(timeoutMs);
+  /**
+   * Resolves with the leader id once one is known; null after timeoutMs, or at once when the
+   * member has had no leader for an election timeout (see `noLeaderSignal`).
+   */
+  async waitForLeader(timeoutMs: number): Promise<string | null> {
+    const deadline = this.nowMs() + timeoutMs;
+    while (this.lead === null && !this.stopping && !this.leaderless.signal.aborted) {
+      const leftMs = deadline - this.nowMs();
+      if (leftMs <= 0) break;
+      await this.nextLeaderWake(leftMs);
+    }
+    return this.lead;
+  }
+
+  /** Aborted (reason: an Unavailable KiteError) once the member has had no leader for an election timeout. */
+  get noLeaderSignal(): AbortSignal {
+    return this.leaderless.signal;
+  }
+
+  /**
+   * Resolves once this member applied `index` (apply before reply: a forwarded request is
+   * answered only when the forwarding member's state shows it); Timeout after timeoutMs.
+   */
+  waitApplied(index: number, timeoutMs: number): Promise<void> {
+    if (index <= this.appliedIndex) return Promise.resolve();
+    if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
+    return this.reads.addApplied(index, timeoutMs, () =>
+      new KiteError('Timeout', `applied by the leader (index ${index}) but not on this member within ${timeoutMs} ms (applied ${this.appliedIndex})`, { indeterminate: true }),
+    );
   }
 
   /** Resolves when the leader is `target` (or the timeout passes: false). */
@@ -691,6 +749,8 @@ export class Host {
       this.log.info({ leader: lead, role }, 'leader changed');
       // Read requests sent to the old leader may never be answered: send them again.
       this.reads.resendAll();
+      if (lead === null) this.leaderlessSinceMs = this.nowMs();
+      else if (this.leaderless.signal.aborted) this.leaderless = leaderlessController();
       if (lead !== null) for (const wake of [...this.leaderWaiters]) wake();
     }
     if (role === 'leader' && !wasLeader) {
@@ -841,6 +901,7 @@ export class Host {
     const items: KvApplyItem[] = [];
     /** Per item: the seq of our own proposal awaiting it, or null. */
     const owners: (number | null)[] = [];
+    const confSettles: (() => void)[] = [];
     for (const e of entries) {
       let command: Uint8Array | null = null;
       let owner: number | null = null;
@@ -859,7 +920,8 @@ export class Host {
           this.registry.applyAttributes(decodeAttrs(he.payload));
         }
       } else if (e.type === 'confChange') {
-        this.applyConfChange(e);
+        const settle = this.applyConfChange(e);
+        if (settle !== null) confSettles.push(settle);
       }
       items.push({ index: e.index, command });
       owners.push(owner);
@@ -868,6 +930,8 @@ export class Host {
     const last = entries[entries.length - 1];
     if (last !== undefined) this.appliedIndex = Math.max(this.appliedIndex, last.index);
     this.deps.metrics.proposalsApplied.set(this.appliedIndex);
+    // Answered only now: a forwarding member waits for the applied index read at the answer.
+    for (const settle of confSettles) settle();
     for (let i = 0; i < items.length; i++) {
       const owner = owners[i];
       const out = outcomes[i];
@@ -883,7 +947,8 @@ export class Host {
     endTimer();
   }
 
-  private applyConfChange(e: Entry): void {
+  /** Applies a committed conf change; returns how to answer its proposer here (after the batch's applied index is recorded), if any. */
+  private applyConfChange(e: Entry): (() => void) | null {
     const cc = decodeConfChange(e.data);
     const ctx = decodeConfContext(cc.context);
     this.confState = this.node.applyConfChange(cc);
@@ -891,18 +956,21 @@ export class Host {
     this.deps.onPeersChanged(this.registry.peerUrls());
     // `member` is every line's own name (logger.ts); the member the change is about gets its own key.
     this.log.info({ type: cc.type, changedMemberId: cc.nodeId, index: e.index }, 'membership changed');
+    let settle: (() => void) | null = null;
     if (ctx !== null && ctx.proposer === this.proposerTag) {
       const p = this.confProposals.get(ctx.seq);
       if (p !== undefined) {
         this.confProposals.delete(ctx.seq);
         clearTimeout(p.timer);
-        p.resolve(this.confState);
+        const confState = this.confState;
+        settle = () => p.resolve(confState);
       }
     }
     if (cc.type === 'removeNode' && cc.nodeId === this.deps.selfId) {
       this.log.warn('this member was removed from the cluster; stopping');
       setImmediate(() => this.deps.onRemoved());
     }
+    return settle;
   }
 
   // ---- reads
@@ -974,6 +1042,13 @@ function seedFrom(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h;
+}
+
+/** One per leaderless episode; every forward in flight listens on it (bounded by the transport's FORWARDS_PENDING_MAX), so no listener-count warning. */
+function leaderlessController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
 
 /** Resolves after pending microtasks and I/O callbacks (setImmediate). */

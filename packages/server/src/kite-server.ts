@@ -53,6 +53,10 @@ export class KiteServer {
   private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
   private peerTls: TlsFiles | null = null;
+  /** This start's publish of the member's attributes was proposed (see publishAttributes). */
+  private attributesPublished = false;
+  /** A publish is in flight (the early loop and housekeeping must not both propose one). */
+  private publishing = false;
   private stopped: Promise<void> | null = null;
   private readonly log: Logger;
   /** Resolves when the member has stopped (signal, removal or fatal error). */
@@ -197,6 +201,7 @@ export class KiteServer {
     this.host.start();
     await this.clientServer.start();
     await this.onHousekeeping();
+    void this.publishOnceLeaderKnown();
     this.housekeeping = setInterval(() => void this.onHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
     this.log.info(
@@ -238,7 +243,10 @@ export class KiteServer {
         id: ids.get(m.name) as string,
         name: m.name,
         peerUrls: [m.peerUrl],
-        clientUrls: m.name === cfg.name ? [toWs(cfg.advertiseClientUrl)] : [],
+        // Nobody's client URL, not even our own: every member must start from the same
+        // snapshot, and a URL filled in here would never be published (publishAttributes
+        // sees it already recorded), so the others would never learn it.
+        clientUrls: [],
         isLearner: false,
       }));
       identity = { clusterId: deriveClusterId(cfg.clusterToken, [...ids.values()]), memberId: ids.get(cfg.name) as string, name: cfg.name };
@@ -394,16 +402,45 @@ export class KiteServer {
     }
   }
 
-  /** Makes the log record this member's name and client URL (etcd's publish), until it does. */
+  /**
+   * Makes the log record this member's name and client URL (etcd's publish): once per start
+   * (like etcd; a data dir from before publishing existed holds its own URL only locally),
+   * and again whenever the replicated record differs from this member's configuration.
+   */
   private async publishAttributes(): Promise<void> {
+    if (this.publishing) return;
+    this.publishing = true;
+    try {
+      await this.publishAttributesOnce();
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  /**
+   * The first publish of a start, as soon as a leader is known (every heartbeat interval until
+   * then) rather than at the next housekeeping round: a new cluster lists every client URL
+   * from its first moments, and the entry lands before clients start work.
+   */
+  private async publishOnceLeaderKnown(): Promise<void> {
+    const pollMs = this.config.tickMs * this.config.heartbeatTicks;
+    while (this.stopped === null && !this.attributesPublished) {
+      if (this.host.leader !== null) await this.publishAttributes().catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'publishing attributes failed'));
+      if (!this.attributesPublished) await new Promise((r) => setTimeout(r, pollMs).unref());
+    }
+  }
+
+  private async publishAttributesOnce(): Promise<void> {
     const me = this.host.registry.get(this.selfId);
     const clientUrls = [toWs(this.config.advertiseClientUrl)];
-    if (me === undefined || (me.name === this.config.name && me.clientUrls.join() === clientUrls.join())) return;
+    if (me === undefined) return;
+    const recorded = me.name === this.config.name && me.clientUrls.join() === clientUrls.join();
+    if (recorded && this.attributesPublished) return;
     const leader = this.host.leader;
     if (leader === null) return;
     const attrs = { memberId: this.selfId, name: this.config.name, clientUrls };
-    if (leader === this.selfId) this.host.proposeAttributes(attrs);
-    else await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs);
+    if (leader === this.selfId) this.attributesPublished = this.host.proposeAttributes(attrs);
+    else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs)).reply.ok;
   }
 }
 

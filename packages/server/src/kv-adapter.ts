@@ -87,6 +87,10 @@ export class KvAdapter implements KvPort {
     return this.store.flush();
   }
 
+  compactionIdle(): Promise<void> {
+    return this.store.compactionIdle();
+  }
+
   encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>): Uint8Array {
     switch (op) {
       case 'leaseGrant': {

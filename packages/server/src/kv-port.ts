@@ -39,6 +39,8 @@ export interface KvPort {
    * an old, unsynced log (KvStore.flush: a memtable flush; see host.ts step 10).
    */
   sync(): Promise<void>;
+  /** Resolves once every compaction applied so far is physically done in the store. */
+  compactionIdle(): Promise<void>;
   /** Kv command bytes for a client write op (the store's versioned encoding). */
   encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke', args: Readonly<Record<string, unknown>>): Uint8Array;
   /** Stops with ResponseTooLarge (or the budget's outer error) as it reads past `budget` (default: the store's). */

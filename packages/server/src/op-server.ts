@@ -6,6 +6,16 @@
 // Invariants: every op gets exactly one reply; a follower never proposes a kv command; a
 // forwarded op is served or refused (NotLeader) by its receiver, never forwarded again; the
 // reply header names the member the client talks to.
+//
+// Apply before reply: a forwarded op is answered only once this member applied up to the
+// leader's applied index at the leader's reply (which covers the op's own entry), so a
+// serializable read or a watch on this member right after the reply sees the op.
+//
+// No leader: an op that needs one (writes, lease and member ops, linearizable reads) waits for
+// one at most until the member has had no leader for one election timeout (--election-ticks
+// x --tick-ms, checked every tick), then gets `Unavailable` with `leader: null` at once, so
+// a client moves on to another member instead of holding until its deadline. A forward in
+// flight when that happens fails likewise (marked indeterminate: the old leader may apply it).
 
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -26,7 +36,7 @@ import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
 import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
-import type { PeerTransport } from './peer-transport.js';
+import type { ForwardOutcome, PeerTransport } from './peer-transport.js';
 import { isReadOnlyTxn } from './read-txn.js';
 import { validateRequest } from './validate.js';
 
@@ -42,6 +52,11 @@ const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
 ]);
+/**
+ * Leader-local lease state, not replicated: the leader's answer needs no apply here (and a
+ * keepalive must not wait behind a follower's apply backlog while its lease runs down).
+ */
+const LEADER_LOCAL_OPS: ReadonlySet<OpName> = new Set<OpName>(['leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases']);
 /** Internal forwarded op: a member publishing its attributes through the leader. */
 export const PUBLISH_OP = 'publishAttributes';
 
@@ -86,14 +101,15 @@ export class OpServer implements ClientBackend {
   }
 
   async serve(req: Request, charge?: ReadCharge): Promise<Reply> {
-    const startedMs = performance.now();
+    const startedMs = monotonicMs();
     const reply = await this.serveOrForward(req, charge);
-    this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (performance.now() - startedMs) / 1000);
+    this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (monotonicMs() - startedMs) / 1000);
     return reply;
   }
 
   private async serveOrForward(req: Request, charge?: ReadCharge): Promise<Reply> {
     try {
+      if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
       if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
       return await this.serveHere(req, charge);
     } catch (err) {
@@ -101,42 +117,83 @@ export class OpServer implements ClientBackend {
     }
   }
 
-  /** On a follower: send to the leader, retrying (bounded) when the leader moved. */
+  /** On a follower: send to the leader, retrying (bounded) when the leader moved; answered once applied here. */
   private async forwardToLeader(req: Request): Promise<Reply> {
     const deadline = monotonicMs() + this.deps.config.requestTimeoutMs;
+    const leftMs = (): number => Math.max(1, deadline - monotonicMs());
     let last: Reply | null = null;
     for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
-      const leader = await this.deps.host.waitForLeader(Math.max(1, deadline - monotonicMs()));
+      const leader = await this.deps.host.waitForLeader(leftMs());
       if (leader === null) break;
       if (leader === this.deps.selfId) return this.serveHere(req);
-      const reply = await this.deps.transport.forward(leader, req, Math.max(1, deadline - monotonicMs()));
-      if (reply.ok) return { ...reply, header: { ...reply.header, memberId: this.deps.selfId } };
+      const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, leftMs(), this.deps.host.noLeaderSignal);
+      if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, LEADER_LOCAL_OPS.has(req.op) ? 0 : appliedIndex, leftMs());
       last = reply;
-      if (reply.error.code !== 'NotLeader' || monotonicMs() >= deadline) return reply;
-      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, Math.max(1, deadline - monotonicMs())));
+      if (monotonicMs() >= deadline) return reply;
+      await this.deps.host.waitForLeaderToBe(String(reply.error.leader ?? ''), Math.min(200, leftMs()));
     }
-    return last ?? errorReply(req.id, { code: 'Unavailable', message: `no leader within ${this.deps.config.requestTimeoutMs} ms` });
+    return last ?? errorReply(req.id, toWireError(this.noLeaderError()));
+  }
+
+  /** The leader's reply to a forwarded op, given to the client once this member applied as far as the leader had. */
+  private async replyOnceApplied(req: Request, reply: Reply, appliedIndex: number, timeoutMs: number): Promise<Reply> {
+    const started = monotonicMs();
+    try {
+      await this.deps.host.waitApplied(appliedIndex, timeoutMs);
+      if (reply.ok && isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (monotonicMs() - started)));
+    } catch (err) {
+      return errorReply(req.id, toWireError(this.toKite(err)));
+    }
+    return reply.ok ? { ...reply, header: { ...reply.header, memberId: this.deps.selfId } } : reply;
+  }
+
+  /** `compact` with `physical`: answered once this member's store dropped the history too. */
+  private async compactedPhysically(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KiteError('Timeout', `compaction applied but not physically done within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.deps.kv.compactionIdle(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private noLeaderError(): KiteError {
+    const reason: unknown = this.deps.host.noLeaderSignal.reason;
+    return reason instanceof KiteError ? reason : new KiteError('Unavailable', `no leader within ${this.deps.config.requestTimeoutMs} ms`, { leader: null });
   }
 
   /** A follower forwarded `request` to this member (the leader, as it believed). */
-  async onForward(from: string, request: Request): Promise<Reply> {
+  async onForward(from: string, request: Request): Promise<ForwardOutcome> {
+    const reply = await this.serveForwarded(from, request);
+    // Read after serving: covers the entry the request became (the leader answers after applying).
+    return { reply, appliedIndex: reply.ok || reply.error.code !== 'NotLeader' ? this.deps.host.applied : 0 };
+  }
+
+  private async serveForwarded(from: string, request: Request): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
-    if (r.op === PUBLISH_OP) {
-      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
-      // A member publishes its own attributes only: a link proves who is on it, not who it names.
-      if (a?.memberId !== from) return errorReply(id, { code: 'PermissionDenied', message: `member ${from} may not publish attributes of ${String(a?.memberId).slice(0, 40)}` });
-      if (this.deps.host.isLeader && typeof a.name === 'string' && Array.isArray(a.clientUrls)) {
-        this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
-      }
-      return okReply(id, this.header(), {});
-    }
-    if (typeof r.op !== 'string' || !LEADER_OPS.has(r.op as OpName)) {
+    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && !LEADER_OPS.has(r.op as OpName))) {
       return errorReply(id, { code: 'UnknownOp', message: 'op cannot be forwarded' });
+    }
+    if (r.op === PUBLISH_OP) {
+      // A member publishes its own attributes only: a link proves who is on it, not who it names.
+      const a = r.attrs as { memberId?: unknown } | undefined;
+      if (a?.memberId !== from) return errorReply(id, { code: 'PermissionDenied', message: `member ${from} may not publish attributes of ${String(a?.memberId).slice(0, 40)}` });
     }
     if (!this.deps.host.isLeader) {
       const leader = this.deps.host.leader;
       return errorReply(id, toWireError(new KiteError('NotLeader', 'not the leader', { leader, leaderClientUrls: leader ? (this.deps.host.registry.get(leader)?.clientUrls ?? []) : [] })));
+    }
+    if (r.op === PUBLISH_OP) {
+      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
+      if (!a || typeof a.memberId !== 'string' || typeof a.name !== 'string' || !Array.isArray(a.clientUrls)) {
+        return errorReply(id, { code: 'InvalidArgument', message: 'malformed member attributes' });
+      }
+      const proposed = this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
+      return proposed ? okReply(id, this.header(), {}) : errorReply(id, { code: 'Unavailable', message: 'attributes not proposed' });
     }
     try {
       // The forwarding member checked it too; a peer frame is still untrusted bytes.
@@ -206,8 +263,10 @@ export class OpServer implements ClientBackend {
         throw new KiteError('NoSpace', `database space exceeded (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
       }
     }
+    const started = monotonicMs();
     const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
     if (!outcome.ok) throw outcome.error;
+    if (isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (monotonicMs() - started)));
     return okReply(req.id, this.header(outcome.revision), outcome.result as never);
   }
 
@@ -330,6 +389,16 @@ export class OpServer implements ClientBackend {
     };
   }
 
+}
+
+/** Ops a member cannot serve without a leader: replicated writes, leader-local lease state, linearizable reads. */
+function needsLeader(req: Request): boolean {
+  if (LEADER_OPS.has(req.op)) return true;
+  return (req.op === 'range' || req.op === 'memberList') && req.serializable !== true;
+}
+
+function isPhysicalCompact(req: Request): boolean {
+  return req.op === 'compact' && req.physical === true;
 }
 
 /** A txn whose branches only read (or an alarm list) is served by any member through ReadIndex, not forwarded. */

@@ -27,6 +27,7 @@ import {
   errorReply,
   isPlainObject,
   toWireError,
+  type KiteErrorDetails,
   type PeerFrame,
   type PeerSnapshotChunk,
   type Reply,
@@ -79,8 +80,8 @@ export const CLOSE_WRONG_CERTIFICATE = 4006;
 export interface PeerHandlers {
   /** A batch of raft messages from `from` (untrusted shapes: the host checks them). */
   onRaft(from: MemberIdString, messages: readonly unknown[]): void;
-  /** A client request forwarded by a follower; the reply goes back verbatim. */
-  onForward(from: MemberIdString, request: Request): Promise<Reply>;
+  /** A client request forwarded by a follower; the reply goes back verbatim with the applied index. */
+  onForward(from: MemberIdString, request: Request): Promise<ForwardOutcome>;
   /** A snapshot chunk (in order per link); `linkLost` tells the receiver to drop partials. */
   onSnapshotChunk(from: MemberIdString, chunk: PeerSnapshotChunk): Promise<void>;
   onLinkLost(peer: MemberIdString): void;
@@ -106,9 +107,15 @@ export interface PeerTls {
   member(id: MemberIdString): ClaimedMember | undefined;
 }
 
+/** A forwarded request's reply and the replying member's applied index then (0: unknown). */
+export interface ForwardOutcome {
+  readonly reply: Reply;
+  readonly appliedIndex: number;
+}
+
 interface PendingForward {
   readonly peer: MemberIdString;
-  readonly resolve: (r: Reply) => void;
+  readonly resolve: (r: ForwardOutcome) => void;
   readonly timer: NodeJS.Timeout;
   readonly requestId: number;
 }
@@ -198,22 +205,39 @@ export class PeerTransport {
     return this.sendFrame(st.ws, { type: 'raft', messages }, to);
   }
 
-  /** Forwards a client request to `to` (the leader) and waits for its reply. */
-  forward(to: MemberIdString, request: Request, timeoutMs: number): Promise<Reply> {
+  /**
+   * Forwards a client request to `to` (the leader) and waits for its reply. `abort` gives up
+   * early (Unavailable, indeterminate: the leader may still apply it) with the signal's reason.
+   */
+  forward(to: MemberIdString, request: Request, timeoutMs: number, abort?: AbortSignal): Promise<ForwardOutcome> {
     return new Promise((resolve) => {
       const st = this.peers.get(to);
-      const fail = (code: 'Unavailable' | 'Timeout', message: string): void => resolve(errorReply(request.id, toWireError(new KiteError(code, message))));
+      const fail = (code: 'Unavailable' | 'Timeout', message: string, details: KiteErrorDetails = {}): void =>
+        resolve({ reply: errorReply(request.id, toWireError(new KiteError(code, message, details))), appliedIndex: 0 });
       if (!st?.ready || st.ws === null) return fail('Unavailable', `no link to leader ${to}`);
       if (this.forwards.size >= FORWARDS_PENDING_MAX) return fail('Unavailable', 'too many forwarded requests in flight');
+      if (abort?.aborted === true) return fail('Unavailable', abortMessage(abort), abortDetails(abort));
       const fwdId = this.nextForwardId++;
+      const onAbort = (): void => {
+        if (!this.forwards.delete(fwdId)) return;
+        clearTimeout(timer);
+        fail('Unavailable', `${abortMessage(abort)} while leader ${to} had the request; outcome unknown`, { ...abortDetails(abort), indeterminate: true });
+      };
       const timer = setTimeout(() => {
         this.forwards.delete(fwdId);
+        abort?.removeEventListener('abort', onAbort);
         fail('Timeout', `leader ${to} did not answer within ${timeoutMs} ms`);
       }, timeoutMs);
-      this.forwards.set(fwdId, { peer: to, resolve, timer, requestId: request.id });
+      const settle = (outcome: ForwardOutcome): void => {
+        abort?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      this.forwards.set(fwdId, { peer: to, resolve: settle, timer, requestId: request.id });
+      abort?.addEventListener('abort', onAbort, { once: true });
       if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request }, to)) {
         clearTimeout(timer);
         this.forwards.delete(fwdId);
+        abort?.removeEventListener('abort', onAbort);
         fail('Unavailable', `cannot send to leader ${to}`);
       }
     });
@@ -251,7 +275,7 @@ export class PeerTransport {
     for (const [fwdId, f] of this.forwards) {
       clearTimeout(f.timer);
       this.forwards.delete(fwdId);
-      f.resolve(errorReply(f.requestId, { code: 'Unavailable', message: 'member is stopping' }));
+      f.resolve({ reply: errorReply(f.requestId, { code: 'Unavailable', message: 'member is stopping' }), appliedIndex: 0 });
     }
     for (const st of this.peers.values()) {
       if (st.dialTimer) clearTimeout(st.dialTimer);
@@ -502,9 +526,9 @@ export class PeerTransport {
         if (typeof fwdId !== 'number' || !isPlainObject(request)) return;
         void this.opts.handlers
           .onForward(peer, request as unknown as Request)
-          .catch((err: unknown) => errorReply(typeof request['id'] === 'number' ? request['id'] : 0, toWireError(err)))
-          .then((reply) => {
-            if (ws.readyState === WebSocket.OPEN) this.sendFrame(ws, { type: 'forwardReply', fwdId, reply }, peer);
+          .catch((err: unknown): ForwardOutcome => ({ reply: errorReply(typeof request['id'] === 'number' ? request['id'] : 0, toWireError(err)), appliedIndex: 0 }))
+          .then(({ reply, appliedIndex }) => {
+            if (ws.readyState === WebSocket.OPEN) this.sendFrame(ws, { type: 'forwardReply', fwdId, reply, appliedIndex }, peer);
           });
         return;
       }
@@ -514,7 +538,8 @@ export class PeerTransport {
         if (f === undefined || f.peer !== peer || !isPlainObject(frame['reply'])) return;
         this.forwards.delete(fwdId as number);
         clearTimeout(f.timer);
-        f.resolve(frame['reply'] as unknown as Reply);
+        const applied = frame['appliedIndex'];
+        f.resolve({ reply: frame['reply'] as unknown as Reply, appliedIndex: typeof applied === 'number' && Number.isSafeInteger(applied) && applied > 0 ? applied : 0 });
         return;
       }
       case 'snapshotChunk': {
@@ -565,7 +590,7 @@ export class PeerTransport {
       if (f.peer !== peer) continue;
       clearTimeout(f.timer);
       this.forwards.delete(fwdId);
-      f.resolve(errorReply(f.requestId, { code: 'Unavailable', message: `link to leader ${peer} lost`, indeterminate: true }));
+      f.resolve({ reply: errorReply(f.requestId, { code: 'Unavailable', message: `link to leader ${peer} lost`, indeterminate: true }), appliedIndex: 0 });
     }
   }
 
@@ -625,4 +650,15 @@ function decodePingStamp(data: Buffer): number | null {
 function rawBytes(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, b) => sum + b.byteLength, 0);
   return data.byteLength;
+}
+
+function abortMessage(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason.message : 'forward aborted';
+}
+
+/** The abort reason's details (e.g. `leader: null`), so the client learns why. */
+function abortDetails(signal: AbortSignal | undefined): KiteErrorDetails {
+  const reason: unknown = signal?.reason;
+  return reason instanceof KiteError ? reason.details : {};
 }

@@ -1,6 +1,8 @@
 // Linearizable reads waiting on ReadIndex. Reads arriving in one loop turn share one readIndex
 // request (one heartbeat round on the leader); each batch moves unsent -> sent (awaiting its
-// ReadState by context) -> indexed (awaiting apply >= its read index) -> released.
+// ReadState by context) -> indexed (awaiting apply >= its read index) -> released. A forwarded
+// write's reply waits here too, indexed at once by the leader's applied index (apply before
+// reply on the forwarding member).
 //
 // Invariants: a waiter is settled exactly once (released, failed or timed out); at most
 // `limit` waiters exist at once; batches are released in read-index order.
@@ -32,6 +34,15 @@ export class ReadIndexQueue {
 
   /** A read that resolves once released; fails with Timeout after timeoutMs. */
   add(timeoutMs: number): Promise<void> {
+    return this.newWaiter(timeoutMs, () => new KiteError('Timeout', `no read index within ${timeoutMs} ms`), (w) => this.unsent.push(w));
+  }
+
+  /** Resolves once `release` sees applied >= index; fails with `timeoutError()` after timeoutMs. */
+  addApplied(index: number, timeoutMs: number, timeoutError: () => Error): Promise<void> {
+    return this.newWaiter(timeoutMs, timeoutError, (w) => this.index(index, [w]));
+  }
+
+  private newWaiter(timeoutMs: number, timeoutError: () => Error, enqueue: (w: Waiter) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.count >= this.limit) {
         reject(new KiteError('Unavailable', `too many reads pending (limit ${this.limit})`));
@@ -41,10 +52,10 @@ export class ReadIndexQueue {
         resolve,
         reject,
         settled: false,
-        timer: setTimeout(() => this.settle(w, new KiteError('Timeout', `no read index within ${timeoutMs} ms`)), timeoutMs),
+        timer: setTimeout(() => this.settle(w, timeoutError()), timeoutMs),
       };
       this.count++;
-      this.unsent.push(w);
+      enqueue(w);
     });
   }
 
@@ -72,13 +83,21 @@ export class ReadIndexQueue {
     const batch = this.sent.get(context);
     if (batch === undefined) return;
     this.sent.delete(context);
-    const slot = this.indexed.find((s) => s.index === index);
-    if (slot !== undefined) {
-      slot.waiters.push(...batch);
-      return;
+    this.index(index, batch);
+  }
+
+  /** Files `batch` under `index`, keeping `indexed` sorted (binary search: forwarded writes arrive in bulk). */
+  private index(index: number, batch: Waiter[]): void {
+    let lo = 0;
+    let hi = this.indexed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.indexed[mid]?.index ?? Infinity) < index) lo = mid + 1;
+      else hi = mid;
     }
-    this.indexed.push({ index, waiters: batch });
-    this.indexed.sort((a, b) => a.index - b.index);
+    const slot = this.indexed[lo];
+    if (slot !== undefined && slot.index === index) slot.waiters.push(...batch);
+    else this.indexed.splice(lo, 0, { index, waiters: batch });
   }
 
   /** Releases every batch whose read index is applied. */
@@ -92,6 +111,17 @@ export class ReadIndexQueue {
   resendAll(): void {
     for (const batch of this.sent.values()) this.unsent.push(...batch.filter((w) => !w.settled));
     this.sent.clear();
+  }
+
+  /**
+   * Fails the reads not yet given a read index (the member has no leader to ask); reads
+   * already indexed only wait for the local apply and are kept.
+   */
+  failUnindexed(err: Error): void {
+    const waiting = [...this.unsent, ...[...this.sent.values()].flat()];
+    this.unsent = [];
+    this.sent.clear();
+    for (const w of waiting) this.settle(w, err);
   }
 
   failAll(err: Error): void {

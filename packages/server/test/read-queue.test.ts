@@ -65,4 +65,44 @@ describe('ReadIndexQueue', () => {
     expect(b.state).toBe('error');
     expect(q.size).toBe(0);
   });
+
+  it('holds a forwarded reply until applied reaches its index, in index order with reads', async () => {
+    const q = new ReadIndexQueue(10);
+    const late = track(q.addApplied(9, 1000, () => new Error('late')));
+    const early = track(q.addApplied(4, 1000, () => new Error('early')));
+    const read = track(q.add(1000));
+    q.sentAs('r', q.takeUnsent() ?? []);
+    q.onReadState('r', 4);
+    q.release(3);
+    await flush();
+    expect([early.state, read.state, late.state]).toEqual(['pending', 'pending', 'pending']);
+    q.release(4);
+    await flush();
+    expect([early.state, read.state, late.state]).toEqual(['ok', 'ok', 'pending']);
+    const timedOut = track(q.addApplied(20, 100, () => Object.assign(new Error('x'), { code: 'Timeout' })));
+    await vi.advanceTimersByTimeAsync(150);
+    expect(timedOut.state).toBe('Timeout');
+    q.release(9);
+    await flush();
+    expect(late.state).toBe('ok');
+    expect(q.size).toBe(0);
+  });
+
+  it('without a leader fails the reads not yet indexed and keeps those waiting only for the apply', async () => {
+    const q = new ReadIndexQueue(10);
+    const sent = track(q.add(1000));
+    q.sentAs('s', q.takeUnsent() ?? []);
+    const indexed = track(q.add(1000));
+    q.sentAs('i', q.takeUnsent() ?? []);
+    q.onReadState('i', 2);
+    const unsent = track(q.add(1000));
+    const applied = track(q.addApplied(3, 1000, () => new Error('x')));
+    q.failUnindexed(Object.assign(new Error('no leader'), { code: 'Unavailable' }));
+    await flush();
+    expect([unsent.state, sent.state, indexed.state, applied.state]).toEqual(['Unavailable', 'Unavailable', 'pending', 'pending']);
+    expect(q.takeUnsent()).toBeNull();
+    q.release(3);
+    await flush();
+    expect([indexed.state, applied.state]).toEqual(['ok', 'ok']);
+  });
 });

@@ -146,6 +146,25 @@ describe('a store written before record checksums', () => {
     await ref.store.close();
   });
 
+  it('holding a newer leader\'s tally and marker bare (from its snapshot) converts with a true tally', async () => {
+    const ref = await referenceStore();
+    const expected = await observable(ref.store);
+    const disk = new MemoryBackend();
+    await writeOldFormatCopy(ref.backend.reopened(), disk);
+    // What 3976914 stored from a format-2 leader's snapshot stream: its content meta, bare and stale.
+    await disk.write([
+      { type: 'put', key: metaKey('formatVersion'), value: encodeMeta(2) },
+      { type: 'put', key: metaKey('recordCount'), value: encodeMeta(999) },
+      { type: 'put', key: metaKey('recordKeyCrcSum'), value: encodeMeta(12345) },
+    ], { sync: false });
+    const store = await KvStore.open({ backend: disk, clock: new Clock().fn });
+    expect(store.formatConversion?.fromVersion).toBe(1);
+    expect(await observable(store)).toEqual(expected);
+    expect(await payloads(disk)).toEqual(await payloads(ref.backend));
+    await store.close();
+    await ref.store.close();
+  });
+
   it('installs from an older leader\'s snapshot (no tally, no marker in the stream)', async () => {
     const ref = await referenceStore();
     const expected = await observable(ref.store);

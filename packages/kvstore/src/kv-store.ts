@@ -158,8 +158,7 @@ export class KvStore implements WatchSource {
   private readonly corruptListeners = new Set<(err: CorruptError) => void>();
   /** The backend holds the format marker (a fresh store gets it with its first batch). */
   private formatMarked = false;
-  /** Set when open() converted a store of an older format. */
-  formatConversion: FormatConversion | undefined;
+  private conversion: FormatConversion | undefined;
 
   private constructor(
     /** The backend without the checksum layer (to tell the store's format). */
@@ -219,7 +218,7 @@ export class KvStore implements WatchSource {
       // A failed commit is not aborted: it may have switched ACTIVE already, and open sorts
       // out whichever database ACTIVE names.
       await staged.commit();
-      this.formatConversion = {
+      this.conversion = {
         fromVersion: PRE_CHECKSUM_FORMAT_VERSION,
         toVersion: STORE_FORMAT_VERSION,
         entries: format.entries,
@@ -231,6 +230,11 @@ export class KvStore implements WatchSource {
   }
 
   // ---- state
+
+  /** What open() did to a store of an older format; undefined when it converted nothing. */
+  get formatConversion(): FormatConversion | undefined {
+    return this.conversion;
+  }
 
   /** Raft index of the last applied entry (persisted with the data). */
   get appliedIndex(): number {

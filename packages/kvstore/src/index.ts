@@ -2,7 +2,7 @@
 // validation, typed errors, backends, and the WatchSource contract used by the watch hub.
 
 export { KvStore } from './kv-store.js';
-export type { KvStoreOptions, ApplyEntry, ApplyResult, CommandResponse, ReadTxnReply, StoreSnapshot } from './kv-store.js';
+export type { KvStoreOptions, ApplyEntry, ApplyResult, CommandResponse, FormatConversion, ReadTxnReply, StoreSnapshot } from './kv-store.js';
 export { isReadOnlyTxn } from './txn.js';
 export { encodeCommand, decodeCommand, COMMAND_VERSION } from './command.js';
 export type { Command, CommandOp } from './command.js';

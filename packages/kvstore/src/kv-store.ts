@@ -17,6 +17,10 @@
 //    verifies the whole store (recovery.ts). Damage throws CorruptError; once any is found the
 //    store refuses every further read and tells onCorrupt listeners: it never answers from
 //    data it knows to be damaged.
+// 6. open() first tells the store's format (store-format.ts). A store of the Kite before
+//    record checksums is converted once, as a whole replace (stageReplace + commit: a fresh
+//    database beside the old one, made durable, then the atomic switch), so a crash leaves
+//    either the old store, converted again on the next open, or the complete new one.
 
 import { assert } from './assert.js';
 import type { Backend, BackendOp } from './backend/backend.js';
@@ -31,7 +35,7 @@ import { CorruptError, isCorruptError } from './corrupt-error.js';
 import { InvalidArgumentError, KvError, LeaseNotFoundError } from './errors.js';
 import { hashAt } from './hash.js';
 import { readHistory } from './history.js';
-import { decodeMeta, describeKey, encodeMeta, metaKey } from './layout.js';
+import { describeKey, encodeMeta, metaKey } from './layout.js';
 import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
 import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
@@ -40,6 +44,7 @@ import { chargeRangeBound, checkReadRevision, rangeFromMemory, rangeKeys } from 
 import { ReadBudget } from './read-budget.js';
 import { tallyBatch } from './record-tally.js';
 import { rebuildState } from './recovery.js';
+import { PRE_CHECKSUM_FORMAT_VERSION, STORE_FORMAT_VERSION, detectFormat, formatMarkerOp, withContentMeta } from './store-format.js';
 import type { SnapshotHeader } from './snapshot.js';
 import { SNAPSHOT_CHUNK_BYTES, decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { checkPut, executeTxn, readTxnAt } from './txn.js';
@@ -110,6 +115,17 @@ export type ApplyResult =
 /** A read-only txn's answer and the revision it was read at (the reply header's). */
 export type ReadTxnReply = TxnResult & { readonly revision: number };
 
+/** What open() did to a store of an older format (for the host to log). */
+export interface FormatConversion {
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  /** Values copied (records, leases, meta). */
+  readonly entries: number;
+  /** The old database (removed) and the new one. */
+  readonly fromLocation: string;
+  readonly toLocation: string;
+}
+
 export interface StoreSnapshot extends SnapshotHeader {
   /** The chunks; iterate once. The backend snapshot is released at the end or on close(). */
   readonly chunks: AsyncIterable<Uint8Array>;
@@ -141,9 +157,12 @@ export class KvStore implements WatchSource {
   /** The first damage found; from then on every read fails with it. */
   private damage: CorruptError | undefined;
   private readonly corruptListeners = new Set<(err: CorruptError) => void>();
+  /** The backend holds the format marker (a fresh store gets it with its first batch). */
+  private formatMarked = false;
+  private conversion: FormatConversion | undefined;
 
   private constructor(
-    /** The backend without the checksum layer (to tell an older store format from damage). */
+    /** The backend without the checksum layer (to tell the store's format). */
     private readonly raw: Backend,
     options: KvStoreOptions,
   ) {
@@ -163,6 +182,7 @@ export class KvStore implements WatchSource {
     const backend = options.backend ?? (await LevelBackend.open(options.dir as string));
     const store = new KvStore(backend, options);
     try {
+      await store.openFormat();
       await store.rebuild();
     } catch (err) {
       const damage = await store.describeDamage(err);
@@ -181,30 +201,41 @@ export class KvStore implements WatchSource {
   private async describeDamage(err: unknown): Promise<CorruptError | undefined> {
     const levelCorruption = (err as { code?: unknown }).code === 'LEVEL_CORRUPTION';
     if (!isCorruptError(err) && !levelCorruption) return undefined;
-    if (await this.isPreChecksumFormat()) {
-      return new CorruptError(this.raw.location, 'its records carry no checksums: it was written by an older Kite version, and cannot be verified');
-    }
     const what = isCorruptError(err) ? err.what : `LevelDB reports ${(err as Error).message}`;
     const files = await this.state.backend.findDamage?.().catch(() => []) ?? [];
     const where = files.length === 0 ? '' : `; damaged table files: ${files.join(', ')}`;
     return new CorruptError(this.state.backend.location, `${what}${where}`);
   }
 
-  /**
-   * True when the applied index is stored as a bare number, without the checksum every value
-   * has carried since record checksums came in: a store of an older Kite, not a damaged one
-   * (a damaged sealed value never decodes as a bare number: its checksum bytes trail it).
-   */
-  private async isPreChecksumFormat(): Promise<boolean> {
-    try {
-      const v = await this.raw.get(metaKey('appliedIndex'));
-      return v !== undefined && Number.isSafeInteger(decodeMeta(v));
-    } catch {
-      return false;
+  /** Tells the store's format; converts a store of the Kite before record checksums. */
+  private async openFormat(): Promise<void> {
+    const format = await detectFormat(this.raw);
+    if (format.kind === 'fresh') return;
+    if (format.kind === 'preChecksum') {
+      const fromLocation = this.raw.location;
+      // The old values are payloads as they stand: the checksum layer seals them on the way
+      // into the new database, and the tally and marker are computed from what is copied.
+      const staged = await this.state.backend.stageReplace(withContentMeta(this.raw.entries({})));
+      // A failed commit is not aborted: it may have switched ACTIVE already, and open sorts
+      // out whichever database ACTIVE names.
+      await staged.commit();
+      this.conversion = {
+        fromVersion: PRE_CHECKSUM_FORMAT_VERSION,
+        toVersion: STORE_FORMAT_VERSION,
+        entries: format.entries,
+        fromLocation,
+        toLocation: this.raw.location,
+      };
     }
+    this.formatMarked = true;
   }
 
   // ---- state
+
+  /** What open() did to a store of an older format; undefined when it converted nothing. */
+  get formatConversion(): FormatConversion | undefined {
+    return this.conversion;
+  }
 
   /** Raft index of the last applied entry (persisted with the data). */
   get appliedIndex(): number {
@@ -275,7 +306,10 @@ export class KvStore implements WatchSource {
     ops.push(...tallyBatch(this.state.tally, ops));
     ops.push(this.metaOp('appliedIndex', this.state.appliedIndex));
     ops.push(this.metaOp('currentRevision', this.state.currentRevision));
+    // A fresh store's first batch carries the format marker, so no data is ever without it.
+    if (!this.formatMarked) ops.push(formatMarkerOp());
     await this.state.backend.write(ops, { sync: this.syncWrites });
+    this.formatMarked = true;
     this.state.pending.clear();
     this.published = this.state.currentRevision;
     this.publish({ appliedIndex: this.state.appliedIndex, currentRevision: this.published, changes });
@@ -588,11 +622,14 @@ export class KvStore implements WatchSource {
   restore(chunks: AsyncIterable<Uint8Array>): Promise<RestoredState> {
     return this.exclusive(async () => {
       const { header, entries } = await decodeSnapshot(chunks);
-      // The copy runs while reads are still served from the old content.
-      const staged = await this.state.backend.stageReplace(entries);
+      // The copy runs while reads are still served from the old content. The tally and the
+      // format marker are the receiver's, computed from the records it writes: a leader of
+      // an older Kite sends neither.
+      const staged = await this.state.backend.stageReplace(withContentMeta(entries));
       const release = await this.quiesceReaders();
       try {
         await staged.commit();
+        this.formatMarked = true;
         this.epoch++;
         await this.rebuild();
       } finally {

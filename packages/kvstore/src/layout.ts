@@ -3,6 +3,8 @@
 //                                  or tombstone [key]; the mod revision is the record's key.
 //   'l' + lease id (8 bytes)   -> lease [id, ttlSeconds, remainingTtlMs]
 //   'm' + name                 -> meta value (msgpack number)
+// Every value is stored with a checksum after it (backend/checksum-backend.ts); the meta record
+// formatVersion says so (store-format.ts).
 // Records are immutable once written; only compaction deletes them.
 
 import { Packr } from 'msgpackr';
@@ -21,7 +23,8 @@ export type MetaName =
   | 'scheduledCompactRevision'
   | 'finishedCompactRevision'
   | 'recordCount'
-  | 'recordKeyCrcSum';
+  | 'recordKeyCrcSum'
+  | 'formatVersion';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Driver, dec, enc, memoryStore, tempDirs } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
-import { encodeMeta, encodeRecord, metaKey, revKey } from '../src/layout.js';
+import { revKey } from '../src/layout.js';
 import type { MemoryBackend } from '../src/backend/memory-backend.js';
 
 const newDir = tempDirs();
@@ -137,21 +137,6 @@ describe('a damaged record', () => {
     await backend.write([{ type: 'del', key: revKey({ main: 11, sub: 0 }) }], { sync: false });
     await expect(store.range({ key: enc(keyOf(9)), revision: 301 })).rejects.toMatchObject({ code: 'Corrupt' });
     await store.close();
-  });
-});
-
-describe('a store of an older Kite (no checksums)', () => {
-  it('is refused with what it is, not as damage', async () => {
-    const disk = (await memoryStore()).backend.reopened();
-    await disk.write([
-      { type: 'put', key: revKey({ main: 2, sub: 0 }), value: encodeRecord({ tombstone: false, key: enc('a'), value: enc('1'), createRevision: 2, version: 1, lease: 0 }) },
-      { type: 'put', key: metaKey('appliedIndex'), value: encodeMeta(3) },
-      { type: 'put', key: metaKey('currentRevision'), value: encodeMeta(2) },
-    ], { sync: false });
-    await expect(KvStore.open({ backend: disk })).rejects.toMatchObject({
-      code: 'Corrupt',
-      message: 'memory backend is corrupt: its records carry no checksums: it was written by an older Kite version, and cannot be verified',
-    });
   });
 });
 

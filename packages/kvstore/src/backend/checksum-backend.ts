@@ -47,6 +47,14 @@ function storedCrc(stored: Uint8Array, at: number): number {
   return (((stored[at] as number) << 24) | ((stored[at + 1] as number) << 16) | ((stored[at + 2] as number) << 8) | (stored[at + 3] as number)) >>> 0;
 }
 
+/** The payload of a value stored under `key`, or undefined when its checksum does not match. */
+export function unsealValue(key: Uint8Array, stored: Uint8Array): Uint8Array | undefined {
+  const n = stored.byteLength - CRC_BYTES;
+  if (n < 0) return undefined;
+  const payload = stored.subarray(0, n);
+  return checksumOf(key, payload) === storedCrc(stored, n) ? payload : undefined;
+}
+
 class ChecksumReader implements BackendReader {
   constructor(
     protected readonly inner: () => BackendReader,
@@ -56,10 +64,9 @@ class ChecksumReader implements BackendReader {
 
   /** The payload of a stored value, or throws CorruptError. */
   protected open(key: Uint8Array, stored: Uint8Array): Uint8Array {
-    const n = stored.byteLength - CRC_BYTES;
-    if (n < 0) throw this.corrupt(`${this.options.describeKey(key)}: ${stored.byteLength} bytes, shorter than its checksum`);
-    const payload = stored.subarray(0, n);
-    if (checksumOf(key, payload) !== storedCrc(stored, n)) throw this.corrupt(`${this.options.describeKey(key)}: checksum mismatch`);
+    if (stored.byteLength < CRC_BYTES) throw this.corrupt(`${this.options.describeKey(key)}: ${stored.byteLength} bytes, shorter than its checksum`);
+    const payload = unsealValue(key, stored);
+    if (payload === undefined) throw this.corrupt(`${this.options.describeKey(key)}: checksum mismatch`);
     return payload;
   }
 

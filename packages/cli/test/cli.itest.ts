@@ -1,12 +1,13 @@
 // The real `kite` binary against a real 3-member cluster started with `kite cluster up
 // --detach` (stopped in afterAll by `kite cluster down` plus a pid-kill fallback).
 // Tests run in order; the last one kills the leader.
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@kite/client';
 import { mirror } from '../../client/src/recipes/index.js';
-import { collect, killPid, runKite, startCluster, type TestCluster } from './cluster-harness.js';
+import { BIN, collect, killPid, runKite, startCluster, type KiteResult, type TestCluster } from './cluster-harness.js';
 
 let cluster: TestCluster;
 
@@ -75,11 +76,60 @@ describe('kite CLI against a real cluster', () => {
       'revision N  DELETE',
       'revision N  PUT (created)  version 1', '  + three',
     ]);
-    const stale = await cluster.kite(['rollback', '/h/k', '--to', String(r1.header.revision), '--expect-mod-rev', String(r1.header.revision)]);
+    const stale = await cluster.kite(['rollback', '/h/k', '--to', String(r1.header.revision), '--expect-mod-rev', String(r1.header.revision), '--yes']);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/\/h\/k changed since you looked: its modRevision is now \d+, not \d+\. Nothing was written/);
-    expect(await ok(['rollback', '/h/k', '--to', String(r1.header.revision)])).toMatch(/^\/h\/k restored to its value at revision \d+/);
+    expect(await ok(['rollback', '/h/k', '--to', String(r1.header.revision), '--yes'])).toMatch(/^\/h\/k restored to its value at revision \d+/);
     expect(await ok(['get', '/h/k', '--print-value-only'])).toBe('one\n');
+  });
+
+  it('rollback to a revision where the key did not exist refuses unless --allow-delete, and asks before writing', async () => {
+    const before = await revisionNow();
+    await ok(['put', '/rb/k', 'one']);
+    await ok(['put', '/rb/k', 'two']);
+    const refused = await cluster.kite(['rollback', '/rb/k', '--to', String(before), '--yes']);
+    expect([refused.code, refused.stderr]).toEqual([1, `Error: /rb/k did not exist at revision ${before}, so restoring that state means deleting it. Nothing was written; pass --allow-delete to delete /rb/k.\n`]);
+    // No terminal and no --yes: nobody can confirm, so nothing is written (and nothing hangs).
+    const unconfirmed = await cluster.kite(['rollback', '/rb/k', '--to', String(before), '--allow-delete']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('stdin is not a terminal; pass --yes');
+    expect(unconfirmed.stderr).toContain('DELETE /rb/k');
+    expect(await ok(['get', '/rb/k', '--print-value-only'])).toBe('two\n');
+    expect(await ok(['rollback', '/rb/k', '--to', String(before), '--allow-delete', '--yes'])).toMatch(/^\/rb\/k did not exist at revision \d+; deleted it/);
+    expect(await ok(['get', '/rb/k', '--count-only'])).toBe('0\n');
+  });
+
+  it('rollback on a terminal shows the change and writes only after yes', async () => {
+    const r1 = JSON.parse(await ok(['put', '/rb/t', 'one', '-w', 'json'])) as { header: { revision: number } };
+    await ok(['put', '/rb/t', 'two']);
+    // `script` gives the command a real pseudo-terminal; its answer comes from our stdin.
+    const onTerminal = (answer: string): Promise<KiteResult> => new Promise((resolve) => {
+      const cmd = [process.execPath, BIN, 'rollback', '/rb/t', '--to', String(r1.header.revision)].join(' ');
+      const child = execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, KITE_ENDPOINTS: cluster.endpoints.join(',') }, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : Number((err as { code?: unknown }).code ?? 1), stdout, stderr });
+      });
+      child.stdin?.end(`${answer}\n`);
+    });
+    const no = await onTerminal('n');
+    expect(no.code).toBe(1);
+    expect(no.stdout).toContain('  - two\r\n  + one');
+    expect(no.stdout).toContain('Not confirmed; nothing was written.');
+    expect(await ok(['get', '/rb/t', '--print-value-only'])).toBe('two\n');
+    const yes = await onTerminal('y');
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toMatch(/\/rb\/t restored to its value at revision \d+/);
+    expect(await ok(['get', '/rb/t', '--print-value-only'])).toBe('one\n');
+  });
+
+  it('history right after a compaction never fails on the watch it replays from', async () => {
+    await ok(['put', '/hc/k', 'a']);
+    await ok(['put', '/hc/k', 'b']);
+    await ok(['compact', String(await revisionNow())]);
+    // Before the fix, about one run in three failed with "no watch 1 on this link".
+    for (let i = 0; i < 8; i++) {
+      const r = await cluster.kite(['history', '/hc/k']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+    }
   });
 
   it('endpoint status shows every member with exactly one leader', async () => {

@@ -3,6 +3,7 @@
 // while work (closing clients, stopping members) may still be pending.
 import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { setCommandPath } from './run.js';
 import { registerAlarm } from './commands/alarm.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
@@ -52,13 +53,23 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerBench(program);
   registerChaos(program);
-  // Usage errors exit 2 with commander's own message; help/version exit 0.
+  // Usage errors exit 2 with commander's own message and the command's help hint;
+  // help/version exit 0.
   const exitOverride = (cmd: Command): void => {
     cmd.exitOverride();
+    cmd.showHelpAfterError(`(see '${fullName(cmd)} --help')`);
     cmd.commands.forEach(exitOverride);
   };
   exitOverride(program);
+  program.hook('preAction', (_root, action) => setCommandPath(fullName(action)));
   return program;
+}
+
+/** `kite lease grant`: the names from the root down to `cmd`. */
+function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -67,8 +78,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      process.exitCode = ok ? EXIT_OK : err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      // `kite` or `kite lease` without a subcommand prints help as an error (exit 2);
+      // asking for help (--help, `kite help`) or --version is a success.
+      process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
       return;
     }
     process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);

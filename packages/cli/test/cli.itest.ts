@@ -132,6 +132,30 @@ describe('kite CLI against a real cluster', () => {
     }
   });
 
+  it('--hex addresses keys that are not UTF-8; text output keeps them distinct and escapes control characters', async () => {
+    expect(await ok(['put', '--hex', '2f782fff', '6869'])).toBe('OK\n'); // "/x/" + 0xff
+    expect(await ok(['put', '--hex', '2f782ffe', '1b5b326a'])).toBe('OK\n'); // "/x/" + 0xfe, value ESC[2j
+    expect(await ok(['put', '/x/nl\nkey', 'v'])).toBe('OK\n');
+    expect(await ok(['get', '--prefix', '/x/'])).toBe('/x/nl\\nkey\nv\n/x/\\xfe\n\\x1b[2j\n/x/\\xff\nhi\n');
+    expect(await ok(['get', '--hex', '2f782fff'])).toBe('2f782fff\n6869\n');
+    expect(await ok(['get', '--hex', '--prefix', '2f782f', '--keys-only'])).toBe('2f782f6e6c0a6b6579\n2f782ffe\n2f782fff\n');
+    const j = JSON.parse(await ok(['get', '--prefix', '/x/', '-w', 'json'])) as { kvs: Record<string, string>[] };
+    expect(j.kvs.map((k) => k['key'] ?? `base64:${k['key_base64']}`)).toEqual(['/x/nl\nkey', 'base64:L3gv/g==', 'base64:L3gv/w==']);
+    expect(await ok(['del', '--hex', '2f782ffe'])).toBe('1\n');
+    const fields = await ok(['get', '/x/nl\nkey', '-w', 'fields']);
+    expect(fields).toMatch(/^"ClusterID" : \w+\n"MemberID" : \w+\n"Revision" : \d+\n"RaftTerm" : \d+\n"Key" : "\/x\/nl\\nkey"\n/);
+    expect(fields).toMatch(/"Value" : "v"\n"Lease" : 0\n"More" : false\n"Count" : 1\n$/);
+  });
+
+  it('put --lease takes the hex id that lease grant prints', async () => {
+    const id = /^lease ([0-9a-f]+) granted/.exec(await ok(['lease', 'grant', '60']))?.[1];
+    expect(id).toBeDefined();
+    await ok(['put', '/leased', 'v', '--lease', id!]);
+    expect(JSON.parse(await ok(['get', '/leased', '-w', 'json'])).kvs[0].lease).toBe(id);
+    expect(await ok(['lease', 'revoke', id!])).toMatch(/revoked/);
+    expect(await ok(['get', '/leased', '--count-only'])).toBe('0\n');
+  });
+
   it('endpoint status shows every member with exactly one leader', async () => {
     const rows = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { endpoint: string; isLeader: boolean; raftTerm: number }[];
     expect(rows.map((r) => r.endpoint)).toEqual(cluster.endpoints);

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import type { KiteClient as Client } from '@kite/client';
 import { isKiteError, type KeyValue } from '@kite/protocol';
-import { text, utf8 } from '../bytes.js';
+import { argBytes, text } from '../bytes.js';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { CliError, EXIT_ERROR, UsageError } from '../errors.js';
 import { parseIntFlag } from '../flags.js';
@@ -111,11 +111,13 @@ function toEntry(type: 'put' | 'delete', kv: KeyValue): HistoryEntry {
 export function registerHistory(program: Command): void {
   withConnFlags(program.command('history')
     .description('history KEY: every retained revision of KEY, oldest first, with value diffs')
-    .argument('<key>'))
+    .argument('<key>')
+    .option('--hex', 'KEY is given as hex'))
     .action(async (key: string, f: ConnFlags) => withClient(f, async (open, ctx) => {
       if (key === '') throw new UsageError('the key must not be empty');
+      const k = argBytes('KEY', key, ctx.style);
       const c = await open();
-      const h = await keyHistory(c, utf8(key));
+      const h = await keyHistory(c, k);
       print(formatHistory(key, h.entries, ctx.format, h.oldestRevision));
       if (h.truncated && ctx.format !== 'json') print(`(cut at ${HISTORY_EVENTS_MAX} revisions)\n`);
     }));
@@ -126,11 +128,12 @@ export function registerHistory(program: Command): void {
     .requiredOption('--to <revision>', 'the revision whose value to restore')
     .option('--expect-mod-rev <revision>', 'the modRevision you saw (default: the current one, read now)')
     .option('--allow-delete', 'if KEY did not exist at REV, delete it (refused without this flag)')
-    .option('-y, --yes', 'do not ask for confirmation (scripts; required when stdin is not a terminal)'))
+    .option('-y, --yes', 'do not ask for confirmation (scripts; required when stdin is not a terminal)')
+    .option('--hex', 'KEY is given as hex'))
     .action(async (key: string, f: RollbackFlags) => withClient(f, async (open, ctx, state) => {
       const to = parseIntFlag('--to', f.to, { min: 1 });
       state.revision = to;
-      const k = utf8(key);
+      const k = argBytes('KEY', key, ctx.style);
       const c = await open();
       const past = await c.get(k, { revision: to });
       const target = past.kvs[0];

@@ -13,7 +13,7 @@ import { registerHistory } from './commands/history.js';
 import { registerKv } from './commands/kv.js';
 import { registerLease } from './commands/lease.js';
 import { registerLockElect } from './commands/lock-elect.js';
-import { registerMember } from './commands/member.js';
+import { registerMember, registerMoveLeader } from './commands/member.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerTxn } from './commands/txn.js';
 import { registerWatch } from './commands/watch.js';
@@ -47,6 +47,7 @@ export function buildProgram(): Command {
   registerLease(program);
   registerLockElect(program);
   registerMember(program);
+  registerMoveLeader(program);
   registerAlarm(program);
   registerEndpoint(program);
   registerSnapshot(program);

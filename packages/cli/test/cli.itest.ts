@@ -169,6 +169,23 @@ describe('kite CLI against a real cluster', () => {
     expect(cs.leader).toMatch(/^n[123]$/);
   });
 
+  it('move-leader hands leadership to the member named by its hex id', async () => {
+    const before = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { id: string; isLeader: boolean }[];
+    const from = before.find((r) => r.isLeader)!.id;
+    const to = before.find((r) => !r.isLeader)!.id;
+    expect(await ok(['move-leader', to])).toBe(`Leadership transferred from ${from} to ${to}\n`);
+    // The old leader may report itself leader (of the old term) until the new leader's first message reaches it.
+    let leaders: string[] = [];
+    for (const deadline = performance.now() + 10_000; performance.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const after = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { id: string; isLeader: boolean }[];
+      leaders = after.filter((r) => r.isLeader).map((r) => r.id);
+      if (leaders.length === 1) break;
+    }
+    expect(leaders).toEqual([to]);
+    const bad = await cluster.kite(['move-leader', 'ffff']);
+    expect([bad.code, bad.stderr]).toEqual([1, 'Error: ffff is not a voting member [InvalidArgument]\n']);
+  });
+
   it('errors say what to do and use the documented exit codes', async () => {
     const down = await runKite(['get', 'x', '--endpoints', '127.0.0.1:1', '--dial-timeout', '500ms', '--command-timeout', '2s'], process.env);
     expect(down.code).toBe(1);

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@kite/client';
 import { mirror } from '../../client/src/recipes/index.js';
@@ -154,6 +155,24 @@ describe('kite CLI against a real cluster', () => {
     expect(JSON.parse(await ok(['get', '/leased', '-w', 'json'])).kvs[0].lease).toBe(id);
     expect(await ok(['lease', 'revoke', id!])).toMatch(/revoked/);
     expect(await ok(['get', '/leased', '--count-only'])).toBe('0\n');
+  });
+
+  it("the README's kite (node_modules/.bin, or pnpm exec) runs the built CLI and prints only its own output", async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const env = { ...process.env, KITE_ENDPOINTS: cluster.endpoints.join(','), NO_COLOR: '1' };
+    const run = (cmd: string, args: string[]): Promise<KiteResult> => new Promise((resolve) => {
+      execFile(cmd, args, { cwd: root, env, timeout: 120_000 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : Number((err as { code?: unknown }).code ?? 1), stdout, stderr });
+      });
+    });
+    await ok(['put', '/readme/k', 'v']);
+    const direct = await run(join(root, 'node_modules', '.bin', 'kite'), ['get', '/readme/k', '-w', 'json']);
+    expect(direct.code).toBe(0);
+    expect((JSON.parse(direct.stdout) as { kvs: { value: string }[] }).kvs[0]?.value).toBe('v');
+    const viaPnpm = await run('npx', ['-y', 'pnpm@9.15.9', 'exec', 'kite', 'get', '/readme/k', '-w', 'json']);
+    expect(viaPnpm.code).toBe(0);
+    expect((JSON.parse(viaPnpm.stdout) as { count: number }).count).toBe(1);
+    expect((await run('npx', ['-y', 'pnpm@9.15.9', 'exec', 'kite', '--version'])).stdout).toBe('0.1.0\n');
   });
 
   it('endpoint status shows every member with exactly one leader', async () => {

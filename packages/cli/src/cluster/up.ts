@@ -4,8 +4,8 @@
 // Ctrl-C kills at once. Detached: members run in their own sessions with logs in the data
 // dir and a pid file that `kite cluster down` uses. Nothing is ever restarted silently.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { relative } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../errors.js';
 import { paintFor, COLORS } from '../output/color.js';
@@ -53,10 +53,19 @@ function refuseIfRunning(plan: ClusterPlan): void {
   removePidFile(plan.dataDir);
 }
 
+/**
+ * How to run kite from the current directory: the workspace's node_modules/.bin/kite (the
+ * README's form) when we are in the checkout that installed it, else node and our path.
+ */
+export function kiteCommand(cwd = process.cwd()): string {
+  const inCheckout = !relative(cwd, BIN_PATH).startsWith('..');
+  if (inCheckout && existsSync(join(cwd, 'node_modules', '.bin', 'kite'))) return 'node_modules/.bin/kite';
+  return `node ${BIN_PATH}`;
+}
+
 export function banner(plan: ClusterPlan, leaderName: string | null, detached: boolean): string {
   const eps = plan.members.map((m) => m.endpoint).join(',');
-  const rel = relative(process.cwd(), BIN_PATH);
-  const kite = `node ${rel !== '' && !rel.startsWith('..') ? rel : BIN_PATH}`;
+  const kite = kiteCommand();
   const lines = [
     `kite cluster of ${plan.nodes} member${plan.nodes === 1 ? '' : 's'} is up${leaderName !== null ? ` (leader ${leaderName})` : ''}; data in ${plan.dataDir}`,
     '',

@@ -13,7 +13,7 @@ import { saveLayout, serverArgs, type ClusterPlan, type MemberPlan } from './lay
 import { makeLineFormatter, pipeLines } from './log-prefixer.js';
 import { assertPortsFree } from './ports.js';
 import {
-  isOurs, isOurSupervisor, readPidFile, removePidFile, stopPids, writePidFile, STOP_GRACE_MS, KILL_WAIT_MS, type PidRecord,
+  isOurSupervisor, isRecordedMemberRunning, readPidFile, removePidFile, stopPids, writePidFile, STOP_GRACE_MS, KILL_WAIT_MS, type PidRecord,
 } from './procs.js';
 import { waitForLeader, LEADER_WAIT_MS } from './wait-leader.js';
 
@@ -42,7 +42,7 @@ export interface UpOptions {
 function refuseIfRunning(plan: ClusterPlan): void {
   const pf = readPidFile(plan.dataDir);
   if (pf === null) return;
-  const live = pf.members.filter((m) => isOurs(m.pid, plan.dataDir));
+  const live = pf.members.filter((m) => isRecordedMemberRunning(plan, m));
   const sup = pf.supervisorPid !== undefined && isOurSupervisor(pf.supervisorPid);
   if (live.length > 0 || sup) {
     const partial = !sup && live.length < plan.nodes
@@ -109,7 +109,7 @@ function runningMembers(plan: ClusterPlan): { supervisor: number | null; members
   const pf = readPidFile(plan.dataDir);
   if (pf === null) return { supervisor: null, members: [] };
   const supervisor = pf.supervisorPid !== undefined && isOurSupervisor(pf.supervisorPid) ? pf.supervisorPid : null;
-  return { supervisor, members: pf.members.filter((m) => m.pid > 0 && isOurs(m.pid, plan.dataDir)) };
+  return { supervisor, members: pf.members.filter((m) => isRecordedMemberRunning(plan, m)) };
 }
 
 export async function clusterUpDetached(plan: ClusterPlan, opts: UpOptions): Promise<number> {

@@ -8,6 +8,7 @@ import { registerAlarm } from './commands/alarm.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
 import { registerCluster, registerServer } from './commands/cluster.js';
+import { registerDefrag } from './commands/defrag.js';
 import { registerEndpoint } from './commands/endpoint.js';
 import { registerHistory } from './commands/history.js';
 import { registerKv } from './commands/kv.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerMoveLeader(program);
   registerAlarm(program);
   registerEndpoint(program);
+  registerDefrag(program);
   registerSnapshot(program);
   registerHistory(program);
   registerBench(program);

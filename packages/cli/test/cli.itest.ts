@@ -205,6 +205,22 @@ describe('kite CLI against a real cluster', () => {
     expect([bad.code, bad.stderr]).toEqual([1, 'Error: ffff is not a voting member [InvalidArgument]\n']);
   });
 
+  it('defrag gives each member the space of deleted and compacted values back', async () => {
+    const client = await connect({ endpoints: cluster.endpoints, timeoutMs: 10_000 });
+    try {
+      const value = 'x'.repeat(4096);
+      for (let i = 0; i < 300; i += 30) await Promise.all(Array.from({ length: 30 }, (_, j) => client.put(`/df/${i + j}`, `${value}${i + j}`)));
+      await client.delete('/df/', { prefix: true });
+      await ok(['compact', String(await revisionNow()), '--physical']);
+    } finally {
+      client.close();
+    }
+    const rows = JSON.parse(await ok(['defrag', '-w', 'json'])) as { endpoint: string; dbSizeBefore: number; dbSize: number }[];
+    expect(rows.map((r) => r.endpoint)).toEqual(cluster.endpoints);
+    for (const r of rows) expect(r.dbSize).toBeLessThan(r.dbSizeBefore - 300 * 4096 / 2);
+    expect(await ok(['defrag', '--endpoints', cluster.endpoints[0]!])).toMatch(/^Finished defragmenting kite member\[ws:\/\/127\.0\.0\.1:\d+\] \([\d.]+ \w?B -> [\d.]+ \w?B\)\n$/);
+  });
+
   it('errors say what to do and use the documented exit codes', async () => {
     const down = await runKite(['get', 'x', '--endpoints', '127.0.0.1:1', '--dial-timeout', '500ms', '--command-timeout', '2s'], process.env);
     expect(down.code).toBe(1);

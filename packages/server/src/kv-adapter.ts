@@ -110,6 +110,10 @@ export class KvAdapter implements KvPort {
     return this.store.hash(revision);
   }
 
+  defrag(): Promise<void> {
+    return this.store.defrag();
+  }
+
   leaseKeepAlive(id: number, nowMs: number): LeaseKeepAliveResult {
     const r = this.store.leaseKeepAlive(id, nowMs);
     return { leaseId: r.id, ttl: r.ttl };

@@ -44,6 +44,8 @@ export interface KvPort {
   /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts). */
   readTxn(args: TxnArgs, revision?: number): Promise<TxnResult & { readonly revision: number }>;
   hash(revision: number): Promise<HashResult>;
+  /** Gives the space of dead entries in this member's store back to the file system. */
+  defrag(): Promise<void>;
   leaseKeepAlive(id: number, nowMs: number): LeaseKeepAliveResult;
   leaseTimeToLive(id: number, keys: boolean, nowMs: number): LeaseTimeToLiveResult;
   leaseLeases(): LeaseLeasesResult;

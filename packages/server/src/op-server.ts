@@ -8,6 +8,7 @@
 // reply header names the member the client talks to.
 
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import {
   KiteError,
   errorReply,
@@ -21,6 +22,7 @@ import {
 } from '@kite/protocol';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
+import { dirSizeBytes } from './dir-size.js';
 import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
@@ -235,6 +237,12 @@ export class OpServer implements ClientBackend {
       case 'hash': {
         const res = await this.deps.kv.hash(req.revision ?? 0);
         return okReply(req.id, this.header(), res);
+      }
+      case 'defrag': {
+        const kvDir = path.join(this.deps.config.dataDir, 'kv');
+        const dbSizeBefore = await dirSizeBytes(kvDir);
+        await this.deps.kv.defrag();
+        return okReply(req.id, this.header(), { dbSizeBefore, dbSize: await dirSizeBytes(kvDir) });
       }
       case 'memberAdd':
         return this.memberAdd(req, timeoutMs);

@@ -46,6 +46,12 @@ export interface Backend extends BackendReader {
    * an OS crash, including unsynced ones the engine had moved out of its current log.
    */
   flush(): Promise<void>;
+  /**
+   * Rewrites the stored data so space held by overwritten, deleted and compacted entries goes
+   * back to the file system (etcd's defrag). Reads and writes stay correct meanwhile; it costs
+   * I/O only. Not concurrent with stageReplace's commit (the caller's lock).
+   */
+  defrag(): Promise<void>;
   /** Bytes on disk (approximate), for status and quotas. */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

@@ -23,7 +23,9 @@ export const VERSION = '0.1.0';
 
 const EPILOG = `
 Endpoints: --endpoints a,b,c or KITE_ENDPOINTS (default ws://127.0.0.1:2379).
-Output:    -w simple (default) | json | table.
+Output:    -w simple (default) | json | table; key-value commands also -w fields (etcdctl's).
+Bytes:     text output escapes control characters and bytes that are not UTF-8 (\\xNN);
+           --hex gives and prints keys and values as hex; -w json is exact (text or *_base64).
 
 Exit codes:
   0  success

@@ -45,9 +45,15 @@ async function upDetached(): Promise<{ code: number; out: string }> {
   return { code: r.code, out: `${r.stderr}${r.stdout}` };
 }
 
+/** Each member's up flag once all answer (cluster up returns at the first leader; a restarted member may take longer), bounded. */
 async function allUp(): Promise<boolean[]> {
-  const r = await cluster.kite(['cluster', 'status', '--data-dir', cluster.dir, '-w', 'json']);
-  return (JSON.parse(r.stdout) as { members: { up: boolean }[] }).members.map((m) => m.up);
+  let up: boolean[] = [];
+  for (const deadline = performance.now() + 20_000; performance.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const r = await cluster.kite(['cluster', 'status', '--data-dir', cluster.dir, '-w', 'json']);
+    up = (JSON.parse(r.stdout) as { members: { up: boolean }[] }).members.map((m) => m.up);
+    if (up.every(Boolean)) break;
+  }
+  return up;
 }
 
 describe('kite cluster up --detach with a dead member', () => {

@@ -32,7 +32,8 @@ const range = (name: string) => (raw: string): [number, number] => {
 };
 
 const d = defaultOptions();
-const program = new Command('jepsen-lite').description('fault-injection tests for a Kite cluster');
+// `kite chaos` runs this command line and names it so its help reads `Usage: kite chaos …`.
+const program = new Command(process.env['JEPSEN_LITE_PROGRAM_NAME'] ?? 'jepsen-lite').description('fault-injection tests for a Kite cluster');
 
 /** The options every run takes (shared by `run` and `matrix`). */
 function addRunOptions(cmd: Command): Command {

@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { connect, type ClientTls, type KiteClient as Client } from '@kite/client';
+import type { BytesStyle } from './bytes.js';
 import { UsageError } from './errors.js';
-import { parseDurationMs, parseEndpoints, parseOutputFormat, type OutputFormat } from './flags.js';
+import { parseDurationMs, parseEndpoints, parseKvOutputFormat, parseOutputFormat, type KvOutputFormat, type OutputFormat } from './flags.js';
 
 export interface ConnFlags {
   readonly endpoints?: string;
@@ -15,15 +16,19 @@ export interface ConnFlags {
   readonly cacert?: string;
   readonly cert?: string;
   readonly key?: string;
+  /** --hex (key-value commands only): keys and values given and printed as hex. */
+  readonly hex?: boolean;
 }
 
-export interface CommandContext {
+export interface CommandContext<F extends string = OutputFormat> {
   readonly endpoints: readonly string[];
-  readonly format: OutputFormat;
+  readonly format: F;
   readonly commandTimeoutMs: number;
   readonly dialTimeoutMs: number;
   /** TLS material for wss:// endpoints (--cacert/--cert/--key); undefined: none given. */
   readonly tls: ClientTls | undefined;
+  /** How keys and values are read from argv and shown in text output. */
+  readonly style: BytesStyle;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT = '5s';
@@ -31,9 +36,19 @@ export const DEFAULT_DIAL_TIMEOUT = '2s';
 
 /** Adds --endpoints, -w and timeouts to a command that talks to the cluster. */
 export function withConnFlags(cmd: Command, defaultFormat: OutputFormat = 'simple'): Command {
+  return withCommonFlags(cmd, 'output format: simple, json or table', defaultFormat);
+}
+
+/** withConnFlags for key-value commands: -w also takes fields, and --hex is accepted. */
+export function withKvFlags(cmd: Command): Command {
+  return withCommonFlags(cmd, 'output format: simple, json, table or fields (etcdctl\'s "Field" : value lines)', 'simple')
+    .option('--hex', 'keys and values are given and printed as hex (json output stays exact either way)');
+}
+
+function withCommonFlags(cmd: Command, formatHelp: string, defaultFormat: string): Command {
   return cmd
     .option('--endpoints <list>', 'comma-separated client URLs (env KITE_ENDPOINTS)', undefined)
-    .option('-w, --write-out <format>', 'output format: simple, json or table', defaultFormat)
+    .option('-w, --write-out <format>', formatHelp, defaultFormat)
     .option('--command-timeout <duration>', 'timeout of each request, like 5s or 500ms', DEFAULT_COMMAND_TIMEOUT)
     .option('--dial-timeout <duration>', 'timeout to connect to a member', DEFAULT_DIAL_TIMEOUT)
     .option('--cacert <file>', 'CA bundle that signed the members\' certificates, for wss:// endpoints (env KITE_CACERT)')
@@ -62,16 +77,24 @@ export function tlsFrom(flags: ConnFlags, env: NodeJS.ProcessEnv = process.env):
 }
 
 export function contextFrom(flags: ConnFlags): CommandContext {
+  return { ...baseContext(flags), format: parseOutputFormat(flags.writeOut) };
+}
+
+export function kvContextFrom(flags: ConnFlags): CommandContext<KvOutputFormat> {
+  return { ...baseContext(flags), format: parseKvOutputFormat(flags.writeOut) };
+}
+
+function baseContext(flags: ConnFlags): Omit<CommandContext, 'format'> {
   return {
     endpoints: parseEndpoints(flags.endpoints),
-    format: parseOutputFormat(flags.writeOut),
     commandTimeoutMs: parseDurationMs('--command-timeout', flags.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT),
     dialTimeoutMs: parseDurationMs('--dial-timeout', flags.dialTimeout ?? DEFAULT_DIAL_TIMEOUT),
     tls: tlsFrom(flags),
+    style: flags.hex === true ? 'hex' : 'text',
   };
 }
 
-export async function openClient(ctx: CommandContext, options: { readonly preferLeader?: boolean } = {}): Promise<Client> {
+export async function openClient(ctx: CommandContext<string>, options: { readonly preferLeader?: boolean } = {}): Promise<Client> {
   return connect({ endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs, ...options, ...(ctx.tls === undefined ? {} : { tls: ctx.tls }) });
 }
 

@@ -78,7 +78,7 @@ function describeKiteError(err: KiteError, ctx: ErrorContext): string {
     case 'TooManyOps':
       return `too many operations in one txn; the limit is ${d.limit ?? '?'} [TooManyOps]`;
     case 'NoSpace':
-      return `the cluster is out of space (backend quota alarm); compact and defragment, or raise the quota [NoSpace]`;
+      return `the cluster is out of space (backend quota alarm); free space ('kite compact REV', then 'kite defrag') and 'kite alarm disarm', or raise the quota [NoSpace]`;
     case 'WrongCluster':
       return `the endpoints belong to different clusters (expected ${d.expectedClusterId ?? '?'}, got ${d.actualClusterId ?? '?'}) [WrongCluster]`;
     case 'Canceled':

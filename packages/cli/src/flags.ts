@@ -4,6 +4,9 @@ import { UsageError } from './errors.js';
 
 export const OUTPUT_FORMATS = ['simple', 'json', 'table'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** Key-value commands (get, put, del, txn, watch) also print etcdctl's `-w fields`. */
+export const KV_OUTPUT_FORMATS = [...OUTPUT_FORMATS, 'fields'] as const;
+export type KvOutputFormat = (typeof KV_OUTPUT_FORMATS)[number];
 
 export const DEFAULT_ENDPOINT = 'ws://127.0.0.1:2379';
 
@@ -37,6 +40,10 @@ export function parseChoice<T extends string>(flag: string, raw: string | undefi
 
 export function parseOutputFormat(raw: string | undefined): OutputFormat {
   return parseChoice('-w/--write-out', raw ?? 'simple', OUTPUT_FORMATS);
+}
+
+export function parseKvOutputFormat(raw: string | undefined): KvOutputFormat {
+  return parseChoice('-w/--write-out', raw ?? 'simple', KV_OUTPUT_FORMATS);
 }
 
 /**

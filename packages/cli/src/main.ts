@@ -3,17 +3,19 @@
 // while work (closing clients, stopping members) may still be pending.
 import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { setCommandPath } from './run.js';
 import { registerAlarm } from './commands/alarm.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
 import { registerCluster, registerServer } from './commands/cluster.js';
 import { registerConfig } from './commands/config.js';
+import { registerDefrag } from './commands/defrag.js';
 import { registerEndpoint } from './commands/endpoint.js';
 import { registerHistory } from './commands/history.js';
 import { registerKv } from './commands/kv.js';
 import { registerLease } from './commands/lease.js';
 import { registerLockElect } from './commands/lock-elect.js';
-import { registerMember } from './commands/member.js';
+import { registerMember, registerMoveLeader } from './commands/member.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerTxn } from './commands/txn.js';
 import { registerWatch } from './commands/watch.js';
@@ -22,7 +24,9 @@ export const VERSION = '0.1.0';
 
 const EPILOG = `
 Endpoints: --endpoints a,b,c or KITE_ENDPOINTS (default ws://127.0.0.1:2379).
-Output:    -w simple (default) | json | table.
+Output:    -w simple (default) | json | table; key-value commands also -w fields (etcdctl's).
+Bytes:     text output escapes control characters and bytes that are not UTF-8 (\\xNN);
+           --hex gives and prints keys and values as hex; -w json is exact (text or *_base64).
 
 Exit codes:
   0  success
@@ -47,20 +51,32 @@ export function buildProgram(): Command {
   registerLease(program);
   registerLockElect(program);
   registerMember(program);
+  registerMoveLeader(program);
   registerAlarm(program);
   registerEndpoint(program);
+  registerDefrag(program);
   registerSnapshot(program);
   registerHistory(program);
   registerBench(program);
   registerChaos(program);
   registerConfig(program);
-  // Usage errors exit 2 with commander's own message; help/version exit 0.
+  // Usage errors exit 2 with commander's own message and the command's help hint;
+  // help/version exit 0.
   const exitOverride = (cmd: Command): void => {
     cmd.exitOverride();
+    cmd.showHelpAfterError(`(see '${fullName(cmd)} --help')`);
     cmd.commands.forEach(exitOverride);
   };
   exitOverride(program);
+  program.hook('preAction', (_root, action) => setCommandPath(fullName(action)));
   return program;
+}
+
+/** `kite lease grant`: the names from the root down to `cmd`. */
+function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -69,8 +85,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      process.exitCode = ok ? EXIT_OK : err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      // `kite` or `kite lease` without a subcommand prints help as an error (exit 2);
+      // asking for help (--help, `kite help`) or --version is a success.
+      process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
       return;
     }
     process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);

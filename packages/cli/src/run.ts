@@ -1,7 +1,8 @@
 // How a command runs: parse its context, open a client, do the work, always close, and turn
 // any failure into a message on stderr plus the documented exit code.
 import type { KiteClient as Client } from '@kite/client';
-import { contextFrom, openClient, type CommandContext, type ConnFlags } from './context.js';
+import { contextFrom, kvContextFrom, openClient, type CommandContext, type ConnFlags } from './context.js';
+import type { KvOutputFormat } from './flags.js';
 import { describeError, type ErrorContext } from './describe-error.js';
 import { CliError, EXIT_ERROR, EXIT_OK, UsageError, type ExitCode } from './errors.js';
 
@@ -10,9 +11,16 @@ export function exitCodeOf(err: unknown): ExitCode {
   return EXIT_ERROR;
 }
 
+/** The running command's full name (`kite lease grant`), for the help hint after a usage error. */
+let commandPath = 'kite';
+
+export function setCommandPath(path: string): void {
+  commandPath = path;
+}
+
 export function reportError(err: unknown, ectx: ErrorContext = {}): ExitCode {
   process.stderr.write(`Error: ${describeError(err, ectx)}\n`);
-  if (err instanceof UsageError) process.stderr.write(`(see 'kite <command> --help')\n`);
+  if (err instanceof UsageError) process.stderr.write(`(see '${commandPath} --help')\n`);
   return exitCodeOf(err);
 }
 
@@ -21,16 +29,24 @@ export interface RunState {
   revision?: number;
 }
 
+type Work<F extends string> = (open: () => Promise<Client>, ctx: CommandContext<F>, state: RunState) => Promise<number | void>;
+
 /** Runs `work`, which connects through `open()` when ready; sets process.exitCode (never calls process.exit). */
-export async function withClient(
-  flags: ConnFlags,
-  work: (open: () => Promise<Client>, ctx: CommandContext, state: RunState) => Promise<number | void>,
-): Promise<void> {
-  let ctx: CommandContext | undefined;
+export async function withClient(flags: ConnFlags, work: Work<CommandContext['format']>): Promise<void> {
+  return runClient(flags, contextFrom, work);
+}
+
+/** withClient for key-value commands (-w fields, --hex). */
+export async function withKvClient(flags: ConnFlags, work: Work<KvOutputFormat>): Promise<void> {
+  return runClient(flags, kvContextFrom, work);
+}
+
+async function runClient<F extends string>(flags: ConnFlags, parse: (f: ConnFlags) => CommandContext<F>, work: Work<F>): Promise<void> {
+  let ctx: CommandContext<F> | undefined;
   const state: RunState = {};
   let client: Client | undefined;
   try {
-    ctx = contextFrom(flags);
+    ctx = parse(flags);
     const c = ctx;
     // Connect only once the command has validated its arguments: a usage error never waits
     // for (or blames) the network.

@@ -1,12 +1,14 @@
 // The real `kite` binary against a real 3-member cluster started with `kite cluster up
 // --detach` (stopped in afterAll by `kite cluster down` plus a pid-kill fallback).
 // Tests run in order; the last one kills the leader.
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@kite/client';
 import { mirror } from '../../client/src/recipes/index.js';
-import { collect, killPid, runKite, startCluster, type TestCluster } from './cluster-harness.js';
+import { BIN, collect, killPid, runKite, startCluster, type KiteResult, type TestCluster } from './cluster-harness.js';
 
 let cluster: TestCluster;
 
@@ -75,11 +77,102 @@ describe('kite CLI against a real cluster', () => {
       'revision N  DELETE',
       'revision N  PUT (created)  version 1', '  + three',
     ]);
-    const stale = await cluster.kite(['rollback', '/h/k', '--to', String(r1.header.revision), '--expect-mod-rev', String(r1.header.revision)]);
+    const stale = await cluster.kite(['rollback', '/h/k', '--to', String(r1.header.revision), '--expect-mod-rev', String(r1.header.revision), '--yes']);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(/\/h\/k changed since you looked: its modRevision is now \d+, not \d+\. Nothing was written/);
-    expect(await ok(['rollback', '/h/k', '--to', String(r1.header.revision)])).toMatch(/^\/h\/k restored to its value at revision \d+/);
+    expect(await ok(['rollback', '/h/k', '--to', String(r1.header.revision), '--yes'])).toMatch(/^\/h\/k restored to its value at revision \d+/);
     expect(await ok(['get', '/h/k', '--print-value-only'])).toBe('one\n');
+  });
+
+  it('rollback to a revision where the key did not exist refuses unless --allow-delete, and asks before writing', async () => {
+    const before = await revisionNow();
+    await ok(['put', '/rb/k', 'one']);
+    await ok(['put', '/rb/k', 'two']);
+    const refused = await cluster.kite(['rollback', '/rb/k', '--to', String(before), '--yes']);
+    expect([refused.code, refused.stderr]).toEqual([1, `Error: /rb/k did not exist at revision ${before}, so restoring that state means deleting it. Nothing was written; pass --allow-delete to delete /rb/k.\n`]);
+    // No terminal and no --yes: nobody can confirm, so nothing is written (and nothing hangs).
+    const unconfirmed = await cluster.kite(['rollback', '/rb/k', '--to', String(before), '--allow-delete']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('stdin is not a terminal; pass --yes');
+    expect(unconfirmed.stderr).toContain('DELETE /rb/k');
+    expect(await ok(['get', '/rb/k', '--print-value-only'])).toBe('two\n');
+    expect(await ok(['rollback', '/rb/k', '--to', String(before), '--allow-delete', '--yes'])).toMatch(/^\/rb\/k did not exist at revision \d+; deleted it/);
+    expect(await ok(['get', '/rb/k', '--count-only'])).toBe('0\n');
+  });
+
+  it('rollback on a terminal shows the change and writes only after yes', async () => {
+    const r1 = JSON.parse(await ok(['put', '/rb/t', 'one', '-w', 'json'])) as { header: { revision: number } };
+    await ok(['put', '/rb/t', 'two']);
+    // `script` gives the command a real pseudo-terminal; its answer comes from our stdin.
+    const onTerminal = (answer: string): Promise<KiteResult> => new Promise((resolve) => {
+      const cmd = [process.execPath, BIN, 'rollback', '/rb/t', '--to', String(r1.header.revision)].join(' ');
+      const child = execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, KITE_ENDPOINTS: cluster.endpoints.join(',') }, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : Number((err as { code?: unknown }).code ?? 1), stdout, stderr });
+      });
+      child.stdin?.end(`${answer}\n`);
+    });
+    const no = await onTerminal('n');
+    expect(no.code).toBe(1);
+    expect(no.stdout).toContain('  - two\r\n  + one');
+    expect(no.stdout).toContain('Not confirmed; nothing was written.');
+    expect(await ok(['get', '/rb/t', '--print-value-only'])).toBe('two\n');
+    const yes = await onTerminal('y');
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toMatch(/\/rb\/t restored to its value at revision \d+/);
+    expect(await ok(['get', '/rb/t', '--print-value-only'])).toBe('one\n');
+  });
+
+  it('history right after a compaction never fails on the watch it replays from', async () => {
+    await ok(['put', '/hc/k', 'a']);
+    await ok(['put', '/hc/k', 'b']);
+    await ok(['compact', String(await revisionNow())]);
+    // Before the fix, about one run in three failed with "no watch 1 on this link".
+    for (let i = 0; i < 8; i++) {
+      const r = await cluster.kite(['history', '/hc/k']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+    }
+  });
+
+  it('--hex addresses keys that are not UTF-8; text output keeps them distinct and escapes control characters', async () => {
+    expect(await ok(['put', '--hex', '2f782fff', '6869'])).toBe('OK\n'); // "/x/" + 0xff
+    expect(await ok(['put', '--hex', '2f782ffe', '1b5b326a'])).toBe('OK\n'); // "/x/" + 0xfe, value ESC[2j
+    expect(await ok(['put', '/x/nl\nkey', 'v'])).toBe('OK\n');
+    expect(await ok(['get', '--prefix', '/x/'])).toBe('/x/nl\\nkey\nv\n/x/\\xfe\n\\x1b[2j\n/x/\\xff\nhi\n');
+    expect(await ok(['get', '--hex', '2f782fff'])).toBe('2f782fff\n6869\n');
+    expect(await ok(['get', '--hex', '--prefix', '2f782f', '--keys-only'])).toBe('2f782f6e6c0a6b6579\n2f782ffe\n2f782fff\n');
+    const j = JSON.parse(await ok(['get', '--prefix', '/x/', '-w', 'json'])) as { kvs: Record<string, string>[] };
+    expect(j.kvs.map((k) => k['key'] ?? `base64:${k['key_base64']}`)).toEqual(['/x/nl\nkey', 'base64:L3gv/g==', 'base64:L3gv/w==']);
+    expect(await ok(['del', '--hex', '2f782ffe'])).toBe('1\n');
+    const fields = await ok(['get', '/x/nl\nkey', '-w', 'fields']);
+    expect(fields).toMatch(/^"ClusterID" : \w+\n"MemberID" : \w+\n"Revision" : \d+\n"RaftTerm" : \d+\n"Key" : "\/x\/nl\\nkey"\n/);
+    expect(fields).toMatch(/"Value" : "v"\n"Lease" : 0\n"More" : false\n"Count" : 1\n$/);
+  });
+
+  it('put --lease takes the hex id that lease grant prints', async () => {
+    const id = /^lease ([0-9a-f]+) granted/.exec(await ok(['lease', 'grant', '60']))?.[1];
+    expect(id).toBeDefined();
+    await ok(['put', '/leased', 'v', '--lease', id!]);
+    expect(JSON.parse(await ok(['get', '/leased', '-w', 'json'])).kvs[0].lease).toBe(id);
+    expect(await ok(['lease', 'revoke', id!])).toMatch(/revoked/);
+    expect(await ok(['get', '/leased', '--count-only'])).toBe('0\n');
+  });
+
+  it("the README's kite (node_modules/.bin, or pnpm exec) runs the built CLI and prints only its own output", async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const env = { ...process.env, KITE_ENDPOINTS: cluster.endpoints.join(','), NO_COLOR: '1' };
+    const run = (cmd: string, args: string[]): Promise<KiteResult> => new Promise((resolve) => {
+      execFile(cmd, args, { cwd: root, env, timeout: 120_000 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : Number((err as { code?: unknown }).code ?? 1), stdout, stderr });
+      });
+    });
+    await ok(['put', '/readme/k', 'v']);
+    const direct = await run(join(root, 'node_modules', '.bin', 'kite'), ['get', '/readme/k', '-w', 'json']);
+    expect(direct.code).toBe(0);
+    expect((JSON.parse(direct.stdout) as { kvs: { value: string }[] }).kvs[0]?.value).toBe('v');
+    const viaPnpm = await run('npx', ['-y', 'pnpm@9.15.9', 'exec', 'kite', 'get', '/readme/k', '-w', 'json']);
+    expect(viaPnpm.code).toBe(0);
+    expect((JSON.parse(viaPnpm.stdout) as { count: number }).count).toBe(1);
+    expect((await run('npx', ['-y', 'pnpm@9.15.9', 'exec', 'kite', '--version'])).stdout).toBe('0.1.0\n');
   });
 
   it('endpoint status shows every member with exactly one leader', async () => {
@@ -93,6 +186,39 @@ describe('kite CLI against a real cluster', () => {
     expect(cs.members.map((m) => m.up)).toEqual([true, true, true]);
     expect(cs.members.every((m) => typeof m.pid === 'number')).toBe(true);
     expect(cs.leader).toMatch(/^n[123]$/);
+  });
+
+  it('move-leader hands leadership to the member named by its hex id', async () => {
+    const before = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { id: string; isLeader: boolean }[];
+    const from = before.find((r) => r.isLeader)!.id;
+    const to = before.find((r) => !r.isLeader)!.id;
+    expect(await ok(['move-leader', to])).toBe(`Leadership transferred from ${from} to ${to}\n`);
+    // The old leader may report itself leader (of the old term) until the new leader's first message reaches it.
+    let leaders: string[] = [];
+    for (const deadline = performance.now() + 10_000; performance.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const after = JSON.parse(await ok(['endpoint', 'status', '-w', 'json'])) as { id: string; isLeader: boolean }[];
+      leaders = after.filter((r) => r.isLeader).map((r) => r.id);
+      if (leaders.length === 1) break;
+    }
+    expect(leaders).toEqual([to]);
+    const bad = await cluster.kite(['move-leader', 'ffff']);
+    expect([bad.code, bad.stderr]).toEqual([1, 'Error: ffff is not a voting member [InvalidArgument]\n']);
+  });
+
+  it('defrag gives each member the space of deleted and compacted values back', async () => {
+    const client = await connect({ endpoints: cluster.endpoints, timeoutMs: 10_000 });
+    try {
+      const value = 'x'.repeat(4096);
+      for (let i = 0; i < 300; i += 30) await Promise.all(Array.from({ length: 30 }, (_, j) => client.put(`/df/${i + j}`, `${value}${i + j}`)));
+      await client.delete('/df/', { prefix: true });
+      await ok(['compact', String(await revisionNow()), '--physical']);
+    } finally {
+      client.close();
+    }
+    const rows = JSON.parse(await ok(['defrag', '-w', 'json'])) as { endpoint: string; dbSizeBefore: number; dbSize: number }[];
+    expect(rows.map((r) => r.endpoint)).toEqual(cluster.endpoints);
+    for (const r of rows) expect(r.dbSize).toBeLessThan(r.dbSizeBefore - 300 * 4096 / 2);
+    expect(await ok(['defrag', '--endpoints', cluster.endpoints[0]!])).toMatch(/^Finished defragmenting kite member\[ws:\/\/127\.0\.0\.1:\d+\] \([\d.]+ \w?B -> [\d.]+ \w?B\)\n$/);
   });
 
   it('errors say what to do and use the documented exit codes', async () => {

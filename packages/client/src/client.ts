@@ -5,7 +5,7 @@
 import {
   KiteError, MAX_REPLY_BYTES, MAX_REQUEST_BYTES,
   type DeleteRangeResult, type KeyValue, type MemberId, type OkReply, type OpArgs, type OpName,
-  type PutResult, type RangeResult, type ResponseHeader, type StatusResult, type TxnResult, type HashResult,
+  type PutResult, type RangeResult, type ResponseHeader, type StatusResult, type TxnResult, type HashResult, type DefragResult,
 } from '@kite/protocol';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { Connection } from './connection.js';
@@ -20,7 +20,7 @@ import type { Lease } from './lease.js';
 import { LeaseApi } from './lease-api.js';
 import { AlarmsApi } from './alarms-api.js';
 import { MembersApi } from './members-api.js';
-import { strip, type Requester } from './requester.js';
+import { strip, type Requester, type Result } from './requester.js';
 import { ConnectionPool } from './pool.js';
 import { election, lock, mirror, type Election, type ElectionOptions, type LockHandle, type LockOptions, type Mirror, type MirrorOptions } from './recipes/index.js';
 import type { SocketFactory } from './socket.js';
@@ -237,7 +237,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
 
   async status(endpoint?: string, opts: CallOptions = {}): Promise<StatusResult & { header: ResponseHeader }> {
     if (endpoint === undefined) return strip(await this.request('status', {}, opts));
-    return this.statusOf(normalizeEndpoint(endpoint), opts);
+    return this.requestAt(normalizeEndpoint(endpoint), 'status', {}, opts);
   }
 
   async moveLeader(targetId: MemberId, opts: CallOptions = {}): Promise<{ header: ResponseHeader }> {
@@ -247,6 +247,15 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
 
   async hash(revision = 0, opts: CallOptions = {}): Promise<HashResult & { header: ResponseHeader }> {
     return strip(await this.request('hash', revision > 0 ? { revision } : {}, opts));
+  }
+
+  /**
+   * Defragments one member's store (per member, like etcdctl defrag): the member at `endpoint`
+   * through a dedicated link, or the one the client is linked to now.
+   */
+  async defrag(endpoint?: string, opts: CallOptions = {}): Promise<DefragResult & { header: ResponseHeader }> {
+    if (endpoint === undefined) return strip(await this.request('defrag', {}, opts));
+    return this.requestAt(normalizeEndpoint(endpoint), 'defrag', {}, opts);
   }
 
   /** Stops keepalives (leases then expire on the server), ends watches, closes links. */
@@ -275,14 +284,14 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     };
   }
 
-  /** One status call on a dedicated link to `url` (not the pool's: the caller chose the member). */
-  private async statusOf(url: string, opts: CallOptions): Promise<StatusResult & { header: ResponseHeader }> {
+  /** One call on a dedicated link to `url` (not the pool's: the caller chose the member). */
+  private async requestAt<O extends 'status' | 'defrag'>(url: string, op: O, args: OpArgs<O>, opts: CallOptions): Promise<Result<OkReply<O>>> {
     const conn = new Connection({ ...this.connectionOptions(), url }, { onPush: () => undefined, onHeader: () => undefined, onClose: () => undefined });
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
-    const timer = setTimeout(() => conn.close('status deadline exceeded'), timeoutMs);
+    const timer = setTimeout(() => conn.close(`${op} deadline exceeded`), timeoutMs);
     try {
       await conn.opened;
-      return strip(await conn.request('status', {}, opts.signal));
+      return strip(await conn.request(op, args, opts.signal));
     } finally {
       clearTimeout(timer);
       conn.close('done');

@@ -80,10 +80,24 @@ export class WatchHub implements WatchDriver {
     if (reg.watchId !== null && reg.conn !== null) this.cancelOnServer(reg.conn, reg.watchId);
   }
 
+  /**
+   * Asks for a bookmark on the watch's current registration. The server may have dropped that
+   * registration (a compaction or any other cancel) with its canceled push already on the wire
+   * when it reads our request, and then answers "no watch N". The link keeps order, so by the
+   * time that answer arrives the push has been routed and the registration is gone here too:
+   * an error for a registration that is no longer current is not the caller's, and the cancel
+   * itself decides what happens (resume, or the watch's terminal error).
+   */
   async requestProgress(watch: Watch): Promise<void> {
     const reg = this.registrations.get(watch);
     if (reg?.conn == null || reg.watchId === null) return;
-    await reg.conn.request('watchProgress', { watchId: reg.watchId });
+    const watchId = reg.watchId;
+    try {
+      await reg.conn.request('watchProgress', { watchId });
+    } catch (err) {
+      const stillCurrent = this.registrations.get(watch) === reg && reg.watchId === watchId;
+      if (stillCurrent) throw err;
+    }
   }
 
   close(): void {

@@ -161,7 +161,7 @@ export class FakeMember {
   private silent = false;
   private faults: Fault[] = [];
   /** Per open link: cancels all its watches with a reason (see cancelWatches). */
-  private readonly cancelers = new Set<(reason: string) => void>();
+  private readonly cancelers = new Set<(reason: string, compactRevision?: number) => void>();
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
   /** Requests received, by op (tests assert e.g. that a write was sent once). */
@@ -208,9 +208,12 @@ export class FakeMember {
     this.silent = silent;
   }
 
-  /** Cancels every watch on every link now, as a server would (canceled push, no compaction). */
-  cancelWatches(reason: string): void {
-    for (const cancel of [...this.cancelers]) cancel(reason);
+  /**
+   * Cancels every watch on every link now, as a server would: a canceled push, carrying
+   * compactRevision when given (a catching-up watch whose revisions were compacted).
+   */
+  cancelWatches(reason: string, compactRevision?: number): void {
+    for (const cancel of [...this.cancelers]) cancel(reason, compactRevision);
   }
 
   /** Terminates every client link now (no close handshake). */
@@ -249,10 +252,10 @@ export class FakeMember {
     const unsubscribe = this.store.subscribe((entry) => {
       for (const w of watches.values()) this.deliver(w, entry, push);
     });
-    const cancelAll = (reason: string): void => {
+    const cancelAll = (reason: string, compactRevision?: number): void => {
       for (const id of [...watches.keys()]) {
         watches.delete(id);
-        push({ watchId: id, header: this.header(), events: [], canceled: true, cancelReason: reason });
+        push({ watchId: id, header: this.header(), events: [], canceled: true, cancelReason: reason, ...(compactRevision !== undefined ? { compactRevision } : {}) });
       }
     };
     this.cancelers.add(cancelAll);
@@ -367,6 +370,10 @@ export class FakeMember {
         watches.delete(req.watchId);
         return okReply<'watchCancel'>(req.id, this.header(), {});
       case 'watchProgress': {
+        // As the real server (client-handler.ts): a watch this link no longer holds is an error.
+        if (req.watchId !== undefined && !watches.has(req.watchId)) {
+          throw new KiteError('InvalidArgument', `no watch ${req.watchId} on this link`);
+        }
         for (const w of watches.values()) {
           if (req.watchId === undefined || req.watchId === w.watchId) {
             push({ watchId: w.watchId, header: this.header(), events: [], progress: true });

@@ -261,6 +261,14 @@ export class KvStore implements WatchSource {
   }
 
   /**
+   * Gives the space of dead entries back to the file system (see Backend.defrag). Runs as a
+   * reader: applies go on meanwhile, and a snapshot restore waits until it is done.
+   */
+  defrag(): Promise<void> {
+    return this.read(() => this.state.backend.defrag());
+  }
+
+  /**
    * Durability barrier: every apply batch that completed before the call survives an OS crash
    * once it resolves (apply batches are not fsynced unless `syncWrites`). Costs a memtable
    * flush on LevelDB: call it per Raft log compaction, not per apply. Runs under the lock, so

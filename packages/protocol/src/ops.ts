@@ -208,6 +208,17 @@ export interface HashResult {
   readonly hashRevision: Revision;
 }
 
+/**
+ * defrag: the member that receives it rewrites its own store's files so the space of dead
+ * (overwritten, deleted, compacted) entries goes back to the file system. Per member, like
+ * etcd's Maintenance.Defragment: it is not replicated and never forwarded.
+ */
+export interface DefragResult {
+  /** Bytes of the member's store on disk before and after. */
+  readonly dbSizeBefore: number;
+  readonly dbSize: number;
+}
+
 // ---- maintenance: alarms (etcd's Maintenance.Alarm)
 
 /** A condition that stops part of the cluster's service until an operator disarms it. */
@@ -257,6 +268,7 @@ export interface Ops {
   status: { args: EmptyResult; result: StatusResult };
   moveLeader: { args: MoveLeaderArgs; result: EmptyResult };
   hash: { args: HashArgs; result: HashResult };
+  defrag: { args: EmptyResult; result: DefragResult };
   /** list: a linearizable read any member serves; disarm: replicated through raft by the leader. */
   alarm: { args: AlarmArgs; result: AlarmResult };
   /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
@@ -272,7 +284,7 @@ export const OP_NAMES: readonly OpName[] = [
   'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'watchCreate', 'watchCancel', 'watchProgress',
   'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
-  'status', 'moveLeader', 'hash', 'ping', 'alarm',
+  'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm',
 ];
 
 const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
@@ -287,7 +299,7 @@ export function isOpName(x: unknown): x is OpName {
  */
 export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'range', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases', 'leaseRevoke',
-  'memberList', 'status', 'hash', 'ping', 'watchProgress', 'alarm',
+  'memberList', 'status', 'hash', 'defrag', 'ping', 'watchProgress', 'alarm',
 ]);
 
 /** Ops that change replicated state and therefore go through raft (the leader serves them). */

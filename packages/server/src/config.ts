@@ -154,7 +154,12 @@ export function usage(): string {
     const arg = o.kind === 'bool' ? '' : o.kind === 'int' ? ' <n>' : ' <value>';
     return `  --${(o.flag + arg).padEnd(34)} ${o.help}  [${envName(o.flag)}]`;
   });
-  return `Usage: kite server [options]\n\nOptions:\n${lines.join('\n')}\n  --help`;
+  return 'Usage: kite server [options]\n\n' +
+    'Run one Kite member: it serves clients on --listen-client and its peers on --listen-peer, and keeps\n' +
+    'its Raft log and key-value data in --data-dir. With no options it starts a single-member cluster\n' +
+    'in ./kite-data. Each option can also come from the environment variable shown after it (the\n' +
+    'flag wins). For a local 3-member cluster, use `kite cluster up` instead.\n\n' +
+    `Options:\n${lines.join('\n')}\n  --help`;
 }
 
 export class HelpRequested extends Error {

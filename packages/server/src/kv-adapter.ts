@@ -129,6 +129,10 @@ export class KvAdapter implements KvPort {
     return this.store.hash(revision);
   }
 
+  defrag(): Promise<void> {
+    return this.store.defrag();
+  }
+
   leaseKeepAlive(id: number): LeaseKeepAliveResult {
     const r = this.store.leaseKeepAlive(id);
     return { leaseId: r.id, ttl: r.ttl };

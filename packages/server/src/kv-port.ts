@@ -48,6 +48,8 @@ export interface KvPort {
   /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts); its reads share `budget`. */
   readTxn(args: TxnArgs, revision?: number, budget?: ReadBudget): Promise<TxnResult & { readonly revision: number }>;
   hash(revision: number): Promise<HashResult>;
+  /** Gives the space of dead entries in this member's store back to the file system. */
+  defrag(): Promise<void>;
   // Lease expiries follow the store's own monotonic clock (see openKvStore): callers pass no time.
   leaseKeepAlive(id: number): LeaseKeepAliveResult;
   leaseTimeToLive(id: number, keys: boolean, budget?: ReadBudget): LeaseTimeToLiveResult;

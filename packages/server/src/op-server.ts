@@ -18,6 +18,7 @@
 // flight when that happens fails likewise (marked indeterminate: the old leader may apply it).
 
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import {
   KiteError,
   errorReply,
@@ -33,6 +34,7 @@ import { ReadBudget, type ReadCharge } from '@kite/kvstore';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
 import { monotonicMs } from './clock.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
+import { dirSizeBytes } from './dir-size.js';
 import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
@@ -314,6 +316,12 @@ export class OpServer implements ClientBackend {
       case 'hash': {
         const res = await this.deps.kv.hash(req.revision ?? 0);
         return okReply(req.id, this.header(), res);
+      }
+      case 'defrag': {
+        const kvDir = path.join(this.deps.config.dataDir, 'kv');
+        const dbSizeBefore = await dirSizeBytes(kvDir);
+        await this.deps.kv.defrag();
+        return okReply(req.id, this.header(), { dbSizeBefore, dbSize: await dirSizeBytes(kvDir) });
       }
       case 'memberAdd':
         return this.memberAdd(req, timeoutMs);

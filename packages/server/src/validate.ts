@@ -150,6 +150,7 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
       oneOf(r, 'alarm', ALARM_TYPES);
       return;
     case 'status':
+    case 'defrag':
     case 'leaseLeases':
     case 'ping':
       return;

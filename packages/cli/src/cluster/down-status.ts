@@ -6,7 +6,7 @@ import { EXIT_ERROR, EXIT_OK } from '../errors.js';
 import type { OutputFormat } from '../flags.js';
 import { renderTable } from '../output/table.js';
 import type { ClusterPlan } from './layout.js';
-import { isAlive, isOurs, isOurSupervisor, readPidFile, removePidFile, stopPids, KILL_WAIT_MS, STOP_GRACE_MS } from './procs.js';
+import { isAlive, isOurSupervisor, isRecordedMemberRunning, readPidFile, removePidFile, stopPids, KILL_WAIT_MS, STOP_GRACE_MS } from './procs.js';
 import { pollStatuses } from './wait-leader.js';
 
 export async function clusterDown(plan: ClusterPlan): Promise<number> {
@@ -22,7 +22,7 @@ export async function clusterDown(plan: ClusterPlan): Promise<number> {
     process.kill(pf.supervisorPid, 'SIGTERM');
     for (let waited = 0; isAlive(pf.supervisorPid) && waited < STOP_GRACE_MS + KILL_WAIT_MS; waited += 100) await sleep(100);
   }
-  const ours = pf.members.filter((m) => m.pid > 0 && isOurs(m.pid, plan.dataDir));
+  const ours = pf.members.filter((m) => isRecordedMemberRunning(plan, m));
   const killed = await stopPids(ours.map((m) => m.pid));
   removePidFile(plan.dataDir);
   for (const m of pf.members) {
@@ -39,8 +39,8 @@ export async function clusterStatus(plan: ClusterPlan, fmt: OutputFormat): Promi
   const statuses = await pollStatuses(plan);
   const rows = plan.members.map((m, i) => {
     const s = statuses[i] ?? null;
-    const pid = pf?.members.find((p) => p.name === m.name)?.pid;
-    return { m, s, pid: pid !== undefined && isAlive(pid) ? pid : undefined };
+    const rec = pf?.members.find((p) => p.name === m.name);
+    return { m, s, pid: rec !== undefined && isRecordedMemberRunning(plan, rec) ? rec.pid : undefined };
   });
   const leader = rows.find((r) => r.s?.isLeader === true);
   if (fmt === 'json') {

@@ -1,11 +1,12 @@
 // Process bookkeeping for local clusters: the pid file, liveness checks and a bounded stop
 // (SIGTERM, wait up to a grace period, then SIGKILL). Only pids recorded by `cluster up` are
-// ever signalled, and on Linux only while their command line still names our data dir, so a
-// recycled pid is never killed.
+// ever signalled, and on Linux only while they are still a process (not a thread: thread ids
+// share the pid number space, and /proc/<tid>/cmdline shows its whole process's command line)
+// whose command line names our data dir, so a recycled pid is never taken for a member.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PID_FILE } from './layout.js';
+import { PID_FILE, type ClusterPlan } from './layout.js';
 
 /** How long members get to exit after SIGTERM before SIGKILL. */
 export const STOP_GRACE_MS = 10_000;
@@ -59,29 +60,52 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** True when pid is alive and (where /proc exists) its command line mentions `marker`. */
-export function isOurs(pid: number, marker: string): boolean {
-  if (!isAlive(pid)) return false;
-  const cmdline = `/proc/${pid}/cmdline`;
-  if (!existsSync('/proc/self/cmdline')) return true;
+/**
+ * The arguments of the live process `pid`; null when it is gone, a zombie, or a thread of some
+ * other process. undefined where there is no /proc (liveness is all we can know there).
+ */
+function processArgs(pid: number): string[] | null | undefined {
+  if (!isAlive(pid)) return null;
+  if (!existsSync('/proc/self/cmdline')) return undefined;
   try {
-    return readFileSync(cmdline, 'utf8').split('\0').some((arg) => arg.includes(marker));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const tgid = Number(/^Tgid:\s+(\d+)$/m.exec(status)?.[1]);
+    const state = /^State:\s+(\S)/m.exec(status)?.[1];
+    if (tgid !== pid || state === 'Z' || state === 'X') return null;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** True when pid is alive and (where /proc exists) is a `kite cluster up` process. */
+/** True when pid is a live process whose command line mentions `marker`. */
+export function isOurs(pid: number, marker: string): boolean {
+  const args = processArgs(pid);
+  return args === undefined || (args !== null && args.some((arg) => arg.includes(marker)));
+}
+
+/** True when pid is the live member whose data dir is exactly `memberDataDir` (its --data-dir). */
+export function isOurMember(pid: number, memberDataDir: string): boolean {
+  const args = processArgs(pid);
+  if (args === undefined) return true;
+  if (args === null) return false;
+  const i = args.indexOf('--data-dir');
+  return i >= 0 && args[i + 1] === memberDataDir;
+}
+
+/** A pid file entry is running only as the member process of that name's own data dir. */
+export function isRecordedMemberRunning(plan: ClusterPlan, rec: PidRecord): boolean {
+  const m = plan.members.find((x) => x.name === rec.name);
+  return m !== undefined && rec.pid > 0 && isOurMember(rec.pid, m.dataDir);
+}
+
+/** True when pid is a live `kite cluster up` process. */
 export function isOurSupervisor(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  if (!existsSync('/proc/self/cmdline')) return true;
-  try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const i = args.indexOf('cluster');
-    return i >= 0 && args[i + 1] === 'up';
-  } catch {
-    return false;
-  }
+  const args = processArgs(pid);
+  if (args === undefined) return true;
+  if (args === null) return false;
+  const i = args.indexOf('cluster');
+  return i >= 0 && args[i + 1] === 'up';
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

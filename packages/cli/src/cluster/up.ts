@@ -4,8 +4,8 @@
 // Ctrl-C kills at once. Detached: members run in their own sessions with logs in the data
 // dir and a pid file that `kite cluster down` uses. Nothing is ever restarted silently.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { relative } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT_ERROR, EXIT_OK } from '../errors.js';
 import { paintFor, COLORS } from '../output/color.js';
@@ -14,7 +14,7 @@ import { saveLayout, serverArgs, type ClusterPlan, type MemberPlan } from './lay
 import { makeLineFormatter, pipeLines } from './log-prefixer.js';
 import { assertPortsFree } from './ports.js';
 import {
-  isOurs, isOurSupervisor, readPidFile, removePidFile, stopPids, writePidFile, STOP_GRACE_MS, KILL_WAIT_MS, type PidRecord,
+  isOurSupervisor, isRecordedMemberRunning, readPidFile, removePidFile, stopPids, writePidFile, STOP_GRACE_MS, KILL_WAIT_MS, type PidRecord,
 } from './procs.js';
 import { waitForLeader, LEADER_WAIT_MS } from './wait-leader.js';
 
@@ -43,7 +43,7 @@ export interface UpOptions {
 function refuseIfRunning(plan: ClusterPlan): void {
   const pf = readPidFile(plan.dataDir);
   if (pf === null) return;
-  const live = pf.members.filter((m) => isOurs(m.pid, plan.dataDir));
+  const live = pf.members.filter((m) => isRecordedMemberRunning(plan, m));
   const sup = pf.supervisorPid !== undefined && isOurSupervisor(pf.supervisorPid);
   if (live.length > 0 || sup) {
     const partial = !sup && live.length < plan.nodes
@@ -54,10 +54,19 @@ function refuseIfRunning(plan: ClusterPlan): void {
   removePidFile(plan.dataDir);
 }
 
+/**
+ * How to run kite from the current directory: the workspace's node_modules/.bin/kite (the
+ * README's form) when we are in the checkout that installed it, else node and our path.
+ */
+export function kiteCommand(cwd = process.cwd()): string {
+  const inCheckout = !relative(cwd, BIN_PATH).startsWith('..');
+  if (inCheckout && existsSync(join(cwd, 'node_modules', '.bin', 'kite'))) return 'node_modules/.bin/kite';
+  return `node ${BIN_PATH}`;
+}
+
 export function banner(plan: ClusterPlan, leaderName: string | null, detached: boolean): string {
   const eps = plan.members.map((m) => m.endpoint).join(',');
-  const rel = relative(process.cwd(), BIN_PATH);
-  const kite = `node ${rel !== '' && !rel.startsWith('..') ? rel : BIN_PATH}`;
+  const kite = kiteCommand();
   const lines = [
     `kite cluster of ${plan.nodes} member${plan.nodes === 1 ? '' : 's'} is up${leaderName !== null ? ` (leader ${leaderName})` : ''}; data in ${plan.dataDir}`,
     '',
@@ -112,7 +121,7 @@ function runningMembers(plan: ClusterPlan): { supervisor: number | null; members
   const pf = readPidFile(plan.dataDir);
   if (pf === null) return { supervisor: null, members: [] };
   const supervisor = pf.supervisorPid !== undefined && isOurSupervisor(pf.supervisorPid) ? pf.supervisorPid : null;
-  return { supervisor, members: pf.members.filter((m) => m.pid > 0 && isOurs(m.pid, plan.dataDir)) };
+  return { supervisor, members: pf.members.filter((m) => isRecordedMemberRunning(plan, m)) };
 }
 
 export async function clusterUpDetached(plan: ClusterPlan, opts: UpOptions): Promise<number> {

@@ -22,7 +22,8 @@ export function registerChaos(program: Command): void {
     .allowExcessArguments()
     .argument('[args...]')
     .action(async (args: string[]) => {
-      const child = spawn(process.execPath, [jepsenLiteCli(), ...args], { stdio: 'inherit' });
+      const env = { ...process.env, JEPSEN_LITE_PROGRAM_NAME: 'kite chaos' };
+      const child = spawn(process.execPath, [jepsenLiteCli(), ...args], { stdio: 'inherit', env });
       // Ctrl-C reaches the child through the terminal's process group; the child cleans up
       // its cluster and exits, and we exit with its code.
       const code = await new Promise<number>((resolve) => {

@@ -9,11 +9,12 @@
 import type { Command } from 'commander';
 import type { KiteClient as Client } from '@kite/client';
 import { isKiteError, type KeyValue } from '@kite/protocol';
-import { text, utf8 } from '../bytes.js';
+import { argBytes, text } from '../bytes.js';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { CliError, EXIT_ERROR, UsageError } from '../errors.js';
 import { parseIntFlag } from '../flags.js';
-import { formatHistory, type HistoryEntry } from '../history-diff.js';
+import { confirmChange } from '../confirm.js';
+import { diffLines, formatHistory, type HistoryEntry } from '../history-diff.js';
 import { json } from '../output/format-kv.js';
 import { withClient } from '../run.js';
 
@@ -110,24 +111,29 @@ function toEntry(type: 'put' | 'delete', kv: KeyValue): HistoryEntry {
 export function registerHistory(program: Command): void {
   withConnFlags(program.command('history')
     .description('history KEY: every retained revision of KEY, oldest first, with value diffs')
-    .argument('<key>'))
+    .argument('<key>')
+    .option('--hex', 'KEY is given as hex'))
     .action(async (key: string, f: ConnFlags) => withClient(f, async (open, ctx) => {
       if (key === '') throw new UsageError('the key must not be empty');
+      const k = argBytes('KEY', key, ctx.style);
       const c = await open();
-      const h = await keyHistory(c, utf8(key));
+      const h = await keyHistory(c, k);
       print(formatHistory(key, h.entries, ctx.format, h.oldestRevision));
       if (h.truncated && ctx.format !== 'json') print(`(cut at ${HISTORY_EVENTS_MAX} revisions)\n`);
     }));
 
   withConnFlags(program.command('rollback')
-    .description('rollback KEY --to REV: restore the value KEY had at REV, only if nobody changed KEY since you looked')
+    .description('rollback KEY --to REV: restore the value KEY had at REV, only if nobody changed KEY since you looked; shows the change and asks first')
     .argument('<key>')
     .requiredOption('--to <revision>', 'the revision whose value to restore')
-    .option('--expect-mod-rev <revision>', 'the modRevision you saw (default: the current one, read now)'))
-    .action(async (key: string, f: ConnFlags & { to: string; expectModRev?: string }) => withClient(f, async (open, ctx, state) => {
+    .option('--expect-mod-rev <revision>', 'the modRevision you saw (default: the current one, read now)')
+    .option('--allow-delete', 'if KEY did not exist at REV, delete it (refused without this flag)')
+    .option('-y, --yes', 'do not ask for confirmation (scripts; required when stdin is not a terminal)')
+    .option('--hex', 'KEY is given as hex'))
+    .action(async (key: string, f: RollbackFlags) => withClient(f, async (open, ctx, state) => {
       const to = parseIntFlag('--to', f.to, { min: 1 });
       state.revision = to;
-      const k = utf8(key);
+      const k = argBytes('KEY', key, ctx.style);
       const c = await open();
       const past = await c.get(k, { revision: to });
       const target = past.kvs[0];
@@ -137,6 +143,13 @@ export function registerHistory(program: Command): void {
       if (f.expectModRev === undefined && sameValue(curKv, target)) {
         print(ctx.format === 'json' ? json({ key, changed: false, revision: cur.header.revision }) : `${key} already has its value from revision ${to}; nothing to do\n`);
         return;
+      }
+      if (target === undefined && f.allowDelete !== true) {
+        throw new CliError('RollbackWouldDelete', `${key} did not exist at revision ${to}, so restoring that state means deleting it. Nothing was written; pass --allow-delete to delete ${key}.`);
+      }
+      if (!(await confirmChange(rollbackPlan(key, to, curKv, target), f.yes === true))) {
+        process.stderr.write('Not confirmed; nothing was written.\n');
+        return EXIT_ERROR;
       }
       const r = await c.txn({
         compare: [{ key: k, target: 'modRevision', result: 'equal', value: expected }],
@@ -156,6 +169,24 @@ export function registerHistory(program: Command): void {
           : `${key} restored to its value at revision ${to} (now revision ${r.header.revision})\n`);
       return undefined;
     }));
+}
+
+interface RollbackFlags extends ConnFlags {
+  readonly to: string;
+  readonly expectModRev?: string;
+  readonly allowDelete?: boolean;
+  readonly yes?: boolean;
+}
+
+/** What the rollback will write, as a person reviews it before saying yes. */
+export function rollbackPlan(key: string, to: number, cur: KeyValue | undefined, target: KeyValue | undefined): string {
+  const now = cur !== undefined ? `now at modRevision ${cur.modRevision}` : 'now absent';
+  if (target === undefined) return `rollback ${key} to revision ${to} (${now}):\n  DELETE ${key} (it did not exist at revision ${to})\n`;
+  const diff = diffLines(cur === undefined ? '' : text(cur.value), text(target.value));
+  const body = diff === null
+    ? [`  value of ${cur?.value.length ?? 0} bytes becomes ${target.value.length} bytes (too large to diff)`]
+    : diff.filter((d) => d.op !== ' ').map((d) => `  ${d.op} ${d.line}`);
+  return `${[`rollback ${key} to revision ${to} (${now}${cur === undefined ? '; it will be re-created' : ''}):`, ...body].join('\n')}\n`;
 }
 
 function sameValue(a: KeyValue | undefined, b: KeyValue | undefined): boolean {

@@ -1,15 +1,15 @@
 // put, get, del and compact: etcdctl's key-value commands.
 import type { Command } from 'commander';
 import type { SortOrder, SortTarget } from '@kite/protocol';
-import { utf8 } from '../bytes.js';
-import { withConnFlags, print, type ConnFlags } from '../context.js';
+import { argBytes } from '../bytes.js';
+import { withConnFlags, withKvFlags, print, type ConnFlags } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseIntFlag } from '../flags.js';
 import { parseLeaseId } from '../bytes.js';
 import { formatDelete, formatPut, formatRange, json } from '../output/format-kv.js';
 import { getPaged } from '../paged-range.js';
 import { keyRange } from '../range-select.js';
-import { withClient } from '../run.js';
+import { withClient, withKvClient } from '../run.js';
 import { readStdin } from '../stdin.js';
 
 interface PutFlags extends ConnFlags {
@@ -51,7 +51,7 @@ export function parseSort(sortBy: string | undefined, order: string | undefined)
 }
 
 export function registerKv(program: Command): void {
-  withConnFlags(program.command('put')
+  withKvFlags(program.command('put')
     .description('put KEY VALUE (VALUE from stdin when omitted)')
     .argument('<key>')
     .argument('[value]')
@@ -59,21 +59,22 @@ export function registerKv(program: Command): void {
     .option('--prev-kv', 'print the previous key-value')
     .option('--ignore-value', 'keep the current value (update the lease only)')
     .option('--ignore-lease', 'keep the current lease'))
-    .action(async (key: string, value: string | undefined, f: PutFlags) => withClient(f, async (open, ctx) => {
+    .action(async (key: string, value: string | undefined, f: PutFlags) => withKvClient(f, async (open, ctx) => {
       if (value !== undefined && f.ignoreValue === true) throw new UsageError('give either a VALUE or --ignore-value, not both');
-      const v = value ?? (f.ignoreValue === true ? '' : await readStdin());
       if (key === '') throw new UsageError('the key must not be empty');
+      const k = argBytes('KEY', key, ctx.style);
+      const v = argBytes('VALUE', value ?? (f.ignoreValue === true ? '' : await readStdin()), ctx.style);
       const c = await open();
-      const r = await c.put(utf8(key), utf8(v), {
+      const r = await c.put(k, v, {
         ...(f.lease !== undefined ? { lease: parseLeaseId('--lease', f.lease) } : {}),
         ...(f.prevKv === true ? { prevKv: true } : {}),
         ...(f.ignoreValue === true ? { ignoreValue: true } : {}),
         ...(f.ignoreLease === true ? { ignoreLease: true } : {}),
       });
-      print(formatPut(r, ctx.format));
+      print(formatPut(r, ctx.format, ctx.style));
     }));
 
-  withConnFlags(program.command('get')
+  withKvFlags(program.command('get')
     .description('get KEY [RANGE_END]: one key, a range, or a prefix')
     .argument('<key>')
     .argument('[rangeEnd]')
@@ -87,8 +88,8 @@ export function registerKv(program: Command): void {
     .option('--order <order>', 'ASCEND or DESCEND')
     .option('--print-value-only', 'values only (simple output)')
     .option('--consistency <l|s>', 'l = linearizable, s = serializable (local member)', 'l'))
-    .action(async (key: string, rangeEnd: string | undefined, f: GetFlags) => withClient(f, async (open, ctx, state) => {
-      const range = keyRange(key, rangeEnd, f);
+    .action(async (key: string, rangeEnd: string | undefined, f: GetFlags) => withKvClient(f, async (open, ctx, state) => {
+      const range = keyRange(key, rangeEnd, f, ctx.style);
       const revision = f.rev !== undefined ? parseIntFlag('--rev', f.rev) : 0;
       state.revision = revision;
       const limit = f.limit !== undefined ? parseIntFlag('--limit', f.limit) : 0;
@@ -117,13 +118,14 @@ export function registerKv(program: Command): void {
           ...sort,
         });
       print(formatRange(r, ctx.format, {
+        style: ctx.style,
         ...(f.keysOnly === true ? { keysOnly: true } : {}),
         ...(f.printValueOnly === true ? { printValueOnly: true } : {}),
         ...(f.countOnly === true ? { countOnly: true } : {}),
       }));
     }));
 
-  withConnFlags(program.command('del')
+  withKvFlags(program.command('del')
     .alias('delete')
     .description('delete KEY [RANGE_END]: one key, a range, or a prefix; prints how many were deleted')
     .argument('<key>')
@@ -131,14 +133,14 @@ export function registerKv(program: Command): void {
     .option('--prefix', 'every key starting with KEY')
     .option('--from-key', 'every key ≥ KEY')
     .option('--prev-kv', 'print the deleted key-values'))
-    .action(async (key: string, rangeEnd: string | undefined, f: DelFlags) => withClient(f, async (open, ctx) => {
-      const range = keyRange(key, rangeEnd, f);
+    .action(async (key: string, rangeEnd: string | undefined, f: DelFlags) => withKvClient(f, async (open, ctx) => {
+      const range = keyRange(key, rangeEnd, f, ctx.style);
       const c = await open();
       const r = await c.delete(range.key, {
         ...(range.rangeEnd !== undefined ? { rangeEnd: range.rangeEnd } : {}),
         ...(f.prevKv === true ? { prevKv: true } : {}),
       });
-      print(formatDelete(r, ctx.format));
+      print(formatDelete(r, ctx.format, ctx.style));
     }));
 
   withConnFlags(program.command('compact')

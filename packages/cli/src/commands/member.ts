@@ -1,4 +1,4 @@
-// member list | add | remove | promote.
+// member list | add | remove | promote, and move-leader (etcdctl's top-level verb).
 import type { Command } from 'commander';
 import type { Member } from '@kite/protocol';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
@@ -69,5 +69,27 @@ export function registerMember(program: Command): void {
       const c = await open();
       const { members } = await c.members.promote(id);
       print(ctx.format === 'simple' ? `Member ${id} promoted in the cluster\n` : formatMembers(members, ctx.format));
+    }));
+}
+
+/** Member ids as `member list` prints them: up to 16 hex digits. */
+function parseMemberId(raw: string): string {
+  const id = raw.trim().toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]{1,16}$/.test(id)) throw new UsageError(`TARGET_ID must be a member id in hex, as 'kite member list' prints it; got '${raw}'`);
+  return id;
+}
+
+export function registerMoveLeader(program: Command): void {
+  withConnFlags(program.command('move-leader')
+    .description('move-leader TARGET_ID: transfer leadership to the voting member TARGET_ID (hex id from member list)')
+    .argument('<targetId>'))
+    .action(async (raw: string, f: ConnFlags) => withClient(f, async (open, ctx) => {
+      const target = parseMemberId(raw);
+      const c = await open();
+      const before = (await c.status()).leader;
+      const r = await c.moveLeader(target);
+      print(ctx.format === 'json'
+        ? json({ from: before, to: target, revision: r.header.revision })
+        : before === target ? `${target} is already the leader\n` : `Leadership transferred from ${before ?? '(none)'} to ${target}\n`);
     }));
 }

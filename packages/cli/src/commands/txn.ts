@@ -1,9 +1,9 @@
 // txn: etcdctl's transaction syntax from stdin, or prompted section by section (-i).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { withConnFlags, print, type ConnFlags } from '../context.js';
+import { withKvFlags, print, type ConnFlags } from '../context.js';
 import { formatTxn } from '../output/format-kv.js';
-import { withClient } from '../run.js';
+import { withKvClient } from '../run.js';
 import { readStdin } from '../stdin.js';
 import { buildTxn } from '../txn-build.js';
 import { parseTxnText, TXN_TEXT_LINES_MAX } from '../txn-syntax.js';
@@ -32,15 +32,15 @@ async function readInteractive(): Promise<string> {
 }
 
 export function registerTxn(program: Command): void {
-  withConnFlags(program.command('txn')
+  withKvFlags(program.command('txn')
     .description('run a transaction read from stdin: compares, blank line, success ops, blank line, failure ops\n' +
       'e.g.  mod("key1") > "0"  /  put key1 "v"  /  get key2 --prefix  /  del key3')
     .option('-i, --interactive', 'prompt for each section'))
-    .action(async (f: ConnFlags & { interactive?: boolean }) => withClient(f, async (open, ctx) => {
+    .action(async (f: ConnFlags & { interactive?: boolean }) => withKvClient(f, async (open, ctx) => {
       const input = f.interactive === true ? await readInteractive() : await readStdin();
       const spec = parseTxnText(input);
       const c = await open();
-      const r: TxnView = await c.txn(buildTxn(spec));
-      print(formatTxn(r, ctx.format));
+      const r: TxnView = await c.txn(buildTxn(spec, ctx.style));
+      print(formatTxn(r, ctx.format, ctx.style));
     }));
 }

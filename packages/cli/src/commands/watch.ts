@@ -2,11 +2,11 @@
 // watch resumes at lastSeen+1 across reconnects and member restarts, so a restart shows up
 // as a pause, never as a gap or a repeat.
 import type { Command } from 'commander';
-import { withConnFlags, print, type ConnFlags } from '../context.js';
+import { withKvFlags, print, type ConnFlags } from '../context.js';
 import { parseIntFlag } from '../flags.js';
 import { formatEvent, json } from '../output/format-kv.js';
 import { keyRange } from '../range-select.js';
-import { withClient } from '../run.js';
+import { withKvClient } from '../run.js';
 
 interface WatchFlags extends ConnFlags {
   prefix?: boolean;
@@ -17,7 +17,7 @@ interface WatchFlags extends ConnFlags {
 }
 
 export function registerWatch(program: Command): void {
-  withConnFlags(program.command('watch')
+  withKvFlags(program.command('watch')
     .description('watch KEY [RANGE_END] or --prefix KEY: print changes until Ctrl-C')
     .argument('<key>')
     .argument('[rangeEnd]')
@@ -26,8 +26,8 @@ export function registerWatch(program: Command): void {
     .option('--rev <revision>', 'start at this revision (replays retained history)')
     .option('--prev-kv', 'also print the previous key-value of each event')
     .option('--progress-notify', 'print progress notifications (revision bookmarks) while idle'))
-    .action(async (key: string, rangeEnd: string | undefined, f: WatchFlags) => withClient(f, async (open, ctx, state) => {
-      const range = keyRange(key, rangeEnd, f);
+    .action(async (key: string, rangeEnd: string | undefined, f: WatchFlags) => withKvClient(f, async (open, ctx, state) => {
+      const range = keyRange(key, rangeEnd, f, ctx.style);
       const startRevision = f.rev !== undefined ? parseIntFlag('--rev', f.rev) : 0;
       state.revision = startRevision;
       const c = await open();
@@ -48,7 +48,7 @@ export function registerWatch(program: Command): void {
             }
             continue;
           }
-          for (const ev of batch.events) print(formatEvent(ev, ctx.format));
+          for (const ev of batch.events) print(formatEvent(ev, ctx.format, ctx.style, batch.header));
         }
       } finally {
         process.off('SIGINT', stop);

@@ -53,6 +53,12 @@ export interface Backend extends BackendReader {
    * asked once damage is found, so the error can name them. Absent where there are no files.
    */
   findDamage?(): Promise<string[]>;
+  /**
+   * Rewrites the stored data so space held by overwritten, deleted and compacted entries goes
+   * back to the file system (etcd's defrag). Reads and writes stay correct meanwhile; it costs
+   * I/O only. Not concurrent with stageReplace's commit (the caller's lock).
+   */
+  defrag(): Promise<void>;
   /** Bytes on disk (approximate), for status and quotas. */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

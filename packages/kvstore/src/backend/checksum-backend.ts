@@ -128,6 +128,10 @@ export class ChecksumBackend extends ChecksumReader implements Backend {
     return this.backend.flush();
   }
 
+  defrag(): Promise<void> {
+    return this.backend.defrag();
+  }
+
   async findDamage(): Promise<string[]> {
     return (await this.backend.findDamage?.()) ?? [];
   }

@@ -32,6 +32,9 @@ const DB_NAME = /^db-\d+$/;
 const FLUSH_RANGE_KEY = new Uint8Array([0]);
 /** Deleted by flush's synced write (never stored); sorts after FLUSH_RANGE_KEY. */
 const FLUSH_MARKER_KEY = new Uint8Array([0, 0x66]);
+/** Bounds of a whole-store compaction: every key sorts in [empty, 0xff…] (keys start with a prefix byte < 0xff, see layout.ts). */
+const DEFRAG_START_KEY = new Uint8Array(0);
+const DEFRAG_END_KEY = new Uint8Array([0xff]);
 
 /**
  * LevelDB memtable size (the 4 MiB default). It is resident memory, twice over while a full
@@ -174,6 +177,11 @@ export class LevelBackend extends LevelReader implements Backend {
     return (await damagedTables(this.location)).map((d) => `${d.file} (${d.damage})`);
   }
 
+  /** LevelDB compacts every level over the whole key space: dead entries are dropped as it rewrites. */
+  async defrag(): Promise<void> {
+    await compactable(this.db).compactRange(DEFRAG_START_KEY, DEFRAG_END_KEY);
+  }
+
   /** Bytes of the live database's files on disk (approximateSize would miss the memtable and its log). */
   async sizeBytes(): Promise<number> {
     const dbDir = join(this.dir, this.activeName);
@@ -201,11 +209,15 @@ export class LevelBackend extends LevelReader implements Backend {
  * writes after a failed background write, which surfaces it here.
  */
 async function flushDb(db: Db): Promise<void> {
-  // `level` is classic-level in Node, which has compactRange; the facade's types omit it.
-  const compactable = db as Db & { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> };
-  assert(typeof compactable.compactRange === 'function', 'the LevelDB binding has no compactRange');
-  await compactable.compactRange(FLUSH_RANGE_KEY, FLUSH_RANGE_KEY);
+  await compactable(db).compactRange(FLUSH_RANGE_KEY, FLUSH_RANGE_KEY);
   await db.batch([{ type: 'del', key: FLUSH_MARKER_KEY }], { sync: true });
+}
+
+/** `level` is classic-level in Node, which has compactRange; the facade's types omit it. */
+function compactable(db: Db): { compactRange(start: Uint8Array, end: Uint8Array): Promise<void> } {
+  const c = db as Db & { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> };
+  assert(typeof c.compactRange === 'function', 'the LevelDB binding has no compactRange');
+  return { compactRange: (start, end) => c.compactRange!(start, end) };
 }
 
 /**

@@ -76,6 +76,9 @@ export class MemoryBackend extends MapReader implements Backend {
   /** Nothing to make durable in memory; accepted for the Backend contract. */
   async flush(): Promise<void> {}
 
+  /** Nothing to give back: deleted entries are gone from memory already. */
+  async defrag(): Promise<void> {}
+
   async sizeBytes(): Promise<number> {
     let n = 0;
     for (const [k, v] of this.data) n += k.length + v.byteLength;

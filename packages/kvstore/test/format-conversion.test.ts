@@ -253,6 +253,7 @@ function crashBeforeSwitch(raw: LevelBackend): Backend {
     write: (ops, options) => raw.write(ops, options),
     snapshot: () => raw.snapshot(),
     flush: () => raw.flush(),
+    defrag: () => raw.defrag(),
     sizeBytes: () => raw.sizeBytes(),
     close: () => Promise.resolve(), // the test closes raw
     stageReplace: async (source: AsyncIterable<readonly BackendEntry[]>): Promise<StagedReplace> => {

@@ -23,6 +23,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from './logger.js';
 import { TLS_MIN_VERSION, type TlsFiles } from './tls-files.js';
+import { socketRemote } from './remote-address.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 /** A connection that sends nothing for this long before its first byte is dropped. */
@@ -68,7 +69,7 @@ export class Door {
     });
     tls.onChange((pem) => https.setSecureContext({ ...pem, minVersion: TLS_MIN_VERSION }));
     https.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-      opts.log.warn({ door: opts.name, remote: socket.remoteAddress ?? '?', err: err.message }, 'TLS handshake refused');
+      opts.log.warn({ door: opts.name, remote: socketRemote(socket), err: err.message }, 'TLS handshake refused');
     });
     this.http = https;
     this.front = createNetServer((socket) => this.sniff(socket));
@@ -84,7 +85,7 @@ export class Door {
     const reason = presented
       ? `certificate refused: not signed by the ${this.opts.name} port's trusted CA (${why})`
       : `a client certificate signed by the ${this.opts.name} port's trusted CA is required`;
-    this.opts.log.warn({ door: this.opts.name, remote: socket.remoteAddress ?? '?', subject: presented ? cert.subject?.CN : undefined, err: why }, `TLS ${reason}`);
+    this.opts.log.warn({ door: this.opts.name, remote: socketRemote(socket), subject: presented ? cert.subject?.CN : undefined, err: why }, `TLS ${reason}`);
     return `this Kite ${this.opts.name} port refused the connection: ${reason}`;
   }
 
@@ -110,7 +111,7 @@ export class Door {
   }
 
   private sniff(socket: Socket): void {
-    const remote = socket.remoteAddress ?? '?';
+    const remote = socketRemote(socket);
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.on('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {

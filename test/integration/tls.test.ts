@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KiteClient } from '@kite/client';
-import { MAX_PEER_FRAME_BYTES, PEER_PROTOCOL_VERSION, decodeFrame, encodeFrame, type PeerFrame } from '@kite/protocol';
+import { PEER_FRAME_BYTES_MAX, PEER_PROTOCOL_VERSION, decodeFrame, encodeFrame, type PeerFrame } from '@kite/protocol';
 import { nodeSocketFactoryWith } from '../../packages/client/src/socket-node.js';
 import { issueMemberCert, writeDevCerts, type DevCertFiles } from '../../jepsen-lite/src/cluster/dev-certs.js';
 import { Cluster, waitFor, type MemberStatus } from './harness/cluster.js';
@@ -63,12 +63,12 @@ function peerLinkReply(port: number, files: DevCertFiles, certName: string, fram
   const factory = nodeSocketFactoryWith({ ca: pem(files.caFile), cert: pem(own.certFile), key: pem(own.keyFile) });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no forwardReply within 10 s')), 10_000);
-    const socket = factory(`wss://127.0.0.1:${port}/raft`, { maxPayloadBytes: MAX_PEER_FRAME_BYTES, handshakeTimeoutMs: 5000 }, {
+    const socket = factory(`wss://127.0.0.1:${port}/raft`, { maxPayloadBytes: PEER_FRAME_BYTES_MAX, handshakeTimeoutMs: 5000 }, {
       onOpen: () => {
         for (const f of frames) socket.send(encodeFrame(f, 1 << 20));
       },
       onMessage: (data) => {
-        const frame = decodeFrame(data, MAX_PEER_FRAME_BYTES) as Record<string, unknown>;
+        const frame = decodeFrame(data, PEER_FRAME_BYTES_MAX) as Record<string, unknown>;
         if (frame['type'] !== 'forwardReply') return;
         clearTimeout(timer);
         resolve(frame);

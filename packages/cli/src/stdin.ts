@@ -1,9 +1,9 @@
 // Reading stdin whole (put VALUE from a pipe, txn from a file), with a size bound so a
 // runaway pipe fails clearly instead of exhausting memory.
-import { MAX_REQUEST_BYTES } from '@kite/protocol';
+import { REQUEST_BYTES_MAX } from '@kite/protocol';
 import { UsageError } from './errors.js';
 
-export const STDIN_BYTES_MAX = MAX_REQUEST_BYTES;
+export const STDIN_BYTES_MAX = REQUEST_BYTES_MAX;
 
 export async function readStdin(maxBytes = STDIN_BYTES_MAX): Promise<string> {
   if (process.stdin.isTTY === true) {

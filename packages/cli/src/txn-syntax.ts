@@ -49,7 +49,7 @@ const TARGETS: Readonly<Record<string, CompareTarget>> = {
 };
 const RESULTS: readonly CompareResult[] = ['=', '!=', '<', '>'];
 
-/** Most lines one txn text may have: well above MAX_TXN_OPS, small enough to reject junk fast. */
+/** Most lines one txn text may have: well above TXN_OPS_MAX, small enough to reject junk fast. */
 export const TXN_TEXT_LINES_MAX = 1024;
 
 function fail(lineNo: number, msg: string): never {

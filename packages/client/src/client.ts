@@ -3,7 +3,7 @@
 // injected (index.ts passes the `ws` one under Node, browser.ts the global WebSocket).
 
 import {
-  KiteError, MAX_REPLY_BYTES, MAX_REQUEST_BYTES,
+  KiteError, REPLY_BYTES_MAX, REQUEST_BYTES_MAX,
   type DeleteRangeResult, type KeyValue, type MemberId, type OkReply, type OpArgs, type OpName,
   type PutResult, type RangeResult, type ResponseHeader, type StatusResult, type TxnResult, type HashResult, type DefragResult,
 } from '@kite/protocol';
@@ -275,8 +275,8 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     const o = this.options;
     return {
       socketFactory: o.socketFactory,
-      maxRequestBytes: o.maxRequestBytes ?? MAX_REQUEST_BYTES,
-      maxReplyBytes: o.maxReplyBytes ?? MAX_REPLY_BYTES,
+      maxRequestBytes: o.maxRequestBytes ?? REQUEST_BYTES_MAX,
+      maxReplyBytes: o.maxReplyBytes ?? REPLY_BYTES_MAX,
       handshakeTimeoutMs: o.dialTimeoutMs ?? CLIENT_DEFAULTS.dialTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? CLIENT_DEFAULTS.heartbeatIntervalMs,
       heartbeatMissesMax: o.heartbeatMissesMax ?? CLIENT_DEFAULTS.heartbeatMissesMax,

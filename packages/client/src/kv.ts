@@ -2,7 +2,7 @@
 // arguments, and builders for txn compares and ops. Pure functions: no I/O.
 
 import {
-  KiteError, MAX_TXN_OPS, prefixRangeEnd, RANGE_END_ALL, toBytes,
+  KiteError, TXN_OPS_MAX, prefixRangeEnd, RANGE_END_ALL, toBytes,
   type Compare, type CompareResult, type DeleteRangeArgs, type LeaseId, type PutArgs, type RangeArgs,
   type SortOrder, type SortTarget, type TxnArgs, type TxnRequestOp,
 } from '@kite/protocol';
@@ -168,8 +168,8 @@ export function txnArgs(spec: TxnSpec): TxnArgs {
   const args: TxnArgs = { compare: spec.compare ?? [], success: spec.success ?? [], failure: spec.failure ?? [] };
   // Like etcd: compares, success ops and failure ops are each bounded.
   for (const list of [args.compare, args.success, args.failure]) {
-    if (list.length > MAX_TXN_OPS) {
-      throw new KiteError('TooManyOps', `a txn has ${list.length} compares or ops in one list; the limit is ${MAX_TXN_OPS}`, { limit: MAX_TXN_OPS });
+    if (list.length > TXN_OPS_MAX) {
+      throw new KiteError('TooManyOps', `a txn has ${list.length} compares or ops in one list; the limit is ${TXN_OPS_MAX}`, { limit: TXN_OPS_MAX });
     }
   }
   return args;

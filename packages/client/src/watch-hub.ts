@@ -3,7 +3,7 @@
 // dropped), routes pushes, re-registers after link loss, and bounds every retry. A
 // registration belongs to one link; pushes from any other link for the same watch are ignored.
 
-import { isKiteError, KiteError, MAX_WATCHES_PER_CONNECTION, type Revision, type WatchCreateArgs, type WatchPush } from '@kite/protocol';
+import { isKiteError, KiteError, WATCHES_PER_CONNECTION_MAX, type Revision, type WatchCreateArgs, type WatchPush } from '@kite/protocol';
 import { abortError, deadlineSignal, sleep } from './abort.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { LinkLostError, type Connection } from './connection.js';
@@ -128,7 +128,7 @@ export class WatchHub implements WatchDriver {
       try {
         const conn = await this.pool.acquire(signal);
         if (!current()) return;
-        const limit = this.options.maxWatchesPerConnection ?? MAX_WATCHES_PER_CONNECTION;
+        const limit = this.options.maxWatchesPerConnection ?? WATCHES_PER_CONNECTION_MAX;
         if (this.countOn(conn) >= limit) {
           watch.fail(new KiteError('TooManyWatches', `too many watches on one connection (limit ${limit})`, { limit }));
           return;

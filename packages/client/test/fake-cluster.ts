@@ -8,7 +8,7 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   decodeFrame, encodeFrame, errorReply, keyInRange, KiteError, okReply, parseRequest, toWireError,
-  MAX_REQUEST_BYTES, MAX_REPLY_BYTES,
+  REQUEST_BYTES_MAX, REPLY_BYTES_MAX,
   type KeyValue, type OpName, type Request, type ResponseHeader, type WatchEvent, type WatchPush, type Member,
 } from '@kite/protocol';
 
@@ -179,7 +179,7 @@ export class FakeMember {
   }
 
   static async start(name: string, store: FakeStore, cluster: FakeCluster): Promise<FakeMember> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1', maxPayload: MAX_REQUEST_BYTES });
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/v1', maxPayload: REQUEST_BYTES_MAX });
     await new Promise<void>((res, rej) => {
       wss.once('listening', () => res());
       wss.once('error', rej);
@@ -241,7 +241,7 @@ export class FakeMember {
     this.sockets.add(ws);
     const watches = new Map<number, FakeWatch>();
     const send = (frame: unknown): void => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame(frame, MAX_REPLY_BYTES));
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame(frame, REPLY_BYTES_MAX));
     };
     const push = (p: WatchPush): void => {
       send(p);
@@ -268,7 +268,7 @@ export class FakeMember {
       if (this.silent) return;
       let req: Request;
       try {
-        req = parseRequest(decodeFrame(data, MAX_REQUEST_BYTES));
+        req = parseRequest(decodeFrame(data, REQUEST_BYTES_MAX));
       } catch {
         return;
       }

@@ -1,7 +1,7 @@
 // User-facing options to wire arguments: prefix/fromKey shorthands (etcd's encoding,
 // including the empty-key "all keys" case), txn builders, and client-side limits.
 import { describe, expect, it } from 'vitest';
-import { KiteError, MAX_TXN_OPS, toBytes } from '@kite/protocol';
+import { KiteError, TXN_OPS_MAX, toBytes } from '@kite/protocol';
 import { Cmp, deleteArgs, Op, putArgs, rangeArgs, txnArgs, txnIsReadOnly } from '../src/kv.js';
 
 const arr = (b: Uint8Array | undefined): number[] | undefined => (b === undefined ? undefined : Array.from(b));
@@ -39,9 +39,9 @@ describe('kv arguments', () => {
   });
 
   it('bounds txn lists client-side and tells read-only txns apart', () => {
-    const many = Array.from({ length: MAX_TXN_OPS + 1 }, (_, i) => Op.put(`k${i}`, 'v'));
+    const many = Array.from({ length: TXN_OPS_MAX + 1 }, (_, i) => Op.put(`k${i}`, 'v'));
     expect(() => txnArgs({ success: many })).toThrow(KiteError);
-    expect(txnArgs({ success: many.slice(0, MAX_TXN_OPS) }).success.length).toBe(MAX_TXN_OPS);
+    expect(txnArgs({ success: many.slice(0, TXN_OPS_MAX) }).success.length).toBe(TXN_OPS_MAX);
     expect(txnIsReadOnly(txnArgs({ success: [Op.get('a'), Op.txn({ failure: [Op.get('b')] })] }))).toBe(true);
     expect(txnIsReadOnly(txnArgs({ success: [Op.get('a')], failure: [Op.delete('a')] }))).toBe(false);
   });

@@ -29,7 +29,7 @@ export { MemoryBackend } from './backend/memory-backend.js';
 export { LevelBackend } from './backend/level-backend.js';
 export { StoreDirError } from './backend/store-dir-error.js';
 export type { Backend, BackendOp, BackendEntry, BackendSnapshot } from './backend/backend.js';
-export { MAX_LEASE_TTL_SECONDS, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX, CHECKPOINTS_PER_COMMAND_MAX } from './lessor.js';
+export { LEASE_TTL_SECONDS_MAX, LEASE_TTL_SECONDS_MIN_DEFAULT, EXPIRED_LEASES_MAX, CHECKPOINTS_PER_COMMAND_MAX } from './lessor.js';
 export { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_VERSION } from './snapshot.js';
 export type { SnapshotHeader } from './snapshot.js';
 export { HISTORY_SCAN_RECORDS_MAX, HISTORY_PAGE_BYTES_MAX } from './history.js';

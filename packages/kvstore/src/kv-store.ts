@@ -38,7 +38,7 @@ import { readHistory } from './history.js';
 import { describeKey, encodeMeta, metaKey } from './layout.js';
 import type { MetaName } from './layout.js';
 import { checkpointLeases, grantLease, revokeLease } from './lease-commands.js';
-import { CHECKPOINTS_PER_COMMAND_MAX, DEFAULT_MIN_LEASE_TTL_SECONDS, EXPIRED_LEASES_MAX } from './lessor.js';
+import { CHECKPOINTS_PER_COMMAND_MAX, LEASE_TTL_SECONDS_MIN_DEFAULT, EXPIRED_LEASES_MAX } from './lessor.js';
 import { MvccState } from './mvcc.js';
 import { chargeRangeBound, checkReadRevision, rangeFromMemory, rangeKeys } from './range.js';
 import { ReadBudget } from './read-budget.js';
@@ -170,7 +170,7 @@ export class KvStore implements WatchSource {
     this.state = new MvccState(new ChecksumBackend(raw, { describeKey, onCorrupt }), onCorrupt);
     this.clock = options.clock ?? (() => performance.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? DEFAULT_MIN_LEASE_TTL_SECONDS;
+    this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? LEASE_TTL_SECONDS_MIN_DEFAULT;
     this.syncWrites = options.syncWrites ?? false;
     this.snapshotChunkBytes = options.snapshotChunkBytes ?? SNAPSHOT_CHUNK_BYTES;
   }

@@ -13,7 +13,7 @@ import {
   RequestTooLargeError,
   TooManyOpsError,
 } from './errors.js';
-import { CHECKPOINTS_PER_COMMAND_MAX, MAX_LEASE_TTL_SECONDS } from './lessor.js';
+import { CHECKPOINTS_PER_COMMAND_MAX, LEASE_TTL_SECONDS_MAX } from './lessor.js';
 import type { Compare, PutArgs, RangeArgs, TxnArgs, TxnRequestOp } from './types.js';
 
 export interface Limits {
@@ -36,7 +36,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxTxnOps: 128,
   maxTxnDepth: 32,
-  // The protocol's defaults (MAX_RESPONSE_BYTES, MAX_KEYS_SCANNED); kvstore does not import it.
+  // The protocol's defaults (RESPONSE_BYTES_MAX, KEYS_SCANNED_MAX); kvstore does not import it.
   maxResponseBytes: 16 * 1024 * 1024,
   maxKeysScanned: 4_000_000,
 };
@@ -241,7 +241,7 @@ export function validateCommand(cmd: Command, limits: Limits = DEFAULT_LIMITS): 
     case 'leaseGrant': {
       const ttl: unknown = cmd.args?.ttl;
       if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl)) throw new InvalidArgumentError(`lease TTL must be an integer, got ${String(ttl)}`);
-      if (ttl > MAX_LEASE_TTL_SECONDS) throw new InvalidArgumentError(`lease TTL ${ttl} s is too large (max ${MAX_LEASE_TTL_SECONDS})`);
+      if (ttl > LEASE_TTL_SECONDS_MAX) throw new InvalidArgumentError(`lease TTL ${ttl} s is too large (max ${LEASE_TTL_SECONDS_MAX})`);
       return checkCount(cmd.args.id, 'lease id', { optional: true });
     }
     case 'leaseRevoke':

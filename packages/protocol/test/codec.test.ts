@@ -2,7 +2,7 @@
 // yield a KiteError with a stable code, never another throwable.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeFrame, encodeFrame, KiteError, parseRequest, parseServerFrame, MAX_REQUEST_BYTES } from '@kite/protocol';
+import { decodeFrame, encodeFrame, KiteError, parseRequest, parseServerFrame, REQUEST_BYTES_MAX } from '@kite/protocol';
 
 const LIMIT = 1 << 20;
 
@@ -71,20 +71,20 @@ describe('codec', () => {
   });
 
   it('refuses oversized frames on both sides with RequestTooLarge and the limit in details', () => {
-    const big = { id: 1, op: 'put', key: new Uint8Array(1), value: new Uint8Array(MAX_REQUEST_BYTES) };
+    const big = { id: 1, op: 'put', key: new Uint8Array(1), value: new Uint8Array(REQUEST_BYTES_MAX) };
     let err: unknown;
     try {
-      encodeFrame(big, MAX_REQUEST_BYTES);
+      encodeFrame(big, REQUEST_BYTES_MAX);
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(KiteError);
     expect((err as KiteError).code).toBe('RequestTooLarge');
-    expect((err as KiteError).details.limitBytes).toBe(MAX_REQUEST_BYTES);
+    expect((err as KiteError).details.limitBytes).toBe(REQUEST_BYTES_MAX);
 
-    const bytes = encodeFrame(big, 4 * MAX_REQUEST_BYTES);
-    expect(codeOf(() => decodeFrame(bytes, MAX_REQUEST_BYTES))).toBe('RequestTooLarge');
-    expect(codeOf(() => decodeFrame(bytes, 4 * MAX_REQUEST_BYTES))).toBe('none');
+    const bytes = encodeFrame(big, 4 * REQUEST_BYTES_MAX);
+    expect(codeOf(() => decodeFrame(bytes, REQUEST_BYTES_MAX))).toBe('RequestTooLarge');
+    expect(codeOf(() => decodeFrame(bytes, 4 * REQUEST_BYTES_MAX))).toBe('none');
   });
 
   it('turns an unencodable value into InvalidArgument', () => {

@@ -7,7 +7,7 @@
 //   throws out of this class: the member keeps serving every other link.
 // - Watch pushes of one watch leave in hub order; a link whose socket buffer is over its bound
 //   stops taking from the hub, which buffers (bounded) and then moves the watcher to catch-up.
-// - At most maxWatchesPerConnection watches and MAX_INFLIGHT requests per link.
+// - At most maxWatchesPerConnection watches and INFLIGHT_REQUESTS_PER_CONNECTION_MAX requests per link.
 // - Reply bytes in flight on the link (charged by reads while they build their replies, until
 //   the reply is handed to the socket, plus what the socket still buffers) stay within
 //   maxConnectionResponseBytes: a read that would pass it stops with Unavailable.
@@ -18,8 +18,8 @@
 import type { WebSocket, RawData } from 'ws';
 import {
   KiteError,
-  MAX_INFLIGHT_REQUESTS_PER_CONNECTION,
-  MAX_REPLY_BYTES,
+  INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
+  REPLY_BYTES_MAX,
   decodeFrame,
   encodeFrame,
   errorReply,
@@ -222,8 +222,8 @@ export class ClientLink {
       default:
         break;
     }
-    if (this.inflight >= MAX_INFLIGHT_REQUESTS_PER_CONNECTION) {
-      this.replyError(req.id, new KiteError('Unavailable', `too many requests in flight on this link (limit ${MAX_INFLIGHT_REQUESTS_PER_CONNECTION})`, { limit: MAX_INFLIGHT_REQUESTS_PER_CONNECTION }));
+    if (this.inflight >= INFLIGHT_REQUESTS_PER_CONNECTION_MAX) {
+      this.replyError(req.id, new KiteError('Unavailable', `too many requests in flight on this link (limit ${INFLIGHT_REQUESTS_PER_CONNECTION_MAX})`, { limit: INFLIGHT_REQUESTS_PER_CONNECTION_MAX }));
       return;
     }
     this.inflight++;
@@ -376,11 +376,11 @@ export class ClientLink {
     if ('ok' in frame && !frame.ok) this.backend.onErrorReply(frame.error.code);
     let bytes: Uint8Array;
     try {
-      bytes = encodeFrame(frame, MAX_REPLY_BYTES);
+      bytes = encodeFrame(frame, REPLY_BYTES_MAX);
     } catch (err) {
       if ('id' in frame) {
         const fallback = errorReply(frame.id, toWireError(asKiteError(err)));
-        bytes = encodeFrame(fallback, MAX_REPLY_BYTES);
+        bytes = encodeFrame(fallback, REPLY_BYTES_MAX);
       } else {
         // A single watch revision too large to push: the watch cannot continue faithfully.
         this.log.error({ watchId: frame.watchId }, 'watch push too large; closing link');

@@ -9,13 +9,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  MAX_CONNECTION_RESPONSE_BYTES,
-  MAX_KEYS_SCANNED,
-  MAX_REPLY_BYTES,
-  MAX_REQUEST_BYTES,
-  MAX_RESPONSE_BYTES,
-  MAX_TXN_OPS,
-  MAX_WATCHES_PER_CONNECTION,
+  CONNECTION_RESPONSE_BYTES_MAX,
+  KEYS_SCANNED_MAX,
+  REPLY_BYTES_MAX,
+  REQUEST_BYTES_MAX,
+  RESPONSE_BYTES_MAX,
+  TXN_OPS_MAX,
+  WATCHES_PER_CONNECTION_MAX,
 } from '@kite/protocol';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -463,13 +463,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     snapshotCatchupEntries,
     leaseReads: r.bool('lease-reads', false),
     quotaBytes: r.int('quota-bytes', 2 * 1024 * MiB, 1),
-    maxRequestBytes: r.int('max-request-bytes', MAX_REQUEST_BYTES, 1024, 64 * MiB),
-    maxWatchesPerConnection: r.int('max-watches-per-connection', MAX_WATCHES_PER_CONNECTION, 1),
-    maxTxnOps: r.int('max-txn-ops', MAX_TXN_OPS, 1, 100_000),
+    maxRequestBytes: r.int('max-request-bytes', REQUEST_BYTES_MAX, 1024, 64 * MiB),
+    maxWatchesPerConnection: r.int('max-watches-per-connection', WATCHES_PER_CONNECTION_MAX, 1),
+    maxTxnOps: r.int('max-txn-ops', TXN_OPS_MAX, 1, 100_000),
     // Half the client's frame limit: the reply's estimate may be off, the frame must still fit.
-    maxResponseBytes: r.int('max-response-bytes', MAX_RESPONSE_BYTES, 1024, MAX_REPLY_BYTES / 2),
-    maxKeysScanned: r.int('max-keys-scanned', MAX_KEYS_SCANNED, 1),
-    maxConnectionResponseBytes: r.int('max-connection-response-bytes', MAX_CONNECTION_RESPONSE_BYTES, 1024),
+    maxResponseBytes: r.int('max-response-bytes', RESPONSE_BYTES_MAX, 1024, REPLY_BYTES_MAX / 2),
+    maxKeysScanned: r.int('max-keys-scanned', KEYS_SCANNED_MAX, 1),
+    maxConnectionResponseBytes: r.int('max-connection-response-bytes', CONNECTION_RESPONSE_BYTES_MAX, 1024),
     clientIdleTimeoutMs: r.int('client-idle-timeout-ms', CLIENT_IDLE_TIMEOUT_MS, 0),
     maxClientConnectionsPerAddress: r.int('max-client-connections-per-address', CLIENT_CONNECTIONS_PER_ADDRESS_MAX, 1),
     requestTimeoutMs: r.int('request-timeout-ms', 7000, 10),

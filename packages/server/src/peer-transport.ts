@@ -20,7 +20,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
   KiteError,
-  MAX_PEER_FRAME_BYTES,
+  PEER_FRAME_BYTES_MAX,
   PEER_PROTOCOL_VERSION,
   decodeFrame,
   encodeFrame,
@@ -53,7 +53,7 @@ const SNAPSHOT_STALL_MS_MAX = 30_000;
 /** Forwarded requests awaiting replies, across all links. */
 const FORWARDS_PENDING_MAX = 10_000;
 const RECONNECT_BASE_MS = 50;
-const RECONNECT_MAX_MS = 1_000;
+const RECONNECT_MS_MAX = 1_000;
 const PING_INTERVAL_MS = 1_000;
 /** A link that misses this many pings in a row is considered dead and torn down. */
 const PING_MISSES_MAX = 3;
@@ -158,7 +158,7 @@ export class PeerTransport {
   }
 
   async start(): Promise<void> {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: PEER_FRAME_BYTES_MAX, perMessageDeflate: false });
     this.door = new Door(
       { name: 'peer', tls: this.opts.tls?.files ?? null, log: this.log },
       { request: (req, res) => this.onHttp(req, res), upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head) },
@@ -343,7 +343,7 @@ export class PeerTransport {
     if (this.closed || this.peers.get(id) !== st) return;
     st.dialTimer = null;
     const url = `${st.url.replace(/^http/, 'ws')}/raft`;
-    const ws = new WebSocket(url, { maxPayload: MAX_PEER_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS, ...this.dialTls(id) });
+    const ws = new WebSocket(url, { maxPayload: PEER_FRAME_BYTES_MAX, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS, ...this.dialTls(id) });
     const remote = new URL(url).host;
     st.ws = ws;
     st.ready = false;
@@ -381,7 +381,7 @@ export class PeerTransport {
   private scheduleDial(id: MemberIdString, st: PeerState): void {
     if (this.closed || this.peers.get(id) !== st || st.dialTimer !== null) return;
     // Exponential back-off with full jitter, capped, reset on a successful hello.
-    const capMs = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(st.attempts, 10));
+    const capMs = Math.min(RECONNECT_MS_MAX, RECONNECT_BASE_MS * 2 ** Math.min(st.attempts, 10));
     st.attempts++;
     st.dialTimer = setTimeout(() => this.dial(id, st), Math.floor(Math.random() * capMs) + 10);
     st.dialTimer.unref();
@@ -504,7 +504,7 @@ export class PeerTransport {
   private decode(data: RawData, isBinary: boolean): unknown {
     if (!isBinary || !(data instanceof Uint8Array)) return undefined;
     try {
-      return decodeFrame(data, MAX_PEER_FRAME_BYTES);
+      return decodeFrame(data, PEER_FRAME_BYTES_MAX);
     } catch {
       return undefined;
     }
@@ -563,7 +563,7 @@ export class PeerTransport {
     if (ws.readyState !== WebSocket.OPEN) return false;
     let bytes: Uint8Array;
     try {
-      bytes = encodeFrame(frame, MAX_PEER_FRAME_BYTES);
+      bytes = encodeFrame(frame, PEER_FRAME_BYTES_MAX);
     } catch (err) {
       this.log.error({ peer, err: (err as Error).message, type: frame.type }, 'peer frame too large, dropped');
       this.opts.metrics.peerDropped.inc({ peer });

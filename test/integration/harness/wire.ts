@@ -3,7 +3,7 @@
 // behaviour (bad frames included) without the SDK's retries in between.
 
 import {
-  MAX_REPLY_BYTES,
+  REPLY_BYTES_MAX,
   bytesToString,
   decodeFrame,
   encodeFrame,
@@ -30,7 +30,7 @@ export class WireClient {
     return new Promise((resolve, reject) => {
       const client = new WireClient(null);
       const timer = setTimeout(() => reject(new Error(`connect to ${url} timed out`)), timeoutMs);
-      client.socket = nodeSocketFactory(`${url}/v1`, { maxPayloadBytes: MAX_REPLY_BYTES, handshakeTimeoutMs: timeoutMs }, {
+      client.socket = nodeSocketFactory(`${url}/v1`, { maxPayloadBytes: REPLY_BYTES_MAX, handshakeTimeoutMs: timeoutMs }, {
         onOpen: () => {
           clearTimeout(timer);
           resolve(client);
@@ -49,7 +49,7 @@ export class WireClient {
   }
 
   private onMessage(data: Uint8Array): void {
-    const frame = decodeFrame(data, MAX_REPLY_BYTES) as Reply | WatchPush;
+    const frame = decodeFrame(data, REPLY_BYTES_MAX) as Reply | WatchPush;
     if ('id' in frame) {
       const p = this.pending.get(frame.id);
       this.pending.delete(frame.id);

@@ -14,7 +14,7 @@ import type { SearchOutcome } from './search.js';
 
 /** Default search budget per key. The memo grows by at most one entry per step, so this also
  *  bounds memory (roughly 100 bytes an entry). */
-export const LINEARIZABILITY_STEPS_MAX_PER_KEY = 2_000_000;
+export const LINEARIZABILITY_STEPS_PER_KEY_MAX = 2_000_000;
 /** How many of the prefix's last operations an anomaly shows. */
 export const PREFIX_TAIL_OPS_SHOWN = 8;
 /** How many concurrent operations an anomaly lists. */
@@ -31,7 +31,7 @@ export function checkLinearizability<S = unknown>(
 ): CheckResult {
   // The register model is the default; the cast only fixes the generic parameter.
   const model = (options.model ?? registerModel) as Model<S>;
-  const stepsMax = options.stepsMaxPerKey ?? LINEARIZABILITY_STEPS_MAX_PER_KEY;
+  const stepsMax = options.stepsMaxPerKey ?? LINEARIZABILITY_STEPS_PER_KEY_MAX;
   const byKey = partitionByKey(operations.filter((op) => model.relevant(op)));
   const anomalies: Anomaly[] = [];
   const verdicts: Validity[] = [];

@@ -1,5 +1,5 @@
 // Public surface of the linearizability checker.
-export { checkLinearizability, LINEARIZABILITY_STEPS_MAX_PER_KEY } from './checker.js';
+export { checkLinearizability, LINEARIZABILITY_STEPS_PER_KEY_MAX } from './checker.js';
 export type { LinearizabilityOptions } from './checker.js';
 export type { Model } from './model.js';
 export { registerModel } from './register-model.js';

@@ -3,6 +3,7 @@
 // with --namespace and --app; changes carry --author (default $USER: the seam where the
 // authenticated user will take over once Kite has auth).
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { ConfigAdmin, isConfigError, parseGrayRule, parseValueType, typeFromFileName, type ValueType } from '@kite/config';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
@@ -23,13 +24,22 @@ function appCommand(parent: Command, name: string, description: string): Command
   return withConnFlags(parent.command(name).description(description))
     .requiredOption('--namespace <ns>', 'namespace (an environment such as dev, test, prod)')
     .requiredOption('--app <app>', 'application name')
-    .option('--author <name>', 'who makes the change (default $USER)');
+    .option('--author <name>', 'who makes the change (default $USER, else the OS account)');
 }
 
-function authorOf(f: AppFlags): string {
-  const a = f.author ?? process.env['USER'] ?? '';
+/** --author, else $USER, else the OS account (containers and CI often have no $USER). */
+export function authorOf(f: Pick<AppFlags, 'author'>, env: NodeJS.ProcessEnv = process.env, login: () => string = loginName): string {
+  const a = f.author ?? env['USER'] ?? login();
   if (a === '') throw new UsageError('no author: pass --author or set $USER');
   return a;
+}
+
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
 }
 
 /** Runs `work` with an admin for the app; a ConfigError becomes a CLI error with its code. */

@@ -10,7 +10,7 @@ import type { PairedHistory } from '../history/index.js';
 import type { Recorder } from '../run/recorder.js';
 import type { Rng } from '../util/rng.js';
 
-export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lock-unfenced', 'lease'] as const;
+export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lock-unfenced', 'lease', 'config'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface WorkloadContext {

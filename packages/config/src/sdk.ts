@@ -14,7 +14,7 @@
 import type { RecipeClient, RecipeWatch } from '@kite/client';
 import { ConfigError } from './errors.js';
 import { effectiveRelease, type InstanceIdentity } from './gray-rule.js';
-import { InstanceReporter } from './instance-reporter.js';
+import { reportHub, type ReportHub } from './instance-reporter.js';
 import { AppKeys } from './keys.js';
 import { decodeHead, decodeRelease, diffContent, EMPTY_HEAD, type AppHead, type Content, type DiffEntry, type InstanceRecord } from './model.js';
 import { checkApp, checkName } from './names.js';
@@ -72,7 +72,7 @@ export class ConfigInstance {
   readonly identity: InstanceIdentity;
   private current: ConfigSnapshot = { release: 0, revision: 0, values: {}, stale: true };
   private readonly listeners = new Set<ChangeListener>();
-  private readonly reporter: InstanceReporter | null;
+  private readonly reporter: ReportHub | null;
   private readonly startedAt = new Date().toISOString();
   private watch: RecipeWatch | null = null;
   private closed = false;
@@ -91,7 +91,7 @@ export class ConfigInstance {
     this.warn = opts.onWarning ?? ((m) => console.warn(m));
     this.reporter = opts.register === false
       ? null
-      : new InstanceReporter(client, this.keys, this.record(), opts.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds, this.warn);
+      : reportHub(client, opts.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds);
   }
 
   /** Loads the first snapshot (from a member, else from the cache) and starts following. */
@@ -107,7 +107,7 @@ export class ConfigInstance {
     // A late answer to the timed-out read may have applied a live snapshot meanwhile: keep it.
     if (!live && cached !== null && this.current.revision === 0) {
       this.current = { release: cached.release, revision: cached.revision, values: cached.values, stale: true };
-      this.reporter?.report(this.record());
+      this.reporter?.report(this.keys.instance(this.identity.id), this.record(), this.warn);
     }
     this.loop = this.follow(!live);
   }
@@ -165,7 +165,7 @@ export class ConfigInstance {
     this.watch?.cancel();
     this.wakeSleep?.();
     await this.loop;
-    await this.reporter?.close();
+    await this.reporter?.remove(this.keys.instance(this.identity.id));
   }
 
   // ---- internals
@@ -229,7 +229,7 @@ export class ConfigInstance {
         }
       }
     }
-    this.reporter?.report(this.record());
+    this.reporter?.report(this.keys.instance(this.identity.id), this.record(), this.warn);
     if (this.opts.cache !== undefined) {
       await this.opts.cache
         .save({ namespace: this.opts.namespace, app: this.opts.app, release, revision, values })

@@ -146,7 +146,10 @@ async function main(): Promise<void> {
       await act();
       const t0 = nowNs();
       console.log(`${label}: admin call took ${(Number(t0 - actStartNs) / 1e6).toFixed(1)} ms`);
-      const all = (await Promise.all(results)).flat().map((ns) => Number(BigInt(ns) - t0) / 1e6);
+      const perWorker = (await Promise.all(results)).map((list) => list.map((ns) => Number(BigInt(ns) - t0) / 1e6));
+      const all = perWorker.flat();
+      // Per process: a tail confined to one process points at its connection, not at the instances.
+      console.log(`${label}: per process max ${perWorker.map((l, i) => `w${i}=${Math.max(0, ...l).toFixed(0)} ms (n=${l.length})`).join(' ')}`);
       // An instance can apply before the admin's reply arrives (watch push first): that is 0 ms after.
       console.log(`${label}: ${stats(all.map((x) => Math.max(0, x)))}`);
       // Let the instances' report writes drain before the next step; show what they cost.

@@ -78,6 +78,7 @@ export class ReportHub {
       // Start on the next turn, so every report made in this one joins the first write.
       setTimeout(() => void this.pump(), 0);
     } else {
+      // A report follows an apply, i.e. a member just answered: cut a back-off short.
       this.wake?.();
     }
   }

@@ -4,8 +4,9 @@
 // A real 3-member cluster; BENCH_INSTANCES SDK instances of one app spread over
 // BENCH_PROCESSES child processes (each process shares one client among its instances).
 // Reports, per transition, the time from the admin call returning to each instance having
-// applied the new release (p50/p99/max over instances): a normal release, and a gray promote
-// (measured over the instances outside the gray set, the ones that change). Memory per
+// applied the new release (p50/p99/max over instances): a normal release, a gray promote
+// (measured over the instances outside the gray set, the ones that change), and a release
+// whose leader is killed as it commits (every process must reconnect and resume its watch). Memory per
 // instance is the heap growth of a worker after starting its instances, divided by their count.
 // Times come from process.hrtime (CLOCK_MONOTONIC, shared by all processes on one machine).
 import { fork, type ChildProcess } from 'node:child_process';
@@ -81,6 +82,8 @@ async function serverCounts(cluster: Cluster): Promise<Map<string, number>> {
     for (const line of text.split('\n')) {
       const req = /^kite_server_requests_total\{op="([^"]+)",result="([^"]+)"\} (\d+)/.exec(line);
       if (req !== null) counts.set(`${req[1]}/${req[2]}`, (counts.get(`${req[1]}/${req[2]}`) ?? 0) + Number(req[3]));
+      const changes = /^kite_server_leader_changes_seen_total (\d+)/.exec(line);
+      if (changes !== null) counts.set('leaderChanges', (counts.get('leaderChanges') ?? 0) + Number(changes[1]));
       const prop = /^kite_server_proposals_committed_total (\d+)/.exec(line);
       if (prop !== null) counts.set('proposals', Math.max(counts.get('proposals') ?? 0, Number(prop[1])));
     }
@@ -88,9 +91,10 @@ async function serverCounts(cluster: Cluster): Promise<Map<string, number>> {
   return counts;
 }
 
-/** Per-second rates of the busiest counters between two scrapes `seconds` apart. */
+/** Per-second rates of the busiest counters between two scrapes `seconds` apart, and leader changes seen (summed over members). */
 function rates(before: Map<string, number>, after: Map<string, number>, seconds: number): string {
-  return [...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / seconds] as const)
+  const changes = (after.get('leaderChanges') ?? 0) - (before.get('leaderChanges') ?? 0);
+  return `leader changes seen ${changes}; ` + [...after].filter(([k]) => k !== 'leaderChanges').map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / seconds] as const)
     .filter(([, r]) => r >= 0.5).sort((a, b) => b[1] - a[1]).slice(0, 8)
     .map(([k, r]) => `${k} ${r.toFixed(1)}/s`).join(', ');
 }
@@ -168,6 +172,14 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     console.log(`gray start: server requests and proposals: ${rates(grayBefore, await serverCounts(cluster), Number(nowNs() - grayStartNs) / 1e9)}`);
     await measure('gray promote → the other half applied', 3, () => admin.grayPromote({ author: 'bench' }));
+    // The worst ordinary case: the leader (which every client prefers) dies as the release
+    // commits, so every process reconnects elsewhere and resumes its watch.
+    await admin.set('c', { type: 'text', text: 'c4' });
+    const leader = await cluster.leader();
+    await measure(`release, leader ${leader} killed at once → all applied`, 4, async () => {
+      await admin.publish({ message: 'r4', author: 'bench' });
+      void cluster.kill(leader);
+    });
   } catch (err) {
     console.error(err);
     process.exitCode = 1;

@@ -60,11 +60,6 @@ export class ReportHub {
     private readonly leaseTtlSeconds: number,
   ) {}
 
-  /** Instances currently registered (for tests and diagnostics). */
-  get size(): number {
-    return this.registered.size;
-  }
-
   /** Writes `record` under `key` (an instance key), now or as soon as the cluster answers; `warn` hears of failed writes. */
   report(key: Uint8Array, record: InstanceRecord, warn: Warn): void {
     const id = keyText(key);

@@ -65,8 +65,9 @@ export class HeadFeed {
     this.listeners.add(listener);
     const latest = this.latest;
     if (latest !== null && latest.revision > revision) listener(latest);
-    // A feed that has seen nothing yet starts after the newest revision a subscriber knows.
-    if (this.latest === null) this.revision = Math.max(this.revision, revision);
+    // A feed not running starts its watch after the newest revision it or this subscriber
+    // knows (a running one re-reads the head after any failure, so it needs no hint).
+    if (this.running === null) this.revision = Math.max(this.revision, revision);
     this.running ??= this.follow().finally(() => {
       this.running = null;
     });

@@ -14,7 +14,7 @@ import { defaultOptions, type RunOptions } from './run/options.js';
 import { planMatrix, runMatrix, type MatrixCell } from './run/matrix.js';
 import { recheck } from './run/recheck.js';
 import { runTest } from './run/runner.js';
-import { WORKLOAD_NAMES, type WorkloadName } from './workloads/types.js';
+import { WORKLOAD_NAMES, WORKLOAD_SUMMARIES, type WorkloadName } from './workloads/types.js';
 
 const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => (raw: string): number => {
   const n = Number(raw);
@@ -116,7 +116,8 @@ addRunOptions(
     .option('--nodes <n>', 'cluster size (3 or 5)', int('--nodes', 1, 9), d.nodes)
     .option('--workload <name>', `one of ${WORKLOAD_NAMES.join(', ')}`, d.workload)
     .option('--nemesis <list>', `comma-separated nemeses (${NEMESIS_NAMES.join(', ')}) or groups (${Object.keys(NEMESIS_GROUPS).join(', ')})`, d.nemeses.join(','))
-    .option('--test <name>', 'test name (default: <workload>-<nemeses>)'),
+    .option('--test <name>', 'test name (default: <workload>-<nemeses>)')
+    .addHelpText('after', `\nWorkloads:\n${WORKLOAD_NAMES.map((w) => `  ${w.padEnd(14)} ${WORKLOAD_SUMMARIES[w]}`).join('\n')}`),
 ).action(async (a: Record<string, unknown>) => {
   let options: RunOptions;
   try {

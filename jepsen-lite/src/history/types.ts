@@ -54,7 +54,7 @@ export const NEMESIS_FS: readonly NemesisF[] = [
 
 /**
  * Things the runner observed that are not invoke/complete pairs: a watcher's stream (start,
- * resume, each response batch) and the end-of-run evidence (final reads, the global event
+ * resume, each response batch), a config SDK instance's applied snapshots, and the end-of-run evidence (final reads, the global event
  * history, replica hashes). Always `type: 'info'`; `process` names the watcher or the node.
  */
 export interface ObservationEntry {
@@ -69,10 +69,11 @@ export interface ObservationEntry {
 
 export type ObservationF =
   | 'watch-start' | 'watch-resume' | 'watch-batch'
+  | 'config-apply'
   | 'final-read' | 'final-history' | 'final-hash';
 
 export const OBSERVATION_FS: readonly ObservationF[] = [
-  'watch-start', 'watch-resume', 'watch-batch', 'final-read', 'final-history', 'final-hash',
+  'watch-start', 'watch-resume', 'watch-batch', 'config-apply', 'final-read', 'final-history', 'final-hash',
 ];
 
 export type HistoryEntry = ClientEntry | NemesisEntry | ObservationEntry;

@@ -1,5 +1,6 @@
 // Workloads by name.
 import { appendWorkload } from './append.js';
+import { configWorkload } from './config.js';
 import { leaseWorkload } from './lease.js';
 import { lockWorkload } from './lock.js';
 import { registerWorkload } from './register.js';
@@ -26,6 +27,8 @@ export function createWorkload(name: WorkloadName, s: WorkloadSettings): Workloa
       return lockWorkload(false, s.writeRetries);
     case 'lease':
       return leaseWorkload(s.writeRetries);
+    case 'config':
+      return configWorkload();
     default: {
       // Every name in WORKLOAD_NAMES has a case: a new name fails to compile here.
       const unknown: never = name;

@@ -10,8 +10,19 @@ import type { PairedHistory } from '../history/index.js';
 import type { Recorder } from '../run/recorder.js';
 import type { Rng } from '../util/rng.js';
 
-export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lock-unfenced', 'lease'] as const;
+export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lock-unfenced', 'lease', 'config'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** One line per workload for `jepsen-lite run --help`: what it drives and what its checkers judge. */
+export const WORKLOAD_SUMMARIES: Readonly<Record<WorkloadName, string>> = {
+  register: 'reads, writes and CAS on a few keys; linearizability (register model), durability',
+  append: 'txns appending to and reading lists; Elle-style list-append anomalies, durability',
+  watch: 'writers plus watchers that reconnect across members; gap-free, ordered, duplicate-free streams',
+  lock: 'counter increments under the lock recipe, fenced; linearizability, mutual exclusion',
+  'lock-unfenced': 'the same without fencing (shows the hazard the fence removes)',
+  lease: 'leases renewed then dropped; no premature expiry, eventual expiry',
+  config: 'config-center releases, gray start/promote/abort and rollbacks of one app while SDK instances on every member record each snapshot they apply; no mixed or unknown release applied, every instance converges to the final release',
+};
 
 export interface WorkloadContext {
   readonly cluster: Cluster;

@@ -1,7 +1,7 @@
 // Builds hand-written histories entry by entry with dense indexes and increasing times, so a
 // test reads like the timeline it describes.
 
-import type { ClientEntry, HistoryEntry, Json, NemesisF } from '../../src/history/types.js';
+import type { ClientEntry, HistoryEntry, Json, NemesisF, ObservationF } from '../../src/history/types.js';
 
 export const NS_PER_MS = 1_000_000;
 
@@ -36,6 +36,13 @@ export class HistoryBuilder {
   nemesis(f: NemesisF, value: Json = null): this {
     this.timeNs += NS_PER_MS;
     this.entries.push({ process: 'nemesis', type: 'info', f, value, time: this.timeNs, index: this.entries.length });
+    return this;
+  }
+
+  /** An observation (watch batch, config apply, final read) at the current point of the timeline. */
+  observe(process: number | string, f: ObservationF, value: Json, key?: string): this {
+    this.timeNs += NS_PER_MS;
+    this.entries.push({ process, type: 'info', f, ...(key !== undefined ? { key } : {}), value, time: this.timeNs, index: this.entries.length });
     return this;
   }
 

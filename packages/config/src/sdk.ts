@@ -8,15 +8,18 @@
 // - Snapshots only move forward in revision; a change event carries the whole new snapshot.
 // - With the cluster unreachable at start, a cached snapshot is served with `stale: true`; the
 //   follow loop keeps trying and clears the flag once a member has answered.
-// Follow loop: read head at R (one key: the app's whole state) → apply → watch the head from
-// R+1 (the client's watch resumes across reconnects and leader changes with no gap or
-// repeat); a compacted history or a failed watch goes back to reading the head.
-import type { RecipeClient, RecipeWatch } from '@kite/client';
+// Follow: read head at R (one key: the app's whole state) → apply → take every newer head from
+// the app's head feed (head-feed.ts: one watch per client and app, shared by its instances,
+// resumed across reconnects and leader changes; a compacted history or a failed watch goes
+// back to reading the head). Heads are applied one at a time, newest first: a head that
+// arrives while one is being applied replaces any other waiting one.
+import type { RecipeClient } from '@kite/client';
 import { ConfigError } from './errors.js';
 import { effectiveRelease, type InstanceIdentity } from './gray-rule.js';
-import { InstanceReporter } from './instance-reporter.js';
+import { headFeed, readHead, type HeadUpdate } from './head-feed.js';
+import { reportHub, type ReportHub } from './instance-reporter.js';
 import { AppKeys } from './keys.js';
-import { decodeHead, decodeRelease, diffContent, EMPTY_HEAD, type AppHead, type Content, type DiffEntry, type InstanceRecord } from './model.js';
+import { decodeRelease, diffContent, type AppHead, type Content, type DiffEntry, type InstanceRecord } from './model.js';
 import { checkApp, checkName } from './names.js';
 import type { CachedSnapshot, SnapshotCache } from './snapshot-cache.js';
 import { parseValue, type ConfigValue } from './value-types.js';
@@ -72,11 +75,14 @@ export class ConfigInstance {
   readonly identity: InstanceIdentity;
   private current: ConfigSnapshot = { release: 0, revision: 0, values: {}, stale: true };
   private readonly listeners = new Set<ChangeListener>();
-  private readonly reporter: InstanceReporter | null;
+  private readonly reporter: ReportHub | null;
   private readonly startedAt = new Date().toISOString();
-  private watch: RecipeWatch | null = null;
+  private unsubscribe: (() => void) | null = null;
+  /** The newest head not applied yet (older waiting ones are dropped: each head is the whole state). */
+  private pending: HeadUpdate | null = null;
+  private applying = false;
   private closed = false;
-  private loop: Promise<void> = Promise.resolve();
+  private drained: Promise<void> = Promise.resolve();
   private wakeSleep: (() => void) | null = null;
   private readonly warn: (message: string) => void;
 
@@ -91,7 +97,7 @@ export class ConfigInstance {
     this.warn = opts.onWarning ?? ((m) => console.warn(m));
     this.reporter = opts.register === false
       ? null
-      : new InstanceReporter(client, this.keys, this.record(), opts.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds, this.warn);
+      : reportHub(client, opts.leaseTtlSeconds ?? CONFIG_DEFAULTS.leaseTtlSeconds);
   }
 
   /** Loads the first snapshot (from a member, else from the cache) and starts following. */
@@ -107,9 +113,10 @@ export class ConfigInstance {
     // A late answer to the timed-out read may have applied a live snapshot meanwhile: keep it.
     if (!live && cached !== null && this.current.revision === 0) {
       this.current = { release: cached.release, revision: cached.revision, values: cached.values, stale: true };
-      this.reporter?.report(this.record());
+      this.reporter?.report(this.keys.instance(this.identity.id), this.record(), this.warn);
     }
-    this.loop = this.follow(!live);
+    // A stale instance asks for any head (revision 0), so the feed's newest one makes it live.
+    this.unsubscribe = headFeed(this.client, this.keys).subscribe(live ? this.current.revision : 0, (u) => this.enqueue(u));
   }
 
   get snapshot(): ConfigSnapshot {
@@ -162,10 +169,10 @@ export class ConfigInstance {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.watch?.cancel();
+    this.unsubscribe?.();
     this.wakeSleep?.();
-    await this.loop;
-    await this.reporter?.close();
+    await this.drained;
+    await this.reporter?.remove(this.keys.instance(this.identity.id));
   }
 
   // ---- internals
@@ -193,14 +200,8 @@ export class ConfigInstance {
     return s;
   }
 
-  private async readHead(): Promise<{ head: AppHead; revision: number }> {
-    const r = await this.client.get(this.keys.head);
-    const kv = r.kvs[0];
-    return { head: kv === undefined ? EMPTY_HEAD : decodeHead(kv.value), revision: r.header.revision };
-  }
-
   private async syncOnce(): Promise<void> {
-    const { head, revision } = await this.readHead();
+    const { head, revision } = await readHead(this.client, this.keys);
     await this.applyHead(head, revision);
   }
 
@@ -229,7 +230,7 @@ export class ConfigInstance {
         }
       }
     }
-    this.reporter?.report(this.record());
+    this.reporter?.report(this.keys.instance(this.identity.id), this.record(), this.warn);
     if (this.opts.cache !== undefined) {
       await this.opts.cache
         .save({ namespace: this.opts.namespace, app: this.opts.app, release, revision, values })
@@ -265,42 +266,31 @@ export class ConfigInstance {
     return decodeRelease(kv.value).content;
   }
 
-  private async follow(needRead: boolean): Promise<void> {
-    let delayMs: number = CONFIG_DEFAULTS.retryDelayMsMin;
-    let read = needRead;
-    while (!this.closed) {
-      try {
-        if (read) {
-          await this.syncOnce();
-          read = false;
-          delayMs = CONFIG_DEFAULTS.retryDelayMsMin;
-        }
-        await this.watchHead();
-        return; // the watch ended: canceled by close()
-      } catch (err) {
-        if (this.closed) return;
-        // Compacted: the history we would resume from is gone; the head alone is the whole
-        // state, so re-reading it loses nothing. Anything else (cluster unreachable for long,
-        // a record not readable yet): read again after a pause.
-        read = true;
-        if (!(err instanceof Error && 'code' in err && err.code === 'Compacted')) {
-          await this.pause(delayMs);
-          delayMs = Math.min(CONFIG_DEFAULTS.retryDelayMsMax, delayMs * 2);
-        }
-      }
-    }
+  private enqueue(update: HeadUpdate): void {
+    if (this.closed) return;
+    this.pending = update;
+    if (this.applying) return;
+    this.applying = true;
+    this.drained = this.drain().finally(() => {
+      this.applying = false;
+    });
   }
 
-  private async watchHead(): Promise<void> {
-    const w = this.client.watch(this.keys.head, { startRevision: this.current.revision + 1 });
-    this.watch = w;
-    if (this.closed) w.cancel();
-    for await (const batch of w) {
-      // Each event is the head as a whole at its revision; only the newest one matters.
-      const last = batch.events[batch.events.length - 1];
-      if (last === undefined) continue;
-      const head = last.type === 'delete' ? EMPTY_HEAD : decodeHead(last.kv.value);
-      await this.applyHead(head, batch.revision);
+  /** Applies waiting heads one at a time; a failed apply (a record not readable yet, no member) is retried after a pause unless a newer head replaced it. */
+  private async drain(): Promise<void> {
+    let delayMs: number = CONFIG_DEFAULTS.retryDelayMsMin;
+    while (this.pending !== null && !this.closed) {
+      const update = this.pending;
+      this.pending = null;
+      try {
+        await this.applyHead(update.head, update.revision);
+        delayMs = CONFIG_DEFAULTS.retryDelayMsMin;
+      } catch {
+        if (this.closed) return;
+        this.pending ??= update;
+        await this.pause(delayMs);
+        delayMs = Math.min(CONFIG_DEFAULTS.retryDelayMsMax, delayMs * 2);
+      }
     }
   }
 

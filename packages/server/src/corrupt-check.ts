@@ -165,6 +165,7 @@ export class CorruptChecker {
     const { source, registry } = this.deps;
     const revision = source.currentRevision();
     const appliedIndex = this.deps.appliedIndex();
+    if (revision < 1) return [];
     const own = await localHash(source, revision, null);
     if (own.status !== 'ok') return [];
     const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);
@@ -200,6 +201,8 @@ export class CorruptChecker {
  */
 export async function initialCorruptCheck(source: HashSource, registry: MemberRegistry, tls: TlsPem | null, logger: Logger): Promise<void> {
   const revision = source.currentRevision();
+  // A member joining with an empty store has nothing to compare (its first state is a snapshot).
+  if (revision < 1) return;
   const own = await localHash(source, revision, null);
   if (own.status !== 'ok') return;
   const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);

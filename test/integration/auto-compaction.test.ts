@@ -15,9 +15,9 @@ const RETENTION_MS = 200;
 const WRITES = 3600;
 /** Pacing only (never asserted): the load spans at least WRITES / this seconds. */
 const WRITES_PER_S_MAX = 200;
-const VALUE_BYTES = 16 * 1024;
+const VALUE_BYTES = 20 * 1024;
 const KEYS = 32;
-const QUOTA_BYTES = 32 * 1024 * 1024;
+const QUOTA_BYTES = 40 * 1024 * 1024;
 /** Far less than the load's history (WRITES revisions): what "bounded" means here. */
 const RETAINED_REVISIONS_MAX = WRITES / 4;
 const COMPACTIONS_MIN = 20;

@@ -32,6 +32,8 @@ const PEER_APPLY_WAIT_MS_MAX = 5_000;
 const PEER_HASH_TIMEOUT_MS = 15_000;
 /** The initial check asks peers that are up; a starting cluster must not wait long on the others. */
 const INITIAL_CHECK_TIMEOUT_MS = 3_000;
+/** Hash requests a member serves at once (each reads its whole store); more get HTTP 503. */
+export const HASH_REQUESTS_MAX = 2;
 
 /** One member's answer to a hash request. */
 export type PeerHash =
@@ -65,25 +67,42 @@ export async function localHash(src: HashSource, revision: number, appliedIndex:
   }
 }
 
-/** The peer port's `/hashkv` handler: true when it took the request. */
-export function serveHashKv(src: HashSource, req: IncomingMessage, res: ServerResponse, logger: Logger): boolean {
-  const url = new URL(req.url ?? '/', 'http://peer');
-  if (url.pathname !== HASHKV_PATH) return false;
-  const revision = nonNegativeInt(url.searchParams.get('revision'));
-  const appliedRaw = url.searchParams.get('appliedIndex');
-  const appliedIndex = appliedRaw === null ? null : nonNegativeInt(appliedRaw);
-  if (revision === null || revision === 0 || (appliedRaw !== null && appliedIndex === null)) {
-    res.writeHead(400, { 'content-type': 'text/plain' }).end('revision (a positive integer) and an optional appliedIndex are required\n');
+/** The peer port's `/hashkv` door, with a bound on the hashes it computes at once. */
+export class HashKvDoor {
+  private inFlight = 0;
+
+  constructor(
+    private readonly src: HashSource,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Answers a `/hashkv` request; false when the request is for another path. */
+  serve(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://peer');
+    if (url.pathname !== HASHKV_PATH) return false;
+    const revision = nonNegativeInt(url.searchParams.get('revision'));
+    const appliedRaw = url.searchParams.get('appliedIndex');
+    const appliedIndex = appliedRaw === null ? null : nonNegativeInt(appliedRaw);
+    if (revision === null || revision === 0 || (appliedRaw !== null && appliedIndex === null)) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('revision (a positive integer) and an optional appliedIndex are required\n');
+      return true;
+    }
+    if (this.inFlight >= HASH_REQUESTS_MAX) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(`${HASH_REQUESTS_MAX} hash requests already in flight\n`);
+      return true;
+    }
+    this.inFlight++;
+    localHash(this.src, revision, appliedIndex)
+      .then(
+        (answer) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)),
+        (err: unknown) => {
+          this.logger.warn({ err: (err as Error).message, revision }, 'hashkv request failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`);
+        },
+      )
+      .finally(() => this.inFlight--);
     return true;
   }
-  localHash(src, revision, appliedIndex).then(
-    (answer) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer)),
-    (err: unknown) => {
-      logger.warn({ err: (err as Error).message, revision }, 'hashkv request failed');
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`);
-    },
-  );
-  return true;
 }
 
 function nonNegativeInt(raw: string | null): number | null {

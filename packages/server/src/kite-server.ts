@@ -20,7 +20,7 @@ import { getJson } from './get-json.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { AutoCompactor, plannerFor } from './auto-compactor.js';
 import { monotonicMs } from './clock.js';
-import { CorruptChecker, initialCorruptCheck, serveHashKv, type HashSource } from './corrupt-check.js';
+import { CorruptChecker, HashKvDoor, initialCorruptCheck, type HashSource } from './corrupt-check.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -120,6 +120,8 @@ export class KiteServer {
     this.metrics.serverInfo.set({ version: KITE_VERSION, member_id: this.selfId, name: cfg.name, cluster_id: this.clusterId }, 1);
     this.kv.onCorrupt((err) => this.corrupt(err));
     const peerTls = this.peerTlsFiles();
+    // Peers' hash requests (the corruption checks), answered from this member's store.
+    const hashKvDoor = new HashKvDoor(this.hashSource(), this.log);
     this.transport = new PeerTransport({
       tls:
         peerTls === null
@@ -157,7 +159,7 @@ export class KiteServer {
         },
         onLinkUp: () => undefined,
         onHttp: (req, res) => {
-          if (serveHashKv(this.hashSource(), req, res, this.log)) return true;
+          if (hashKvDoor.serve(req, res)) return true;
           if (req.url !== '/members') return false;
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ clusterId: this.clusterId, members: this.host.registry.list() }));
           return true;

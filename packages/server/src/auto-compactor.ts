@@ -136,7 +136,7 @@ export class AutoCompactor {
     this.timer = null;
   }
 
-  /** One sampling step; exported through the class for tests that drive it by hand. */
+  /** One sampling step (the timer calls it; tests call it step by step). */
   async tick(): Promise<void> {
     if (this.inFlight) return;
     const { planner, clock } = this.deps;

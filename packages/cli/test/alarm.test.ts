@@ -20,6 +20,7 @@ describe('kite alarm', () => {
   it('takes --alarm case-insensitively and refuses unknown types as a usage error', () => {
     expect(parseAlarmType(undefined)).toBeUndefined();
     expect(parseAlarmType('nospace')).toBe('NOSPACE');
-    expect(() => parseAlarmType('CORRUPT')).toThrow(UsageError);
+    expect(parseAlarmType('corrupt')).toBe('CORRUPT');
+    expect(() => parseAlarmType('NOSPACE2')).toThrow(UsageError);
   });
 });

@@ -27,6 +27,8 @@ export { AssertionError } from './assert.js';
 export { CorruptError, isCorruptError } from './corrupt-error.js';
 export { MemoryBackend } from './backend/memory-backend.js';
 export { LevelBackend } from './backend/level-backend.js';
+// The record seal (value + CRC of key and value): tools and tests that rewrite a record validly.
+export { sealValue, unsealValue } from './backend/checksum-backend.js';
 export { StoreDirError } from './backend/store-dir-error.js';
 export type { Backend, BackendOp, BackendEntry, BackendSnapshot } from './backend/backend.js';
 export { LEASE_TTL_SECONDS_MAX, LEASE_TTL_SECONDS_MIN_DEFAULT, EXPIRED_LEASES_MAX, CHECKPOINTS_PER_COMMAND_MAX } from './lessor.js';

@@ -24,7 +24,10 @@ export const ERROR_CODES = [
   'Unauthenticated',
   'PermissionDenied',
   'Canceled',
-  /** The member found its own stored data damaged (a checksum or record count mismatch). */
+  /**
+   * The member found its own stored data damaged (a checksum or record count mismatch), or a
+   * CORRUPT alarm is armed (replicas differ): writes are refused until it is disarmed.
+   */
   'Corrupt',
   'Internal',
 ] as const;

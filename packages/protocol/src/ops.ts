@@ -221,9 +221,14 @@ export interface DefragResult {
 
 // ---- maintenance: alarms (etcd's Maintenance.Alarm)
 
-/** A condition that stops part of the cluster's service until an operator disarms it. */
-export type AlarmType = 'NOSPACE';
-export const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE'];
+/**
+ * A condition that stops part of the cluster's service until an operator disarms it.
+ * NOSPACE: a member's store passed its quota (writes that add data are refused). CORRUPT: the
+ * leader's corruption check found a member whose store differs from the others at the same
+ * revision (every write is refused; reads keep serving).
+ */
+export type AlarmType = 'NOSPACE' | 'CORRUPT';
+export const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE', 'CORRUPT'];
 
 export interface AlarmMember {
   /** The member that raised the alarm. */

@@ -15,7 +15,7 @@ describe('alarm op', () => {
     expect(isOpName('alarm')).toBe(true);
     expect(IDEMPOTENT_OPS.has('alarm')).toBe(true);
     expect(WRITE_OPS.has('alarm')).toBe(true);
-    expect(ALARM_TYPES).toEqual(['NOSPACE']);
+    expect(ALARM_TYPES).toEqual(['NOSPACE', 'CORRUPT']);
   });
 
   it('round-trips a disarm request and a list reply through the frame codec', () => {

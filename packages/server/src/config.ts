@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseDurationMs } from './duration.js';
 import {
   CONNECTION_RESPONSE_BYTES_MAX,
   KEYS_SCANNED_MAX,
@@ -74,7 +75,21 @@ export interface ServerConfig {
   readonly clientTls: TlsFilesConfig | null;
   /** TLS on peer links (accepted and dialed) and the peer port's HTTP; null: plaintext. */
   readonly peerTls: TlsFilesConfig | null;
+  /** The leader compacts history on its own (auto-compactor.ts); null: never (the default). */
+  readonly autoCompaction: AutoCompactionConfig | null;
+  /** The leader compares every member's store hash this often (corrupt-check.ts); 0: never. */
+  readonly corruptCheckIntervalMs: number;
+  /** Before serving, compare this member's store hash with its peers' and refuse to start on a mismatch. */
+  readonly initialCorruptCheck: boolean;
 }
+
+/**
+ * etcd's --auto-compaction-mode/--auto-compaction-retention: keep the history of the last
+ * `retentionMs` (periodic) or the last `retentionRevisions` revisions (revision).
+ */
+export type AutoCompactionConfig =
+  | { readonly mode: 'periodic'; readonly retentionMs: number }
+  | { readonly mode: 'revision'; readonly retentionRevisions: number };
 
 export class ConfigError extends Error {
   readonly code = 'ConfigError';
@@ -134,6 +149,10 @@ const OPTIONS = [
   { flag: 'peer-key-file', kind: 'string', help: 'peer TLS key (PEM)' },
   { flag: 'peer-trusted-ca-file', kind: 'string', help: 'CA bundle peer certificates must chain to' },
   { flag: 'peer-client-cert-auth', kind: 'bool', help: 'require a peer certificate naming the member a link claims to be (default false; without it peers are not authenticated)' },
+  { flag: 'auto-compaction-mode', kind: 'string', help: 'periodic | revision: how --auto-compaction-retention is read (default periodic)' },
+  { flag: 'auto-compaction-retention', kind: 'string', help: 'history the leader keeps by compacting on its own: periodic: a duration (1h, 30m, 10s; a bare number is hours), revision: a count of revisions; 0 = no auto-compaction (default 0)' },
+  { flag: 'corrupt-check-interval', kind: 'string', help: 'how often the leader compares every member\'s store hash at one revision and raises a CORRUPT alarm naming a member that differs (e.g. 5m, 30s); 0 = never (default 5m)' },
+  { flag: 'initial-corrupt-check', kind: 'bool', help: 'before serving, compare this member\'s store hash with its peers\' and refuse to start (exit 3) on a mismatch (default true)' },
   { flag: 'config-file', kind: 'string', help: 'JSON file with any of these options' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -476,9 +495,51 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel: logLevel as LogLevel,
     clientTls,
     peerTls,
+    autoCompaction: resolveAutoCompaction(r, problems),
+    corruptCheckIntervalMs: resolveCorruptCheckInterval(r, problems),
+    initialCorruptCheck: r.bool('initial-corrupt-check', true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
+}
+
+/** Default --corrupt-check-interval: a full-store hash on every member is not free. */
+export const CORRUPT_CHECK_INTERVAL_MS_DEFAULT = 5 * 60_000;
+/** Shorter check intervals are refused: each check hashes the whole store on every member. */
+const CORRUPT_CHECK_INTERVAL_MS_MIN = 10;
+
+function resolveAutoCompaction(r: Resolver, problems: string[]): AutoCompactionConfig | null {
+  const mode = r.string('auto-compaction-mode', 'periodic');
+  const raw = r.string('auto-compaction-retention', '0');
+  if (mode === 'revision') {
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
+      problems.push(`auto-compaction-retention: "${raw}" is not a number of revisions (--auto-compaction-mode revision)`);
+      return null;
+    }
+    const retentionRevisions = Number(raw);
+    return retentionRevisions === 0 ? null : { mode, retentionRevisions };
+  }
+  if (mode !== 'periodic') {
+    problems.push(`auto-compaction-mode must be "periodic" or "revision", got "${mode}"`);
+    return null;
+  }
+  const retentionMs = parseDurationMs(raw, 'h');
+  if (retentionMs === null) {
+    problems.push(`auto-compaction-retention: "${raw}" is not a duration (e.g. 1h, 30m, 10s, 500ms; a bare number is hours)`);
+    return null;
+  }
+  return retentionMs === 0 ? null : { mode, retentionMs };
+}
+
+function resolveCorruptCheckInterval(r: Resolver, problems: string[]): number {
+  const raw = r.string('corrupt-check-interval', '5m');
+  // A bare number would be ambiguous (etcd's durations always carry a unit): only 0 is taken.
+  const ms = /^\d+$/.test(raw.trim()) && Number(raw) !== 0 ? null : parseDurationMs(raw, 'ms');
+  if (ms === null || (ms !== 0 && ms < CORRUPT_CHECK_INTERVAL_MS_MIN)) {
+    problems.push(`corrupt-check-interval: "${raw}" is not a duration of at least ${CORRUPT_CHECK_INTERVAL_MS_MIN}ms (e.g. 5m, 30s) or 0`);
+    return CORRUPT_CHECK_INTERVAL_MS_DEFAULT;
+  }
+  return ms;
 }
 
 /** Ids of the initial members, by name, for a new cluster. */

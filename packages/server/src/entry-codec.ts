@@ -4,7 +4,7 @@
 // entry is applied the same way; only the proposer answers). Conf-change entries carry the
 // core's encodeConfChange bytes, whose `context` is a ConfChangeContext.
 
-import type { AlarmType } from '@kite/protocol';
+import { ALARM_TYPES, type AlarmType } from '@kite/protocol';
 import { Packr } from 'msgpackr';
 
 export const ENTRY_VERSION = 1;
@@ -79,10 +79,10 @@ export function encodeAlarmChange(a: AlarmChange): Uint8Array {
 /** Written by a member of this cluster: a malformed one is a broken invariant. */
 export function decodeAlarmChange(b: Uint8Array): AlarmChange {
   const v = packr.unpack(b) as Partial<AlarmChange> | null;
-  if (v === null || typeof v !== 'object' || (v.action !== 'activate' && v.action !== 'deactivate') || typeof v.memberId !== 'string' || v.alarm !== 'NOSPACE') {
+  if (v === null || typeof v !== 'object' || (v.action !== 'activate' && v.action !== 'deactivate') || typeof v.memberId !== 'string' || !ALARM_TYPES.includes(v.alarm as AlarmType)) {
     throw new Error('assertion: undecodable alarm change');
   }
-  return { action: v.action, memberId: v.memberId, alarm: v.alarm };
+  return { action: v.action, memberId: v.memberId, alarm: v.alarm as AlarmType };
 }
 
 export function encodeConfContext(c: ConfChangeContext): Uint8Array {

@@ -1,7 +1,9 @@
 // One Kite member's lifecycle: opens the data directory (raft log, store, staged snapshots),
-// bootstraps a new or joining member or restarts one, starts the peer and client listeners
-// (ops are served by OpServer), keeps housekeeping (space quota, published attributes), and
-// stops gracefully: stop accepting, let the loop finish its Ready, close the stores.
+// bootstraps a new or joining member or restarts one, compares its store with its peers'
+// before serving (initial corruption check), starts the peer and client listeners (ops are
+// served by OpServer), keeps housekeeping (space quota on every member, published attributes,
+// and on the leader: auto-compaction and the periodic corruption check), and stops
+// gracefully: stop accepting, let the loop finish its Ready, close the stores.
 //
 // Invariants: the data directory's identity is checked before anything is served; a start
 // that fails half-way closes what it opened.
@@ -16,6 +18,9 @@ import { asKvOpenError, checkKvPresent, checkLevelDbOpen, EXIT_DATA_DIR, kvDbDir
 import { dirSizeBytes } from './dir-size.js';
 import { getJson } from './get-json.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
+import { AutoCompactor, plannerFor } from './auto-compactor.js';
+import { monotonicMs } from './clock.js';
+import { CorruptChecker, HashKvDoor, initialCorruptCheck, type HashSource } from './corrupt-check.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -52,6 +57,8 @@ export class KiteServer {
   /** Bytes of writes admitted since the last size measurement (the quota's estimate). */
   private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
+  private corruptChecker: CorruptChecker | null = null;
+  private autoCompactor: AutoCompactor | null = null;
   private peerTls: TlsFiles | null = null;
   /** This start's publish of the member's attributes was proposed (see publishAttributes). */
   private attributesPublished = false;
@@ -113,6 +120,8 @@ export class KiteServer {
     this.metrics.serverInfo.set({ version: KITE_VERSION, member_id: this.selfId, name: cfg.name, cluster_id: this.clusterId }, 1);
     this.kv.onCorrupt((err) => this.corrupt(err));
     const peerTls = this.peerTlsFiles();
+    // Peers' hash requests (the corruption checks), answered from this member's store.
+    const hashKvDoor = new HashKvDoor(this.hashSource(), this.log);
     this.transport = new PeerTransport({
       tls:
         peerTls === null
@@ -150,6 +159,7 @@ export class KiteServer {
         },
         onLinkUp: () => undefined,
         onHttp: (req, res) => {
+          if (hashKvDoor.serve(req, res)) return true;
           if (req.url !== '/members') return false;
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ clusterId: this.clusterId, members: this.host.registry.list() }));
           return true;
@@ -174,6 +184,9 @@ export class KiteServer {
       onFatal: (err) => this.fatal(err),
     });
     await this.host.recover();
+    // Before this member serves anything or takes part in Raft: a store that differs from
+    // its peers' must not rejoin as if it did not (etcd's initial corruption check).
+    if (cfg.initialCorruptCheck) await initialCorruptCheck(this.hashSource(), registry, this.peerTlsFiles()?.pem ?? null, this.log);
     await this.transport.start();
     this.transport.setPeers(registry.peerUrls());
     this.ops = new OpServer({
@@ -204,6 +217,7 @@ export class KiteServer {
     void this.publishOnceLeaderKnown();
     this.housekeeping = setInterval(() => void this.onHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
+    this.startLeaderUpkeep();
     this.log.info(
       { memberId: this.selfId, clusterId: this.clusterId, client: cfg.advertiseClientUrl, peer: cfg.advertisePeerUrl, dataDir: cfg.dataDir },
       'kite member started',
@@ -287,6 +301,54 @@ export class KiteServer {
     throw new KiteError('Unavailable', `cannot join the existing cluster: ${problems.join('; ') || 'no other member in --initial-cluster'}`);
   }
 
+  /** What a hash request reads: this member's store, after its host applied an index. */
+  private hashSource(): HashSource {
+    return {
+      selfId: this.selfId,
+      currentRevision: () => this.kv.currentRevision,
+      compactRevision: () => this.kv.compactRevision,
+      hash: (revision) => this.kv.hash(revision),
+      waitApplied: (index, timeoutMs) => this.host.waitApplied(index, timeoutMs),
+    };
+  }
+
+  /** Auto-compaction and the periodic corruption check: timers on every member, acting on the leader. */
+  private startLeaderUpkeep(): void {
+    const cfg = this.config;
+    const corruptArmed = (): boolean => this.host.registry.hasAlarm('CORRUPT');
+    if (cfg.corruptCheckIntervalMs > 0) {
+      this.corruptChecker = new CorruptChecker({
+        source: this.hashSource(),
+        registry: this.host.registry,
+        tls: () => this.peerTlsFiles()?.pem ?? null,
+        logger: this.log.child({ component: 'corrupt-check' }),
+        intervalMs: cfg.corruptCheckIntervalMs,
+        isLeader: () => this.host.isLeader,
+        appliedIndex: () => this.kv.appliedIndex,
+        raiseCorrupt: (memberId) => this.host.proposeAlarm({ action: 'activate', memberId, alarm: 'CORRUPT' }, cfg.requestTimeoutMs),
+        onChecked: () => this.metrics.corruptChecks.inc(),
+      });
+      this.corruptChecker.start();
+    }
+    if (cfg.autoCompaction !== null) {
+      this.autoCompactor = new AutoCompactor({
+        planner: plannerFor(cfg.autoCompaction, monotonicMs()),
+        clock: monotonicMs,
+        logger: this.log.child({ component: 'auto-compaction' }),
+        currentRevision: () => this.kv.currentRevision,
+        compactRevision: () => this.kv.compactRevision,
+        mayCompact: () => this.host.isLeader && !corruptArmed(),
+        compact: async (revision) => {
+          const outcome = await this.host.proposeKv(this.kv.encodeCommand('compact', { revision }), cfg.requestTimeoutMs);
+          if (!outcome.ok && outcome.error.code !== 'Compacted') throw outcome.error;
+          if (outcome.ok) this.metrics.autoCompactions.inc();
+          return outcome.ok ? 'ok' : 'compacted';
+        },
+      });
+      this.autoCompactor.start();
+    }
+  }
+
   // ---- stop
 
   /** Graceful stop: stop accepting, finish the loop turn in flight, close the stores. */
@@ -295,6 +357,8 @@ export class KiteServer {
     this.stopped = (async () => {
       this.log.info({ reason }, 'stopping');
       if (this.housekeeping) clearInterval(this.housekeeping);
+      this.corruptChecker?.stop();
+      this.autoCompactor?.stop();
       await this.clientServer?.close().catch(() => undefined);
       await this.host?.stop();
       await this.transport?.close().catch(() => undefined);
@@ -352,6 +416,7 @@ export class KiteServer {
     if (this.host.leader === null) return { healthy: false, reason: 'no leader' };
     if (!this.host.healthy()) return { healthy: false, reason: 'applying behind commit' };
     if (this.noSpace || this.host.registry.hasAlarm('NOSPACE')) return { healthy: false, reason: 'NOSPACE alarm' };
+    if (this.host.registry.hasAlarm('CORRUPT')) return { healthy: false, reason: 'CORRUPT alarm' };
     return { healthy: true, reason: '' };
   }
 
@@ -395,6 +460,11 @@ export class KiteServer {
       if (over !== this.noSpace) {
         this.noSpace = over;
         this.log.warn({ dbSize: this.dbSizeBytes, quota: this.config.quotaBytes }, over ? 'NOSPACE alarm raised' : 'NOSPACE alarm cleared');
+        // Every member's quota counts, not only the leader's (which charges each write it
+        // admits): a member whose own store passes its quota raises the replicated alarm,
+        // naming itself, so the whole cluster refuses. Once, when it passes: after a disarm,
+        // the next write it refuses raises it again (chargeQuota, or OpServer on a follower).
+        if (over) void this.ops.raiseNoSpace(this.config.requestTimeoutMs);
       }
       await this.publishAttributes();
     } catch (err) {

@@ -31,6 +31,8 @@ export class ServerMetrics {
   readonly peerDropped = new Counter({ name: 'kite_network_peer_dropped_total', help: 'Peer frames dropped on a full send queue or a down link', labelNames: ['peer'] as const, registers: [this.registry] });
   readonly clientConnectionsRefused = new Counter({ name: 'kite_server_client_connections_refused_total', help: 'Client connections refused at the upgrade, by reason (per_address, links_max, stopping)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly clientIdleClosed = new Counter({ name: 'kite_server_client_idle_closed_total', help: 'Client connections closed after the idle timeout', registers: [this.registry] });
+  readonly corruptChecks = new Counter({ name: 'kite_server_corrupt_checks_total', help: 'Corruption checks this member ran as leader (every member\'s store hash compared at one revision)', registers: [this.registry] });
+  readonly autoCompactions = new Counter({ name: 'kite_server_auto_compactions_total', help: 'Compactions this member proposed as leader on its own (--auto-compaction-retention)', registers: [this.registry] });
   readonly clientErrors = new Counter({ name: 'kite_server_client_errors_total', help: 'Error replies sent to clients, by code', labelNames: ['code'] as const, registers: [this.registry] });
 
   // ---- Operability: requests by op and result, peer links, keys, identity. Label values are

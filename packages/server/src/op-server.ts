@@ -61,6 +61,10 @@ const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
 const LEADER_LOCAL_OPS: ReadonlySet<OpName> = new Set<OpName>(['leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases']);
 /** Internal forwarded op: a member publishing its attributes through the leader. */
 export const PUBLISH_OP = 'publishAttributes';
+/** Internal forwarded op: a follower whose own store passed its quota raises NOSPACE through the leader. */
+export const RAISE_NOSPACE_OP = 'raiseNoSpace';
+/** Write ops that add data: refused by an armed NOSPACE alarm and charged against the quota. */
+const ADDS_DATA_OPS: ReadonlySet<OpName> = new Set<OpName>(['put', 'txn', 'leaseGrant']);
 
 export interface OpServerDeps {
   readonly config: ServerConfig;
@@ -112,7 +116,15 @@ export class OpServer implements ClientBackend {
   private async serveOrForward(req: Request, charge?: ReadCharge): Promise<Reply> {
     try {
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
-      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
+      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) {
+        // Every member's quota counts (etcd checks each member's backend): a follower past its
+        // own refuses the write itself and raises its alarm through the leader.
+        if (ADDS_DATA_OPS.has(req.op) && !isReadOnlyRequest(req) && this.deps.quota().noSpace) {
+          await this.raiseNoSpace(this.deps.config.requestTimeoutMs);
+          throw new KiteError('NoSpace', `database space exceeded on member ${this.deps.selfId} (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
+        }
+        return await this.forwardToLeader(req);
+      }
       return await this.serveHere(req, charge);
     } catch (err) {
       return errorReply(req.id, toWireError(this.toKite(err)));
@@ -177,9 +189,10 @@ export class OpServer implements ClientBackend {
   private async serveForwarded(from: string, request: Request): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
-    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && !LEADER_OPS.has(r.op as OpName))) {
+    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && r.op !== RAISE_NOSPACE_OP && !LEADER_OPS.has(r.op as OpName))) {
       return errorReply(id, { code: 'UnknownOp', message: 'op cannot be forwarded' });
     }
+    if (r.op === RAISE_NOSPACE_OP) return this.serveRaiseNoSpace(from, id);
     if (r.op === PUBLISH_OP) {
       // A member publishes its own attributes only: a link proves who is on it, not who it names.
       const a = r.attrs as { memberId?: unknown } | undefined;
@@ -201,6 +214,19 @@ export class OpServer implements ClientBackend {
       // The forwarding member checked it too; a peer frame is still untrusted bytes.
       validateRequest(request, this.deps.config);
       return await this.serveHere(request);
+    } catch (err) {
+      return errorReply(id, toWireError(this.toKite(err)));
+    }
+  }
+
+  /** A follower raising its own NOSPACE alarm: the link proves who it is, so it names only itself. */
+  private async serveRaiseNoSpace(from: string, id: number): Promise<Reply> {
+    if (!this.deps.host.isLeader) return errorReply(id, toWireError(new KiteError('NotLeader', 'not the leader', { leader: this.deps.host.leader })));
+    try {
+      if (!this.deps.host.registry.hasAlarm('NOSPACE', from)) {
+        await this.deps.host.proposeAlarm({ action: 'activate', memberId: from, alarm: 'NOSPACE' }, this.deps.config.requestTimeoutMs);
+      }
+      return okReply(id, this.header(), {});
     } catch (err) {
       return errorReply(id, toWireError(this.toKite(err)));
     }
@@ -255,8 +281,15 @@ export class OpServer implements ClientBackend {
     const { id: _id, op, ...rest } = req;
     // The leader raises a tiny TTL before proposing, so every replica applies the same one.
     const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max((req as Request<'leaseGrant'>).ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
+    // An armed CORRUPT alarm refuses every write until the member is replaced and the alarm
+    // disarmed (etcd's corrupt applier): replicas that differ must not drift further apart.
+    const corrupt = this.deps.host.registry.alarms().filter((a) => a.alarm === 'CORRUPT');
+    if (corrupt.length > 0) {
+      const ids = corrupt.map((a) => a.memberId).join(', ');
+      throw new KiteError('Corrupt', `cluster CORRUPT alarm: the store of member ${ids} differs from the others; writes are refused until that member is replaced (member remove, wipe its data dir, member add, start with --initial-cluster-state existing) and the alarm disarmed (kite alarm disarm --alarm CORRUPT)`);
+    }
     const command = this.deps.kv.encodeCommand(op, args);
-    if (op === 'put' || op === 'txn' || op === 'leaseGrant') {
+    if (ADDS_DATA_OPS.has(op)) {
       // An armed NOSPACE alarm (raised by any member, replicated) refuses writes that add data
       // until an operator disarms it, as etcd does; deletes and compaction still go through.
       if (this.deps.host.registry.hasAlarm('NOSPACE')) throw new KiteError('NoSpace', 'database space exceeded (NOSPACE alarm armed; free space, then `kite alarm disarm`)');
@@ -277,13 +310,23 @@ export class OpServer implements ClientBackend {
    * refuses). Awaited so the refusal is visible in `alarm list` once the client sees NoSpace;
    * a failed proposal is left for the next refused write to retry.
    */
-  private async raiseNoSpace(timeoutMs: number): Promise<void> {
+  async raiseNoSpace(timeoutMs: number): Promise<void> {
     if (this.deps.host.registry.hasAlarm('NOSPACE', this.deps.selfId)) return;
-    this.raisingNoSpace ??= this.deps.host
-      .proposeAlarm({ action: 'activate', memberId: this.deps.selfId, alarm: 'NOSPACE' }, timeoutMs)
+    this.raisingNoSpace ??= this.proposeOwnNoSpace(timeoutMs)
       .catch(() => undefined)
       .finally(() => (this.raisingNoSpace = null));
     await this.raisingNoSpace;
+  }
+
+  /** On the leader: propose; on a follower: ask the leader (only the leader proposes). */
+  private async proposeOwnNoSpace(timeoutMs: number): Promise<void> {
+    if (this.deps.host.isLeader) return this.deps.host.proposeAlarm({ action: 'activate', memberId: this.deps.selfId, alarm: 'NOSPACE' }, timeoutMs);
+    const leader = await this.deps.host.waitForLeader(timeoutMs);
+    if (leader === null) return;
+    if (leader === this.deps.selfId) return this.deps.host.proposeAlarm({ action: 'activate', memberId: this.deps.selfId, alarm: 'NOSPACE' }, timeoutMs);
+    const { reply, appliedIndex } = await this.deps.transport.forward(leader, { id: 0, op: RAISE_NOSPACE_OP } as unknown as Request, timeoutMs);
+    // Applied here too before the refusal reaches the client, so `alarm list` on this member shows it.
+    if (reply.ok) await this.deps.host.waitApplied(appliedIndex, timeoutMs);
   }
 
   /** etcd's Maintenance.Alarm: list reads the replicated alarms; disarm proposes their removal. */

@@ -123,4 +123,28 @@ describe('loadConfig', () => {
     const b = loadConfig(['--name', 'n2', '--listen-peer', 'http://127.0.0.1:3380', '--initial-cluster', 'n1=http://127.0.0.1:6001,n2=http://127.0.0.1:3380'], {}, tmp);
     expect(initialMemberIds(a)).toEqual(initialMemberIds(b));
   });
+
+  it('reads auto-compaction (off by default; periodic durations, a bare number being hours; revision counts) and the corruption checks', () => {
+    const cfg = loadConfig([], {}, tmp);
+    expect(cfg.autoCompaction).toBeNull();
+    expect(cfg.corruptCheckIntervalMs).toBe(5 * 60_000);
+    expect(cfg.initialCorruptCheck).toBe(true);
+    expect(loadConfig(['--auto-compaction-retention', '1h'], {}, tmp).autoCompaction).toEqual({ mode: 'periodic', retentionMs: 3_600_000 });
+    expect(loadConfig(['--auto-compaction-retention', '2'], {}, tmp).autoCompaction).toEqual({ mode: 'periodic', retentionMs: 7_200_000 });
+    expect(loadConfig(['--auto-compaction-retention', '200ms'], {}, tmp).autoCompaction).toEqual({ mode: 'periodic', retentionMs: 200 });
+    expect(loadConfig(['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000'], {}, tmp).autoCompaction).toEqual({ mode: 'revision', retentionRevisions: 1000 });
+    expect(loadConfig(['--auto-compaction-mode', 'revision'], {}, tmp).autoCompaction).toBeNull();
+    const set = loadConfig(['--corrupt-check-interval', '30s', '--initial-corrupt-check', 'false'], {}, tmp);
+    expect(set.corruptCheckIntervalMs).toBe(30_000);
+    expect(set.initialCorruptCheck).toBe(false);
+    expect(loadConfig(['--corrupt-check-interval', '0'], {}, tmp).corruptCheckIntervalMs).toBe(0);
+  });
+
+  it('refuses bad auto-compaction and corruption check values, naming the flag', () => {
+    expect(problems(['--auto-compaction-mode', 'hourly'])).toEqual(['auto-compaction-mode must be "periodic" or "revision", got "hourly"']);
+    expect(problems(['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1h'])[0]).toMatch(/auto-compaction-retention: "1h" is not a number of revisions/);
+    expect(problems(['--auto-compaction-retention', 'soon'])[0]).toMatch(/auto-compaction-retention: "soon" is not a duration/);
+    expect(problems(['--corrupt-check-interval', '5'])[0]).toMatch(/corrupt-check-interval: "5" is not a duration/);
+    expect(problems(['--corrupt-check-interval', '1ms'])[0]).toMatch(/corrupt-check-interval: "1ms" is not a duration of at least 10ms/);
+  });
 });

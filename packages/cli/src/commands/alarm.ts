@@ -22,7 +22,17 @@ export function parseAlarmType(raw: string | undefined): AlarmType | undefined {
 }
 
 export function registerAlarm(program: Command): void {
-  const alarm = program.command('alarm').description('alarm list | disarm');
+  const alarm = program.command('alarm').description('alarm list | disarm').addHelpText('after', `
+Alarms:
+  NOSPACE  a member's store passed its --quota-bytes: writes that add data are refused.
+           Free space (delete, compact, \`kite defrag\`, or restart with a larger quota), then disarm.
+  CORRUPT  the leader's corruption check found a member whose store differs from the others
+           at the same revision: every write is refused, reads keep serving. Replace that member:
+             kite member remove <id>
+             stop it, delete its data directory
+             kite member add <name> --peer-urls <url>
+             start it with --initial-cluster-state existing (it receives a snapshot)
+           then: kite alarm disarm --alarm CORRUPT`);
 
   withConnFlags(alarm.command('list').description('the cluster\'s armed alarms (e.g. NOSPACE)'))
     .action(async (f: ConnFlags) => withClient(f, async (open, ctx) => {

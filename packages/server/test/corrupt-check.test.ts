@@ -1,0 +1,48 @@
+// The corruption check's judgement and a member's hash answer, without a cluster: which
+// members a round names (the odd ones out; ties go to the leader's side), and that a member
+// that compacted past the revision or has not reached it is skipped rather than judged.
+import { describe, expect, it } from 'vitest';
+import type { HashResult } from '@kite/protocol';
+import { divergentMembers, localHash, type HashSource } from '../src/corrupt-check.js';
+
+const hashes = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
+
+describe('divergentMembers', () => {
+  it('names the member outside the majority, whoever leads', () => {
+    expect(divergentMembers('a', hashes({ a: 1, b: 1, c: 2 }))).toEqual(['c']);
+    expect(divergentMembers('a', hashes({ a: 2, b: 1, c: 1 }))).toEqual(['a']);
+    expect(divergentMembers('a', hashes({ a: 1, b: 1, c: 1, d: 3, e: 4 }))).toEqual(['d', 'e']);
+  });
+
+  it('with no majority, sides with the leader', () => {
+    expect(divergentMembers('a', hashes({ a: 1, b: 2 }))).toEqual(['b']);
+    expect(divergentMembers('b', hashes({ a: 1, b: 2 }))).toEqual(['a']);
+    expect(divergentMembers('a', hashes({ a: 1, b: 2, c: 3 }))).toEqual(['b', 'c']);
+  });
+
+  it('names nobody when all agree or only the leader answered', () => {
+    expect(divergentMembers('a', hashes({ a: 7, b: 7, c: 7 }))).toEqual([]);
+    expect(divergentMembers('a', hashes({ a: 7 }))).toEqual([]);
+  });
+});
+
+describe('localHash', () => {
+  const source = (current: number, compacted: number, applied: { index: number }): HashSource => ({
+    selfId: 'm1',
+    currentRevision: () => current,
+    compactRevision: () => compacted,
+    hash: async (revision): Promise<HashResult> => ({ hash: 0xabc + revision, hashRevision: revision, compactRevision: compacted }),
+    waitApplied: async (index) => {
+      if (index > applied.index) throw new Error('timeout');
+    },
+  });
+
+  it('answers the hash at the revision asked', async () => {
+    expect(await localHash(source(10, 2, { index: 5 }), 8, 5)).toEqual({ memberId: 'm1', status: 'ok', hash: 0xabc + 8, hashRevision: 8, compactRevision: 2 });
+  });
+
+  it('says "behind" when it has not reached the revision (even after waiting for the index), "compacted" below its compaction', async () => {
+    expect(await localHash(source(10, 2, { index: 5 }), 11, 9)).toEqual({ memberId: 'm1', status: 'behind', revision: 10 });
+    expect(await localHash(source(10, 4, { index: 5 }), 4, null)).toEqual({ memberId: 'm1', status: 'compacted', compactRevision: 4 });
+  });
+});

@@ -6,3 +6,8 @@ export { KiteServer, KITE_VERSION } from './kite-server.js';
 export { openKvStore } from './kv-adapter.js';
 export { createLogger } from './logger.js';
 export { DataDirError } from './raft-log-store.js';
+export { encodeBackup, verifyBackupFile, BackupFileError, BACKUP_MAGIC } from './backup-file.js';
+export type { BackupHeader, VerifiedBackup } from './backup-file.js';
+export { backupStatus, restoreDataDir } from './restore-data-dir.js';
+export type { BackupStatus, RestoreConfig, RestoreResult } from './restore-data-dir.js';
+export { parseInitialCluster } from './config.js';

@@ -14,7 +14,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { KvStore, LevelBackend, MemoryBackend } from '@kite/kvstore';
+import { KvStore, LevelBackend, MemoryBackend, ReadBudget } from '@kite/kvstore';
 import type { Snapshot } from '@kite/raft';
 import { verifyBackupFile, BackupFileError, type BackupHeader } from './backup-file.js';
 import type { ServerConfig } from './config.js';
@@ -43,7 +43,11 @@ export async function backupStatus(file: string): Promise<BackupStatus> {
     const h = verified.header;
     if (store.currentRevision !== h.revision) throw new BackupFileError(`${file}: the header says revision ${h.revision}, the store holds ${store.currentRevision}`);
     const hash = await store.hash(h.revision);
-    return { ...h, sizeBytes: verified.sizeBytes, sha256: verified.sha256, totalKeys: store.keyCount, hash: hash.hash, hashRevision: hash.hashRevision };
+    // Every live key (etcd's "\0" to "\0" range). Unbounded: offline, over a store this
+    // process holds in memory anyway.
+    const all = new Uint8Array([0]);
+    const live = await store.range({ key: all, rangeEnd: all, countOnly: true }, new ReadBudget({ maxResponseBytes: Number.MAX_SAFE_INTEGER, maxKeysScanned: Number.MAX_SAFE_INTEGER }));
+    return { ...h, sizeBytes: verified.sizeBytes, sha256: verified.sha256, totalKeys: live.count, hash: hash.hash, hashRevision: hash.hashRevision };
   } finally {
     await store.close();
   }

@@ -38,9 +38,17 @@ export interface BackupHeader {
   readonly createdAt: string;
 }
 
-/** A backup file that fails its checks: damaged, truncated, or not a Kite snapshot at all. */
+export type BackupFileErrorCode = 'SnapshotFileDamaged' | 'SnapshotFileUnreadable' | 'DataDirNotEmpty';
+
+/** A backup that cannot be used: damaged, truncated, not a Kite snapshot, or nowhere to restore it. */
 export class BackupFileError extends Error {
   override readonly name = 'BackupFileError';
+  constructor(
+    readonly code: BackupFileErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
@@ -88,14 +96,14 @@ function parseHeader(bytes: Uint8Array, file: string): BackupHeader {
   try {
     raw = packr.unpack(bytes);
   } catch {
-    throw new BackupFileError(`${file}: the snapshot header is not readable`);
+    throw new BackupFileError('SnapshotFileDamaged', `${file}: the snapshot header is not readable`);
   }
   const h = raw as Record<string, unknown> | null;
   if (
     h === null || typeof h !== 'object' || !isCount(h['revision']) || !isCount(h['compactRevision']) || !isCount(h['appliedIndex']) ||
     typeof h['clusterId'] !== 'string' || typeof h['memberId'] !== 'string' || typeof h['createdAt'] !== 'string'
   ) {
-    throw new BackupFileError(`${file}: the snapshot header lacks revision, applied index or origin`);
+    throw new BackupFileError('SnapshotFileDamaged', `${file}: the snapshot header lacks revision, applied index or origin`);
   }
   return {
     revision: h['revision'], compactRevision: h['compactRevision'], appliedIndex: h['appliedIndex'],
@@ -120,21 +128,21 @@ export async function verifyBackupFile(file: string): Promise<VerifiedBackup> {
   try {
     fh = await open(file, 'r');
   } catch (err) {
-    throw new BackupFileError(`cannot open snapshot file ${file}: ${(err as Error).message}`);
+    throw new BackupFileError('SnapshotFileUnreadable', `cannot open snapshot file ${file}: ${(err as Error).message}`);
   }
   try {
     const sizeBytes = (await fh.stat()).size;
     const minBytes = BACKUP_MAGIC.byteLength + 4 + 4 + SHA256_BYTES;
-    if (sizeBytes < minBytes) throw new BackupFileError(`${file} is not a complete Kite snapshot: ${sizeBytes} bytes (truncated?)`);
+    if (sizeBytes < minBytes) throw new BackupFileError('SnapshotFileDamaged', `${file} is not a complete Kite snapshot: ${sizeBytes} bytes (truncated?)`);
     const magic = new Uint8Array(BACKUP_MAGIC.byteLength);
     await fh.read(magic, 0, magic.byteLength, 0);
-    if (!magic.every((b, i) => b === BACKUP_MAGIC[i])) throw new BackupFileError(`${file} is not a Kite snapshot file (bad magic)`);
+    if (!magic.every((b, i) => b === BACKUP_MAGIC[i])) throw new BackupFileError('SnapshotFileDamaged', `${file} is not a Kite snapshot file (bad magic)`);
     const bodyBytes = sizeBytes - SHA256_BYTES;
     const hash = createHash('sha256');
     const buf = new Uint8Array(READ_BYTES);
     for (let at = 0; at < bodyBytes; ) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(READ_BYTES, bodyBytes - at), at);
-      if (bytesRead === 0) throw new BackupFileError(`${file} shrank while being read`);
+      if (bytesRead === 0) throw new BackupFileError('SnapshotFileDamaged', `${file} shrank while being read`);
       hash.update(buf.subarray(0, bytesRead));
       at += bytesRead;
     }
@@ -142,20 +150,20 @@ export async function verifyBackupFile(file: string): Promise<VerifiedBackup> {
     await fh.read(stored, 0, SHA256_BYTES, bodyBytes);
     const digest = hash.digest();
     if (!stored.every((b, i) => b === digest[i])) {
-      throw new BackupFileError(`${file} is damaged or truncated: its SHA-256 trailer does not match its content; refusing to use it`);
+      throw new BackupFileError('SnapshotFileDamaged', `${file} is damaged or truncated: its SHA-256 trailer does not match its content; refusing to use it`);
     }
     // Framing: record lengths must land exactly on the end marker before the trailer.
     const readRecord = async (at: number): Promise<{ length: number; next: number }> => {
-      if (at + 4 > bodyBytes) throw new BackupFileError(`${file}: a record runs past the end of the file`);
+      if (at + 4 > bodyBytes) throw new BackupFileError('SnapshotFileDamaged', `${file}: a record runs past the end of the file`);
       const len = new Uint8Array(4);
       await fh.read(len, 0, 4, at);
       const length = new DataView(len.buffer).getUint32(0, false);
       if (length === RECORD_END) return { length, next: at + 4 };
-      if (length >= BACKUP_RECORD_BYTES_MAX || at + 4 + length > bodyBytes) throw new BackupFileError(`${file}: a record of ${length} bytes runs past the end of the file`);
+      if (length >= BACKUP_RECORD_BYTES_MAX || at + 4 + length > bodyBytes) throw new BackupFileError('SnapshotFileDamaged', `${file}: a record of ${length} bytes runs past the end of the file`);
       return { length, next: at + 4 + length };
     };
     const first = await readRecord(BACKUP_MAGIC.byteLength);
-    if (first.length === RECORD_END) throw new BackupFileError(`${file}: the snapshot has no header`);
+    if (first.length === RECORD_END) throw new BackupFileError('SnapshotFileDamaged', `${file}: the snapshot has no header`);
     const headBytes = new Uint8Array(first.length);
     await fh.read(headBytes, 0, first.length, BACKUP_MAGIC.byteLength + 4);
     const header = parseHeader(headBytes, file);
@@ -166,7 +174,7 @@ export async function verifyBackupFile(file: string): Promise<VerifiedBackup> {
       at = r.next;
       if (r.length === RECORD_END) break;
     }
-    if (at !== bodyBytes) throw new BackupFileError(`${file}: ${bodyBytes - at} bytes after the end marker`);
+    if (at !== bodyBytes) throw new BackupFileError('SnapshotFileDamaged', `${file}: ${bodyBytes - at} bytes after the end marker`);
     return {
       header,
       sizeBytes,
@@ -186,10 +194,10 @@ async function* readKvChunks(file: string, start: number): AsyncGenerator<Uint8A
       await fh.read(len, 0, 4, at);
       const length = new DataView(len.buffer).getUint32(0, false);
       if (length === RECORD_END) return;
-      if (length >= BACKUP_RECORD_BYTES_MAX) throw new BackupFileError(`${file} changed after it was verified`);
+      if (length >= BACKUP_RECORD_BYTES_MAX) throw new BackupFileError('SnapshotFileDamaged', `${file} changed after it was verified`);
       const chunk = new Uint8Array(length);
       const { bytesRead } = await fh.read(chunk, 0, length, at + 4);
-      if (bytesRead !== length) throw new BackupFileError(`${file} changed after it was verified`);
+      if (bytesRead !== length) throw new BackupFileError('SnapshotFileDamaged', `${file} changed after it was verified`);
       yield chunk;
       at += 4 + length;
     }

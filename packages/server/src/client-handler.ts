@@ -76,6 +76,11 @@ export interface SnapshotStream {
 
 /** Snapshot sessions at once per link: one backup at a time per connection. */
 export const SNAPSHOT_SESSIONS_PER_CONNECTION_MAX = 1;
+/**
+ * A session whose client asked for no chunk this long is dropped at the next idle sweep: it
+ * pins a store snapshot (old LevelDB files), and pings alone keep its link open.
+ */
+export const SNAPSHOT_SESSION_IDLE_MS = 60_000;
 
 export interface ClientLinkLimits {
   readonly maxRequestBytes: number;
@@ -105,6 +110,8 @@ function frameRequestId(value: unknown): number | undefined {
 
 interface SnapshotSession {
   readonly stream: SnapshotStream;
+  /** Monotonic time of the last chunk request. */
+  lastRequestMs: number;
   /** A chunk request is being served: the next must wait for its reply. */
   busy: boolean;
 }
@@ -154,6 +161,10 @@ export class ClientLink {
    * request still being served keeps the link busy (its reply is activity to come).
    */
   closeIfIdle(idleTimeoutMs: number): boolean {
+    const now = this.clock();
+    for (const [id, session] of this.snapshots) {
+      if (!session.busy && now - session.lastRequestMs >= SNAPSHOT_SESSION_IDLE_MS) this.dropSnapshot(id);
+    }
     if (this.closed || this.inflight > 0 || this.clock() - this.lastActivityMs < idleTimeoutMs) return false;
     this.closeWith(CLOSE_IDLE, `idle for ${idleTimeoutMs} ms (no frame either way)`);
     return true;
@@ -384,12 +395,13 @@ export class ClientLink {
         throw new KiteError('Unavailable', `a snapshot is already streaming on this link (limit ${SNAPSHOT_SESSIONS_PER_CONNECTION_MAX})`);
       }
       sessionId = this.nextSnapshotId++;
-      this.snapshots.set(sessionId, { stream: this.backend.openSnapshot(), busy: false });
+      this.snapshots.set(sessionId, { stream: this.backend.openSnapshot(), busy: false, lastRequestMs: this.clock() });
     }
     const session = this.snapshots.get(sessionId);
     if (session === undefined) throw new KiteError('InvalidArgument', `no snapshot session ${sessionId} on this link (a session does not survive a reconnect: start again)`);
     if (session.busy) throw new KiteError('InvalidArgument', `snapshot session ${sessionId} is still serving the previous chunk`);
     session.busy = true;
+    session.lastRequestMs = this.clock();
     let next: IteratorResult<Uint8Array>;
     try {
       next = await session.stream.chunks.next();

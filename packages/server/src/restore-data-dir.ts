@@ -38,10 +38,10 @@ export async function backupStatus(file: string): Promise<BackupStatus> {
   const store = await KvStore.open({ backend: new MemoryBackend() });
   try {
     await store.restore(verified.kvChunks()).catch((err: unknown) => {
-      throw new BackupFileError(`${file}: the store inside the snapshot is damaged: ${(err as Error).message}`);
+      throw new BackupFileError('SnapshotFileDamaged', `${file}: the store inside the snapshot is damaged: ${(err as Error).message}`);
     });
     const h = verified.header;
-    if (store.currentRevision !== h.revision) throw new BackupFileError(`${file}: the header says revision ${h.revision}, the store holds ${store.currentRevision}`);
+    if (store.currentRevision !== h.revision) throw new BackupFileError('SnapshotFileDamaged', `${file}: the header says revision ${h.revision}, the store holds ${store.currentRevision}`);
     const hash = await store.hash(h.revision);
     // Every live key (etcd's "\0" to "\0" range). Unbounded: offline, over a store this
     // process holds in memory anyway.
@@ -65,7 +65,7 @@ export interface RestoreResult {
 export async function restoreDataDir(file: string, cfg: RestoreConfig): Promise<RestoreResult> {
   const verified = await verifyBackupFile(file);
   if (existsSync(cfg.dataDir) && readdirSync(cfg.dataDir).length > 0) {
-    throw new BackupFileError(`data dir ${cfg.dataDir} is not empty: restore only creates a new member's data dir`);
+    throw new BackupFileError('DataDirNotEmpty', `data dir ${cfg.dataDir} is not empty: restore only creates a new member's data dir`);
   }
   const { identity, registry, voters } = newClusterState(cfg);
   const index = Math.max(verified.header.appliedIndex, BOOTSTRAP_INDEX);
@@ -76,7 +76,7 @@ export async function restoreDataDir(file: string, cfg: RestoreConfig): Promise<
     const store = await KvStore.open({ backend });
     try {
       await store.restore(verified.kvChunks()).catch((err: unknown) => {
-        throw new BackupFileError(`${file}: the store inside the snapshot is damaged: ${(err as Error).message}`);
+        throw new BackupFileError('SnapshotFileDamaged', `${file}: the store inside the snapshot is damaged: ${(err as Error).message}`);
       });
       await store.flush();
     } finally {

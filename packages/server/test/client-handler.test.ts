@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, okReply, type OkReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
-import { ClientLink, CLOSE_IDLE, CLOSE_MALFORMED, CLOSE_TOO_BIG, type ClientBackend, type LinkWatchResponse, type LinkWatcher, type SnapshotStream } from '../src/client-handler.js';
+import { ClientLink, CLOSE_IDLE, CLOSE_MALFORMED, CLOSE_TOO_BIG, SNAPSHOT_SESSION_IDLE_MS, type ClientBackend, type LinkWatchResponse, type LinkWatcher, type SnapshotStream } from '../src/client-handler.js';
 import { RateLimitedWarn } from '../src/log-rate-limit.js';
 import { silentLogger } from '../src/logger.js';
 
@@ -233,8 +233,9 @@ describe('ClientLink', () => {
 });
 
 describe('ClientLink idle timeout', () => {
-  function idleSetup(): { sock: SocketDouble; link: ClientLink; clock: { nowMs: number }; watchers: WatcherDouble[]; release: () => void } {
+  function idleSetup(): { sock: SocketDouble; link: ClientLink; clock: { nowMs: number }; watchers: WatcherDouble[]; release: () => void; snapshots: SnapshotDouble } {
     const sock = new SocketDouble();
+    const snapshots = new SnapshotDouble();
     const clock = { nowMs: 0 };
     const watchers: WatcherDouble[] = [];
     let release: () => void = () => undefined;
@@ -249,11 +250,11 @@ describe('ClientLink idle timeout', () => {
       },
       onWatchCountChange: () => undefined,
       onErrorReply: () => undefined,
-      openSnapshot: noSnapshot,
+      openSnapshot: () => snapshots.open(),
     };
     const limits = { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1 << 20 };
     const link = new ClientLink(sock as unknown as WebSocket, backend, limits, silentLogger(), quietClosingLog(), () => clock.nowMs);
-    return { sock, link, clock, watchers, release: () => release() };
+    return { sock, link, clock, watchers, release: () => release(), snapshots };
   }
 
   it('closes a link with no frame either way for the timeout, and only then', () => {
@@ -267,6 +268,26 @@ describe('ClientLink idle timeout', () => {
     expect(link.closeIfIdle(1000)).toBe(true);
     expect(sock.closed?.code).toBe(CLOSE_IDLE);
     expect(sock.closed?.reason).toMatch(/idle/);
+  });
+
+  it('drops a snapshot session nobody pulls from, while pings keep its link open', async () => {
+    const { sock, link, clock, snapshots } = idleSetup();
+    sock.frame({ id: 1, op: 'snapshot' });
+    await tick();
+    const sessionId = (sock.replies()[0] as OkReply<'snapshot'>).sessionId;
+    for (let t = 1; t * 900 < SNAPSHOT_SESSION_IDLE_MS; t++) {
+      clock.nowMs = t * 900;
+      sock.frame({ id: 1 + t, op: 'ping' });
+      expect(link.closeIfIdle(1000)).toBe(false);
+    }
+    expect(snapshots.canceled).toBe(0);
+    clock.nowMs = SNAPSHOT_SESSION_IDLE_MS;
+    sock.frame({ id: 999, op: 'ping' });
+    expect(link.closeIfIdle(1000)).toBe(false);
+    expect(snapshots.canceled).toBe(1);
+    sock.frame({ id: 1000, op: 'snapshot', sessionId });
+    await tick();
+    expect(errorCode(sock.replies().at(-1))).toBe('InvalidArgument');
   });
 
   it('keeps a watch-only link that receives pushes, and a link with a request in flight', async () => {

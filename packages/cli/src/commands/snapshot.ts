@@ -2,7 +2,8 @@
 // etcdutl snapshot status/restore).
 // - save FILE: one member's store streamed by the `snapshot` op (client.snapshot()) into a
 //   backup file (server backup-file.ts: header, kvstore snapshot chunks, SHA-256 trailer),
-//   written to FILE.part, fsynced, verified, then renamed, so FILE is complete or absent.
+//   written to FILE.part, fsynced, verified, then renamed (and the directory fsynced), so FILE
+//   is complete or absent.
 //   `--format jsonl` keeps the older logical export (every key at one revision read in pages
 //   pinned to it, plus live leases, as JSON lines with a SHA-256 line); restore reads only
 //   the binary format.
@@ -14,10 +15,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { once } from 'node:events';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { KiteClient as Client } from '@kite/client';
 import { RANGE_END_ALL as ALL } from '@kite/protocol';
-import { backupStatus, parseInitialCluster, restoreDataDir, verifyBackupFile, type BackupStatus } from '@kite/server';
+import { backupStatus, parseInitialCluster, restoreDataDir, syncDir, verifyBackupFile, type BackupStatus } from '@kite/server';
 import { humanBytes, putBytesField } from '../bytes.js';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -87,6 +89,7 @@ async function saveBinary(c: Client, endpoint: string, file: string): Promise<{ 
   try {
     const v = await verifyBackupFile(tmp);
     renameSync(tmp, file);
+    await syncDir(path.dirname(path.resolve(file)));
     return { revision: v.header.revision, bytes: v.sizeBytes };
   } catch (err) {
     await rm(tmp, { force: true });

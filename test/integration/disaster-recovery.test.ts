@@ -15,6 +15,9 @@ import { Cluster, waitFor } from './harness/cluster.js';
 import { WireClient, b, ok, str } from './harness/wire.js';
 
 const PRELOAD_KEYS = 300;
+/** 300 x 8 KiB: the backup spans several ~1 MiB chunks, so the stream takes several requests. */
+const PRELOAD_VALUE_BYTES = 8 * 1024;
+const PRELOAD_TXN_KEYS = 50;
 const LOAD_PUTS = 200;
 /** The save starts once this many load puts are in: the load runs before, during and after it. */
 const LOAD_BEFORE_SAVE = 40;
@@ -62,9 +65,9 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
   it('restores a backup taken under load into a new cluster with the same hash, and refuses damaged files', async () => {
     const wa = await WireClient.connect(a.clientUrl('n2'));
     try {
-      for (let from = 0; from < PRELOAD_KEYS; from += 100) {
+      for (let from = 0; from < PRELOAD_KEYS; from += PRELOAD_TXN_KEYS) {
         const success: TxnRequestOp[] = [];
-        for (let i = from; i < from + 100; i++) success.push({ type: 'put', key: b(`pre/${String(i).padStart(4, '0')}`), value: b(`v${i}`) });
+        for (let i = from; i < from + PRELOAD_TXN_KEYS; i++) success.push({ type: 'put', key: b(`pre/${String(i).padStart(4, '0')}`), value: b(`v${i}/`.padEnd(PRELOAD_VALUE_BYTES, 'x')) });
         ok(await wa.request('txn', { compare: [], success, failure: [] }));
       }
       // A bounded write load in the background, on its own link.
@@ -87,6 +90,7 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
       const file = path.join(dir, 'a.snap');
       const saved = JSON.parse(await kite(['snapshot', 'save', file, '--endpoints', a.clientUrl('n1'), '-w', 'json'])) as { revision: number; bytes: number };
       expect(existsSync(`${file}.part`)).toBe(false);
+      expect(saved.bytes).toBeGreaterThan(PRELOAD_KEYS * PRELOAD_VALUE_BYTES);
       await load;
       // The load went on past the snapshot: some of its writes are not in the backup.
       expect(Math.max(...lastRevisions)).toBeGreaterThan(saved.revision);
@@ -137,7 +141,7 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
       const wb = await WireClient.connect(b2.clientUrl('n2'));
       try {
         const pre = ok(await wb.request('range', { key: b('pre/0123') }));
-        expect(pre.kvs.map((kv) => str(kv.value))).toEqual(['v123']);
+        expect(pre.kvs.map((kv) => str(kv.value))).toEqual(['v123/'.padEnd(PRELOAD_VALUE_BYTES, 'x')]);
         expect(pre.header.clusterId).not.toBe(aClusterId);
         const firstAfter = lastRevisions.findIndex((r) => r > saved.revision);
         const after = ok(await wb.request('range', { key: b(`load/${String(firstAfter).padStart(4, '0')}`) }));

@@ -128,10 +128,11 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
       const b2 = await Cluster.create({ size: 3 });
       bCluster = b2;
       for (const m of b2.members) {
-        await kite([
+        const restored = await kite([
           'snapshot', 'restore', file, '--name', m.name, '--initial-cluster', b2.initialCluster(),
           '--initial-cluster-token', path.basename(b2.root), '--data-dir', m.dataDir, '--initial-advertise-peer-urls', b2.peerUrl(m.name),
         ]);
+        expect(restored).toMatch(new RegExp(`revision ${saved.revision}\\b`));
       }
       await b2.startAll();
       await b2.leader(20_000);
@@ -160,6 +161,13 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
       } finally {
         wb.close();
       }
+      // A restored member restarts like any other (kill -9, same flags) and agrees again.
+      await b2.kill('n1');
+      b2.start('n1');
+      await b2.waitHealthy('n1');
+      const again = await hashkv([b2.clientUrl('n1'), b2.clientUrl('n2')], saved.revision + 1);
+      expect(again.map((r) => r.error)).toEqual([undefined, undefined]);
+      expect(again[0]?.hash).toBe(again[1]?.hash);
     } finally {
       wa.close();
     }

@@ -116,6 +116,7 @@ function statusText(file: string, s: BackupStatus, format: string): string {
 }
 
 interface RestoreFlags {
+  readonly clusterToken?: string;
   readonly name?: string;
   readonly initialCluster?: string;
   readonly initialClusterToken?: string;
@@ -123,7 +124,12 @@ interface RestoreFlags {
   readonly initialAdvertisePeerUrls?: string;
 }
 
-function restoreConfig(f: RestoreFlags): { name: string; initialCluster: ReturnType<typeof parseInitialCluster>; clusterToken: string; dataDir: string } {
+function restoreConfig(flags: RestoreFlags): { name: string; initialCluster: ReturnType<typeof parseInitialCluster>; clusterToken: string; dataDir: string } {
+  if (flags.clusterToken !== undefined && flags.initialClusterToken !== undefined && flags.clusterToken !== flags.initialClusterToken) {
+    throw new UsageError('--cluster-token and --initial-cluster-token differ');
+  }
+  const token = flags.initialClusterToken ?? flags.clusterToken;
+  const f: RestoreFlags = { ...flags, ...(token !== undefined ? { initialClusterToken: token } : {}) };
   const missing = (['name', 'initialCluster', 'initialClusterToken', 'dataDir'] as const).filter((k) => f[k] === undefined || f[k] === '');
   if (missing.length > 0) throw new UsageError(`snapshot restore needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
   const problems: string[] = [];
@@ -173,7 +179,8 @@ export function registerSnapshot(program: Command): void {
     .argument('<file>')
     .option('--name <name>', 'this member\'s name in --initial-cluster')
     .option('--initial-cluster <list>', 'the new cluster: name=peerURL,...')
-    .option('--initial-cluster-token <token>', 'the new cluster\'s token (its id derives from it)')
+    .option('--initial-cluster-token <token>', 'the new cluster\'s token (its id derives from it): the members\' --cluster-token')
+    .option('--cluster-token <token>', 'the same as --initial-cluster-token (kite server\'s name for it)')
     .option('--data-dir <dir>', 'the data dir to create (must not exist or be empty)')
     .option('--initial-advertise-peer-urls <url>', 'this member\'s peer URL (checked against --initial-cluster)')
     .option('-w, --write-out <format>', 'output format: simple or json', 'simple')

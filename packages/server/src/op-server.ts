@@ -373,9 +373,6 @@ export class OpServer implements ClientBackend {
         const res = await this.deps.kv.hash(req.revision ?? 0);
         return okReply(req.id, this.header(), res);
       }
-      case 'snapshot':
-        // Sessions live on the client link (client-handler.ts); a forwarded one has no link.
-        throw new KiteError('InvalidArgument', 'snapshot is served by the client link, not forwarded');
       case 'defrag': {
         const kvDir = path.join(this.deps.config.dataDir, 'kv');
         const dbSizeBefore = await dirSizeBytes(kvDir);

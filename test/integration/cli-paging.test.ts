@@ -60,7 +60,7 @@ describe('CLI paging under a small reply budget', () => {
 
   it('snapshot save writes every key', async () => {
     const file = path.join(dir, 'snap.jsonl');
-    await kite(['snapshot', 'save', file]);
+    await kite(['snapshot', 'save', '--format', 'jsonl', file]);
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t?: string; keys?: number });
     expect(lines.filter((l) => l.t === 'kv')).toHaveLength(KEYS);
     expect(lines[lines.length - 1]?.keys).toBe(KEYS);

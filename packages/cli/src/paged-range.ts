@@ -1,5 +1,5 @@
 // Reads a key range in pages instead of one request, so commands that fan out (get over a
-// range, snapshot save) keep working when the range is larger than a member's reply budget.
+// range, snapshot save --format jsonl) keep working when the range is larger than a member's reply budget.
 // Every page after the first is pinned to the first page's revision, so the pages together
 // are one consistent read; a page the member refuses as too large (ResponseTooLarge) is asked
 // again with half the keys, down to one key (a single key over the budget is an error).

@@ -258,6 +258,37 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     return this.requestAt(normalizeEndpoint(endpoint), 'defrag', {}, opts);
   }
 
+  /**
+   * A backup of one member's store (etcd's Maintenance.Snapshot): the bytes of a
+   * `kite snapshot save` file, streamed chunk by chunk over a dedicated link to `endpoint`
+   * (default: the first configured endpoint). The next chunk is asked for only when the
+   * consumer takes the previous one, so a slow writer slows the member's stream, no more.
+   * `timeoutMs` bounds each chunk. A dropped link ends the iteration with an error: start again.
+   */
+  async *snapshot(endpoint?: string, opts: CallOptions = {}): AsyncGenerator<Uint8Array> {
+    const url = normalizeEndpoint(endpoint ?? this.options.endpoints[0] ?? '');
+    const conn = new Connection({ ...this.connectionOptions(), url }, { onPush: () => undefined, onHeader: () => undefined, onClose: () => undefined });
+    const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
+    try {
+      await conn.opened;
+      let sessionId: number | undefined;
+      for (;;) {
+        const timer = setTimeout(() => conn.close('snapshot chunk deadline exceeded'), timeoutMs);
+        let reply;
+        try {
+          reply = strip(await conn.request('snapshot', sessionId === undefined ? {} : { sessionId }, opts.signal));
+        } finally {
+          clearTimeout(timer);
+        }
+        sessionId = reply.sessionId;
+        if (reply.chunk.byteLength > 0) yield reply.chunk;
+        if (reply.done) return;
+      }
+    } finally {
+      conn.close('done');
+    }
+  }
+
   /** Stops keepalives (leases then expire on the server), ends watches, closes links. */
   close(): void {
     if (this.closed) return;

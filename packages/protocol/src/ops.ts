@@ -209,6 +209,24 @@ export interface HashResult {
 }
 
 /**
+ * snapshot: the member that receives it streams a backup of its own store at its applied
+ * index (a `kite snapshot save` file, header and SHA-256 trailer included), one chunk per
+ * request: the first request (no sessionId) opens a session on this link, each next one
+ * (with it) takes the next chunk, until `done`. Pull-based, so the client's pace is the flow
+ * control and the member holds at most one chunk per session. Sessions live on the link:
+ * a new link cannot continue one (start again). Per member, never forwarded.
+ */
+export interface SnapshotArgs {
+  readonly sessionId?: number;
+}
+export interface SnapshotResult {
+  readonly sessionId: number;
+  /** The next bytes of the file; empty only in a final reply. */
+  readonly chunk: Uint8Array;
+  readonly done: boolean;
+}
+
+/**
  * defrag: the member that receives it rewrites its own store's files so the space of dead
  * (overwritten, deleted, compacted) entries goes back to the file system. Per member, like
  * etcd's Maintenance.Defragment: it is not replicated and never forwarded.
@@ -274,6 +292,7 @@ export interface Ops {
   moveLeader: { args: MoveLeaderArgs; result: EmptyResult };
   hash: { args: HashArgs; result: HashResult };
   defrag: { args: EmptyResult; result: DefragResult };
+  snapshot: { args: SnapshotArgs; result: SnapshotResult };
   /** list: a linearizable read any member serves; disarm: replicated through raft by the leader. */
   alarm: { args: AlarmArgs; result: AlarmResult };
   /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
@@ -289,7 +308,7 @@ export const OP_NAMES: readonly OpName[] = [
   'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'watchCreate', 'watchCancel', 'watchProgress',
   'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
-  'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm',
+  'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm', 'snapshot',
 ];
 
 const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
@@ -312,6 +331,13 @@ export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke',
   'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
 ]);
+
+/**
+ * Ops for administrators only: once authentication lands, these are root-only (etcd's
+ * Maintenance.Snapshot needs root). The auth check belongs where requests are dispatched
+ * (server client-handler.ts); this set is its single source.
+ */
+export const ADMIN_OPS: ReadonlySet<OpName> = new Set<OpName>(['snapshot']);
 
 type EnvelopeKey = 'id' | 'op' | 'ok' | 'header' | 'error';
 /** Envelope keys some op's args or result would shadow; must be `never`. */

@@ -64,7 +64,23 @@ export interface ClientBackend {
   watch(args: WatchCreateArgs): LinkWatcher;
   onWatchCountChange(delta: number): void;
   onErrorReply(code: string): void;
+  /** A backup of this member's store, as the bytes of a `kite snapshot save` file. */
+  openSnapshot(): SnapshotStream;
 }
+
+export interface SnapshotStream {
+  readonly chunks: AsyncGenerator<Uint8Array>;
+  /** Releases the store snapshot when the stream is abandoned before its end. */
+  cancel(): void;
+}
+
+/** Snapshot sessions at once per link: one backup at a time per connection. */
+export const SNAPSHOT_SESSIONS_PER_CONNECTION_MAX = 1;
+/**
+ * A session whose client asked for no chunk this long is dropped at the next idle sweep: it
+ * pins a store snapshot (old LevelDB files), and pings alone keep its link open.
+ */
+export const SNAPSHOT_SESSION_IDLE_MS = 60_000;
 
 export interface ClientLinkLimits {
   readonly maxRequestBytes: number;
@@ -92,6 +108,14 @@ function frameRequestId(value: unknown): number | undefined {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
 }
 
+interface SnapshotSession {
+  readonly stream: SnapshotStream;
+  /** Monotonic time of the last chunk request. */
+  lastRequestMs: number;
+  /** A chunk request is being served: the next must wait for its reply. */
+  busy: boolean;
+}
+
 interface LinkWatch {
   readonly watchId: number;
   readonly watcher: LinkWatcher;
@@ -99,6 +123,8 @@ interface LinkWatch {
 
 export class ClientLink {
   private readonly watches = new Map<number, LinkWatch>();
+  private readonly snapshots = new Map<number, SnapshotSession>();
+  private nextSnapshotId = 1;
   private inflight = 0;
   private closed = false;
   private pumpScheduled = false;
@@ -135,6 +161,10 @@ export class ClientLink {
    * request still being served keeps the link busy (its reply is activity to come).
    */
   closeIfIdle(idleTimeoutMs: number): boolean {
+    const now = this.clock();
+    for (const [id, session] of this.snapshots) {
+      if (!session.busy && now - session.lastRequestMs >= SNAPSHOT_SESSION_IDLE_MS) this.dropSnapshot(id);
+    }
     if (this.closed || this.inflight > 0 || this.clock() - this.lastActivityMs < idleTimeoutMs) return false;
     this.closeWith(CLOSE_IDLE, `idle for ${idleTimeoutMs} ms (no frame either way)`);
     return true;
@@ -219,6 +249,9 @@ export class ClientLink {
       }
       case 'ping':
         return this.send(okReply(req.id, this.backend.header(), {}));
+      case 'snapshot':
+        // ADMIN_OPS (protocol ops.ts): root-only once authentication lands.
+        return void this.snapshotChunk(req).catch((err: unknown) => this.replyError(req.id, err));
       default:
         break;
     }
@@ -351,6 +384,43 @@ export class ClientLink {
     }
   }
 
+  /**
+   * One chunk of a snapshot session (protocol ops.ts `snapshot`): the client asks for the
+   * next chunk only after it took the previous one, so a link holds at most one chunk.
+   */
+  private async snapshotChunk(req: Request<'snapshot'>): Promise<void> {
+    let sessionId = req.sessionId;
+    if (sessionId === undefined) {
+      if (this.snapshots.size >= SNAPSHOT_SESSIONS_PER_CONNECTION_MAX) {
+        throw new KiteError('Unavailable', `a snapshot is already streaming on this link (limit ${SNAPSHOT_SESSIONS_PER_CONNECTION_MAX})`);
+      }
+      sessionId = this.nextSnapshotId++;
+      this.snapshots.set(sessionId, { stream: this.backend.openSnapshot(), busy: false, lastRequestMs: this.clock() });
+    }
+    const session = this.snapshots.get(sessionId);
+    if (session === undefined) throw new KiteError('InvalidArgument', `no snapshot session ${sessionId} on this link (a session does not survive a reconnect: start again)`);
+    if (session.busy) throw new KiteError('InvalidArgument', `snapshot session ${sessionId} is still serving the previous chunk`);
+    session.busy = true;
+    session.lastRequestMs = this.clock();
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await session.stream.chunks.next();
+    } catch (err) {
+      this.dropSnapshot(sessionId);
+      throw err;
+    }
+    session.busy = false;
+    if (next.done === true) this.dropSnapshot(sessionId);
+    this.send(okReply(req.id, this.backend.header(), { sessionId, chunk: next.done === true ? new Uint8Array(0) : next.value, done: next.done === true }));
+  }
+
+  private dropSnapshot(sessionId: number): void {
+    const s = this.snapshots.get(sessionId);
+    if (s === undefined) return;
+    this.snapshots.delete(sessionId);
+    s.stream.cancel();
+  }
+
   private dropWatch(w: LinkWatch): void {
     if (!this.watches.delete(w.watchId)) return;
     this.readyWatches.delete(w.watchId);
@@ -363,6 +433,7 @@ export class ClientLink {
     if (this.closed) return;
     this.closed = true;
     for (const w of [...this.watches.values()]) this.dropWatch(w);
+    for (const id of [...this.snapshots.keys()]) this.dropSnapshot(id);
   }
 
   private replyError(id: number, err: unknown): void {

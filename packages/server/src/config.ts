@@ -543,7 +543,7 @@ function resolveCorruptCheckInterval(r: Resolver, problems: string[]): number {
 }
 
 /** Ids of the initial members, by name, for a new cluster. */
-export function initialMemberIds(cfg: ServerConfig): Map<string, string> {
+export function initialMemberIds(cfg: Pick<ServerConfig, 'initialCluster' | 'clusterToken'>): Map<string, string> {
   return new Map(cfg.initialCluster.map((m) => [m.name, deriveMemberId(cfg.clusterToken, m.name)]));
 }
 

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { KiteError, type Member, type Request } from '@kite/protocol';
 import type { HardState, Snapshot } from '@kite/raft';
 import { ClientServer } from './client-server.js';
-import { deriveClusterId, initialMemberIds, type ServerConfig } from './config.js';
+import type { ServerConfig } from './config.js';
+import { newClusterState } from './new-cluster.js';
 import { asKvOpenError, checkKvPresent, checkLevelDbOpen, EXIT_DATA_DIR, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
 import { dirSizeBytes } from './dir-size.js';
 import { getJson } from './get-json.js';
@@ -252,20 +253,7 @@ export class KiteServer {
     let voters: string[];
     const isNew = cfg.initialClusterState === 'new';
     if (isNew) {
-      const ids = initialMemberIds(cfg);
-      const members: Member[] = cfg.initialCluster.map((m) => ({
-        id: ids.get(m.name) as string,
-        name: m.name,
-        peerUrls: [m.peerUrl],
-        // Nobody's client URL, not even our own: every member must start from the same
-        // snapshot, and a URL filled in here would never be published (publishAttributes
-        // sees it already recorded), so the others would never learn it.
-        clientUrls: [],
-        isLearner: false,
-      }));
-      identity = { clusterId: deriveClusterId(cfg.clusterToken, [...ids.values()]), memberId: ids.get(cfg.name) as string, name: cfg.name };
-      registry = new MemberRegistry(members);
-      voters = members.map((m) => m.id);
+      ({ identity, registry, voters } = newClusterState(cfg));
     } else {
       const joined = await this.fetchMembership();
       identity = { clusterId: joined.clusterId, memberId: joined.self.id, name: cfg.name };

@@ -177,6 +177,7 @@ export class KvAdapter implements KvPort {
     }
     return {
       appliedIndex,
+      revisions: pending.then((s) => ({ currentRevision: s.currentRevision, compactRevision: s.compactRevision })),
       chunks: chunks(),
       cancel: () => void pending.then((s) => s.close()).catch(() => undefined),
     };

@@ -67,7 +67,13 @@ export interface KvPort {
    * A consistent snapshot of the whole store, ordered with applies as of this call: it holds
    * exactly the entries up to the `appliedIndex` returned (the store's applied index now).
    */
-  snapshot(): { readonly appliedIndex: number; readonly chunks: AsyncIterable<Uint8Array>; cancel(): void };
+  snapshot(): {
+    readonly appliedIndex: number;
+    /** The store's revisions at that index (for a backup file's header). */
+    readonly revisions: Promise<{ readonly currentRevision: number; readonly compactRevision: number }>;
+    readonly chunks: AsyncIterable<Uint8Array>;
+    cancel(): void;
+  };
   /** Replaces the store with a snapshot stream; atomic; watchers are resynced. */
   restore(chunks: AsyncIterable<Uint8Array>): Promise<void>;
   dbSizeBytes(): Promise<number>;

@@ -31,7 +31,8 @@ import {
   type WatchCreateArgs,
 } from '@kite/protocol';
 import { ReadBudget, type ReadCharge } from '@kite/kvstore';
-import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
+import { encodeBackup } from './backup-file.js';
+import { asKiteError, type ClientBackend, type LinkWatcher, type SnapshotStream } from './client-handler.js';
 import { monotonicMs } from './clock.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
 import { dirSizeBytes } from './dir-size.js';
@@ -104,6 +105,18 @@ export class OpServer implements ClientBackend {
 
   onErrorReply(code: string): void {
     this.deps.metrics.clientErrors.inc({ code });
+  }
+
+  /** A backup file of this member's store at its applied index now (backup-file.ts). */
+  openSnapshot(): SnapshotStream {
+    const snap = this.deps.kv.snapshot();
+    const origin = { appliedIndex: snap.appliedIndex, clusterId: this.deps.clusterId, memberId: this.deps.selfId };
+    async function* file(): AsyncGenerator<Uint8Array> {
+      const r = await snap.revisions;
+      // Wall time for display only (the header's createdAt).
+      yield* encodeBackup({ ...origin, revision: r.currentRevision, compactRevision: r.compactRevision, createdAt: new Date().toISOString() }, snap.chunks);
+    }
+    return { chunks: file(), cancel: () => snap.cancel() };
   }
 
   async serve(req: Request, charge?: ReadCharge): Promise<Reply> {

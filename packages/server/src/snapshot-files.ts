@@ -191,7 +191,8 @@ function stagedIndexOf(name: string): number | null {
   return m === null ? null : Number(m[1]);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so a rename into it survives a power loss. */
+export async function syncDir(dir: string): Promise<void> {
   const dh = await open(dir, 'r');
   try {
     await dh.sync();

@@ -144,6 +144,7 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
     case 'memberPromote': str(r, 'memberId'); return;
     case 'moveLeader': str(r, 'targetId'); return;
     case 'hash': int(r, 'revision'); return;
+    case 'snapshot': int(r, 'sessionId', false, 1); return;
     case 'alarm':
       if (r['action'] !== 'list' && r['action'] !== 'disarm') throw bad('action must be one of list, disarm');
       if (r['memberId'] !== undefined) str(r, 'memberId');

@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { decodeFrame, encodeFrame, okReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
-import { ClientLink, CLOSE_IDLE, CLOSE_MALFORMED, CLOSE_TOO_BIG, type ClientBackend, type LinkWatchResponse, type LinkWatcher } from '../src/client-handler.js';
+import { decodeFrame, encodeFrame, okReply, type OkReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
+import { ClientLink, CLOSE_IDLE, CLOSE_MALFORMED, CLOSE_TOO_BIG, SNAPSHOT_SESSION_IDLE_MS, type ClientBackend, type LinkWatchResponse, type LinkWatcher, type SnapshotStream } from '../src/client-handler.js';
 import { RateLimitedWarn } from '../src/log-rate-limit.js';
 import { silentLogger } from '../src/logger.js';
 
@@ -59,13 +59,31 @@ class WatcherDouble implements LinkWatcher {
 
 const header = { clusterId: 'c', memberId: 'm', revision: 5, raftTerm: 2 };
 
+/** A backend snapshot of three one-byte chunks that records how far it was read and whether it was released. */
+class SnapshotDouble {
+  pulled = 0;
+  canceled = 0;
+  open(): SnapshotStream {
+    const self = this;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let i = 1; i <= 3; i++) {
+        self.pulled++;
+        yield new Uint8Array([i]);
+      }
+    }
+    return { chunks: chunks(), cancel: () => void this.canceled++ };
+  }
+}
+const noSnapshot = (): SnapshotStream => new SnapshotDouble().open();
+
 /** A rate-limited "closing client link" logger that writes nowhere. */
 function quietClosingLog(): RateLimitedWarn {
   return new RateLimitedWarn(silentLogger(), 'closing client link', { linesMax: 1, windowMs: 1_000, nowMs: () => 0 });
 }
 
-function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[]; served: Request[] } {
+function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[]; served: Request[]; snapshots: SnapshotDouble } {
   const sock = new SocketDouble();
+  const snapshots = new SnapshotDouble();
   const watchers: WatcherDouble[] = [];
   const served: Request[] = [];
   const backend: ClientBackend = {
@@ -81,15 +99,51 @@ function setup(maxWatches = 2): { sock: SocketDouble; watchers: WatcherDouble[];
     },
     onWatchCountChange: () => undefined,
     onErrorReply: () => undefined,
+    openSnapshot: () => snapshots.open(),
   };
   new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: maxWatches, maxTxnOps: 4, maxConnectionResponseBytes: 1 << 20 }, silentLogger(), quietClosingLog());
-  return { sock, watchers, served };
+  return { sock, watchers, served, snapshots };
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const errorCode = (r: Reply | undefined): string | undefined => (r !== undefined && !r.ok ? r.error.code : undefined);
 
 describe('ClientLink', () => {
+  it('streams a snapshot one chunk per request, one session per link, released at the end or on close', async () => {
+    const { sock, snapshots, served } = setup();
+    sock.frame({ id: 1, op: 'snapshot' });
+    await tick();
+    const first = sock.replies()[0] as OkReply<'snapshot'>;
+    expect(first.ok).toBe(true);
+    expect([...first.chunk]).toEqual([1]);
+    // Pulled one chunk only: the next waits for the client's next request (flow control).
+    expect(snapshots.pulled).toBe(1);
+    sock.frame({ id: 2, op: 'snapshot' });
+    sock.frame({ id: 3, op: 'snapshot', sessionId: first.sessionId + 7 });
+    await tick();
+    expect(errorCode(sock.replies()[1])).toBe('Unavailable');
+    expect(errorCode(sock.replies()[2])).toBe('InvalidArgument');
+    const chunks: number[] = [...first.chunk];
+    for (let id = 4; ; id++) {
+      sock.frame({ id, op: 'snapshot', sessionId: first.sessionId });
+      await tick();
+      const r = sock.replies().at(-1) as OkReply<'snapshot'>;
+      expect(r.ok).toBe(true);
+      chunks.push(...r.chunk);
+      if (r.done) break;
+    }
+    expect(chunks).toEqual([1, 2, 3]);
+    expect(snapshots.canceled).toBe(1);
+    expect(served).toHaveLength(0);
+    // A session abandoned midway is released when the link closes.
+    sock.frame({ id: 20, op: 'snapshot' });
+    await tick();
+    expect(snapshots.canceled).toBe(1);
+    sock.emit('close');
+    expect(snapshots.canceled).toBe(2);
+  });
+
+
   it('closes with 1007 on undecodable bytes, text frames, and frames without an id', () => {
     for (const send of [
       (s: SocketDouble) => s.raw(new Uint8Array([0xc1])),
@@ -179,8 +233,9 @@ describe('ClientLink', () => {
 });
 
 describe('ClientLink idle timeout', () => {
-  function idleSetup(): { sock: SocketDouble; link: ClientLink; clock: { nowMs: number }; watchers: WatcherDouble[]; release: () => void } {
+  function idleSetup(): { sock: SocketDouble; link: ClientLink; clock: { nowMs: number }; watchers: WatcherDouble[]; release: () => void; snapshots: SnapshotDouble } {
     const sock = new SocketDouble();
+    const snapshots = new SnapshotDouble();
     const clock = { nowMs: 0 };
     const watchers: WatcherDouble[] = [];
     let release: () => void = () => undefined;
@@ -195,10 +250,11 @@ describe('ClientLink idle timeout', () => {
       },
       onWatchCountChange: () => undefined,
       onErrorReply: () => undefined,
+      openSnapshot: () => snapshots.open(),
     };
     const limits = { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1 << 20 };
     const link = new ClientLink(sock as unknown as WebSocket, backend, limits, silentLogger(), quietClosingLog(), () => clock.nowMs);
-    return { sock, link, clock, watchers, release: () => release() };
+    return { sock, link, clock, watchers, release: () => release(), snapshots };
   }
 
   it('closes a link with no frame either way for the timeout, and only then', () => {
@@ -212,6 +268,26 @@ describe('ClientLink idle timeout', () => {
     expect(link.closeIfIdle(1000)).toBe(true);
     expect(sock.closed?.code).toBe(CLOSE_IDLE);
     expect(sock.closed?.reason).toMatch(/idle/);
+  });
+
+  it('drops a snapshot session nobody pulls from, while pings keep its link open', async () => {
+    const { sock, link, clock, snapshots } = idleSetup();
+    sock.frame({ id: 1, op: 'snapshot' });
+    await tick();
+    const sessionId = (sock.replies()[0] as OkReply<'snapshot'>).sessionId;
+    for (let t = 1; t * 900 < SNAPSHOT_SESSION_IDLE_MS; t++) {
+      clock.nowMs = t * 900;
+      sock.frame({ id: 1 + t, op: 'ping' });
+      expect(link.closeIfIdle(1000)).toBe(false);
+    }
+    expect(snapshots.canceled).toBe(0);
+    clock.nowMs = SNAPSHOT_SESSION_IDLE_MS;
+    sock.frame({ id: 999, op: 'ping' });
+    expect(link.closeIfIdle(1000)).toBe(false);
+    expect(snapshots.canceled).toBe(1);
+    sock.frame({ id: 1000, op: 'snapshot', sessionId });
+    await tick();
+    expect(errorCode(sock.replies().at(-1))).toBe('InvalidArgument');
   });
 
   it('keeps a watch-only link that receives pushes, and a link with a request in flight', async () => {
@@ -247,6 +323,7 @@ describe('ClientLink reply budget', () => {
       watch: () => new WatcherDouble(),
       onWatchCountChange: () => undefined,
       onErrorReply: () => undefined,
+      openSnapshot: noSnapshot,
     };
     const limits = { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1000 };
     new ClientLink(sock as unknown as WebSocket, backend, limits, silentLogger(), quietClosingLog());
@@ -278,6 +355,7 @@ describe('ClientLink reply budget', () => {
       watch: () => new WatcherDouble(),
       onWatchCountChange: () => undefined,
       onErrorReply: () => undefined,
+      openSnapshot: noSnapshot,
     };
     new ClientLink(sock as unknown as WebSocket, backend, { maxRequestBytes: 1024, maxWatchesPerConnection: 2, maxTxnOps: 4, maxConnectionResponseBytes: 1000 }, silentLogger(), quietClosingLog());
     sock.frame({ id: 1, op: 'range', key: new Uint8Array([1]) });

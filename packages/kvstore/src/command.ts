@@ -5,6 +5,7 @@
 
 import { Packr } from 'msgpackr';
 import { MalformedCommandError } from './errors.js';
+import type { AuthAction } from './auth-state.js';
 import type {
   CompactArgs,
   DeleteRangeArgs,
@@ -26,13 +27,15 @@ export type Command =
   | { readonly op: 'leaseGrant'; readonly args: LeaseGrantArgs }
   | { readonly op: 'leaseRevoke'; readonly args: LeaseRevokeArgs }
   | { readonly op: 'leaseCheckpoint'; readonly args: LeaseCheckpointArgs }
+  /** A change of users, roles, permissions or the enabled flag (auth-state.ts). */
+  | { readonly op: 'auth'; readonly args: AuthAction }
   /** Advances the applied index only (Raft no-ops, conf changes, foreign entries). */
   | { readonly op: 'noop' };
 
 export type CommandOp = Command['op'];
 
 const OPS: ReadonlySet<string> = new Set<CommandOp>([
-  'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'noop',
+  'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'auth', 'noop',
 ]);
 
 // useRecords off: the encoding must not depend on a shared structure table across entries.

@@ -38,3 +38,5 @@ export type { ReadBudgetLimits, ReadCharge } from './read-budget.js';
 export type * from './types.js';
 export type * from './watch-source.js';
 export * from './watch/index.js';
+export { AUTH_ENTITIES_MAX, AUTH_NAME_BYTES_MAX, ROLE_PERMISSIONS_MAX, PASSWORD_HASH_BYTES_MAX, ROOT } from './auth-state.js';
+export type { AuthAction, AuthActionName, AuthPermission, AuthRole, AuthUser, AuthView, PermissionType } from './auth-state.js';

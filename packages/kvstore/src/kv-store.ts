@@ -22,6 +22,7 @@
 //    database beside the old one, made durable, then the atomic switch), so a crash leaves
 //    either the old store, converted again on the next open, or the complete new one.
 
+import type { AuthView } from './auth-state.js';
 import { assert } from './assert.js';
 import type { Backend, BackendOp } from './backend/backend.js';
 import { LevelBackend } from './backend/level-backend.js';
@@ -251,6 +252,14 @@ export class KvStore implements WatchSource {
     return this.state.compactRevision;
   }
 
+  /**
+   * The replicated auth state as of the last applied batch (read-only to callers: it changes
+   * only through `auth` commands). Memory only, so it is current as soon as apply resolves.
+   */
+  get auth(): AuthView {
+    return this.state.auth;
+  }
+
   /** Number of keys in the index (live or with retained history). */
   get keyCount(): number {
     return this.state.tree.size;
@@ -391,6 +400,9 @@ export class KvStore implements WatchSource {
         return {};
       case 'leaseCheckpoint':
         checkpointLeases(this.state, cmd.args, ops);
+        return {};
+      case 'auth':
+        this.state.auth.apply(cmd.args, ops);
         return {};
     }
   }

@@ -3,6 +3,7 @@
 // never a crash or a divergence); the server may also run it before proposing, to refuse bad
 // requests early. Nothing here reads store state.
 
+import { validateAuthAction } from './auth-state.js';
 import type { KeyInterval } from './bytes.js';
 import { compareBytes, intervalContains, keyInterval, keyString } from './bytes.js';
 import type { Command } from './command.js';
@@ -227,6 +228,8 @@ export function validateCommand(cmd: Command, limits: Limits = DEFAULT_LIMITS): 
   switch (cmd.op) {
     case 'noop':
       return;
+    case 'auth':
+      return validateAuthAction(cmd.args);
     case 'put':
       return validatePut(cmd.args, limits);
     case 'deleteRange':

@@ -2,7 +2,7 @@
 // needs root, and the state survives a reopen (rebuild from the backend) and a snapshot restore
 // without ever being visible to range.
 import { describe, expect, it } from 'vitest';
-import { Driver, enc, memoryStore } from './helpers.js';
+import { enc, memoryStore } from './helpers.js';
 import { KvStore } from '../src/kv-store.js';
 import type { AuthAction } from '../src/auth-state.js';
 

@@ -246,6 +246,76 @@ export interface AlarmResult {
   readonly alarms: readonly AlarmMember[];
 }
 
+// ---- auth (etcd's Auth service; users, roles and the enabled flag are replicated)
+
+export type PermissionType = 'read' | 'write' | 'readwrite';
+/** A permission on one key (no rangeEnd), a range [key, rangeEnd), or every key >= key (rangeEnd `[0]`). */
+export interface Permission {
+  readonly type: PermissionType;
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+}
+export interface AuthenticateArgs {
+  readonly name: string;
+  readonly password: string;
+}
+/**
+ * The link is bound to the user from now on (every later request on it runs as that user
+ * until the token expires or is invalidated: then `Unauthenticated` with `reauthenticate:
+ * true`, and the SDK logs in again). `token` can be presented on another link with `token`.
+ */
+export interface AuthenticateResult {
+  readonly token: string;
+  /** Seconds the token stays valid. */
+  readonly ttl: number;
+}
+export interface AuthStatusResult {
+  readonly enabled: boolean;
+  readonly authRevision: number;
+}
+export interface UserAddArgs {
+  readonly name: string;
+  /** Hashed (scrypt) by the member that receives it, before anything is replicated. */
+  readonly password?: string;
+  /** No password: the user can only be identified by a client certificate's CN. */
+  readonly noPassword?: boolean;
+}
+export interface UserNameArgs {
+  readonly name: string;
+}
+export interface UserPasswordArgs {
+  readonly name: string;
+  readonly password: string;
+}
+export interface UserRoleArgs {
+  readonly name: string;
+  readonly role: string;
+}
+export interface UserGetResult {
+  readonly roles: readonly string[];
+}
+export interface UserListResult {
+  readonly users: readonly string[];
+}
+export interface RoleNameArgs {
+  readonly name: string;
+}
+export interface RoleGetResult {
+  readonly permissions: readonly Permission[];
+}
+export interface RoleListResult {
+  readonly roles: readonly string[];
+}
+export interface RoleGrantPermissionArgs {
+  readonly name: string;
+  readonly permission: Permission;
+}
+export interface RoleRevokePermissionArgs {
+  readonly name: string;
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+}
+
 /** The op table. */
 export interface Ops {
   range: { args: RangeArgs; result: RangeResult };
@@ -271,6 +341,23 @@ export interface Ops {
   defrag: { args: EmptyResult; result: DefragResult };
   /** list: a linearizable read any member serves; disarm: replicated through raft by the leader. */
   alarm: { args: AlarmArgs; result: AlarmResult };
+  authenticate: { args: AuthenticateArgs; result: AuthenticateResult };
+  authEnable: { args: EmptyResult; result: EmptyResult };
+  authDisable: { args: EmptyResult; result: EmptyResult };
+  authStatus: { args: EmptyResult; result: AuthStatusResult };
+  userAdd: { args: UserAddArgs; result: EmptyResult };
+  userDelete: { args: UserNameArgs; result: EmptyResult };
+  userGet: { args: UserNameArgs; result: UserGetResult };
+  userList: { args: EmptyResult; result: UserListResult };
+  userChangePassword: { args: UserPasswordArgs; result: EmptyResult };
+  userGrantRole: { args: UserRoleArgs; result: EmptyResult };
+  userRevokeRole: { args: UserRoleArgs; result: EmptyResult };
+  roleAdd: { args: RoleNameArgs; result: EmptyResult };
+  roleDelete: { args: RoleNameArgs; result: EmptyResult };
+  roleGet: { args: RoleNameArgs; result: RoleGetResult };
+  roleList: { args: EmptyResult; result: RoleListResult };
+  roleGrantPermission: { args: RoleGrantPermissionArgs; result: EmptyResult };
+  roleRevokePermission: { args: RoleRevokePermissionArgs; result: EmptyResult };
   /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
   ping: { args: EmptyResult; result: EmptyResult };
 }
@@ -279,12 +366,20 @@ export type OpName = keyof Ops;
 export type OpArgs<O extends OpName> = Ops[O]['args'];
 export type OpResult<O extends OpName> = Ops[O]['result'];
 
+/** Auth ops that change the replicated auth state (proposed by the leader as one `auth` command). */
+export const AUTH_WRITE_OP_NAMES = [
+  'authEnable', 'authDisable', 'userAdd', 'userDelete', 'userChangePassword', 'userGrantRole', 'userRevokeRole',
+  'roleAdd', 'roleDelete', 'roleGrantPermission', 'roleRevokePermission',
+] as const satisfies readonly OpName[];
+export type AuthWriteOp = (typeof AUTH_WRITE_OP_NAMES)[number];
+
 export const OP_NAMES: readonly OpName[] = [
   'range', 'put', 'deleteRange', 'txn', 'compact',
   'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'watchCreate', 'watchCancel', 'watchProgress',
   'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
   'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm',
+  ...AUTH_WRITE_OP_NAMES, 'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList',
 ];
 
 const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
@@ -300,12 +395,13 @@ export function isOpName(x: unknown): x is OpName {
 export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'range', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases', 'leaseRevoke',
   'memberList', 'status', 'hash', 'defrag', 'ping', 'watchProgress', 'alarm',
+  'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList',
 ]);
 
 /** Ops that change replicated state and therefore go through raft (the leader serves them). */
 export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
 ]);
 
 type EnvelopeKey = 'id' | 'op' | 'ok' | 'header' | 'error';

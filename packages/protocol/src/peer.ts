@@ -27,6 +27,19 @@ export interface PeerForward {
   readonly type: 'forward';
   readonly fwdId: number;
   readonly request: Request<OpName>;
+  /**
+   * Who sent the request to the forwarding member, as that member authenticated it. Trusted
+   * only because it arrives on a peer link (with peer TLS, one whose certificate names a member).
+   */
+  readonly caller?: PeerCaller;
+}
+
+/** A client's identity carried with a forwarded request (server's Caller). */
+export interface PeerCaller {
+  /** Null: not authenticated. */
+  readonly user: string | null;
+  readonly address: string;
+  readonly via: string;
 }
 
 export interface PeerForwardReply {

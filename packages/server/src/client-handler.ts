@@ -36,6 +36,7 @@ import {
   type WatchPush,
 } from '@kite/protocol';
 import type { ReadCharge } from '@kite/kvstore';
+import { AuthSession } from './auth/session.js';
 import type { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import { validateRequest } from './validate.js';
@@ -59,9 +60,9 @@ export interface ClientBackend {
    * Serves every op except the watch ops; never rejects (errors are error replies). Reads
    * charge `charge` (the link's reply budget) as they build their reply.
    */
-  serve(req: Request, charge?: ReadCharge): Promise<Reply>;
-  /** Creates a hub watcher; throws KiteError-like errors (TooManyWatches, InvalidArgument). */
-  watch(args: WatchCreateArgs): LinkWatcher;
+  serve(req: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply>;
+  /** Creates a hub watcher for the session's caller; throws KiteError-like errors (TooManyWatches, PermissionDenied...). */
+  watch(args: WatchCreateArgs, session: AuthSession): LinkWatcher;
   onWatchCountChange(delta: number): void;
   onErrorReply(code: string): void;
 }
@@ -119,6 +120,8 @@ export class ClientLink {
     private readonly closingLog: RateLimitedWarn,
     /** Monotonic milliseconds (injected by tests). */
     private readonly clock: () => number = () => performance.now(),
+    /** Who is on the link: its address and certificate, then the user it logged in as. */
+    private readonly session: AuthSession = new AuthSession('unknown', 'ws'),
   ) {
     this.lastActivityMs = clock();
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
@@ -229,7 +232,7 @@ export class ClientLink {
     this.inflight++;
     const budget = this.replyBudget();
     this.backend
-      .serve(req, budget.charge)
+      .serve(req, this.session, budget.charge)
       .catch((err: unknown) => errorReply(req.id, toWireError(err)))
       .then((reply) => {
         this.inflight--;
@@ -280,7 +283,7 @@ export class ClientLink {
     }
     let watcher: LinkWatcher;
     try {
-      watcher = this.backend.watch(req);
+      watcher = this.backend.watch(req, this.session);
     } catch (err) {
       return this.replyError(req.id, asKiteError(err));
     }

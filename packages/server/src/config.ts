@@ -74,7 +74,16 @@ export interface ServerConfig {
   readonly clientTls: TlsFilesConfig | null;
   /** TLS on peer links (accepted and dialed) and the peer port's HTTP; null: plaintext. */
   readonly peerTls: TlsFilesConfig | null;
+  /** How login tokens are made (--auth-token). */
+  readonly authToken: AuthTokenConfig;
+  /** Seconds a login token stays valid (--auth-token-ttl). */
+  readonly authTokenTtlSeconds: number;
 }
+
+/** `simple`: random tokens in member memory; `jwt`: signed with a key file (etcd's --auth-token). */
+export type AuthTokenConfig =
+  | { readonly kind: 'simple' }
+  | { readonly kind: 'jwt'; readonly privKeyFile: string; readonly pubKeyFile: string; readonly signMethod: string };
 
 export class ConfigError extends Error {
   readonly code = 'ConfigError';
@@ -125,6 +134,8 @@ const OPTIONS = [
   { flag: 'client-idle-timeout-ms', kind: 'int', help: 'close a client connection silent both ways this long; 0 = never (default 300000)' },
   { flag: 'max-client-connections-per-address', kind: 'int', help: 'client connections one remote address may hold (default 1000)' },
   { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000); without a leader for one election timeout a member answers Unavailable at once instead' },
+  { flag: 'auth-token', kind: 'string', help: 'login tokens: simple (default; per member, in memory) or jwt,pub-key=FILE,priv-key=FILE,sign-method=RS256|ES256|EdDSA... (valid on every member with the same key)' },
+  { flag: 'auth-token-ttl', kind: 'int', help: 'seconds a login token stays valid (default 300); the SDK logs in again when it expires' },
   { flag: 'log-level', kind: 'string', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'cert-file', kind: 'string', help: 'client port TLS certificate (PEM; re-read when the file changes); needs https:// client URLs' },
   { flag: 'key-file', kind: 'string', help: 'client port TLS key (PEM)' },
@@ -476,9 +487,26 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel: logLevel as LogLevel,
     clientTls,
     peerTls,
+    authToken: parseAuthToken(r.string('auth-token', 'simple'), cwd, problems),
+    authTokenTtlSeconds: r.int('auth-token-ttl', 300, 1, 7 * 24 * 3600),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
+}
+
+/** `simple` or `jwt,pub-key=F,priv-key=F,sign-method=M` (etcd's syntax); files resolved against cwd. */
+function parseAuthToken(spec: string, cwd: string, problems: string[]): AuthTokenConfig {
+  const [kind, ...opts] = spec.split(',').map((x) => x.trim());
+  if (kind === 'simple' && opts.length === 0) return { kind: 'simple' };
+  if (kind !== 'jwt') {
+    problems.push(`--auth-token: expected simple or jwt,pub-key=FILE,priv-key=FILE,sign-method=ALG, got ${JSON.stringify(spec.slice(0, 80))}`);
+    return { kind: 'simple' };
+  }
+  const kv = new Map(opts.map((o) => [o.slice(0, Math.max(0, o.indexOf('='))), o.slice(o.indexOf('=') + 1)] as const));
+  const pub = kv.get('pub-key') ?? '';
+  const priv = kv.get('priv-key') ?? '';
+  if (pub === '' || priv === '') problems.push('--auth-token jwt needs pub-key=FILE and priv-key=FILE');
+  return { kind: 'jwt', pubKeyFile: path.resolve(cwd, pub), privKeyFile: path.resolve(cwd, priv), signMethod: kv.get('sign-method') ?? 'RS256' };
 }
 
 /** Ids of the initial members, by name, for a new cluster. */

@@ -27,6 +27,11 @@ import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } 
 import { SnapshotFiles } from './snapshot-files.js';
 import { receiveSnapshotChunk } from './snapshot-receive.js';
 import { TlsFiles } from './tls-files.js';
+import { AuthService } from './auth/auth-service.js';
+import { Authorizer } from './auth/authorize.js';
+import { INTERNAL_CALLER } from './auth/caller.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { tokenProvider } from './auth/token-provider.js';
 
 export { KITE_VERSION };
 
@@ -131,7 +136,7 @@ export class KiteServer {
       metrics: this.metrics,
       handlers: {
         onRaft: (from, messages) => this.host.stepMessages(from, messages),
-        onForward: (from, request) => this.ops.onForward(from, request),
+        onForward: (from, request, caller) => this.ops.onForward(from, request, caller),
         onSnapshotChunk: (from, chunk) =>
           receiveSnapshotChunk(
             {
@@ -176,7 +181,22 @@ export class KiteServer {
     await this.host.recover();
     await this.transport.start();
     this.transport.setPeers(registry.peerUrls());
+    const authorizer = new Authorizer({
+      view: this.kv.auth,
+      leaseKeys: (id) => this.kv.leaseTimeToLive(id, true).keys ?? [],
+    });
+    const auth = new AuthService({
+      view: this.kv.auth,
+      authorizer,
+      tokens: await tokenProvider(cfg),
+      throttle: new LoginThrottle(),
+      linearizableRead: () => this.host.linearizableRead(cfg.requestTimeoutMs),
+      revisionNow: () => this.kv.currentRevision,
+    });
+    this.kv.onAuthChange(() => auth.recheckWatches());
     this.ops = new OpServer({
+      auth,
+      authorizer,
       config: cfg,
       selfId: this.selfId,
       clusterId: this.clusterId,
@@ -440,7 +460,7 @@ export class KiteServer {
     if (leader === null) return;
     const attrs = { memberId: this.selfId, name: this.config.name, clientUrls };
     if (leader === this.selfId) this.attributesPublished = this.host.proposeAttributes(attrs);
-    else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs)).reply.ok;
+    else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, INTERNAL_CALLER, this.config.requestTimeoutMs)).reply.ok;
   }
 }
 

@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
+  AUTH_WRITE_OP_NAMES,
   KiteError,
   errorReply,
   okReply,
@@ -28,9 +29,14 @@ import {
   type Reply,
   type Request,
   type ResponseHeader,
+  type AuthWriteOp,
   type WatchCreateArgs,
 } from '@kite/protocol';
 import { ReadBudget, type ReadCharge } from '@kite/kvstore';
+import type { AuthService } from './auth/auth-service.js';
+import type { Authorizer } from './auth/authorize.js';
+import { callerFromPeer, type Caller } from './auth/caller.js';
+import type { AuthSession } from './auth/session.js';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
 import { monotonicMs } from './clock.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
@@ -52,8 +58,9 @@ const LEARNER_IN_SYNC_RATIO = 0.9;
 /** Ops only the leader serves (replicated writes and leader-local lease state). */
 const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
 ]);
+const AUTH_WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>(AUTH_WRITE_OP_NAMES);
 /**
  * Leader-local lease state, not replicated: the leader's answer needs no apply here (and a
  * keepalive must not wait behind a follower's apply backlog while its lease runs down).
@@ -70,6 +77,8 @@ export interface OpServerDeps {
   readonly kv: KvPort;
   readonly transport: PeerTransport;
   readonly metrics: ServerMetrics;
+  readonly auth: AuthService;
+  readonly authorizer: Authorizer;
   /** The space alarm as last measured. */
   quota(): { readonly noSpace: boolean; readonly dbSizeBytes: number };
   /**
@@ -87,11 +96,18 @@ export class OpServer implements ClientBackend {
   constructor(private readonly deps: OpServerDeps) {}
 
   header(revision?: number): ResponseHeader {
-    return { clusterId: this.deps.clusterId, memberId: this.deps.selfId, revision: revision ?? this.deps.kv.currentRevision, raftTerm: this.deps.host.term };
+    return {
+      clusterId: this.deps.clusterId,
+      memberId: this.deps.selfId,
+      revision: revision ?? this.deps.kv.currentRevision,
+      raftTerm: this.deps.host.term,
+      authRevision: this.deps.kv.auth.revision,
+    };
   }
 
-  watch(args: WatchCreateArgs): LinkWatcher {
-    return this.deps.kv.watch(args);
+  /** Checked against the caller's read permission now, and again at every auth change. */
+  watch(args: WatchCreateArgs, session: AuthSession): LinkWatcher {
+    return this.deps.auth.guardWatch(this.deps.auth.callerOf(session), args, () => this.deps.kv.watch(args));
   }
 
   onWatchCountChange(): void {
@@ -102,33 +118,39 @@ export class OpServer implements ClientBackend {
     this.deps.metrics.clientErrors.inc({ code });
   }
 
-  async serve(req: Request, charge?: ReadCharge): Promise<Reply> {
+  async serve(req: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply> {
     const startedMs = monotonicMs();
-    const reply = await this.serveOrForward(req, charge);
+    const reply = await this.serveOrForward(req, session, charge);
     this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (monotonicMs() - startedMs) / 1000);
     return reply;
   }
 
-  private async serveOrForward(req: Request, charge?: ReadCharge): Promise<Reply> {
+  private async serveOrForward(original: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply> {
+    let req = original;
     try {
+      // The one authorization point: every door's requests pass here with the door's caller.
+      const caller = this.deps.auth.callerOf(session);
+      this.deps.authorizer.authorize(caller, req);
+      if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req.name, req.password));
+      req = await this.deps.auth.withHashedPassword(req);
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
-      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req);
-      return await this.serveHere(req, charge);
+      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req, caller);
+      return await this.serveHere(req, caller, charge);
     } catch (err) {
       return errorReply(req.id, toWireError(this.toKite(err)));
     }
   }
 
   /** On a follower: send to the leader, retrying (bounded) when the leader moved; answered once applied here. */
-  private async forwardToLeader(req: Request): Promise<Reply> {
+  private async forwardToLeader(req: Request, caller: Caller): Promise<Reply> {
     const deadline = monotonicMs() + this.deps.config.requestTimeoutMs;
     const leftMs = (): number => Math.max(1, deadline - monotonicMs());
     let last: Reply | null = null;
     for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
       const leader = await this.deps.host.waitForLeader(leftMs());
       if (leader === null) break;
-      if (leader === this.deps.selfId) return this.serveHere(req);
-      const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, leftMs(), this.deps.host.noLeaderSignal);
+      if (leader === this.deps.selfId) return this.serveHere(req, caller);
+      const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, caller, leftMs(), this.deps.host.noLeaderSignal);
       if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, LEADER_LOCAL_OPS.has(req.op) ? 0 : appliedIndex, leftMs());
       last = reply;
       if (monotonicMs() >= deadline) return reply;
@@ -168,13 +190,13 @@ export class OpServer implements ClientBackend {
   }
 
   /** A follower forwarded `request` to this member (the leader, as it believed). */
-  async onForward(from: string, request: Request): Promise<ForwardOutcome> {
-    const reply = await this.serveForwarded(from, request);
+  async onForward(from: string, request: Request, rawCaller: unknown): Promise<ForwardOutcome> {
+    const reply = await this.serveForwarded(from, request, rawCaller);
     // Read after serving: covers the entry the request became (the leader answers after applying).
     return { reply, appliedIndex: reply.ok || reply.error.code !== 'NotLeader' ? this.deps.host.applied : 0 };
   }
 
-  private async serveForwarded(from: string, request: Request): Promise<Reply> {
+  private async serveForwarded(from: string, request: Request, rawCaller: unknown): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
     if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && !LEADER_OPS.has(r.op as OpName))) {
@@ -200,7 +222,11 @@ export class OpServer implements ClientBackend {
     try {
       // The forwarding member checked it too; a peer frame is still untrusted bytes.
       validateRequest(request, this.deps.config);
-      return await this.serveHere(request);
+      // Checked again here with the identity the forwarding member authenticated: the leader's
+      // auth state may be newer than the follower's.
+      const caller = callerFromPeer(rawCaller);
+      this.deps.authorizer.authorize(caller, request);
+      return await this.serveHere(request, caller);
     } catch (err) {
       return errorReply(id, toWireError(this.toKite(err)));
     }
@@ -215,8 +241,9 @@ export class OpServer implements ClientBackend {
     return new ReadBudget({ maxResponseBytes, maxKeysScanned }, charge);
   }
 
-  private async serveHere(req: Request, charge?: ReadCharge): Promise<Reply> {
+  private async serveHere(req: Request, caller: Caller, charge?: ReadCharge): Promise<Reply> {
     const timeoutMs = this.deps.config.requestTimeoutMs;
+    if (AUTH_WRITE_OPS.has(req.op)) return this.proposeAuth(req as Request<AuthWriteOp>, caller, timeoutMs);
     switch (req.op) {
       case 'range': {
         const { id: _id, op: _op, ...args } = req;
@@ -248,6 +275,14 @@ export class OpServer implements ClientBackend {
       default:
         return this.serveCluster(req, timeoutMs, charge);
     }
+  }
+
+  /** An auth change: one replicated `auth` command, proposed on the leader. */
+  private async proposeAuth(req: Request<AuthWriteOp>, _caller: Caller, timeoutMs: number): Promise<Reply> {
+    const command = this.deps.kv.encodeCommand('auth', this.deps.auth.action(req) as unknown as Readonly<Record<string, unknown>>);
+    const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
+    if (!outcome.ok) throw outcome.error;
+    return okReply(req.id, this.header(outcome.revision), {});
   }
 
   /** A replicated write: proposed on the leader, answered once applied here. */
@@ -308,6 +343,13 @@ export class OpServer implements ClientBackend {
       case 'leaseLeases':
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseLeases());
+      case 'authStatus':
+      case 'userGet':
+      case 'userList':
+      case 'roleGet':
+      case 'roleList':
+        await this.deps.host.linearizableRead(timeoutMs);
+        return okReply(req.id, this.header(), this.deps.auth.read(req) as never);
       case 'memberList':
         if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
@@ -401,9 +443,11 @@ export class OpServer implements ClientBackend {
 
 /** Ops a member cannot serve without a leader: replicated writes, leader-local lease state, linearizable reads. */
 function needsLeader(req: Request): boolean {
-  if (LEADER_OPS.has(req.op)) return true;
+  if (LEADER_OPS.has(req.op) || AUTH_READ_OPS.has(req.op)) return true;
   return (req.op === 'range' || req.op === 'memberList') && req.serializable !== true;
 }
+
+const AUTH_READ_OPS: ReadonlySet<OpName> = new Set<OpName>(['authStatus', 'userGet', 'userList', 'roleGet', 'roleList']);
 
 function isPhysicalCompact(req: Request): boolean {
   return req.op === 'compact' && req.physical === true;

@@ -1,0 +1,199 @@
+// Authentication and authorization end to end on a real 3-member cluster: a user with
+// readwrite on /app1/ can do everything there and nothing under /app2/ (range, put, delete,
+// txn compares and both branches, watch, lease-attached keys, history reads); revoking the
+// permission cancels the user's open watch with PermissionDenied; a changed password
+// invalidates the old login; root-only ops are refused to others; repeated wrong passwords
+// are throttled with a retry time; and all of it survives a leader kill and a full restart.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cmp, Op, connect, isKiteError, type KiteClient } from '@kite/client';
+import { Cluster, waitFor } from './harness/cluster.js';
+import { WireClient, b, str } from './harness/wire.js';
+
+const TICK_MS = 20;
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  if (!isKiteError(err, code as never)) throw new Error(`expected ${code}, got ${err === null ? 'success' : String((err as Error).message)}`);
+}
+
+describe('auth', () => {
+  let cluster: Cluster | undefined;
+  const clients: KiteClient[] = [];
+  const wires: WireClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const w of wires.splice(0)) w.close();
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  const endpoints = (): string[] => cluster!.members.map((m) => cluster!.clientUrl(m.name));
+  async function client(auth?: { user: string; password: string }, urls = endpoints()): Promise<KiteClient> {
+    const c = await connect({ endpoints: urls, timeoutMs: 8000, preferLeader: false, ...(auth ? { auth } : {}) });
+    clients.push(c);
+    return c;
+  }
+
+  /** root, role app1 (readwrite on /app1/), user alice with app1, auth enabled. */
+  async function setUp(): Promise<{ root: KiteClient; alice: KiteClient; follower: string }> {
+    cluster = await Cluster.create({ size: 3, tickMs: TICK_MS });
+    await cluster.startAll();
+    const leader = await cluster.leader();
+    const follower = cluster.members.find((m) => m.name !== leader)!.name;
+    const admin = await client();
+    await expectCode(admin.auth.enable(), 'InvalidArgument'); // no root yet
+    await admin.auth.userAdd('root', 'rootpw');
+    await admin.auth.userGrantRole('root', 'root');
+    await admin.auth.roleAdd('app1');
+    await admin.auth.roleGrantPermission('app1', 'readwrite', '/app1/', { prefix: true });
+    await admin.auth.userAdd('alice', 'alicepw');
+    await admin.auth.userGrantRole('alice', 'app1');
+    await admin.put('/app2/secret', 'v0');
+    const before = (await admin.auth.status()).authRevision;
+    await admin.auth.enable();
+    const st = await admin.request('authStatus', {}).catch((e: unknown) => e);
+    expect(isKiteError(st, 'Unauthenticated') || (st as { enabled?: boolean }).enabled === true).toBe(true);
+    const root = await client({ user: 'root', password: 'rootpw' });
+    const status = await root.auth.status();
+    expect(status.enabled).toBe(true);
+    expect(status.authRevision).toBe(before + 1);
+    expect(status.header.authRevision).toBe(before + 1);
+    // alice talks to a follower only: every write she makes is forwarded with her identity.
+    const alice = await client({ user: 'alice', password: 'alicepw' }, [cluster.clientUrl(follower)]);
+    return { root, alice, follower };
+  }
+
+  it('confines a /app1/ user to /app1/ in every op, and refuses root-only ops', async () => {
+    const { root, alice } = await setUp();
+    const anon = await client();
+    await expectCode(anon.put('/app1/x', 'v'), 'Unauthenticated');
+    await expectCode(anon.get('/app1/x'), 'Unauthenticated');
+
+    // Everything under /app1/.
+    const put = await alice.put('/app1/a', '1');
+    expect(put.header.authRevision).toBeGreaterThan(0);
+    expect((await alice.get('/app1/a')).kvs).toHaveLength(1);
+    expect((await alice.get('/app1/', { prefix: true })).count).toBe(1);
+    const t = await alice.txn({ compare: [Cmp.value('/app1/a', '=', '1')], success: [Op.put('/app1/b', '2')], failure: [Op.get('/app1/a')] });
+    expect(t.succeeded).toBe(true);
+    expect((await alice.delete('/app1/b')).deleted).toBe(1);
+    const lease = await alice.lease.grant(30);
+    await alice.put('/app1/leased', 'x', { lease: lease.id });
+    await alice.lease.revoke(lease.id);
+    expect((await alice.get('/app1/leased')).count).toBe(0);
+
+    // Nothing under /app2/.
+    await expectCode(alice.put('/app2/x', 'v'), 'PermissionDenied');
+    await expectCode(alice.get('/app2/secret'), 'PermissionDenied');
+    await expectCode(alice.get('/app2/secret', { revision: 1 }), 'PermissionDenied'); // history reads
+    await expectCode(alice.get('/app', { prefix: true }), 'PermissionDenied'); // a range reaching past /app1/
+    await expectCode(alice.delete('/app2/', { prefix: true }), 'PermissionDenied');
+    await expectCode(alice.txn({ compare: [Cmp.version('/app2/secret', '>', 0)] }), 'PermissionDenied');
+    // The branch not taken is checked too.
+    await expectCode(alice.txn({ success: [Op.put('/app1/ok', '1')], failure: [Op.delete('/app2/secret')] }), 'PermissionDenied');
+    await expectCode(alice.txn({ success: [Op.txn({ success: [Op.get('/app2/secret')] })] }), 'PermissionDenied');
+    const w = alice.watch('/app2/', { prefix: true });
+    await expectCode((async () => { for await (const _ of w) break; })(), 'PermissionDenied');
+    // A lease holding a key she cannot write: neither revoke nor inspect it.
+    const rootLease = await root.lease.grant(60);
+    await root.put('/app2/leased', 'x', { lease: rootLease.id });
+    await expectCode(alice.request('leaseRevoke', { leaseId: rootLease.id }), 'PermissionDenied');
+    await expectCode(alice.request('leaseTimeToLive', { leaseId: rootLease.id, keys: true }), 'PermissionDenied');
+    expect((await root.get('/app2/leased')).count).toBe(1);
+    expect(str((await root.get('/app2/secret')).kvs[0]!.value)).toBe('v0');
+
+    // Root-only ops.
+    const rev = (await alice.get('/app1/a')).header.revision;
+    await expectCode(alice.compact(rev), 'PermissionDenied');
+    await expectCode(alice.auth.userAdd('mallory', 'x'), 'PermissionDenied');
+    await expectCode(alice.auth.roleGrantPermission('app1', 'readwrite', '/', { prefix: true }), 'PermissionDenied');
+    await expectCode(alice.auth.disable(), 'PermissionDenied');
+    await expectCode(alice.auth.userList(), 'PermissionDenied');
+    await expectCode(alice.request('alarm', { action: 'disarm' }), 'PermissionDenied');
+    await expectCode(alice.request('hash', {}), 'PermissionDenied');
+    await expectCode(alice.request('moveLeader', { targetId: 'x' }), 'PermissionDenied');
+    await expectCode(alice.request('memberRemove', { memberId: 'x' }), 'PermissionDenied');
+    await expectCode(alice.request('defrag', {}), 'PermissionDenied');
+    expect((await alice.auth.userGet('alice')).roles).toEqual(['app1']);
+    await root.compact(rev);
+    expect((await root.auth.userList()).users).toEqual(['alice', 'root']);
+  });
+
+  it('cancels an open watch when its permission is revoked, and a changed password ends old logins', async () => {
+    const { root, alice } = await setUp();
+    const watch = alice.watch('/app1/', { prefix: true });
+    const events: string[] = [];
+    const done = (async () => {
+      for await (const batch of watch) for (const e of batch.events) events.push(new TextDecoder().decode(e.kv.key));
+    })().then(() => null, (e: unknown) => e);
+    await root.put('/app1/w1', 'x');
+    await waitFor('first watch event', 10_000, () => (events.length === 1 ? true : undefined));
+    await root.auth.roleRevokePermission('app1', '/app1/', { prefix: true });
+    const err = await done;
+    expect(isKiteError(err, 'PermissionDenied')).toBe(true);
+    await expectCode(alice.put('/app1/w2', 'x'), 'PermissionDenied');
+    await root.auth.roleGrantPermission('app1', 'readwrite', '/app1/', { prefix: true });
+    await alice.put('/app1/w3', 'x');
+
+    // The password changes: the old login is invalid; logging in again with the old one fails.
+    await root.auth.userChangePassword('alice', 'newpw');
+    await expectCode(alice.put('/app1/w4', 'x'), 'Unauthenticated');
+    const alice2 = await client({ user: 'alice', password: 'newpw' });
+    await alice2.put('/app1/w4', 'x');
+    // A raw link bound to the old login is told to log in again.
+    const wire = await WireClient.connect(cluster!.clientUrl(cluster!.members[0]!.name));
+    wires.push(wire);
+    expect((await wire.request('authenticate', { name: 'alice', password: 'newpw' })).ok).toBe(true);
+    await root.auth.userRevokeRole('alice', 'app1');
+    const r = await wire.request('put', { key: b('/app1/w5'), value: b('x') });
+    expect(!r.ok && r.error.code === 'Unauthenticated' && r.error.reauthenticate === true).toBe(true);
+  });
+
+  it('throttles a user after repeated wrong passwords, with the retry time in the error', async () => {
+    await setUp();
+    const wire = await WireClient.connect(cluster!.clientUrl(cluster!.members[0]!.name));
+    wires.push(wire);
+    const codes: string[] = [];
+    let retryAfterMs = 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await wire.request('authenticate', { name: 'alice', password: `wrong${i}` });
+      if (!r.ok) {
+        codes.push(r.error.code);
+        if (typeof r.error.retryAfterMs === 'number') retryAfterMs = r.error.retryAfterMs;
+      }
+    }
+    expect(codes).toHaveLength(20);
+    expect(new Set(codes)).toEqual(new Set(['Unauthenticated']));
+    expect(retryAfterMs).toBeGreaterThan(0);
+    // Even the right password waits until the retry time.
+    const right = await wire.request('authenticate', { name: 'alice', password: 'alicepw' });
+    expect(!right.ok && typeof right.error.retryAfterMs === 'number' && /retry in \d+ s/.test(right.error.message)).toBe(true);
+    // The SDK surfaces it as a clear error at connect.
+    const err = await connect({ endpoints: [cluster!.clientUrl(cluster!.members[0]!.name)], auth: { user: 'alice', password: 'alicepw' }, timeoutMs: 5000 }).then(() => null, (e: unknown) => e);
+    expect(isKiteError(err, 'Unauthenticated') && /too many failed logins/.test((err as Error).message)).toBe(true);
+  });
+
+  it('keeps users, roles and the enabled flag across a leader kill and a full restart', async () => {
+    const { alice } = await setUp();
+    await alice.put('/app1/before', 'x');
+    const leader = await cluster!.leader();
+    await cluster!.kill(leader);
+    cluster!.start(leader);
+    await cluster!.leader(20_000);
+    await alice.put('/app1/after-kill', 'x');
+    await expectCode(alice.put('/app2/after-kill', 'x'), 'PermissionDenied');
+    for (const m of cluster!.members) await cluster!.kill(m.name);
+    await cluster!.startAll();
+    await cluster!.leader(20_000);
+    const anon = await client();
+    await expectCode(anon.get('/app1/before'), 'Unauthenticated');
+    const again = await client({ user: 'alice', password: 'alicepw' });
+    expect((await again.get('/app1/', { prefix: true })).count).toBe(2);
+    await expectCode(again.get('/app2/secret'), 'PermissionDenied');
+    const root = await client({ user: 'root', password: 'rootpw' });
+    expect((await root.auth.status()).enabled).toBe(true);
+    expect((await root.auth.roleGet('app1')).permissions).toHaveLength(1);
+    await root.auth.disable();
+    expect((await anon.get('/app2/secret')).count).toBe(1);
+  });
+});

@@ -4,7 +4,14 @@
 // permission cancels the user's open watch with PermissionDenied; a changed password
 // invalidates the old login; root-only ops are refused to others; repeated wrong passwords
 // are throttled with a retry time; and all of it survives a leader kill and a full restart.
+// With TLS: a client certificate's CN is the user when the link does not log in (etcd's
+// mTLS identity), and a JWT issued by one member logs in on another.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeDevCerts } from '../../jepsen-lite/src/cluster/dev-certs.js';
 import { Cmp, Op, connect, isKiteError, type KiteClient } from '@kite/client';
 import { Cluster, waitFor } from './harness/cluster.js';
 import { WireClient, b, str } from './harness/wire.js';
@@ -195,5 +202,55 @@ describe('auth', () => {
     expect((await root.auth.roleGet('app1')).permissions).toHaveLength(1);
     await root.auth.disable();
     expect((await anon.get('/app2/secret')).count).toBe(1);
+  });
+
+  it('with mTLS, the certificate CN is the user; a jwt token from one member works on another', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kite-auth-tls-'));
+    try {
+      const certs = await writeDevCerts(dir, ['n1', 'n2', 'n3']);
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      writeFileSync(path.join(dir, 'jwt.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      writeFileSync(path.join(dir, 'jwt.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+      const jwt = `jwt,pub-key=${path.join(dir, 'jwt.pub')},priv-key=${path.join(dir, 'jwt.key')},sign-method=EdDSA`;
+      cluster = await Cluster.create({ size: 3, tickMs: TICK_MS, tls: certs, flags: ['--auth-token', jwt] });
+      await cluster.startAll();
+      await cluster.leader();
+      const tls = { ca: readFileSync(certs.caFile), cert: readFileSync(certs.clientCertFile), key: readFileSync(certs.clientKeyFile) };
+      const tlsClient = async (auth?: { user: string; password: string }): Promise<KiteClient> => {
+        const c = await connect({ endpoints: cluster!.endpoints, tls, timeoutMs: 8000, ...(auth ? { auth } : {}) });
+        clients.push(c);
+        return c;
+      };
+      const admin = await tlsClient();
+      await admin.auth.userAdd('root', 'rootpw');
+      await admin.auth.userGrantRole('root', 'root');
+      await admin.auth.roleAdd('app1');
+      await admin.auth.roleGrantPermission('app1', 'readwrite', '/app1/', { prefix: true });
+      // The CN of the harness's client certificate; no password: a certificate is its only way in.
+      await admin.auth.userAdd('kite-client', null);
+      await admin.auth.userGrantRole('kite-client', 'app1');
+      await admin.auth.enable();
+      const byCert = await tlsClient();
+      await byCert.put('/app1/cn', 'x');
+      await expectCode(byCert.put('/app2/cn', 'x'), 'PermissionDenied');
+      await expectCode(byCert.auth.userList(), 'PermissionDenied');
+      const root = await tlsClient({ user: 'root', password: 'rootpw' });
+      expect((await root.auth.userList()).users).toEqual(['kite-client', 'root']);
+
+      // A token issued by n1 logs a raw link to n2 in without the password.
+      const socketFactory = (await import('../../packages/client/src/socket-node.js')).nodeSocketFactoryWith(tls);
+      const onN1 = await connect({ endpoints: [cluster.clientUrl('n1')], tls, auth: { user: 'root', password: 'rootpw' }, preferLeader: false, timeoutMs: 8000 });
+      clients.push(onN1);
+      const login = await onN1.request('authenticate', { name: 'root', password: 'rootpw' });
+      const onN2 = await connect({ endpoints: [cluster.clientUrl('n2')], socketFactory, preferLeader: false, timeoutMs: 8000 });
+      clients.push(onN2);
+      // n2 sees the certificate's user until the link presents root's token.
+      await expectCode(onN2.auth.userList(), 'PermissionDenied');
+      await onN2.request('authenticate', { name: 'root', token: login.token });
+      expect((await onN2.auth.userList()).users).toHaveLength(2);
+      await expectCode(onN2.request('authenticate', { name: 'root', token: `${login.token.slice(0, -4)}AAAA` }), 'Unauthenticated');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -255,9 +255,11 @@ export interface Permission {
   readonly key: Uint8Array;
   readonly rangeEnd?: Uint8Array;
 }
+/** Log in with a password, or present a token issued earlier (a jwt token works on every member). */
 export interface AuthenticateArgs {
   readonly name: string;
-  readonly password: string;
+  readonly password?: string;
+  readonly token?: string;
 }
 /**
  * The link is bound to the user from now on (every later request on it runs as that user

@@ -131,7 +131,7 @@ export class OpServer implements ClientBackend {
       // The one authorization point: every door's requests pass here with the door's caller.
       const caller = this.deps.auth.callerOf(session);
       this.deps.authorizer.authorize(caller, req);
-      if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req.name, req.password));
+      if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req));
       req = await this.deps.auth.withHashedPassword(req);
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
       if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req, caller);

@@ -46,6 +46,9 @@ function str(r: Rec, field: string): void {
   if (typeof r[field] !== 'string' || (r[field] as string).length === 0) throw bad(`${field} must be a non-empty string`);
 }
 
+/** A token presented on login (a JWT is a few hundred bytes). */
+const TOKEN_BYTES_MAX = 8192;
+
 function shortStr(r: Rec, field: string, bytesMax: number): void {
   str(r, field);
   if (Buffer.byteLength(r[field] as string) > bytesMax) throw bad(`${field} is longer than ${bytesMax} bytes`);
@@ -170,6 +173,10 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
       return;
     case 'authenticate':
       shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      if (r['token'] !== undefined) {
+        if (typeof r['token'] !== 'string' || r['token'].length === 0 || r['token'].length > TOKEN_BYTES_MAX) throw bad('token must be a non-empty string');
+        return;
+      }
       password(r, true);
       return;
     case 'userAdd':

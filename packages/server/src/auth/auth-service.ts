@@ -8,7 +8,7 @@
 // `passwordHash` before forwarding); a binding whose user changed password or roles, or was
 // deleted, or whose token expired, is refused with `reauthenticate: true` and cleared.
 
-import { KiteError, type AuthWriteOp, type OpResult, type Request, type WatchCreateArgs } from '@kite/protocol';
+import { KiteError, type AuthWriteOp, type OpArgs, type OpResult, type Request, type WatchCreateArgs } from '@kite/protocol';
 import type { AuthAction, AuthView } from '@kite/kvstore';
 import type { LinkWatcher } from '../client-handler.js';
 import type { Authorizer } from './authorize.js';
@@ -66,8 +66,11 @@ export class AuthService {
     return { user: null, address: session.address, via: session.via };
   }
 
-  async authenticate(session: AuthSession, name: string, password: string): Promise<OpResult<'authenticate'>> {
+  async authenticate(session: AuthSession, args: OpArgs<'authenticate'>): Promise<OpResult<'authenticate'>> {
+    const { name } = args;
     this.deps.throttle.check(name, session.address);
+    if (args.token !== undefined) return this.presentToken(session, name, args.token);
+    const password = args.password ?? '';
     await this.deps.linearizableRead();
     const u = this.deps.view.user(name);
     const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
@@ -79,6 +82,20 @@ export class AuthService {
     const issued = await this.deps.tokens.issue({ user: name, changedAt: u.changedAt });
     session.bound = { user: name, changedAt: u.changedAt, expiresAtMs: this.nowMs() + issued.ttlSeconds * 1000 };
     return { token: issued.token, ttl: issued.ttlSeconds };
+  }
+
+  /** Binds the session to a token issued earlier (by this member, or any member for jwt). */
+  private async presentToken(session: AuthSession, name: string, token: string): Promise<OpResult<'authenticate'>> {
+    await this.deps.linearizableRead();
+    const verified = await this.deps.tokens.verify(token);
+    const u = verified === null ? undefined : this.deps.view.user(verified.claims.user);
+    if (verified === null || verified.claims.user !== name || u === undefined || u.changedAt !== verified.claims.changedAt || verified.leftMs <= 0) {
+      this.deps.throttle.failed(name, session.address);
+      throw new KiteError('Unauthenticated', 'authentication failed: the token is invalid or expired');
+    }
+    this.deps.throttle.succeeded(name, session.address);
+    session.bound = { user: name, changedAt: u.changedAt, expiresAtMs: this.nowMs() + verified.leftMs };
+    return { token, ttl: Math.ceil(verified.leftMs / 1000) };
   }
 
   /** The request with its plaintext password replaced by a hash (done before forwarding or proposing). */

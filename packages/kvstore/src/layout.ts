@@ -4,6 +4,7 @@
 //   'l' + lease id (8 bytes)   -> lease [id, ttlSeconds, remainingTtlMs]
 //   'm' + name                 -> meta value (msgpack number)
 //   'a' + 'u'|'r' + name       -> auth user / role (auth-state.ts)
+//   'x' + sequence (8 bytes)   -> audit record (audit.ts)
 // Every value is stored with a checksum after it (backend/checksum-backend.ts); the meta record
 // formatVersion says so (store-format.ts).
 // Records are immutable once written; only compaction deletes them.
@@ -27,7 +28,9 @@ export type MetaName =
   | 'recordKeyCrcSum'
   | 'formatVersion'
   | 'authRevision'
-  | 'authEnabled';
+  | 'authEnabled'
+  | 'auditNextSeq'
+  | 'auditFirstSeq';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 

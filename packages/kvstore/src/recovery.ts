@@ -80,6 +80,8 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
   }
   state.auth.revision = (await readMeta(state, 'authRevision')) ?? 0;
   state.auth.enabled = (await readMeta(state, 'authEnabled')) === 1;
+  state.audit.nextSeq = (await readMeta(state, 'auditNextSeq')) ?? 1;
+  state.audit.firstSeq = (await readMeta(state, 'auditFirstSeq')) ?? 1;
   let lastMain = 1;
   const found = emptyTally();
   for await (const batch of backend.entries(prefixRange(REV_PREFIX))) {

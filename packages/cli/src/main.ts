@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { setCommandPath } from './run.js';
 import { registerAlarm } from './commands/alarm.js';
+import { registerAudit } from './commands/audit.js';
 import { registerAuth, registerRole, registerUser } from './commands/auth.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerUser(program);
   registerRole(program);
   registerAuth(program);
+  registerAudit(program);
   registerEndpoint(program);
   registerDefrag(program);
   registerSnapshot(program);

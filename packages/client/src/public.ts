@@ -22,7 +22,7 @@ export { normalizeEndpoint } from './endpoints.js';
 export {
   KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd, createRng, type SeededRng,
   type ErrorCode, type KeyValue, type WatchEvent, type ResponseHeader, type Member, type MemberId, type LeaseId,
-  type Permission, type PermissionType,
+  type Permission, type PermissionType, type AuditRecord, type AuditArgs, type AuditResult,
   type Compare, type TxnRequestOp, type TxnResponseOp, type StatusResult, type AlarmMember, type AlarmType,
 } from '@kite/protocol';
 export * from './recipes/index.js';

@@ -318,6 +318,48 @@ export interface RoleRevokePermissionArgs {
   readonly rangeEnd?: Uint8Array;
 }
 
+// ---- audit trail (replicated; root only)
+
+export interface AuditArgs {
+  /** Paging: the previous page's nextSeq. */
+  readonly fromSeq?: number;
+  /** Records per page (at most 1000). */
+  readonly limit?: number;
+  /** Records naming a key with this prefix. */
+  readonly prefix?: Uint8Array;
+  /** Records naming exactly this key. */
+  readonly key?: Uint8Array;
+  readonly user?: string;
+  /** Wall-clock milliseconds since the epoch: records at or after. */
+  readonly sinceMs?: number;
+  /** Read this member's copy without a linearizable read. */
+  readonly serializable?: boolean;
+}
+export interface AuditRecord {
+  readonly seq: number;
+  /** Wall-clock milliseconds at the member that took the request. */
+  readonly timeMs: number;
+  /** Null: not logged in (auth disabled, or refused for that). */
+  readonly user: string | null;
+  readonly address: string;
+  /** The door: ws, http, grpc... or internal. */
+  readonly via: string;
+  readonly op: string;
+  /** The written key (with rangeEnd: the range), or a txn's written keys (at most 16). */
+  readonly keys: readonly Uint8Array[];
+  readonly rangeEnd?: Uint8Array;
+  /** The revision the change produced (the store's revision after it); 0 when none. */
+  readonly revision: number;
+  /** `ok` or the error code. */
+  readonly result: string;
+  readonly message?: string;
+}
+export interface AuditResult {
+  readonly records: readonly AuditRecord[];
+  /** Where the next page starts; null when nothing is left. */
+  readonly nextSeq: number | null;
+}
+
 /** The op table. */
 export interface Ops {
   range: { args: RangeArgs; result: RangeResult };
@@ -360,6 +402,7 @@ export interface Ops {
   roleList: { args: EmptyResult; result: RoleListResult };
   roleGrantPermission: { args: RoleGrantPermissionArgs; result: EmptyResult };
   roleRevokePermission: { args: RoleRevokePermissionArgs; result: EmptyResult };
+  audit: { args: AuditArgs; result: AuditResult };
   /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
   ping: { args: EmptyResult; result: EmptyResult };
 }
@@ -381,7 +424,7 @@ export const OP_NAMES: readonly OpName[] = [
   'watchCreate', 'watchCancel', 'watchProgress',
   'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
   'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm',
-  ...AUTH_WRITE_OP_NAMES, 'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList',
+  ...AUTH_WRITE_OP_NAMES, 'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList', 'audit',
 ];
 
 const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
@@ -397,7 +440,7 @@ export function isOpName(x: unknown): x is OpName {
 export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'range', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases', 'leaseRevoke',
   'memberList', 'status', 'hash', 'defrag', 'ping', 'watchProgress', 'alarm',
-  'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList',
+  'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList', 'audit',
 ]);
 
 /** Ops that change replicated state and therefore go through raft (the leader serves them). */

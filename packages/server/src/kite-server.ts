@@ -21,7 +21,8 @@ import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import { ServerMetrics } from './metrics.js';
-import { KITE_VERSION, OpServer, PUBLISH_OP } from './op-server.js';
+import { AUDIT_APPEND_OP, KITE_VERSION, OpServer, PUBLISH_OP } from './op-server.js';
+import { AuditQueue } from './audit/audit-queue.js';
 import { PeerTransport } from './peer-transport.js';
 import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } from './raft-log-store.js';
 import { SnapshotFiles } from './snapshot-files.js';
@@ -50,6 +51,7 @@ export class KiteServer {
   private logStore!: RaftLogStore;
   private snapFiles!: SnapshotFiles;
   private ops!: OpServer;
+  private auditQueue: AuditQueue | undefined;
   private selfId = '';
   private clusterId = '';
   private noSpace = false;
@@ -194,7 +196,19 @@ export class KiteServer {
       revisionNow: () => this.kv.currentRevision,
     });
     this.kv.onAuthChange(() => auth.recheckWatches());
+    const auditQueue = new AuditQueue({
+      propose: async (records) => {
+        const leader = this.host.leader;
+        if (leader === null) throw new Error('no leader');
+        if (leader === this.selfId) return this.ops.proposeAuditAppend(records);
+        const { reply } = await this.transport.forward(leader, { id: 0, op: AUDIT_APPEND_OP, records } as unknown as Request, INTERNAL_CALLER, cfg.requestTimeoutMs);
+        if (!reply.ok) throw new Error(reply.error.message);
+      },
+      onDropped: (count) => this.metrics.auditDropped.inc(count),
+    });
+    this.auditQueue = auditQueue;
     this.ops = new OpServer({
+      auditQueue,
       auth,
       authorizer,
       config: cfg,
@@ -315,6 +329,7 @@ export class KiteServer {
     this.stopped = (async () => {
       this.log.info({ reason }, 'stopping');
       if (this.housekeeping) clearInterval(this.housekeeping);
+      this.auditQueue?.stop();
       await this.clientServer?.close().catch(() => undefined);
       await this.host?.stop();
       await this.transport?.close().catch(() => undefined);

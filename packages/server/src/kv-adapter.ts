@@ -1,7 +1,7 @@
 // KvPort over @kite/kvstore: the store (KvStore on LevelDB) plus its watch hub, translating
 // between wire shapes (@kite/protocol: leaseId, ws watch args) and the store's.
 
-import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type AuthView, type Command, type ReadBudget } from '@kite/kvstore';
+import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type AuditContext, type AuditEntryInput, type AuditPage, type AuditQuery, type AuthView, type Command, type ReadBudget } from '@kite/kvstore';
 import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, TxnArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
 import { monotonicMs, type MonotonicClock } from './clock.js';
@@ -113,21 +113,30 @@ export class KvAdapter implements KvPort {
     return this.store.compactionIdle();
   }
 
-  encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>): Uint8Array {
+  encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>, audit?: AuditContext): Uint8Array {
+    const withAudit = (cmd: Record<string, unknown>): Uint8Array => encodeCommand((audit === undefined ? cmd : { ...cmd, audit }) as unknown as Command);
     switch (op) {
       case 'leaseGrant': {
         const { leaseId, ...rest } = args;
-        return encodeCommand({ op, args: { ...rest, ...(leaseId !== undefined ? { id: leaseId } : {}) } } as unknown as Command);
+        return withAudit({ op, args: { ...rest, ...(leaseId !== undefined ? { id: leaseId } : {}) } });
       }
       case 'leaseRevoke':
-        return encodeCommand({ op, args: { id: args['leaseId'] } } as unknown as Command);
+        return withAudit({ op, args: { id: args['leaseId'] } });
       case 'compact': {
         const { physical: _physical, ...rest } = args;
-        return encodeCommand({ op, args: rest } as unknown as Command);
+        return withAudit({ op, args: rest });
       }
       default:
-        return encodeCommand({ op, args } as unknown as Command);
+        return withAudit({ op, args });
     }
+  }
+
+  encodeAuditAppend(records: readonly AuditEntryInput[], retention: { readonly retainCount: number; readonly retainMs: number; readonly timeMs: number }): Uint8Array {
+    return encodeCommand({ op: 'auditAppend', args: { records, ...retention } });
+  }
+
+  audit(query: AuditQuery): Promise<AuditPage> {
+    return this.store.audit(query);
   }
 
   encodeInternal(cmd: Parameters<KvPort['encodeInternal']>[0]): Uint8Array {

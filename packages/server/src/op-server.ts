@@ -21,6 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   AUTH_WRITE_OP_NAMES,
+  WRITE_OPS,
   KiteError,
   errorReply,
   okReply,
@@ -32,11 +33,12 @@ import {
   type AuthWriteOp,
   type WatchCreateArgs,
 } from '@kite/protocol';
-import { ReadBudget, type ReadCharge } from '@kite/kvstore';
+import { AUDIT_APPEND_RECORDS_MAX, ReadBudget, type AuditContext, type AuditEntryInput, type ReadCharge } from '@kite/kvstore';
 import type { AuthService } from './auth/auth-service.js';
 import type { Authorizer } from './auth/authorize.js';
 import { callerFromPeer, type Caller } from './auth/caller.js';
 import type { AuthSession } from './auth/session.js';
+import type { AuditQueue } from './audit/audit-queue.js';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
 import { monotonicMs } from './clock.js';
 import { minLeaseTtlSeconds, type ServerConfig } from './config.js';
@@ -68,6 +70,11 @@ const AUTH_WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>(AUTH_WRITE_OP_NAMES)
 const LEADER_LOCAL_OPS: ReadonlySet<OpName> = new Set<OpName>(['leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases']);
 /** Internal forwarded op: a member publishing its attributes through the leader. */
 export const PUBLISH_OP = 'publishAttributes';
+/** Internal forwarded op: a follower's queued audit records, proposed by the leader. */
+export const AUDIT_APPEND_OP = 'auditAppend';
+const CLUSTER_CHANGE_OPS: ReadonlySet<OpName> = new Set<OpName>(['memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', 'defrag']);
+/** Ops whose refusals and outcomes go to the audit trail. */
+const AUDITED_OPS: ReadonlySet<OpName> = new Set<OpName>([...WRITE_OPS, 'defrag']);
 
 export interface OpServerDeps {
   readonly config: ServerConfig;
@@ -79,6 +86,8 @@ export interface OpServerDeps {
   readonly metrics: ServerMetrics;
   readonly auth: AuthService;
   readonly authorizer: Authorizer;
+  /** Refused writes and member/alarm changes, proposed in the background (never blocking). */
+  readonly auditQueue: AuditQueue;
   /** The space alarm as last measured. */
   quota(): { readonly noSpace: boolean; readonly dbSizeBytes: number };
   /**
@@ -127,18 +136,94 @@ export class OpServer implements ClientBackend {
 
   private async serveOrForward(original: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply> {
     let req = original;
+    let caller: Caller = { user: null, address: session.address, via: session.via };
+    /** Once proposed or forwarded, the outcome is audited at apply (or by the leader). */
+    const decided = { atRaft: false };
     try {
       // The one authorization point: every door's requests pass here with the door's caller.
-      const caller = this.deps.auth.callerOf(session);
-      this.deps.authorizer.authorize(caller, req);
+      caller = await this.authorized(session, req);
       if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req));
       req = await this.deps.auth.withHashedPassword(req);
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
-      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req, caller);
-      return await this.serveHere(req, caller, charge);
+      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) {
+        decided.atRaft = true;
+        return await this.forwardToLeader(req, caller);
+      }
+      return await this.serveHere(req, caller, charge, decided);
     } catch (err) {
-      return errorReply(req.id, toWireError(this.toKite(err)));
+      const kite = this.toKite(err);
+      if (!decided.atRaft) this.auditRefusal(caller, req, kite);
+      return errorReply(req.id, toWireError(kite));
     }
+  }
+
+  /**
+   * The caller, once allowed to run `req`. A refusal is decided on current auth state: this
+   * member may not have applied a grant another member already answered for, so before it
+   * refuses it catches up once (a ReadIndex round, on the refusal path only) and checks again.
+   */
+  private async authorized(session: AuthSession, req: Request): Promise<Caller> {
+    const caller = this.deps.auth.callerOf(session);
+    try {
+      this.deps.authorizer.authorize(caller, req);
+      return caller;
+    } catch (err) {
+      if (!(err instanceof KiteError) || err.code !== 'PermissionDenied') throw err;
+      await this.deps.host.linearizableRead(this.deps.config.requestTimeoutMs);
+      const fresh = this.deps.auth.callerOf(session);
+      this.deps.authorizer.authorize(fresh, req);
+      return fresh;
+    }
+  }
+
+  /** Wall time for the record (display and age retention), and the leader's retention. */
+  private auditContext(caller: Caller, op?: string, message?: string): AuditContext {
+    return {
+      user: caller.user,
+      address: caller.address,
+      via: caller.via,
+      timeMs: Date.now(),
+      retainCount: this.deps.config.auditRetentionCount,
+      retainMs: this.deps.config.auditRetentionMs,
+      ...(op !== undefined ? { op } : {}),
+      ...(message !== undefined ? { message } : {}),
+    };
+  }
+
+  /**
+   * A write refused before it reached Raft. Only decisions are recorded (permission, login,
+   * space, bad arguments); NotLeader, Unavailable and Timeout say nothing was decided.
+   */
+  private auditRefusal(caller: Caller, req: Request, err: KiteError): void {
+    if (!AUDITED_OPS.has(req.op) || ['NotLeader', 'Unavailable', 'Timeout', 'Canceled', 'Internal'].includes(err.code)) return;
+    this.auditOutcome(caller, req, err.code, err.message);
+  }
+
+  /** Queues a record of `req` (refused, or a member/alarm change that is not a kv command). */
+  private auditOutcome(caller: Caller, req: Request, result: string, message?: string): void {
+    const r = req as unknown as { key?: unknown; rangeEnd?: unknown; name?: unknown; memberId?: unknown; targetId?: unknown };
+    const keys = r.key instanceof Uint8Array ? [r.key] : [];
+    const subject = typeof r.name === 'string' ? r.name : typeof r.memberId === 'string' ? r.memberId : typeof r.targetId === 'string' ? r.targetId : undefined;
+    const text = [subject, message].filter((x) => x !== undefined).join(': ');
+    this.deps.auditQueue.add({
+      user: caller.user,
+      address: caller.address,
+      via: caller.via,
+      timeMs: Date.now(),
+      op: req.op,
+      keys,
+      ...(r.rangeEnd instanceof Uint8Array && r.rangeEnd.length > 0 ? { rangeEnd: r.rangeEnd } : {}),
+      result,
+      ...(text !== '' ? { message: text } : {}),
+      revision: this.deps.kv.currentRevision,
+    });
+  }
+
+  /** The leader proposes a follower's queued audit records (an internal forwarded op). */
+  async proposeAuditAppend(records: readonly AuditEntryInput[]): Promise<void> {
+    const command = this.deps.kv.encodeAuditAppend(records, { retainCount: this.deps.config.auditRetentionCount, retainMs: this.deps.config.auditRetentionMs, timeMs: Date.now() });
+    const outcome = await this.deps.host.proposeKv(command, this.deps.config.requestTimeoutMs);
+    if (!outcome.ok) throw outcome.error;
   }
 
   /** On a follower: send to the leader, retrying (bounded) when the leader moved; answered once applied here. */
@@ -199,9 +284,10 @@ export class OpServer implements ClientBackend {
   private async serveForwarded(from: string, request: Request, rawCaller: unknown): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
-    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && !LEADER_OPS.has(r.op as OpName))) {
+    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && r.op !== AUDIT_APPEND_OP && !LEADER_OPS.has(r.op as OpName))) {
       return errorReply(id, { code: 'UnknownOp', message: 'op cannot be forwarded' });
     }
+    if (r.op === AUDIT_APPEND_OP) return this.serveForwardedAudit(id, request);
     if (r.op === PUBLISH_OP) {
       // A member publishes its own attributes only: a link proves who is on it, not who it names.
       const a = r.attrs as { memberId?: unknown } | undefined;
@@ -225,8 +311,28 @@ export class OpServer implements ClientBackend {
       // Checked again here with the identity the forwarding member authenticated: the leader's
       // auth state may be newer than the follower's.
       const caller = callerFromPeer(rawCaller);
-      this.deps.authorizer.authorize(caller, request);
-      return await this.serveHere(request, caller);
+      const decided = { atRaft: false };
+      try {
+        this.deps.authorizer.authorize(caller, request);
+        return await this.serveHere(request, caller, undefined, decided);
+      } catch (err) {
+        const kite = this.toKite(err);
+        if (!decided.atRaft) this.auditRefusal(caller, request, kite);
+        throw kite;
+      }
+    } catch (err) {
+      return errorReply(id, toWireError(this.toKite(err)));
+    }
+  }
+
+  /** Audit records a follower queued: proposed here (the peer link vouches for them). */
+  private async serveForwardedAudit(id: number, request: Request): Promise<Reply> {
+    const records = (request as unknown as { records?: unknown }).records;
+    if (!Array.isArray(records) || records.length > AUDIT_APPEND_RECORDS_MAX) return errorReply(id, { code: 'InvalidArgument', message: 'malformed audit records' });
+    if (!this.deps.host.isLeader) return errorReply(id, { code: 'NotLeader', message: 'not the leader' });
+    try {
+      await this.proposeAuditAppend(records as AuditEntryInput[]);
+      return okReply(id, this.header(), {});
     } catch (err) {
       return errorReply(id, toWireError(this.toKite(err)));
     }
@@ -241,9 +347,9 @@ export class OpServer implements ClientBackend {
     return new ReadBudget({ maxResponseBytes, maxKeysScanned }, charge);
   }
 
-  private async serveHere(req: Request, caller: Caller, charge?: ReadCharge): Promise<Reply> {
+  private async serveHere(req: Request, caller: Caller, charge?: ReadCharge, decided: { atRaft: boolean } = { atRaft: false }): Promise<Reply> {
     const timeoutMs = this.deps.config.requestTimeoutMs;
-    if (AUTH_WRITE_OPS.has(req.op)) return this.proposeAuth(req as Request<AuthWriteOp>, caller, timeoutMs);
+    if (AUTH_WRITE_OPS.has(req.op)) return this.proposeAuth(req as Request<AuthWriteOp>, caller, timeoutMs, decided);
     switch (req.op) {
       case 'range': {
         const { id: _id, op: _op, ...args } = req;
@@ -260,37 +366,49 @@ export class OpServer implements ClientBackend {
           const { revision, ...result } = await this.deps.kv.readTxn(args, undefined, this.readBudget(charge));
           return okReply(req.id, this.header(revision), result);
         }
-        return this.propose(req, timeoutMs);
+        return this.propose(req, caller, timeoutMs, decided);
       case 'put':
       case 'deleteRange':
       case 'compact':
       case 'leaseGrant':
       case 'leaseRevoke':
-        return this.propose(req, timeoutMs);
+        return this.propose(req, caller, timeoutMs, decided);
+      case 'audit': {
+        if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
+        const { id: _id, op: _op, serializable: _s, ...query } = req;
+        return okReply(req.id, this.header(), await this.deps.kv.audit(query));
+      }
       case 'leaseKeepAlive':
         // A new leader may not have applied the grant yet (etcd waits likewise): a read index
         // makes it apply everything committed before, and proves it still leads.
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseKeepAlive(req.leaseId));
-      default:
-        return this.serveCluster(req, timeoutMs, charge);
+      default: {
+        const reply = await this.serveCluster(req, timeoutMs, charge);
+        // Member and alarm changes are not kv commands: their records follow through the queue.
+        if (reply.ok && CLUSTER_CHANGE_OPS.has(req.op) && !(req.op === 'alarm' && req.action === 'list')) this.auditOutcome(caller, req, 'ok');
+        return reply;
+      }
     }
   }
 
   /** An auth change: one replicated `auth` command, proposed on the leader. */
-  private async proposeAuth(req: Request<AuthWriteOp>, _caller: Caller, timeoutMs: number): Promise<Reply> {
-    const command = this.deps.kv.encodeCommand('auth', this.deps.auth.action(req) as unknown as Readonly<Record<string, unknown>>);
+  private async proposeAuth(req: Request<AuthWriteOp>, caller: Caller, timeoutMs: number, decided: { atRaft: boolean }): Promise<Reply> {
+    const action = this.deps.auth.action(req);
+    const subject = 'role' in action ? `${action.name} role ${action.role}` : 'name' in action ? action.name : undefined;
+    const command = this.deps.kv.encodeCommand('auth', action as unknown as Readonly<Record<string, unknown>>, this.auditContext(caller, req.op, subject));
+    decided.atRaft = true;
     const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
     if (!outcome.ok) throw outcome.error;
     return okReply(req.id, this.header(outcome.revision), {});
   }
 
   /** A replicated write: proposed on the leader, answered once applied here. */
-  private async propose(req: Request<'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke'>, timeoutMs: number): Promise<Reply> {
+  private async propose(req: Request<'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke'>, caller: Caller, timeoutMs: number, decided: { atRaft: boolean }): Promise<Reply> {
     const { id: _id, op, ...rest } = req;
     // The leader raises a tiny TTL before proposing, so every replica applies the same one.
     const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max((req as Request<'leaseGrant'>).ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
-    const command = this.deps.kv.encodeCommand(op, args);
+    const command = this.deps.kv.encodeCommand(op, args, this.auditContext(caller));
     if (op === 'put' || op === 'txn' || op === 'leaseGrant') {
       // An armed NOSPACE alarm (raised by any member, replicated) refuses writes that add data
       // until an operator disarms it, as etcd does; deletes and compaction still go through.
@@ -301,6 +419,7 @@ export class OpServer implements ClientBackend {
       }
     }
     const started = monotonicMs();
+    decided.atRaft = true;
     const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
     if (!outcome.ok) throw outcome.error;
     if (isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (monotonicMs() - started)));

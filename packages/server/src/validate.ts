@@ -215,6 +215,13 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
       nonEmptyKey(r);
       bytes(r, 'rangeEnd', false);
       return;
+    case 'audit':
+      for (const f of ['fromSeq', 'limit', 'sinceMs']) int(r, f);
+      bytes(r, 'prefix', false);
+      bytes(r, 'key', false);
+      if (r['user'] !== undefined) shortStr(r, 'user', AUTH_NAME_BYTES_MAX);
+      bool(r, 'serializable');
+      return;
     case 'status':
     case 'defrag':
     case 'leaseLeases':

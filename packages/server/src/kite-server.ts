@@ -195,7 +195,14 @@ export class KiteServer {
       linearizableRead: () => this.host.linearizableRead(cfg.requestTimeoutMs),
       revisionNow: () => this.kv.currentRevision,
     });
-    this.kv.onAuthChange(() => auth.recheckWatches());
+    let authWasEnabled = this.kv.auth.enabled;
+    this.kv.onAuthChange(() => {
+      auth.recheckWatches();
+      if (this.kv.auth.enabled !== authWasEnabled) {
+        authWasEnabled = this.kv.auth.enabled;
+        this.log.info({ authRevision: this.kv.auth.revision }, authWasEnabled ? 'authentication enabled' : 'authentication disabled');
+      }
+    });
     const auditQueue = new AuditQueue({
       propose: async (records) => {
         const leader = this.host.leader;

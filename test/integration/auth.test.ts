@@ -135,8 +135,10 @@ describe('auth', () => {
     })().then(() => null, (e: unknown) => e);
     await root.put('/app1/w1', 'x');
     await waitFor('first watch event', 10_000, () => (events.length === 1 ? true : undefined));
+    let ended: { err: unknown } | undefined;
+    void done.then((err) => (ended = { err }));
     await root.auth.roleRevokePermission('app1', '/app1/', { prefix: true });
-    const err = await done;
+    const { err } = await waitFor('the watch to be canceled', 10_000, () => ended);
     expect(isKiteError(err, 'PermissionDenied')).toBe(true);
     await expectCode(alice.put('/app1/w2', 'x'), 'PermissionDenied');
     await root.auth.roleGrantPermission('app1', 'readwrite', '/app1/', { prefix: true });

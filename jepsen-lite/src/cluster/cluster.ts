@@ -43,7 +43,8 @@ export interface ClusterOptions {
   readonly logLevel: string;
   readonly rng: Rng;
   readonly tls: boolean;
-  readonly auth: boolean;
+  /** Default false. */
+  readonly auth?: boolean;
 }
 
 /** Throw-away credentials of an --auth run (the cluster lives for one run on 127.0.0.1). */
@@ -99,7 +100,7 @@ export class Cluster {
 
   /** Users, the workload's role, then auth on (once, right after the first start). */
   private async enableAuth(): Promise<void> {
-    if (!this.opts.auth || this.authEnabled) return;
+    if (this.opts.auth !== true || this.authEnabled) return;
     const c = await this.connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 });
     try {
       await c.auth.userAdd(AUTH_USERS.root.user, AUTH_USERS.root.password);

@@ -158,6 +158,24 @@ describe('auth', () => {
     expect(!r.ok && r.error.code === 'Unauthenticated' && r.error.reauthenticate === true).toBe(true);
   });
 
+  it('logs in again, unseen by the caller, when a role change invalidated the login (requests and new watches)', async () => {
+    const { root, alice } = await setUp();
+    await root.auth.roleAdd('extra');
+    await root.auth.userGrantRole('alice', 'extra'); // alice's login is stale now; her password is not
+    const from = (await root.get('/app1/')).header.revision + 1;
+    const watch = alice.watch('/app1/', { prefix: true, startRevision: from });
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const batch of watch) for (const e of batch.events) seen.push(new TextDecoder().decode(e.kv.key));
+    })().catch((e: unknown) => seen.push(`error: ${(e as Error).message}`));
+    await root.put('/app1/after-role-change', 'x');
+    await waitFor('the watch to see the put', 10_000, () => (seen.length > 0 ? true : undefined));
+    expect(seen).toEqual(['/app1/after-role-change']);
+    await alice.put('/app1/by-alice', 'x');
+    watch.cancel();
+    await done;
+  });
+
   it('throttles a user after repeated wrong passwords, with the retry time in the error', async () => {
     await setUp();
     const wire = await WireClient.connect(cluster!.clientUrl(cluster!.members[0]!.name));

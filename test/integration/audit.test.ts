@@ -52,6 +52,7 @@ describe('audit trail', () => {
     await alice.put('/app2/x', 'no').catch(() => undefined); // PermissionDenied
     await anon.put('/app1/z', 'no').catch(() => undefined); // Unauthenticated
     await root.auth.roleRevokePermission('app1', '/app1/', { prefix: true });
+    await root.alarms.disarm(); // an alarm change: recorded through the queue, not a kv command
     const denied = await alice.put('/app1/c', 'no').catch((e: unknown) => e);
     expect(String((denied as Error).message)).toMatch(/may not write/);
 
@@ -68,7 +69,7 @@ describe('audit trail', () => {
       return [...r.records];
     };
     // Refusals arrive through the background queue: wait (bounded) until all are recorded everywhere.
-    const want = 7 /* auth setup + enable */ + 4 /* writes */ + 3 /* refusals */ + 1 /* revoke */;
+    const want = 7 /* auth setup + enable */ + 4 /* writes */ + 3 /* refusals */ + 1 /* revoke */ + 1 /* alarm */;
     const trails = await waitFor('the whole trail on every member', 15_000, async () => {
       const ts = await Promise.all(['n1', 'n2', 'n3'].map(onMember));
       return ts.every((tr) => tr.length === want) ? ts : undefined;
@@ -89,6 +90,7 @@ describe('audit trail', () => {
       [null, 'userAdd', 'alice'], [null, 'userGrantRole', 'alice role app1'], [null, 'authEnable', undefined],
       ['root', 'roleRevokePermission', 'app1'],
     ]);
+    expect(trail.filter((r) => r.op === 'alarm').map((r) => [r.user, r.result])).toEqual([['root', 'ok']]);
     for (const r of trail) expect(r.address).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
 
     // The CLI shows the same trail; history names who made each revision.

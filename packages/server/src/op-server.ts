@@ -36,7 +36,7 @@ import {
 import { AUDIT_APPEND_RECORDS_MAX, ReadBudget, type AuditContext, type AuditEntryInput, type ReadCharge } from '@kite/kvstore';
 import type { AuthService } from './auth/auth-service.js';
 import type { Authorizer } from './auth/authorize.js';
-import { callerFromPeer, type Caller } from './auth/caller.js';
+import { INTERNAL_CALLER, callerFromPeer, type Caller } from './auth/caller.js';
 import type { AuthSession } from './auth/session.js';
 import type { AuditQueue } from './audit/audit-queue.js';
 import { asKiteError, type ClientBackend, type LinkWatcher } from './client-handler.js';
@@ -141,7 +141,8 @@ export class OpServer implements ClientBackend {
     const decided = { atRaft: false };
     try {
       // The one authorization point: every door's requests pass here with the door's caller.
-      caller = await this.authorized(session, req);
+      caller = this.deps.auth.callerOf(session);
+      caller = await this.authorized(session, caller, req);
       if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req));
       req = await this.deps.auth.withHashedPassword(req);
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
@@ -162,8 +163,7 @@ export class OpServer implements ClientBackend {
    * member may not have applied a grant another member already answered for, so before it
    * refuses it catches up once (a ReadIndex round, on the refusal path only) and checks again.
    */
-  private async authorized(session: AuthSession, req: Request): Promise<Caller> {
-    const caller = this.deps.auth.callerOf(session);
+  private async authorized(session: AuthSession, caller: Caller, req: Request): Promise<Caller> {
     try {
       this.deps.authorizer.authorize(caller, req);
       return caller;
@@ -435,6 +435,10 @@ export class OpServer implements ClientBackend {
     if (this.deps.host.registry.hasAlarm('NOSPACE', this.deps.selfId)) return;
     this.raisingNoSpace ??= this.deps.host
       .proposeAlarm({ action: 'activate', memberId: this.deps.selfId, alarm: 'NOSPACE' }, timeoutMs)
+      .then(() => this.deps.auditQueue.add({
+        user: null, address: INTERNAL_CALLER.address, via: INTERNAL_CALLER.via, timeMs: Date.now(), op: 'alarmActivate', keys: [],
+        result: 'ok', message: `NOSPACE raised by ${this.deps.selfId}`, revision: this.deps.kv.currentRevision,
+      }))
       .catch(() => undefined)
       .finally(() => (this.raisingNoSpace = null));
     await this.raisingNoSpace;

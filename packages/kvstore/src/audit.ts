@@ -128,7 +128,11 @@ export class AuditLog {
       ...(entry.message !== undefined ? { message: text(entry.message) } : {}),
     };
     ops.push({ type: 'put', key: auditKey(seq), value: packr.pack(rec) });
-    ops.push({ type: 'put', key: metaKey('auditNextSeq'), value: encodeMeta(this.nextSeq) });
+  }
+
+  /** The counter's meta record, once per apply batch that appended (KvStore.applyBatch). */
+  nextSeqOp(): BackendOp {
+    return { type: 'put', key: metaKey('auditNextSeq'), value: encodeMeta(this.nextSeq) };
   }
 
   /**

@@ -307,6 +307,7 @@ export class KvStore implements WatchSource {
     let release: () => void = () => {};
     this.mutating = new Promise<void>((resolve) => (release = resolve));
     const startIndex = this.state.appliedIndex;
+    const auditSeqBefore = this.state.audit.nextSeq;
     try {
       for (const entry of entries) {
         if (entry.index <= this.state.appliedIndex) {
@@ -321,6 +322,7 @@ export class KvStore implements WatchSource {
       release();
     }
     if (this.state.appliedIndex === startIndex) return results;
+    if (this.state.audit.nextSeq !== auditSeqBefore) ops.push(this.state.audit.nextSeqOp());
     ops.push(...tallyBatch(this.state.tally, ops));
     ops.push(this.metaOp('appliedIndex', this.state.appliedIndex));
     ops.push(this.metaOp('currentRevision', this.state.currentRevision));

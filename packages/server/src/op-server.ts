@@ -146,10 +146,7 @@ export class OpServer implements ClientBackend {
       if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req));
       req = await this.deps.auth.withHashedPassword(req);
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
-      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) {
-        decided.atRaft = true;
-        return await this.forwardToLeader(req, caller);
-      }
+      if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) return await this.forwardToLeader(req, caller, decided);
       return await this.serveHere(req, caller, charge, decided);
     } catch (err) {
       const kite = this.toKite(err);
@@ -227,14 +224,16 @@ export class OpServer implements ClientBackend {
   }
 
   /** On a follower: send to the leader, retrying (bounded) when the leader moved; answered once applied here. */
-  private async forwardToLeader(req: Request, caller: Caller): Promise<Reply> {
+  private async forwardToLeader(req: Request, caller: Caller, decided: { atRaft: boolean }): Promise<Reply> {
     const deadline = monotonicMs() + this.deps.config.requestTimeoutMs;
     const leftMs = (): number => Math.max(1, deadline - monotonicMs());
     let last: Reply | null = null;
     for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
       const leader = await this.deps.host.waitForLeader(leftMs());
       if (leader === null) break;
-      if (leader === this.deps.selfId) return this.serveHere(req, caller);
+      if (leader === this.deps.selfId) return this.serveHere(req, caller, undefined, decided);
+      // The leader records what it decides (its own refusals included).
+      decided.atRaft = true;
       const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, caller, leftMs(), this.deps.host.noLeaderSignal);
       if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, LEADER_LOCAL_OPS.has(req.op) ? 0 : appliedIndex, leftMs());
       last = reply;

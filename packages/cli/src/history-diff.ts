@@ -70,7 +70,7 @@ export interface HistoryEntry {
   readonly lease?: number;
   /** The key's state at the compaction point (its real change is older than the retained history). */
   readonly baseline?: boolean;
-  /** Who made the revision, from the audit trail (`user@address`); absent when unknown. */
+  /** Who made the revision, from the audit trail (`user@address`, or the address without a login); absent when unknown. */
   readonly by?: string;
 }
 

@@ -178,7 +178,7 @@ const AUTHOR_PAGES_MAX = 100;
 
 /**
  * Who made each revision of `key`, from the audit trail (successful writes naming the key):
- * revision -> `user@address`. Empty when the trail cannot be read (auth on and not root).
+ * revision -> `user@address` (just the address without a login). Empty when the trail cannot be read (auth on and not root).
  */
 export async function authorsOf(c: Client, key: Uint8Array): Promise<Map<number, string>> {
   const out = new Map<number, string>();
@@ -186,7 +186,7 @@ export async function authorsOf(c: Client, key: Uint8Array): Promise<Map<number,
   try {
     for (let page = 0; page < AUTHOR_PAGES_MAX && fromSeq !== null; page++) {
       const r: { records: readonly { revision: number; result: string; user: string | null; address: string }[]; nextSeq: number | null } = await c.request('audit', { key, fromSeq });
-      for (const rec of r.records) if (rec.result === 'ok' && rec.revision > 0) out.set(rec.revision, `${rec.user ?? '(anonymous)'}@${rec.address}`);
+      for (const rec of r.records) if (rec.result === 'ok' && rec.revision > 0) out.set(rec.revision, rec.user === null ? rec.address : `${rec.user}@${rec.address}`);
       fromSeq = r.nextSeq;
     }
   } catch (err) {

@@ -40,6 +40,13 @@ export interface PeerCaller {
   readonly user: string | null;
   readonly address: string;
   readonly via: string;
+  /**
+   * The auth revision of the user's last password or role change as the forwarding member saw
+   * it when the caller logged in; the leader refuses the request (reauthenticate) when its own
+   * record differs, so a follower that has not yet applied a password change cannot act for
+   * an invalidated login. Absent for certificate identities.
+   */
+  readonly changedAt?: number;
 }
 
 export interface PeerForwardReply {

@@ -312,6 +312,7 @@ export class OpServer implements ClientBackend {
       const caller = callerFromPeer(rawCaller);
       const decided = { atRaft: false };
       try {
+        this.deps.auth.checkForwardedLogin(caller);
         this.deps.authorizer.authorize(caller, request);
         return await this.serveHere(request, caller, undefined, decided);
       } catch (err) {

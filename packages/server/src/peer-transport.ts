@@ -236,7 +236,7 @@ export class PeerTransport {
       };
       this.forwards.set(fwdId, { peer: to, resolve: settle, timer, requestId: request.id });
       abort?.addEventListener('abort', onAbort, { once: true });
-      if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via } }, to)) {
+      if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via, ...(caller.changedAt !== undefined ? { changedAt: caller.changedAt } : {}) } }, to)) {
         clearTimeout(timer);
         this.forwards.delete(fwdId);
         abort?.removeEventListener('abort', onAbort);

@@ -55,7 +55,7 @@ export class AuthService {
     const b = session.bound;
     if (b !== null) {
       const u = this.deps.view.user(b.user);
-      if (u !== undefined && u.changedAt === b.changedAt && this.nowMs() < b.expiresAtMs) return { user: b.user, address: session.address, via: session.via };
+      if (u !== undefined && u.changedAt === b.changedAt && this.nowMs() < b.expiresAtMs) return { user: b.user, address: session.address, via: session.via, changedAt: b.changedAt };
       session.bound = null;
       if (this.deps.view.enabled) {
         const why = u === undefined ? 'the user was deleted' : u.changedAt !== b.changedAt ? 'the password or roles changed' : 'the token expired';
@@ -64,6 +64,16 @@ export class AuthService {
     }
     if (session.certUser !== null && this.deps.view.user(session.certUser) !== undefined) return { user: session.certUser, address: session.address, via: session.via };
     return { user: null, address: session.address, via: session.via };
+  }
+
+  /**
+   * A forwarded caller's login is still valid here (the leader may have applied a password or
+   * role change the forwarding member had not): throws Unauthenticated with reauthenticate.
+   */
+  checkForwardedLogin(caller: Caller): void {
+    if (caller.user === null || caller.changedAt === undefined || !this.deps.view.enabled) return;
+    if (this.deps.view.user(caller.user)?.changedAt === caller.changedAt) return;
+    throw new KiteError('Unauthenticated', `token of user ${caller.user} is no longer valid (the password or roles changed): log in again`, { reauthenticate: true });
   }
 
   async authenticate(session: AuthSession, args: OpArgs<'authenticate'>): Promise<OpResult<'authenticate'>> {

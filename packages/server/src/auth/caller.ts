@@ -14,6 +14,8 @@ export interface Caller {
   readonly user: string | null;
   readonly address: string;
   readonly via: CallerVia;
+  /** For a login: the user's changedAt the login was made at (see PeerCaller.changedAt). */
+  readonly changedAt?: number;
 }
 
 /** The member's own work (lease expiry, alarms): not a client, never checked. */
@@ -28,5 +30,6 @@ export function callerFromPeer(raw: unknown): Caller {
     user: typeof c.user === 'string' && c.user.length > 0 ? c.user : null,
     address: typeof c.address === 'string' ? c.address.slice(0, 128) : 'unknown',
     via: (typeof c.via === 'string' && VIAS.includes(c.via) ? c.via : 'ws') as CallerVia,
+    ...(typeof c.changedAt === 'number' ? { changedAt: c.changedAt } : {}),
   };
 }

@@ -57,7 +57,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--server-log-level <level>', 'server --log-level', d.serverLogLevel)
     .option('--store <dir>', 'output root', d.storeDir)
     .option('--keep-data', 'keep data directories of a valid run', false)
-    .option('--tls', 'mutual TLS on every link (client and peer); the link proxies terminate and re-originate it', false);
+    .option('--tls', 'mutual TLS on every link (client and peer); the link proxies terminate and re-originate it', false)
+    .option('--auth', 'authentication on: workloads log in as a non-root user with readwrite on every key, nemeses as root', false);
 }
 
 /** RunOptions from parsed flags; workload, nemeses and test name are the caller's. */
@@ -85,6 +86,7 @@ function baseOptions(a: Record<string, unknown>): RunOptions {
     serverLogLevel: String(a['serverLogLevel']),
     keepData: a['keepData'] === true,
     tls: a['tls'] === true,
+    auth: a['auth'] === true,
   };
 }
 

@@ -1,6 +1,7 @@
 // One short chaos run against real `kite server` processes (needs the built server:
 // packages/server/dist/main.js): 3 members, the register workload, partitions and kill -9,
-// about 30 s in all; then a shorter one with mutual TLS on every link (--tls), one-way
+// about 30 s in all; then a shorter one with mutual TLS on every link (--tls) and auth on
+// (--auth: workloads log in as a non-root user, nemeses as root), one-way
 // partitions included (the proxy terminates TLS, so it still drops whole frames one way).
 // Every checker must say valid; on failure the run directory (history, results, report,
 // member logs and data) is kept and named in the assertion message.
@@ -45,7 +46,7 @@ describe('jepsen-lite chaos run', () => {
     rmSync(store, { recursive: true, force: true });
   });
 
-  it('register workload with TLS on every link, under partitions (one-way too) and kills, is valid', async () => {
+  it('register workload with TLS on every link and auth on, under partitions (one-way too) and kills, is valid', async () => {
     const store = mkdtempSync(path.join(tmpdir(), 'jepsen-lite-tls-itest-'));
     const lines: string[] = [];
     const outcome = await runTest(
@@ -66,6 +67,7 @@ describe('jepsen-lite chaos run', () => {
         concurrency: 4,
         seed: 20261207,
         tls: true,
+        auth: true,
       },
       { log: (l) => lines.push(l) },
     );
@@ -75,7 +77,11 @@ describe('jepsen-lite chaos run', () => {
     expect(outcome.valid, context).toBe(true);
     // The members really ran TLS: certificates were made and the client door was https.
     expect(existsSync(path.join(outcome.dir, 'tls', 'ca.pem')), context).toBe(true);
-    expect(readFileSync(path.join(outcome.dir, 'logs', 'n1.log'), 'utf8'), context).toMatch(/"client":"https:\/\/127\.0\.0\.1:\d+"/);
+    const n1Log = readFileSync(path.join(outcome.dir, 'logs', 'n1.log'), 'utf8');
+    expect(n1Log, context).toMatch(/"client":"https:\/\/127\.0\.0\.1:\d+"/);
+    // Auth was on for the whole workload: enabled before it started, never turned off.
+    expect(n1Log, context).toMatch(/authentication enabled/);
+    expect(n1Log, context).not.toMatch(/authentication disabled/);
     rmSync(store, { recursive: true, force: true });
   });
 });

@@ -5,7 +5,10 @@
 // the real client ports are reached directly. Small snapshot thresholds make snapshots and log
 // compaction happen during short runs. With `tls`, every member runs mutual TLS on both doors
 // with throw-away certificates made in <run dir>/tls (dev-certs.ts), clients connect with the
-// client certificate, and the proxy terminates and re-originates TLS (link-proxy.ts).
+// client certificate, and the proxy terminates and re-originates TLS (link-proxy.ts). With
+// `auth`, once the first start has a leader, users `root` and `jepsen` (role `jepsen`:
+// readwrite on every key) are made and auth is enabled: workload clients log in as jepsen, the
+// admin client (nemeses, final checks) as root.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -40,7 +43,13 @@ export interface ClusterOptions {
   readonly logLevel: string;
   readonly rng: Rng;
   readonly tls: boolean;
+  /** Default false. */
+  readonly auth?: boolean;
 }
+
+/** Throw-away credentials of an --auth run (the cluster lives for one run on 127.0.0.1). */
+const AUTH_USERS = { root: { user: 'root', password: 'jepsen-root' }, workload: { user: 'jepsen', password: 'jepsen-workload' } } as const;
+const ALL_KEYS = new Uint8Array([0]);
 
 export interface MemberInfo {
   readonly name: string;
@@ -58,6 +67,8 @@ export class Cluster {
   readonly removed = new Set<string>();
   /** member id → name (learned once the cluster is up, from the member list). */
   readonly idToName = new Map<string, string>();
+  /** Auth was enabled (an --auth run): clients log in from now on. */
+  private authEnabled = false;
   private admin: KiteClient | null = null;
   private readonly advertisedPorts = new Map<string, number>();
   private certs: DevCertFiles | null = null;
@@ -80,10 +91,32 @@ export class Cluster {
   }
 
   /** A client of this cluster (with the client certificate under TLS). */
-  connect(options: ConnectOptions): Promise<KiteClient> {
+  connect(options: ConnectOptions, as: 'workload' | 'root' = 'workload'): Promise<KiteClient> {
     const c = this.certs;
-    if (c === null) return connect(options);
-    return connect({ ...options, tls: { ca: readFileSync(c.caFile), cert: readFileSync(c.clientCertFile), key: readFileSync(c.clientKeyFile) } });
+    const auth = this.authEnabled ? { auth: AUTH_USERS[as] } : {};
+    if (c === null) return connect({ ...options, ...auth });
+    return connect({ ...options, ...auth, tls: { ca: readFileSync(c.caFile), cert: readFileSync(c.clientCertFile), key: readFileSync(c.clientKeyFile) } });
+  }
+
+  /** Users, the workload's role, then auth on (once, right after the first start). */
+  private async enableAuth(): Promise<void> {
+    if (this.opts.auth !== true || this.authEnabled) return;
+    const c = await this.connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 });
+    try {
+      await c.auth.userAdd(AUTH_USERS.root.user, AUTH_USERS.root.password);
+      await c.auth.userGrantRole(AUTH_USERS.root.user, 'root');
+      await c.auth.roleAdd('jepsen');
+      await c.auth.roleGrantPermission('jepsen', 'readwrite', ALL_KEYS, { rangeEnd: ALL_KEYS });
+      await c.auth.userAdd(AUTH_USERS.workload.user, AUTH_USERS.workload.password);
+      await c.auth.userGrantRole(AUTH_USERS.workload.user, 'jepsen');
+      await c.auth.enable();
+      this.authEnabled = true;
+      // The admin client made before (learnMemberIds) is not logged in: make it again as root.
+      this.admin?.close();
+      this.admin = null;
+    } finally {
+      c.close();
+    }
   }
 
   /** Makes the certificates once per run and hands the proxy every member's. */
@@ -189,11 +222,12 @@ export class Cluster {
     }
     await this.waitReady(readyTimeoutMs);
     await this.learnMemberIds();
+    await this.enableAuth();
   }
 
   /** An admin client over every member (short timeouts; nemeses and final reads use it). */
   async adminClient(): Promise<KiteClient> {
-    this.admin ??= await this.connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 });
+    this.admin ??= await this.connect({ endpoints: this.endpoints(), timeoutMs: 5_000, retries: 3 }, 'root');
     return this.admin;
   }
 

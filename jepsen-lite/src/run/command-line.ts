@@ -50,5 +50,6 @@ export function runCommandLine(o: RunOptions, entry: string = CLI_ENTRY): string
   }
   if (o.keepData) parts.push('--keep-data');
   if (o.tls) parts.push('--tls');
+  if (o.auth) parts.push('--auth');
   return parts.join(' ');
 }

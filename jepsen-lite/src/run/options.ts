@@ -38,6 +38,8 @@ export interface RunOptions {
   readonly keepData: boolean;
   /** Mutual TLS on every link (throw-away certificates in the run dir; the proxy re-originates it). */
   readonly tls: boolean;
+  /** Auth enabled once the cluster is up: workload clients log in as a non-root user, nemeses as root. */
+  readonly auth: boolean;
 }
 
 /** packages/server/dist/main.js, found from this file (jepsen-lite/dist/run/options.js). */
@@ -70,5 +72,6 @@ export function defaultOptions(): RunOptions {
     serverLogLevel: 'info',
     keepData: false,
     tls: false,
+    auth: false,
   };
 }

@@ -64,7 +64,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   const cluster = new Cluster({
     nodes: o.nodes, dir, serverBin: o.serverBin, clusterToken: `jepsen-lite-${o.seed}-${stamp}`,
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
-    snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls,
+    snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth,
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);

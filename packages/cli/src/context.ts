@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { connect, type ClientTls, type KiteClient as Client } from '@kite/client';
 import type { BytesStyle } from './bytes.js';
 import { UsageError } from './errors.js';
+import { promptPassword } from './password-prompt.js';
 import { parseDurationMs, parseEndpoints, parseKvOutputFormat, parseOutputFormat, type KvOutputFormat, type OutputFormat } from './flags.js';
 
 export interface ConnFlags {
@@ -18,6 +19,15 @@ export interface ConnFlags {
   readonly key?: string;
   /** --hex (key-value commands only): keys and values given and printed as hex. */
   readonly hex?: boolean;
+  /** --user name[:password] (env KITE_USER, KITE_PASSWORD). */
+  readonly user?: string;
+  readonly password?: string;
+}
+
+/** Who to log in as; `password` undefined: asked on the terminal when the client opens. */
+export interface UserFlag {
+  readonly name: string;
+  readonly password: string | undefined;
 }
 
 export interface CommandContext<F extends string = OutputFormat> {
@@ -29,6 +39,8 @@ export interface CommandContext<F extends string = OutputFormat> {
   readonly tls: ClientTls | undefined;
   /** How keys and values are read from argv and shown in text output. */
   readonly style: BytesStyle;
+  /** --user / KITE_USER: log in on every link; undefined: no login. */
+  readonly user: UserFlag | undefined;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT = '5s';
@@ -53,7 +65,23 @@ function withCommonFlags(cmd: Command, formatHelp: string, defaultFormat: string
     .option('--dial-timeout <duration>', 'timeout to connect to a member', DEFAULT_DIAL_TIMEOUT)
     .option('--cacert <file>', 'CA bundle that signed the members\' certificates, for wss:// endpoints (env KITE_CACERT)')
     .option('--cert <file>', 'client certificate, when members require one (env KITE_CERT)')
-    .option('--key <file>', 'client certificate key (env KITE_KEY)');
+    .option('--key <file>', 'client certificate key (env KITE_KEY)')
+    .option('--user <name[:password]>', 'log in as this user (env KITE_USER); without a password it is asked for on the terminal (env KITE_PASSWORD)')
+    .option('--password <password>', 'the --user password (env KITE_PASSWORD; prefer the prompt: flags show in ps)');
+}
+
+/** --user name[:password] / --password, else KITE_USER / KITE_PASSWORD. */
+export function userFrom(flags: ConnFlags, env: NodeJS.ProcessEnv = process.env): UserFlag | undefined {
+  const raw = flags.user ?? (env['KITE_USER'] === '' ? undefined : env['KITE_USER']);
+  if (raw === undefined) return undefined;
+  const colon = raw.indexOf(':');
+  const name = colon < 0 ? raw : raw.slice(0, colon);
+  if (name === '') throw new UsageError('--user needs a name, like --user alice or --user alice:secret');
+  const inline = colon < 0 ? undefined : raw.slice(colon + 1);
+  const fromEnv = env['KITE_PASSWORD'] === '' ? undefined : env['KITE_PASSWORD'];
+  // `user add --no-password` shares the flag name: commander gives it a boolean there.
+  const given = typeof flags.password === 'string' ? flags.password : undefined;
+  return { name, password: given ?? inline ?? fromEnv };
 }
 
 /** --cacert/--cert/--key (or KITE_CACERT/KITE_CERT/KITE_KEY) read into PEM contents. */
@@ -91,11 +119,20 @@ function baseContext(flags: ConnFlags): Omit<CommandContext, 'format'> {
     dialTimeoutMs: parseDurationMs('--dial-timeout', flags.dialTimeout ?? DEFAULT_DIAL_TIMEOUT),
     tls: tlsFrom(flags),
     style: flags.hex === true ? 'hex' : 'text',
+    user: userFrom(flags),
   };
 }
 
 export async function openClient(ctx: CommandContext<string>, options: { readonly preferLeader?: boolean } = {}): Promise<Client> {
-  return connect({ endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs, ...options, ...(ctx.tls === undefined ? {} : { tls: ctx.tls }) });
+  const user = ctx.user;
+  const auth = user === undefined
+    ? undefined
+    : { user: user.name, password: user.password ?? (await promptPassword(`Password for ${user.name}: `, 'use --user name:password, --password or KITE_PASSWORD')) };
+  return connect({
+    endpoints: [...ctx.endpoints], timeoutMs: ctx.commandTimeoutMs, dialTimeoutMs: ctx.dialTimeoutMs, ...options,
+    ...(ctx.tls === undefined ? {} : { tls: ctx.tls }),
+    ...(auth === undefined ? {} : { auth }),
+  });
 }
 
 export function print(s: string): void {

@@ -70,6 +70,8 @@ export interface HistoryEntry {
   readonly lease?: number;
   /** The key's state at the compaction point (its real change is older than the retained history). */
   readonly baseline?: boolean;
+  /** Who made the revision, from the audit trail (`user@address`, or the address without a login); absent when unknown. */
+  readonly by?: string;
 }
 
 /** Unchanged lines kept around each change in simple output. */
@@ -111,6 +113,7 @@ export function formatHistory(key: string, entries: readonly HistoryEntry[], fmt
       revisions: entries.map((e, i) => {
         const out: Record<string, unknown> = { revision: e.revision, type: e.type, version: e.version, createRevision: e.createRevision };
         if (e.baseline === true) out['baseline'] = true;
+        if (e.by !== undefined) out['by'] = e.by;
         if (e.type === 'put') putBytesField(out, 'value', e.value);
         const d = describeChange(entries[i - 1], e).diff;
         if (d !== null) out['diff'] = d.filter((x) => x.op !== ' ').map((x) => `${x.op}${x.line}`);
@@ -119,8 +122,9 @@ export function formatHistory(key: string, entries: readonly HistoryEntry[], fmt
     })}\n`;
   }
   if (fmt === 'table') {
-    return renderTable(['revision', 'event', 'version', 'value'], entries.map((e) => [
-      String(e.revision), e.type.toUpperCase(), String(e.version), e.type === 'put' ? text(e.value) : '',
+    const who = entries.some((e) => e.by !== undefined);
+    return renderTable(['revision', 'event', 'version', 'value', ...(who ? ['by'] : [])], entries.map((e) => [
+      String(e.revision), e.type.toUpperCase(), String(e.version), e.type === 'put' ? text(e.value) : '', ...(who ? [e.by ?? ''] : []),
     ]));
   }
   if (entries.length === 0) return `no retained history for ${key}\n`;
@@ -128,7 +132,7 @@ export function formatHistory(key: string, entries: readonly HistoryEntry[], fmt
   if (oldestRevision !== undefined && oldestRevision > 1) lines.push(`(history before revision ${oldestRevision} was compacted)`);
   entries.forEach((e, i) => {
     const { label, diff } = describeChange(entries[i - 1], e);
-    lines.push(`revision ${e.revision}  ${label}${e.type === 'put' ? `  version ${e.version}` : ''}${e.baseline === true ? '  (value at the oldest retained revision)' : ''}`);
+    lines.push(`revision ${e.revision}  ${label}${e.type === 'put' ? `  version ${e.version}` : ''}${e.baseline === true ? '  (value at the oldest retained revision)' : ''}${e.by !== undefined ? `  by ${e.by}` : ''}`);
     if (diff === null) {
       lines.push(`  (value too large to diff: now ${e.value.length} bytes)`);
     } else if (e.type === 'put' && diff.length === 0) {

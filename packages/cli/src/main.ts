@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { setCommandPath } from './run.js';
 import { registerAlarm } from './commands/alarm.js';
+import { registerAudit } from './commands/audit.js';
+import { registerAuth, registerRole, registerUser } from './commands/auth.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
 import { registerCluster, registerServer } from './commands/cluster.js';
@@ -24,6 +26,7 @@ export const VERSION = '0.1.0';
 
 const EPILOG = `
 Endpoints: --endpoints a,b,c or KITE_ENDPOINTS (default ws://127.0.0.1:2379).
+Login:     --user name[:password] or KITE_USER / KITE_PASSWORD (asked without echo when absent).
 Output:    -w simple (default) | json | table; key-value commands also -w fields (etcdctl's).
 Bytes:     text output escapes control characters and bytes that are not UTF-8 (\\xNN);
            --hex gives and prints keys and values as hex; -w json is exact (text or *_base64).
@@ -53,6 +56,10 @@ export function buildProgram(): Command {
   registerMember(program);
   registerMoveLeader(program);
   registerAlarm(program);
+  registerUser(program);
+  registerRole(program);
+  registerAuth(program);
+  registerAudit(program);
   registerEndpoint(program);
   registerDefrag(program);
   registerSnapshot(program);

@@ -72,10 +72,11 @@ describe('kite CLI against a real cluster', () => {
     await ok(['put', '/h/k', 'three']);
     const h = await ok(['history', '/h/k']);
     expect(h.split('\n').filter((l) => l.startsWith('revision') || /^ {2}[-+]/.test(l)).map((l) => l.replace(/^revision \d+/, 'revision N'))).toEqual([
-      'revision N  PUT (created)  version 1', '  + one',
-      'revision N  PUT  version 2', '  - one', '  + two',
-      'revision N  DELETE',
-      'revision N  PUT (created)  version 1', '  + three',
+      // Who made each revision, from the audit trail (no login here: the address).
+      'revision N  PUT (created)  version 1  by 127.0.0.1', '  + one',
+      'revision N  PUT  version 2  by 127.0.0.1', '  - one', '  + two',
+      'revision N  DELETE  by 127.0.0.1',
+      'revision N  PUT (created)  version 1  by 127.0.0.1', '  + three',
     ]);
     const stale = await cluster.kite(['rollback', '/h/k', '--to', String(r1.header.revision), '--expect-mod-rev', String(r1.header.revision), '--yes']);
     expect(stale.code).toBe(1);

@@ -21,7 +21,8 @@ import { LeaseApi } from './lease-api.js';
 import { AlarmsApi } from './alarms-api.js';
 import { MembersApi } from './members-api.js';
 import { strip, type Requester, type Result } from './requester.js';
-import { ConnectionPool } from './pool.js';
+import { ConnectionPool, type ClientAuth } from './pool.js';
+import { AuthApi } from './auth-api.js';
 import { election, lock, mirror, type Election, type ElectionOptions, type LockHandle, type LockOptions, type Mirror, type MirrorOptions } from './recipes/index.js';
 import type { SocketFactory } from './socket.js';
 import { Watch } from './watch.js';
@@ -52,6 +53,8 @@ export interface ClientOptions {
   readonly maxInflightRequests?: number;
   /** Randomness for back-off jitter (tests pass a seeded one). */
   readonly random?: () => number;
+  /** Log in with these on every link (the cluster has auth enabled); renewed when a token expires. */
+  readonly auth?: ClientAuth;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -106,6 +109,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
   readonly lease: LeaseApi;
   readonly members: MembersApi;
   readonly alarms: AlarmsApi;
+  readonly auth: AuthApi;
   private readonly pool: ConnectionPool;
   private readonly invoker: Invoker;
   private readonly hub: WatchHub;
@@ -122,6 +126,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
       preferLeader: options.preferLeader ?? true,
       drainTimeoutMs: CLIENT_DEFAULTS.drainTimeoutMs,
       leaderCheckIntervalMs: CLIENT_DEFAULTS.leaderCheckIntervalMs,
+      ...(options.auth !== undefined ? { auth: options.auth } : {}),
     });
     this.pool.addListener({
       onConnect: (conn) => this.emit('connect', { endpoint: conn.url }),
@@ -138,6 +143,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     this.lease = new LeaseApi(this, this.leases);
     this.members = new MembersApi(this);
     this.alarms = new AlarmsApi(this);
+    this.auth = new AuthApi(this);
   }
 
   /** Opens the first link (the call `connect()` makes); rejects with Unavailable if none opens. */
@@ -271,6 +277,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
     try {
       await conn.opened;
+      await this.pool.authenticate(conn, opts.signal);
       let sessionId: number | undefined;
       for (;;) {
         const timer = setTimeout(() => conn.close('snapshot chunk deadline exceeded'), timeoutMs);
@@ -322,6 +329,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     const timer = setTimeout(() => conn.close(`${op} deadline exceeded`), timeoutMs);
     try {
       await conn.opened;
+      await this.pool.authenticate(conn, opts.signal);
       return strip(await conn.request(op, args, opts.signal));
     } finally {
       clearTimeout(timer);

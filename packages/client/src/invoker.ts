@@ -106,6 +106,15 @@ export class Invoker {
           if (err.details.leader === null) this.pool.noteNoLeader(conn);
           return { kind: 'retry', error: err };
         }
+        if (err.code === 'Unauthenticated' && err.details.reauthenticate === true && this.pool.hasCredentials) {
+          // The link's token expired or was invalidated: nothing was done; log in again and retry.
+          try {
+            await this.pool.authenticate(conn, signal);
+          } catch (loginErr) {
+            return { kind: 'final', error: loginErr instanceof KiteError ? loginErr : err };
+          }
+          return { kind: 'retry', error: err };
+        }
         if (err.code === 'Timeout' && !idempotent) return { kind: 'final', error: indeterminate(err) };
         return { kind: 'final', error: err };
       }

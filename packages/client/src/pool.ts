@@ -23,6 +23,14 @@ export interface PoolOptions {
   readonly drainTimeoutMs: number;
   /** At most one leader check per this interval (they are triggered by term changes). */
   readonly leaderCheckIntervalMs: number;
+  /** Log in on every link before using it (auth enabled on the cluster). */
+  readonly auth?: ClientAuth;
+}
+
+/** A user name and password the client logs in with on every link. */
+export interface ClientAuth {
+  readonly user: string;
+  readonly password: string;
 }
 
 export interface PoolListener {
@@ -120,7 +128,8 @@ export class ConnectionPool {
         this.announce(settled);
         return settled;
       } catch (err) {
-        if (isKiteError(err, 'Canceled')) throw err;
+        // A refused login is the same answer from every member: say so instead of trying on.
+        if (isKiteError(err, 'Canceled') || isKiteError(err, 'Unauthenticated')) throw err;
         lastError = err;
       }
     }
@@ -143,6 +152,7 @@ export class ConnectionPool {
     // A member that accepts the socket but never answers must not stall the round.
     const { signal, dispose } = deadlineSignal(this.options.connection.handshakeTimeoutMs);
     try {
+      await this.authenticate(conn, signal);
       await conn.request('status', {}, signal);
     } catch (err) {
       conn.close('status check failed');
@@ -152,6 +162,20 @@ export class ConnectionPool {
     }
     if (conn.state !== 'open') throw new LinkLostError(`link to ${url} closed during the status check`, false);
     return conn;
+  }
+
+  /**
+   * Logs `conn` in (when the client has credentials). Tokens are per link: a simple token is
+   * valid only on the member that issued it, so every link logs in itself.
+   */
+  async authenticate(conn: Connection, signal?: AbortSignal): Promise<void> {
+    const auth = this.options.auth;
+    if (auth === undefined) return;
+    await conn.request('authenticate', { name: auth.user, password: auth.password }, signal);
+  }
+
+  get hasCredentials(): boolean {
+    return this.options.auth !== undefined;
   }
 
   /** Returns the leader's link when reachable (closing `conn`), else `conn`. */

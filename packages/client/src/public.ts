@@ -9,6 +9,8 @@ export {
 export { LeaseApi, type GrantOptions } from './lease-api.js';
 export { MembersApi } from './members-api.js';
 export { AlarmsApi, type DisarmSelector } from './alarms-api.js';
+export { AuthApi } from './auth-api.js';
+export type { ClientAuth } from './pool.js';
 export type { Result } from './requester.js';
 export { SERVER_CANCEL_RESUMES_MAX, Watch, type WatchBatch, type WatchState } from './watch.js';
 export { Lease, type LeaseLostEvent, type LeaseLostReason, type LeaseRenewedEvent, type LeaseState } from './lease.js';
@@ -20,6 +22,7 @@ export { normalizeEndpoint } from './endpoints.js';
 export {
   KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd, createRng, type SeededRng,
   type ErrorCode, type KeyValue, type WatchEvent, type ResponseHeader, type Member, type MemberId, type LeaseId,
+  type Permission, type PermissionType, type AuditRecord, type AuditArgs, type AuditResult,
   type Compare, type TxnRequestOp, type TxnResponseOp, type StatusResult, type AlarmMember, type AlarmType,
 } from '@kite/protocol';
 export * from './recipes/index.js';

@@ -23,6 +23,8 @@ export interface WatchHubOptions {
 interface Registration {
   conn: Connection | null;
   watchId: number | null;
+  /** The link the last attempt used (to log it in again after a stale-login refusal). */
+  lastLink: Connection | null;
 }
 
 export class WatchHub implements WatchDriver {
@@ -67,7 +69,7 @@ export class WatchHub implements WatchDriver {
    */
   register(watch: Watch, _startRevision: Revision, serverCancels = 0): void {
     this.unregister(watch);
-    const reg: Registration = { conn: null, watchId: null };
+    const reg: Registration = { conn: null, watchId: null, lastLink: null };
     this.registrations.set(watch, reg);
     void this.registerLoop(watch, reg, serverCancels);
   }
@@ -127,6 +129,7 @@ export class WatchHub implements WatchDriver {
       const { signal, dispose } = deadlineSignal(this.options.requestTimeoutMs);
       try {
         const conn = await this.pool.acquire(signal);
+        reg.lastLink = conn;
         if (!current()) return;
         const limit = this.options.maxWatchesPerConnection ?? WATCHES_PER_CONNECTION_MAX;
         if (this.countOn(conn) >= limit) {
@@ -165,6 +168,17 @@ export class WatchHub implements WatchDriver {
         if (err instanceof LinkLostError || isKiteError(err, 'Unavailable') || isKiteError(err, 'NotLeader')) {
           lastError = err;
           continue;
+        }
+        if (isKiteError(err, 'Unauthenticated') && err.details.reauthenticate === true && this.pool.hasCredentials && reg.lastLink !== null) {
+          // The link's login expired or was invalidated: log in again, then register again.
+          try {
+            await this.pool.authenticate(reg.lastLink);
+            lastError = err;
+            continue;
+          } catch (loginErr) {
+            watch.fail(loginErr instanceof KiteError ? loginErr : err);
+            return;
+          }
         }
         if (isKiteError(err, 'Compacted')) {
           const compactRevision = err.details.compactRevision ?? 0;

@@ -40,3 +40,7 @@ export type { ReadBudgetLimits, ReadCharge } from './read-budget.js';
 export type * from './types.js';
 export type * from './watch-source.js';
 export * from './watch/index.js';
+export { AUTH_ENTITIES_MAX, AUTH_NAME_BYTES_MAX, ROLE_PERMISSIONS_MAX, PASSWORD_HASH_BYTES_MAX, ROOT } from './auth-state.js';
+export type { AuthAction, AuthActionName, AuthPermission, AuthRole, AuthUser, AuthView, PermissionType } from './auth-state.js';
+export { AUDIT_APPEND_RECORDS_MAX, AUDIT_KEYS_MAX, AUDIT_PAGE_RECORDS_MAX, AUDIT_SCAN_RECORDS_MAX } from './audit.js';
+export type { AuditAppendArgs, AuditContext, AuditEntryInput, AuditPage, AuditQuery, AuditRecord } from './audit.js';

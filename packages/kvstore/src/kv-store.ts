@@ -22,6 +22,8 @@
 //    database beside the old one, made durable, then the atomic switch), so a crash leaves
 //    either the old store, converted again on the next open, or the complete new one.
 
+import { AUDIT_KEYS_MAX, queryAudit, type AuditPage, type AuditQuery } from './audit.js';
+import type { AuthView } from './auth-state.js';
 import { assert } from './assert.js';
 import type { Backend, BackendOp } from './backend/backend.js';
 import { LevelBackend } from './backend/level-backend.js';
@@ -251,6 +253,14 @@ export class KvStore implements WatchSource {
     return this.state.compactRevision;
   }
 
+  /**
+   * The replicated auth state as of the last applied batch (read-only to callers: it changes
+   * only through `auth` commands). Memory only, so it is current as soon as apply resolves.
+   */
+  get auth(): AuthView {
+    return this.state.auth;
+  }
+
   /** Number of keys in the index (live or with retained history). */
   get keyCount(): number {
     return this.state.tree.size;
@@ -297,6 +307,7 @@ export class KvStore implements WatchSource {
     let release: () => void = () => {};
     this.mutating = new Promise<void>((resolve) => (release = resolve));
     const startIndex = this.state.appliedIndex;
+    const auditSeqBefore = this.state.audit.nextSeq;
     try {
       for (const entry of entries) {
         if (entry.index <= this.state.appliedIndex) {
@@ -311,6 +322,7 @@ export class KvStore implements WatchSource {
       release();
     }
     if (this.state.appliedIndex === startIndex) return results;
+    if (this.state.audit.nextSeq !== auditSeqBefore) ops.push(this.state.audit.nextSeqOp());
     ops.push(...tallyBatch(this.state.tally, ops));
     ops.push(this.metaOp('appliedIndex', this.state.appliedIndex));
     ops.push(this.metaOp('currentRevision', this.state.currentRevision));
@@ -332,13 +344,18 @@ export class KvStore implements WatchSource {
     compactions: number[],
   ): Promise<ApplyResult> {
     assert(Number.isSafeInteger(entry.index) && entry.index > 0, `bad raft index ${entry.index}`);
+    let audited: Command | undefined;
     try {
       const cmd = entry.command instanceof Uint8Array ? decodeCommand(entry.command) : entry.command;
       validateCommand(cmd, this.limits);
+      if (cmd.audit !== undefined) audited = cmd;
       const response = await this.execute(cmd, entry.index, ops, changes, compactions);
+      if (audited !== undefined) await this.recordAudit(audited, 'ok', undefined, ops);
       return { index: entry.index, status: 'applied', revision: this.state.currentRevision, response };
     } catch (err) {
       if (err instanceof KvError) {
+        // A refused command is audited too, with its error code (same on every replica).
+        if (audited !== undefined) await this.recordAudit(audited, err.code, err.message, ops);
         return { index: entry.index, status: 'failed', revision: this.state.currentRevision, error: err };
       }
       throw err;
@@ -392,7 +409,28 @@ export class KvStore implements WatchSource {
       case 'leaseCheckpoint':
         checkpointLeases(this.state, cmd.args, ops);
         return {};
+      case 'auth':
+        this.state.auth.apply(cmd.args, ops);
+        return {};
+      case 'auditAppend':
+        for (const r of cmd.args.records) this.state.audit.append(r, r.revision ?? 0, ops);
+        await this.state.audit.prune(this.state.backend, cmd.args.retainCount, cmd.args.retainMs, cmd.args.timeMs, ops);
+        return {};
     }
+  }
+
+  /** The command's audit record, in this apply's batch, then retention. */
+  private async recordAudit(cmd: Command, result: string, message: string | undefined, ops: BackendOp[]): Promise<void> {
+    const a = cmd.audit;
+    assert(a !== undefined, 'recordAudit without an audit context');
+    const { keys, rangeEnd } = auditKeys(cmd);
+    const msg = message ?? a.message;
+    this.state.audit.append(
+      { user: a.user, address: a.address, via: a.via, timeMs: a.timeMs, op: a.op ?? cmd.op, keys, ...(rangeEnd !== undefined ? { rangeEnd } : {}), result, ...(msg !== undefined ? { message: msg } : {}) },
+      this.state.currentRevision,
+      ops,
+    );
+    await this.state.audit.prune(this.state.backend, a.retainCount, a.retainMs, a.timeMs, ops);
   }
 
   private metaOp(name: MetaName, n: number): BackendOp {
@@ -437,6 +475,11 @@ export class KvStore implements WatchSource {
       const at = checkReadRevision(this.state, revision, this.state.currentRevision);
       return { ...(await readTxnAt(this.state, args, at, budget)), revision: at };
     });
+  }
+
+  /** A page of the audit trail (oldest first), filtered (audit.ts). */
+  audit(query: AuditQuery): Promise<AuditPage> {
+    return this.read(() => queryAudit(this.state.backend, this.state.audit, query));
   }
 
   /** Hash of the key space at `revision` (0/undefined = current). */
@@ -679,6 +722,30 @@ export class KvStore implements WatchSource {
     const run = this.lock.then(fn);
     this.lock = run.catch(() => undefined);
     return run;
+  }
+}
+
+/** The keys an audit record names: the written key or range, or a txn's written keys (bounded). */
+function auditKeys(cmd: Command): { keys: Uint8Array[]; rangeEnd?: Uint8Array } {
+  switch (cmd.op) {
+    case 'put':
+      return { keys: [cmd.args.key] };
+    case 'deleteRange':
+      return cmd.args.rangeEnd !== undefined && cmd.args.rangeEnd.length > 0 ? { keys: [cmd.args.key], rangeEnd: cmd.args.rangeEnd } : { keys: [cmd.args.key] };
+    case 'txn': {
+      const keys: Uint8Array[] = [];
+      const walk = (t: TxnArgs): void => {
+        for (const op of [...t.success, ...t.failure]) {
+          if (keys.length >= AUDIT_KEYS_MAX) return;
+          if (op.type === 'put' || op.type === 'deleteRange') keys.push(op.key);
+          else if (op.type === 'txn') walk(op);
+        }
+      };
+      walk(cmd.args);
+      return { keys };
+    }
+    default:
+      return { keys: [] };
   }
 }
 

@@ -3,6 +3,8 @@
 //                                  or tombstone [key]; the mod revision is the record's key.
 //   'l' + lease id (8 bytes)   -> lease [id, ttlSeconds, remainingTtlMs]
 //   'm' + name                 -> meta value (msgpack number)
+//   'a' + 'u'|'r' + name       -> auth user / role (auth-state.ts)
+//   'x' + sequence (8 bytes)   -> audit record (audit.ts)
 // Every value is stored with a checksum after it (backend/checksum-backend.ts); the meta record
 // formatVersion says so (store-format.ts).
 // Records are immutable once written; only compaction deletes them.
@@ -24,7 +26,11 @@ export type MetaName =
   | 'finishedCompactRevision'
   | 'recordCount'
   | 'recordKeyCrcSum'
-  | 'formatVersion';
+  | 'formatVersion'
+  | 'authRevision'
+  | 'authEnabled'
+  | 'auditNextSeq'
+  | 'auditFirstSeq';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
@@ -82,6 +88,7 @@ export function describeKey(key: Uint8Array): string {
     return `change record at revision ${rev.main}.${rev.sub}`;
   }
   if (key[0] === LEASE_PREFIX && key.byteLength === 9) return `lease record ${Buffer.from(key.subarray(1)).readBigUInt64BE(0)}`;
+  if (key[0] === 0x61 && key.byteLength > 2) return `auth ${key[1] === 0x75 ? 'user' : 'role'} record ${Buffer.from(key.subarray(2)).toString('utf8')}`;
   if (key[0] === META_PREFIX) return `meta record ${Buffer.from(key.subarray(1)).toString('latin1')}`;
   return `record with key 0x${Buffer.from(key.subarray(0, 32)).toString('hex')}`;
 }

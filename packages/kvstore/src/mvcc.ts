@@ -2,6 +2,8 @@
 // reading change records (from the in-flight batch or the backend). Everything that mutates
 // this state runs inside KvStore's apply lock; readers run between mutations.
 
+import { AuditLog } from './audit.js';
+import { AuthState } from './auth-state.js';
 import { assert } from './assert.js';
 import type { Backend, BackendReader } from './backend/backend.js';
 import { keyBytes } from './bytes.js';
@@ -23,6 +25,8 @@ export function pendingKey(rev: Revision): string {
 export class MvccState {
   readonly tree = new TreeIndex();
   readonly lessor = new Lessor();
+  readonly auth = new AuthState();
+  readonly audit = new AuditLog();
   /** Revision of the last applied change (in memory; may be ahead of the published one). */
   currentRevision = 1;
   /** Reads below it fail with Compacted. 0 = never compacted. */
@@ -49,6 +53,8 @@ export class MvccState {
   reset(): void {
     this.tree.clear();
     this.lessor.clear();
+    this.auth.reset();
+    this.audit.reset();
     this.currentRevision = 1;
     this.compactRevision = 0;
     this.appliedIndex = 0;

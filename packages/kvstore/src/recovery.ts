@@ -10,6 +10,7 @@
 // would answer acknowledged keys as absent.
 
 import { keyString } from './bytes.js';
+import { AUTH_PREFIX } from './auth-state.js';
 import { compactKeyIndexes } from './compaction.js';
 import type { MetaName } from './layout.js';
 import type { ChangeRecord, LeaseRecord } from './layout.js';
@@ -72,6 +73,15 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
       state.lessor.add(new Lease(l.id, l.ttlSeconds, l.remainingTtlMs), nowMs);
     }
   }
+  for await (const batch of backend.entries(prefixRange(AUTH_PREFIX))) {
+    for (const [k, v] of batch) {
+      if (!decoded(state, k, () => state.auth.restoreRecord(k, v))) throw state.corrupt(`${describeKey(k)} is not an auth record`);
+    }
+  }
+  state.auth.revision = (await readMeta(state, 'authRevision')) ?? 0;
+  state.auth.enabled = (await readMeta(state, 'authEnabled')) === 1;
+  state.audit.nextSeq = (await readMeta(state, 'auditNextSeq')) ?? 1;
+  state.audit.firstSeq = (await readMeta(state, 'auditFirstSeq')) ?? 1;
   let lastMain = 1;
   const found = emptyTally();
   for await (const batch of backend.entries(prefixRange(REV_PREFIX))) {

@@ -3,6 +3,8 @@
 // never a crash or a divergence); the server may also run it before proposing, to refuse bad
 // requests early. Nothing here reads store state.
 
+import { validateAuditAppend, validateAuditContext } from './audit.js';
+import { validateAuthAction } from './auth-state.js';
 import type { KeyInterval } from './bytes.js';
 import { compareBytes, intervalContains, keyInterval, keyString } from './bytes.js';
 import type { Command } from './command.js';
@@ -224,9 +226,14 @@ export function validateTxn(args: TxnArgs, limits: Limits): void {
 /** Throws the typed error a replica would answer for `cmd`, checking input only. */
 export function validateCommand(cmd: Command, limits: Limits = DEFAULT_LIMITS): void {
   if (typeof cmd !== 'object' || cmd === null) throw new MalformedCommandError('command must be an object');
+  if (cmd.audit !== undefined) validateAuditContext(cmd.audit);
   switch (cmd.op) {
+    case 'auditAppend':
+      return validateAuditAppend(cmd.args);
     case 'noop':
       return;
+    case 'auth':
+      return validateAuthAction(cmd.args);
     case 'put':
       return validatePut(cmd.args, limits);
     case 'deleteRange':

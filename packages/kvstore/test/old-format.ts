@@ -37,7 +37,9 @@ export const ENCODING_SAMPLES: readonly { readonly what: string; readonly bytes:
 ];
 
 /** Meta names that did not exist before checksums (3976914 had the other four). */
-const NEW_META = new Set(['recordCount', 'recordKeyCrcSum', 'formatVersion']);
+const NEW_META = new Set(['recordCount', 'recordKeyCrcSum', 'formatVersion', 'authRevision', 'authEnabled', 'auditNextSeq', 'auditFirstSeq']);
+/** Auth ('a') and audit ('x') records came after the old format: a downgrade drops them. */
+const NEWER_PREFIXES: ReadonlySet<number> = new Set([0x61, 0x78]);
 
 /**
  * Writes `source`'s content (a store in today's format) into the empty `target` backend the
@@ -69,6 +71,7 @@ function oldValue(key: Uint8Array, payload: Uint8Array): Uint8Array | undefined 
     case META_PREFIX:
       return NEW_META.has(Buffer.from(key.subarray(1)).toString('latin1')) ? undefined : oldMetaBytes(decodeMeta(payload));
     default:
+      if (NEWER_PREFIXES.has(key[0] as number)) return undefined;
       throw new Error(`unexpected key 0x${Buffer.from(key).toString('hex')}`);
   }
 }

@@ -47,6 +47,7 @@ export function isErrorCode(x: unknown): x is ErrorCode {
  * - RequestTooLarge: `limitBytes`, `actualBytes`; TooManyOps / TooManyWatches: `limit`
  * - ResponseTooLarge: `limitBytes` (the reply budget) or `limit` (the keys-scanned budget), and
  *   `actualBytes`: what was charged when the read stopped (a lower bound of the full reply)
+ * - Unauthenticated: `reauthenticate` (token expired/invalidated), `retryAfterMs` (login throttled)
  * - LeaseNotFound: `lease`; WrongCluster: `expectedClusterId`, `actualClusterId`
  * - any code, client side only: `indeterminate` (the request may or may not have taken effect)
  */
@@ -62,6 +63,10 @@ export interface KiteErrorDetails {
   readonly expectedClusterId?: string;
   readonly actualClusterId?: string;
   readonly indeterminate?: boolean;
+  /** Unauthenticated: the link's token expired or was invalidated; log in again and retry. */
+  readonly reauthenticate?: boolean;
+  /** Unauthenticated after too many failed logins: when another attempt is accepted. */
+  readonly retryAfterMs?: number;
   readonly [extra: string]: unknown;
 }
 

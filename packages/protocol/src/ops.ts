@@ -269,6 +269,120 @@ export interface AlarmResult {
   readonly alarms: readonly AlarmMember[];
 }
 
+// ---- auth (etcd's Auth service; users, roles and the enabled flag are replicated)
+
+export type PermissionType = 'read' | 'write' | 'readwrite';
+/** A permission on one key (no rangeEnd), a range [key, rangeEnd), or every key >= key (rangeEnd `[0]`). */
+export interface Permission {
+  readonly type: PermissionType;
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+}
+/** Log in with a password, or present a token issued earlier (a jwt token works on every member). */
+export interface AuthenticateArgs {
+  readonly name: string;
+  readonly password?: string;
+  readonly token?: string;
+}
+/**
+ * The link is bound to the user from now on (every later request on it runs as that user
+ * until the token expires or is invalidated: then `Unauthenticated` with `reauthenticate:
+ * true`, and the SDK logs in again). `token` can be presented on another link with `token`.
+ */
+export interface AuthenticateResult {
+  readonly token: string;
+  /** Seconds the token stays valid. */
+  readonly ttl: number;
+}
+export interface AuthStatusResult {
+  readonly enabled: boolean;
+  readonly authRevision: number;
+}
+export interface UserAddArgs {
+  readonly name: string;
+  /** Hashed (scrypt) by the member that receives it, before anything is replicated. */
+  readonly password?: string;
+  /** No password: the user can only be identified by a client certificate's CN. */
+  readonly noPassword?: boolean;
+}
+export interface UserNameArgs {
+  readonly name: string;
+}
+export interface UserPasswordArgs {
+  readonly name: string;
+  readonly password: string;
+}
+export interface UserRoleArgs {
+  readonly name: string;
+  readonly role: string;
+}
+export interface UserGetResult {
+  readonly roles: readonly string[];
+}
+export interface UserListResult {
+  readonly users: readonly string[];
+}
+export interface RoleNameArgs {
+  readonly name: string;
+}
+export interface RoleGetResult {
+  readonly permissions: readonly Permission[];
+}
+export interface RoleListResult {
+  readonly roles: readonly string[];
+}
+export interface RoleGrantPermissionArgs {
+  readonly name: string;
+  readonly permission: Permission;
+}
+export interface RoleRevokePermissionArgs {
+  readonly name: string;
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+}
+
+// ---- audit trail (replicated; root only)
+
+export interface AuditArgs {
+  /** Paging: the previous page's nextSeq. */
+  readonly fromSeq?: number;
+  /** Records per page (at most 1000). */
+  readonly limit?: number;
+  /** Records naming a key with this prefix. */
+  readonly prefix?: Uint8Array;
+  /** Records naming exactly this key. */
+  readonly key?: Uint8Array;
+  readonly user?: string;
+  /** Wall-clock milliseconds since the epoch: records at or after. */
+  readonly sinceMs?: number;
+  /** Read this member's copy without a linearizable read. */
+  readonly serializable?: boolean;
+}
+export interface AuditRecord {
+  readonly seq: number;
+  /** Wall-clock milliseconds at the member that took the request. */
+  readonly timeMs: number;
+  /** Null: not logged in (auth disabled, or refused for that). */
+  readonly user: string | null;
+  readonly address: string;
+  /** The door: ws, http, grpc... or internal. */
+  readonly via: string;
+  readonly op: string;
+  /** The written key (with rangeEnd: the range), or a txn's written keys (at most 16). */
+  readonly keys: readonly Uint8Array[];
+  readonly rangeEnd?: Uint8Array;
+  /** The revision the change produced (the store's revision after it); 0 when none. */
+  readonly revision: number;
+  /** `ok` or the error code. */
+  readonly result: string;
+  readonly message?: string;
+}
+export interface AuditResult {
+  readonly records: readonly AuditRecord[];
+  /** Where the next page starts; null when nothing is left. */
+  readonly nextSeq: number | null;
+}
+
 /** The op table. */
 export interface Ops {
   range: { args: RangeArgs; result: RangeResult };
@@ -295,6 +409,24 @@ export interface Ops {
   snapshot: { args: SnapshotArgs; result: SnapshotResult };
   /** list: a linearizable read any member serves; disarm: replicated through raft by the leader. */
   alarm: { args: AlarmArgs; result: AlarmResult };
+  authenticate: { args: AuthenticateArgs; result: AuthenticateResult };
+  authEnable: { args: EmptyResult; result: EmptyResult };
+  authDisable: { args: EmptyResult; result: EmptyResult };
+  authStatus: { args: EmptyResult; result: AuthStatusResult };
+  userAdd: { args: UserAddArgs; result: EmptyResult };
+  userDelete: { args: UserNameArgs; result: EmptyResult };
+  userGet: { args: UserNameArgs; result: UserGetResult };
+  userList: { args: EmptyResult; result: UserListResult };
+  userChangePassword: { args: UserPasswordArgs; result: EmptyResult };
+  userGrantRole: { args: UserRoleArgs; result: EmptyResult };
+  userRevokeRole: { args: UserRoleArgs; result: EmptyResult };
+  roleAdd: { args: RoleNameArgs; result: EmptyResult };
+  roleDelete: { args: RoleNameArgs; result: EmptyResult };
+  roleGet: { args: RoleNameArgs; result: RoleGetResult };
+  roleList: { args: EmptyResult; result: RoleListResult };
+  roleGrantPermission: { args: RoleGrantPermissionArgs; result: EmptyResult };
+  roleRevokePermission: { args: RoleRevokePermissionArgs; result: EmptyResult };
+  audit: { args: AuditArgs; result: AuditResult };
   /** Liveness probe for client heartbeats: answered at once by the member, no raft round. */
   ping: { args: EmptyResult; result: EmptyResult };
 }
@@ -303,12 +435,20 @@ export type OpName = keyof Ops;
 export type OpArgs<O extends OpName> = Ops[O]['args'];
 export type OpResult<O extends OpName> = Ops[O]['result'];
 
+/** Auth ops that change the replicated auth state (proposed by the leader as one `auth` command). */
+export const AUTH_WRITE_OP_NAMES = [
+  'authEnable', 'authDisable', 'userAdd', 'userDelete', 'userChangePassword', 'userGrantRole', 'userRevokeRole',
+  'roleAdd', 'roleDelete', 'roleGrantPermission', 'roleRevokePermission',
+] as const satisfies readonly OpName[];
+export type AuthWriteOp = (typeof AUTH_WRITE_OP_NAMES)[number];
+
 export const OP_NAMES: readonly OpName[] = [
   'range', 'put', 'deleteRange', 'txn', 'compact',
   'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'watchCreate', 'watchCancel', 'watchProgress',
   'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
   'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm', 'snapshot',
+  ...AUTH_WRITE_OP_NAMES, 'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList', 'audit',
 ];
 
 const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
@@ -324,12 +464,13 @@ export function isOpName(x: unknown): x is OpName {
 export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'range', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases', 'leaseRevoke',
   'memberList', 'status', 'hash', 'defrag', 'ping', 'watchProgress', 'alarm',
+  'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList', 'audit',
 ]);
 
 /** Ops that change replicated state and therefore go through raft (the leader serves them). */
 export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
 ]);
 
 /**

@@ -27,6 +27,26 @@ export interface PeerForward {
   readonly type: 'forward';
   readonly fwdId: number;
   readonly request: Request<OpName>;
+  /**
+   * Who sent the request to the forwarding member, as that member authenticated it. Trusted
+   * only because it arrives on a peer link (with peer TLS, one whose certificate names a member).
+   */
+  readonly caller?: PeerCaller;
+}
+
+/** A client's identity carried with a forwarded request (server's Caller). */
+export interface PeerCaller {
+  /** Null: not authenticated. */
+  readonly user: string | null;
+  readonly address: string;
+  readonly via: string;
+  /**
+   * The auth revision of the user's last password or role change as the forwarding member saw
+   * it when the caller logged in; the leader refuses the request (reauthenticate) when its own
+   * record differs, so a follower that has not yet applied a password change cannot act for
+   * an invalidated login. Absent for certificate identities.
+   */
+  readonly changedAt?: number;
 }
 
 export interface PeerForwardReply {

@@ -17,6 +17,8 @@ export interface ResponseHeader {
   /** The store revision when the request was served (for a write: the revision it created). */
   readonly revision: Revision;
   readonly raftTerm: number;
+  /** The auth revision the member had applied (etcd's header auth_revision); bumped by every auth change. */
+  readonly authRevision?: number;
 }
 
 export interface KeyValue {

@@ -36,6 +36,7 @@ import {
   type WatchPush,
 } from '@kite/protocol';
 import type { ReadCharge } from '@kite/kvstore';
+import { AuthSession } from './auth/session.js';
 import type { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import { validateRequest } from './validate.js';
@@ -59,13 +60,13 @@ export interface ClientBackend {
    * Serves every op except the watch ops; never rejects (errors are error replies). Reads
    * charge `charge` (the link's reply budget) as they build their reply.
    */
-  serve(req: Request, charge?: ReadCharge): Promise<Reply>;
-  /** Creates a hub watcher; throws KiteError-like errors (TooManyWatches, InvalidArgument). */
-  watch(args: WatchCreateArgs): LinkWatcher;
+  serve(req: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply>;
+  /** Creates a hub watcher for the session's caller; throws KiteError-like errors (TooManyWatches, PermissionDenied...). */
+  watch(args: WatchCreateArgs, session: AuthSession): LinkWatcher;
   onWatchCountChange(delta: number): void;
   onErrorReply(code: string): void;
-  /** A backup of this member's store, as the bytes of a `kite snapshot save` file. */
-  openSnapshot(): SnapshotStream;
+  /** A backup of this member's store, as the bytes of a `kite snapshot save` file; authorized for the session's caller. */
+  openSnapshot(req: Request<'snapshot'>, session: AuthSession): SnapshotStream;
 }
 
 export interface SnapshotStream {
@@ -145,6 +146,8 @@ export class ClientLink {
     private readonly closingLog: RateLimitedWarn,
     /** Monotonic milliseconds (injected by tests). */
     private readonly clock: () => number = () => performance.now(),
+    /** Who is on the link: its address and certificate, then the user it logged in as. */
+    private readonly session: AuthSession = new AuthSession('unknown', 'ws'),
   ) {
     this.lastActivityMs = clock();
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
@@ -250,7 +253,6 @@ export class ClientLink {
       case 'ping':
         return this.send(okReply(req.id, this.backend.header(), {}));
       case 'snapshot':
-        // ADMIN_OPS (protocol ops.ts): root-only once authentication lands.
         return void this.snapshotChunk(req).catch((err: unknown) => this.replyError(req.id, err));
       default:
         break;
@@ -262,7 +264,7 @@ export class ClientLink {
     this.inflight++;
     const budget = this.replyBudget();
     this.backend
-      .serve(req, budget.charge)
+      .serve(req, this.session, budget.charge)
       .catch((err: unknown) => errorReply(req.id, toWireError(err)))
       .then((reply) => {
         this.inflight--;
@@ -313,7 +315,7 @@ export class ClientLink {
     }
     let watcher: LinkWatcher;
     try {
-      watcher = this.backend.watch(req);
+      watcher = this.backend.watch(req, this.session);
     } catch (err) {
       return this.replyError(req.id, asKiteError(err));
     }
@@ -395,7 +397,7 @@ export class ClientLink {
         throw new KiteError('Unavailable', `a snapshot is already streaming on this link (limit ${SNAPSHOT_SESSIONS_PER_CONNECTION_MAX})`);
       }
       sessionId = this.nextSnapshotId++;
-      this.snapshots.set(sessionId, { stream: this.backend.openSnapshot(), busy: false, lastRequestMs: this.clock() });
+      this.snapshots.set(sessionId, { stream: this.backend.openSnapshot(req, this.session), busy: false, lastRequestMs: this.clock() });
     }
     const session = this.snapshots.get(sessionId);
     if (session === undefined) throw new KiteError('InvalidArgument', `no snapshot session ${sessionId} on this link (a session does not survive a reconnect: start again)`);

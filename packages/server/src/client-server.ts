@@ -7,7 +7,9 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AuthSession } from './auth/session.js';
 import { ClientLink, hardFrameBytes, type ClientBackend, type ClientLinkLimits } from './client-handler.js';
 import { Door } from './door.js';
 import { RateLimitedWarn } from './log-rate-limit.js';
@@ -43,6 +45,17 @@ export interface ClientServerDeps {
   readonly metrics: ServerMetrics;
   health(): { healthy: boolean; reason: string };
   status(): Promise<Record<string, unknown>>;
+}
+
+/**
+ * The CN of a verified client certificate (etcd's mTLS identity: the CN is the user when the
+ * link does not log in). Only a certificate the door verified against the client CA counts.
+ */
+function certificateUser(req: IncomingMessage): string | null {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return null;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn.length > 0 ? cn : null;
 }
 
 export class ClientServer {
@@ -136,7 +149,8 @@ export class ClientServer {
     });
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true;
-      const link = new ClientLink(ws, this.deps.backend, this.deps.limits, this.log.child({ remote: remoteAddress(req) }), this.closingLog);
+      const session = new AuthSession(address, 'ws', certificateUser(req));
+      const link = new ClientLink(ws, this.deps.backend, this.deps.limits, this.log.child({ remote: remoteAddress(req) }), this.closingLog, undefined, session);
       this.links.add(link);
       this.deps.metrics.clientConnections.set(this.links.size);
       ws.on('close', () => {

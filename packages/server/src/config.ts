@@ -81,6 +81,14 @@ export interface ServerConfig {
   readonly corruptCheckIntervalMs: number;
   /** Before serving, compare this member's store hash with its peers' and refuse to start on a mismatch. */
   readonly initialCorruptCheck: boolean;
+  /** How login tokens are made (--auth-token). */
+  readonly authToken: AuthTokenConfig;
+  /** Seconds a login token stays valid (--auth-token-ttl). */
+  readonly authTokenTtlSeconds: number;
+  /** Audit records kept (--audit-retention): at most this many (0: no count limit)... */
+  readonly auditRetentionCount: number;
+  /** ...and none older than this (0: no age limit). */
+  readonly auditRetentionMs: number;
 }
 
 /**
@@ -90,6 +98,11 @@ export interface ServerConfig {
 export type AutoCompactionConfig =
   | { readonly mode: 'periodic'; readonly retentionMs: number }
   | { readonly mode: 'revision'; readonly retentionRevisions: number };
+
+/** `simple`: random tokens in member memory; `jwt`: signed with a key file (etcd's --auth-token). */
+export type AuthTokenConfig =
+  | { readonly kind: 'simple' }
+  | { readonly kind: 'jwt'; readonly privKeyFile: string; readonly pubKeyFile: string; readonly signMethod: string };
 
 export class ConfigError extends Error {
   readonly code = 'ConfigError';
@@ -140,6 +153,9 @@ const OPTIONS = [
   { flag: 'client-idle-timeout-ms', kind: 'int', help: 'close a client connection silent both ways this long; 0 = never (default 300000)' },
   { flag: 'max-client-connections-per-address', kind: 'int', help: 'client connections one remote address may hold (default 1000)' },
   { flag: 'request-timeout-ms', kind: 'int', help: 'time a write or read may wait for Raft (default 7000); without a leader for one election timeout a member answers Unavailable at once instead' },
+  { flag: 'auth-token', kind: 'string', help: 'login tokens: simple (default; per member, in memory) or jwt,pub-key=FILE,priv-key=FILE,sign-method=RS256|ES256|EdDSA... (valid on every member with the same key)' },
+  { flag: 'auth-token-ttl', kind: 'int', help: 'seconds a login token stays valid (default 300); the SDK logs in again when it expires' },
+  { flag: 'audit-retention', kind: 'string', help: 'audit records kept: a count (100000), an age (7d, 12h, 30m) or both (100000,7d); the leader\'s setting applies (default 100000)' },
   { flag: 'log-level', kind: 'string', help: 'trace|debug|info|warn|error|fatal|silent (default info)' },
   { flag: 'cert-file', kind: 'string', help: 'client port TLS certificate (PEM; re-read when the file changes); needs https:// client URLs' },
   { flag: 'key-file', kind: 'string', help: 'client port TLS key (PEM)' },
@@ -498,6 +514,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     autoCompaction: resolveAutoCompaction(r, problems),
     corruptCheckIntervalMs: resolveCorruptCheckInterval(r, problems),
     initialCorruptCheck: r.bool('initial-corrupt-check', true),
+    authToken: parseAuthToken(r.string('auth-token', 'simple'), cwd, problems),
+    authTokenTtlSeconds: r.int('auth-token-ttl', 300, 1, 7 * 24 * 3600),
+    ...parseAuditRetention(r.string('audit-retention', '100000'), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
@@ -540,6 +559,39 @@ function resolveCorruptCheckInterval(r: Resolver, problems: string[]): number {
     return CORRUPT_CHECK_INTERVAL_MS_DEFAULT;
   }
   return ms;
+}
+
+const AGE_UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--audit-retention`: a count, an age with a unit, or `count,age`. */
+function parseAuditRetention(spec: string, problems: string[]): { auditRetentionCount: number; auditRetentionMs: number } {
+  let count = 0;
+  let ageMs = 0;
+  for (const part of spec.split(',').map((x) => x.trim())) {
+    const m = /^(\d+)([smhd])?$/.exec(part);
+    if (m === null) {
+      problems.push(`--audit-retention: expected a count (100000), an age (7d) or both (100000,7d), got ${JSON.stringify(spec.slice(0, 40))}`);
+      return { auditRetentionCount: 100_000, auditRetentionMs: 0 };
+    }
+    if (m[2] === undefined) count = Number(m[1]);
+    else ageMs = Number(m[1]) * (AGE_UNITS_MS[m[2]] ?? 0);
+  }
+  return { auditRetentionCount: count, auditRetentionMs: ageMs };
+}
+
+/** `simple` or `jwt,pub-key=F,priv-key=F,sign-method=M` (etcd's syntax); files resolved against cwd. */
+function parseAuthToken(spec: string, cwd: string, problems: string[]): AuthTokenConfig {
+  const [kind, ...opts] = spec.split(',').map((x) => x.trim());
+  if (kind === 'simple' && opts.length === 0) return { kind: 'simple' };
+  if (kind !== 'jwt') {
+    problems.push(`--auth-token: expected simple or jwt,pub-key=FILE,priv-key=FILE,sign-method=ALG, got ${JSON.stringify(spec.slice(0, 80))}`);
+    return { kind: 'simple' };
+  }
+  const kv = new Map(opts.map((o) => [o.slice(0, Math.max(0, o.indexOf('='))), o.slice(o.indexOf('=') + 1)] as const));
+  const pub = kv.get('pub-key') ?? '';
+  const priv = kv.get('priv-key') ?? '';
+  if (pub === '' || priv === '') problems.push('--auth-token jwt needs pub-key=FILE and priv-key=FILE');
+  return { kind: 'jwt', pubKeyFile: path.resolve(cwd, pub), privKeyFile: path.resolve(cwd, priv), signMethod: kv.get('sign-method') ?? 'RS256' };
 }
 
 /** Ids of the initial members, by name, for a new cluster. */

@@ -27,12 +27,18 @@ import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import { ServerMetrics } from './metrics.js';
-import { KITE_VERSION, OpServer, PUBLISH_OP } from './op-server.js';
+import { AUDIT_APPEND_OP, KITE_VERSION, OpServer, PUBLISH_OP } from './op-server.js';
+import { AuditQueue } from './audit/audit-queue.js';
 import { PeerTransport } from './peer-transport.js';
 import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } from './raft-log-store.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import { receiveSnapshotChunk } from './snapshot-receive.js';
 import { TlsFiles } from './tls-files.js';
+import { AuthService } from './auth/auth-service.js';
+import { Authorizer } from './auth/authorize.js';
+import { INTERNAL_CALLER } from './auth/caller.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { tokenProvider } from './auth/token-provider.js';
 
 export { KITE_VERSION };
 
@@ -51,6 +57,7 @@ export class KiteServer {
   private logStore!: RaftLogStore;
   private snapFiles!: SnapshotFiles;
   private ops!: OpServer;
+  private auditQueue: AuditQueue | undefined;
   private selfId = '';
   private clusterId = '';
   private noSpace = false;
@@ -141,7 +148,7 @@ export class KiteServer {
       metrics: this.metrics,
       handlers: {
         onRaft: (from, messages) => this.host.stepMessages(from, messages),
-        onForward: (from, request) => this.ops.onForward(from, request),
+        onForward: (from, request, caller) => this.ops.onForward(from, request, caller),
         onSnapshotChunk: (from, chunk) =>
           receiveSnapshotChunk(
             {
@@ -190,7 +197,41 @@ export class KiteServer {
     if (cfg.initialCorruptCheck) await initialCorruptCheck(this.hashSource(), registry, this.peerTlsFiles()?.pem ?? null, this.log);
     await this.transport.start();
     this.transport.setPeers(registry.peerUrls());
+    const authorizer = new Authorizer({
+      view: this.kv.auth,
+      leaseKeys: (id) => this.kv.leaseTimeToLive(id, true).keys ?? [],
+    });
+    const auth = new AuthService({
+      view: this.kv.auth,
+      authorizer,
+      tokens: await tokenProvider(cfg),
+      throttle: new LoginThrottle(),
+      linearizableRead: () => this.host.linearizableRead(cfg.requestTimeoutMs),
+      revisionNow: () => this.kv.currentRevision,
+    });
+    let authWasEnabled = this.kv.auth.enabled;
+    this.kv.onAuthChange(() => {
+      auth.recheckWatches();
+      if (this.kv.auth.enabled !== authWasEnabled) {
+        authWasEnabled = this.kv.auth.enabled;
+        this.log.info({ authRevision: this.kv.auth.revision }, authWasEnabled ? 'authentication enabled' : 'authentication disabled');
+      }
+    });
+    const auditQueue = new AuditQueue({
+      propose: async (records) => {
+        const leader = this.host.leader;
+        if (leader === null) throw new Error('no leader');
+        if (leader === this.selfId) return this.ops.proposeAuditAppend(records);
+        const { reply } = await this.transport.forward(leader, { id: 0, op: AUDIT_APPEND_OP, records } as unknown as Request, INTERNAL_CALLER, cfg.requestTimeoutMs);
+        if (!reply.ok) throw new Error(reply.error.message);
+      },
+      onDropped: (count) => this.metrics.auditDropped.inc(count),
+    });
+    this.auditQueue = auditQueue;
     this.ops = new OpServer({
+      auditQueue,
+      auth,
+      authorizer,
       config: cfg,
       selfId: this.selfId,
       clusterId: this.clusterId,
@@ -347,6 +388,7 @@ export class KiteServer {
       if (this.housekeeping) clearInterval(this.housekeeping);
       this.corruptChecker?.stop();
       this.autoCompactor?.stop();
+      this.auditQueue?.stop();
       await this.clientServer?.close().catch(() => undefined);
       await this.host?.stop();
       await this.transport?.close().catch(() => undefined);
@@ -498,7 +540,7 @@ export class KiteServer {
     if (leader === null) return;
     const attrs = { memberId: this.selfId, name: this.config.name, clientUrls };
     if (leader === this.selfId) this.attributesPublished = this.host.proposeAttributes(attrs);
-    else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, this.config.requestTimeoutMs)).reply.ok;
+    else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, INTERNAL_CALLER, this.config.requestTimeoutMs)).reply.ok;
   }
 }
 

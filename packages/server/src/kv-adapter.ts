@@ -1,7 +1,7 @@
 // KvPort over @kite/kvstore: the store (KvStore on LevelDB) plus its watch hub, translating
 // between wire shapes (@kite/protocol: leaseId, ws watch args) and the store's.
 
-import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type Command, type ReadBudget } from '@kite/kvstore';
+import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type ApplyEntry, type AuditContext, type AuditEntryInput, type AuditPage, type AuditQuery, type AuthView, type Command, type ReadBudget } from '@kite/kvstore';
 import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, TxnArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
 import { monotonicMs, type MonotonicClock } from './clock.js';
@@ -12,7 +12,7 @@ import { DataDirError } from './raft-log-store.js';
 
 const NOOP: Command = { op: 'noop' };
 
-type WireWriteOp = 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke';
+type WireWriteOp = 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke' | 'auth';
 
 /**
  * Opens the store. Everything that changes what apply does (limits, minimum lease TTL) is left
@@ -43,9 +43,26 @@ export async function openKvStore(dir: string, logger: Logger, _config: ServerCo
 
 export class KvAdapter implements KvPort {
   private readonly hub: WatchHub;
+  private readonly authListeners: (() => void)[] = [];
+  private authRevisionSeen: number;
 
   constructor(private readonly store: KvStore) {
     this.hub = new WatchHub(store);
+    this.authRevisionSeen = store.auth.revision;
+  }
+
+  get auth(): AuthView {
+    return this.store.auth;
+  }
+
+  onAuthChange(listener: () => void): void {
+    this.authListeners.push(listener);
+  }
+
+  private noticeAuthChange(): void {
+    if (this.store.auth.revision === this.authRevisionSeen) return;
+    this.authRevisionSeen = this.store.auth.revision;
+    for (const l of this.authListeners) l();
   }
 
   get appliedIndex(): number {
@@ -75,6 +92,7 @@ export class KvAdapter implements KvPort {
   async apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]> {
     const entries: ApplyEntry[] = items.map((it) => ({ index: it.index, command: it.command ?? NOOP }));
     const results = await this.store.apply(entries);
+    this.noticeAuthChange();
     return results.map((r): KvApplyOutcome => {
       switch (r.status) {
         case 'applied':
@@ -95,21 +113,30 @@ export class KvAdapter implements KvPort {
     return this.store.compactionIdle();
   }
 
-  encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>): Uint8Array {
+  encodeCommand(op: WireWriteOp, args: Readonly<Record<string, unknown>>, audit?: AuditContext): Uint8Array {
+    const withAudit = (cmd: Record<string, unknown>): Uint8Array => encodeCommand((audit === undefined ? cmd : { ...cmd, audit }) as unknown as Command);
     switch (op) {
       case 'leaseGrant': {
         const { leaseId, ...rest } = args;
-        return encodeCommand({ op, args: { ...rest, ...(leaseId !== undefined ? { id: leaseId } : {}) } } as unknown as Command);
+        return withAudit({ op, args: { ...rest, ...(leaseId !== undefined ? { id: leaseId } : {}) } });
       }
       case 'leaseRevoke':
-        return encodeCommand({ op, args: { id: args['leaseId'] } } as unknown as Command);
+        return withAudit({ op, args: { id: args['leaseId'] } });
       case 'compact': {
         const { physical: _physical, ...rest } = args;
-        return encodeCommand({ op, args: rest } as unknown as Command);
+        return withAudit({ op, args: rest });
       }
       default:
-        return encodeCommand({ op, args } as unknown as Command);
+        return withAudit({ op, args });
     }
+  }
+
+  encodeAuditAppend(records: readonly AuditEntryInput[], retention: { readonly retainCount: number; readonly retainMs: number; readonly timeMs: number }): Uint8Array {
+    return encodeCommand({ op: 'auditAppend', args: { records, ...retention } });
+  }
+
+  audit(query: AuditQuery): Promise<AuditPage> {
+    return this.store.audit(query);
   }
 
   encodeInternal(cmd: Parameters<KvPort['encodeInternal']>[0]): Uint8Array {
@@ -185,6 +212,7 @@ export class KvAdapter implements KvPort {
 
   async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
     await this.store.restore(chunks);
+    this.noticeAuthChange();
   }
 
   dbSizeBytes(): Promise<number> {

@@ -13,7 +13,7 @@ import type {
   TxnResult,
   WatchCreateArgs,
 } from '@kite/protocol';
-import type { ReadBudget } from '@kite/kvstore';
+import type { AuditContext, AuditEntryInput, AuditPage, AuditQuery, AuthView, ReadBudget } from '@kite/kvstore';
 import type { LinkWatcher } from './client-handler.js';
 
 /** One committed entry for the store: its index, and the kv command (null = index only). */
@@ -32,6 +32,10 @@ export interface KvPort {
   readonly currentRevision: number;
   /** History at or below this revision is gone (0 = never compacted). */
   readonly compactRevision: number;
+  /** The replicated auth state as applied so far (changes only through `auth` commands). */
+  readonly auth: AuthView;
+  /** Called after an apply batch (or a restore) that moved the auth revision. */
+  onAuthChange(listener: () => void): void;
   /** Applies entries in order in one durable batch (entries <= appliedIndex are skipped). */
   apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]>;
   /**
@@ -42,7 +46,11 @@ export interface KvPort {
   /** Resolves once every compaction applied so far is physically done in the store. */
   compactionIdle(): Promise<void>;
   /** Kv command bytes for a client write op (the store's versioned encoding). */
-  encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke', args: Readonly<Record<string, unknown>>): Uint8Array;
+  encodeCommand(op: 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke' | 'auth', args: Readonly<Record<string, unknown>>, audit?: AuditContext): Uint8Array;
+  /** An auditAppend command (records of requests refused before Raft, member and alarm changes). */
+  encodeAuditAppend(records: readonly AuditEntryInput[], retention: { readonly retainCount: number; readonly retainMs: number; readonly timeMs: number }): Uint8Array;
+  /** A page of the replicated audit trail. */
+  audit(query: AuditQuery): Promise<AuditPage>;
   /** Stops with ResponseTooLarge (or the budget's outer error) as it reads past `budget` (default: the store's). */
   range(args: RangeArgs, budget?: ReadBudget): Promise<RangeResult & { readonly revision: number }>;
   /** A read-only txn at one revision (default: current), by apply's rules (see read-txn.ts); its reads share `budget`. */

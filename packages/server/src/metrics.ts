@@ -17,6 +17,7 @@ export class ServerMetrics {
   readonly proposalsCommitted = new Counter({ name: 'kite_server_proposals_committed_total', help: 'Proposals applied (committed entries with data)', registers: [this.registry] });
   readonly proposalsApplied = new Gauge({ name: 'kite_server_proposals_applied_index', help: 'Applied index', registers: [this.registry] });
   readonly proposalsFailed = new Counter({ name: 'kite_server_proposals_failed_total', help: 'Proposals that failed or timed out', registers: [this.registry] });
+  readonly auditDropped = new Counter({ name: 'kite_audit_records_dropped_total', help: 'Audit records of refusals and member/alarm changes dropped (queue full or not proposed)', registers: [this.registry] });
   readonly proposalsPending = new Gauge({ name: 'kite_server_proposals_pending', help: 'Proposals waiting to be applied', registers: [this.registry] });
   readonly applyLatency = new Histogram({ name: 'kite_server_apply_duration_seconds', help: 'Time to apply one Ready of committed entries', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   readonly fsyncLatency = new Histogram({ name: 'kite_disk_wal_fsync_duration_seconds', help: 'Time to persist one Ready (synced batch)', buckets: LATENCY_BUCKETS_S, registers: [this.registry] });

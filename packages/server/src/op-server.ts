@@ -20,6 +20,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
+  AUTH_WRITE_OP_NAMES,
+  WRITE_OPS,
   KiteError,
   errorReply,
   okReply,
@@ -28,9 +30,15 @@ import {
   type Reply,
   type Request,
   type ResponseHeader,
+  type AuthWriteOp,
   type WatchCreateArgs,
 } from '@kite/protocol';
-import { ReadBudget, type ReadCharge } from '@kite/kvstore';
+import { AUDIT_APPEND_RECORDS_MAX, ReadBudget, type AuditContext, type AuditEntryInput, type ReadCharge } from '@kite/kvstore';
+import type { AuthService } from './auth/auth-service.js';
+import type { Authorizer } from './auth/authorize.js';
+import { INTERNAL_CALLER, callerFromPeer, type Caller } from './auth/caller.js';
+import type { AuthSession } from './auth/session.js';
+import type { AuditQueue } from './audit/audit-queue.js';
 import { encodeBackup } from './backup-file.js';
 import { asKiteError, type ClientBackend, type LinkWatcher, type SnapshotStream } from './client-handler.js';
 import { monotonicMs } from './clock.js';
@@ -53,8 +61,9 @@ const LEARNER_IN_SYNC_RATIO = 0.9;
 /** Ops only the leader serves (replicated writes and leader-local lease state). */
 const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm',
+  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
 ]);
+const AUTH_WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>(AUTH_WRITE_OP_NAMES);
 /**
  * Leader-local lease state, not replicated: the leader's answer needs no apply here (and a
  * keepalive must not wait behind a follower's apply backlog while its lease runs down).
@@ -66,6 +75,11 @@ export const PUBLISH_OP = 'publishAttributes';
 export const RAISE_NOSPACE_OP = 'raiseNoSpace';
 /** Write ops that add data: refused by an armed NOSPACE alarm and charged against the quota. */
 const ADDS_DATA_OPS: ReadonlySet<OpName> = new Set<OpName>(['put', 'txn', 'leaseGrant']);
+/** Internal forwarded op: a follower's queued audit records, proposed by the leader. */
+export const AUDIT_APPEND_OP = 'auditAppend';
+const CLUSTER_CHANGE_OPS: ReadonlySet<OpName> = new Set<OpName>(['memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', 'defrag']);
+/** Ops whose refusals and outcomes go to the audit trail. */
+const AUDITED_OPS: ReadonlySet<OpName> = new Set<OpName>([...WRITE_OPS, 'defrag']);
 
 export interface OpServerDeps {
   readonly config: ServerConfig;
@@ -75,6 +89,10 @@ export interface OpServerDeps {
   readonly kv: KvPort;
   readonly transport: PeerTransport;
   readonly metrics: ServerMetrics;
+  readonly auth: AuthService;
+  readonly authorizer: Authorizer;
+  /** Refused writes and member/alarm changes, proposed in the background (never blocking). */
+  readonly auditQueue: AuditQueue;
   /** The space alarm as last measured. */
   quota(): { readonly noSpace: boolean; readonly dbSizeBytes: number };
   /**
@@ -92,11 +110,18 @@ export class OpServer implements ClientBackend {
   constructor(private readonly deps: OpServerDeps) {}
 
   header(revision?: number): ResponseHeader {
-    return { clusterId: this.deps.clusterId, memberId: this.deps.selfId, revision: revision ?? this.deps.kv.currentRevision, raftTerm: this.deps.host.term };
+    return {
+      clusterId: this.deps.clusterId,
+      memberId: this.deps.selfId,
+      revision: revision ?? this.deps.kv.currentRevision,
+      raftTerm: this.deps.host.term,
+      authRevision: this.deps.kv.auth.revision,
+    };
   }
 
-  watch(args: WatchCreateArgs): LinkWatcher {
-    return this.deps.kv.watch(args);
+  /** Checked against the caller's read permission now, and again at every auth change. */
+  watch(args: WatchCreateArgs, session: AuthSession): LinkWatcher {
+    return this.deps.auth.guardWatch(this.deps.auth.callerOf(session), args, () => this.deps.kv.watch(args));
   }
 
   onWatchCountChange(): void {
@@ -107,8 +132,12 @@ export class OpServer implements ClientBackend {
     this.deps.metrics.clientErrors.inc({ code });
   }
 
-  /** A backup file of this member's store at its applied index now (backup-file.ts). */
-  openSnapshot(): SnapshotStream {
+  /**
+   * A backup file of this member's store at its applied index now (backup-file.ts). Passes the
+   * one authorization point like every op (root only: it is every key).
+   */
+  openSnapshot(req: Request<'snapshot'>, session: AuthSession): SnapshotStream {
+    this.deps.authorizer.authorize(this.deps.auth.callerOf(session), req);
     const snap = this.deps.kv.snapshot();
     const origin = { appliedIndex: snap.appliedIndex, clusterId: this.deps.clusterId, memberId: this.deps.selfId };
     async function* file(): AsyncGenerator<Uint8Array> {
@@ -119,15 +148,24 @@ export class OpServer implements ClientBackend {
     return { chunks: file(), cancel: () => snap.cancel() };
   }
 
-  async serve(req: Request, charge?: ReadCharge): Promise<Reply> {
+  async serve(req: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply> {
     const startedMs = monotonicMs();
-    const reply = await this.serveOrForward(req, charge);
+    const reply = await this.serveOrForward(req, session, charge);
     this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (monotonicMs() - startedMs) / 1000);
     return reply;
   }
 
-  private async serveOrForward(req: Request, charge?: ReadCharge): Promise<Reply> {
+  private async serveOrForward(original: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply> {
+    let req = original;
+    let caller: Caller = { user: null, address: session.address, via: session.via };
+    /** Once proposed or forwarded, the outcome is audited at apply (or by the leader). */
+    const decided = { atRaft: false };
     try {
+      // The one authorization point: every door's requests pass here with the door's caller.
+      caller = this.deps.auth.callerOf(session);
+      caller = await this.authorized(session, caller, req);
+      if (req.op === 'authenticate') return okReply(req.id, this.header(), await this.deps.auth.authenticate(session, req));
+      req = await this.deps.auth.withHashedPassword(req);
       if (needsLeader(req) && (await this.deps.host.waitForLeader(this.deps.config.requestTimeoutMs)) === null) throw this.noLeaderError();
       if (LEADER_OPS.has(req.op) && !isReadOnlyRequest(req) && !this.deps.host.isLeader) {
         // Every member's quota counts (etcd checks each member's backend): a follower past its
@@ -136,24 +174,96 @@ export class OpServer implements ClientBackend {
           await this.raiseNoSpace(this.deps.config.requestTimeoutMs);
           throw new KiteError('NoSpace', `database space exceeded on member ${this.deps.selfId} (${this.deps.quota().dbSizeBytes} bytes, quota ${this.deps.config.quotaBytes})`);
         }
-        return await this.forwardToLeader(req);
+        return await this.forwardToLeader(req, caller, decided);
       }
-      return await this.serveHere(req, charge);
+      return await this.serveHere(req, caller, charge, decided);
     } catch (err) {
-      return errorReply(req.id, toWireError(this.toKite(err)));
+      const kite = this.toKite(err);
+      if (!decided.atRaft) this.auditRefusal(caller, req, kite);
+      return errorReply(req.id, toWireError(kite));
     }
   }
 
+  /**
+   * The caller, once allowed to run `req`. A refusal is decided on current auth state: this
+   * member may not have applied a grant another member already answered for, so before it
+   * refuses it catches up once (a ReadIndex round, on the refusal path only) and checks again.
+   */
+  private async authorized(session: AuthSession, caller: Caller, req: Request): Promise<Caller> {
+    try {
+      this.deps.authorizer.authorize(caller, req);
+      return caller;
+    } catch (err) {
+      if (!(err instanceof KiteError) || err.code !== 'PermissionDenied') throw err;
+      await this.deps.host.linearizableRead(this.deps.config.requestTimeoutMs);
+      const fresh = this.deps.auth.callerOf(session);
+      this.deps.authorizer.authorize(fresh, req);
+      return fresh;
+    }
+  }
+
+  /** Wall time for the record (display and age retention), and the leader's retention. */
+  private auditContext(caller: Caller, op?: string, message?: string): AuditContext {
+    return {
+      user: caller.user,
+      address: caller.address,
+      via: caller.via,
+      timeMs: Date.now(),
+      retainCount: this.deps.config.auditRetentionCount,
+      retainMs: this.deps.config.auditRetentionMs,
+      ...(op !== undefined ? { op } : {}),
+      ...(message !== undefined ? { message } : {}),
+    };
+  }
+
+  /**
+   * A write refused before it reached Raft. Only decisions are recorded (permission, login,
+   * space, bad arguments); NotLeader, Unavailable and Timeout say nothing was decided.
+   */
+  private auditRefusal(caller: Caller, req: Request, err: KiteError): void {
+    if (!AUDITED_OPS.has(req.op) || ['NotLeader', 'Unavailable', 'Timeout', 'Canceled', 'Internal'].includes(err.code)) return;
+    this.auditOutcome(caller, req, err.code, err.message);
+  }
+
+  /** Queues a record of `req` (refused, or a member/alarm change that is not a kv command). */
+  private auditOutcome(caller: Caller, req: Request, result: string, message?: string): void {
+    const r = req as unknown as { key?: unknown; rangeEnd?: unknown; name?: unknown; memberId?: unknown; targetId?: unknown };
+    const keys = r.key instanceof Uint8Array ? [r.key] : [];
+    const subject = typeof r.name === 'string' ? r.name : typeof r.memberId === 'string' ? r.memberId : typeof r.targetId === 'string' ? r.targetId : undefined;
+    const text = [subject, message].filter((x) => x !== undefined).join(': ');
+    this.deps.auditQueue.add({
+      user: caller.user,
+      address: caller.address,
+      via: caller.via,
+      timeMs: Date.now(),
+      op: req.op,
+      keys,
+      ...(r.rangeEnd instanceof Uint8Array && r.rangeEnd.length > 0 ? { rangeEnd: r.rangeEnd } : {}),
+      result,
+      ...(text !== '' ? { message: text } : {}),
+      revision: this.deps.kv.currentRevision,
+    });
+  }
+
+  /** The leader proposes a follower's queued audit records (an internal forwarded op). */
+  async proposeAuditAppend(records: readonly AuditEntryInput[]): Promise<void> {
+    const command = this.deps.kv.encodeAuditAppend(records, { retainCount: this.deps.config.auditRetentionCount, retainMs: this.deps.config.auditRetentionMs, timeMs: Date.now() });
+    const outcome = await this.deps.host.proposeKv(command, this.deps.config.requestTimeoutMs);
+    if (!outcome.ok) throw outcome.error;
+  }
+
   /** On a follower: send to the leader, retrying (bounded) when the leader moved; answered once applied here. */
-  private async forwardToLeader(req: Request): Promise<Reply> {
+  private async forwardToLeader(req: Request, caller: Caller, decided: { atRaft: boolean }): Promise<Reply> {
     const deadline = monotonicMs() + this.deps.config.requestTimeoutMs;
     const leftMs = (): number => Math.max(1, deadline - monotonicMs());
     let last: Reply | null = null;
     for (let attempt = 0; attempt < FORWARD_ATTEMPTS_MAX; attempt++) {
       const leader = await this.deps.host.waitForLeader(leftMs());
       if (leader === null) break;
-      if (leader === this.deps.selfId) return this.serveHere(req);
-      const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, leftMs(), this.deps.host.noLeaderSignal);
+      if (leader === this.deps.selfId) return this.serveHere(req, caller, undefined, decided);
+      // The leader records what it decides (its own refusals included).
+      decided.atRaft = true;
+      const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, caller, leftMs(), this.deps.host.noLeaderSignal);
       if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, LEADER_LOCAL_OPS.has(req.op) ? 0 : appliedIndex, leftMs());
       last = reply;
       if (monotonicMs() >= deadline) return reply;
@@ -193,19 +303,20 @@ export class OpServer implements ClientBackend {
   }
 
   /** A follower forwarded `request` to this member (the leader, as it believed). */
-  async onForward(from: string, request: Request): Promise<ForwardOutcome> {
-    const reply = await this.serveForwarded(from, request);
+  async onForward(from: string, request: Request, rawCaller: unknown): Promise<ForwardOutcome> {
+    const reply = await this.serveForwarded(from, request, rawCaller);
     // Read after serving: covers the entry the request became (the leader answers after applying).
     return { reply, appliedIndex: reply.ok || reply.error.code !== 'NotLeader' ? this.deps.host.applied : 0 };
   }
 
-  private async serveForwarded(from: string, request: Request): Promise<Reply> {
+  private async serveForwarded(from: string, request: Request, rawCaller: unknown): Promise<Reply> {
     const r = request as unknown as { id?: unknown; op?: unknown; attrs?: unknown };
     const id = typeof r.id === 'number' ? r.id : 0;
-    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && r.op !== RAISE_NOSPACE_OP && !LEADER_OPS.has(r.op as OpName))) {
+    if (typeof r.op !== 'string' || (r.op !== PUBLISH_OP && r.op !== RAISE_NOSPACE_OP && r.op !== AUDIT_APPEND_OP && !LEADER_OPS.has(r.op as OpName))) {
       return errorReply(id, { code: 'UnknownOp', message: 'op cannot be forwarded' });
     }
     if (r.op === RAISE_NOSPACE_OP) return this.serveRaiseNoSpace(from, id);
+    if (r.op === AUDIT_APPEND_OP) return this.serveForwardedAudit(id, request);
     if (r.op === PUBLISH_OP) {
       // A member publishes its own attributes only: a link proves who is on it, not who it names.
       const a = r.attrs as { memberId?: unknown } | undefined;
@@ -226,7 +337,32 @@ export class OpServer implements ClientBackend {
     try {
       // The forwarding member checked it too; a peer frame is still untrusted bytes.
       validateRequest(request, this.deps.config);
-      return await this.serveHere(request);
+      // Checked again here with the identity the forwarding member authenticated: the leader's
+      // auth state may be newer than the follower's.
+      const caller = callerFromPeer(rawCaller);
+      const decided = { atRaft: false };
+      try {
+        this.deps.auth.checkForwardedLogin(caller);
+        this.deps.authorizer.authorize(caller, request);
+        return await this.serveHere(request, caller, undefined, decided);
+      } catch (err) {
+        const kite = this.toKite(err);
+        if (!decided.atRaft) this.auditRefusal(caller, request, kite);
+        throw kite;
+      }
+    } catch (err) {
+      return errorReply(id, toWireError(this.toKite(err)));
+    }
+  }
+
+  /** Audit records a follower queued: proposed here (the peer link vouches for them). */
+  private async serveForwardedAudit(id: number, request: Request): Promise<Reply> {
+    const records = (request as unknown as { records?: unknown }).records;
+    if (!Array.isArray(records) || records.length > AUDIT_APPEND_RECORDS_MAX) return errorReply(id, { code: 'InvalidArgument', message: 'malformed audit records' });
+    if (!this.deps.host.isLeader) return errorReply(id, { code: 'NotLeader', message: 'not the leader' });
+    try {
+      await this.proposeAuditAppend(records as AuditEntryInput[]);
+      return okReply(id, this.header(), {});
     } catch (err) {
       return errorReply(id, toWireError(this.toKite(err)));
     }
@@ -254,8 +390,9 @@ export class OpServer implements ClientBackend {
     return new ReadBudget({ maxResponseBytes, maxKeysScanned }, charge);
   }
 
-  private async serveHere(req: Request, charge?: ReadCharge): Promise<Reply> {
+  private async serveHere(req: Request, caller: Caller, charge?: ReadCharge, decided: { atRaft: boolean } = { atRaft: false }): Promise<Reply> {
     const timeoutMs = this.deps.config.requestTimeoutMs;
+    if (AUTH_WRITE_OPS.has(req.op)) return this.proposeAuth(req as Request<AuthWriteOp>, caller, timeoutMs, decided);
     switch (req.op) {
       case 'range': {
         const { id: _id, op: _op, ...args } = req;
@@ -272,25 +409,45 @@ export class OpServer implements ClientBackend {
           const { revision, ...result } = await this.deps.kv.readTxn(args, undefined, this.readBudget(charge));
           return okReply(req.id, this.header(revision), result);
         }
-        return this.propose(req, timeoutMs);
+        return this.propose(req, caller, timeoutMs, decided);
       case 'put':
       case 'deleteRange':
       case 'compact':
       case 'leaseGrant':
       case 'leaseRevoke':
-        return this.propose(req, timeoutMs);
+        return this.propose(req, caller, timeoutMs, decided);
+      case 'audit': {
+        if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
+        const { id: _id, op: _op, serializable: _s, ...query } = req;
+        return okReply(req.id, this.header(), await this.deps.kv.audit(query));
+      }
       case 'leaseKeepAlive':
         // A new leader may not have applied the grant yet (etcd waits likewise): a read index
         // makes it apply everything committed before, and proves it still leads.
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseKeepAlive(req.leaseId));
-      default:
-        return this.serveCluster(req, timeoutMs, charge);
+      default: {
+        const reply = await this.serveCluster(req, timeoutMs, charge);
+        // Member and alarm changes are not kv commands: their records follow through the queue.
+        if (reply.ok && CLUSTER_CHANGE_OPS.has(req.op) && !(req.op === 'alarm' && req.action === 'list')) this.auditOutcome(caller, req, 'ok');
+        return reply;
+      }
     }
   }
 
+  /** An auth change: one replicated `auth` command, proposed on the leader. */
+  private async proposeAuth(req: Request<AuthWriteOp>, caller: Caller, timeoutMs: number, decided: { atRaft: boolean }): Promise<Reply> {
+    const action = this.deps.auth.action(req);
+    const subject = 'role' in action ? `${action.name} role ${action.role}` : 'name' in action ? action.name : undefined;
+    const command = this.deps.kv.encodeCommand('auth', action as unknown as Readonly<Record<string, unknown>>, this.auditContext(caller, req.op, subject));
+    decided.atRaft = true;
+    const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
+    if (!outcome.ok) throw outcome.error;
+    return okReply(req.id, this.header(outcome.revision), {});
+  }
+
   /** A replicated write: proposed on the leader, answered once applied here. */
-  private async propose(req: Request<'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke'>, timeoutMs: number): Promise<Reply> {
+  private async propose(req: Request<'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'leaseRevoke'>, caller: Caller, timeoutMs: number, decided: { atRaft: boolean }): Promise<Reply> {
     const { id: _id, op, ...rest } = req;
     // The leader raises a tiny TTL before proposing, so every replica applies the same one.
     const args = op === 'leaseGrant' ? { ...rest, ttl: Math.max((req as Request<'leaseGrant'>).ttl, minLeaseTtlSeconds(this.deps.config)) } : rest;
@@ -301,7 +458,7 @@ export class OpServer implements ClientBackend {
       const ids = corrupt.map((a) => a.memberId).join(', ');
       throw new KiteError('Corrupt', `cluster CORRUPT alarm: the store of member ${ids} differs from the others; writes are refused until that member is replaced (member remove, wipe its data dir, member add, start with --initial-cluster-state existing) and the alarm disarmed (kite alarm disarm --alarm CORRUPT)`);
     }
-    const command = this.deps.kv.encodeCommand(op, args);
+    const command = this.deps.kv.encodeCommand(op, args, this.auditContext(caller));
     if (ADDS_DATA_OPS.has(op)) {
       // An armed NOSPACE alarm (raised by any member, replicated) refuses writes that add data
       // until an operator disarms it, as etcd does; deletes and compaction still go through.
@@ -312,6 +469,7 @@ export class OpServer implements ClientBackend {
       }
     }
     const started = monotonicMs();
+    decided.atRaft = true;
     const outcome: KvApplyOutcome = await this.deps.host.proposeKv(command, timeoutMs);
     if (!outcome.ok) throw outcome.error;
     if (isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (monotonicMs() - started)));
@@ -326,6 +484,10 @@ export class OpServer implements ClientBackend {
   async raiseNoSpace(timeoutMs: number): Promise<void> {
     if (this.deps.host.registry.hasAlarm('NOSPACE', this.deps.selfId)) return;
     this.raisingNoSpace ??= this.proposeOwnNoSpace(timeoutMs)
+      .then(() => this.deps.auditQueue.add({
+        user: null, address: INTERNAL_CALLER.address, via: INTERNAL_CALLER.via, timeMs: Date.now(), op: 'alarmActivate', keys: [],
+        result: 'ok', message: `NOSPACE raised by ${this.deps.selfId}`, revision: this.deps.kv.currentRevision,
+      }))
       .catch(() => undefined)
       .finally(() => (this.raisingNoSpace = null));
     await this.raisingNoSpace;
@@ -337,7 +499,7 @@ export class OpServer implements ClientBackend {
     const leader = await this.deps.host.waitForLeader(timeoutMs);
     if (leader === null) return;
     if (leader === this.deps.selfId) return this.deps.host.proposeAlarm({ action: 'activate', memberId: this.deps.selfId, alarm: 'NOSPACE' }, timeoutMs);
-    const { reply, appliedIndex } = await this.deps.transport.forward(leader, { id: 0, op: RAISE_NOSPACE_OP } as unknown as Request, timeoutMs);
+    const { reply, appliedIndex } = await this.deps.transport.forward(leader, { id: 0, op: RAISE_NOSPACE_OP } as unknown as Request, INTERNAL_CALLER, timeoutMs);
     // Applied here too before the refusal reaches the client, so `alarm list` on this member shows it.
     if (reply.ok) await this.deps.host.waitApplied(appliedIndex, timeoutMs);
   }
@@ -364,6 +526,13 @@ export class OpServer implements ClientBackend {
       case 'leaseLeases':
         await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), this.deps.kv.leaseLeases());
+      case 'authStatus':
+      case 'userGet':
+      case 'userList':
+      case 'roleGet':
+      case 'roleList':
+        await this.deps.host.linearizableRead(timeoutMs);
+        return okReply(req.id, this.header(), this.deps.auth.read(req) as never);
       case 'memberList':
         if (req.serializable !== true) await this.deps.host.linearizableRead(timeoutMs);
         return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
@@ -457,9 +626,11 @@ export class OpServer implements ClientBackend {
 
 /** Ops a member cannot serve without a leader: replicated writes, leader-local lease state, linearizable reads. */
 function needsLeader(req: Request): boolean {
-  if (LEADER_OPS.has(req.op)) return true;
+  if (LEADER_OPS.has(req.op) || AUTH_READ_OPS.has(req.op)) return true;
   return (req.op === 'range' || req.op === 'memberList') && req.serializable !== true;
 }
+
+const AUTH_READ_OPS: ReadonlySet<OpName> = new Set<OpName>(['authStatus', 'userGet', 'userList', 'roleGet', 'roleList']);
 
 function isPhysicalCompact(req: Request): boolean {
   return req.op === 'compact' && req.physical === true;

@@ -31,6 +31,7 @@ import {
   type PeerFrame,
   type PeerSnapshotChunk,
   type Reply,
+  type PeerCaller,
   type Request,
 } from '@kite/protocol';
 import { Door } from './door.js';
@@ -81,7 +82,8 @@ export interface PeerHandlers {
   /** A batch of raft messages from `from` (untrusted shapes: the host checks them). */
   onRaft(from: MemberIdString, messages: readonly unknown[]): void;
   /** A client request forwarded by a follower; the reply goes back verbatim with the applied index. */
-  onForward(from: MemberIdString, request: Request): Promise<ForwardOutcome>;
+  /** `caller`: the identity the forwarding member authenticated (untrusted shape: check it). */
+  onForward(from: MemberIdString, request: Request, caller: unknown): Promise<ForwardOutcome>;
   /** A snapshot chunk (in order per link); `linkLost` tells the receiver to drop partials. */
   onSnapshotChunk(from: MemberIdString, chunk: PeerSnapshotChunk): Promise<void>;
   onLinkLost(peer: MemberIdString): void;
@@ -209,7 +211,7 @@ export class PeerTransport {
    * Forwards a client request to `to` (the leader) and waits for its reply. `abort` gives up
    * early (Unavailable, indeterminate: the leader may still apply it) with the signal's reason.
    */
-  forward(to: MemberIdString, request: Request, timeoutMs: number, abort?: AbortSignal): Promise<ForwardOutcome> {
+  forward(to: MemberIdString, request: Request, caller: PeerCaller, timeoutMs: number, abort?: AbortSignal): Promise<ForwardOutcome> {
     return new Promise((resolve) => {
       const st = this.peers.get(to);
       const fail = (code: 'Unavailable' | 'Timeout', message: string, details: KiteErrorDetails = {}): void =>
@@ -234,7 +236,7 @@ export class PeerTransport {
       };
       this.forwards.set(fwdId, { peer: to, resolve: settle, timer, requestId: request.id });
       abort?.addEventListener('abort', onAbort, { once: true });
-      if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request }, to)) {
+      if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via, ...(caller.changedAt !== undefined ? { changedAt: caller.changedAt } : {}) } }, to)) {
         clearTimeout(timer);
         this.forwards.delete(fwdId);
         abort?.removeEventListener('abort', onAbort);
@@ -525,7 +527,7 @@ export class PeerTransport {
         const request = frame['request'];
         if (typeof fwdId !== 'number' || !isPlainObject(request)) return;
         void this.opts.handlers
-          .onForward(peer, request as unknown as Request)
+          .onForward(peer, request as unknown as Request, frame['caller'])
           .catch((err: unknown): ForwardOutcome => ({ reply: errorReply(typeof request['id'] === 'number' ? request['id'] : 0, toWireError(err)), appliedIndex: 0 }))
           .then(({ reply, appliedIndex }) => {
             if (ws.readyState === WebSocket.OPEN) this.sendFrame(ws, { type: 'forwardReply', fwdId, reply, appliedIndex }, peer);

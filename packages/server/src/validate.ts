@@ -4,6 +4,8 @@
 // re-validates semantics at apply time; this layer guards types and limits.
 
 import { ALARM_TYPES, KiteError, isPlainObject, type OpName, type Request } from '@kite/protocol';
+import { AUTH_NAME_BYTES_MAX, PASSWORD_HASH_BYTES_MAX } from '@kite/kvstore';
+import { PASSWORD_BYTES_MAX } from './auth/password.js';
 
 export interface ValidationLimits {
   readonly maxTxnOps: number;
@@ -42,6 +44,26 @@ function oneOf(r: Rec, field: string, values: readonly string[]): void {
 
 function str(r: Rec, field: string): void {
   if (typeof r[field] !== 'string' || (r[field] as string).length === 0) throw bad(`${field} must be a non-empty string`);
+}
+
+/** A token presented on login (a JWT is a few hundred bytes). */
+const TOKEN_BYTES_MAX = 8192;
+
+function shortStr(r: Rec, field: string, bytesMax: number): void {
+  str(r, field);
+  if (Buffer.byteLength(r[field] as string) > bytesMax) throw bad(`${field} is longer than ${bytesMax} bytes`);
+}
+
+/** A plaintext password (hashed by this member) or, from a forwarding member or etcd-style clients, its hash. */
+function password(r: Rec, required: boolean): void {
+  const p = r['password'];
+  if (p === undefined) {
+    if (required) throw bad('password must be given');
+  } else if (typeof p !== 'string' || p.length === 0 || Buffer.byteLength(p) > PASSWORD_BYTES_MAX) {
+    throw bad(`password must be a non-empty string of at most ${PASSWORD_BYTES_MAX} bytes`);
+  }
+  const h = r['passwordHash'];
+  if (h !== undefined && (typeof h !== 'string' || h.length === 0 || h.length > PASSWORD_HASH_BYTES_MAX)) throw bad('passwordHash must be a non-empty string');
 }
 
 function rangeArgs(r: Rec): void {
@@ -150,10 +172,66 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
       if (r['memberId'] !== undefined) str(r, 'memberId');
       oneOf(r, 'alarm', ALARM_TYPES);
       return;
+    case 'authenticate':
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      if (r['token'] !== undefined) {
+        if (typeof r['token'] !== 'string' || r['token'].length === 0 || r['token'].length > TOKEN_BYTES_MAX) throw bad('token must be a non-empty string');
+        return;
+      }
+      password(r, true);
+      return;
+    case 'userAdd':
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      bool(r, 'noPassword');
+      password(r, r['noPassword'] !== true && r['passwordHash'] === undefined);
+      return;
+    case 'userChangePassword':
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      password(r, r['passwordHash'] === undefined);
+      return;
+    case 'userDelete':
+    case 'userGet':
+    case 'roleAdd':
+    case 'roleDelete':
+    case 'roleGet':
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      return;
+    case 'userGrantRole':
+    case 'userRevokeRole':
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      shortStr(r, 'role', AUTH_NAME_BYTES_MAX);
+      return;
+    case 'roleGrantPermission': {
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      const p = r['permission'];
+      if (!isPlainObject(p)) throw bad('permission must be an object {type, key, rangeEnd?}');
+      oneOf(p, 'type', ['read', 'write', 'readwrite']);
+      if (p['type'] === undefined) throw bad('permission type must be one of read, write, readwrite');
+      nonEmptyKey(p);
+      bytes(p, 'rangeEnd', false);
+      return;
+    }
+    case 'roleRevokePermission':
+      shortStr(r, 'name', AUTH_NAME_BYTES_MAX);
+      nonEmptyKey(r);
+      bytes(r, 'rangeEnd', false);
+      return;
+    case 'audit':
+      for (const f of ['fromSeq', 'limit', 'sinceMs']) int(r, f);
+      bytes(r, 'prefix', false);
+      bytes(r, 'key', false);
+      if (r['user'] !== undefined) shortStr(r, 'user', AUTH_NAME_BYTES_MAX);
+      bool(r, 'serializable');
+      return;
     case 'status':
     case 'defrag':
     case 'leaseLeases':
     case 'ping':
+    case 'authEnable':
+    case 'authDisable':
+    case 'authStatus':
+    case 'userList':
+    case 'roleList':
       return;
   }
 }

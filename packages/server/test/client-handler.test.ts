@@ -315,7 +315,7 @@ describe('ClientLink reply budget', () => {
     const pending: (() => void)[] = [];
     const backend: ClientBackend = {
       header: () => header,
-      serve: async (req, charge) => {
+      serve: async (req, _session, charge) => {
         charge?.charge(600); // the reply being built
         await new Promise<void>((resolve) => pending.push(resolve));
         return okReply(req.id, header, {});
@@ -348,7 +348,7 @@ describe('ClientLink reply budget', () => {
     sock.bufferedAmount = 900;
     const backend: ClientBackend = {
       header: () => header,
-      serve: async (req, charge) => {
+      serve: async (req, _session, charge) => {
         charge?.charge(200);
         return okReply(req.id, header, {});
       },

@@ -27,6 +27,8 @@ export interface BenchConfig {
   readonly rangeKey: string;
   readonly timeoutMs: number;
   readonly tls: ClientTls | undefined;
+  /** Log every connection in (auth enabled on the cluster). */
+  readonly auth?: { readonly user: string; readonly password: string };
 }
 
 /** Error messages kept as examples (the count is always exact). */
@@ -65,7 +67,7 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   const clients: Client[] = [];
   try {
     for (let i = 0; i < cfg.conns; i++) {
-      clients.push(await connect({ endpoints: [...cfg.endpoints], timeoutMs: cfg.timeoutMs, ...(cfg.tls === undefined ? {} : { tls: cfg.tls }) }));
+      clients.push(await connect({ endpoints: [...cfg.endpoints], timeoutMs: cfg.timeoutMs, ...(cfg.tls === undefined ? {} : { tls: cfg.tls }), ...(cfg.auth === undefined ? {} : { auth: cfg.auth }) }));
     }
     return cfg.op === 'watch' ? await watchBench(cfg, clients) : await opBench(cfg, clients);
   } finally {

@@ -1,7 +1,7 @@
 // kite bench put|range|watch|txn-mixed: load generator with etcd benchmark's flags.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { tlsFrom } from '../context.js';
+import { tlsFrom, userFrom } from '../context.js';
 import { parseDurationMs, parseEndpoints, parseChoice, parseIntFlag } from '../flags.js';
 import { formatBench, BENCH_TOTAL_MAX } from '../bench/stats.js';
 import { runBench, type BenchOp } from '../bench/workload.js';
@@ -25,6 +25,8 @@ interface BenchFlags {
   cacert?: string;
   cert?: string;
   key?: string;
+  user?: string;
+  password?: string;
 }
 
 function addBench(parent: Command, op: BenchOp, description: string): void {
@@ -42,7 +44,9 @@ function addBench(parent: Command, op: BenchOp, description: string): void {
     .option('--command-timeout <duration>', 'timeout per request', '10s')
     .option('--cacert <file>', 'CA bundle for wss:// endpoints (env KITE_CACERT)')
     .option('--cert <file>', 'client certificate (env KITE_CERT)')
-    .option('--key <file>', 'client certificate key (env KITE_KEY)');
+    .option('--key <file>', 'client certificate key (env KITE_KEY)')
+    .option('--user <name[:password]>', 'log every connection in as this user (env KITE_USER, KITE_PASSWORD)')
+    .option('--password <password>', 'the --user password (env KITE_PASSWORD)');
   if (op === 'put' || op === 'txn-mixed') cmd.option('--key-space-size <n>', 'random keys out of this many (0 = sequential unique keys)', '1');
   if (op === 'range' || op === 'txn-mixed') cmd.option('--consistency <l|s>', 'reads: l = linearizable, s = serializable', 'l');
   if (op === 'watch') cmd.option('--watchers <n>', 'number of watchers on the prefix', '100');
@@ -68,6 +72,7 @@ function addBench(parent: Command, op: BenchOp, description: string): void {
         rangeKey: op === 'range' && arg !== undefined ? arg : 'bench-range-key',
         timeoutMs: parseDurationMs('--command-timeout', f.commandTimeout),
         tls: tlsFrom(f),
+        ...benchAuth(f),
       };
       if (!Number.isFinite(cfg.rwRatio) || cfg.rwRatio < 0) throw new UsageError(`--rw-ratio must be a number ≥ 0; got '${f.rwRatio ?? ''}'`);
       if (op === 'watch' && cfg.total * cfg.watchers > BENCH_TOTAL_MAX) {
@@ -78,6 +83,14 @@ function addBench(parent: Command, op: BenchOp, description: string): void {
       if (f.json !== undefined) writeFileSync(f.json, `${JSON.stringify(r, null, 2)}\n`);
       return r.errors === 0 ? EXIT_OK : EXIT_ERROR;
     }));
+}
+
+/** --user for bench: a password is required up front (no prompt in the middle of a load test). */
+function benchAuth(f: BenchFlags): { auth?: { user: string; password: string } } {
+  const u = userFrom(f);
+  if (u === undefined) return {};
+  if (u.password === undefined) throw new UsageError('bench --user needs a password: --user name:password, --password or KITE_PASSWORD');
+  return { auth: { user: u.name, password: u.password } };
 }
 
 export function registerBench(program: Command): void {

@@ -118,7 +118,9 @@ export function registerHistory(program: Command): void {
       const k = argBytes('KEY', key, ctx.style);
       const c = await open();
       const h = await keyHistory(c, k);
-      print(formatHistory(key, h.entries, ctx.format, h.oldestRevision));
+      const who = await authorsOf(c, k);
+      const entries = h.entries.map((e) => (who.has(e.revision) ? { ...e, by: who.get(e.revision) as string } : e));
+      print(formatHistory(key, entries, ctx.format, h.oldestRevision));
       if (h.truncated && ctx.format !== 'json') print(`(cut at ${HISTORY_EVENTS_MAX} revisions)\n`);
     }));
 
@@ -169,6 +171,29 @@ export function registerHistory(program: Command): void {
           : `${key} restored to its value at revision ${to} (now revision ${r.header.revision})\n`);
       return undefined;
     }));
+}
+
+/** Audit pages read for one key's authors at most (the trail is bounded by its retention anyway). */
+const AUTHOR_PAGES_MAX = 100;
+
+/**
+ * Who made each revision of `key`, from the audit trail (successful writes naming the key):
+ * revision -> `user@address` (just the address without a login). Empty when the trail cannot be read (auth on and not root).
+ */
+export async function authorsOf(c: Client, key: Uint8Array): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  let fromSeq: number | null = 1;
+  try {
+    for (let page = 0; page < AUTHOR_PAGES_MAX && fromSeq !== null; page++) {
+      const r: { records: readonly { revision: number; result: string; user: string | null; address: string }[]; nextSeq: number | null } = await c.request('audit', { key, fromSeq });
+      for (const rec of r.records) if (rec.result === 'ok' && rec.revision > 0) out.set(rec.revision, rec.user === null ? rec.address : `${rec.user}@${rec.address}`);
+      fromSeq = r.nextSeq;
+    }
+  } catch (err) {
+    if (isKiteError(err, 'PermissionDenied') || isKiteError(err, 'Unauthenticated') || isKiteError(err, 'UnknownOp')) return new Map();
+    throw err;
+  }
+  return out;
 }
 
 interface RollbackFlags extends ConnFlags {

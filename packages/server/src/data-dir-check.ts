@@ -20,7 +20,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { diskFullPath } from './disk-full.js';
-import { DataDirError, type LoadedRaftState } from './raft-log-store.js';
+import { DataDirError } from './data-dir-error.js';
+import type { LoadedRaftState } from './raft-log-store.js';
 
 export const CORRUPT_MARKER = 'CORRUPT';
 /** The exit code of a member whose data dir is damaged or unusable. */

@@ -5,4 +5,6 @@ export type { ServerConfig, ClusterMemberSpec, LogLevel, InitialClusterState } f
 export { KiteServer, KITE_VERSION } from './kite-server.js';
 export { openKvStore } from './kv-adapter.js';
 export { createLogger } from './logger.js';
-export { DataDirError } from './raft-log-store.js';
+export { DataDirError } from './data-dir-error.js';
+export { verifyWal, type WalVerifyReport, type WalProblem } from './wal/verify.js';
+export type { WalRecord } from './wal/record.js';

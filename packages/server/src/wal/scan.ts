@@ -77,15 +77,15 @@ export interface SyncedHint {
   readonly offset: number;
 }
 
-/** The segments of `dir` in seq order; a gap in the sequence is corruption. */
-export function listSegments(dir: string): SegmentFile[] {
+/** The segments of `dir` in seq order; a gap in the sequence is corruption (unless !checkGaps). */
+export function listSegments(dir: string, checkGaps = true): SegmentFile[] {
   const found: SegmentFile[] = [];
   for (const name of readdirSync(dir)) {
     const m = SEGMENT_NAME.exec(name);
     if (m !== null) found.push({ seq: Number.parseInt(m[1] as string, 16), path: path.join(dir, name) });
   }
   found.sort((a, b) => a.seq - b.seq);
-  for (let i = 1; i < found.length; i++) {
+  for (let i = 1; checkGaps && i < found.length; i++) {
     const prev = found[i - 1] as SegmentFile;
     const cur = found[i] as SegmentFile;
     if (cur.seq !== prev.seq + 1) throw new WalCorruption(cur.path, 0, `segment ${segmentName(prev.seq + 1)} is missing before it`);

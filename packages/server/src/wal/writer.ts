@@ -2,7 +2,11 @@
 //
 // Invariants:
 // - One append = one positional write of every record the caller hands over (a whole
-//   Ready), then at most ONE fdatasync (group commit). Appends are serialized by the caller.
+//   Ready), made durable by at most ONE data sync (group commit). A synced append after only
+//   synced ones goes through a second descriptor opened O_DSYNC: write and sync in one call,
+//   one trip to the I/O thread pool. After an unsynced append it is a write plus fdatasync,
+//   which also covers the earlier unsynced bytes (an O_DSYNC write would not). Appends are
+//   serialized by the caller.
 // - A segment is preallocated (zero-filled to segmentBytes, fsynced) under a .tmp name, then
 //   renamed and the directory fsynced, so a segment file that exists is whole; appends land in
 //   allocated blocks. A batch larger than the rest of a segment goes to a new one (a batch
@@ -18,7 +22,7 @@
 //   fault injection (jepsen-lite's power loss) cut only what was never synced.
 // - After a failed write the writer refuses every later append: the member stops.
 
-import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogIndex } from '@kite/raft';
@@ -65,8 +69,12 @@ async function createSegment(dir: string, seq: number, sizeBytes: number): Promi
   return final;
 }
 
+/** The flags of the descriptor synced appends go through. */
+const SYNC_WRITE_FLAGS = constants.O_RDWR | constants.O_DSYNC;
+
 export class WalWriter {
   private fh: FileHandle | null = null;
+  private fhSync: FileHandle | null = null;
   private offset = 0;
   private unsynced = false;
   private failed: unknown = null;
@@ -90,9 +98,9 @@ export class WalWriter {
     const w = new WalWriter(dir, segmentBytes, segs);
     const last = scanned[scanned.length - 1];
     if (last !== undefined) {
-      w.fh = await open(last.path, 'r+');
+      await w.openSegment(last.path);
       w.offset = last.end;
-      await w.fh.datasync();
+      await (w.fh as FileHandle | null)?.datasync();
       w.writeHint(last.seq);
     }
     return w;
@@ -110,17 +118,17 @@ export class WalWriter {
     const mustSync = sync || !seg.hasRecords;
     const fh = this.fh as FileHandle;
     try {
-      await fh.write(buf, 0, buf.length, this.offset);
+      if (mustSync && !this.unsynced) {
+        await (this.fhSync as FileHandle).write(buf, 0, buf.length, this.offset);
+      } else {
+        await fh.write(buf, 0, buf.length, this.offset);
+        if (mustSync) await fh.datasync();
+      }
       this.offset += buf.length;
       seg.hasRecords = true;
       for (const r of records) if (r.type === 'entry' && r.entry.index > seg.maxEntryIndex) seg.maxEntryIndex = r.entry.index;
-      if (mustSync) {
-        await fh.datasync();
-        this.unsynced = false;
-        this.writeHint(seg.seq);
-      } else {
-        this.unsynced = true;
-      }
+      this.unsynced = !mustSync;
+      if (mustSync) this.writeHint(seg.seq);
     } catch (err) {
       this.failed = err;
       throw withPath(err, seg.path);
@@ -137,8 +145,8 @@ export class WalWriter {
       if (this.fh !== null && this.unsynced) await this.fh.datasync();
       const seq = (prev?.seq ?? 0) + 1;
       const file = await createSegment(this.dir, seq, this.segmentBytes);
-      await this.fh?.close();
-      this.fh = await open(file, 'r+');
+      await this.closeSegment();
+      await this.openSegment(file);
       this.offset = FILE_HEADER_BYTES;
       this.unsynced = false;
       const seg: SegmentState = { seq, path: file, maxEntryIndex: 0, hasRecords: false };
@@ -148,6 +156,18 @@ export class WalWriter {
       this.failed = err;
       throw withPath(err, prev?.path ?? this.dir);
     }
+  }
+
+  private async openSegment(file: string): Promise<void> {
+    this.fh = await open(file, 'r+');
+    this.fhSync = await open(file, SYNC_WRITE_FLAGS);
+  }
+
+  private async closeSegment(): Promise<void> {
+    await this.fh?.close();
+    await this.fhSync?.close();
+    this.fh = null;
+    this.fhSync = null;
   }
 
   private writeHint(seq: number): void {
@@ -173,8 +193,7 @@ export class WalWriter {
   }
 
   async close(): Promise<void> {
-    await this.fh?.close();
-    this.fh = null;
+    await this.closeSegment();
     closeSync(this.hintFd);
   }
 }

@@ -132,6 +132,9 @@ export class RaftLogStore {
 
   /** Reads everything back and checks it (cutting a torn tail); throws DataDirError otherwise. */
   async load(): Promise<LoadedRaftState> {
+    // A second load (tests reload after initialize) starts over from the disk.
+    await this.writer?.close();
+    this.writer = null;
     let scan;
     let st;
     try {

@@ -48,14 +48,23 @@ function withPath(err: unknown, file: string): unknown {
   return err;
 }
 
+/** Writes all of `buf` at `position` (a regular file may take a short write before ENOSPC). */
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error(`WAL: a write at offset ${position + done} made no progress`);
+    done += bytesWritten;
+  }
+}
+
 async function createSegment(dir: string, seq: number, sizeBytes: number): Promise<string> {
   const final = path.join(dir, segmentName(seq));
   const tmp = final + TMP_SUFFIX;
   const fh = await open(tmp, 'w').catch((err: unknown) => Promise.reject(withPath(err, tmp)));
   try {
-    await fh.write(encodeFileHeader(seq), 0, FILE_HEADER_BYTES, 0);
+    await writeAll(fh, encodeFileHeader(seq), 0);
     for (let at = FILE_HEADER_BYTES; at < sizeBytes; at += ZERO_CHUNK.length) {
-      await fh.write(ZERO_CHUNK, 0, Math.min(ZERO_CHUNK.length, sizeBytes - at), at);
+      await writeAll(fh, ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, sizeBytes - at)), at);
     }
     await fh.sync();
     await fh.close();
@@ -119,9 +128,9 @@ export class WalWriter {
     const fh = this.fh as FileHandle;
     try {
       if (mustSync && !this.unsynced) {
-        await (this.fhSync as FileHandle).write(buf, 0, buf.length, this.offset);
+        await writeAll(this.fhSync as FileHandle, buf, this.offset);
       } else {
-        await fh.write(buf, 0, buf.length, this.offset);
+        await writeAll(fh, buf, this.offset);
         if (mustSync) await fh.datasync();
       }
       this.offset += buf.length;

@@ -140,6 +140,17 @@ describe('WAL crash recovery', () => {
     expect(err.message).toMatch(/below the offset \d+ recorded as synced/);
   });
 
+  it('refuses a damaged length field in the synced last record (LevelDB dropped such a record silently)', async () => {
+    const dir = freshDir();
+    await (await writeLog(dir, 4)).close();
+    const records = scanWal(path.join(dir, 'wal'), null).records;
+    const last = records[records.length - 1];
+    if (last === undefined) throw new Error('no record');
+    flipBit(segments(dir)[0] as string, last.offset + 6); // the length's third byte: far past the file's end
+    const err = await loadError(dir);
+    expect(err.message).toMatch(new RegExp(`damaged at offset ${last.offset}: record length \\d+ runs past the end of the file, below the offset \\d+ recorded as synced`));
+  });
+
   it('releases whole segments after compaction and reloads the same state', async () => {
     const dir = freshDir();
     const s = await writeLog(dir, 80, 200);

@@ -107,9 +107,9 @@ export class WalWriter {
     const w = new WalWriter(dir, segmentBytes, segs);
     const last = scanned[scanned.length - 1];
     if (last !== undefined) {
-      await w.openSegment(last.path);
+      const fh = await w.openSegment(last.path);
       w.offset = last.end;
-      await (w.fh as FileHandle | null)?.datasync();
+      await fh.datasync();
       w.writeHint(last.seq);
     }
     return w;
@@ -167,9 +167,11 @@ export class WalWriter {
     }
   }
 
-  private async openSegment(file: string): Promise<void> {
-    this.fh = await open(file, 'r+');
+  private async openSegment(file: string): Promise<FileHandle> {
+    const fh = await open(file, 'r+');
+    this.fh = fh;
     this.fhSync = await open(file, SYNC_WRITE_FLAGS);
+    return fh;
   }
 
   private async closeSegment(): Promise<void> {

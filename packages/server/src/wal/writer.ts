@@ -9,7 +9,8 @@
 //   serialized by the caller.
 // - A segment is preallocated (zero-filled to segmentBytes, fsynced) under a .tmp name, then
 //   renamed and the directory fsynced, so a segment file that exists is whole; appends land in
-//   allocated blocks. A batch larger than the rest of a segment goes to a new one (a batch
+//   allocated blocks. The next segment is preallocated in the background as soon as one is
+//   started, so a rollover only renames it (one spare segment of disk space). A batch larger than the rest of a segment goes to a new one (a batch
 //   larger than a whole segment grows its file past the preallocation).
 // - Every segment starts with a STATE HEADER (identity, snapshot, HardState, compact index:
 //   the caller's `header()`), written with fsync, so the segments before it can be released
@@ -57,9 +58,9 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   }
 }
 
-async function createSegment(dir: string, seq: number, sizeBytes: number): Promise<string> {
-  const final = path.join(dir, segmentName(seq));
-  const tmp = final + TMP_SUFFIX;
+/** Writes a zero-filled segment under a .tmp name and fsyncs it; returns that path. */
+async function preallocate(dir: string, seq: number, sizeBytes: number): Promise<string> {
+  const tmp = path.join(dir, segmentName(seq)) + TMP_SUFFIX;
   const fh = await open(tmp, 'w').catch((err: unknown) => Promise.reject(withPath(err, tmp)));
   try {
     await writeAll(fh, encodeFileHeader(seq), 0);
@@ -73,9 +74,22 @@ async function createSegment(dir: string, seq: number, sizeBytes: number): Promi
     await rm(tmp, { force: true }).catch(() => undefined);
     throw withPath(err, tmp);
   }
+  return tmp;
+}
+
+/** Gives a preallocated segment its name, durably. */
+async function install(dir: string, tmp: string): Promise<string> {
+  const final = tmp.slice(0, -TMP_SUFFIX.length);
   await rename(tmp, final);
   await syncDir(dir).catch((err: unknown) => Promise.reject(withPath(err, dir)));
   return final;
+}
+
+/** The next segment, preallocated in the background so a rollover does not wait for it. */
+interface Spare {
+  readonly seq: number;
+  /** The .tmp path, or null when preallocating failed (the rollover tries once more). */
+  readonly ready: Promise<string | null>;
 }
 
 /** The flags of the descriptor synced appends go through. */
@@ -87,6 +101,7 @@ export class WalWriter {
   private offset = 0;
   private unsynced = false;
   private failed: unknown = null;
+  private spare: Spare | null = null;
   private readonly hintFd: number;
 
   private constructor(
@@ -111,6 +126,7 @@ export class WalWriter {
       w.offset = last.end;
       await fh.datasync();
       w.writeHint(last.seq);
+      w.prepareSpare(last.seq + 1);
     }
     return w;
   }
@@ -148,18 +164,27 @@ export class WalWriter {
     return encodeRecords(seg.hasRecords ? records : [...header(), ...records], seg.seq);
   }
 
+  private prepareSpare(seq: number): void {
+    // A failure is not reported here: the rollover that needs the segment tries again and
+    // reports its own error (a disk that was full may have room by then).
+    this.spare = { seq, ready: preallocate(this.dir, seq, this.segmentBytes).catch(() => null) };
+  }
+
   private async rollover(): Promise<SegmentState> {
     const prev = this.segments[this.segments.length - 1];
     try {
       if (this.fh !== null && this.unsynced) await this.fh.datasync();
       const seq = (prev?.seq ?? 0) + 1;
-      const file = await createSegment(this.dir, seq, this.segmentBytes);
+      const spare = this.spare?.seq === seq ? await this.spare.ready : null;
+      this.spare = null;
+      const file = await install(this.dir, spare ?? (await preallocate(this.dir, seq, this.segmentBytes)));
       await this.closeSegment();
       await this.openSegment(file);
       this.offset = FILE_HEADER_BYTES;
       this.unsynced = false;
       const seg: SegmentState = { seq, path: file, maxEntryIndex: 0, hasRecords: false };
       this.segments.push(seg);
+      this.prepareSpare(seq + 1);
       return seg;
     } catch (err) {
       this.failed = err;
@@ -204,6 +229,9 @@ export class WalWriter {
   }
 
   async close(): Promise<void> {
+    // No write may outlive the close; a finished spare stays as .tmp, removed at the next open.
+    await this.spare?.ready;
+    this.spare = null;
     await this.closeSegment();
     closeSync(this.hintFd);
   }

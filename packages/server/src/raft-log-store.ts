@@ -265,7 +265,7 @@ export class RaftLogStore {
     return Math.max(0, this.lastIndex - this.firstIndex + 1);
   }
 
-  /** WAL segment files on disk (for tests and /status). */
+  /** WAL segment files on disk (tests check segment release with it). */
   segmentCount(): number {
     return this.wal.segmentCount();
   }

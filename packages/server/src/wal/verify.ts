@@ -62,6 +62,6 @@ export function verifyWal(dataDir: string): WalVerifyReport {
       corruption.push({ file: err.file, offset: err.offset, why: err.why });
     }
   }
-  const byseq = new Map(files.map((f) => [f.seq, f.path]));
-  return { walDir, segments, records: scanned.map((r) => ({ file: byseq.get(r.seq) ?? '', offset: r.offset, record: r.record })), torn, corruption };
+  const bySeq = new Map(files.map((f) => [f.seq, f.path]));
+  return { walDir, segments, records: scanned.map((r) => ({ file: bySeq.get(r.seq) ?? '', offset: r.offset, record: r.record })), torn, corruption };
 }

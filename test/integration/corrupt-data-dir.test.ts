@@ -1,16 +1,19 @@
 // A damaged data dir, beyond what data-dir.test.ts covers (destroyed raft files, another
-// member's dir): garbled bytes in the raft log's newest LevelDB log and table files, in the
-// store's log file, a garbled store CURRENT or MANIFEST, a store ACTIVE pointer naming no database (the store's open would
+// member's dir): a flipped bit in the middle of the raft WAL (valid records after it), damage
+// to its synced last record, in the store's log file, a garbled store CURRENT or MANIFEST, a store ACTIVE pointer naming no database (the store's open would
 // delete the live one), and a store that is missing while the raft log is present. In
 // each case the member refuses to start: exit code 3, a message naming the path and saying how
 // to recover (member remove, delete the dir, member add, start with
 // --initial-cluster-state existing), no hang, nothing served from the damaged state; the other
 // members keep serving. LevelDB skips damaged log records on open and then rewrites the rest,
-// so the refusal is recorded in <data-dir>/CORRUPT and repeated on every later start. Finally
+// so the store's refusal is recorded in <data-dir>/CORRUPT and repeated on every later start;
+// the WAL never rewrites anything, so its refusal repeats by itself. Finally
 // the documented recovery is carried out and the member catches up.
 import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Test-only: reads the WAL's record offsets to aim the damage (the member reads it itself).
+import { scanWal, segmentName } from '../../packages/server/src/wal/scan.js';
 import { Cluster, waitFor } from './harness/cluster.js';
 import { WireClient, b, ok, str } from './harness/wire.js';
 
@@ -18,12 +21,9 @@ const EXIT_DATA_DIR = 3;
 /** A refused start must end well within this. */
 const REFUSAL_MS_MAX = 20_000;
 
-/** Overwrites `length` bytes at `at` (a fraction of the file's size) with a pattern. */
-function garble(file: string, at: number, length: number): void {
+function flipBit(file: string, offset: number): void {
   const buf = readFileSync(file);
-  const start = Math.floor(buf.length * at);
-  expect(buf.length, `${file} is too small to garble`).toBeGreaterThan(start + 8);
-  buf.fill(0xa5, start, Math.min(buf.length, start + length));
+  buf[offset] = (buf[offset] as number) ^ 0x08;
   writeFileSync(file, buf);
 }
 
@@ -112,7 +112,7 @@ describe('a corrupt data dir', () => {
     await cluster.startAll();
     writer = await WireClient.connect(cluster.clientUrl('n1'));
     await putSome(40);
-    // A restart turns n3's raft LevelDB log into a table; later writes go to a new log.
+    // A restart: the store's LevelDB log becomes a table; later writes go to a new log.
     expect(await cluster.kill('n3', 'SIGTERM')).toBe(0);
     cluster.start('n3');
     await cluster.waitHealthy('n3');
@@ -129,18 +129,26 @@ describe('a corrupt data dir', () => {
     await cluster?.stop();
   });
 
-  it('refuses a garbled raft log file (.log), also on every later start', async () => {
-    const raftDir = path.join(n3Dir, 'raft');
-    garbleLogRecord(newest(raftDir, '.log'));
-    await expectRefusal(raftDir, /CorruptDataDir.*skipped damaged records/);
-    // LevelDB rewrote the log without the damaged records: the marker keeps refusing.
-    await expectRefusal(path.join(n3Dir, 'CORRUPT'), /records earlier damage/);
+  it('refuses a flipped bit in the middle of the raft WAL (path, offset), also on every later start', async () => {
+    const walDir = path.join(n3Dir, 'wal');
+    const records = scanWal(walDir, null).records;
+    const victim = records[Math.floor(records.length / 2)];
+    if (victim === undefined) throw new Error(`no WAL records in ${walDir}`);
+    const file = path.join(walDir, segmentName(victim.seq));
+    flipBit(file, victim.offset + 20);
+    const log = await expectRefusal(`${file} is damaged at offset ${victim.offset}`, /CorruptDataDir: .*record checksum mismatch, yet a valid record follows/);
+    expect(log).toContain('kite wal verify');
+    await expectRefusal(`${file} is damaged at offset ${victim.offset}`, /CorruptDataDir/);
   });
 
-  it('refuses a garbled raft table file (.ldb)', async () => {
+  it('refuses damage to the raft WAL\'s last record, which was synced (not a torn tail)', async () => {
     restoreN3();
-    garble(newest(path.join(n3Dir, 'raft'), '.ldb'), 0.3, 256);
-    await expectRefusal(n3Dir, /CorruptDataDir|DataDirUnreadable/);
+    const walDir = path.join(n3Dir, 'wal');
+    const records = scanWal(walDir, null).records;
+    const last = records[records.length - 1];
+    if (last === undefined) throw new Error(`no WAL records in ${walDir}`);
+    flipBit(path.join(walDir, segmentName(last.seq)), last.offset + 18);
+    await expectRefusal(`is damaged at offset ${last.offset}`, /below the offset \d+ recorded as synced/);
   });
 
   it('refuses a garbled store log file (its applied batches would be skipped)', async () => {

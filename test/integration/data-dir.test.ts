@@ -12,7 +12,7 @@ describe('data directory checks', () => {
     await cluster?.stop();
   });
 
-  it('refuses a raft log whose files were destroyed, and a data dir of another member', async () => {
+  it('refuses a raft WAL whose segments were destroyed, and a data dir of another member', async () => {
     cluster = await Cluster.create({ size: 1 });
     await cluster.startAll();
     const c = await WireClient.connect(cluster.clientUrl('n1'));
@@ -25,9 +25,10 @@ describe('data directory checks', () => {
     expect(await cluster.exited('n1')).toBe(3);
     expect(cluster.log('n1')).toContain('belongs to member "n1"');
 
-    const raftDir = path.join(cluster.member('n1').dataDir, 'raft');
-    for (const f of readdirSync(raftDir)) {
-      if (f.endsWith('.log') || f.endsWith('.ldb') || f.startsWith('MANIFEST')) writeFileSync(path.join(raftDir, f), Buffer.alloc(0));
+    // Every WAL segment emptied: the identity marker beside the log says it had contents.
+    const walDir = path.join(cluster.member('n1').dataDir, 'wal');
+    for (const f of readdirSync(walDir)) {
+      if (f.endsWith('.wal')) writeFileSync(path.join(walDir, f), Buffer.alloc(0));
     }
     cluster.start('n1');
     expect(await cluster.exited('n1')).toBe(3);

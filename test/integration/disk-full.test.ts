@@ -7,8 +7,9 @@
 //   after a failed append would mean serving a state that is ahead of the disk; stopping is
 //   what etcd does on a failed WAL write too. A leader sends before it persists, but counts
 //   its own ack only after the append succeeded, so nothing is committed on its word alone.
-// - Its data dir stays usable: the failed batch never happened (LevelDB drops the torn tail
-//   record of its log), so once space is freed the member restarts and catches up.
+// - Its data dir stays usable: the failed batch never happened (the WAL cuts a torn tail or
+//   a segment it could not preallocate; LevelDB drops the torn tail record of its log), so
+//   once space is freed the member restarts and catches up.
 // - The other members keep serving; every acknowledged write is on every member afterwards
 //   (same revision, same `hash`).
 // - The backend quota (--quota-bytes) is the early warning: below the disk size, writes that

@@ -21,6 +21,7 @@ import { registerMember, registerMoveLeader } from './commands/member.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerTxn } from './commands/txn.js';
 import { registerWatch } from './commands/watch.js';
+import { registerWal } from './commands/wal.js';
 
 export const VERSION = '0.1.0';
 
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerChaos(program);
   registerConfig(program);
+  registerWal(program);
   // Usage errors exit 2 with commander's own message and the command's help hint;
   // help/version exit 0.
   const exitOverride = (cmd: Command): void => {

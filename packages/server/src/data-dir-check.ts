@@ -4,8 +4,9 @@
 //
 // - LevelDB without paranoid checks opens a database whose log file is damaged by SKIPPING the
 //   damaged records (it notes "dropping N bytes" in the database's LOG) and then rewrites the
-//   rest into a table, destroying the evidence. For the raft log that is lost entries or a
-//   lost vote; for the store, lost applied batches. So the LOG of each open is read back, and
+//   rest into a table, destroying the evidence. For the store that is lost applied batches;
+//   for an old LevelDB raft log being converted to the WAL (wal/migrate-leveldb.ts), lost
+//   entries or a lost vote. So the LOG of each open is read back, and
 //   a damaged open is recorded in <data-dir>/CORRUPT, which refuses every later start until
 //   the data dir is removed.
 // - A store (kv) that is missing while the raft log holds applied entries means the state
@@ -20,7 +21,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { diskFullPath } from './disk-full.js';
-import { DataDirError, type LoadedRaftState } from './raft-log-store.js';
+import { DataDirError } from './data-dir-error.js';
+import type { LoadedRaftState } from './raft-log-store.js';
 
 export const CORRUPT_MARKER = 'CORRUPT';
 /** The exit code of a member whose data dir is damaged or unusable. */

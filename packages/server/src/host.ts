@@ -16,9 +16,9 @@
 //  4. A leader sends its messages while its own persist (step 5, started first so its write
 //     reaches the disk thread first) runs: Raft allows it, the leader counts its own ack only
 //     after advance, so its appends and its fsync run in parallel.
-//  5. Persist: snapshot metadata, entries and HardState in ONE LevelDB batch, fsynced when
-//     the Ready says mustSync (entries, snapshot, term or vote changed); then mirror them into the
-//     core's MemoryStorage. A HardState whose commit alone moved is not written by itself: the
+//  5. Persist: snapshot metadata, entries and HardState in ONE write to the WAL, with ONE
+//     fdatasync (group commit) when the Ready says mustSync (entries, snapshot, term or vote
+//     changed); then mirror them into the core's MemoryStorage. A HardState whose commit alone moved is not written by itself: the
 //     commit index is volatile in Raft; it rides along with the next write.
 //  6. Everyone else sends only now (a follower acks only what it has durably).
 //     installSnapshot messages become snapshot streams, taken on the apply chain so the
@@ -664,7 +664,7 @@ export class Host {
       await this.applyIdle();
       await yieldToIo();
     }
-    // 5. persist in one synced batch (the write reaches LevelDB's thread at once), then
+    // 5. persist in one synced write (it reaches the I/O thread pool at once), then
     // mirror into the core's storage; 4. meanwhile the leader sends
     const sendEarly = this.role === 'leader';
     const persisted = this.persist(rd);

@@ -101,8 +101,7 @@ export class KiteServer {
     const cfg = this.config;
     await mkdir(cfg.dataDir, { recursive: true });
     refuseIfMarkedCorrupt(cfg.dataDir);
-    this.logStore = await RaftLogStore.open(path.join(cfg.dataDir, 'raft'));
-    checkLevelDbOpen(path.join(cfg.dataDir, 'raft'), cfg.dataDir, 'raft log');
+    this.logStore = await RaftLogStore.open(cfg.dataDir, { warn: (message) => this.log.warn(message) });
     let loaded = await this.logStore.load();
     let registry: MemberRegistry;
     if (loaded.identity === null) {

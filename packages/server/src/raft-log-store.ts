@@ -1,37 +1,43 @@
-// The durable Raft log: entries, HardState and snapshot metadata in a LevelDB of its own
-// (data-dir/raft). The core reads a synchronous MemoryStorage; this store is what survives a
-// crash, and `load` rebuilds the in-memory view from it on start.
+// The durable Raft log: entries, HardState and snapshot metadata in the member's own
+// write-ahead log (<data-dir>/wal, format in wal/record.ts). The core reads a synchronous
+// MemoryStorage; this store is what survives a crash, and `load` rebuilds the in-memory view
+// from it on start.
 //
 // Invariants:
-// - Everything one Ready asks to persist (snapshot metadata, entries, HardState, the deletion
-//   of a conflicting suffix) goes in ONE LevelDB batch, written with sync: true whenever the
-//   Ready says mustSync (entries, a snapshot, term or vote changed).
-// - Stored entries are contiguous from snapshot.index + 1 (compaction removes a prefix only
-//   after the snapshot metadata covering it is durable).
-// - Every value carries a CRC-32; a value that fails it, a gap, or an undecodable record is
-//   reported as DataDirError. The store never repairs or drops data on its own.
-// - LevelDB silently skips a damaged log file on open, so the identity is also written to a
-//   marker file beside the database (after the database has it): a marker without a matching
-//   identity inside means the database lost data, and the member refuses to start.
+// - Everything one Ready asks to persist (snapshot metadata, entries, HardState; an entry at
+//   index i also truncates a conflicting suffix) goes in ONE write with at most ONE
+//   fdatasync, done whenever the Ready says mustSync (entries, a snapshot, term or vote
+//   changed): group commit (wal/writer.ts).
+// - Stored entries are contiguous; those after the snapshot start at snapshot.index + 1.
+//   Compaction records the covering snapshot and the compact index in one synced write, then
+//   releases whole segments whose entries are all compacted.
+// - Every record carries a CRC-32C. A torn tail (the unsynced end of the last segment) is cut
+//   and logged; damage anywhere else, a gap, or an undecodable record is a DataDirError naming
+//   the segment and offset (wal/scan.ts says how the two are told apart). Nothing else is
+//   ever repaired or dropped.
+// - The identity is also written to a marker beside the log (identity-marker.ts): a marker
+//   without a matching identity inside means the log lost its contents.
+// - One process per data dir (wal/dir-lock.ts).
+// A data dir written before the WAL (a LevelDB log in <data-dir>/raft) is converted once at
+// open (wal/migrate-leveldb.ts).
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
-import { Level } from 'level';
-import { Packr } from 'msgpackr';
-import type { ConfState, Entry, HardState, LogIndex, Snapshot, SnapshotMetadata } from '@kite/raft';
+import type { Entry, HardState, LogIndex, Snapshot } from '@kite/raft';
+import { DataDirError } from './data-dir-error.js';
+import { IDENTITY_MARKER_FILE, readIdentityMarker, writeIdentityMarker } from './identity-marker.js';
+import { DirLock } from './wal/dir-lock.js';
+import { convertLegacyRaftLog } from './wal/migrate-leveldb.js';
+import type { WalRecord } from './wal/record.js';
+import { replay } from './wal/replay.js';
+import { WalCorruption, readSyncedHint, scanWal, type TornTail } from './wal/scan.js';
+import { SEGMENT_BYTES_DEFAULT, WalWriter } from './wal/writer.js';
 
-export type DataDirErrorCode = 'CorruptDataDir' | 'DataDirLocked' | 'DataDirUnreadable' | 'WrongDataDir';
+export { DataDirError, type DataDirErrorCode } from './data-dir-error.js';
 
-/** The data directory cannot be used as it is; the process must stop without touching it. */
-export class DataDirError extends Error {
-  constructor(
-    readonly code: DataDirErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The WAL directory inside a data dir. */
+export const WAL_DIR = 'wal';
 
 /** Who this data directory belongs to: checked on every start. */
 export interface StoreIdentity {
@@ -65,221 +71,161 @@ export interface PersistBatch {
   readonly sync?: boolean;
 }
 
-const FORMAT_VERSION = 1;
-const KEY_IDENTITY = 'm/identity';
-const KEY_HARD_STATE = 'm/hardstate';
-const KEY_SNAPSHOT = 'm/snapshot';
-const ENTRY_PREFIX = 'e/';
-// Entries are keyed by a fixed-width hex index so LevelDB's byte order is index order.
-const entryKey = (index: LogIndex): string => ENTRY_PREFIX + index.toString(16).padStart(14, '0');
-const ENTRY_KEY_END = ENTRY_PREFIX + '~';
-/** Deletions per batch when compacting a long prefix, so one batch stays small. */
-const COMPACT_BATCH_MAX = 4096;
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
-function seal(value: unknown): Uint8Array {
-  const body = packr.pack(value);
-  const out = new Uint8Array(body.length + 4);
-  new DataView(out.buffer).setUint32(0, crc32(body));
-  out.set(body, 4);
-  return out;
+export interface RaftLogStoreOptions {
+  /** Preallocated segment size (tests use small ones). */
+  readonly segmentBytes?: number;
+  /** Where the store reports what it did on its own (a torn tail cut, a conversion). */
+  readonly warn?: (message: string) => void;
 }
 
-function unseal(raw: Uint8Array, what: string): unknown {
-  if (raw.length < 5) throw new DataDirError('CorruptDataDir', `raft log: ${what} is truncated (${raw.length} bytes)`);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const body = raw.subarray(4);
-  if (view.getUint32(0) !== crc32(body)) throw new DataDirError('CorruptDataDir', `raft log: checksum mismatch in ${what}`);
-  try {
-    return packr.unpack(body);
-  } catch (err) {
-    throw new DataDirError('CorruptDataDir', `raft log: cannot decode ${what}: ${(err as Error).message}`);
-  }
+/** A WAL damage as the member reports it: path, offset, and how to look at it. */
+function corruption(err: WalCorruption, dataDir: string): DataDirError {
+  return new DataDirError('CorruptDataDir', `${err.message}. Inspect it with \`kite wal verify --data-dir ${dataDir}\``);
 }
-
-const toBytes = (v: unknown): Uint8Array => (v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0));
-
-function asEntry(v: unknown, what: string): Entry {
-  const e = v as Partial<Entry> | null;
-  if (!e || typeof e.index !== 'number' || typeof e.term !== 'number' || (e.type !== 'normal' && e.type !== 'confChange') || !(e.data instanceof Uint8Array)) {
-    throw new DataDirError('CorruptDataDir', `raft log: ${what} is not an entry`);
-  }
-  return { index: e.index, term: e.term, type: e.type, data: toBytes(e.data) };
-}
-
-function asSnapshot(v: unknown): Snapshot {
-  const s = v as { metadata?: Partial<SnapshotMetadata>; data?: unknown } | null;
-  const md = s?.metadata;
-  const cs = md?.confState as Partial<ConfState> | undefined;
-  if (!md || typeof md.index !== 'number' || typeof md.term !== 'number' || !cs || !Array.isArray(cs.voters) || !Array.isArray(cs.learners)) {
-    throw new DataDirError('CorruptDataDir', 'raft log: snapshot metadata is malformed');
-  }
-  return { metadata: { index: md.index, term: md.term, confState: { voters: [...cs.voters], learners: [...cs.learners] } }, data: toBytes(s?.data) };
-}
-
-function asHardState(v: unknown): HardState {
-  const h = v as Partial<HardState> | null;
-  if (!h || typeof h.term !== 'number' || typeof h.commit !== 'number' || (h.vote !== null && typeof h.vote !== 'string')) {
-    throw new DataDirError('CorruptDataDir', 'raft log: HardState is malformed');
-  }
-  return { term: h.term, vote: h.vote ?? null, commit: h.commit };
-}
-
-type Batch = Array<{ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }>;
 
 export class RaftLogStore {
   /** Index of the last stored entry (or the snapshot index when there is none). */
   private lastIndex = 0;
   private firstIndex = 1;
-
+  private identity: StoreIdentity | null = null;
+  private hardState: HardState | null = null;
+  private snapshot: Snapshot | null = null;
+  private compactIndex = 0;
+  private writer: WalWriter | null = null;
+  private readonly walDir: string;
   private readonly markerPath: string;
+  private readonly segmentBytes: number;
 
   private constructor(
-    private readonly db: Level<string, Uint8Array>,
-    dir: string,
+    private readonly dataDir: string,
+    private readonly lock: DirLock,
+    private readonly options: RaftLogStoreOptions,
   ) {
-    this.markerPath = path.join(path.dirname(dir), `${path.basename(dir)}.identity.json`);
+    this.walDir = path.join(dataDir, WAL_DIR);
+    this.markerPath = path.join(dataDir, IDENTITY_MARKER_FILE);
+    this.segmentBytes = options.segmentBytes ?? SEGMENT_BYTES_DEFAULT;
   }
 
-  static async open(dir: string): Promise<RaftLogStore> {
-    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+  /** Locks the data dir's WAL (creating it) and converts an old LevelDB log once. */
+  static async open(dataDir: string, options: RaftLogStoreOptions = {}): Promise<RaftLogStore> {
+    const walDir = path.join(dataDir, WAL_DIR);
     try {
-      await db.open({ createIfMissing: true });
+      mkdirSync(walDir, { recursive: true });
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      if (/lock/i.test(cause)) throw new DataDirError('DataDirLocked', `raft log at ${dir} is in use by another process (${cause})`);
-      if (/corrupt/i.test(cause)) throw new DataDirError('CorruptDataDir', `raft log at ${dir} is corrupt (${cause})`);
-      throw new DataDirError('DataDirUnreadable', `cannot open raft log at ${dir}: ${cause}`);
+      throw new DataDirError('DataDirUnreadable', `cannot create the WAL directory ${walDir}: ${(err as Error).message}`);
     }
-    return new RaftLogStore(db, dir);
-  }
-
-  private readMarker(): StoreIdentity | null {
-    let text: string;
+    const lock = DirLock.acquire(walDir);
+    const store = new RaftLogStore(dataDir, lock, options);
     try {
-      text = readFileSync(this.markerPath, 'utf8');
+      const converted = await convertLegacyRaftLog(dataDir, walDir, store.segmentBytes);
+      if (converted !== null) store.warn(`raft log converted from LevelDB (${dataDir}/raft) to the WAL (${walDir}): ${converted} entries`);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new DataDirError('DataDirUnreadable', `cannot read ${this.markerPath}: ${(err as Error).message}`);
+      lock.release();
+      throw err;
     }
-    try {
-      const m = JSON.parse(text) as Partial<StoreIdentity>;
-      if (typeof m.clusterId === 'string' && typeof m.memberId === 'string' && typeof m.name === 'string') {
-        return { clusterId: m.clusterId, memberId: m.memberId, name: m.name };
-      }
-    } catch {
-      // fall through
-    }
-    throw new DataDirError('CorruptDataDir', `${this.markerPath} is malformed`);
+    return store;
   }
 
-  private writeMarker(identity: StoreIdentity): void {
-    const tmp = `${this.markerPath}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(identity) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.markerPath);
-    const dirFd = openSync(path.dirname(this.markerPath), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+  private warn(message: string): void {
+    this.options.warn?.(message);
   }
 
-  /** Reads everything back and checks it; throws DataDirError on any inconsistency. */
+  /** Reads everything back and checks it (cutting a torn tail); throws DataDirError otherwise. */
   async load(): Promise<LoadedRaftState> {
-    const get = async (key: string): Promise<Uint8Array | undefined> => {
-      try {
-        return await this.db.get(key);
-      } catch (err) {
-        throw new DataDirError('DataDirUnreadable', `raft log: cannot read ${key}: ${(err as Error).message}`);
-      }
-    };
-    const rawId = await get(KEY_IDENTITY);
-    let identity: StoreIdentity | null = null;
-    if (rawId !== undefined) {
-      const id = unseal(rawId, 'identity') as Partial<StoreIdentity> & { version?: number };
-      if (id.version !== FORMAT_VERSION || typeof id.clusterId !== 'string' || typeof id.memberId !== 'string' || typeof id.name !== 'string') {
-        throw new DataDirError('CorruptDataDir', `raft log: unknown format or malformed identity (version ${String(id.version)})`);
-      }
-      identity = { clusterId: id.clusterId, memberId: id.memberId, name: id.name };
+    // A second load (tests reload after initialize) starts over from the disk.
+    await this.writer?.close();
+    this.writer = null;
+    let scan;
+    let st;
+    try {
+      scan = scanWal(this.walDir, readSyncedHint(this.walDir));
+      st = replay(scan.records, this.walDir);
+    } catch (err) {
+      if (err instanceof WalCorruption) throw corruption(err, this.dataDir);
+      throw new DataDirError('DataDirUnreadable', `cannot read the WAL at ${this.walDir}: ${(err as Error).message}`);
     }
-    const marker = this.readMarker();
+    if (scan.torn !== null) await this.cutTornTail(scan.torn);
+    const identity = st.identity;
+    const marker = readIdentityMarker(this.markerPath);
     if (marker !== null && (identity === null || identity.clusterId !== marker.clusterId || identity.memberId !== marker.memberId)) {
       throw new DataDirError(
         'CorruptDataDir',
-        `raft log lost its contents: ${this.markerPath} names member ${marker.memberId} of cluster ${marker.clusterId} but the database ` +
+        `raft log lost its contents: ${this.markerPath} names member ${marker.memberId} of cluster ${marker.clusterId} but the WAL at ${this.walDir} ` +
           (identity === null ? 'is empty' : `belongs to member ${identity.memberId} of cluster ${identity.clusterId}`),
       );
     }
-    const rawHs = await get(KEY_HARD_STATE);
-    const hardState = rawHs === undefined ? null : asHardState(unseal(rawHs, 'HardState'));
-    const rawSnap = await get(KEY_SNAPSHOT);
-    const snapshot = rawSnap === undefined ? null : asSnapshot(unseal(rawSnap, 'snapshot metadata'));
-    const entries: Entry[] = [];
-    const tail: Entry[] = [];
-    const snapIndex = snapshot?.metadata.index ?? 0;
-    let expected = snapIndex + 1;
-    let lowestStored = expected;
+    const snapIndex = st.snapshot?.metadata.index ?? 0;
+    const tail = st.entries.filter((e) => e.index <= snapIndex);
+    const entries = st.entries.filter((e) => e.index > snapIndex);
+    const head = entries[0];
+    if (head !== undefined && head.index !== snapIndex + 1) throw new DataDirError('CorruptDataDir', `raft log: gap before index ${head.index} (expected ${snapIndex + 1}) in ${this.walDir}`);
+    for (let i = 1; i < st.entries.length; i++) {
+      const e = st.entries[i] as Entry;
+      if (e.term < (st.entries[i - 1] as Entry).term) throw new DataDirError('CorruptDataDir', `raft log: term goes back at index ${e.index} in ${this.walDir}`);
+    }
+    const last = entries[entries.length - 1]?.index ?? snapIndex;
+    if (st.hardState !== null && st.hardState.commit > last) throw new DataDirError('CorruptDataDir', `raft log: commit ${st.hardState.commit} is beyond the last entry ${last}`);
+    this.identity = identity;
+    this.hardState = st.hardState;
+    this.snapshot = st.snapshot;
+    this.compactIndex = st.compactIndex;
+    this.firstIndex = st.entries[0]?.index ?? snapIndex + 1;
+    this.lastIndex = last;
+    this.writer = await WalWriter.open(this.walDir, scan.segments, st.segmentMaxEntry, this.segmentBytes);
+    return { identity, hardState: st.hardState, snapshot: st.snapshot, entries, tail };
+  }
+
+  /** Zeroes a torn tail (keeping the segment's size) and makes the cut durable. */
+  private async cutTornTail(torn: TornTail): Promise<void> {
+    const fh = await openFile(torn.path, 'r+');
     try {
-      for await (const [key, value] of this.db.iterator({ gte: ENTRY_PREFIX, lt: ENTRY_KEY_END })) {
-        const entry = asEntry(unseal(value, `entry ${key}`), `entry ${key}`);
-        if (key !== entryKey(entry.index)) throw new DataDirError('CorruptDataDir', `raft log: entry ${key} holds index ${entry.index}`);
-        lowestStored = Math.min(lowestStored, entry.index);
-        // Entries at or below the snapshot are the catch-up tail (or a compaction a crash cut
-        // short): not needed by the core, only to repair a store that lost batches.
-        if (entry.index <= snapIndex) {
-          tail.push(entry);
-          continue;
-        }
-        if (entry.index !== expected) throw new DataDirError('CorruptDataDir', `raft log: gap before index ${entry.index} (expected ${expected})`);
-        const prev = entries[entries.length - 1];
-        if (prev !== undefined && entry.term < prev.term) throw new DataDirError('CorruptDataDir', `raft log: term goes back at index ${entry.index}`);
-        entries.push(entry);
-        expected++;
-      }
-    } catch (err) {
-      if (err instanceof DataDirError) throw err;
-      throw new DataDirError('DataDirUnreadable', `raft log: cannot iterate entries: ${(err as Error).message}`);
+      const { size } = await fh.stat();
+      await fh.truncate(torn.offset);
+      await fh.truncate(size);
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    if (hardState !== null && hardState.commit > Math.max(snapIndex, expected - 1)) {
-      throw new DataDirError('CorruptDataDir', `raft log: commit ${hardState.commit} is beyond the last entry ${expected - 1}`);
-    }
-    this.firstIndex = lowestStored;
-    this.lastIndex = expected - 1;
-    return { identity, hardState, snapshot, entries, tail };
+    this.warn(`WAL: cut a torn tail of ${torn.bytes} bytes at offset ${torn.offset} of ${torn.path} (${torn.why}): a write a crash interrupted, never acknowledged`);
+  }
+
+  /** The state every new segment starts with (wal/writer.ts). */
+  private stateHeader(): WalRecord[] {
+    const out: WalRecord[] = [];
+    if (this.identity !== null) out.push({ type: 'identity', identity: this.identity });
+    if (this.snapshot !== null) out.push({ type: 'snapshot', snapshot: this.snapshot, replacesLog: false });
+    if (this.hardState !== null) out.push({ type: 'hardState', hardState: this.hardState });
+    out.push({ type: 'compact', index: this.compactIndex });
+    return out;
+  }
+
+  private get wal(): WalWriter {
+    if (this.writer === null) throw new Error('assertion: the raft log is written before load()');
+    return this.writer;
   }
 
   /** Records who owns this directory and its starting point; once, durably, before start. */
   async initialize(identity: StoreIdentity, snapshot: Snapshot, hardState: HardState | null): Promise<void> {
-    await this.db.batch(
-      [
-        { type: 'put', key: KEY_IDENTITY, value: seal({ ...identity, version: FORMAT_VERSION }) },
-        { type: 'put', key: KEY_SNAPSHOT, value: seal(snapshot) },
-        ...(hardState === null ? [] : [{ type: 'put' as const, key: KEY_HARD_STATE, value: seal(hardState) }]),
-      ],
-      { sync: true },
-    );
-    this.writeMarker(identity);
+    const records: WalRecord[] = [{ type: 'identity', identity }, { type: 'snapshot', snapshot, replacesLog: true }];
+    if (hardState !== null) records.push({ type: 'hardState', hardState });
+    await this.wal.append(records, true, () => this.stateHeader());
+    this.identity = identity;
+    this.snapshot = snapshot;
+    this.hardState = hardState;
+    this.compactIndex = snapshot.metadata.index;
+    writeIdentityMarker(this.markerPath, identity);
     this.firstIndex = snapshot.metadata.index + 1;
     this.lastIndex = snapshot.metadata.index;
   }
 
-  /** Persists one Ready's durable part in a single synced batch. */
+  /** Persists one Ready's durable part in a single write (one fdatasync when sync). */
   async persist(p: PersistBatch): Promise<void> {
-    const ops: Batch = [];
+    const records: WalRecord[] = [];
     let first = this.firstIndex;
     let last = this.lastIndex;
     if (p.snapshot !== undefined) {
       // An installed snapshot replaces the whole log.
-      for (let i = first; i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
-      ops.push({ type: 'put', key: KEY_SNAPSHOT, value: seal(p.snapshot) });
+      records.push({ type: 'snapshot', snapshot: p.snapshot, replacesLog: true });
       first = p.snapshot.metadata.index + 1;
       last = p.snapshot.metadata.index;
     }
@@ -288,36 +234,30 @@ export class RaftLogStore {
       if (head.index > last + 1 || head.index < first) {
         throw new Error(`assertion: appending index ${head.index} to a log holding [${first}, ${last}]`);
       }
-      // A conflicting suffix beyond the new entries is removed in the same batch.
-      const newLast = head.index + p.entries.length - 1;
-      for (let i = newLast + 1; i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
-      for (const e of p.entries) ops.push({ type: 'put', key: entryKey(e.index), value: seal({ term: e.term, index: e.index, type: e.type, data: e.data }) });
-      last = newLast;
+      for (const entry of p.entries) records.push({ type: 'entry', entry });
+      last = head.index + p.entries.length - 1;
     }
-    if (p.hardState !== undefined) ops.push({ type: 'put', key: KEY_HARD_STATE, value: seal(p.hardState) });
-    if (ops.length === 0) return;
-    // A chained batch: abstract-level clones and re-validates every op of an array batch in JS.
-    const batch = this.db.batch();
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(op.key, op.value);
-      else batch.del(op.key);
+    if (p.hardState !== undefined) records.push({ type: 'hardState', hardState: p.hardState });
+    if (records.length === 0) return;
+    await this.wal.append(records, p.sync !== false, () => this.stateHeader());
+    if (p.snapshot !== undefined) {
+      this.snapshot = p.snapshot;
+      this.compactIndex = p.snapshot.metadata.index;
     }
-    await batch.write({ sync: p.sync !== false });
+    if (p.hardState !== undefined) this.hardState = p.hardState;
     this.firstIndex = first;
     this.lastIndex = last;
   }
 
-  /** Stores a new local snapshot's metadata durably, then drops entries <= compactIndex. */
+  /** Stores a new local snapshot and the compaction durably (one write), then releases segments. */
   async saveSnapshotAndCompact(snapshot: Snapshot, compactIndex: LogIndex): Promise<void> {
     if (compactIndex > snapshot.metadata.index) throw new Error('assertion: compacting past the snapshot');
-    await this.db.batch([{ type: 'put', key: KEY_SNAPSHOT, value: seal(snapshot) }], { sync: true });
-    const from = this.firstIndex;
-    for (let lo = from; lo <= compactIndex; lo += COMPACT_BATCH_MAX) {
-      const ops: Batch = [];
-      for (let i = lo; i <= Math.min(compactIndex, lo + COMPACT_BATCH_MAX - 1); i++) ops.push({ type: 'del', key: entryKey(i) });
-      await this.db.batch(ops);
-    }
-    this.firstIndex = Math.max(this.firstIndex, compactIndex + 1);
+    const index = Math.max(this.compactIndex, compactIndex);
+    await this.wal.append([{ type: 'snapshot', snapshot, replacesLog: false }, { type: 'compact', index }], true, () => this.stateHeader());
+    this.snapshot = snapshot;
+    this.compactIndex = index;
+    this.firstIndex = Math.max(this.firstIndex, index + 1);
+    await this.wal.release(index);
   }
 
   /** Entries currently stored (a gauge for /status). */
@@ -325,7 +265,17 @@ export class RaftLogStore {
     return Math.max(0, this.lastIndex - this.firstIndex + 1);
   }
 
+  /** WAL segment files on disk (tests check segment release with it). */
+  segmentCount(): number {
+    return this.wal.segmentCount();
+  }
+
   async close(): Promise<void> {
-    await this.db.close();
+    try {
+      await this.writer?.close();
+    } finally {
+      this.writer = null;
+      this.lock.release();
+    }
   }
 }

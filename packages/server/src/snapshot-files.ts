@@ -12,6 +12,7 @@
 // a SnapshotStageError naming the file, so a full disk can be reported as such.
 
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { syncDir } from './sync-dir.js';
 import path from 'node:path';
 
 /** Staged streams at once (one per sending peer is the normal case). */
@@ -189,14 +190,4 @@ const sanitize = (id: string): string => id.replace(/[^A-Za-z0-9_-]/g, '_').slic
 function stagedIndexOf(name: string): number | null {
   const m = /^snap-(\d+)\.snap$/.exec(name);
   return m === null ? null : Number(m[1]);
-}
-
-/** fsyncs a directory, so a rename into it survives a power loss. */
-export async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -68,26 +68,24 @@ describe('RaftLogStore', () => {
     await again.close();
   });
 
-  it('reports a damaged value as CorruptDataDir instead of dropping it', async () => {
+  it('reports a damaged record as CorruptDataDir instead of dropping it', async () => {
     const dir = freshDir();
     const s = await RaftLogStore.open(dir);
     await s.load();
     await s.initialize(identity, bootSnap, null);
     await s.persist({ entries: [entry(1, 1)], hardState: { term: 1, vote: null, commit: 1 } });
     await s.close();
-    // Overwrite every LevelDB file's content bytes: LevelDB either refuses to open or our CRC fails.
-    for (const f of readdirSync(dir)) {
-      if (f.endsWith('.log') || f.endsWith('.ldb')) writeFileSync(path.join(dir, f), Buffer.alloc(64, 0x5a));
-    }
-    const again = await RaftLogStore.open(dir).catch((e: unknown) => e);
-    if (again instanceof RaftLogStore) {
-      const err = await again.load().catch((e: unknown) => e);
-      await again.close();
-      expect(err).toBeInstanceOf(DataDirError);
-      expect((err as DataDirError).code).toBe('CorruptDataDir');
-    } else {
-      expect(again).toBeInstanceOf(DataDirError);
-    }
+    // Zero the WAL's first segment past its file header: every record (the identity too) is gone
+    // while the identity marker says the log had one.
+    const wal = path.join(dir, 'wal');
+    const seg = path.join(wal, readdirSync(wal).filter((f) => f.endsWith('.wal'))[0] as string);
+    writeFileSync(seg, Buffer.concat([readFileSync(seg).subarray(0, 16), Buffer.alloc(64)]));
+    const again = await RaftLogStore.open(dir);
+    const err = await again.load().catch((e: unknown) => e);
+    await again.close();
+    expect(err).toBeInstanceOf(DataDirError);
+    expect((err as DataDirError).code).toBe('CorruptDataDir');
+    expect((err as DataDirError).message).toMatch(/lost its contents/);
   });
 
   it('refuses a second opener of the same directory with DataDirLocked', async () => {

@@ -97,6 +97,7 @@ interface Member {
 async function openMember(openFile?: OpenStagingFile): Promise<Member> {
   const dir = newDir();
   const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
+  await logStore.load();
   const boot: Snapshot = { metadata: { index: 1, term: 1, confState }, data: registry().encode() };
   await logStore.initialize({ clusterId: 'c1', memberId: SELF, name: SELF }, boot, { term: 1, vote: null, commit: 1 });
   const loaded = await logStore.load();

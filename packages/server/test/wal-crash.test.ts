@@ -1,7 +1,7 @@
 // The WAL under crashes and damage: a write cut at every byte offset of the last record is a
 // torn tail (cut, logged, nothing acknowledged lost); a flipped bit anywhere else is refused
 // with the segment's path and the offset; segments are released after compaction.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,24 @@ describe('WAL crash recovery', () => {
     rmSync(segs[1] as string);
     const err = await loadError(dir);
     expect(err.message).toMatch(/segment 0+2\.wal is missing/);
+  });
+
+  it('keeps a whole spare segment across a restart (a restart must not free disk space) and replaces a partial one', async () => {
+    const dir = freshDir();
+    await (await writeLog(dir, 1)).close();
+    const spare = path.join(dir, 'wal', '0000000000000002.wal.tmp');
+    expect(statSync(spare).size).toBe(SMALL_SEGMENT_BYTES);
+    const marked = new Date('2001-01-01T00:00:00Z'); // a preallocation made anew would carry the time of now
+    utimesSync(spare, marked, marked);
+    const again = await openStore(dir);
+    await again.load();
+    await again.close();
+    expect(statSync(spare).mtimeMs).toBe(marked.getTime());
+    truncateSync(spare, 100); // preallocation cut short by a crash
+    const third = await openStore(dir);
+    await third.load();
+    await third.close();
+    expect(statSync(spare).size).toBe(SMALL_SEGMENT_BYTES);
   });
 
   it('keeps a lock per data dir; a lock left by a dead process is taken over', async () => {

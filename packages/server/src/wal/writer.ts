@@ -28,7 +28,7 @@ import { open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogIndex } from '@kite/raft';
 import { syncDir } from '../sync-dir.js';
-import { FILE_HEADER_BYTES, encodeFileHeader, encodeRecords, type WalRecord } from './record.js';
+import { FILE_HEADER_BYTES, decodeFileHeader, encodeFileHeader, encodeRecords, type WalRecord } from './record.js';
 import { SYNCED_HINT_FILE, segmentName, type ScannedSegment } from './scan.js';
 
 /** Size a segment is preallocated to. Small enough for a member on a small disk. */
@@ -85,6 +85,31 @@ async function install(dir: string, tmp: string): Promise<string> {
   return final;
 }
 
+/**
+ * A spare left by the previous run, when whole (its full size and file header), fsynced again
+ * since its zeros may never have reached the disk; null otherwise. Keeping it keeps the
+ * disk's use the same across restarts: a restart on a full disk must not free a segment's
+ * worth of space and start as if nothing were wrong.
+ */
+async function keepSpare(dir: string, seq: number, sizeBytes: number): Promise<string | null> {
+  const tmp = path.join(dir, segmentName(seq)) + TMP_SUFFIX;
+  let fh: FileHandle;
+  try {
+    fh = await open(tmp, 'r+');
+  } catch {
+    return null;
+  }
+  try {
+    const header = Buffer.alloc(FILE_HEADER_BYTES);
+    await fh.read(header, 0, FILE_HEADER_BYTES, 0);
+    if ((await fh.stat()).size !== sizeBytes || decodeFileHeader(header) !== seq) return null;
+    await fh.sync();
+    return tmp;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The next segment, preallocated in the background so a rollover does not wait for it. */
 interface Spare {
   readonly seq: number;
@@ -117,16 +142,20 @@ export class WalWriter {
    * durable first: it may be in the page cache only (a kill -9 before this start).
    */
   static async open(dir: string, scanned: readonly ScannedSegment[], maxEntry: ReadonlyMap<number, LogIndex>, segmentBytes: number): Promise<WalWriter> {
-    for (const name of readdirSync(dir)) if (name.endsWith(TMP_SUFFIX)) rmSync(path.join(dir, name), { force: true });
+    const last = scanned[scanned.length - 1];
+    const spare = last === undefined ? null : await keepSpare(dir, last.seq + 1, segmentBytes);
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith(TMP_SUFFIX) && path.join(dir, name) !== spare) rmSync(path.join(dir, name), { force: true });
+    }
     const segs = scanned.map((s) => ({ seq: s.seq, path: s.path, maxEntryIndex: maxEntry.get(s.seq) ?? 0, hasRecords: s.records > 0 }));
     const w = new WalWriter(dir, segmentBytes, segs);
-    const last = scanned[scanned.length - 1];
     if (last !== undefined) {
       const fh = await w.openSegment(last.path);
       w.offset = last.end;
       await fh.datasync();
       w.writeHint(last.seq);
-      w.prepareSpare(last.seq + 1);
+      if (spare !== null) w.spare = { seq: last.seq + 1, ready: Promise.resolve(spare) };
+      else w.prepareSpare(last.seq + 1);
     }
     return w;
   }

@@ -82,8 +82,9 @@ export async function restoreDataDir(file: string, cfg: RestoreConfig): Promise<
     } finally {
       await store.close();
     }
-    const log = await RaftLogStore.open(path.join(cfg.dataDir, 'raft'));
+    const log = await RaftLogStore.open(cfg.dataDir);
     try {
+      await log.load(); // empty: the WAL is created here, as a new member's first start does
       const snapshot: Snapshot = { metadata: { index, term: BOOTSTRAP_INDEX, confState: { voters, learners: [] } }, data: registry.encode() };
       await log.initialize(identity, snapshot, { term: BOOTSTRAP_INDEX, vote: null, commit: index });
     } finally {

@@ -117,7 +117,7 @@ describe('restore', () => {
     const ids = cluster.initialCluster.map((m) => deriveMemberId(cluster.clusterToken, m.name));
     expect(r.clusterId).toBe(deriveClusterId(cluster.clusterToken, ids));
     expect(r.memberId).toBe(ids[0]);
-    const log = await RaftLogStore.open(path.join(dataDir, 'raft'));
+    const log = await RaftLogStore.open(dataDir);
     try {
       const loaded = await log.load();
       expect(loaded.identity).toEqual({ clusterId: r.clusterId, memberId: ids[0], name: 'n1' });

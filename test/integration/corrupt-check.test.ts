@@ -68,7 +68,10 @@ describe('the corruption check', () => {
     wires.push(w);
     return w;
   };
-  const alarms = async (name: string): Promise<AlarmMember[]> => [...ok(await (await wire(name)).request('alarm', { action: 'list' })).alarms];
+  // A member between leaders answers Unavailable at once (no leader for an election timeout):
+  // the list is asked again within a bounded wait.
+  const alarms = (name: string): Promise<AlarmMember[]> =>
+    waitFor(`the alarm list of ${name}`, WAIT_MS, async () => [...ok(await (await wire(name)).request('alarm', { action: 'list' })).alarms]);
 
   it('refuses a start, raises CORRUPT naming the altered member, refuses writes until it is replaced', async () => {
     cluster = await Cluster.create({ size: 3, flags: ['--corrupt-check-interval', `${CHECK_INTERVAL_MS}ms`] });

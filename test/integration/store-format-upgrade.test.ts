@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LevelBackend } from '@kite/kvstore';
 import { writeOldFormatCopy } from '../../packages/kvstore/test/old-format.js';
 import { Cluster, waitFor } from './harness/cluster.js';
-import { WireClient, b, ok, str } from './harness/wire.js';
+import { keysAndHash } from './harness/keys-and-hash.js';
+import { WireClient, b, ok } from './harness/wire.js';
 
 const KEYS = 60;
 const CONVERTED = 'store converted from format 1 to format 2';
@@ -32,17 +33,6 @@ async function downgradeKv(dataDir: string): Promise<void> {
   renameSync(oldDir, kvDir);
 }
 
-async function readAll(cluster: Cluster, name: string): Promise<{ values: string[]; hash: number }> {
-  const c = await WireClient.connect(cluster.clientUrl(name));
-  try {
-    const got = ok(await c.request('range', { key: b('u/'), rangeEnd: b('u0'), serializable: true }));
-    const hash = ok(await c.request('hash', { revision: got.header.revision }));
-    return { values: got.kvs.map((kv) => `${str(kv.key)}=${str(kv.value)}@${kv.modRevision}`), hash: hash.hash };
-  } finally {
-    c.close();
-  }
-}
-
 describe('a cluster whose stores were all written before record checksums', () => {
   let cluster: Cluster | undefined;
   afterAll(async () => {
@@ -61,7 +51,7 @@ describe('a cluster whose stores were all written before record checksums', () =
     for (const name of MEMBERS) {
       await waitFor(`${name} to apply ${target}`, 15_000, async () => ((await c.status(name)).applied >= target ? true : undefined));
     }
-    const before = await readAll(c, 'n1');
+    const before = await keysAndHash(c, 'n1');
     expect(before.values).toHaveLength(KEYS - 1);
     for (const name of MEMBERS) expect(await c.kill(name, 'SIGTERM')).toBe(0);
 
@@ -71,14 +61,14 @@ describe('a cluster whose stores were all written before record checksums', () =
     for (const name of MEMBERS) {
       const log = c.log(name).slice(logStart.get(name));
       expect(log.split(CONVERTED).length - 1, `${name} log`).toBe(1);
-      expect(await readAll(c, name)).toEqual(before);
+      expect(await keysAndHash(c, name)).toEqual(before);
     }
     // The upgraded cluster takes writes and replicates them.
     const w2 = await WireClient.connect(c.clientUrl(await c.leader()));
     const put = ok(await w2.request('put', { key: b('u/new'), value: b('after') }));
     w2.close();
     for (const name of MEMBERS) {
-      await waitFor(`${name} to apply the new write`, 15_000, async () => ((await readAll(c, name)).values.includes(`u/new=after@${put.header.revision}`) ? true : undefined));
+      await waitFor(`${name} to apply the new write`, 15_000, async () => ((await keysAndHash(c, name)).values.includes(`u/new=after@${put.header.revision}`) ? true : undefined));
     }
 
     // A second restart finds format 2: no conversion.

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LevelBackend } from '@kite/kvstore';
 import { writeOldFormatCopy } from '../../packages/kvstore/test/old-format.js';
 import { Cluster, waitFor } from './harness/cluster.js';
-import { keysAndHash } from './harness/keys-and-hash.js';
+import { expectWriteReachesAll, keysAndHash, restartAndLogs } from './harness/keys-and-hash.js';
 import { WireClient, b, ok } from './harness/wire.js';
 
 const KEYS = 60;
@@ -64,17 +64,9 @@ describe('a cluster whose stores were all written before record checksums', () =
       expect(await keysAndHash(c, name)).toEqual(before);
     }
     // The upgraded cluster takes writes and replicates them.
-    const w2 = await WireClient.connect(c.clientUrl(await c.leader()));
-    const put = ok(await w2.request('put', { key: b('u/new'), value: b('after') }));
-    w2.close();
-    for (const name of MEMBERS) {
-      await waitFor(`${name} to apply the new write`, 15_000, async () => ((await keysAndHash(c, name)).values.includes(`u/new=after@${put.header.revision}`) ? true : undefined));
-    }
+    await expectWriteReachesAll(c, MEMBERS);
 
     // A second restart finds format 2: no conversion.
-    for (const name of MEMBERS) expect(await c.kill(name, 'SIGTERM')).toBe(0);
-    const secondStart = new Map(MEMBERS.map((n) => [n, c.log(n).length]));
-    await c.startAll();
-    for (const name of MEMBERS) expect(c.log(name).slice(secondStart.get(name))).not.toContain(CONVERTED);
+    for (const log of (await restartAndLogs(c, MEMBERS)).values()) expect(log).not.toContain(CONVERTED);
   });
 });

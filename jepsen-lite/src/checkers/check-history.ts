@@ -1,7 +1,7 @@
 // Runs the checkers that fit a workload over one recorded history and folds their verdicts:
 //   register  linearizability (register model) + durability
 //   append    list-append (Elle-style) + durability
-//   watch     watch streams against the final global history
+//   watch     watch streams against the final global history and the clients' writes
 // plus liveness for any workload when a recovery bound is given.
 
 import { pairOperations } from '../history/operations.js';
@@ -15,6 +15,7 @@ import type { LivenessBound } from './liveness.js';
 import type { CheckResult, Validity } from './result.js';
 import { combineValidity } from './result.js';
 import { checkWatch } from './watch/checker.js';
+import { watchEvidence } from './watch/acknowledged.js';
 import { globalHistoryFromObservations, watchersFromObservations } from './watch/from-history.js';
 
 export type Workload = 'register' | 'append' | 'watch';
@@ -46,7 +47,7 @@ export function checkHistory(entries: readonly HistoryEntry[], options: CheckHis
       results.push(checkDurability(operations, observations));
       break;
     case 'watch':
-      results.push(checkWatch(watchersFromObservations(observations), globalHistoryFromObservations(observations)));
+      results.push(checkWatch(watchersFromObservations(observations), globalHistoryFromObservations(observations), watchEvidence(operations, nemesis)));
       break;
   }
   if (options.liveness !== undefined) results.push(checkLiveness(operations, nemesis, { bound: options.liveness }));

@@ -63,5 +63,7 @@ function toOperation(inv: ClientEntry, done: ClientEntry | null): Omit<Operation
     completeIndex: determinate ? done.index : null,
     invokeTime: inv.time,
     completeTime: determinate ? done.time : null,
+    ...(done?.node !== undefined ? { node: done.node } : {}),
+    ...(done?.revision !== undefined ? { revision: done.revision } : {}),
   };
 }

@@ -17,9 +17,12 @@ export interface ClientEntry {
   readonly value: Json;
   readonly time: number;
   readonly index: number;
-  /** Optional free-form detail (error code, node that answered); ignored by checkers. */
+  /** Optional free-form detail (error code); ignored by checkers. */
   readonly error?: string;
+  /** The member that served the operation (its reply header), named in anomalies. */
   readonly node?: string;
+  /** The store revision in the reply's header (for a put: the revision it created). */
+  readonly revision?: number;
 }
 
 /** The nemesis only logs `info` entries: a fault began or ended at `time`. */
@@ -68,12 +71,12 @@ export interface ObservationEntry {
 }
 
 export type ObservationF =
-  | 'watch-start' | 'watch-resume' | 'watch-batch'
+  | 'watch-start' | 'watch-resume' | 'watch-batch' | 'watch-end'
   | 'config-apply'
   | 'final-read' | 'final-history' | 'final-hash';
 
 export const OBSERVATION_FS: readonly ObservationF[] = [
-  'watch-start', 'watch-resume', 'watch-batch', 'config-apply', 'final-read', 'final-history', 'final-hash',
+  'watch-start', 'watch-resume', 'watch-batch', 'watch-end', 'config-apply', 'final-read', 'final-history', 'final-hash',
 ];
 
 export type HistoryEntry = ClientEntry | NemesisEntry | ObservationEntry;
@@ -103,4 +106,8 @@ export interface Operation {
   readonly completeIndex: number | null;
   readonly invokeTime: number;
   readonly completeTime: number | null;
+  /** The member that served it, when the completion says (never for an unanswered op). */
+  readonly node?: string;
+  /** The reply header's store revision, when the completion records it. */
+  readonly revision?: number;
 }

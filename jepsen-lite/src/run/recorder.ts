@@ -22,6 +22,7 @@ export interface Completion {
   readonly value: Json;
   readonly error?: string;
   readonly node?: string;
+  readonly revision?: number;
 }
 
 export class Recorder {
@@ -43,6 +44,7 @@ export class Recorder {
     this.push({
       process, type: c.type, f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), value: c.value,
       ...(c.error !== undefined ? { error: c.error } : {}), ...(c.node !== undefined ? { node: c.node } : {}),
+      ...(c.revision !== undefined ? { revision: c.revision } : {}),
     });
   }
 

@@ -10,7 +10,7 @@
 // Checkers: watch (gap-free, duplicate-free, ordered slices of the global history), liveness.
 
 import { isKiteError, type KiteClient, type Watch, type WatchBatch } from '@kite/client';
-import { checkLiveness, checkWatch, globalHistoryFromObservations, watchersFromObservations, type CheckResult } from '../checkers/index.js';
+import { checkLiveness, checkWatch, globalHistoryFromObservations, watchersFromObservations, watchEvidence, type CheckResult } from '../checkers/index.js';
 import type { Json } from '../history/index.js';
 import { monotonicMs, sleep } from '../util/time.js';
 import type { CheckInputs, Workload, WorkloadContext } from './types.js';
@@ -155,7 +155,11 @@ export function watchWorkload(writeRetries: number): Workload {
       const count = Math.max(3, ctx.concurrency);
       for (let i = 0; i < count; i++) {
         const w: WatcherState = { id: `watcher-${i}`, lastRevision: 0, vouched: false, done: false, target: Number.MAX_SAFE_INTEGER, task: Promise.resolve(), watch: null };
-        w.task = watcherLoop(ctx, w, i, i === 0 ? 1 : now + 1).catch((err: unknown) => ctx.log(`${w.id} failed: ${(err as Error).message}`));
+        w.task = watcherLoop(ctx, w, i, i === 0 ? 1 : now + 1).catch((err: unknown) => {
+          // The harness lost this watcher, not the server: it ends here, owed nothing more.
+          ctx.recorder.observe(w.id, 'watch-end', { reason: `harness error: ${(err as Error).message.slice(0, 200)}` });
+          ctx.log(`${w.id} failed: ${(err as Error).message}`);
+        });
         watchers.push(w);
       }
       const rng = ctx.rng.fork('watch-writers');
@@ -170,10 +174,10 @@ export function watchWorkload(writeRetries: number): Workload {
         const opts = { timeoutMs: ctx.opTimeoutMs, retries: writeRetries };
         if (op.f === 'delete') {
           const r = await c.delete(op.key as string, opts);
-          return { type: 'ok', value: r.deleted, node: nodeName(ctx, r.header.memberId) };
+          return { type: 'ok', value: r.deleted, node: nodeName(ctx, r.header.memberId), revision: r.header.revision };
         }
         const r = await c.put(op.key as string, String(op.value), opts);
-        return { type: 'ok', value: op.value, node: nodeName(ctx, r.header.memberId) };
+        return { type: 'ok', value: op.value, node: nodeName(ctx, r.header.memberId), revision: r.header.revision };
       });
     },
 
@@ -209,7 +213,7 @@ export function watchWorkload(writeRetries: number): Workload {
 
     check({ history, recoveryBoundMs, endTimeNs }: CheckInputs): CheckResult[] {
       return [
-        checkWatch(watchersFromObservations(history.observations), globalHistoryFromObservations(history.observations)),
+        checkWatch(watchersFromObservations(history.observations), globalHistoryFromObservations(history.observations), watchEvidence(history.operations, history.nemesis)),
         checkLiveness(history.operations, history.nemesis, { bound: { recoveryBoundMs }, endTime: endTimeNs, writeFs: ['put', 'delete'] }),
       ];
     },

@@ -5,6 +5,12 @@ import type { ClientEntry, HistoryEntry, Json, NemesisF, ObservationF } from '..
 
 export const NS_PER_MS = 1_000_000;
 
+/** What a reply header told the client: the member that served it and the store revision. */
+export interface Reply {
+  readonly node?: string;
+  readonly revision?: number;
+}
+
 export class HistoryBuilder {
   readonly entries: HistoryEntry[] = [];
   private timeNs = 0;
@@ -21,8 +27,8 @@ export class HistoryBuilder {
     return this.push({ process, type: 'invoke', f, ...(key !== undefined ? { key } : {}), value });
   }
 
-  ok(process: number | string, value: Json = null): this {
-    return this.complete(process, 'ok', value);
+  ok(process: number | string, value: Json = null, reply: Reply = {}): this {
+    return this.complete(process, 'ok', value, reply);
   }
 
   fail(process: number | string, value: Json = null): this {
@@ -51,11 +57,11 @@ export class HistoryBuilder {
     return this.invoke(process, f, key, value).ok(process, result);
   }
 
-  private complete(process: number | string, type: 'ok' | 'fail' | 'info', value: Json): this {
+  private complete(process: number | string, type: 'ok' | 'fail' | 'info', value: Json, reply: Reply = {}): this {
     const o = this.open.get(process);
     if (o === undefined) throw new Error(`process ${process} has nothing open`);
     this.open.delete(process);
-    return this.push({ process, type, f: o.f, ...(o.key !== undefined ? { key: o.key } : {}), value });
+    return this.push({ process, type, f: o.f, ...(o.key !== undefined ? { key: o.key } : {}), value, ...reply });
   }
 
   private push(e: Omit<ClientEntry, 'time' | 'index'>): this {

@@ -11,11 +11,20 @@
 //   unknown-event / event-mismatch  an event absent from, or different in, the global history;
 //   wrong-prev-kv        prevKv is not the key's value at revision - 1;
 //   gap                  a matching event between the start and the last revision the watcher
-//                        vouched for (last event or progress) that it never delivered.
+//                        vouched for (last event or progress) that it never delivered;
+// against the rest of the history (WatchEvidence):
+//   unjustified-compaction  a Compacted answer at C with no compaction at or past C recorded
+//                        (the excuse is then not granted: the events before C stay expected);
+//   stalled              the watcher's last segment was still open when the history ended (not
+//                        canceled, not closed), yet acknowledged writes in its range lie past
+//                        the last revision it vouched for: it silently stopped receiving;
+//   ack-missing / ack-mismatch / unwritten-event  the streams against the clients' writes
+//                        (acknowledged.ts): what every stream got wrong alike.
 // Without a global history, watchers are cross-checked instead (watchers-disagree) and the
 // verdict is at best 'unknown', since gaps cannot be ruled out.
 
 import type { Anomaly, CheckResult } from '../result.js';
+import { checkAcknowledged, NO_WATCH_EVIDENCE, type AcknowledgedEvent, type WatchEvidence } from './acknowledged.js';
 import { GlobalIndex } from './global-index.js';
 import type { GlobalEvent, WatchBatch, WatchEvent, WatcherLog, WatchSegment } from './types.js';
 import { eventId, matchesFilter } from './types.js';
@@ -47,28 +56,43 @@ interface Counters {
   steps: number;
 }
 
-export function checkWatch(watchers: readonly WatcherLog[], globalEvents: readonly GlobalEvent[] | null): CheckResult {
+export function checkWatch(
+  watchers: readonly WatcherLog[], globalEvents: readonly GlobalEvent[] | null, evidence: WatchEvidence = NO_WATCH_EVIDENCE,
+): CheckResult {
   const sink = new Sink();
   const global = globalEvents === null ? null : new GlobalIndex(globalEvents);
   const c: Counters = { events: 0, batches: 0, progress: 0, expected: 0, steps: 0 };
-  for (const w of watchers) checkWatcher(w, global, sink, c);
+  const acks = evidence.writes === null ? null : checkAcknowledged(watchers, globalEvents, evidence.writes);
+  const ctx: WatcherContext = { global, sink, c, compactions: evidence.compactions, acknowledged: acks?.acknowledged ?? [] };
+  for (const w of watchers) checkWatcher(w, ctx);
   if (global === null) crossCheck(watchers, sink, c);
-  const valid = sink.total > 0 ? false : global === null && watchers.length > 0 ? 'unknown' : true;
+  const total = sink.total + (acks?.total ?? 0);
+  const valid = total > 0 ? false : global === null && watchers.length > 0 ? 'unknown' : true;
   return {
     checker: 'watch',
     valid,
-    anomalies: sink.anomalies,
+    anomalies: [...(acks?.anomalies ?? []), ...sink.anomalies],
     stats: {
+      acknowledgedWrites: acks?.acknowledged.length ?? 0,
       watchers: watchers.length,
       segments: watchers.reduce((n, w) => n + w.segments.length, 0),
       globalEvents: globalEvents?.length ?? 0,
-      anomalies: sink.total,
+      anomalies: total,
       ...c,
     },
   };
 }
 
-function checkWatcher(w: WatcherLog, global: GlobalIndex | null, sink: Sink, c: Counters): void {
+interface WatcherContext {
+  readonly global: GlobalIndex | null;
+  readonly sink: Sink;
+  readonly c: Counters;
+  readonly compactions: readonly number[];
+  readonly acknowledged: readonly AcknowledgedEvent[];
+}
+
+function checkWatcher(w: WatcherLog, ctx: WatcherContext): void {
+  const { global, sink, c } = ctx;
   const seen = new Set<string>();
   const explained = new Set<string>();
   let lastRevision = 0;
@@ -79,7 +103,13 @@ function checkWatcher(w: WatcherLog, global: GlobalIndex | null, sink: Sink, c: 
     let first = true;
     for (const b of segment.batches) {
       c.batches++;
-      if (b.compactRevision !== undefined) compactRevision = Math.max(compactRevision, b.compactRevision);
+      if (b.compactRevision !== undefined) {
+        if (ctx.compactions.some((r) => r >= (b.compactRevision as number))) {
+          compactRevision = Math.max(compactRevision, b.compactRevision);
+        } else {
+          sink.report(w.watcher, 'unjustified-compaction', `told compacted at revision ${b.compactRevision}, but the history records no compaction at or past it`, { compactRevision: b.compactRevision, batchIndex: b.index, compactions: ctx.compactions.slice(-5) });
+        }
+      }
       if (b.progress === true && b.events.length === 0) {
         c.progress++;
         if (b.headerRevision < lastRevision) {
@@ -117,7 +147,25 @@ function checkWatcher(w: WatcherLog, global: GlobalIndex | null, sink: Sink, c: 
       }
     }
   });
-  if (global !== null) checkGaps(w, global, seen, explained, Math.max(lastRevision, progressRevision), compactRevision, sink, c);
+  const vouched = Math.max(lastRevision, progressRevision);
+  if (global !== null) checkGaps(w, global, seen, explained, vouched, compactRevision, sink, c);
+  checkStall(w, ctx.acknowledged, vouched, compactRevision, sink);
+}
+
+/**
+ * A watcher whose last segment is still open at the end of the history owes every
+ * acknowledged write in its range; one it never vouched for means it stopped receiving.
+ */
+function checkStall(w: WatcherLog, acknowledged: readonly AcknowledgedEvent[], vouched: number, compactRevision: number, sink: Sink): void {
+  const last = w.segments[w.segments.length - 1];
+  if (last === undefined || last.ended !== undefined || last.batches[last.batches.length - 1]?.canceled === true) return;
+  const from = Math.max(w.segments[0]?.startRevision ?? 1, compactRevision, vouched + 1);
+  const owed = acknowledged.filter((a) => a.revision >= from && matchesFilter(w.filter, a.key, a.type)).sort((a, b) => a.revision - b.revision);
+  const first = owed[0];
+  if (first === undefined) return;
+  sink.report(w.watcher, 'stalled', `stopped at revision ${vouched} while still open (neither canceled nor closed); ${owed.length} acknowledged write(s) in its range follow, first ${first.type} ${first.key}@${first.revision} (#${first.op.id}${first.op.node === undefined ? '' : ` served by ${first.op.node}`})`, {
+    vouchedRevision: vouched, owedCount: owed.length, firstOwed: { key: first.key, revision: first.revision, op: first.op.id }, op: first.op.id,
+  });
 }
 
 /** A segment must begin with the first matching event at or after its start revision. */

@@ -2,6 +2,8 @@
 //   watch-start   process = watcher, key, value {startRevision, rangeEnd?, prefix?, prevKv?, noPut?, noDelete?}
 //   watch-resume  process = watcher, value {startRevision}
 //   watch-batch   process = watcher, value {headerRevision, events, progress?, compactRevision?, canceled?}
+//   watch-end     process = watcher, value {reason}: the client closed the watch for good (or it
+//                 failed); without one the watch was open when the history ended
 //   final-history value {events: [{revision, key, type, value}]}
 // Observations of an unknown watcher, or malformed ones, are format errors.
 
@@ -13,7 +15,7 @@ interface Draft {
   readonly watcher: string;
   readonly filter: WatchFilter;
   readonly prevKv: boolean;
-  readonly segments: Array<{ startRevision: number; batches: WatchBatch[] }>;
+  readonly segments: Array<{ startRevision: number; batches: WatchBatch[]; ended?: string }>;
 }
 
 type Obj = { readonly [k: string]: Json };
@@ -21,7 +23,7 @@ type Obj = { readonly [k: string]: Json };
 export function watchersFromObservations(observations: readonly ObservationEntry[]): WatcherLog[] {
   const drafts = new Map<string, Draft>();
   for (const o of observations) {
-    if (o.f !== 'watch-start' && o.f !== 'watch-resume' && o.f !== 'watch-batch') continue;
+    if (o.f !== 'watch-start' && o.f !== 'watch-resume' && o.f !== 'watch-batch' && o.f !== 'watch-end') continue;
     const v = object(o);
     const id = String(o.process);
     if (o.f === 'watch-start') {
@@ -40,7 +42,9 @@ export function watchersFromObservations(observations: readonly ObservationEntry
       d.segments.push({ startRevision: int(o, v['startRevision']), batches: [] });
       continue;
     }
-    (d.segments[d.segments.length - 1] as { batches: WatchBatch[] }).batches.push(batch(o, v));
+    const segment = d.segments[d.segments.length - 1] as Draft['segments'][number];
+    if (o.f === 'watch-end') segment.ended = typeof v['reason'] === 'string' ? v['reason'] : 'closed';
+    else segment.batches.push(batch(o, v));
   }
   return [...drafts.values()].map((d): WatcherLog => ({
     watcher: d.watcher, filter: d.filter, prevKv: d.prevKv, segments: d.segments as WatchSegment[],

@@ -35,6 +35,8 @@ export interface WatchBatch {
 export interface WatchSegment {
   readonly startRevision: number;
   readonly batches: readonly WatchBatch[];
+  /** Why the client ended the watch here for good (closed it, or it failed); absent while open. */
+  readonly ended?: string;
 }
 
 export interface WatchFilter {

@@ -9,11 +9,13 @@
 //   lock-unfenced  the write is a plain put: after a long pause two holders can both write
 //                  the same count, which the mutex checker reports (the hazard fencing fixes).
 // Checkers: linearizability of the counter (a register), mutex (no two acknowledged writes
-// of the same count: each count is written by one critical section).
+// of the same count: each count is written by one critical section), fencing (holders'
+// tokens increase with the order they got the lock; a release names the key it lets go).
 
 import { Cmp, Op, type KiteClient, type Lease } from '@kite/client';
 import { checkLinearizability, type CheckResult } from '../checkers/index.js';
 import { sleep } from '../util/time.js';
+import { checkFencing } from './fencing-check.js';
 import { checkMutex } from './lock-check.js';
 import type { CheckInputs, Workload, WorkloadContext } from './types.js';
 import { nodeName, RateLimiter, WorkerProcess } from './workers.js';
@@ -79,7 +81,7 @@ export function lockWorkload(fenced: boolean, writeRetries: number): Workload {
 
     check({ history }: CheckInputs): CheckResult[] {
       const counterOps = history.operations.filter((op) => op.key === COUNTER_KEY && (op.f === 'read' || op.f === 'write'));
-      return [checkLinearizability(counterOps), checkMutex(counterOps)];
+      return [checkLinearizability(counterOps), checkMutex(counterOps), checkFencing(history.operations)];
     },
   };
 }
@@ -96,9 +98,9 @@ async function criticalSection(
   }
   const keepAlive = new ManualKeepAlive(lease);
   let unlock: (() => Promise<void>) | null = null;
+  let token = 0;
+  let lockKey = '';
   try {
-    let token = 0;
-    let lockKey = '';
     const acquired = await p.op({ f: 'acquire', key: LOCK_NAME, value: null }, async () => {
       const h = await c.lock(LOCK_NAME, { lease, owner: `holder-${w}`, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(LOCK_WAIT_MS_MAX)]) });
       unlock = () => h.unlock();
@@ -136,7 +138,7 @@ async function criticalSection(
   } finally {
     keepAlive.stop();
     const release = unlock as (() => Promise<void>) | null;
-    if (release !== null) await p.op({ f: 'release', key: LOCK_NAME, value: null }, async () => {
+    if (release !== null) await p.op({ f: 'release', key: LOCK_NAME, value: { key: lockKey, token } }, async () => {
       await release();
       return { type: 'ok', value: null };
     }, true);

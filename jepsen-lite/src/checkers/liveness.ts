@@ -4,10 +4,16 @@
 // is not a fault: it neither opens a window nor cuts one short. From each heal point the
 // first write that completes ok must complete within the bound. A window cut short by the next
 // fault is skipped; one cut short by the end of the history is 'unknown'.
+// The same holds per client, so a few clients stuck behind a member that never recovers are not
+// hidden by the others' writes: every client with an operation in flight or issued in a
+// window must have some operation (read or write) complete ok within the bound of the heal
+// (client-stalled). During faults nothing is owed: a client cut off with a minority may stall
+// until the heal, and an operation held up by the fault counts only from the heal on.
 
 import type { NemesisEntry, NemesisF, Operation } from '../history/types.js';
 import type { Anomaly, CheckResult, Validity } from './result.js';
 import { combineValidity } from './result.js';
+import { maxOf } from '../util/max.js';
 
 const NS_PER_MS = 1_000_000;
 
@@ -30,13 +36,15 @@ export interface LivenessOptions {
 
 interface Window {
   readonly healTime: number;
+  /** History index of the entry that healed. */
+  readonly healIndex: number;
   /** When the next fault starts, if any. */
   readonly nextFaultTime: number | null;
 }
 
 export function healWindows(nemesis: readonly NemesisEntry[]): Window[] {
   const sorted = [...nemesis].sort((a, b) => a.index - b.index);
-  const heals: number[] = [];
+  const heals: { time: number; index: number }[] = [];
   const faultStarts: number[] = [];
   let open = 0;
   for (const e of sorted) {
@@ -46,13 +54,13 @@ export function healWindows(nemesis: readonly NemesisEntry[]): Window[] {
     } else if (FAULT_ENDS.has(e.f) || e.f === 'heal') {
       const wasOpen = open > 0;
       open = e.f === 'heal' ? 0 : Math.max(0, open - 1);
-      if (wasOpen && open === 0) heals.push(e.time);
+      if (wasOpen && open === 0) heals.push({ time: e.time, index: e.index });
     } else if (INSTANT_FAULTS.has(e.f)) {
       faultStarts.push(e.time);
-      if (open === 0) heals.push(e.time);
+      if (open === 0) heals.push({ time: e.time, index: e.index });
     }
   }
-  return heals.map((healTime) => ({ healTime, nextFaultTime: faultStarts.find((t) => t > healTime) ?? null }));
+  return heals.map((h) => ({ healTime: h.time, healIndex: h.index, nextFaultTime: faultStarts.find((t) => t > h.time) ?? null }));
 }
 
 export function checkLiveness(operations: readonly Operation[], nemesis: readonly NemesisEntry[], options: LivenessOptions): CheckResult {
@@ -64,7 +72,7 @@ export function checkLiveness(operations: readonly Operation[], nemesis: readonl
     .filter((op) => op.type === 'ok' && writeFs.has(op.f) && op.completeTime !== null)
     .map((op) => op.completeTime as number)
     .sort((x, y) => x - y);
-  const endTime = options.endTime ?? Math.max(0, ...operations.map((op) => op.completeTime ?? op.invokeTime), ...nemesis.map((e) => e.time));
+  const endTime = options.endTime ?? maxOf([...operations.map((op) => op.completeTime ?? op.invokeTime), ...nemesis.map((e) => e.time)], 0);
   const anomalies: Anomaly[] = [];
   const verdicts: Validity[] = [];
   let recovered = 0;
@@ -97,10 +105,69 @@ export function checkLiveness(operations: readonly Operation[], nemesis: readonl
       });
     }
   }
+  const perClient = checkClients(operations, windows, boundNs, endTime);
   return {
     checker: 'liveness',
-    valid: combineValidity(verdicts),
-    anomalies,
-    stats: { healPoints: windows.length, recovered, skipped, recoveryMsMax, boundMs },
+    valid: combineValidity([...verdicts, ...perClient.verdicts]),
+    anomalies: [...anomalies, ...perClient.anomalies],
+    stats: { healPoints: windows.length, recovered, skipped, recoveryMsMax, boundMs, clients: perClient.clients, clientStalls: perClient.stalls },
+  };
+}
+
+/** Anomalies listed per client check (the rest are counted in stats.clientStalls). */
+export const CLIENT_STALLS_SHOWN_MAX = 20;
+
+interface ClientVerdicts {
+  readonly verdicts: readonly Validity[];
+  readonly anomalies: readonly Anomaly[];
+  readonly clients: number;
+  readonly stalls: number;
+}
+
+function checkClients(operations: readonly Operation[], windows: readonly Window[], boundNs: number, endTime: number): ClientVerdicts {
+  const byClient = new Map<number | string, Operation[]>();
+  for (const op of operations) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
+  const verdicts: Validity[] = [];
+  const anomalies: Anomaly[] = [];
+  let stalls = 0;
+  for (const w of windows) {
+    const deadline = w.healTime + boundNs;
+    if (w.nextFaultTime !== null && w.nextFaultTime < deadline) continue;
+    for (const [client, ops] of byClient) {
+      // Owed only by a client that wanted something in the window (an op open at the heal or issued before the deadline).
+      const wanted = ops.some((op) => op.invokeTime < deadline && (op.answeredTime === null || op.answeredTime >= w.healTime));
+      if (!wanted) continue;
+      const firstOk = ops.find((op) => op.type === 'ok' && op.completeTime !== null && op.completeTime >= w.healTime);
+      const at = firstOk?.completeTime ?? null;
+      if (at !== null && at <= deadline) {
+        verdicts.push(true);
+      } else if (endTime < deadline) {
+        verdicts.push('unknown');
+      } else {
+        verdicts.push(false);
+        if (stalls++ < CLIENT_STALLS_SHOWN_MAX) anomalies.push(clientStalled(client, ops, w, boundNs, at));
+      }
+    }
+  }
+  return { verdicts, anomalies, clients: byClient.size, stalls };
+}
+
+function clientStalled(client: number | string, ops: readonly Operation[], w: Window, boundNs: number, firstOkAt: number | null): Anomaly {
+  const healTime = w.healTime;
+  const after = ops.filter((op) => op.answeredTime === null || op.answeredTime >= healTime);
+  const failed = after.filter((op) => op.type === 'fail').length;
+  const unknown = after.filter((op) => op.type === 'info').length;
+  const lastServed = [...ops].reverse().find((op) => op.node !== undefined)?.node ?? null;
+  // The failing window runs from the heal to the client's last answer: an operation stuck since
+  // before the heal does not stretch it back into the fault.
+  const lastAnswer = maxOf(after.map((op) => op.completeIndex ?? 0), w.healIndex);
+  return {
+    type: 'client-stalled',
+    message: `client ${client} had no operation succeed within ${boundNs / NS_PER_MS} ms of the heal at ${healTime / NS_PER_MS} ms ` +
+      `(${after.length} op(s) since: ${failed} failed, ${unknown} indeterminate${firstOkAt === null ? ', none ok' : `; first ok at +${(firstOkAt - healTime) / NS_PER_MS} ms`})` +
+      (lastServed === null ? '' : `; last served by ${lastServed}`),
+    client, node: lastServed, healTimeMs: healTime / NS_PER_MS, boundMs: boundNs / NS_PER_MS,
+    firstOkAfterMs: firstOkAt === null ? null : (firstOkAt - healTime) / NS_PER_MS,
+    window: { fromIndex: w.healIndex, toIndex: lastAnswer },
   };
 }

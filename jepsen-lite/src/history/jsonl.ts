@@ -48,6 +48,7 @@ export function validateEntry(raw: unknown, line: number | null = null): History
   if (typeof time !== 'number' || !Number.isFinite(time)) return fail('bad time');
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) return fail('bad index');
   if (!('value' in o)) return fail('missing value');
+  if (o['client'] !== undefined && typeof o['client'] !== 'number' && typeof o['client'] !== 'string') return fail('bad client');
   if (o['node'] !== undefined && typeof o['node'] !== 'string') return fail('bad node');
   if (o['revision'] !== undefined && (typeof o['revision'] !== 'number' || !Number.isInteger(o['revision']))) return fail('bad revision');
   if ((OBSERVATION_FS as readonly string[]).includes(f) && type !== 'info') return fail(`${f} entries are info`);

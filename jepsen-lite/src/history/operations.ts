@@ -54,6 +54,7 @@ function toOperation(inv: ClientEntry, done: ClientEntry | null): Omit<Operation
   const determinate = done !== null && type !== 'info';
   return {
     process: inv.process,
+    client: inv.client ?? inv.process,
     f: inv.f,
     ...(inv.key !== undefined ? { key: inv.key } : {}),
     invokeValue: inv.value,
@@ -63,6 +64,7 @@ function toOperation(inv: ClientEntry, done: ClientEntry | null): Omit<Operation
     completeIndex: determinate ? done.index : null,
     invokeTime: inv.time,
     completeTime: determinate ? done.time : null,
+    answeredTime: done === null ? null : done.time,
     ...(done?.node !== undefined ? { node: done.node } : {}),
     ...(done?.revision !== undefined ? { revision: done.revision } : {}),
   };

@@ -23,6 +23,8 @@ export interface ClientEntry {
   readonly node?: string;
   /** The store revision in the reply's header (for a put: the revision it created). */
   readonly revision?: number;
+  /** On an invoke: the client (connection) issuing it, stable across process renames. */
+  readonly client?: number | string;
 }
 
 /** The nemesis only logs `info` entries: a fault began or ended at `time`. */
@@ -106,8 +108,12 @@ export interface Operation {
   readonly completeIndex: number | null;
   readonly invokeTime: number;
   readonly completeTime: number | null;
+  /** When the client got its answer, an indeterminate one included; null: the history ended first. */
+  readonly answeredTime: number | null;
   /** The member that served it, when the completion says (never for an unanswered op). */
   readonly node?: string;
   /** The reply header's store revision, when the completion records it. */
   readonly revision?: number;
+  /** The client that issued it (its invoke's `client`, else its process). */
+  readonly client: number | string;
 }

@@ -12,6 +12,8 @@ export const HISTORY_ENTRIES_MAX = 3_000_000;
 
 export interface ClientOpDraft {
   readonly process: number;
+  /** The client (connection) behind the process; processes change after `info`, it does not. */
+  readonly client?: number;
   readonly f: string;
   readonly key?: string;
   readonly value: Json;
@@ -34,7 +36,10 @@ export class Recorder {
   invoke(op: ClientOpDraft): void {
     if (this.open.has(op.process)) throw new Error(`assertion: process ${op.process} invoked twice`);
     this.open.set(op.process, op);
-    this.push({ process: op.process, type: 'invoke', f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), value: op.value });
+    this.push({
+      process: op.process, type: 'invoke', f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), value: op.value,
+      ...(op.client !== undefined ? { client: op.client } : {}),
+    });
   }
 
   complete(process: number, c: Completion): void {

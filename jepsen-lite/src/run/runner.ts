@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { KiteClient } from '@kite/client';
 import { combineValidity, type CheckResult, type Validity } from '../checkers/index.js';
 import { Cluster } from '../cluster/cluster.js';
-import { formatHistoryJsonl, pairOperations, type HistoryEntry } from '../history/index.js';
+import { formatHistoryJsonl, isNemesisEntry, isObservationEntry, pairOperations, type HistoryEntry } from '../history/index.js';
 import type { LinkInfo } from '../proxy/link-proxy.js';
 import { nemesisByName, type ActiveFault, type NemesisContext, type NemesisName, type RunEvent } from '../nemesis/index.js';
 import { renderReport } from '../report/report-html.js';
@@ -198,15 +198,34 @@ async function healAll(cluster: Cluster, ctx: NemesisContext, healMs: number): P
   }
 }
 
-/** The recovery window, extended until a write succeeds after the heal (up to the bound). */
+/**
+ * The recovery window, extended (up to the liveness bound) until a write succeeded after the
+ * heal and every client was served again, so liveness judges the last heal instead of
+ * answering 'unknown' for a client that is merely slow to come back.
+ */
 async function recover(recorder: Recorder, clock: { nowNs(): number }, o: RunOptions, signal: AbortSignal): Promise<void> {
   const healNs = [...recorder.entries].reverse().find((e) => e.process === 'nemesis' && e.f === 'heal')?.time ?? 0;
   await sleep(o.recoveryMs, signal);
-  const okWriteSinceHeal = (): boolean =>
-    recorder.entries.some((e) => e.time >= healNs && e.type === 'ok' && e.process !== 'nemesis' && e.f !== 'read');
-  while (!signal.aborted && !okWriteSinceHeal() && clock.nowNs() - healNs < o.recoveryBoundMs * 1e6) {
+  while (!signal.aborted && !recoveredSince(recorder.entries, healNs) && clock.nowNs() - healNs < o.recoveryBoundMs * 1e6) {
     await sleep(RECOVERY_POLL_MS, signal);
   }
+}
+
+/** Some write completed ok at or after `sinceNs`, and so did an operation of every client. */
+export function recoveredSince(entries: readonly HistoryEntry[], sinceNs: number): boolean {
+  const clientOf = new Map<number | string, number | string>();
+  const served = new Set<number | string>();
+  let write = false;
+  for (const e of entries) {
+    if (isNemesisEntry(e) || isObservationEntry(e)) continue;
+    if (e.type === 'invoke') {
+      clientOf.set(e.process, e.client ?? e.process);
+    } else if (e.type === 'ok' && e.time >= sinceNs) {
+      served.add(clientOf.get(e.process) ?? e.process);
+      write ||= e.f !== 'read';
+    }
+  }
+  return write && [...new Set(clientOf.values())].every((c) => served.has(c));
 }
 
 export interface FinishInputs {

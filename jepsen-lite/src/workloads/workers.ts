@@ -55,6 +55,8 @@ export type Executor = (worker: number, op: PlannedOp) => Promise<Completion>;
 export class WorkerProcess {
   private process: number;
   private renamed = 0;
+  /** The worker's first process id names its client for good (liveness is judged per client). */
+  private readonly client: number;
 
   constructor(
     private readonly ctx: WorkloadContext,
@@ -63,6 +65,7 @@ export class WorkerProcess {
     firstProcess = 0,
   ) {
     this.process = firstProcess + worker;
+    this.client = this.process;
   }
 
   get exhausted(): boolean {
@@ -70,7 +73,7 @@ export class WorkerProcess {
   }
 
   async op(op: PlannedOp, execute: () => Promise<Completion>, isRead = op.f === 'read'): Promise<Completion> {
-    this.ctx.recorder.invoke({ process: this.process, ...op });
+    this.ctx.recorder.invoke({ process: this.process, client: this.client, ...op });
     let done: Completion;
     try {
       done = await execute();

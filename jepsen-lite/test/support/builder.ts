@@ -22,9 +22,10 @@ export class HistoryBuilder {
     return this;
   }
 
-  invoke(process: number | string, f: string, key: string | undefined, value: Json): this {
+  /** `client` names the connection behind the process (it survives a process rename after info). */
+  invoke(process: number | string, f: string, key: string | undefined, value: Json, client?: number): this {
     this.open.set(process, key === undefined ? { f } : { f, key });
-    return this.push({ process, type: 'invoke', f, ...(key !== undefined ? { key } : {}), value });
+    return this.push({ process, type: 'invoke', f, ...(key !== undefined ? { key } : {}), value, ...(client !== undefined ? { client } : {}) });
   }
 
   ok(process: number | string, value: Json = null, reply: Reply = {}): this {

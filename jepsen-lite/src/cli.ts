@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { expandNemeses, NEMESIS_GROUPS, NEMESIS_NAMES } from './nemesis/types.js';
+import { parseServerEnvEntry } from './cluster/server-env.js';
 import { defaultOptions, type RunOptions } from './run/options.js';
 import { planMatrix, runMatrix, type MatrixCell } from './run/matrix.js';
 import { recheck } from './run/recheck.js';
@@ -29,6 +30,16 @@ const range = (name: string) => (raw: string): [number, number] => {
   const hi = m[2] === undefined ? lo : Number(m[2]);
   if (hi < lo) throw new InvalidArgumentError(`${name}: max below min`);
   return [lo, hi];
+};
+
+/** Accumulates repeated --server-env NAME=VALUE flags. */
+const collectEnv = (raw: string, acc: Record<string, string>): Record<string, string> => {
+  try {
+    const [name, value] = parseServerEnvEntry(raw);
+    return { ...acc, [name]: value };
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 };
 
 const d = defaultOptions();
@@ -58,7 +69,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--store <dir>', 'output root', d.storeDir)
     .option('--keep-data', 'keep data directories of a valid run', false)
     .option('--tls', 'mutual TLS on every link (client and peer); the link proxies terminate and re-originate it', false)
-    .option('--auth', 'authentication on: workloads log in as a non-root user with readwrite on every key, nemeses as root', false);
+    .option('--auth', 'authentication on: workloads log in as a non-root user with readwrite on every key, nemeses as root', false)
+    .option('--server-env <NAME=VALUE>', 'an environment variable for every member (repeatable); members inherit nothing else but PATH, HOME and TMPDIR', collectEnv, {});
 }
 
 /** RunOptions from parsed flags; workload, nemeses and test name are the caller's. */
@@ -87,6 +99,7 @@ function baseOptions(a: Record<string, unknown>): RunOptions {
     keepData: a['keepData'] === true,
     tls: a['tls'] === true,
     auth: a['auth'] === true,
+    serverEnv: a['serverEnv'] as Record<string, string>,
   };
 }
 

@@ -18,6 +18,7 @@ import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
 import type { Rng } from '../util/rng.js';
 import { monotonicMs, sleep, withTimeout } from '../util/time.js';
 import { NodeProcess } from './node-process.js';
+import { memberEnv } from './server-env.js';
 import { freePorts } from './ports.js';
 
 /** Time a status probe may take per member. */
@@ -45,6 +46,8 @@ export interface ClusterOptions {
   readonly tls: boolean;
   /** Default false. */
   readonly auth?: boolean;
+  /** Every member's whole environment (server-env.ts memberEnv); default: memberEnv({}). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Throw-away credentials of an --auth run (the cluster lives for one run on 127.0.0.1). */
@@ -200,6 +203,7 @@ export class Cluster {
         name,
         serverBin: this.opts.serverBin,
         logFile: path.join(this.opts.dir, 'logs', `${name}.log`),
+        env: this.opts.env ?? memberEnv({}),
         args: [
           '--name', name,
           '--data-dir', m.dataDir,

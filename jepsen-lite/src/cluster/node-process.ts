@@ -18,6 +18,8 @@ export interface NodeSpec {
   readonly serverBin: string;
   readonly args: readonly string[];
   readonly logFile: string;
+  /** The process's whole environment (server-env.ts): nothing else is inherited. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export class NodeProcess {
@@ -48,7 +50,7 @@ export class NodeProcess {
       writeSync(fd, `--- jepsen-lite: start #${this.starts + 1} of ${this.name} at ${new Date().toISOString()}\n`);
       const child = spawn(process.execPath, [this.spec.serverBin, ...this.spec.args, ...extraArgs], {
         stdio: ['ignore', fd, fd],
-        env: { ...process.env, NODE_ENV: 'production' },
+        env: { ...this.spec.env },
       });
       this.child = child;
       this.starts++;

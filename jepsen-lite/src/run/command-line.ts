@@ -51,5 +51,6 @@ export function runCommandLine(o: RunOptions, entry: string = CLI_ENTRY): string
   if (o.keepData) parts.push('--keep-data');
   if (o.tls) parts.push('--tls');
   if (o.auth) parts.push('--auth');
+  for (const [name, value] of Object.entries(o.serverEnv)) parts.push('--server-env', quote(`${name}=${value}`));
   return parts.join(' ');
 }

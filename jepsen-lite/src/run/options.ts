@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly tls: boolean;
   /** Auth enabled once the cluster is up: workload clients log in as a non-root user, nemeses as root. */
   readonly auth: boolean;
+  /** Environment settings for every member (--server-env NAME=VALUE); nothing else is inherited but PATH, HOME, TMPDIR. */
+  readonly serverEnv: Readonly<Record<string, string>>;
 }
 
 /** packages/server/dist/main.js, found from this file (jepsen-lite/dist/run/options.js). */
@@ -73,5 +75,6 @@ export function defaultOptions(): RunOptions {
     keepData: false,
     tls: false,
     auth: false,
+    serverEnv: {},
   };
 }

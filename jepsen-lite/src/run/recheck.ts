@@ -16,6 +16,7 @@ import { maxOf } from '../util/max.js';
 
 interface PreviousResults {
   readonly options: RunOptions;
+  readonly memberEnv?: Readonly<Record<string, string>> | null;
   readonly phases?: readonly PhaseRecord[];
   readonly events?: readonly RunEvent[];
   readonly links?: readonly LinkInfo[];
@@ -25,7 +26,9 @@ interface PreviousResults {
 }
 
 export function recheck(dir: string, log: (line: string) => void): RunOutcome {
-  const prev = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as PreviousResults;
+  const parsed = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as PreviousResults;
+  // A run recorded before --server-env existed passed no explicit settings.
+  const prev: PreviousResults = { ...parsed, options: { ...parsed.options, serverEnv: parsed.options.serverEnv ?? {} } };
   const entries = parseHistoryJsonl(readFileSync(path.join(dir, 'history.jsonl'), 'utf8'));
   const workload = createWorkload(prev.options.workload, { writeRetries: prev.options.writeRetries });
   const runError = prev.error != null && !prev.error.startsWith('checking:') ? prev.error : null;
@@ -42,5 +45,6 @@ export function recheck(dir: string, log: (line: string) => void): RunOutcome {
     workloadCheck: workload.check,
     extra: (prev.checkers ?? []).filter((c) => c.checker === 'members'),
     links: prev.links ?? [],
+    memberEnv: prev.memberEnv ?? null,
   });
 }

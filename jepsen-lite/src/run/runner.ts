@@ -25,6 +25,8 @@ import { createRunClock, sleep, withTimeout, type RunClock } from '../util/time.
 import { createWorkload } from '../workloads/index.js';
 import type { WorkloadContext } from '../workloads/types.js';
 import type { RunOptions } from './options.js';
+import { memberEnv } from '../cluster/server-env.js';
+import { runCommandLine } from './command-line.js';
 import { checkMembers } from './member-check.js';
 import { Recorder } from './recorder.js';
 import { planFaults, planPhases, type FaultSlot, type Phase } from './schedule.js';
@@ -61,10 +63,11 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   const clock = createRunClock();
   const log = (line: string): void => hooks.log(`[${(clock.nowMs() / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const recorder = new Recorder(clock);
+  const env = memberEnv(o.serverEnv);
   const cluster = new Cluster({
     nodes: o.nodes, dir, serverBin: o.serverBin, clusterToken: `jepsen-lite-${o.seed}-${stamp}`,
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
-    snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth,
+    snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth, env,
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -145,7 +148,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log('every process stopped');
   }
   if (endTimeNs === 0) endTimeNs = clock.nowNs();
-  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links });
+  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: env });
 }
 
 /** The fault phase: each planned fault started, held, and undone, one at a time. */
@@ -243,6 +246,8 @@ export interface FinishInputs {
   readonly extra: readonly CheckResult[];
   /** The proxy's open links at the end (who talks to whom, frames passed and dropped). */
   readonly links: readonly LinkInfo[];
+  /** The whole environment every member ran with (null: not recorded by an older run). */
+  readonly memberEnv: Readonly<Record<string, string>> | null;
 }
 
 export function finish(f: FinishInputs): RunOutcome {
@@ -258,7 +263,7 @@ export function finish(f: FinishInputs): RunOutcome {
   const valid: Validity = error !== null || f.aborted || results.length === 0 ? combineValidity([...results.map((r) => r.valid), 'unknown']) : combineValidity(results.map((r) => r.valid));
   const summary = {
     test: f.o.test, seed: f.o.seed, valid, aborted: f.aborted, error,
-    options: f.o, phases: f.phases, events: f.events, links: f.links,
+    options: f.o, memberEnv: f.memberEnv, command: runCommandLine(f.o), phases: f.phases, events: f.events, links: f.links,
     checkers: results,
   };
   writeFileSync(path.join(f.dir, 'results.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -8,7 +8,7 @@ import type { CheckResult } from '../../src/checkers/index.js';
 import { pairOperations } from '../../src/history/index.js';
 import { recoveredSince } from '../../src/run/runner.js';
 import { registerWorkload } from '../../src/workloads/register.js';
-import { HistoryBuilder, NS_PER_MS } from '../support/builder.js';
+import { HistoryBuilder } from '../support/builder.js';
 
 const BOUND_MS = 2_000;
 

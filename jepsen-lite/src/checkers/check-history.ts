@@ -14,6 +14,7 @@ import { checkLiveness } from './liveness.js';
 import type { LivenessBound } from './liveness.js';
 import type { CheckResult, Validity } from './result.js';
 import { combineValidity } from './result.js';
+import { nameServingMembers } from './serving-members.js';
 import { checkWatch } from './watch/checker.js';
 import { watchEvidence } from './watch/acknowledged.js';
 import { globalHistoryFromObservations, watchersFromObservations } from './watch/from-history.js';
@@ -51,5 +52,5 @@ export function checkHistory(entries: readonly HistoryEntry[], options: CheckHis
       break;
   }
   if (options.liveness !== undefined) results.push(checkLiveness(operations, nemesis, { bound: options.liveness }));
-  return { valid: combineValidity(results.map((r) => r.valid)), results };
+  return { valid: combineValidity(results.map((r) => r.valid)), results: nameServingMembers(results, operations) };
 }

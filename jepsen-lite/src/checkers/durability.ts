@@ -9,6 +9,7 @@
 
 import { HistoryFormatError } from '../history/errors.js';
 import { parseTxn } from './append/txn.js';
+import { isCompareFalse } from './linearizability/register-model.js';
 import type { Json, ObservationEntry, Operation } from '../history/types.js';
 import type { Anomaly, CheckResult } from './result.js';
 import { canonicalJson } from './result.js';
@@ -72,7 +73,7 @@ function finalReads(observations: readonly ObservationEntry[]): FinalRead[] {
 function collectRegisterWrites(operations: readonly Operation[]): Map<string, Written[]> {
   const out = new Map<string, Written[]>();
   for (const op of operations) {
-    if (op.type === 'fail' || op.key === undefined || (op.f !== 'write' && op.f !== 'cas')) continue;
+    if (op.type === 'fail' || op.key === undefined || (op.f !== 'write' && op.f !== 'cas') || isCompareFalse(op)) continue;
     const value = op.f === 'write' ? op.invokeValue : Array.isArray(op.invokeValue) ? (op.invokeValue[1] ?? null) : null;
     out.set(op.key, [...(out.get(op.key) ?? []), { op, value }]);
   }

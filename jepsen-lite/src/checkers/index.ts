@@ -8,4 +8,5 @@ export { checkDurability, LOST_WRITES_SHOWN_MAX } from './durability.js';
 export { checkLiveness, healWindows } from './liveness.js';
 export type { LivenessBound, LivenessOptions } from './liveness.js';
 export { checkHistory } from './check-history.js';
+export { nameServingMembers, SERVING_MEMBERS_NAMED_MAX } from './serving-members.js';
 export type { CheckHistoryOptions, HistoryVerdict, Workload } from './check-history.js';

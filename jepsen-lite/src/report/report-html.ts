@@ -10,6 +10,7 @@ import type { RunOptions } from '../run/options.js';
 import type { PhaseRecord } from '../run/runner.js';
 import { esc, linear, log10Scale, plotHeight, plotWidth, ticks, xAxis, yAxis, type Frame, type Scale } from './svg.js';
 import { maxOf } from '../util/max.js';
+import { isCompareFalse } from '../checkers/linearizability/register-model.js';
 
 /** Points drawn in the latency plot; larger histories are sampled evenly. */
 export const LATENCY_POINTS_MAX = 20_000;
@@ -210,7 +211,11 @@ export function renderReport(r: ReportInputs): string {
     return `<tr><td>${esc(c.checker)}</td><td class="${verdictClass(c.valid)}">${verdictText(c.valid)}</td><td>${esc(stats)}${shown.length > 0 ? `<ul>${shown.join('')}${more}</ul>` : ''}</td></tr>`;
   });
   const counts = { ok: 0, fail: 0, info: 0 };
-  for (const op of ops) counts[op.type]++;
+  let compareFalse = 0;
+  for (const op of ops) {
+    counts[op.type]++;
+    if (isCompareFalse(op)) compareFalse++;
+  }
   const faultsList = windows.map((w) => `<li>${(w.startNs / NS_PER_S).toFixed(2)} s – ${(w.endNs / NS_PER_S).toFixed(2)} s: ${esc(w.label)}</li>`).join('');
   const eventsList = r.events.map((e) => `<li>${(e.timeNs / NS_PER_S).toFixed(2)} s: ${esc(e.kind)} ${esc(JSON.stringify(e.value))}</li>`).join('');
   const o = r.options;
@@ -226,7 +231,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;verti
 <h1>${esc(r.title)}: <span class="${verdictClass(r.valid)}">${verdictText(r.valid)}</span></h1>
 <p>${o.nodes} members, workload <b>${esc(o.workload)}</b>, nemeses <b>${esc(o.nemeses.join(', ') || 'none')}</b>,
 fault phase ${o.faultMs / 1000} s, rate ${o.rateHz}/s, concurrency ${o.concurrency}, seed ${o.seed}.
-Operations: ${ops.length} (ok ${counts.ok}, fail ${counts.fail}, info ${counts.info}).</p>
+Operations: ${ops.length} (ok ${counts.ok}${compareFalse > 0 ? `, of which ${compareFalse} cas answered false` : ''}, fail ${counts.fail}, info ${counts.info}).</p>
 ${r.error === null ? '' : `<h2>Run error</h2><pre>${esc(r.error)}</pre>`}
 <h2>Checkers</h2>
 <table><tr><th>checker</th><th>verdict</th><th>details</th></tr>${checkerRows.join('')}</table>

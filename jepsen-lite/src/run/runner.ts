@@ -14,7 +14,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KiteClient } from '@kite/client';
-import { combineValidity, type CheckResult, type Validity } from '../checkers/index.js';
+import { combineValidity, nameServingMembers, type CheckResult, type Validity } from '../checkers/index.js';
 import { Cluster } from '../cluster/cluster.js';
 import { formatHistoryJsonl, isNemesisEntry, isObservationEntry, pairOperations, type HistoryEntry } from '../history/index.js';
 import type { LinkInfo } from '../proxy/link-proxy.js';
@@ -256,7 +256,8 @@ export function finish(f: FinishInputs): RunOutcome {
   let error = f.error;
   try {
     const history = pairOperations(f.entries);
-    results = [...f.workloadCheck({ history, recoveryBoundMs: f.o.recoveryBoundMs, endTimeNs: f.endTimeNs }), ...f.extra];
+    const checked = f.workloadCheck({ history, recoveryBoundMs: f.o.recoveryBoundMs, endTimeNs: f.endTimeNs });
+    results = [...nameServingMembers(checked, history.operations), ...f.extra];
   } catch (err) {
     error ??= `checking: ${(err as Error).stack ?? String(err)}`;
   }

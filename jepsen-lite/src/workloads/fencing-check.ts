@@ -42,7 +42,7 @@ function holders(ops: readonly Operation[]): Holder[] {
   return out;
 }
 
-const who = (h: Holder): string => `process ${h.op.process} (#${h.op.id}${h.op.node === undefined ? '' : ` via ${h.op.node}`})`;
+const who = (h: Holder): string => `process ${h.op.process} (#${h.op.id})`;
 
 export function checkFencing(ops: readonly Operation[]): CheckResult {
   const all = holders(ops);

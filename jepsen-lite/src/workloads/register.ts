@@ -59,7 +59,8 @@ export function registerWorkload(writeRetries: number): Workload {
           { compare: [Cmp.value(key, '=', String(expected))], success: [Op.put(key, String(value))], failure: [] },
           { ...opts, retries: writeRetries },
         );
-        return { type: r.succeeded ? 'ok' : 'fail', value: op.value, node: nodeName(ctx, r.header.memberId) };
+        // A compare that did not hold is an answer, not a failure: ok, false.
+        return { type: 'ok', value: r.succeeded ? op.value : false, node: nodeName(ctx, r.header.memberId) };
       });
     },
 

@@ -58,7 +58,7 @@ describe('lock checkers and fencing tokens', () => {
     expect(r.valid).toBe(false);
     expect(r.types).toEqual(['fencing-token-order']);
     expect(r.anomalies[0]?.['overlapped']).toBe(true);
-    expect(r.anomalies[0]?.message).toContain('token 8 while process 0 (#0 via n1) still held it with token 10');
+    expect(r.anomalies[0]?.message).toContain('token 8 while process 0 (#0) still held it with token 10');
   });
 
   it('flags a later holder with a lower token even without an overlap', () => {

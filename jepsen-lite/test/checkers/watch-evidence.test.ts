@@ -87,7 +87,7 @@ describe('watch checker against the clients\' writes and the nemesis', () => {
     const r = watchResult(h);
     expect(r.valid).toBe(false);
     expect(types(r)).toEqual(['ack-mismatch', 'unwritten-event']);
-    expect(r.anomalies[0]?.message).toContain('acknowledged put w/1=2 (#1 served by n2) is put "garbage" at revision 3');
+    expect(r.anomalies[0]?.message).toContain('acknowledged put w/1=2 (#1) is put "garbage" at revision 3');
   });
 
   it('does not trust a Compacted answer that no compaction justifies', () => {

@@ -109,8 +109,10 @@ function failureWindow<S>(
     stuckOp,
     concurrent: pending,
     concurrentCount: concurrent.length,
+    // The ops that answered around the stuck one bound the window; an indeterminate op may have
+    // been pending since long before (a write lost in an old fault) and would stretch it there.
     window: {
-      fromIndex: Math.min(stuckOp.invokeIndex, ...concurrent.map((op) => op.invokeIndex)),
+      fromIndex: Math.min(stuckOp.invokeIndex, ...concurrent.filter((op) => op.type !== 'info').map((op) => op.invokeIndex)),
       toIndex: stuckOp.completeIndex,
     },
     explain: [

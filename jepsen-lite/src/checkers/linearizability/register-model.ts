@@ -1,8 +1,9 @@
 // A register per key with read / write / cas, and a version counter bumped by every write and
 // successful cas (like etcd's per-key `version`). A read may report just the value, or
 // `{value, version}` to have the version checked too. `null` is the absent value.
-// Conventions: cas invokes with value [expected, new]; a cas whose compare failed completes as
-// `fail` (no effect, so the search drops it); an ok cas succeeded.
+// Conventions: cas invokes with value [expected, new]; a cas whose compare did not hold completes
+// `ok` with value `false` (it was served: the register held something else then); any other ok
+// cas succeeded; a `fail` cas certainly had no effect (the search drops it).
 //
 // `prepare` specializes the model to one key's operations, using what the history can
 // observe. A value that no read returns and no cas expects is unobservable: states holding
@@ -37,8 +38,9 @@ const baseRegister: Model<RegisterState> = {
         return [{ value: op.invokeValue, version: state.version + 1 }];
       case 'cas': {
         const [expected, next] = casArgs(op);
-        if (canonicalJson(state.value) !== canonicalJson(expected)) return [];
-        return [{ value: next, version: state.version + 1 }];
+        const holds = canonicalJson(state.value) === canonicalJson(expected);
+        if (isCompareFalse(op)) return holds ? [] : [state];
+        return holds ? [{ value: next, version: state.version + 1 }] : [];
       }
       default:
         throw new HistoryFormatError('MalformedHistory', `register model: unknown f ${op.f}`, op.invokeIndex);
@@ -49,7 +51,7 @@ const baseRegister: Model<RegisterState> = {
   describeOp(op) {
     const out = op.type === 'info' ? '?' : canonicalJson(op.value);
     if (op.f === 'read') return `#${op.id} read → ${out}`;
-    if (op.f === 'cas') return `#${op.id} cas ${canonicalJson(op.invokeValue)}${op.type === 'info' ? ' (info)' : ''}`;
+    if (op.f === 'cas') return `#${op.id} cas ${canonicalJson(op.invokeValue)}${op.type === 'info' ? ' (info)' : isCompareFalse(op) ? ' → false' : ''}`;
     return `#${op.id} ${op.f} ${canonicalJson(op.invokeValue)}${op.type === 'info' ? ' (info)' : ''}`;
   },
   describeState: (s) => `value=${canonicalJson(s.value)} version=${s.version}`,
@@ -92,6 +94,11 @@ function readMatches(state: RegisterState, out: Json): boolean {
 function isVersioned(v: Json): v is { readonly value: Json; readonly version: number } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'version' in v &&
     typeof (v as { version?: unknown }).version === 'number' && 'value' in v;
+}
+
+/** A cas that was served and answered "the compare did not hold". */
+export function isCompareFalse(op: Operation): boolean {
+  return op.f === 'cas' && op.type === 'ok' && op.value === false;
 }
 
 function casArgs(op: Operation): readonly [Json, Json] {

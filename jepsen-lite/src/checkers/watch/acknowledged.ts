@@ -56,8 +56,6 @@ export function writtenText(v: Json): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
 }
 
-const served = (op: Operation): string => (op.node === undefined ? '' : ` served by ${op.node}`);
-
 export interface AcknowledgedCheck {
   readonly anomalies: Anomaly[];
   readonly total: number;
@@ -85,11 +83,11 @@ export function checkAcknowledged(watchers: readonly WatcherLog[], global: reado
     const at = op.revision ?? putRevision.get(`${op.key}\u0000${value}`);
     const e = at === undefined ? undefined : byId.get(eventId(at, op.key));
     if (at !== undefined && e !== undefined && (e.type !== 'put' || e.value !== value)) {
-      out.report('ack-mismatch', `acknowledged put ${op.key}=${value} (#${op.id}${served(op)}) is ${e.type} ${JSON.stringify(e.value)} at revision ${at} in the streams`, {
+      out.report('ack-mismatch', `acknowledged put ${op.key}=${value} (#${op.id}) is ${e.type} ${JSON.stringify(e.value)} at revision ${at} in the streams`, {
         op: op.id, node: op.node ?? null, key: op.key, value, revision: at, seen: e,
       });
     } else if (e === undefined && (global !== null || (at !== undefined && vouchedPast(watchers, op.key, at)))) {
-      out.report('ack-missing', `acknowledged put ${op.key}=${value} (#${op.id}${served(op)}${at === undefined ? '' : `, revision ${at}`}) is in no watch stream (${global !== null ? 'not in the final history, hence in no watcher' : 'no watcher delivered it'})`, {
+      out.report('ack-missing', `acknowledged put ${op.key}=${value} (#${op.id}${at === undefined ? '' : `, revision ${at}`}) is in no watch stream (${global !== null ? 'not in the final history, hence in no watcher' : 'no watcher delivered it'})`, {
         op: op.id, node: op.node ?? null, key: op.key, value, revision: at ?? null,
       });
     }

@@ -163,7 +163,7 @@ function checkStall(w: WatcherLog, acknowledged: readonly AcknowledgedEvent[], v
   const owed = acknowledged.filter((a) => a.revision >= from && matchesFilter(w.filter, a.key, a.type)).sort((a, b) => a.revision - b.revision);
   const first = owed[0];
   if (first === undefined) return;
-  sink.report(w.watcher, 'stalled', `stopped at revision ${vouched} while still open (neither canceled nor closed); ${owed.length} acknowledged write(s) in its range follow, first ${first.type} ${first.key}@${first.revision} (#${first.op.id}${first.op.node === undefined ? '' : ` served by ${first.op.node}`})`, {
+  sink.report(w.watcher, 'stalled', `stopped at revision ${vouched} while still open (neither canceled nor closed); ${owed.length} acknowledged write(s) in its range follow, first ${first.type} ${first.key}@${first.revision} (#${first.op.id})`, {
     vouchedRevision: vouched, owedCount: owed.length, firstOwed: { key: first.key, revision: first.revision, op: first.op.id }, op: first.op.id,
   });
 }

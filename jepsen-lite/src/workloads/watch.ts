@@ -107,7 +107,7 @@ export function watchWorkload(writeRetries: number): Workload {
     let node = names[first % names.length] as string;
     let start = startRevision;
     w.lastRevision = Math.max(w.lastRevision, startRevision - 1);
-    ctx.recorder.observe(w.id, 'watch-start', { startRevision: start, prefix: true }, PREFIX);
+    ctx.recorder.observe(w.id, 'watch-start', { startRevision: start, prefix: true, node }, PREFIX);
     while (!stopWatchers.signal.aborted) {
       let client: KiteClient | null = null;
       const segmentEnd = new AbortController();

@@ -29,7 +29,7 @@ function writes(h: HistoryBuilder): Ev[] {
 
 /** One watcher from revision 1 that receives `seen` (one batch each) then a progress at `progressAt`. */
 function watcher(h: HistoryBuilder, seen: readonly Ev[], progressAt: number | null): void {
-  h.observe('watcher-0', 'watch-start', { startRevision: 1, prefix: true }, 'w/');
+  h.observe('watcher-0', 'watch-start', { startRevision: 1, prefix: true, node: 'n3' }, 'w/');
   for (const e of seen) h.observe('watcher-0', 'watch-batch', { headerRevision: e.revision, events: [watchEvent(e)] });
   if (progressAt !== null) h.observe('watcher-0', 'watch-batch', { headerRevision: progressAt, events: [], progress: true });
 }
@@ -95,10 +95,10 @@ describe('watch checker against the clients\' writes and the nemesis', () => {
       const h = new HistoryBuilder();
       const evs = writes(h);
       if (compactAt !== null) h.nemesis('compact', { revision: compactAt, outcome: 'ok' });
-      h.observe('watcher-0', 'watch-start', { startRevision: 1, prefix: true }, 'w/');
+      h.observe('watcher-0', 'watch-start', { startRevision: 1, prefix: true, node: 'n1' }, 'w/');
       // Told "compacted at 4": revisions 2 and 3 are never delivered.
       h.observe('watcher-0', 'watch-batch', { headerRevision: 4, events: [], compactRevision: 4, canceled: true });
-      h.observe('watcher-0', 'watch-resume', { startRevision: 4 });
+      h.observe('watcher-0', 'watch-resume', { startRevision: 4, node: 'n2' });
       h.observe('watcher-0', 'watch-batch', { headerRevision: 4, events: [watchEvent(evs[2] as Ev)] });
       h.observe('final', 'final-history', { events: evs.map(globalEvent) });
       return h;
@@ -106,6 +106,8 @@ describe('watch checker against the clients\' writes and the nemesis', () => {
     const unjustified = watchResult(planted(null));
     expect(unjustified.valid).toBe(false);
     expect(types(unjustified)).toEqual(['unjustified-compaction', 'gap']);
+    // The gap is charged to the segment that should have delivered revision 3 (watched through n1).
+    expect(unjustified.anomalies.map((a) => a['node'])).toEqual(['n1', 'n1']);
     // A compaction below 4 does not justify it either; one at 4 does.
     expect(types(watchResult(planted(3)))).toEqual(['unjustified-compaction', 'gap']);
     expect(watchResult(planted(4)).valid).toBe(true);
@@ -125,6 +127,8 @@ describe('watch checker against the clients\' writes and the nemesis', () => {
     expect(r.valid).toBe(false);
     expect(types(r)).toEqual(['stalled']);
     expect(r.anomalies[0]?.message).toContain('stopped at revision 2');
+    expect(r.anomalies[0]?.message).toContain('(served by n3)');
+    expect(r.anomalies[0]?.['node']).toBe('n3');
     expect(r.anomalies[0]?.['owedCount']).toBe(2);
     // A watcher the client closed, or the server canceled, owes nothing more.
     expect(watchResult(stalled('closed')).valid).toBe(true);

@@ -37,6 +37,8 @@ export const GAP_EVENTS_SHOWN_MAX = 10;
 class Sink {
   readonly anomalies: Anomaly[] = [];
   total = 0;
+  /** The member serving the segment being judged: named in what is reported meanwhile. */
+  servedBy: string | undefined = undefined;
   private readonly counts = new Map<string, number>();
 
   report(watcher: string, type: string, message: string, details: Record<string, unknown> = {}): void {
@@ -44,7 +46,9 @@ class Sink {
     const k = `${watcher}\u0000${type}`;
     const n = this.counts.get(k) ?? 0;
     this.counts.set(k, n + 1);
-    if (n < WATCH_ANOMALIES_PER_TYPE_MAX) this.anomalies.push({ type, message: `watcher ${watcher}: ${message}`, watcher, ...details });
+    if (n >= WATCH_ANOMALIES_PER_TYPE_MAX) return;
+    const by = this.servedBy;
+    this.anomalies.push({ type, message: `watcher ${watcher}: ${message}${by === undefined ? '' : ` (served by ${by})`}`, watcher, ...details, ...(by === undefined ? {} : { node: by }) });
   }
 }
 
@@ -100,6 +104,7 @@ function checkWatcher(w: WatcherLog, ctx: WatcherContext): void {
   let progressRevision = 0;
   let compactRevision = 0;
   w.segments.forEach((segment, segmentIndex) => {
+    sink.servedBy = segment.node;
     let first = true;
     for (const b of segment.batches) {
       c.batches++;
@@ -149,7 +154,9 @@ function checkWatcher(w: WatcherLog, ctx: WatcherContext): void {
   });
   const vouched = Math.max(lastRevision, progressRevision);
   if (global !== null) checkGaps(w, global, seen, explained, vouched, compactRevision, sink, c);
+  sink.servedBy = w.segments[w.segments.length - 1]?.node;
   checkStall(w, ctx.acknowledged, vouched, compactRevision, sink);
+  sink.servedBy = undefined;
 }
 
 /**
@@ -215,6 +222,8 @@ function checkGaps(
   const missing = expected.filter((g) => !seen.has(eventId(g.revision, g.key)) && !explained.has(eventId(g.revision, g.key)));
   const firstMissing = missing[0];
   if (firstMissing === undefined) return;
+  // The segment that should have delivered it: the last one started at or before its revision.
+  sink.servedBy = [...w.segments].reverse().find((s) => s.startRevision <= firstMissing.revision)?.node;
   sink.report(w.watcher, 'gap', `missed ${missing.length} event(s), first ${firstMissing.type} ${firstMissing.key}@${firstMissing.revision}`, {
     missing: missing.slice(0, GAP_EVENTS_SHOWN_MAX), missingCount: missing.length, checkedUpTo: upTo,
   });

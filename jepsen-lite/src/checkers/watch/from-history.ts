@@ -1,6 +1,6 @@
 // Rebuilds watcher logs and the global event history from history.jsonl observations:
-//   watch-start   process = watcher, key, value {startRevision, rangeEnd?, prefix?, prevKv?, noPut?, noDelete?}
-//   watch-resume  process = watcher, value {startRevision}
+//   watch-start   process = watcher, key, value {startRevision, node?, rangeEnd?, prefix?, prevKv?, noPut?, noDelete?}
+//   watch-resume  process = watcher, value {startRevision, node?}
 //   watch-batch   process = watcher, value {headerRevision, events, progress?, compactRevision?, canceled?}
 //   watch-end     process = watcher, value {reason}: the client closed the watch for good (or it
 //                 failed); without one the watch was open when the history ended
@@ -15,7 +15,7 @@ interface Draft {
   readonly watcher: string;
   readonly filter: WatchFilter;
   readonly prevKv: boolean;
-  readonly segments: Array<{ startRevision: number; batches: WatchBatch[]; ended?: string }>;
+  readonly segments: Array<{ startRevision: number; batches: WatchBatch[]; ended?: string; node?: string }>;
 }
 
 type Obj = { readonly [k: string]: Json };
@@ -34,12 +34,12 @@ export function watchersFromObservations(observations: readonly ObservationEntry
         ...(v['noPut'] === true ? { noPut: true } : {}),
         ...(v['noDelete'] === true ? { noDelete: true } : {}),
       };
-      drafts.set(id, { watcher: id, filter, prevKv: v['prevKv'] === true, segments: [{ startRevision: int(o, v['startRevision']), batches: [] }] });
+      drafts.set(id, { watcher: id, filter, prevKv: v['prevKv'] === true, segments: [{ startRevision: int(o, v['startRevision']), batches: [], ...node(v) }] });
       continue;
     }
     const d = drafts.get(id) ?? bad(o, `${o.f} for unknown watcher ${id}`);
     if (o.f === 'watch-resume') {
-      d.segments.push({ startRevision: int(o, v['startRevision']), batches: [] });
+      d.segments.push({ startRevision: int(o, v['startRevision']), batches: [], ...node(v) });
       continue;
     }
     const segment = d.segments[d.segments.length - 1] as Draft['segments'][number];
@@ -89,6 +89,8 @@ function watchEvent(o: ObservationEntry, x: Obj): WatchEvent {
     },
   };
 }
+
+const node = (v: Obj): { node?: string } => (typeof v['node'] === 'string' ? { node: v['node'] } : {});
 
 function bad(o: ObservationEntry, why: string): never {
   throw new HistoryFormatError('MalformedHistory', why, o.index);

@@ -37,6 +37,8 @@ export interface WatchSegment {
   readonly batches: readonly WatchBatch[];
   /** Why the client ended the watch here for good (closed it, or it failed); absent while open. */
   readonly ended?: string;
+  /** The member the client watched through in this segment, when recorded. */
+  readonly node?: string;
 }
 
 export interface WatchFilter {

@@ -3,6 +3,12 @@
 //                    outcome: the server may refuse, e.g. while a transfer is in progress);
 //   delay            every link delayed (with jitter) and lossy (probabilistic data-message
 //                    drop) for the hold time (recorded as start-delay/stop-delay);
+//   gray-leader      a gray failure: the leader's outgoing peer links are slow and drop half
+//                    their data messages, while it stays up and hears its followers (recorded
+//                    as start-delay/stop-delay, kind gray-leader, with the member); pinned on
+//                    the member that led at the start, so a deposed leader frees the cluster;
+//   gray-follower    the same fault on a follower: what the cluster would run like had the
+//                    gray leader been deposed (the comparison point for that decision);
 //   compact          compacts the store at a recent revision (not a fault: watchers and
 //                    old-revision reads must cope): one instantaneous `compact` history entry
 //                    with the outcome (a timed-out compaction may still have happened), also
@@ -54,6 +60,37 @@ const delay: Nemesis = {
   },
 };
 
+/** The gray leader's outgoing links: each message waits this long plus up to the jitter, and half are lost. */
+export const GRAY_DELAY_MS = 100;
+export const GRAY_JITTER_MS = 100;
+export const GRAY_DROP_PROBABILITY = 0.5;
+
+/** Makes one member gray: its outgoing peer links slow and lossy until the fault stops. */
+function grayMember(role: 'leader' | 'follower'): Nemesis {
+  const kind = role === 'leader' ? 'gray-leader' : 'gray-follower';
+  return {
+    name: kind,
+    async start(ctx: NemesisContext): Promise<ActiveFault | null> {
+      const leader = await ctx.cluster.leaderWithin(ctx.cluster.electionTimeoutMs * LEADER_WAIT_ELECTIONS);
+      if (leader === null) return null;
+      const followers = ctx.cluster.runningNames().filter((n) => n !== leader);
+      const node = role === 'leader' ? leader : followers.length === 0 ? null : ctx.rng.pick(followers);
+      if (node === null) return null;
+      const peers = ctx.cluster.names.filter((n) => n !== node);
+      const policy = { delayMs: GRAY_DELAY_MS, jitterMs: GRAY_JITTER_MS, dropProbability: GRAY_DROP_PROBABILITY };
+      for (const to of peers) ctx.cluster.proxy.update(node, to, policy);
+      ctx.recorder.nemesis('start-delay', { kind, node, ...policy });
+      ctx.log(`${kind} ${node}: its links to ${peers.join(' ')} delayed ${GRAY_DELAY_MS}+${GRAY_JITTER_MS} ms, drop ${GRAY_DROP_PROBABILITY}`);
+      return {
+        stop: async () => {
+          for (const to of peers) ctx.cluster.proxy.update(node, to, { delayMs: 0, jitterMs: 0, dropProbability: 0 });
+          ctx.recorder.nemesis('stop-delay', { kind, node });
+        },
+      };
+    },
+  };
+}
+
 const compact: Nemesis = {
   name: 'compact',
   async start(ctx: NemesisContext): Promise<ActiveFault | null> {
@@ -81,4 +118,4 @@ const compact: Nemesis = {
   },
 };
 
-export const clusterOpNemeses: readonly Nemesis[] = [transferLeader, delay, compact];
+export const clusterOpNemeses: readonly Nemesis[] = [transferLeader, delay, grayMember('leader'), grayMember('follower'), compact];

@@ -10,6 +10,7 @@ import type { RunOptions } from '../run/options.js';
 import type { PhaseRecord } from '../run/runner.js';
 import { esc, linear, log10Scale, plotHeight, plotWidth, ticks, xAxis, yAxis, type Frame, type Scale } from './svg.js';
 import { maxOf } from '../util/max.js';
+import { spanRates, type SpanRate } from './rates.js';
 import { isCompareFalse } from '../checkers/linearizability/register-model.js';
 
 /** Points drawn in the latency plot; larger histories are sampled evenly. */
@@ -185,16 +186,26 @@ function anomalyWindow(a: Record<string, unknown>, entries: readonly HistoryEntr
 const verdictText = (v: Validity): string => (v === true ? 'valid' : v === false ? 'INVALID' : 'unknown');
 const verdictClass = (v: Validity): string => (v === true ? 'ok' : v === false ? 'bad' : 'unk');
 
-export function renderReport(r: ReportInputs): string {
-  let ops: readonly Operation[] = [];
-  let nemesis: readonly NemesisEntry[] = [];
+function pairedOrEmpty(entries: readonly HistoryEntry[]): { ops: readonly Operation[]; nemesis: readonly NemesisEntry[] } {
   try {
-    const paired = pairOperations(r.entries);
-    ops = paired.operations;
-    nemesis = paired.nemesis;
+    const paired = pairOperations(entries);
+    return { ops: paired.operations, nemesis: paired.nemesis };
   } catch {
     // A malformed history is reported by the checkers' error; the plots are then empty.
+    return { ops: [], nemesis: [] };
   }
+}
+
+/** The rate in each phase and each fault window (results.json's `rates`, the report's table). */
+export function runRates(entries: readonly HistoryEntry[], phases: readonly PhaseRecord[]): SpanRate[] {
+  const { ops, nemesis } = pairedOrEmpty(entries);
+  const endNs = maxOf([...entries.map((e) => e.time), ...phases.map((p) => p.endNs)], 1);
+  const spans = [...phases.map((p) => ({ label: `phase ${p.name}`, startNs: p.startNs, endNs: p.endNs })), ...faultWindows(nemesis, endNs)];
+  return spanRates(ops, spans);
+}
+
+export function renderReport(r: ReportInputs): string {
+  const { ops, nemesis } = pairedOrEmpty(r.entries);
   const endNs = maxOf([...r.entries.map((e) => e.time), ...r.phases.map((p) => p.endNs)], 1);
   const windows = faultWindows(nemesis, endNs);
   const done = completionTimes(r.entries);
@@ -240,6 +251,8 @@ ${latencyPlot(ops, done, endNs, windows, failing, r.phases)}
 <h2>Throughput</h2>
 ${throughputPlot(ops, done, endNs, windows, r.phases)}
 <h2>Faults</h2><ul>${faultsList || '<li>none</li>'}</ul>
+<h2>Rates</h2>
+<table><tr><th>span</th><th>from (s)</th><th>to (s)</th><th>ok ops/s</th><th>ok writes/s</th></tr>${runRates(r.entries, r.phases).map((x) => `<tr><td>${esc(x.label)}</td><td>${x.startS}</td><td>${x.endS}</td><td>${x.okPerS}</td><td>${x.okWritesPerS}</td></tr>`).join('')}</table>
 ${eventsList === '' ? '' : `<h2>Other events</h2><ul>${eventsList}</ul>`}
 <p>Shaded: fault windows. Red outline: a checker's failing window. Band above each plot: run phases.</p>
 </body></html>

@@ -19,7 +19,7 @@ import { Cluster } from '../cluster/cluster.js';
 import { formatHistoryJsonl, isNemesisEntry, isObservationEntry, pairOperations, type HistoryEntry } from '../history/index.js';
 import type { LinkInfo } from '../proxy/link-proxy.js';
 import { nemesisByName, type ActiveFault, type NemesisContext, type NemesisName, type RunEvent } from '../nemesis/index.js';
-import { renderReport } from '../report/report-html.js';
+import { renderReport, runRates } from '../report/report-html.js';
 import { createRng } from '../util/rng.js';
 import { createRunClock, sleep, withTimeout, type RunClock } from '../util/time.js';
 import { createWorkload } from '../workloads/index.js';
@@ -264,7 +264,7 @@ export function finish(f: FinishInputs): RunOutcome {
   const valid: Validity = error !== null || f.aborted || results.length === 0 ? combineValidity([...results.map((r) => r.valid), 'unknown']) : combineValidity(results.map((r) => r.valid));
   const summary = {
     test: f.o.test, seed: f.o.seed, valid, aborted: f.aborted, error,
-    options: f.o, memberEnv: f.memberEnv, command: runCommandLine(f.o), phases: f.phases, events: f.events, links: f.links,
+    options: f.o, memberEnv: f.memberEnv, command: runCommandLine(f.o), phases: f.phases, rates: runRates(f.entries, f.phases), events: f.events, links: f.links,
     checkers: results,
   };
   writeFileSync(path.join(f.dir, 'results.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/checkers/index.js';
-import { renderReport } from '../../src/report/report-html.js';
+import { renderReport, runRates } from '../../src/report/report-html.js';
 import { defaultOptions } from '../../src/run/options.js';
 import { HistoryBuilder } from '../support/builder.js';
 
@@ -59,5 +59,18 @@ describe('anomalies in the report', () => {
     const a = verdicts(staleRead())['linearizability/register']?.anomalies[0];
     expect(a?.message).toContain('(served by #4 n3)');
     expect(a?.['servedBy']).toEqual({ 4: 'n3' });
+  });
+});
+
+describe('rates per span', () => {
+  it('gives ok operations per second in each phase and each fault window', () => {
+    const h = new HistoryBuilder();
+    for (let i = 0; i < 10; i++) h.sleep(100).op(0, 'write', 'k', i).sleep(98);
+    h.nemesis('start-delay', { kind: 'gray-leader', node: 'n1' });
+    for (let i = 0; i < 2; i++) h.sleep(500).op(0, 'read', 'k', null, 9).sleep(498);
+    h.nemesis('stop-delay', { kind: 'gray-leader', node: 'n1' });
+    const calmEndNs = h.entries[20]?.time ?? 0;
+    const rates = runRates(h.entries, [{ name: 'calm', startNs: 0, endNs: calmEndNs }]);
+    expect(rates.map((r) => [r.label, r.okPerS, r.okWritesPerS])).toEqual([['phase calm', 5, 5], ['gray-leader n1', 1, 0]]);
   });
 });

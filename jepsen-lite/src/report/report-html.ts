@@ -13,6 +13,9 @@ import { maxOf } from '../util/max.js';
 import { spanRates, type SpanRate } from './rates.js';
 import { isCompareFalse } from '../checkers/linearizability/register-model.js';
 
+/** A conditional op that was served and said its condition did not hold (a cas, a fenced write). */
+const answeredFalse = (op: Operation): boolean => isCompareFalse(op) || (op.f === 'fenced-write' && op.type === 'ok' && op.value === false);
+
 /** Points drawn in the latency plot; larger histories are sampled evenly. */
 export const LATENCY_POINTS_MAX = 20_000;
 /** Anomalies listed per checker. */
@@ -225,7 +228,7 @@ export function renderReport(r: ReportInputs): string {
   let compareFalse = 0;
   for (const op of ops) {
     counts[op.type]++;
-    if (isCompareFalse(op)) compareFalse++;
+    if (answeredFalse(op)) compareFalse++;
   }
   const faultsList = windows.map((w) => `<li>${(w.startNs / NS_PER_S).toFixed(2)} s – ${(w.endNs / NS_PER_S).toFixed(2)} s: ${esc(w.label)}</li>`).join('');
   const eventsList = r.events.map((e) => `<li>${(e.timeNs / NS_PER_S).toFixed(2)} s: ${esc(e.kind)} ${esc(JSON.stringify(e.value))}</li>`).join('');
@@ -242,7 +245,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;verti
 <h1>${esc(r.title)}: <span class="${verdictClass(r.valid)}">${verdictText(r.valid)}</span></h1>
 <p>${o.nodes} members, workload <b>${esc(o.workload)}</b>, nemeses <b>${esc(o.nemeses.join(', ') || 'none')}</b>,
 fault phase ${o.faultMs / 1000} s, rate ${o.rateHz}/s, concurrency ${o.concurrency}, seed ${o.seed}.
-Operations: ${ops.length} (ok ${counts.ok}${compareFalse > 0 ? `, of which ${compareFalse} cas answered false` : ''}, fail ${counts.fail}, info ${counts.info}).</p>
+Operations: ${ops.length} (ok ${counts.ok}${compareFalse > 0 ? `, of which ${compareFalse} answered false: a compare that did not hold` : ''}, fail ${counts.fail}, info ${counts.info}).</p>
 ${r.error === null ? '' : `<h2>Run error</h2><pre>${esc(r.error)}</pre>`}
 <h2>Checkers</h2>
 <table><tr><th>checker</th><th>verdict</th><th>details</th></tr>${checkerRows.join('')}</table>

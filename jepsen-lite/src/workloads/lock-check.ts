@@ -6,6 +6,21 @@
 import type { Anomaly, CheckResult } from '../checkers/index.js';
 import type { Operation } from '../history/index.js';
 
+/**
+ * The counter's operations as a register's: reads, plain writes, and fenced writes the fence
+ * let through (or may have: indeterminate) as writes; a fenced write the fence refused (ok,
+ * false) had no effect, like a failed one, and is left out.
+ */
+export function counterRegister(ops: readonly Operation[], counterKey: string): Operation[] {
+  const out: Operation[] = [];
+  for (const op of ops) {
+    if (op.key !== counterKey) continue;
+    if (op.f === 'read' || op.f === 'write') out.push(op);
+    else if (op.f === 'fenced-write' && !(op.type === 'ok' && op.value === false)) out.push({ ...op, f: 'write' });
+  }
+  return out;
+}
+
 /** Violations listed (the rest are counted). */
 export const MUTEX_ANOMALIES_SHOWN_MAX = 10;
 

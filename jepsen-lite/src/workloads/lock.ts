@@ -4,8 +4,9 @@
 // holder can be "paused" like a process in a GC or SIGSTOP pause: no keepalives and no
 // progress for longer than the lease TTL, after which the lock may have passed to someone
 // else while the holder still believes it holds it.
-//   lock           the write is fenced: a txn that puts the counter only if the holder's lock
-//                  key still exists with its create revision (the fencing token);
+//   lock           the write is fenced (`fenced-write`): a txn that puts the counter only if
+//                  the holder's lock key still exists with its create revision (the fencing
+//                  token); a refused one completes ok with value false;
 //   lock-unfenced  the write is a plain put: after a long pause two holders can both write
 //                  the same count, which the mutex checker reports (the hazard fencing fixes).
 // Checkers: linearizability of the counter (a register), mutex (no two acknowledged writes
@@ -16,7 +17,7 @@ import { Cmp, Op, type KiteClient, type Lease } from '@kite/client';
 import { checkLinearizability, type CheckResult } from '../checkers/index.js';
 import { sleep } from '../util/time.js';
 import { checkFencing } from './fencing-check.js';
-import { checkMutex } from './lock-check.js';
+import { checkMutex, counterRegister } from './lock-check.js';
 import type { CheckInputs, Workload, WorkloadContext } from './types.js';
 import { nodeName, RateLimiter, WorkerProcess } from './workers.js';
 
@@ -80,7 +81,7 @@ export function lockWorkload(fenced: boolean, writeRetries: number): Workload {
     },
 
     check({ history }: CheckInputs): CheckResult[] {
-      const counterOps = history.operations.filter((op) => op.key === COUNTER_KEY && (op.f === 'read' || op.f === 'write'));
+      const counterOps = counterRegister(history.operations, COUNTER_KEY);
       return [checkLinearizability(counterOps), checkMutex(counterOps), checkFencing(history.operations)];
     },
   };
@@ -122,7 +123,7 @@ async function criticalSection(
       keepAlive.paused = false;
     }
     const next = ((read.value as number | null) ?? 0) + 1;
-    await p.op({ f: 'write', key: COUNTER_KEY, value: next }, async () => {
+    await p.op({ f: fenced ? 'fenced-write' : 'write', key: COUNTER_KEY, value: next }, async () => {
       if (!fenced) {
         const r = await c.put(COUNTER_KEY, String(next), { timeoutMs: ctx.opTimeoutMs, retries: writeRetries });
         return { type: 'ok', value: next, node: nodeName(ctx, r.header.memberId) };
@@ -131,9 +132,8 @@ async function criticalSection(
         { compare: [Cmp.createRevision(lockKey, '=', token)], success: [Op.put(COUNTER_KEY, String(next))], failure: [] },
         { timeoutMs: ctx.opTimeoutMs, retries: writeRetries },
       );
-      return r.succeeded
-        ? { type: 'ok', value: next, node: nodeName(ctx, r.header.memberId) }
-        : { type: 'fail', value: next, error: 'fenced: the lock was lost' };
+      // The fence refusing the write is an answer (the lock was lost), not a failure: ok, false.
+      return { type: 'ok', value: r.succeeded ? next : false, node: nodeName(ctx, r.header.memberId) };
     });
   } finally {
     keepAlive.stop();

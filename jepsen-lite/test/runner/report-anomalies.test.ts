@@ -27,7 +27,7 @@ describe('a cas whose compare did not hold', () => {
     expect(r['linearizability/register']?.valid).toBe(true);
     expect(r['durability']?.valid).toBe(true);
     const html = renderReport({ title: 't', entries: h.entries, phases: [], events: [], results: [], valid: true, error: null, options: defaultOptions() });
-    expect(html).toContain('Operations: 3 (ok 3, of which 1 cas answered false, fail 0, info 0)');
+    expect(html).toContain('Operations: 3 (ok 3, of which 1 answered false: a compare that did not hold, fail 0, info 0)');
   });
 
   it('is refuted when the register held the expected value', () => {

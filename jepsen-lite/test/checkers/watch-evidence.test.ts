@@ -127,7 +127,7 @@ describe('watch checker against the clients\' writes and the nemesis', () => {
     expect(r.valid).toBe(false);
     expect(types(r)).toEqual(['stalled']);
     expect(r.anomalies[0]?.message).toContain('stopped at revision 2');
-    expect(r.anomalies[0]?.message).toContain('(served by n3)');
+    expect(r.anomalies[0]?.message).toContain('(watched through n3)');
     expect(r.anomalies[0]?.['node']).toBe('n3');
     expect(r.anomalies[0]?.['owedCount']).toBe(2);
     // A watcher the client closed, or the server canceled, owes nothing more.

@@ -48,7 +48,7 @@ class Sink {
     this.counts.set(k, n + 1);
     if (n >= WATCH_ANOMALIES_PER_TYPE_MAX) return;
     const by = this.servedBy;
-    this.anomalies.push({ type, message: `watcher ${watcher}: ${message}${by === undefined ? '' : ` (served by ${by})`}`, watcher, ...details, ...(by === undefined ? {} : { node: by }) });
+    this.anomalies.push({ type, message: `watcher ${watcher}: ${message}${by === undefined ? '' : ` (watched through ${by})`}`, watcher, ...details, ...(by === undefined ? {} : { node: by }) });
   }
 }
 

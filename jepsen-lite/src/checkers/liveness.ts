@@ -126,7 +126,11 @@ interface ClientVerdicts {
 
 function checkClients(operations: readonly Operation[], windows: readonly Window[], boundNs: number, endTime: number): ClientVerdicts {
   const byClient = new Map<number | string, Operation[]>();
-  for (const op of operations) byClient.set(op.client, [...(byClient.get(op.client) ?? []), op]);
+  for (const op of operations) {
+    const list = byClient.get(op.client);
+    if (list === undefined) byClient.set(op.client, [op]);
+    else list.push(op);
+  }
   const verdicts: Validity[] = [];
   const anomalies: Anomaly[] = [];
   let stalls = 0;

@@ -72,6 +72,7 @@ export function checkAcknowledged(watchers: readonly WatcherLog[], global: reado
   }
   const out = new Sink();
   const acknowledged: AcknowledgedEvent[] = [];
+  const covered = global === null ? coverage(watchers) : [];
   for (const op of writes) {
     if (op.type !== 'ok' || op.key === undefined) continue;
     if (op.f === 'delete') {
@@ -86,7 +87,7 @@ export function checkAcknowledged(watchers: readonly WatcherLog[], global: reado
       out.report('ack-mismatch', `acknowledged put ${op.key}=${value} (#${op.id}) is ${e.type} ${JSON.stringify(e.value)} at revision ${at} in the streams`, {
         op: op.id, node: op.node ?? null, key: op.key, value, revision: at, seen: e,
       });
-    } else if (e === undefined && (global !== null || (at !== undefined && vouchedPast(watchers, op.key, at)))) {
+    } else if (e === undefined && (global !== null || (at !== undefined && vouchedPast(covered, op.key, at)))) {
       out.report('ack-missing', `acknowledged put ${op.key}=${value} (#${op.id}${at === undefined ? '' : `, revision ${at}`}) is in no watch stream (${global !== null ? 'not in the final history, hence in no watcher' : 'no watcher delivered it'})`, {
         op: op.id, node: op.node ?? null, key: op.key, value, revision: at ?? null,
       });
@@ -114,14 +115,30 @@ function unwritten(source: readonly GlobalEvent[], writes: readonly Operation[],
   }
 }
 
-/** Some watcher of the key delivered events or progress up to `revision` or beyond. */
-function vouchedPast(watchers: readonly WatcherLog[], key: string, revision: number): boolean {
-  return watchers.some((w) => {
+interface Coverage {
+  readonly watcher: WatcherLog;
+  readonly startRevision: number;
+  /** The last revision it delivered an event or a progress notification for. */
+  readonly vouchedRevision: number;
+}
+
+/** Per watcher, the revisions it answered for (computed once; looked up per missing write). */
+function coverage(watchers: readonly WatcherLog[]): Coverage[] {
+  return watchers.map((w) => {
     let vouched = 0;
-    for (const s of w.segments) for (const b of s.batches) vouched = Math.max(vouched, b.progress === true ? b.headerRevision : 0, ...b.events.map((e) => e.modRevision));
-    const start = w.segments[0]?.startRevision ?? Number.MAX_SAFE_INTEGER;
-    return start <= revision && vouched >= revision && matchesFilter(w.filter, key, 'put');
+    for (const s of w.segments) {
+      for (const b of s.batches) {
+        if (b.progress === true) vouched = Math.max(vouched, b.headerRevision);
+        for (const e of b.events) vouched = Math.max(vouched, e.modRevision);
+      }
+    }
+    return { watcher: w, startRevision: w.segments[0]?.startRevision ?? Number.MAX_SAFE_INTEGER, vouchedRevision: vouched };
   });
+}
+
+/** Some watcher of the key answered for `revision` (started at or before it, vouched past it). */
+function vouchedPast(covered: readonly Coverage[], key: string, revision: number): boolean {
+  return covered.some((c) => c.startRevision <= revision && c.vouchedRevision >= revision && matchesFilter(c.watcher.filter, key, 'put'));
 }
 
 function unionOfWatchers(watchers: readonly WatcherLog[]): GlobalEvent[] {

@@ -10,6 +10,7 @@ import { parseHistoryJsonl } from '../history/index.js';
 import type { RunEvent } from '../nemesis/types.js';
 import type { LinkInfo } from '../proxy/link-proxy.js';
 import { createWorkload } from '../workloads/index.js';
+import type { HostInfo } from './host-info.js';
 import type { RunOptions } from './options.js';
 import { finish, type PhaseRecord, type RunOutcome } from './runner.js';
 import { maxOf } from '../util/max.js';
@@ -17,6 +18,7 @@ import { maxOf } from '../util/max.js';
 interface PreviousResults {
   readonly options: RunOptions;
   readonly memberEnv?: Readonly<Record<string, string>> | null;
+  readonly host?: HostInfo | null;
   readonly phases?: readonly PhaseRecord[];
   readonly events?: readonly RunEvent[];
   readonly links?: readonly LinkInfo[];
@@ -46,5 +48,6 @@ export function recheck(dir: string, log: (line: string) => void): RunOutcome {
     extra: (prev.checkers ?? []).filter((c) => c.checker === 'members'),
     links: prev.links ?? [],
     memberEnv: prev.memberEnv ?? null,
+    host: prev.host ?? null,
   });
 }

@@ -11,7 +11,7 @@
 //   8. check the history and write history.jsonl, results.json and report.html.
 // An abort (Ctrl-C) skips to step 7 and still writes what was recorded.
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KiteClient } from '@kite/client';
 import { combineValidity, nameServingMembers, type CheckResult, type Validity } from '../checkers/index.js';
@@ -27,6 +27,7 @@ import type { WorkloadContext } from '../workloads/types.js';
 import type { RunOptions } from './options.js';
 import { memberEnv } from '../cluster/server-env.js';
 import { runCommandLine } from './command-line.js';
+import { hostInfo, type HostInfo } from './host-info.js';
 import { checkMembers } from './member-check.js';
 import { Recorder } from './recorder.js';
 import { planFaults, planPhases, type FaultSlot, type Phase } from './schedule.js';
@@ -64,6 +65,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   const log = (line: string): void => hooks.log(`[${(clock.nowMs() / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const recorder = new Recorder(clock);
   const env = memberEnv(o.serverEnv);
+  const host = existsSync(o.serverBin) ? hostInfo(o.serverBin) : null;
   const cluster = new Cluster({
     nodes: o.nodes, dir, serverBin: o.serverBin, clusterToken: `jepsen-lite-${o.seed}-${stamp}`,
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
@@ -148,7 +150,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log('every process stopped');
   }
   if (endTimeNs === 0) endTimeNs = clock.nowNs();
-  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: env });
+  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: env, host });
 }
 
 /** The fault phase: each planned fault started, held, and undone, one at a time. */
@@ -248,6 +250,8 @@ export interface FinishInputs {
   readonly links: readonly LinkInfo[];
   /** The whole environment every member ran with (null: not recorded by an older run). */
   readonly memberEnv: Readonly<Record<string, string>> | null;
+  /** The code, Node.js and machine the run had (null: not recorded). */
+  readonly host: HostInfo | null;
 }
 
 export function finish(f: FinishInputs): RunOutcome {
@@ -264,7 +268,7 @@ export function finish(f: FinishInputs): RunOutcome {
   const valid: Validity = error !== null || f.aborted || results.length === 0 ? combineValidity([...results.map((r) => r.valid), 'unknown']) : combineValidity(results.map((r) => r.valid));
   const summary = {
     test: f.o.test, seed: f.o.seed, valid, aborted: f.aborted, error,
-    options: f.o, memberEnv: f.memberEnv, command: runCommandLine(f.o), phases: f.phases, rates: runRates(f.entries, f.phases), events: f.events, links: f.links,
+    options: f.o, memberEnv: f.memberEnv, host: f.host, command: runCommandLine(f.o), phases: f.phases, rates: runRates(f.entries, f.phases), events: f.events, links: f.links,
     checkers: results,
   };
   writeFileSync(path.join(f.dir, 'results.json'), JSON.stringify(summary, null, 2) + '\n');

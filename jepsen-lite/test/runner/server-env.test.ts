@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NodeProcess } from '../../src/cluster/node-process.js';
 import { memberEnv, parseServerEnvEntry, ServerEnvError } from '../../src/cluster/server-env.js';
 import { runCommandLine } from '../../src/run/command-line.js';
+import { hostInfo } from '../../src/run/host-info.js';
 import { finish } from '../../src/run/runner.js';
 import { defaultOptions } from '../../src/run/options.js';
 import { monotonicMs, sleep } from '../../src/util/time.js';
@@ -75,11 +76,14 @@ describe('results.json', () => {
     const env = memberEnv(o.serverEnv, { PATH: '/bin' });
     finish({
       o, dir: runDir, entries: [], phases: [], events: [], error: null, endTimeNs: 0, aborted: false, log: () => undefined,
-      workloadCheck: () => [], extra: [], links: [], memberEnv: env,
+      workloadCheck: () => [], extra: [], links: [], memberEnv: env, host: hostInfo(path.join(process.cwd(), 'package.json')),
     });
     const results = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8')) as Record<string, unknown>;
     expect(results['memberEnv']).toEqual({ PATH: '/bin', NODE_ENV: 'production', KITE_AUTO_COMPACTION_RETENTION: '10s' });
     expect(results['command']).toBe(runCommandLine(o));
     expect(results['command']).toContain('--server-env KITE_AUTO_COMPACTION_RETENTION=10s');
+    const host = results['host'] as Record<string, unknown>;
+    expect(host['node']).toBe(process.version);
+    expect(host['gitCommit']).toMatch(/^[0-9a-f]{40}$/);
   });
 });

@@ -142,4 +142,29 @@ describe('the web console', () => {
     });
     expect(JSON.parse(await kite('get', '/app/config.json', '--print-value-only'))).toEqual({ replicas: 4, mode: 'green' });
   });
+
+  it('shows the history of a key with each change as a diff, and a rollback restores the old value', async () => {
+    const key = '/app/config.json';
+    const first = (await client.get(key, { revision: 0 })).kvs[0]?.createRevision ?? 0;
+    await page.goto(`${cluster.httpUrl('n1')}/ui/#/history/${encodeURIComponent(key)}`);
+    const revisions = page.locator('li.revision');
+    await waitFor('two revisions listed', 10_000, async () => ((await revisions.count()) === 2 ? true : undefined));
+    const newest = revisions.first();
+    expect(await newest.locator('.del').allTextContents()).toEqual(['-removed:   "replicas": 3,', '-removed:   "mode": "blue"']);
+    expect(await newest.locator('.add').allTextContents()).toEqual(['+added:   "replicas": 4,', '+added:   "mode": "green"']);
+    // The author comes from the audit trail (no login here: the browser's address).
+    expect(await newest.getByTestId('author').textContent()).toBe('by 127.0.0.1');
+    expect(await newest.getByTestId('time').textContent()).not.toBe('time unknown');
+    await browser.screenshot(page, 'history');
+    await page.getByRole('button', { name: `Roll back to revision ${first}` }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('diff').waitFor();
+    expect(await dialog.locator('.add').allTextContents()).toContain('+added:   "replicas": 3,');
+    await browser.screenshot(page, 'history-rollback-confirm');
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
+    await waitText('rollback done', () => page.getByTestId('rollback-done').textContent(), /^Restored the value of revision \d+/);
+    expect(JSON.parse(await kite('get', key, '--print-value-only'))).toEqual({ replicas: 3, mode: 'blue' });
+    // The history is live: the rollback's revision is listed without a reload.
+    await waitFor('the rollback listed', 10_000, async () => ((await revisions.count()) === 3 ? true : undefined));
+  });
 });

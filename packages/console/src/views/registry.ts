@@ -4,6 +4,7 @@
 import type { JSX } from 'preact';
 import type { Session } from '../session.js';
 import { ClusterView } from './cluster-view.js';
+import { HistoryView } from './history-view.js';
 import { KeysView } from './keys-view.js';
 
 export interface ViewProps {
@@ -24,6 +25,7 @@ export interface ViewDef {
 export const VIEWS: readonly ViewDef[] = [
   { id: 'cluster', label: 'Cluster', inNav: true, component: ClusterView },
   { id: 'keys', label: 'Keys', inNav: true, component: KeysView },
+  { id: 'history', label: 'History', inNav: false, component: HistoryView },
 ];
 
 export function findView(id: string): ViewDef | undefined {

@@ -167,4 +167,59 @@ describe('the web console', () => {
     // The history is live: the rollback's revision is listed without a reload.
     await waitFor('the rollback listed', 10_000, async () => ((await revisions.count()) === 3 ? true : undefined));
   });
+
+  it('reaches the tree and the editor by keyboard alone, with visible focus', async () => {
+    await client.put('/app/name', 'kite');
+    await page.goto(`${cluster.httpUrl('n1')}/ui/#/keys`);
+    await page.reload();
+    const tree = page.getByRole('tree', { name: 'Keys' });
+    await tree.locator('[data-path="/"]').waitFor();
+    type Focus = { role: string | null; path: string | null; id: string; tag: string; text: string; outline: string };
+    // Runs in the page (a string: the tests compile without the DOM library).
+    const focused = (): Promise<Focus> => page.evaluate(`(() => {
+      const el = document.activeElement;
+      const st = el === null ? null : getComputedStyle(el);
+      return {
+        role: el?.getAttribute('role') ?? null,
+        path: el?.getAttribute('data-path') ?? null,
+        id: el?.id ?? '',
+        tag: el?.tagName ?? '',
+        text: (el?.textContent ?? '').trim(),
+        outline: st === null ? 'none' : st.outlineStyle + ' ' + st.outlineWidth,
+      };
+    })()`);
+    /** Presses `key` until `done` holds for the focused element (bounded). */
+    const pressUntil = async (key: string, what: string, done: (f: Focus) => boolean): Promise<void> => {
+      for (let i = 0; i < 30; i++) {
+        const before = await focused();
+        if (done(before)) return;
+        await page.keyboard.press(key);
+        // The tree moves focus after it re-renders: wait for the move (or for nothing to move).
+        await waitFor('focus to move', 2_000, async () => (JSON.stringify(await focused()) !== JSON.stringify(before) ? true : undefined)).catch(() => undefined);
+      }
+      throw new Error(`pressing ${key} never reached ${what} (focus: ${JSON.stringify(await focused())})`);
+    };
+    const visible = (f: { outline: string }): boolean => !f.outline.startsWith('none') && !f.outline.endsWith(' 0px');
+    await pressUntil('Tab', 'the tree', (f) => f.role === 'treeitem');
+    expect(visible(await focused()), JSON.stringify(await focused())).toBe(true);
+    // "/" is the first row: open it, enter it, open app/, walk down to /app/name.
+    await pressUntil('ArrowRight', 'app/', (f) => f.path === '/app/');
+    await page.keyboard.press('ArrowRight');
+    await tree.locator('[data-path="/app/name"]').waitFor();
+    await pressUntil('ArrowDown', '/app/name', (f) => f.path === '/app/name');
+    expect(visible(await focused())).toBe(true);
+    await browser.screenshot(page, 'keys-keyboard-focus');
+    await page.keyboard.press('Enter');
+    await waitText('the value of /app/name', () => page.locator('[data-testid="value"]').textContent(), /^kite$/);
+    expect(new URL(page.url()).hash).toBe(`#/keys/${encodeURIComponent('/app/name')}`);
+    await pressUntil('Tab', 'the Edit button', (f) => f.tag === 'BUTTON' && f.text === 'Edit');
+    expect(visible(await focused())).toBe(true);
+    await page.keyboard.press('Enter');
+    const editor = await focused();
+    expect(editor).toMatchObject({ tag: 'TEXTAREA', id: 'value-editor' });
+    expect(visible(editor), editor.outline).toBe(true);
+    await browser.screenshot(page, 'keys-editor');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="value"]').waitFor();
+  });
 });

@@ -271,6 +271,43 @@ describe('the web console', () => {
     await page.locator('[data-testid="value"]').waitFor();
   });
 
+  it('shows a learner, promotes it and moves the leadership to it, each after a confirmation', async () => {
+    await page.goto(`${cluster.httpUrl('n1')}/ui/#/cluster`);
+    const n4 = await cluster.addSpec('n4');
+    const added = await client.members.add([cluster.peerUrl(n4.name)], { learner: true });
+    const id = added.member.id;
+    cluster.start(n4.name, ['--initial-cluster-state', 'existing']);
+    await cluster.waitHealthy(n4.name);
+    const row = page.locator(`tr.member[data-member-id="${id}"]`);
+    await waitText('n4 listed as a learner', () => row.locator('[data-role]').textContent(), /^learner$/, 20_000);
+    await waitFor('n4 up', 10_000, async () => ((await row.getAttribute('data-state')) === 'up' ? true : undefined));
+    await browser.screenshot(page, 'cluster-learner');
+    const dialog = page.getByRole('dialog');
+    /** Clicks the dialog's confirm button when the dialog is open and not busy (it closes on success). */
+    const confirmIfOpen = async (label: string): Promise<void> => {
+      const button = dialog.getByRole('button', { name: label });
+      if ((await dialog.isVisible()) && (await button.isEnabled())) await button.click({ timeout: 1_000 }).catch(() => undefined);
+    };
+    await row.getByRole('button', { name: 'Promote' }).click();
+    await dialog.getByText('becomes a voting member').waitFor();
+    // The cluster refuses a promotion until the learner has caught up; like an operator, the
+    // test confirms again (bounded) while the dialog stays open with the refusal.
+    await waitFor('n4 promoted', 30_000, async () => {
+      await confirmIfOpen('Promote');
+      return (await row.locator('[data-role]').textContent()) === 'follower' ? true : undefined;
+    });
+    await waitFor('the dialog closed', 10_000, async () => ((await dialog.isVisible()) ? undefined : true));
+    await row.getByRole('button', { name: 'Make leader' }).click();
+    await dialog.getByText('hands over to n4').waitFor();
+    await browser.screenshot(page, 'cluster-move-leader-confirm');
+    await waitFor('n4 leads', 30_000, async () => {
+      await confirmIfOpen('Move leader');
+      return (await page.getByTestId('leader').textContent()) === 'n4' ? true : undefined;
+    });
+    expect(await cluster.leader()).toBe('n4');
+    await waitText('the leader change listed', () => page.getByTestId('leader-changes').textContent(), /→ n4/);
+  });
+
   it('opens a prefix of 100,000 keys under 1,000 prefixes with one range and at most a page of rows while 50 writes/s go on', async () => {
     const pad = (n: number, w: number): string => String(n).padStart(w, '0');
     const seedStartMs = performance.now();

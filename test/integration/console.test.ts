@@ -195,6 +195,22 @@ describe('the web console', () => {
     expect(JSON.parse(await kite('get', '/app/config.json', '--print-value-only'))).toEqual({ replicas: 4, mode: 'green' });
   });
 
+  it('creates a key from the form (never over an existing one), visible to kite get', async () => {
+    await page.getByRole('button', { name: 'New key' }).click();
+    const form = page.getByRole('form', { name: 'New key' });
+    await form.getByLabel('Key').fill('/app/name');
+    await form.getByLabel('Value').fill('overwritten?');
+    await form.getByRole('button', { name: 'Create' }).click();
+    expect(await form.getByRole('alert').textContent()).toBe('Not created: /app/name already exists.');
+    await form.getByLabel('Key').fill('/app/created.json');
+    await form.getByLabel('Value').fill('{"x": 1}');
+    await form.getByLabel('Check as').selectOption('json');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await waitText('the new key shown', () => page.locator('.key-title').textContent(), /^\/app\/created\.json$/);
+    expect(await kite('get', '/app/created.json', '--print-value-only')).toBe('{"x": 1}\n');
+    expect(await kite('get', '/app/name', '--print-value-only')).toBe('kite\n');
+  });
+
   it('shows the history of a key with each change as a diff, and a rollback restores the old value', async () => {
     const key = '/app/config.json';
     const first = (await client.get(key, { revision: 0 })).kvs[0]?.createRevision ?? 0;

@@ -1,5 +1,5 @@
-// The keys view (#/keys/<key>): the live prefix tree beside the selected key. A deep link opens
-// every folder above the key (one range each) and shows it.
+// The keys view (#/keys/<key>, or #/keys/<folder>/): the live prefix tree beside the selected
+// key. A deep link opens every folder above the key (one range each) and shows it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { KeyTree } from '../keys/key-tree.js';
 import { KeyTreeStore } from '../keys/key-tree-store.js';
@@ -21,6 +21,8 @@ export function KeysView({ session, param }: ViewProps) {
   useEffect(() => {
     if (param === '') return;
     for (const folder of ancestorsOf(param)) void store.open(folder);
+    // A link to a folder (#/keys/app/) opens the folder itself too.
+    if (param.endsWith('/')) void store.open(param);
   }, [store, param]);
   const selected = param === '' || param.endsWith('/') ? null : param;
   const [creating, setCreating] = useState(false);

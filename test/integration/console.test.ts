@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { connect, Op, type KiteClient, type TxnRequestOp } from '@kite/client';
+import { connect, isKiteError, Op, type KiteClient, type TxnRequestOp } from '@kite/client';
 import { decodeFrame, REQUEST_BYTES_MAX } from '@kite/protocol';
 import { KEYS_PAGE_MAX } from '../../packages/console/src/keys/limits.js';
 import { writeDevCerts } from '../../jepsen-lite/src/cluster/dev-certs.js';
@@ -80,13 +80,6 @@ describe('the web console', () => {
     });
   }
 
-  /** Waits until the locator's text matches. */
-  async function waitText(what: string, get: () => Promise<string | null>, re: RegExp, timeoutMs = 10_000): Promise<string> {
-    return waitFor(what, timeoutMs, async () => {
-      const t = await get();
-      return t !== null && re.test(t) ? t : undefined;
-    });
-  }
 
   beforeAll(async () => {
     // 50 ms ticks (elections after 500 ms): seeding 100,000 keys on a shared machine must not
@@ -475,3 +468,54 @@ describe('the web console on a member with TLS and auth', () => {
     await page.getByRole('button', { name: 'Log in' }).waitFor();
   });
 });
+
+describe('the web console when an alarm is raised', () => {
+  /** A small quota, filled by 64 KiB values, raises NOSPACE quickly (as in alarm.test.ts). */
+  const QUOTA_BYTES = 1024 * 1024;
+  const VALUE_BYTES = 64 * 1024;
+  const FILL_WRITES_MAX = (8 * QUOTA_BYTES) / VALUE_BYTES;
+  let cluster: Cluster;
+  let browser: ConsoleBrowser;
+  let client: KiteClient;
+
+  beforeAll(async () => {
+    cluster = await Cluster.create({ size: 1, flags: ['--quota-bytes', String(QUOTA_BYTES)] });
+    await cluster.startAll();
+    await cluster.leader();
+    client = await connect({ endpoints: cluster.endpoints, timeoutMs: 10_000 });
+    browser = await ConsoleBrowser.launch(`alarm-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  });
+
+  afterEach(() => browser.assertClean());
+
+  afterAll(async () => {
+    client?.close();
+    await browser?.close();
+    await cluster?.stop();
+  });
+
+  it('shows a NOSPACE alarm as soon as the quota refuses a write, without a reload', async () => {
+    const page = await browser.open(`${cluster.httpUrl('n1')}/ui/#/cluster`);
+    await waitText('no alarms', () => page.getByTestId('alarms').textContent(), /^No alarms\.$/);
+    let refused = false;
+    for (let i = 0; i < FILL_WRITES_MAX && !refused; i++) {
+      try {
+        await client.put(`/fill/${i}`, new Uint8Array(VALUE_BYTES).fill(i % 251));
+      } catch (err) {
+        if (!isKiteError(err, 'NoSpace')) throw err;
+        refused = true;
+      }
+    }
+    expect(refused).toBe(true);
+    await waitText('the alarm shown', () => page.getByTestId('alarms').textContent(), /^NOSPACE on n1$/);
+    await browser.screenshot(page, 'cluster-alarm');
+  });
+});
+
+/** Waits until the text `get` returns matches. */
+async function waitText(what: string, get: () => Promise<string | null>, re: RegExp, timeoutMs = 10_000): Promise<string> {
+  return waitFor(what, timeoutMs, async () => {
+    const t = await get();
+    return t !== null && re.test(t) ? t : undefined;
+  });
+}

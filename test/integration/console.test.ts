@@ -263,8 +263,13 @@ describe('the web console', () => {
     const visible = (f: { outline: string }): boolean => !f.outline.startsWith('none') && !f.outline.endsWith(' 0px');
     await pressUntil('Tab', 'the tree', (f) => f.role === 'treeitem');
     expect(visible(await focused()), JSON.stringify(await focused())).toBe(true);
-    // "/" is the first row: open it, enter it, open app/, walk down to /app/name.
-    await pressUntil('ArrowRight', 'app/', (f) => f.path === '/app/');
+    // "/" is the first row: open it, enter it, open app/, walk down to /app/name. Each step
+    // waits for what it caused (a folder's rows load asynchronously).
+    expect((await focused()).path).toBe('/');
+    await page.keyboard.press('ArrowRight');
+    await tree.locator('[data-path="/app/"]').waitFor();
+    await page.keyboard.press('ArrowRight');
+    await waitFor('focus on app/', 5_000, async () => ((await focused()).path === '/app/' ? true : undefined));
     await page.keyboard.press('ArrowRight');
     await tree.locator('[data-path="/app/name"]').waitFor();
     await pressUntil('ArrowDown', '/app/name', (f) => f.path === '/app/name');

@@ -87,15 +87,15 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
     for (const m of cluster.members) cluster.start(m.name, [], env);
     await Promise.all(cluster.members.map((m) => cluster.waitHealthy(m.name)));
     const leader = await cluster.leader();
-    const names = cluster.members.map((m) => m.name);
+    // The leader first, in the figures and as the first endpoint (the SDK moves to it anyway).
+    const names = [leader, ...cluster.members.map((m) => m.name).filter((x) => x !== leader)];
     const pidOf = (name: string): number => {
       const pid = cluster.pid(name);
       if (pid === undefined) throw new Error(`${name} is not running`);
       return pid;
     };
     const cpuNow = (): MemberCpu[] => names.map((name) => ({ name, ms: cpuMs(pidOf(name)) }));
-    // The leader first: the SDK moves to the leader anyway, this saves the redirect.
-    const endpoints = [cluster.clientUrl(leader), ...names.filter((x) => x !== leader).map((x) => cluster.clientUrl(x))];
+    const endpoints = names.map((x) => cluster.clientUrl(x));
     out(`cluster: 3 members (${names.join(', ')}), leader ${leader}, scale ${opts.scale}, data in ${cluster.root}`);
 
     const base: BenchConfig = {

@@ -25,7 +25,7 @@ import { connect } from '@kite/client';
 import { runBench, type BenchConfig } from '../../packages/cli/src/bench/workload.js';
 import type { BenchResult } from '../../packages/cli/src/bench/stats.js';
 import { Cluster, waitFor } from '../integration/harness/cluster.js';
-import { cpuMs, rssBytes } from './proc-stats.js';
+import { cpuMs, mainThreadCpuMs, rssBytes } from './proc-stats.js';
 
 export const PHASES = ['sequential', 'inflight', 'reads', 'watch', 'compact', 'bulk'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -56,12 +56,15 @@ type Out = (line: string) => void;
 
 interface MemberCpu {
   readonly name: string;
+  /** The whole process. */
   readonly ms: number;
+  /** Its main thread (the event loop) alone. */
+  readonly mainMs: number;
 }
 
 /** Per-member CPU ms spent between two readings. */
 function cpuDelta(before: readonly MemberCpu[], after: readonly MemberCpu[]): MemberCpu[] {
-  return after.map((a, i) => ({ name: a.name, ms: a.ms - (before[i]?.ms ?? 0) }));
+  return after.map((a, i) => ({ name: a.name, ms: a.ms - (before[i]?.ms ?? 0), mainMs: a.mainMs - (before[i]?.mainMs ?? 0) }));
 }
 
 const sum = (xs: readonly MemberCpu[]): number => xs.reduce((s, x) => s + x.ms, 0);
@@ -69,23 +72,20 @@ const fixed = (x: number, digits: number): string => (Number.isFinite(x) ? x.toF
 
 export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Promise<void> {
   const n = (full: number): number => Math.max(1, Math.round(full * opts.scale));
-  const env: Record<string, string> = {};
-  const nodeOptions: string[] = [];
+  const nodeFlags: string[] = [];
   if (opts.cpuProfDir !== undefined) {
     mkdirSync(opts.cpuProfDir, { recursive: true });
-    nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.cpuProfDir)}`);
+    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.cpuProfDir)}`);
   }
   if (opts.heapSnapshotDir !== undefined) {
     mkdirSync(opts.heapSnapshotDir, { recursive: true });
-    nodeOptions.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.resolve(opts.heapSnapshotDir)}`);
+    nodeFlags.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.resolve(opts.heapSnapshotDir)}`);
   }
-  if (nodeOptions.length > 0) env['NODE_OPTIONS'] = [process.env['NODE_OPTIONS'] ?? '', ...nodeOptions].join(' ').trim();
 
   // Production timing (100 ms ticks), not the harness's fast test timing.
-  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(REQUEST_TIMEOUT_MS), '--log-level', 'warn'] });
+  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(REQUEST_TIMEOUT_MS), '--log-level', 'warn'], nodeFlags });
   try {
-    for (const m of cluster.members) cluster.start(m.name, [], env);
-    await Promise.all(cluster.members.map((m) => cluster.waitHealthy(m.name)));
+    await cluster.startAll();
     const leader = await cluster.leader();
     // The leader first, in the figures and as the first endpoint (the SDK moves to it anyway).
     const names = [leader, ...cluster.members.map((m) => m.name).filter((x) => x !== leader)];
@@ -94,9 +94,9 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       if (pid === undefined) throw new Error(`${name} is not running`);
       return pid;
     };
-    const cpuNow = (): MemberCpu[] => names.map((name) => ({ name, ms: cpuMs(pidOf(name)) }));
+    const cpuNow = (): MemberCpu[] => names.map((name) => ({ name, ms: cpuMs(pidOf(name)), mainMs: mainThreadCpuMs(pidOf(name)) }));
     const endpoints = names.map((x) => cluster.clientUrl(x));
-    out(`cluster: 3 members (${names.join(', ')}), leader ${leader}, scale ${opts.scale}, data in ${cluster.root}`);
+    out(`cluster: 3 members (${names.map((x) => `${x} pid ${pidOf(x)}`).join(', ')}), leader ${leader}, scale ${opts.scale}, data in ${cluster.root}`);
 
     const base: BenchConfig = {
       op: 'put', endpoints, clients: 1, conns: 1, total: 1, keySize: KEY_BYTES, valSize: SMALL_VALUE_BYTES, keySpaceSize: 0,
@@ -115,7 +115,7 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       const result = await body();
       const wallMs = performance.now() - t0;
       const cpu = cpuDelta(before, cpuNow());
-      out(`[${phaseNo}/${phaseCount}] ${name}: done in ${fixed(wallMs / 1000, 1)} s, server CPU ${cpu.map((c) => `${c.name}${c.name === leader ? '*' : ''} ${fixed(c.ms, 0)} ms`).join(', ')}`);
+      out(`[${phaseNo}/${phaseCount}] ${name}: done in ${fixed(wallMs / 1000, 1)} s, server CPU ${cpu.map((c) => `${c.name}${c.name === leader ? '*' : ''} ${fixed(c.ms, 0)} ms (main thread ${fixed(c.mainMs, 0)})`).join(', ')}`);
       return { result, cpu, wallMs };
     };
     const bench = async (cfg: Partial<BenchConfig>): Promise<BenchResult> => {
@@ -130,7 +130,8 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
     if (seq !== null) {
       const r = seq.result;
       figures.push(`sequential put, 1 client: ops/s (p50 / p99 ms) | ${fixed(r.opsPerSec, 0)} (${fixed(r.latencyMs.p50, 2)} / ${fixed(r.latencyMs.p99, 2)})`);
-      figures.push(`server CPU per sequential put (3 members) | ${fixed(sum(seq.cpu) / r.latencyMs.count, 3)} ms (${perMember(seq.cpu, r.latencyMs.count, ' ms', 3)})`);
+      const mainMs = seq.cpu.reduce((s, c) => s + c.mainMs, 0);
+      figures.push(`server CPU per sequential put (3 members) | ${fixed(sum(seq.cpu) / r.latencyMs.count, 3)} ms (${perMember(seq.cpu, r.latencyMs.count, ' ms', 3)}; main threads ${fixed(mainMs / r.latencyMs.count, 3)} ms)`);
     }
 
     const inflight = await phase('inflight', `${n(50_000)} puts, ${IN_FLIGHT} in flight`, () => bench({ total: n(50_000), clients: IN_FLIGHT, conns: CONNS }));

@@ -16,7 +16,20 @@ const CLOCK_TICKS_PER_S = ((): number => {
 
 /** CPU time (user + system) the process has used so far, in ms (resolution 1000 / USER_HZ). */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time of the process's main thread alone (the event loop: JavaScript and the syscalls it
+ * makes itself); the rest of cpuMs is libuv's pool (file writes, fsync, LevelDB), V8's GC
+ * helpers and the like.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm)".

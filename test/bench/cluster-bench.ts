@@ -48,6 +48,11 @@ const WATCHERS = 1000;
 /** Connections the watchers are spread over (at most 1024 watches per link). */
 const WATCH_CONNS = 10;
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The members' request timeout, which also bounds how long a physical compact may take
+ * (tens of thousands of deleted keys on a machine shared with other work).
+ */
+const SERVER_REQUEST_TIMEOUT_MS = 180_000;
 /** A heap snapshot of a few hundred MiB takes a while on a loaded machine. */
 const HEAP_SNAPSHOT_WAIT_MS = 300_000;
 const MIB = 1024 * 1024;
@@ -83,7 +88,7 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
   }
 
   // Production timing (100 ms ticks), not the harness's fast test timing.
-  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(REQUEST_TIMEOUT_MS), '--log-level', 'warn'], nodeFlags });
+  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(SERVER_REQUEST_TIMEOUT_MS), '--log-level', 'warn'], nodeFlags });
   try {
     await cluster.startAll();
     const leader = await cluster.leader();
@@ -163,7 +168,7 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
     }
 
     await phase('compact', 'delete every key, physical compact at the current revision', async () => {
-      const c = await connect({ endpoints, timeoutMs: REQUEST_TIMEOUT_MS });
+      const c = await connect({ endpoints, timeoutMs: SERVER_REQUEST_TIMEOUT_MS });
       try {
         const del = await c.delete(new Uint8Array([0]), { rangeEnd: RANGE_END_ALL });
         await c.compact(del.header.revision, { physical: true });

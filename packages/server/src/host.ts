@@ -79,6 +79,7 @@ import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
+import { Deadlines } from './deadlines.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import { ReadIndexQueue } from './read-queue.js';
@@ -136,6 +137,15 @@ interface Pending<T> {
   readonly timer: NodeJS.Timeout;
 }
 
+/** A kv proposal awaiting its apply; its deadline is in `proposalDeadlines` (no timer of its own). */
+interface PendingProposal {
+  readonly resolve: (v: KvApplyOutcome) => void;
+  readonly reject: (e: Error) => void;
+  readonly timeoutMs: number;
+  /** Its bucket in proposalDeadlines. */
+  readonly deadlineAt: number;
+}
+
 export interface HostStatus {
   readonly memberId: string;
   readonly name: string;
@@ -158,9 +168,11 @@ export class Host {
   private readonly log: Logger;
   private readonly proposerTag: string;
   private nextSeq = 1;
-  private readonly proposals = new Map<number, Pending<KvApplyOutcome>>();
+  private readonly proposals = new Map<number, PendingProposal>();
+  /** The deadlines of `proposals`, by seq: one timer for all of them. */
+  private readonly proposalDeadlines: Deadlines<number>;
   private readonly confProposals = new Map<number, Pending<ConfState>>();
-  private readonly reads = new ReadIndexQueue(READS_PENDING_MAX);
+  private readonly reads: ReadIndexQueue;
   private readonly leaderWaiters = new Set<() => void>();
   /**
    * Aborted once this member has had no leader for a whole election timeout (checked every
@@ -203,6 +215,8 @@ export class Host {
 
   constructor(private readonly deps: HostDeps) {
     this.nowMs = deps.clock ?? monotonicMs;
+    this.proposalDeadlines = new Deadlines(this.nowMs, (seq) => this.expireProposal(seq));
+    this.reads = new ReadIndexQueue(READS_PENDING_MAX, this.nowMs);
     this.lastProgressMs = this.nowMs();
     this.leaderlessSinceMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
@@ -256,9 +270,8 @@ export class Host {
     if (this.loopRunning) await new Promise<void>((r) => this.loopIdle.push(r));
     await this.applyIdle();
     const stopped = new KiteError('Unavailable', 'member is stopping');
-    for (const p of this.proposals.values()) this.settle(p, stopped);
+    this.failProposals(stopped);
     for (const p of this.confProposals.values()) this.settle(p, stopped);
-    this.proposals.clear();
     this.confProposals.clear();
     this.reads.failAll(stopped);
     for (const wake of this.leaderWaiters) wake();
@@ -333,9 +346,8 @@ export class Host {
     // Proposals of a leader that stepped down (CheckQuorum) may still be committed by the next
     // leader: failed as indeterminate rather than held to their deadline.
     const lost = new KiteError('Unavailable', `${err.message}; this member's proposal may or may not be applied`, { leader: null, indeterminate: true });
-    for (const p of this.proposals.values()) this.settle(p, lost);
+    this.failProposals(lost);
     for (const p of this.confProposals.values()) this.settle(p, lost);
-    this.proposals.clear();
     this.confProposals.clear();
     this.updatePendingGauge();
     for (const wake of [...this.leaderWaiters]) wake();
@@ -415,14 +427,7 @@ export class Host {
         this.deps.metrics.proposalsFailed.inc();
         return reject(this.raftError(err));
       }
-      const timer = setTimeout(() => {
-        if (this.proposals.delete(seq)) {
-          this.deps.metrics.proposalsFailed.inc();
-          this.updatePendingGauge();
-          reject(new KiteError('Timeout', `not applied within ${timeoutMs} ms`, { indeterminate: true }));
-        }
-      }, timeoutMs);
-      this.proposals.set(seq, { resolve, reject, timer });
+      this.proposals.set(seq, { resolve, reject, timeoutMs, deadlineAt: this.proposalDeadlines.add(seq, timeoutMs) });
       this.updatePendingGauge();
       this.schedule();
     });
@@ -701,9 +706,9 @@ export class Host {
       this.unpersistedHardState = hardState ?? null;
       return;
     }
-    const endTimer = rd.mustSync ? this.deps.metrics.fsyncLatency.startTimer() : null;
+    const startedMs = this.nowMs();
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
-    endTimer?.();
+    if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
     this.unpersistedHardState = null;
     if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
@@ -897,7 +902,7 @@ export class Host {
   }
 
   private async apply(entries: readonly Entry[]): Promise<void> {
-    const endTimer = this.deps.metrics.applyLatency.startTimer();
+    const startedMs = this.nowMs();
     const items: KvApplyItem[] = [];
     /** Per item: the seq of our own proposal awaiting it, or null. */
     const owners: (number | null)[] = [];
@@ -940,11 +945,11 @@ export class Host {
       const p = this.proposals.get(owner);
       if (p === undefined) continue;
       this.proposals.delete(owner);
-      clearTimeout(p.timer);
+      this.proposalDeadlines.delete(owner, p.deadlineAt);
       p.resolve(out);
     }
     this.updatePendingGauge();
-    endTimer();
+    this.deps.metrics.applyLatency.observe((this.nowMs() - startedMs) / 1000);
   }
 
   /** Applies a committed conf change; returns how to answer its proposer here (after the batch's applied index is recorded), if any. */
@@ -1013,6 +1018,24 @@ export class Host {
   }
 
   // ---- helpers
+
+  /** A proposal's deadline passed before its apply. */
+  private expireProposal(seq: number): void {
+    const p = this.proposals.get(seq);
+    if (p === undefined) return;
+    this.proposals.delete(seq);
+    this.deps.metrics.proposalsFailed.inc();
+    this.updatePendingGauge();
+    p.reject(new KiteError('Timeout', `not applied within ${p.timeoutMs} ms`, { indeterminate: true }));
+  }
+
+  /** Fails every pending kv proposal with `err`. */
+  private failProposals(err: Error): void {
+    const all = [...this.proposals.values()];
+    this.proposals.clear();
+    this.proposalDeadlines.clear();
+    for (const p of all) p.reject(err);
+  }
 
   private settle<T>(p: Pending<T>, err: Error): void {
     clearTimeout(p.timer);

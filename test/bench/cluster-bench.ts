@@ -56,6 +56,12 @@ const SERVER_REQUEST_TIMEOUT_MS = 180_000;
 /** A heap snapshot of a few hundred MiB takes a while on a loaded machine. */
 const HEAP_SNAPSHOT_WAIT_MS = 300_000;
 const MIB = 1024 * 1024;
+/**
+ * How long the idle cluster's CPU is read before the phases: heartbeats, ticks and
+ * housekeeping cost CPU per second, not per op, and a slow (loaded) run would charge more of
+ * it to each op. Net figures subtract this idle rate over the phase's wall time.
+ */
+const IDLE_SAMPLE_MS = 3000;
 
 type Out = (line: string) => void;
 
@@ -108,6 +114,13 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       consistency: 'l', watchers: 0, rate: 0, rwRatio: 1, rangeKey: 'bench-range-key', timeoutMs: REQUEST_TIMEOUT_MS, tls: undefined,
     };
     const figures: string[] = [];
+    out(`idle: reading the cluster's CPU for ${IDLE_SAMPLE_MS} ms ...`);
+    const idleBefore = cpuNow();
+    const idleT0 = performance.now();
+    await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+    const idle = cpuDelta(idleBefore, cpuNow());
+    const idleMsPerMs = sum(idle) / (performance.now() - idleT0);
+    out(`idle: ${fixed(idleMsPerMs, 3)} cores for the 3 members`);
     let phaseNo = 0;
     const phaseCount = PHASES.filter((p) => opts.phases.has(p)).length;
     /** Runs one phase: progress lines before and after, CPU per member over it. */
@@ -136,14 +149,15 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       const r = seq.result;
       figures.push(`sequential put, 1 client: ops/s (p50 / p99 ms) | ${fixed(r.opsPerSec, 0)} (${fixed(r.latencyMs.p50, 2)} / ${fixed(r.latencyMs.p99, 2)})`);
       const mainMs = seq.cpu.reduce((s, c) => s + c.mainMs, 0);
-      figures.push(`server CPU per sequential put (3 members) | ${fixed(sum(seq.cpu) / r.latencyMs.count, 3)} ms (${perMember(seq.cpu, r.latencyMs.count, ' ms', 3)}; main threads ${fixed(mainMs / r.latencyMs.count, 3)} ms)`);
+      const netMs = sum(seq.cpu) - idleMsPerMs * seq.wallMs;
+      figures.push(`server CPU per sequential put (3 members) | ${fixed(sum(seq.cpu) / r.latencyMs.count, 3)} ms (${perMember(seq.cpu, r.latencyMs.count, ' ms', 3)}; main threads ${fixed(mainMs / r.latencyMs.count, 3)} ms; net of idle ${fixed(netMs / r.latencyMs.count, 3)} ms)`);
     }
 
     const inflight = await phase('inflight', `${n(50_000)} puts, ${IN_FLIGHT} in flight`, () => bench({ total: n(50_000), clients: IN_FLIGHT, conns: CONNS }));
     if (inflight !== null) {
       const r = inflight.result;
       const cores = sum(inflight.cpu) / inflight.wallMs;
-      figures.push(`server CPU at ${IN_FLIGHT} puts in flight | ${fixed(cores, 2)} cores for ${fixed(r.opsPerSec / 1000, 2)}k/s = ${fixed(cores / (r.opsPerSec / 1000), 3)} cores per 1k puts/s (${perMember(inflight.cpu, inflight.wallMs, ' cores', 2)}); CPU per put ${fixed(sum(inflight.cpu) / r.latencyMs.count, 3)} ms; p50 / p99 ${fixed(r.latencyMs.p50, 2)} / ${fixed(r.latencyMs.p99, 2)} ms`);
+      figures.push(`server CPU at ${IN_FLIGHT} puts in flight | ${fixed(cores, 2)} cores for ${fixed(r.opsPerSec / 1000, 2)}k/s = ${fixed(cores / (r.opsPerSec / 1000), 3)} cores per 1k puts/s (${perMember(inflight.cpu, inflight.wallMs, ' cores', 2)}); CPU per put ${fixed(sum(inflight.cpu) / r.latencyMs.count, 3)} ms (net of idle ${fixed((sum(inflight.cpu) - idleMsPerMs * inflight.wallMs) / r.latencyMs.count, 3)} ms); p50 / p99 ${fixed(r.latencyMs.p50, 2)} / ${fixed(r.latencyMs.p99, 2)} ms`);
     }
 
     const readKeys = n(10_000);

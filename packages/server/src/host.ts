@@ -56,6 +56,7 @@ import { existsSync } from 'node:fs';
 import {
   MemoryStorage,
   NotLeaderError,
+  entryBytes,
   ProposalDroppedError,
   RawNode,
   ConfChangeInProgressError,
@@ -210,6 +211,11 @@ export class Host {
   private applyFailed = false;
   private stopping = false;
   private snapshotSends = 0;
+  /**
+   * Payload bytes appended to the core's log since the last local snapshot: past half of
+   * --max-raft-log-bytes a snapshot is due, whatever the entry count (maybeSnapshot).
+   */
+  private logBytesSinceSnapshot = 0;
   private readonly pendingSnapshotInstalls = new Map<number, string>();
   private readonly nowMs: MonotonicClock;
 
@@ -711,7 +717,10 @@ export class Host {
     if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
     this.unpersistedHardState = null;
     if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.entries.length > 0) {
+      this.storage.append(rd.entries);
+      for (const e of rd.entries) this.logBytesSinceSnapshot += entryBytes(e);
+    }
     if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
   }
 
@@ -999,7 +1008,9 @@ export class Host {
   // ---- snapshots of the state machine
 
   private async maybeSnapshot(): Promise<void> {
-    if (this.deps.kv.appliedIndex - this.snapshotIndex < this.deps.config.snapshotEntries) return;
+    const sinceSnapshot = this.deps.kv.appliedIndex - this.snapshotIndex;
+    const overBytes = this.logBytesSinceSnapshot > this.deps.config.raftLogBytesMax / 2;
+    if (sinceSnapshot < this.deps.config.snapshotEntries && !(overBytes && sinceSnapshot > 0)) return;
     // Contract step 10: the store's state up to the snapshot is durable before the log loses
     // the entries that could rebuild it.
     await this.applyIdle();
@@ -1007,7 +1018,8 @@ export class Host {
     if (applied > this.storage.lastIndex()) return;
     await this.deps.kv.sync();
     const snap = this.storage.createSnapshot(applied, this.confState, this.registry.encode());
-    const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries);
+    const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries, this.catchupStart(applied, this.deps.config.raftLogBytesMax / 2) - 1);
+    this.logBytesSinceSnapshot = 0;
     const firstIndex = this.storage.firstIndex();
     if (compactIndex >= firstIndex) this.storage.compact(compactIndex);
     await this.deps.logStore.saveSnapshotAndCompact(snap, Math.max(0, Math.min(compactIndex, applied)));
@@ -1015,6 +1027,22 @@ export class Host {
     this.deps.metrics.snapshotsTaken.inc();
     this.deps.metrics.raftLogEntries.set(this.deps.logStore.entryCount());
     this.log.info({ index: applied, compactIndex }, 'snapshot taken, raft log compacted');
+  }
+
+  /**
+   * The first index of the catch-up tail below `applied` whose payload fits `bytesMax`
+   * (walking down from `applied`); the log's first index when all of it fits.
+   */
+  private catchupStart(applied: number, bytesMax: number): number {
+    const first = this.storage.firstIndex();
+    if (applied < first) return first;
+    const held = this.storage.entries(first, applied + 1);
+    let bytes = 0;
+    for (let i = held.length - 1; i >= 0; i--) {
+      bytes += entryBytes(held[i] as Entry);
+      if (bytes > bytesMax) return (held[i] as Entry).index + 1;
+    }
+    return first;
   }
 
   // ---- helpers

@@ -7,8 +7,10 @@
 // expires at most resolutionMs late and never early, by the injected monotonic clock.
 //
 // Invariants: an item is in at most one bucket; `onExpire` is called once per item, only for
-// items still registered when their bucket is due, after the item was removed; the timer is
-// armed exactly while some bucket is non-empty (so it never holds a stopped member open).
+// items still registered when their bucket is due, after the item was removed. The timer is
+// left armed when the last item is deleted (one request at a time would otherwise arm and
+// clear a timer per request); it is unref'd, so it never holds a stopped process open, and
+// re-armed on firing only while items remain.
 
 import type { MonotonicClock } from './clock.js';
 
@@ -57,7 +59,6 @@ export class Deadlines<T> {
     this.buckets.delete(bucketAt);
     const i = this.order.indexOf(bucketAt);
     if (i >= 0) this.order.splice(i, 1);
-    if (this.order.length === 0) this.disarm();
   }
 
   /** Unregisters everything (every item was settled otherwise). */
@@ -77,6 +78,7 @@ export class Deadlines<T> {
     this.disarm();
     this.armedFor = at;
     this.timer = setTimeout(() => this.fire(), Math.max(1, at - this.nowMs()));
+    this.timer.unref();
   }
 
   private disarm(): void {

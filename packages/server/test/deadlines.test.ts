@@ -14,6 +14,10 @@ describe('Deadlines', () => {
     d.add('c', 35);
     for (let i = 0; i < 1000; i++) d.delete(`x${i}`, d.add(`x${i}`, 100));
     expect(vi.getTimerCount()).toBe(1);
+    // One at a time (a single sequential client): still the one timer, not one each.
+    const e = new Deadlines<number>(() => now, () => undefined, 10);
+    for (let i = 0; i < 1000; i++) e.delete(i, e.add(i, 100));
+    expect(vi.getTimerCount()).toBe(2);
     for (; now < 1200; now += 5) await vi.advanceTimersByTimeAsync(5);
     const at = (x: string): number => Number(expired.find((e) => e.startsWith(`${x}@`))?.split('@')[1]);
     expect(expired).toHaveLength(3);
@@ -25,7 +29,7 @@ describe('Deadlines', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('a deleted item never expires, and no timer is left once every item is settled or cleared', async () => {
+  it('a deleted item never expires, and no timer is left once every item is settled and its bucket passed, or cleared', async () => {
     let now = 0;
     const expired: number[] = [];
     const d = new Deadlines<number>(() => now, (x) => expired.push(x), 10);
@@ -36,6 +40,11 @@ describe('Deadlines', () => {
     now = 100;
     await vi.advanceTimersByTimeAsync(100);
     expect(expired).toEqual([]);
+    expect(vi.getTimerCount()).toBe(1);
+    const at3 = d.add(3, 50);
+    d.delete(3, at3);
+    now = 200;
+    await vi.advanceTimersByTimeAsync(100);
     expect(vi.getTimerCount()).toBe(1);
     d.clear();
     expect(vi.getTimerCount()).toBe(0);

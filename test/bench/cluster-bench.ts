@@ -210,10 +210,14 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       bench({ total: n(100_000), clients: IN_FLIGHT, conns: CONNS, valSize: BULK_VALUE_BYTES }));
     if (bulk !== null) figures.push(`bulk load, ${IN_FLIGHT} in flight, ${BULK_VALUE_BYTES} B values: ops/s | ${fixed(bulk.result.opsPerSec, 0)}`);
 
+    // Leadership may have moved during the run (a loaded machine misses heartbeats): memory
+    // is labeled with the leader at the end, which is the one that served the last phases.
+    const leaderAtEnd = await cluster.leader(REQUEST_TIMEOUT_MS);
+    if (leaderAtEnd !== leader) out(`leadership moved during the run: ${leader} -> ${leaderAtEnd}`);
     const memory = await Promise.all(names.map(async (name) => ({ name, rss: rssBytes(pidOf(name)), heap: heapFigures(await cluster.metrics(name)) })));
-    figures.push(`RSS per member after the run | ${memory.map((m) => `${m.name}${m.name === leader ? ' (leader)' : ''} ${fixed(m.rss / MIB, 0)} MiB`).join(', ')}`);
+    figures.push(`RSS per member after the run | ${memory.map((m) => `${m.name}${m.name === leaderAtEnd ? ' (leader)' : ''} ${fixed(m.rss / MIB, 0)} MiB`).join(', ')}`);
     for (const m of memory) {
-      figures.push(`memory of ${m.name}${m.name === leader ? ' (leader)' : ''} | ${Object.entries(m.heap).map(([k, v]) => `${k} ${fixed(v / MIB, 1)} MiB`).join(', ')}`);
+      figures.push(`memory of ${m.name}${m.name === leaderAtEnd ? ' (leader)' : ''} | ${Object.entries(m.heap).map(([k, v]) => `${k} ${fixed(v / MIB, 1)} MiB`).join(', ')}`);
     }
 
     out('');
@@ -221,7 +225,7 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
     out('---|---');
     for (const f of figures) out(f);
 
-    if (opts.heapSnapshotDir !== undefined) out(`heap snapshot: ${await heapSnapshot(cluster, leader, opts.heapSnapshotDir)}`);
+    if (opts.heapSnapshotDir !== undefined) out(`heap snapshot: ${await heapSnapshot(cluster, leaderAtEnd, opts.heapSnapshotDir)}`);
     if (opts.cpuProfDir !== undefined) {
       // A CPU profile is written at a normal exit: SIGTERM stops a member gracefully.
       for (const name of names) await cluster.kill(name, 'SIGTERM', 60_000);

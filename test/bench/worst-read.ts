@@ -8,11 +8,11 @@
 //   npx tsc -b && npx tsx test/bench/worst-read.ts [durationSeconds=30]
 //
 // Stops every process it started (by pid, through the integration harness).
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { RANGE_END_ALL, type TxnRequestOp } from '@kite/protocol';
 import { Cluster } from '../integration/harness/cluster.js';
 import { WireClient, b, ok } from '../integration/harness/wire.js';
+import { rssBytes } from './proc-stats.js';
 
 const DURATION_S = Number(process.argv[2] ?? 30);
 const KEYS = 2000;
@@ -21,11 +21,6 @@ const PUTS_PER_TXN = 100;
 const WORST_CLIENTS = 8;
 const RSS_SAMPLE_MS = 100;
 const REQUEST_TIMEOUT_MS = 120_000;
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? 0 : Number(m[1]) * 1024;
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -23,6 +23,14 @@ describe('revision bytes', () => {
     }
     enc.forEach((b, i) => expect(readRevision(b, 0)).toEqual(revs[i]));
   });
+
+  it('read back exactly across the 32-bit boundaries (small values take the integer-only path)', () => {
+    for (const n of [0, 1, 2 ** 24, 2 ** 30 - 1, 2 ** 30, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1]) {
+      const b = new Uint8Array(16);
+      writeRevision(b, 0, r(n, n === 0 ? 0 : 2 ** 32 - 1));
+      expect(readRevision(b, 0)).toEqual(r(n, n === 0 ? 0 : 2 ** 32 - 1));
+    }
+  });
 });
 
 describe('KeyIndex', () => {

@@ -8,7 +8,7 @@ export type { Status, ProgressStatus } from './status.js';
 export type { ProgressState } from './tracker/progress.js';
 export { emptyHardState } from './types.js';
 export { RawNode } from './raw-node.js';
-export { MemoryStorage } from './storage.js';
+export { MemoryStorage, entryBytes } from './storage.js';
 export { bootstrap, bootstrapState, bootstrapTerm, bootstrapVotersMax } from './bootstrap.js';
 export type { BootstrapState } from './bootstrap.js';
 export { encodeConfChange, decodeConfChange, ConfChangeDecodeError } from './confchange/codec.js';

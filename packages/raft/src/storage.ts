@@ -114,11 +114,15 @@ export class MemoryStorage implements Storage {
     const first = entries[0];
     if (first === undefined) return;
     assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
-    // Entries at or below the snapshot are already covered by it.
-    const kept = entries.filter((e) => e.index > this.offset);
-    const head = kept[0];
+    // Entries at or below the snapshot are already covered by it. In place: a copy of the
+    // whole log per append made every write cost O(entries held) (thousands between snapshots).
+    const offset = this.offset;
+    let from = 0;
+    while (from < entries.length && (entries[from] as Entry).index <= offset) from++;
+    const head = entries[from];
     if (head === undefined) return;
-    this.ents = this.ents.slice(0, head.index - this.offset).concat(kept);
+    this.ents.length = head.index - offset;
+    for (let i = from; i < entries.length; i++) this.ents.push(entries[i] as Entry);
   }
 
   /** Replaces the whole log with the snapshot (a follower installing the leader's snapshot). */
@@ -150,6 +154,6 @@ export class MemoryStorage implements Storage {
     assert(index <= this.snap.metadata.index, `compact(${index}) beyond the snapshot at ${this.snap.metadata.index}`);
     const cut = index - this.offset;
     const dummy = this.ents[cut] as Entry;
-    this.ents = [{ index: dummy.index, term: dummy.term, type: 'normal', data: emptyData }, ...this.ents.slice(cut + 1)];
+    this.ents.splice(0, cut + 1, { index: dummy.index, term: dummy.term, type: 'normal', data: emptyData });
   }
 }

@@ -37,6 +37,14 @@ export interface TlsFilesConfig {
   readonly clientCertAuth: boolean;
 }
 
+/**
+ * Default of --max-raft-log-bytes. The entry count limits alone (--snapshot-entries,
+ * --snapshot-catchup-entries) let 15 000 entries of up to a request's size (1.5 MiB) stay in
+ * memory: gigabytes. Snapshots then come every 16 MiB of writes at the most, each one store
+ * flush: cheap next to the writes.
+ */
+export const RAFT_LOG_BYTES_MAX = 32 * 1024 * 1024;
+
 export interface ServerConfig {
   readonly name: string;
   readonly dataDir: string;
@@ -54,6 +62,12 @@ export interface ServerConfig {
   readonly snapshotEntries: number;
   /** Entries kept in the Raft log below a snapshot, so slow followers catch up from the log. */
   readonly snapshotCatchupEntries: number;
+  /**
+   * Payload bytes of Raft entries a member holds in memory, at most (besides entries not yet
+   * applied): half for entries since the last snapshot (past it, a snapshot is taken whatever
+   * --snapshot-entries says), half for the catch-up tail kept below a snapshot.
+   */
+  readonly raftLogBytesMax: number;
   readonly leaseReads: boolean;
   readonly quotaBytes: number;
   readonly maxRequestBytes: number;
@@ -142,6 +156,7 @@ const OPTIONS = [
   { flag: 'heartbeat-ticks', kind: 'int', help: 'heartbeat interval in ticks (default 1)' },
   { flag: 'snapshot-entries', kind: 'int', help: 'applied entries that trigger a snapshot (default 10000)' },
   { flag: 'snapshot-catchup-entries', kind: 'int', help: 'log entries kept after a snapshot (default 5000)' },
+  { flag: 'max-raft-log-bytes', kind: 'int', help: 'payload bytes of Raft entries held in memory: half since the last snapshot (more triggers one), half of catch-up tail (default 32 MiB)' },
   { flag: 'lease-reads', kind: 'bool', help: 'serve linearizable reads from the leader lease (default false)' },
   { flag: 'quota-bytes', kind: 'int', help: 'backend size that raises the NoSpace alarm (default 2 GiB)' },
   { flag: 'max-request-bytes', kind: 'int', help: 'largest client frame accepted (default 1.5 MiB)' },
@@ -472,6 +487,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (heartbeatTicks >= electionTicks) problems.push(`heartbeat-ticks (${heartbeatTicks}) must be less than election-ticks (${electionTicks})`);
   const snapshotEntries = r.int('snapshot-entries', 10_000, 1);
   const snapshotCatchupEntries = r.int('snapshot-catchup-entries', 5_000, 0);
+  const raftLogBytesMax = r.int('max-raft-log-bytes', RAFT_LOG_BYTES_MAX, 2);
   const clientTls = resolveTls(r, cwd, { cert: 'cert-file', key: 'key-file', ca: 'trusted-ca-file', auth: 'client-cert-auth' }, [
     ['listen-client', listenClientUrl?.href ?? ''],
     ['advertise-client', advClient?.href ?? ''],
@@ -496,6 +512,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     heartbeatTicks,
     snapshotEntries,
     snapshotCatchupEntries,
+    raftLogBytesMax,
     leaseReads: r.bool('lease-reads', false),
     quotaBytes: r.int('quota-bytes', 2 * 1024 * MiB, 1),
     maxRequestBytes: r.int('max-request-bytes', REQUEST_BYTES_MAX, 1024, 64 * MiB),

@@ -56,6 +56,7 @@ import { existsSync } from 'node:fs';
 import {
   MemoryStorage,
   NotLeaderError,
+  entryBytes,
   ProposalDroppedError,
   RawNode,
   ConfChangeInProgressError,
@@ -79,6 +80,7 @@ import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
+import { Deadlines } from './deadlines.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import { ReadIndexQueue } from './read-queue.js';
@@ -136,6 +138,15 @@ interface Pending<T> {
   readonly timer: NodeJS.Timeout;
 }
 
+/** A kv proposal awaiting its apply; its deadline is in `proposalDeadlines` (no timer of its own). */
+interface PendingProposal {
+  readonly resolve: (v: KvApplyOutcome) => void;
+  readonly reject: (e: Error) => void;
+  readonly timeoutMs: number;
+  /** Its bucket in proposalDeadlines. */
+  readonly deadlineAt: number;
+}
+
 export interface HostStatus {
   readonly memberId: string;
   readonly name: string;
@@ -158,9 +169,11 @@ export class Host {
   private readonly log: Logger;
   private readonly proposerTag: string;
   private nextSeq = 1;
-  private readonly proposals = new Map<number, Pending<KvApplyOutcome>>();
+  private readonly proposals = new Map<number, PendingProposal>();
+  /** The deadlines of `proposals`, by seq: one timer for all of them. */
+  private readonly proposalDeadlines: Deadlines<number>;
   private readonly confProposals = new Map<number, Pending<ConfState>>();
-  private readonly reads = new ReadIndexQueue(READS_PENDING_MAX);
+  private readonly reads: ReadIndexQueue;
   private readonly leaderWaiters = new Set<() => void>();
   /**
    * Aborted once this member has had no leader for a whole election timeout (checked every
@@ -198,11 +211,18 @@ export class Host {
   private applyFailed = false;
   private stopping = false;
   private snapshotSends = 0;
+  /**
+   * Payload bytes appended to the core's log since the last local snapshot: past half of
+   * --max-raft-log-bytes a snapshot is due, whatever the entry count (maybeSnapshot).
+   */
+  private logBytesSinceSnapshot = 0;
   private readonly pendingSnapshotInstalls = new Map<number, string>();
   private readonly nowMs: MonotonicClock;
 
   constructor(private readonly deps: HostDeps) {
     this.nowMs = deps.clock ?? monotonicMs;
+    this.proposalDeadlines = new Deadlines(this.nowMs, (seq) => this.expireProposal(seq));
+    this.reads = new ReadIndexQueue(READS_PENDING_MAX, this.nowMs);
     this.lastProgressMs = this.nowMs();
     this.leaderlessSinceMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
@@ -256,9 +276,8 @@ export class Host {
     if (this.loopRunning) await new Promise<void>((r) => this.loopIdle.push(r));
     await this.applyIdle();
     const stopped = new KiteError('Unavailable', 'member is stopping');
-    for (const p of this.proposals.values()) this.settle(p, stopped);
+    this.failProposals(stopped);
     for (const p of this.confProposals.values()) this.settle(p, stopped);
-    this.proposals.clear();
     this.confProposals.clear();
     this.reads.failAll(stopped);
     for (const wake of this.leaderWaiters) wake();
@@ -333,9 +352,8 @@ export class Host {
     // Proposals of a leader that stepped down (CheckQuorum) may still be committed by the next
     // leader: failed as indeterminate rather than held to their deadline.
     const lost = new KiteError('Unavailable', `${err.message}; this member's proposal may or may not be applied`, { leader: null, indeterminate: true });
-    for (const p of this.proposals.values()) this.settle(p, lost);
+    this.failProposals(lost);
     for (const p of this.confProposals.values()) this.settle(p, lost);
-    this.proposals.clear();
     this.confProposals.clear();
     this.updatePendingGauge();
     for (const wake of [...this.leaderWaiters]) wake();
@@ -415,14 +433,7 @@ export class Host {
         this.deps.metrics.proposalsFailed.inc();
         return reject(this.raftError(err));
       }
-      const timer = setTimeout(() => {
-        if (this.proposals.delete(seq)) {
-          this.deps.metrics.proposalsFailed.inc();
-          this.updatePendingGauge();
-          reject(new KiteError('Timeout', `not applied within ${timeoutMs} ms`, { indeterminate: true }));
-        }
-      }, timeoutMs);
-      this.proposals.set(seq, { resolve, reject, timer });
+      this.proposals.set(seq, { resolve, reject, timeoutMs, deadlineAt: this.proposalDeadlines.add(seq, timeoutMs) });
       this.updatePendingGauge();
       this.schedule();
     });
@@ -701,12 +712,15 @@ export class Host {
       this.unpersistedHardState = hardState ?? null;
       return;
     }
-    const endTimer = rd.mustSync ? this.deps.metrics.fsyncLatency.startTimer() : null;
+    const startedMs = this.nowMs();
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
-    endTimer?.();
+    if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
     this.unpersistedHardState = null;
     if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.entries.length > 0) {
+      this.storage.append(rd.entries);
+      for (const e of rd.entries) this.logBytesSinceSnapshot += entryBytes(e);
+    }
     if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
   }
 
@@ -897,7 +911,7 @@ export class Host {
   }
 
   private async apply(entries: readonly Entry[]): Promise<void> {
-    const endTimer = this.deps.metrics.applyLatency.startTimer();
+    const startedMs = this.nowMs();
     const items: KvApplyItem[] = [];
     /** Per item: the seq of our own proposal awaiting it, or null. */
     const owners: (number | null)[] = [];
@@ -940,11 +954,11 @@ export class Host {
       const p = this.proposals.get(owner);
       if (p === undefined) continue;
       this.proposals.delete(owner);
-      clearTimeout(p.timer);
+      this.proposalDeadlines.delete(owner, p.deadlineAt);
       p.resolve(out);
     }
     this.updatePendingGauge();
-    endTimer();
+    this.deps.metrics.applyLatency.observe((this.nowMs() - startedMs) / 1000);
   }
 
   /** Applies a committed conf change; returns how to answer its proposer here (after the batch's applied index is recorded), if any. */
@@ -994,7 +1008,9 @@ export class Host {
   // ---- snapshots of the state machine
 
   private async maybeSnapshot(): Promise<void> {
-    if (this.deps.kv.appliedIndex - this.snapshotIndex < this.deps.config.snapshotEntries) return;
+    const sinceSnapshot = this.deps.kv.appliedIndex - this.snapshotIndex;
+    const overBytes = this.logBytesSinceSnapshot > this.deps.config.raftLogBytesMax / 2;
+    if (sinceSnapshot < this.deps.config.snapshotEntries && !(overBytes && sinceSnapshot > 0)) return;
     // Contract step 10: the store's state up to the snapshot is durable before the log loses
     // the entries that could rebuild it.
     await this.applyIdle();
@@ -1002,7 +1018,8 @@ export class Host {
     if (applied > this.storage.lastIndex()) return;
     await this.deps.kv.sync();
     const snap = this.storage.createSnapshot(applied, this.confState, this.registry.encode());
-    const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries);
+    const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries, this.catchupStart(applied, this.deps.config.raftLogBytesMax / 2) - 1);
+    this.logBytesSinceSnapshot = 0;
     const firstIndex = this.storage.firstIndex();
     if (compactIndex >= firstIndex) this.storage.compact(compactIndex);
     await this.deps.logStore.saveSnapshotAndCompact(snap, Math.max(0, Math.min(compactIndex, applied)));
@@ -1012,7 +1029,41 @@ export class Host {
     this.log.info({ index: applied, compactIndex }, 'snapshot taken, raft log compacted');
   }
 
+  /**
+   * The first index of the catch-up tail below `applied` whose payload fits `bytesMax`
+   * (walking down from `applied`); the log's first index when all of it fits.
+   */
+  private catchupStart(applied: number, bytesMax: number): number {
+    const first = this.storage.firstIndex();
+    if (applied < first) return first;
+    const held = this.storage.entries(first, applied + 1);
+    let bytes = 0;
+    for (let i = held.length - 1; i >= 0; i--) {
+      bytes += entryBytes(held[i] as Entry);
+      if (bytes > bytesMax) return (held[i] as Entry).index + 1;
+    }
+    return first;
+  }
+
   // ---- helpers
+
+  /** A proposal's deadline passed before its apply. */
+  private expireProposal(seq: number): void {
+    const p = this.proposals.get(seq);
+    if (p === undefined) return;
+    this.proposals.delete(seq);
+    this.deps.metrics.proposalsFailed.inc();
+    this.updatePendingGauge();
+    p.reject(new KiteError('Timeout', `not applied within ${p.timeoutMs} ms`, { indeterminate: true }));
+  }
+
+  /** Fails every pending kv proposal with `err`. */
+  private failProposals(err: Error): void {
+    const all = [...this.proposals.values()];
+    this.proposals.clear();
+    this.proposalDeadlines.clear();
+    for (const p of all) p.reject(err);
+  }
 
   private settle<T>(p: Pending<T>, err: Error): void {
     clearTimeout(p.timer);

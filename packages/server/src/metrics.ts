@@ -43,8 +43,18 @@ export class ServerMetrics {
   readonly requestDuration = new Histogram({ name: 'kite_server_request_duration_seconds', help: 'Time from a client request reaching the member to its reply, by op and result', labelNames: ['op', 'result'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
   // etcd's label names (To/From), so its peer panels port by renaming the metric prefix only.
   readonly peerRoundTrip = new Histogram({ name: 'kite_network_peer_round_trip_time_seconds', help: 'Round-trip time of a ping on the peer link', labelNames: ['To'] as const, buckets: LATENCY_BUCKETS_S, registers: [this.registry] });
-  readonly peerSentBytes = new Counter({ name: 'kite_network_peer_sent_bytes_total', help: 'Frame bytes sent to a peer', labelNames: ['To'] as const, registers: [this.registry] });
-  readonly peerReceivedBytes = new Counter({ name: 'kite_network_peer_received_bytes_total', help: 'Frame bytes received from a peer', labelNames: ['From'] as const, registers: [this.registry] });
+  // Counted per frame into plain maps and handed to prom-client at scrape time: a labeled
+  // inc() hashes its labels on every call, several times per client write on a leader.
+  private readonly sentBytesByPeer = new Map<string, number>();
+  private readonly receivedBytesByPeer = new Map<string, number>();
+  readonly peerSentBytes: Counter<'To'> = new Counter({
+    name: 'kite_network_peer_sent_bytes_total', help: 'Frame bytes sent to a peer', labelNames: ['To'] as const, registers: [this.registry],
+    collect: () => drainInto(this.sentBytesByPeer, (peer, n) => this.peerSentBytes.inc({ To: peer }, n)),
+  });
+  readonly peerReceivedBytes: Counter<'From'> = new Counter({
+    name: 'kite_network_peer_received_bytes_total', help: 'Frame bytes received from a peer', labelNames: ['From'] as const, registers: [this.registry],
+    collect: () => drainInto(this.receivedBytesByPeer, (peer, n) => this.peerReceivedBytes.inc({ From: peer }, n)),
+  });
   // Read from the store at scrape time (a field read), instead of being tracked on every apply.
   readonly keys = new Gauge({
     name: 'kite_mvcc_keys_total',
@@ -66,9 +76,25 @@ export class ServerMetrics {
     this.readKeyCount = read;
   }
 
+  /** A frame of `bytes` sent to `peer` (counted at the next scrape). */
+  addPeerSentBytes(peer: string, bytes: number): void {
+    this.sentBytesByPeer.set(peer, (this.sentBytesByPeer.get(peer) ?? 0) + bytes);
+  }
+
+  /** A frame of `bytes` received from `peer` (counted at the next scrape). */
+  addPeerReceivedBytes(peer: string, bytes: number): void {
+    this.receivedBytesByPeer.set(peer, (this.receivedBytesByPeer.get(peer) ?? 0) + bytes);
+  }
+
   /** One client request answered: `result` is 'ok' or the reply's error code. */
   observeRequest(op: string, result: string, seconds: number): void {
     this.requests.inc({ op, result });
     this.requestDuration.observe({ op, result }, seconds);
   }
+}
+
+/** Hands every accumulated count to `inc` and forgets it (the map holds one key per peer). */
+function drainInto(counts: Map<string, number>, inc: (key: string, n: number) => void): void {
+  for (const [key, n] of counts) if (n > 0) inc(key, n);
+  counts.clear();
 }

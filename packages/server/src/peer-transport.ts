@@ -34,6 +34,8 @@ import {
   type PeerCaller,
   type Request,
 } from '@kite/protocol';
+import { monotonicMs } from './clock.js';
+import { Deadlines } from './deadlines.js';
 import { Door } from './door.js';
 import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
@@ -118,7 +120,9 @@ export interface ForwardOutcome {
 interface PendingForward {
   readonly peer: MemberIdString;
   readonly resolve: (r: ForwardOutcome) => void;
-  readonly timer: NodeJS.Timeout;
+  /** Its bucket in forwardDeadlines (one timer for every forward, not one each). */
+  readonly deadlineAt: number;
+  readonly timeoutMs: number;
   readonly requestId: number;
 }
 
@@ -141,6 +145,7 @@ interface PeerState {
 export class PeerTransport {
   private readonly peers = new Map<MemberIdString, PeerState>();
   private readonly forwards = new Map<number, PendingForward>();
+  private readonly forwardDeadlines = new Deadlines<number>(monotonicMs, (fwdId) => this.expireForward(fwdId));
   private readonly chunkChains = new Map<MemberIdString, Promise<void>>();
   private nextForwardId = 1;
   private nextSnapshotSeq = 1;
@@ -221,24 +226,20 @@ export class PeerTransport {
       if (abort?.aborted === true) return fail('Unavailable', abortMessage(abort), abortDetails(abort));
       const fwdId = this.nextForwardId++;
       const onAbort = (): void => {
-        if (!this.forwards.delete(fwdId)) return;
-        clearTimeout(timer);
+        const f = this.forwards.get(fwdId);
+        if (f === undefined) return;
+        this.dropForward(fwdId, f);
         fail('Unavailable', `${abortMessage(abort)} while leader ${to} had the request; outcome unknown`, { ...abortDetails(abort), indeterminate: true });
       };
-      const timer = setTimeout(() => {
-        this.forwards.delete(fwdId);
-        abort?.removeEventListener('abort', onAbort);
-        fail('Timeout', `leader ${to} did not answer within ${timeoutMs} ms`);
-      }, timeoutMs);
       const settle = (outcome: ForwardOutcome): void => {
         abort?.removeEventListener('abort', onAbort);
         resolve(outcome);
       };
-      this.forwards.set(fwdId, { peer: to, resolve: settle, timer, requestId: request.id });
+      this.forwards.set(fwdId, { peer: to, resolve: settle, deadlineAt: this.forwardDeadlines.add(fwdId, timeoutMs), timeoutMs, requestId: request.id });
       abort?.addEventListener('abort', onAbort, { once: true });
       if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via, ...(caller.changedAt !== undefined ? { changedAt: caller.changedAt } : {}) } }, to)) {
-        clearTimeout(timer);
-        this.forwards.delete(fwdId);
+        const f = this.forwards.get(fwdId);
+        if (f !== undefined) this.dropForward(fwdId, f);
         abort?.removeEventListener('abort', onAbort);
         fail('Unavailable', `cannot send to leader ${to}`);
       }
@@ -275,8 +276,7 @@ export class PeerTransport {
     this.closed = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
     for (const [fwdId, f] of this.forwards) {
-      clearTimeout(f.timer);
-      this.forwards.delete(fwdId);
+      this.dropForward(fwdId, f);
       f.resolve({ reply: errorReply(f.requestId, { code: 'Unavailable', message: 'member is stopping' }), appliedIndex: 0 });
     }
     for (const st of this.peers.values()) {
@@ -354,7 +354,7 @@ export class PeerTransport {
     ws.on('open', () => this.sendFrame(ws, this.hello(), id));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (st.ws !== ws) return;
-      this.opts.metrics.peerReceivedBytes.inc({ From: id }, rawBytes(data));
+      this.opts.metrics.addPeerReceivedBytes(id, rawBytes(data));
       if (!st.ready) return this.onDialerHello(id, st, ws, data, isBinary);
       this.onFrame(id, ws, data, isBinary);
     });
@@ -434,7 +434,7 @@ export class PeerTransport {
       if (peerId !== null) {
         const st = this.peers.get(peerId);
         if (st?.ws === ws) {
-          this.opts.metrics.peerReceivedBytes.inc({ From: peerId }, rawBytes(data));
+          this.opts.metrics.addPeerReceivedBytes(peerId, rawBytes(data));
           this.onFrame(peerId, ws, data, isBinary);
         }
         return;
@@ -538,8 +538,7 @@ export class PeerTransport {
         const fwdId = frame['fwdId'];
         const f = typeof fwdId === 'number' ? this.forwards.get(fwdId) : undefined;
         if (f === undefined || f.peer !== peer || !isPlainObject(frame['reply'])) return;
-        this.forwards.delete(fwdId as number);
-        clearTimeout(f.timer);
+        this.dropForward(fwdId as number, f);
         const applied = frame['appliedIndex'];
         f.resolve({ reply: frame['reply'] as unknown as Reply, appliedIndex: typeof applied === 'number' && Number.isSafeInteger(applied) && applied > 0 ? applied : 0 });
         return;
@@ -572,8 +571,22 @@ export class PeerTransport {
       return false;
     }
     ws.send(bytes, { binary: true });
-    this.opts.metrics.peerSentBytes.inc({ To: peer }, bytes.byteLength);
+    this.opts.metrics.addPeerSentBytes(peer, bytes.byteLength);
     return true;
+  }
+
+  /** Forgets a forward (answered, failed or given up) and its deadline. */
+  private dropForward(fwdId: number, f: PendingForward): void {
+    this.forwards.delete(fwdId);
+    this.forwardDeadlines.delete(fwdId, f.deadlineAt);
+  }
+
+  /** The leader did not answer a forward within its timeout. */
+  private expireForward(fwdId: number): void {
+    const f = this.forwards.get(fwdId);
+    if (f === undefined) return;
+    this.forwards.delete(fwdId);
+    f.resolve({ reply: errorReply(f.requestId, toWireError(new KiteError('Timeout', `leader ${f.peer} did not answer within ${f.timeoutMs} ms`))), appliedIndex: 0 });
   }
 
   private async waitForDrain(ws: WebSocket, highBytes: number): Promise<void> {
@@ -590,8 +603,7 @@ export class PeerTransport {
   private failForwards(peer: MemberIdString): void {
     for (const [fwdId, f] of this.forwards) {
       if (f.peer !== peer) continue;
-      clearTimeout(f.timer);
-      this.forwards.delete(fwdId);
+      this.dropForward(fwdId, f);
       f.resolve({ reply: errorReply(f.requestId, { code: 'Unavailable', message: `link to leader ${peer} lost`, indeterminate: true }), appliedIndex: 0 });
     }
   }

@@ -5,14 +5,23 @@
 // reply on the forwarding member).
 //
 // Invariants: a waiter is settled exactly once (released, failed or timed out); at most
-// `limit` waiters exist at once; batches are released in read-index order.
+// `limit` waiters exist at once; batches are released in read-index order. Deadlines share
+// one timer (deadlines.ts), not one per read.
 
 import { KiteError } from '@kite/protocol';
+import { monotonicMs, type MonotonicClock } from './clock.js';
+import { Deadlines } from './deadlines.js';
+
+/** Distinct read timeouts whose error maker is kept (a member uses one or two). */
+const READ_TIMEOUTS_CACHED_MAX = 16;
 
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** The error a timeout gives it. */
+  readonly timeoutError: () => Error;
+  /** Its bucket in the queue's deadlines. */
+  deadlineAt: number;
   settled: boolean;
 }
 
@@ -21,8 +30,14 @@ export class ReadIndexQueue {
   private readonly sent = new Map<string, Waiter[]>();
   private indexed: { index: number; waiters: Waiter[] }[] = [];
   private count = 0;
+  private readonly deadlines: Deadlines<Waiter>;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    nowMs: MonotonicClock = monotonicMs,
+  ) {
+    this.deadlines = new Deadlines(nowMs, (w) => this.settle(w, w.timeoutError()));
+  }
 
   get size(): number {
     return this.count;
@@ -34,7 +49,7 @@ export class ReadIndexQueue {
 
   /** A read that resolves once released; fails with Timeout after timeoutMs. */
   add(timeoutMs: number): Promise<void> {
-    return this.newWaiter(timeoutMs, () => new KiteError('Timeout', `no read index within ${timeoutMs} ms`), (w) => this.unsent.push(w));
+    return this.newWaiter(timeoutMs, readTimeoutError(timeoutMs), (w) => this.unsent.push(w));
   }
 
   /** Resolves once `release` sees applied >= index; fails with `timeoutError()` after timeoutMs. */
@@ -48,12 +63,8 @@ export class ReadIndexQueue {
         reject(new KiteError('Unavailable', `too many reads pending (limit ${this.limit})`));
         return;
       }
-      const w: Waiter = {
-        resolve,
-        reject,
-        settled: false,
-        timer: setTimeout(() => this.settle(w, timeoutError()), timeoutMs),
-      };
+      const w: Waiter = { resolve, reject, timeoutError, settled: false, deadlineAt: 0 };
+      w.deadlineAt = this.deadlines.add(w, timeoutMs);
       this.count++;
       enqueue(w);
     });
@@ -136,8 +147,19 @@ export class ReadIndexQueue {
     if (w.settled) return;
     w.settled = true;
     this.count--;
-    clearTimeout(w.timer);
+    this.deadlines.delete(w, w.deadlineAt);
     if (err === null) w.resolve();
     else w.reject(err);
   }
+}
+
+/** One timeout-error maker per distinct timeout (reads use the member's request timeout): no closure per read. */
+const readTimeoutErrors = new Map<number, () => Error>();
+function readTimeoutError(timeoutMs: number): () => Error {
+  let make = readTimeoutErrors.get(timeoutMs);
+  if (make === undefined) {
+    make = () => new KiteError('Timeout', `no read index within ${timeoutMs} ms`);
+    if (readTimeoutErrors.size < READ_TIMEOUTS_CACHED_MAX) readTimeoutErrors.set(timeoutMs, make);
+  }
+  return make;
 }

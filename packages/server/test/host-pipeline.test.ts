@@ -24,8 +24,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const enc = new TextEncoder();
 
-async function singleMember(dir: string, snapshotEntries: number, clock?: MonotonicClock): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
-  const config = loadConfig(['--name', 'n1', '--data-dir', dir, '--snapshot-entries', String(snapshotEntries), '--snapshot-catchup-entries', '5'], {}, dir);
+async function singleMember(dir: string, snapshotEntries: number, clock?: MonotonicClock, flags: readonly string[] = []): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
+  const config = loadConfig(['--name', 'n1', '--data-dir', dir, '--snapshot-entries', String(snapshotEntries), '--snapshot-catchup-entries', '5', ...flags], {}, dir);
   const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
   await logStore.load();
   const selfId = 'm1';
@@ -105,6 +105,33 @@ describe('Host loop', () => {
       expect(m.syncs()).toBeGreaterThanOrEqual(1);
       expect(m.syncs()).toBeLessThanOrEqual(Math.ceil(st.applied / 25));
       expect(m.kv.appliedIndex).toBeGreaterThanOrEqual(st.snapshotIndex);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+describe('Host memory', () => {
+  it('holds at most --max-raft-log-bytes of entries: a snapshot past half of it whatever --snapshot-entries says, a catch-up tail within the other half', async () => {
+    const logBytesMax = 256 * 1024;
+    // The entry count limits alone would keep all 40 entries: 10 000 per snapshot, 5 below it.
+    const m = await singleMember(path.join(root, 'bytes'), 10_000, undefined, ['--max-raft-log-bytes', String(logBytesMax), '--snapshot-catchup-entries', '5000']);
+    try {
+      expect(await m.host.waitForLeader(10_000)).toBe('m1');
+      const value = new Uint8Array(16 * 1024).fill(7);
+      let heldMax = 0;
+      for (let i = 0; i < 40; i++) {
+        const out = await m.host.proposeKv(m.kv.encodeCommand('put', { key: enc.encode(`big${i}`), value }), 10_000);
+        expect(out.ok).toBe(true);
+        const s = m.host.storage;
+        const held = s.entries(s.firstIndex(), s.lastIndex() + 1).reduce((n, e) => n + e.data.byteLength, 0);
+        heldMax = Math.max(heldMax, held);
+      }
+      const st = m.host.status();
+      expect(st.snapshotIndex).toBeGreaterThan(1);
+      // Half since the snapshot plus half of tail, each overshooting by at most one entry.
+      expect(heldMax).toBeLessThanOrEqual(logBytesMax + 2 * (value.length + 1024));
+      expect(st.raftLogEntries).toBeLessThan(40);
     } finally {
       await m.close();
     }

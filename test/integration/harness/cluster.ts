@@ -35,6 +35,8 @@ export interface ClusterOptions {
   readonly tickMs?: number;
   /** TLS with client-certificate auth on both doors of every member (files from writeDevCerts). */
   readonly tls?: HarnessTls;
+  /** Flags for node itself, before the server entry (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface HarnessTls {
@@ -221,7 +223,7 @@ export class Cluster {
     if (this.procs.has(name)) throw new Error(`${name} is already running`);
     const m = this.member(name);
     const out = openSync(m.logFile, 'a');
-    const proc = spawn(process.execPath, [SERVER_MAIN, ...this.flagsFor(m), ...extraFlags], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [...(this.opts.nodeFlags ?? []), SERVER_MAIN, ...this.flagsFor(m), ...extraFlags], { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
     closeSync(out);
     this.procs.set(name, proc);
     this.exits.set(

@@ -83,7 +83,12 @@ function makeOp(cfg: BenchConfig, value: Uint8Array): OneOp {
   const serializable = cfg.consistency === 's';
   switch (cfg.op) {
     case 'put': return (c, i) => c.put(key(i), value);
-    case 'range': return (c) => c.get(rangeKey, serializable ? { serializable: true } : {});
+    // A key space of 0 or 1 reads the one --range-key; a larger one reads random keys out of it
+    // (the keys a `put` run with the same --key-size and --key-space-size 0 wrote).
+    case 'range': {
+      const opts = serializable ? { serializable: true } : {};
+      return cfg.keySpaceSize > 1 ? (c, i) => c.get(key(i), opts) : (c) => c.get(rangeKey, opts);
+    }
     case 'txn-mixed': {
       const readShare = cfg.rwRatio / (cfg.rwRatio + 1);
       return (c, i) => {
@@ -101,7 +106,7 @@ function makeOp(cfg: BenchConfig, value: Uint8Array): OneOp {
 
 async function opBench(cfg: BenchConfig, clients: readonly Client[]): Promise<BenchResult> {
   const value = new Uint8Array(randomBytes(cfg.valSize));
-  if (cfg.op === 'range') await clients[0]!.put(cfg.rangeKey, value);
+  if (cfg.op === 'range' && cfg.keySpaceSize <= 1) await clients[0]!.put(cfg.rangeKey, value);
   const op = makeOp(cfg, value);
   const lat = new LatencyRecorder(cfg.total);
   const pacer = new Pacer(cfg.rate);

@@ -48,6 +48,7 @@ function addBench(parent: Command, op: BenchOp, description: string): void {
     .option('--user <name[:password]>', 'log every connection in as this user (env KITE_USER, KITE_PASSWORD)')
     .option('--password <password>', 'the --user password (env KITE_PASSWORD)');
   if (op === 'put' || op === 'txn-mixed') cmd.option('--key-space-size <n>', 'random keys out of this many (0 = sequential unique keys)', '1');
+  if (op === 'range') cmd.option('--key-space-size <n>', 'read random keys out of this many (as a put run with --key-space-size 0 wrote them; 0 or 1 = the one [key])', '1');
   if (op === 'range' || op === 'txn-mixed') cmd.option('--consistency <l|s>', 'reads: l = linearizable, s = serializable', 'l');
   if (op === 'watch') cmd.option('--watchers <n>', 'number of watchers on the prefix', '100');
   if (op === 'txn-mixed') cmd.option('--rw-ratio <r>', 'reads per write', '1');

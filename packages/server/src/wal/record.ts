@@ -77,17 +77,17 @@ function writeU64(b: Buffer, n: number, at: number): void {
 }
 const readU64 = (b: Buffer, at: number): number => b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 0x1_0000_0000;
 
-function encodePayload(r: WalRecord): Uint8Array {
+/** Writes an entry's payload (index, term, type, data) into `out` at `at`. */
+function writeEntryPayload(out: Buffer, at: number, e: Entry): void {
+  writeU64(out, e.index, at);
+  writeU64(out, e.term, at + 8);
+  out[at + 16] = e.type === 'confChange' ? 1 : 0;
+  out.set(e.data, at + ENTRY_FIXED_BYTES);
+}
+
+/** The payload of a record other than an entry (entries are written in place, see encodeRecords). */
+function encodePayload(r: Exclude<WalRecord, { type: 'entry' }>): Uint8Array {
   switch (r.type) {
-    case 'entry': {
-      const e = r.entry;
-      const b = Buffer.allocUnsafe(ENTRY_FIXED_BYTES + e.data.length);
-      writeU64(b, e.index, 0);
-      writeU64(b, e.term, 8);
-      b[16] = e.type === 'confChange' ? 1 : 0;
-      b.set(e.data, ENTRY_FIXED_BYTES);
-      return b;
-    }
     case 'compact': {
       const b = Buffer.alloc(8);
       writeU64(b, r.index, 0);
@@ -102,21 +102,26 @@ function encodePayload(r: WalRecord): Uint8Array {
   }
 }
 
-/** Encodes records for segment `seq` into one buffer (one write). */
+/**
+ * Encodes records for segment `seq` into one buffer (one write). Entries, nearly every record,
+ * are written straight into it: no buffer per entry to copy from.
+ */
 export function encodeRecords(records: readonly WalRecord[], seq: number): Buffer {
-  const payloads = records.map(encodePayload);
+  const payloads = records.map((r) => (r.type === 'entry' ? null : encodePayload(r)));
+  const lengths = records.map((r, i) => (r.type === 'entry' ? ENTRY_FIXED_BYTES + r.entry.data.length : (payloads[i] as Uint8Array).length));
   let total = 0;
-  for (const p of payloads) total += RECORD_HEADER_BYTES + padded(p.length);
+  for (const n of lengths) total += RECORD_HEADER_BYTES + padded(n);
   const out = Buffer.alloc(total);
   let at = 0;
   records.forEach((r, i) => {
-    const p = payloads[i] as Uint8Array;
-    out.writeUInt32LE(p.length, at + 4);
+    const n = lengths[i] as number;
+    out.writeUInt32LE(n, at + 4);
     out[at + 8] = TYPE_CODES[r.type];
     out.writeUInt32LE(seq, at + 12);
-    out.set(p, at + RECORD_HEADER_BYTES);
-    out.writeUInt32LE(crc32c(out.subarray(at + 4, at + RECORD_HEADER_BYTES + p.length)), at);
-    at += RECORD_HEADER_BYTES + padded(p.length);
+    if (r.type === 'entry') writeEntryPayload(out, at + RECORD_HEADER_BYTES, r.entry);
+    else out.set(payloads[i] as Uint8Array, at + RECORD_HEADER_BYTES);
+    out.writeUInt32LE(crc32c(out.subarray(at + 4, at + RECORD_HEADER_BYTES + n)), at);
+    at += RECORD_HEADER_BYTES + padded(n);
   });
   return out;
 }

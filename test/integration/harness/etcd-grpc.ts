@@ -7,7 +7,7 @@ import { etcdClientPackage } from '../../../packages/server/src/etcd/etcd-proto.
 
 export type Msg = Record<string, unknown>;
 
-type UnaryMethod = (req: Msg, cb: (err: ServiceError | null, resp: Msg) => void) => void;
+type UnaryMethod = (req: Msg, options: { deadline: Date }, cb: (err: ServiceError | null, resp: Msg) => void) => void;
 
 export class EtcdGrpc {
   private readonly clients = new Map<string, Client>();
@@ -24,12 +24,14 @@ export class EtcdGrpc {
     return c;
   }
 
-  /** One unary call; rejects with the ServiceError (code, details). */
-  call(service: string, method: string, req: Msg): Promise<Msg> {
+  /** One unary call, bounded by timeoutMs; rejects with the ServiceError (code, details). */
+  call(service: string, method: string, req: Msg, timeoutMs = 10_000): Promise<Msg> {
     const c = this.client(service) as unknown as Record<string, UnaryMethod>;
     const fn = c[method];
     if (fn === undefined) throw new Error(`no method ${service}.${method}`);
-    return new Promise((resolve, reject) => fn.call(c, req, (err, resp) => (err === null ? resolve(resp) : reject(err))));
+    // grpc-js takes deadlines as wall-clock dates.
+    const options = { deadline: new Date(Date.now() + timeoutMs) };
+    return new Promise((resolve, reject) => fn.call(c, req, options, (err, resp) => (err === null ? resolve(resp) : reject(err))));
   }
 
   /** A bidi stream (Watch.Watch, Lease.LeaseKeepAlive). */

@@ -31,6 +31,7 @@ import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
+import { watchService } from './watch-service.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -63,6 +64,7 @@ export class EtcdDoor {
     });
     const services: Partial<Record<EtcdServiceName, ServiceHandlers>> = {
       KV: kvService(deps),
+      Watch: watchService(deps),
     };
     const definitions = etcdServices();
     for (const [name, handlers] of Object.entries(services) as [EtcdServiceName, ServiceHandlers][]) {

@@ -141,7 +141,7 @@ export class EtcdDoor {
       });
       call.on('data', (req: EtcdMessage) => {
         if (stream !== null) return stream.write(req);
-        if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new Error('assertion: stream flooded before its context was ready'));
+        if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new KiteError('Unavailable', `too many requests before the stream was ready (limit ${STREAM_EARLY_REQUESTS_MAX})`));
         early.push(req);
       });
       // The client half-closed: etcd ends the stream too.

@@ -262,7 +262,7 @@ export class KiteServer {
         auth,
         config: cfg,
         log: this.log,
-        tls: clientTls === null ? null : { pem: clientTls.pem, clientCertAuth: clientTls.config.clientCertAuth },
+        tls: clientTls,
       });
     }
     this.host.start();

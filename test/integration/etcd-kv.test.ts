@@ -5,9 +5,10 @@
 // goes through a raw gRPC client built from the same rpc.proto.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceError } from '@grpc/grpc-js';
-import { Cluster } from './harness/cluster.js';
+import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdGrpc, type Msg } from './harness/etcd-grpc.js';
 import { etcdctl, etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
+import { WireClient, ok } from './harness/wire.js';
 
 interface KvJson {
   readonly key: string;
@@ -61,6 +62,17 @@ describe('etcdctl against the etcd door', () => {
       expect(BigInt(json.header.member_id).toString(16).padStart(16, '0')).toBe(status.memberId);
       expect(json.header.revision).toBeGreaterThanOrEqual(4);
       expect(json.header.raft_term).toBe(status.term);
+    }
+    // Every member published its door's URL, for etcd clients' member list.
+    const wire = await WireClient.connect(cluster.clientUrl('n1'));
+    try {
+      const expected = JSON.stringify(cluster.members.map((m) => [m.name, [cluster.grpcUrl(m.name)]]));
+      await waitFor('every door URL published', 10_000, async () => {
+        const members = ok(await wire.request('memberList', {})).members as readonly { name: string; grpcUrls?: readonly string[] }[];
+        return JSON.stringify(members.map((m) => [m.name, m.grpcUrls]).sort()) === expected ? true : undefined;
+      });
+    } finally {
+      wire.close();
     }
   });
 

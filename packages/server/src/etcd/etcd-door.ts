@@ -79,7 +79,7 @@ export class EtcdDoor {
     const creds = this.deps.tls === null ? ServerCredentials.createInsecure() : tlsServerCredentials(this.deps.tls);
     const host = url.hostname.startsWith('[') ? url.hostname : url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
     const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host}:${url.port}`, creds, (err, bound) => (err === null ? resolve(bound) : reject(err)));
+      this.server.bindAsync(`${host}:${url.port}`, creds, (err, bound) => (err === null ? resolve(bound) : reject(new Error(`etcd door on --grpc-listen ${url.href}: ${err.message}`))));
     });
     // TLS credentials arrive on the next turn (tls-provider.ts): serve once they are in.
     await new Promise((resolve) => setImmediate(resolve));

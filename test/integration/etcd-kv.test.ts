@@ -122,6 +122,26 @@ describe('etcdctl against the etcd door', () => {
     expect(await etcdctlOk(all, ['del', '/d/a'])).toBe('0\n');
   });
 
+  it('put --lease attaches a lease (granted through Kite\'s own door) and --ignore-lease keeps it', async () => {
+    const wire = await WireClient.connect(cluster.clientUrl('n1'));
+    try {
+      const lease = ok(await wire.request('leaseGrant', { ttl: 600 })).leaseId;
+      const leaseOf = async (): Promise<number> => {
+        const json = parseEtcdJson<{ kvs: { lease?: number }[] }>(await etcdctlOk(all, ['get', '/l/k', '-w', 'json']));
+        return json.kvs[0]?.lease ?? 0;
+      };
+      await etcdctlOk([followerUrl], ['put', '/l/k', 'v', `--lease=${lease.toString(16)}`]);
+      expect(await leaseOf()).toBe(lease);
+      await etcdctlOk([followerUrl], ['put', '/l/k', 'v2', '--ignore-lease']);
+      expect(await leaseOf()).toBe(lease);
+      expect(await etcdctlOk(all, ['get', '/l/k', '--print-value-only'])).toBe('v2\n');
+      await etcdctlOk([followerUrl], ['put', '/l/k', 'v3']);
+      expect(await leaseOf()).toBe(0);
+    } finally {
+      wire.close();
+    }
+  });
+
   it('txn -i: compares on value, version, mod and create revision, both branches', async () => {
     await etcdctlOk(all, ['put', '/t/k', 'one']);
     const txn = (input: string): Promise<string> => etcdctlOk([followerUrl], ['txn', '-i'], { input });

@@ -52,6 +52,11 @@ export interface Member {
   readonly peerUrls: readonly string[];
   /** ws:// URLs clients connect to (e.g. ws://127.0.0.1:2379). */
   readonly clientUrls: readonly string[];
+  /**
+   * The member's etcd v3 gRPC door (http(s)://, what etcd clients dial); absent until the
+   * member published it, or when its door is off.
+   */
+  readonly grpcUrls?: readonly string[];
   readonly isLearner: boolean;
 }
 

@@ -1,8 +1,8 @@
 // User-facing KV options (strings or bytes, prefix/fromKey shorthands) turned into protocol
-// arguments, and builders for txn compares and ops. Pure functions: no I/O.
+// arguments (the op schema's types), and builders for txn compares and ops. Pure functions: no I/O.
 
 import {
-  KiteError, TXN_OPS_MAX, prefixRangeEnd, RANGE_END_ALL, toBytes,
+  prefixRangeEnd, RANGE_END_ALL, toBytes, validateArgs,
   type Compare, type CompareResult, type DeleteRangeArgs, type LeaseId, type PutArgs, type RangeArgs,
   type SortOrder, type SortTarget, type TxnArgs, type TxnRequestOp,
 } from '@kite/protocol';
@@ -164,14 +164,10 @@ export const Op = {
   },
 };
 
+/** Throws the server's own error (the op schema's) for a txn it would refuse, before anything is sent. */
 export function txnArgs(spec: TxnSpec): TxnArgs {
   const args: TxnArgs = { compare: spec.compare ?? [], success: spec.success ?? [], failure: spec.failure ?? [] };
-  // Like etcd: compares, success ops and failure ops are each bounded.
-  for (const list of [args.compare, args.success, args.failure]) {
-    if (list.length > TXN_OPS_MAX) {
-      throw new KiteError('TooManyOps', `a txn has ${list.length} compares or ops in one list; the limit is ${TXN_OPS_MAX}`, { limit: TXN_OPS_MAX });
-    }
-  }
+  validateArgs('txn', args);
   return args;
 }
 

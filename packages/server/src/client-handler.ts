@@ -34,12 +34,12 @@ import {
   type ResponseHeader,
   type WatchCreateArgs,
   type WatchPush,
+  validateRequest,
 } from '@kite/protocol';
 import type { ReadCharge } from '@kite/kvstore';
 import { AuthSession } from './auth/session.js';
 import type { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
-import { validateRequest } from './validate.js';
 
 /** What the link needs from its watcher (the kvstore watch hub's Watcher). */
 export interface LinkWatcher {

@@ -42,6 +42,8 @@ export interface WatchSpec {
   readonly noPut: boolean;
   readonly noDelete: boolean;
   readonly progressNotify: boolean;
+  /** Let the server split a large revision over several pushes (joined here before delivery). */
+  readonly fragment?: boolean;
   /** Buffered events beyond which the watch is suspended until the consumer catches up. */
   readonly bufferEventsMax: number;
   /** Overrides SERVER_CANCEL_RESUMES_MAX (tests). */
@@ -80,6 +82,12 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   private waiter: Waiter | null = null;
   private failure: KiteError | null = null;
   private failureDelivered = false;
+  /**
+   * Events of a revision that arrived in pushes marked `fragment`, held until its last part:
+   * the cursor moves past a revision only when all of it is here, so a resume never starts
+   * inside one. At most one revision (what one unfragmented push would have carried).
+   */
+  private fragments: WatchEvent[] = [];
   /** Server cancels resumed since the cursor last moved (bounded by serverCancelResumesMax). */
   private serverCancels = 0;
   private resolveReady!: () => void;
@@ -147,6 +155,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   /** The server accepted a registration; `header` is its reply header. */
   onRegistered(header: ResponseHeader): void {
     if (this.stateValue !== 'registering') return;
+    this.fragments = []; // parts from an earlier registration: the new one sends the revision again
     this.cursor.anchor(header.revision);
     this.stateValue = 'active';
     this.resolveReady();
@@ -162,7 +171,17 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
 
   onPush(push: WatchPush): void {
     if (this.stateValue === 'closed' || this.stateValue === 'suspended') return;
-    const fresh = this.cursor.accept(push.events);
+    if (push.fragment === true) {
+      for (const ev of push.events) this.fragments.push(ev);
+      return;
+    }
+    let events = push.events;
+    if (this.fragments.length > 0) {
+      for (const ev of events) this.fragments.push(ev);
+      events = this.fragments;
+      this.fragments = [];
+    }
+    const fresh = this.cursor.accept(events);
     if (fresh.length > 0) {
       this.serverCancels = 0;
       const last = fresh[fresh.length - 1] as WatchEvent;

@@ -53,6 +53,13 @@ export const WATCH_FIELDS = {
   noDelete: flag,
   /** Ask for periodic progress pushes while idle. */
   progressNotify: flag,
+  /**
+   * Let a revision whose push would pass the member's request limit (--max-request-bytes)
+   * arrive split over several pushes, all but the last marked `fragment: true` (etcd's
+   * fragment). Without it a revision always comes whole (and one past the reply frame limit
+   * closes the link).
+   */
+  fragment: flag,
 };
 export interface WatchRequestArgs extends Infer<typeof WATCH_FIELDS> {}
 

@@ -108,7 +108,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
 
   /** Starts the first registration (separate from the constructor so the hub can track us first). */
   start(): void {
-    this.driver.register(this, this.cursor.nextRevision);
+    this.register();
   }
 
   get state(): WatchState {
@@ -155,7 +155,6 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   /** The server accepted a registration; `header` is its reply header. */
   onRegistered(header: ResponseHeader): void {
     if (this.stateValue !== 'registering') return;
-    this.fragments = []; // parts from an earlier registration: the new one sends the revision again
     this.cursor.anchor(header.revision);
     this.stateValue = 'active';
     this.resolveReady();
@@ -166,7 +165,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // While registering, the hub's own retry loop handles a lost link.
     if (this.stateValue !== 'active') return;
     this.stateValue = 'registering';
-    this.driver.register(this, this.cursor.nextRevision);
+    this.register();
   }
 
   onPush(push: WatchPush): void {
@@ -218,7 +217,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // A suspended watch is not registered (the resume happens when the buffer drains).
     if (this.stateValue === 'suspended') return;
     this.stateValue = 'registering';
-    this.driver.register(this, this.cursor.nextRevision, this.serverCancels);
+    this.register(this.serverCancels);
   }
 
   /** A terminal error (after buffered batches are consumed, next() throws it). */
@@ -254,6 +253,15 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     return Promise.resolve({ done: true, value: undefined });
   }
 
+  /**
+   * (Re)registers from the cursor. Parts of a fragmented revision from the registration that
+   * ended are dropped here, before any push of the next one can arrive: it sends the revision again.
+   */
+  private register(serverCancels?: number): void {
+    this.fragments = [];
+    this.driver.register(this, this.cursor.nextRevision, serverCancels);
+  }
+
   private take(): WatchBatch | undefined {
     const batch = this.buffer.shift();
     if (batch === undefined) return undefined;
@@ -261,7 +269,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // Resume a suspended watch once the consumer has drained half the buffer.
     if (this.stateValue === 'suspended' && this.bufferedEvents <= this.spec.bufferEventsMax / 2) {
       this.stateValue = 'registering';
-      this.driver.register(this, this.cursor.nextRevision);
+      this.register();
     }
     return batch;
   }

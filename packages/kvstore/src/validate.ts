@@ -102,7 +102,7 @@ function validateLeaseCommand(cmd: Command): void {
   switch (cmd.op) {
     case 'leaseGrant':
       argsObject(cmd.args, 'leaseGrant');
-      LEASE_TTL.check(cmd.args.ttl, LEASE_TTL.label ?? 'ttl');
+      LEASE_TTL.check(cmd.args.ttl, LEASE_TTL.label);
       if (cmd.args.id !== undefined) LEASE_GRANT_FIELDS.leaseId.check(cmd.args.id, 'lease id');
       return;
     case 'leaseRevoke':

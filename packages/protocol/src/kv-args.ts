@@ -8,7 +8,7 @@
 
 import { compareBytes } from './bytes.js';
 import { REQUEST_BYTES_MAX, TXN_DEPTH_MAX, TXN_OPS_MAX } from './limits.js';
-import { bool, bytes, checkFields, int, invalid, isBytes, key, labeled, oneOf, optional, rangeEnd, show, tooLarge, tooManyOps, uint, type Infer } from './schema.js';
+import { bool, bytes, checkFields, int, shape, invalid, isBytes, key, labeled, oneOf, optional, rangeEnd, show, tooLarge, tooManyOps, uint, type Infer } from './schema.js';
 
 export const SORT_ORDERS = ['none', 'ascend', 'descend'] as const;
 export const SORT_TARGETS = ['key', 'version', 'createRevision', 'modRevision', 'value'] as const;
@@ -104,6 +104,12 @@ export interface TxnArgs {
 
 // ---- checks across fields
 
+const RANGE = shape(RANGE_FIELDS);
+const PUT = shape(PUT_FIELDS);
+const DELETE_RANGE = shape(DELETE_RANGE_FIELDS);
+const COMPACT = shape(COMPACT_FIELDS);
+const COMPARE = shape(COMPARE_FIELDS);
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
 }
@@ -120,33 +126,33 @@ function argsObject(args: unknown, what: string): asserts args is Record<string,
 
 export function checkRange(args: unknown): asserts args is RangeArgs {
   argsObject(args, 'range');
-  checkFields(RANGE_FIELDS, args);
+  checkFields(RANGE, args);
   checkRangeOrder(args.key, args.rangeEnd);
 }
 
 export function checkPut(args: unknown): asserts args is PutArgs {
   argsObject(args, 'put');
-  checkFields(PUT_FIELDS, args);
+  checkFields(PUT, args);
   if (args.ignoreValue === true && args.value.byteLength !== 0) throw invalid('value is provided although ignoreValue is set');
   if (args.ignoreLease === true && (args.lease ?? 0) !== 0) throw invalid('lease is provided although ignoreLease is set');
 }
 
 export function checkDeleteRange(args: unknown): asserts args is DeleteRangeArgs {
   argsObject(args, 'deleteRange');
-  checkFields(DELETE_RANGE_FIELDS, args);
+  checkFields(DELETE_RANGE, args);
   checkRangeOrder(args.key, args.rangeEnd);
 }
 
 export function checkCompact(args: unknown): asserts args is CompactArgs {
   argsObject(args, 'compact');
-  checkFields(COMPACT_FIELDS, args);
+  checkFields(COMPACT, args);
 }
 
 /** Checks one compare; returns its bytes (key, rangeEnd, value; 8 for a number). */
 function checkCompare(c: unknown): number {
   if (!isRecord(c)) throw invalid('compare must be an object');
   const value = c['value'];
-  checkFields(COMPARE_FIELDS, c);
+  checkFields(COMPARE, c);
   checkRangeOrder(c.key, c.rangeEnd);
   const size = c.key.byteLength + (c.rangeEnd?.byteLength ?? 0);
   if (c.target === 'value') {

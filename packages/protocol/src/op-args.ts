@@ -12,7 +12,7 @@ import {
   PASSWORD_HASH_BYTES_MAX, TOKEN_BYTES_MAX, KEY_BYTES_MAX,
 } from './limits.js';
 import type { OpArgs, OpName } from './ops.js';
-import { bool, bytes, checkFields, invalid, key, labeled, list, matching, object, oneOf, optional, rangeEnd, text, uint, type Fields, type Infer } from './schema.js';
+import { bool, bytes, checkFields, invalid, shape, key, labeled, list, matching, object, oneOf, optional, rangeEnd, text, uint, type Fields, type Infer } from './schema.js';
 
 const flag = optional(bool);
 
@@ -239,8 +239,13 @@ export type EmptyArgs = Readonly<Record<never, never>>;
 const NO_FIELDS: Fields = {};
 
 function fieldsCheck(fields: Fields): (args: object) => void {
-  return (args) => checkFields(fields, args);
+  const s = shape(fields);
+  return (args) => checkFields(s, args);
 }
+
+const AUTHENTICATE = shape(AUTHENTICATE_FIELDS);
+const USER_ADD = shape(USER_ADD_FIELDS);
+const USER_PASSWORD = shape(USER_PASSWORD_FIELDS);
 
 function passwordGiven(args: object): void {
   const a = args as { password?: unknown; passwordHash?: unknown; noPassword?: unknown };
@@ -273,21 +278,21 @@ export const OP_ARGS: { readonly [O in OpName]: (args: object) => void } = {
   snapshot: fieldsCheck(SNAPSHOT_FIELDS),
   alarm: fieldsCheck(ALARM_FIELDS),
   authenticate: (args) => {
-    checkFields(AUTHENTICATE_FIELDS, args);
+    checkFields(AUTHENTICATE, args);
     if (args.token === undefined) passwordGiven(args);
   },
   authEnable: fieldsCheck(NO_FIELDS),
   authDisable: fieldsCheck(NO_FIELDS),
   authStatus: fieldsCheck(NO_FIELDS),
   userAdd: (args) => {
-    checkFields(USER_ADD_FIELDS, args);
+    checkFields(USER_ADD, args);
     passwordGiven(args);
   },
   userDelete: fieldsCheck(USER_NAME_FIELDS),
   userGet: fieldsCheck(USER_NAME_FIELDS),
   userList: fieldsCheck(NO_FIELDS),
   userChangePassword: (args) => {
-    checkFields(USER_PASSWORD_FIELDS, args);
+    checkFields(USER_PASSWORD, args);
     passwordGiven(args);
   },
   userGrantRole: fieldsCheck(USER_ROLE_FIELDS),

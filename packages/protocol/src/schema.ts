@@ -10,15 +10,29 @@
 import { KiteError } from './errors.js';
 import { KEY_BYTES_MAX } from './limits.js';
 
+/**
+ * The kinds checkFields tests inline (bytes: length in [lo, hi]; uint: value in [lo, hi];
+ * bool), so the common fields cost no call; `custom` always calls `check`.
+ */
+export type FieldKind = 'bytes' | 'uint' | 'bool' | 'custom';
+
 /** One field: whether it may be absent, and the check of a present (or required) value. */
 export interface Field<T, O extends boolean = boolean> {
   readonly optional: O;
-  /** Throws the typed error for a bad value; `name` names the field in the message. */
+  readonly kind: FieldKind;
+  readonly lo: number;
+  readonly hi: number;
+  /** Overrides the property name in messages (e.g. "lease TTL" for `ttl`); '' = the property name. */
+  readonly label: string;
+  /** Throws the typed error for a bad value (the one place each message is written); `name` names the field. */
   readonly check: (value: unknown, name: string) => void;
-  /** Overrides the property name in messages (e.g. "lease TTL" for `ttl`). */
-  readonly label?: string;
   /** Type only: never set. */
   readonly type?: T;
+}
+
+/** Every field has the same properties in the same order (one object shape: cheap to read in a loop). */
+function field<T>(kind: FieldKind, lo: number, hi: number, check: (value: unknown, name: string) => void): Field<T, false> {
+  return { optional: false, kind, lo, hi, label: '', check };
 }
 
 export type AnyField = Field<unknown>;
@@ -62,12 +76,12 @@ export function show(v: unknown): string {
 // ---- field kinds
 
 export function optional<T>(f: Field<T>): Field<T, true> {
-  return { ...f, optional: true };
+  return { optional: true, kind: f.kind, lo: f.lo, hi: f.hi, label: f.label, check: f.check };
 }
 
 /** The same check under another name in messages. */
 export function labeled<T, O extends boolean>(f: Field<T, O>, label: string): Field<T, O> {
-  return { ...f, label };
+  return { optional: f.optional, kind: f.kind, lo: f.lo, hi: f.hi, label, check: f.check };
 }
 
 export function isBytes(x: unknown): x is Uint8Array {
@@ -76,36 +90,24 @@ export function isBytes(x: unknown): x is Uint8Array {
 
 /** Bytes of any length up to `bytesMax` (RequestTooLarge past it). */
 export function bytes(bytesMax = Number.POSITIVE_INFINITY): Field<Uint8Array, false> {
-  return {
-    optional: false,
-    check(v, name) {
-      if (!isBytes(v)) throw invalid(`${name} must be bytes`);
-      if (v.byteLength > bytesMax) throw tooLarge(name, v.byteLength, bytesMax);
-    },
-  };
+  return field('bytes', 0, bytesMax, (v, name) => {
+    if (!isBytes(v)) throw invalid(`${name} must be bytes`);
+    if (v.byteLength > bytesMax) throw tooLarge(name, v.byteLength, bytesMax);
+  });
 }
 
 /** A key: non-empty bytes of at most KEY_BYTES_MAX. */
-export const key: Field<Uint8Array, false> = {
-  optional: false,
-  check(v, name) {
-    if (!isBytes(v)) throw invalid(`${name} must be bytes`);
-    if (v.byteLength === 0) throw invalid(`${name} is empty`);
-    if (v.byteLength > KEY_BYTES_MAX) throw tooLarge(name, v.byteLength, KEY_BYTES_MAX);
-  },
-};
+export const key: Field<Uint8Array, false> = field('bytes', 1, KEY_BYTES_MAX, (v, name) => {
+  if (!isBytes(v)) throw invalid(`${name} must be bytes`);
+  if (v.byteLength === 0) throw invalid(`${name} is empty`);
+  if (v.byteLength > KEY_BYTES_MAX) throw tooLarge(name, v.byteLength, KEY_BYTES_MAX);
+});
 
 /**
  * A range end: empty = just the key, `[0]` = every key >= key, else at most KEY_BYTES_MAX.
  * That it does not sort before its key is checked by the object it belongs to (checkRangeEnd).
  */
-export const rangeEnd: Field<Uint8Array, true> = {
-  optional: true,
-  check(v, name) {
-    if (!isBytes(v)) throw invalid(`${name} must be bytes`);
-    if (v.byteLength > KEY_BYTES_MAX) throw tooLarge(name, v.byteLength, KEY_BYTES_MAX);
-  },
-};
+export const rangeEnd: Field<Uint8Array, true> = optional(bytes(KEY_BYTES_MAX));
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
@@ -114,39 +116,28 @@ function isInt(v: unknown): v is number {
 /** A safe integer >= min (0 or 1), and <= max when given: revisions, counts, ids, TTLs. */
 export function uint(min: 0 | 1 = 0, max?: number): Field<number, false> {
   const wanted = max !== undefined ? `an integer from ${min} to ${max}` : min === 0 ? 'a non-negative integer' : 'a positive integer';
-  return {
-    optional: false,
-    check(v, name) {
-      if (!isInt(v) || v < min || (max !== undefined && v > max)) throw invalid(`${name} must be ${wanted}, got ${show(v)}`);
-    },
-  };
+  const hi = max ?? Number.MAX_SAFE_INTEGER;
+  return field('uint', min, hi, (v, name) => {
+    if (!isInt(v) || v < min || v > hi) throw invalid(`${name} must be ${wanted}, got ${show(v)}`);
+  });
 }
 
 /** Any safe integer (a compare's number may be anything the store compares against). */
-export const int: Field<number, false> = {
-  optional: false,
-  check(v, name) {
-    if (!isInt(v)) throw invalid(`${name} must be an integer, got ${show(v)}`);
-  },
-};
+export const int: Field<number, false> = field('uint', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, (v, name) => {
+  if (!isInt(v)) throw invalid(`${name} must be an integer, got ${show(v)}`);
+});
 
-export const bool: Field<boolean, false> = {
-  optional: false,
-  check(v, name) {
-    if (typeof v !== 'boolean') throw invalid(`${name} must be a boolean`);
-  },
-};
+export const bool: Field<boolean, false> = field('bool', 0, 0, (v, name) => {
+  if (typeof v !== 'boolean') throw invalid(`${name} must be a boolean`);
+});
 
 /** One of a fixed list of strings (a string-literal union). */
 export function oneOf<const V extends string>(values: readonly V[]): Field<V, false> {
   const set: ReadonlySet<unknown> = new Set(values);
   const expected = values.join(', ');
-  return {
-    optional: false,
-    check(v, name) {
-      if (!set.has(v)) throw invalid(`unknown ${name} ${show(v)} (one of ${expected})`);
-    },
-  };
+  return field('custom', 0, 0, (v, name) => {
+    if (!set.has(v)) throw invalid(`unknown ${name} ${show(v)} (one of ${expected})`);
+  });
 }
 
 /** UTF-8 length of a string without encoding it (surrogate pairs count 4 bytes). */
@@ -166,59 +157,78 @@ export function utf8Bytes(s: string): number {
 
 /** A non-empty string of at most `bytesMax` UTF-8 bytes (names, passwords, tokens). */
 export function text(bytesMax: number): Field<string, false> {
-  return {
-    optional: false,
-    check(v, name) {
-      if (typeof v !== 'string' || v.length === 0) throw invalid(`${name} must be a non-empty string`);
-      // A string's UTF-8 length is between its length and 3 times it: count only when unsure.
-      if (v.length > bytesMax || (v.length * 3 > bytesMax && utf8Bytes(v) > bytesMax)) throw invalid(`${name} is longer than ${bytesMax} bytes`);
-    },
-  };
+  return field('custom', 0, 0, (v, name) => {
+    if (typeof v !== 'string' || v.length === 0) throw invalid(`${name} must be a non-empty string`);
+    // A string's UTF-8 length is between its length and 3 times it: count only when unsure.
+    if (v.length > bytesMax || (v.length * 3 > bytesMax && utf8Bytes(v) > bytesMax)) throw invalid(`${name} is longer than ${bytesMax} bytes`);
+  });
 }
 
 /** A string matching `pattern` (`what` says the expected form in the message). */
 export function matching(pattern: RegExp, what: string): Field<string, false> {
-  return {
-    optional: false,
-    check(v, name) {
-      if (typeof v !== 'string' || v.length > 2048 || !pattern.test(v)) throw invalid(`${name} must be ${what}`);
-    },
-  };
+  return field('custom', 0, 0, (v, name) => {
+    if (typeof v !== 'string' || v.length > 2048 || !pattern.test(v)) throw invalid(`${name} must be ${what}`);
+  });
 }
 
 /** A list of `min`..`max` items, each checked by `item`. */
 export function list<T>(item: Field<T>, min: number, max: number, what: string): Field<readonly T[], false> {
-  return {
-    optional: false,
-    check(v, name) {
-      if (!Array.isArray(v) || v.length < min || v.length > max) throw invalid(`${name} must be ${what}`);
-      for (let i = 0; i < v.length; i++) item.check(v[i], name);
-    },
-  };
+  return field('custom', 0, 0, (v, name) => {
+    if (!Array.isArray(v) || v.length < min || v.length > max) throw invalid(`${name} must be ${what}`);
+    for (let i = 0; i < v.length; i++) item.check(v[i], name);
+  });
+}
+
+/** A record of fields made ready to check: names, checks and message names in arrays (no for-in per request). */
+export interface Shape<F extends Fields> {
+  readonly fields: F;
+  readonly names: readonly string[];
+  readonly checks: readonly AnyField[];
+  readonly labels: readonly string[];
+}
+
+/** Made once per record, at load. */
+export function shape<F extends Fields>(fields: F): Shape<F> {
+  const names = Object.keys(fields);
+  const checks = names.map((n) => fields[n] as AnyField);
+  return { fields, names, checks, labels: names.map((n, i) => checks[i]?.label || n) };
 }
 
 /** A nested object with its own fields (and, optionally, a check across them). */
 export function object<F extends Fields>(fields: F, what: string, refine?: (v: Infer<F>) => void): Field<Infer<F>, false> {
-  return {
-    optional: false,
-    check(v, name) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw invalid(`${name} must be ${what}`);
-      checkFields(fields, v);
-      refine?.(v as Infer<F>);
-    },
-  };
+  const s = shape(fields);
+  return field('custom', 0, 0, (v, name) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw invalid(`${name} must be ${what}`);
+    checkFields(s, v);
+    refine?.(v as Infer<F>);
+  });
 }
 
 /**
- * Checks every field of `fields` on `value` (an object), in declaration order, so the first
- * bad field decides the error. Allocation-free on success.
+ * Checks every field of `s` on `value` (an object), in declaration order, so the first bad
+ * field decides the error. Allocation-free on success.
  */
-export function checkFields<F extends Fields>(fields: F, value: object): asserts value is Infer<F> {
+export function checkFields<F extends Fields>(s: Shape<F>, value: object): asserts value is Infer<F> {
   const r = value as Record<string, unknown>;
-  for (const name in fields) {
-    const f = fields[name] as AnyField;
-    const v = r[name];
+  const { names, checks, labels } = s;
+  for (let i = 0; i < names.length; i++) {
+    const v = r[names[i] as string];
+    const f = checks[i] as AnyField;
     if (v === undefined && f.optional) continue;
-    f.check(v, f.label ?? name);
+    // The common kinds are tested here without a call; any failure goes to `check` for its message.
+    switch (f.kind) {
+      case 'bool':
+        if (typeof v === 'boolean') continue;
+        break;
+      case 'bytes':
+        if (v instanceof Uint8Array && v.byteLength >= f.lo && v.byteLength <= f.hi) continue;
+        break;
+      case 'uint':
+        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= f.lo && v <= f.hi) continue;
+        break;
+      default:
+        break;
+    }
+    f.check(v, labels[i] as string);
   }
 }

@@ -2,7 +2,8 @@
 // deleteRange (but key, rangeEnd and value) set as an option reaches the wire, and nothing else.
 import { describe, expect, it } from 'vitest';
 import { DELETE_RANGE_FIELDS, PUT_FIELDS, RANGE_FIELDS, toBytes } from '@kite/protocol';
-import { deleteArgs, putArgs, rangeArgs } from '../src/kv.js';
+import type { CallOptions } from '../src/invoker.js';
+import { deleteArgs, putArgs, rangeArgs, type DeleteOptions, type GetOptions, type PutOptions } from '../src/kv.js';
 
 const sample: Record<string, unknown> = {
   limit: 5, revision: 3, sortOrder: 'descend', sortTarget: 'value', serializable: true, keysOnly: true, countOnly: false,
@@ -14,13 +15,13 @@ const optionsOf = (fields: object): Record<string, unknown> =>
 
 describe('SDK kv options', () => {
   it('passes every schema field set as an option, and no call option', () => {
-    const call = { signal: new AbortController().signal, timeoutMs: 5, retries: 1 };
+    const call: CallOptions = { signal: new AbortController().signal, timeoutMs: 5, retries: 1 };
     const range = optionsOf(RANGE_FIELDS);
-    expect(rangeArgs('k', { ...range, ...call, prefix: true })).toEqual({ key: toBytes('k'), rangeEnd: toBytes('l'), ...range });
+    expect(rangeArgs('k', { ...range, ...call, prefix: true } as GetOptions & CallOptions)).toEqual({ key: toBytes('k'), rangeEnd: toBytes('l'), ...range });
     const put = optionsOf(PUT_FIELDS);
-    expect(putArgs('k', 'v', { ...put, ...call })).toEqual({ key: toBytes('k'), value: toBytes('v'), ...put });
+    expect(putArgs('k', 'v', { ...put, ...call } as PutOptions & CallOptions)).toEqual({ key: toBytes('k'), value: toBytes('v'), ...put });
     expect(putArgs('k', 'v', { lease: { id: 9 } }).lease).toBe(9);
     const del = optionsOf(DELETE_RANGE_FIELDS);
-    expect(deleteArgs('k', { ...del, ...call })).toEqual({ key: toBytes('k'), ...del });
+    expect(deleteArgs('k', { ...del, ...call } as DeleteOptions & CallOptions)).toEqual({ key: toBytes('k'), ...del });
   });
 });

@@ -9,11 +9,11 @@
 //       | del KEY [END] [--prefix] [--from-key] [--prev-kv]          (also: delete)
 // Words split like a shell: "double quotes" with backslash escapes, 'single quotes' literal.
 // Pure: every error names the line and what is allowed there.
+import type { CompareTarget } from '@kite/protocol';
 import { UsageError } from './errors.js';
 import { parseIntFlag } from './flags.js';
 import { parseLeaseId } from './bytes.js';
 
-export type CompareTarget = 'value' | 'version' | 'createRevision' | 'modRevision' | 'lease';
 export type CompareResult = '=' | '!=' | '<' | '>';
 
 export type CompareSpec =

@@ -94,6 +94,11 @@ export interface WatchOptions extends RangeSelector {
   readonly noPut?: boolean;
   readonly noDelete?: boolean;
   readonly progressNotify?: boolean;
+  /**
+   * Let the member split a revision too large for one push (over its --max-request-bytes)
+   * into several; the watch joins them, so batches still hold whole revisions (etcd's fragment).
+   */
+  readonly fragment?: boolean;
   /** Overrides the client's watchBufferEventsMax. */
   readonly bufferEventsMax?: number;
   /** Aborting cancels the watch. */
@@ -211,6 +216,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
         noPut: opts.noPut ?? false,
         noDelete: opts.noDelete ?? false,
         progressNotify: opts.progressNotify ?? false,
+        fragment: opts.fragment ?? false,
         bufferEventsMax: opts.bufferEventsMax ?? this.options.watchBufferEventsMax ?? CLIENT_DEFAULTS.watchBufferEventsMax,
       },
       this.hub,

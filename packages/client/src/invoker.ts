@@ -14,8 +14,10 @@
 //   carries `details.afterUnknownAttempt: true`: the error may be the earlier attempt's own
 //   effect (e.g. LeaseNotFound from a revoke whose first attempt did revoke it).
 // The whole call, waits included, is bounded by timeoutMs and the caller's AbortSignal.
+// Arguments are checked first with the op schema the server runs (validateArgs): a bad one
+// fails at once with the server's own error, without a round trip or a retry.
 
-import { IDEMPOTENT_OPS, KiteError, type OkReply, type OpArgs, type OpName } from '@kite/protocol';
+import { IDEMPOTENT_OPS, KiteError, validateArgs, type OkReply, type OpArgs, type OpName } from '@kite/protocol';
 import { abortError, deadlineSignal, sleep } from './abort.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { LinkLostError } from './connection.js';
@@ -44,6 +46,7 @@ export class Invoker {
   ) {}
 
   async call<O extends OpName>(op: O, args: OpArgs<O>, opts: CallOptions = {}): Promise<OkReply<O>> {
+    validateArgs(op, args);
     const idempotent = opts.idempotent ?? IDEMPOTENT_OPS.has(op);
     const retries = opts.retries ?? this.options.retries;
     const { signal, dispose } = deadlineSignal(opts.timeoutMs ?? this.options.timeoutMs, opts.signal);

@@ -1,10 +1,10 @@
 // User-facing KV options (strings or bytes, prefix/fromKey shorthands) turned into protocol
-// arguments, and builders for txn compares and ops. Pure functions: no I/O.
+// arguments (the op schema's types), and builders for txn compares and ops. Pure functions: no I/O.
 
 import {
-  KiteError, TXN_OPS_MAX, prefixRangeEnd, RANGE_END_ALL, toBytes,
+  DELETE_RANGE_FIELDS, PUT_FIELDS, RANGE_FIELDS, prefixRangeEnd, RANGE_END_ALL, toBytes, validateArgs,
   type Compare, type CompareResult, type DeleteRangeArgs, type LeaseId, type PutArgs, type RangeArgs,
-  type SortOrder, type SortTarget, type TxnArgs, type TxnRequestOp,
+  type TxnArgs, type TxnRequestOp,
 } from '@kite/protocol';
 
 export type Bytes = string | Uint8Array;
@@ -18,31 +18,16 @@ export interface RangeSelector {
   readonly rangeEnd?: Bytes;
 }
 
-export interface GetOptions extends RangeSelector {
-  readonly revision?: number;
-  readonly limit?: number;
-  readonly keysOnly?: boolean;
-  readonly countOnly?: boolean;
-  readonly serializable?: boolean;
-  readonly sortOrder?: SortOrder;
-  readonly sortTarget?: SortTarget;
-  readonly minModRevision?: number;
-  readonly maxModRevision?: number;
-  readonly minCreateRevision?: number;
-  readonly maxCreateRevision?: number;
-}
+/** A range's options: every field of the op schema's range but the key and its end (see RangeSelector). */
+export interface GetOptions extends RangeSelector, Omit<RangeArgs, 'key' | 'rangeEnd'> {}
 
-export interface PutOptions {
+/** A put's options: the op schema's put fields but key and value; `lease` may also be a Lease. */
+export interface PutOptions extends Omit<PutArgs, 'key' | 'value' | 'lease'> {
   /** A lease id, or anything with an `id` (a Lease). */
   readonly lease?: LeaseId | { readonly id: LeaseId };
-  readonly prevKv?: boolean;
-  readonly ignoreValue?: boolean;
-  readonly ignoreLease?: boolean;
 }
 
-export interface DeleteOptions extends RangeSelector {
-  readonly prevKv?: boolean;
-}
+export interface DeleteOptions extends RangeSelector, Omit<DeleteRangeArgs, 'key' | 'rangeEnd'> {}
 
 export function rangeEndOf(key: Uint8Array, sel: RangeSelector): Uint8Array | undefined {
   if (sel.rangeEnd !== undefined) return toBytes(sel.rangeEnd);
@@ -65,44 +50,44 @@ export function keyRange(key: Bytes, sel: RangeSelector): { key: Uint8Array; ran
   return rangeEnd === undefined ? { key: k } : { key: k, rangeEnd };
 }
 
-/** Copies only the options that are set (exactOptionalPropertyTypes: never send undefined). */
-function defined<T extends object>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
+/** The op schema's fields a caller sets as options (key, rangeEnd and value come as arguments). */
+function optionNames(fields: object): readonly string[] {
+  return Object.keys(fields).filter((name) => name !== 'key' && name !== 'rangeEnd' && name !== 'value');
+}
+const RANGE_OPTIONS = optionNames(RANGE_FIELDS);
+const PUT_OPTIONS = optionNames(PUT_FIELDS);
+const DELETE_OPTIONS = optionNames(DELETE_RANGE_FIELDS);
+
+/**
+ * Copies the options in `names` that are set: a field added to the op schema is an SDK option
+ * at once, and call options (signal, timeoutMs) never reach the wire. exactOptionalPropertyTypes:
+ * never send undefined.
+ */
+function copyOptions(out: Record<string, unknown>, names: readonly string[], o: object): void {
+  const opts = o as Record<string, unknown>;
+  for (const name of names) {
+    const v = opts[name];
+    if (v !== undefined) out[name] = v;
+  }
 }
 
 export function rangeArgs(key: Bytes, o: GetOptions = {}): RangeArgs {
-  return defined<RangeArgs>({
-    ...keyRange(key, o),
-    revision: o.revision,
-    limit: o.limit,
-    keysOnly: o.keysOnly,
-    countOnly: o.countOnly,
-    serializable: o.serializable,
-    sortOrder: o.sortOrder,
-    sortTarget: o.sortTarget,
-    minModRevision: o.minModRevision,
-    maxModRevision: o.maxModRevision,
-    minCreateRevision: o.minCreateRevision,
-    maxCreateRevision: o.maxCreateRevision,
-  } as RangeArgs);
+  const out: Record<string, unknown> = { ...keyRange(key, o) };
+  copyOptions(out, RANGE_OPTIONS, o);
+  return out as unknown as RangeArgs;
 }
 
 export function putArgs(key: Bytes, value: Bytes, o: PutOptions = {}): PutArgs {
-  const lease = typeof o.lease === 'object' ? o.lease.id : o.lease;
-  return defined<PutArgs>({
-    key: toBytes(key),
-    value: toBytes(value),
-    lease,
-    prevKv: o.prevKv,
-    ignoreValue: o.ignoreValue,
-    ignoreLease: o.ignoreLease,
-  } as PutArgs);
+  const out: Record<string, unknown> = { key: toBytes(key), value: toBytes(value) };
+  copyOptions(out, PUT_OPTIONS, o);
+  if (typeof o.lease === 'object') out['lease'] = o.lease.id;
+  return out as unknown as PutArgs;
 }
 
 export function deleteArgs(key: Bytes, o: DeleteOptions = {}): DeleteRangeArgs {
-  return defined<DeleteRangeArgs>({ ...keyRange(key, o), prevKv: o.prevKv } as DeleteRangeArgs);
+  const out: Record<string, unknown> = { ...keyRange(key, o) };
+  copyOptions(out, DELETE_OPTIONS, o);
+  return out as unknown as DeleteRangeArgs;
 }
 
 // ---- txn builders
@@ -164,14 +149,10 @@ export const Op = {
   },
 };
 
+/** Throws the server's own error (the op schema's) for a txn it would refuse, before anything is sent. */
 export function txnArgs(spec: TxnSpec): TxnArgs {
   const args: TxnArgs = { compare: spec.compare ?? [], success: spec.success ?? [], failure: spec.failure ?? [] };
-  // Like etcd: compares, success ops and failure ops are each bounded.
-  for (const list of [args.compare, args.success, args.failure]) {
-    if (list.length > TXN_OPS_MAX) {
-      throw new KiteError('TooManyOps', `a txn has ${list.length} compares or ops in one list; the limit is ${TXN_OPS_MAX}`, { limit: TXN_OPS_MAX });
-    }
-  }
+  validateArgs('txn', args);
   return args;
 }
 

@@ -206,6 +206,7 @@ export class WatchHub implements WatchDriver {
       ...(s.noPut ? { noPut: true } : {}),
       ...(s.noDelete ? { noDelete: true } : {}),
       ...(s.progressNotify ? { progressNotify: true } : {}),
+      ...(s.fragment === true ? { fragment: true } : {}),
     };
   }
 

@@ -42,6 +42,8 @@ export interface WatchSpec {
   readonly noPut: boolean;
   readonly noDelete: boolean;
   readonly progressNotify: boolean;
+  /** Let the server split a large revision over several pushes (joined here before delivery). */
+  readonly fragment?: boolean;
   /** Buffered events beyond which the watch is suspended until the consumer catches up. */
   readonly bufferEventsMax: number;
   /** Overrides SERVER_CANCEL_RESUMES_MAX (tests). */
@@ -80,6 +82,12 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   private waiter: Waiter | null = null;
   private failure: KiteError | null = null;
   private failureDelivered = false;
+  /**
+   * Events of a revision that arrived in pushes marked `fragment`, held until its last part:
+   * the cursor moves past a revision only when all of it is here, so a resume never starts
+   * inside one. At most one revision (what one unfragmented push would have carried).
+   */
+  private fragments: WatchEvent[] = [];
   /** Server cancels resumed since the cursor last moved (bounded by serverCancelResumesMax). */
   private serverCancels = 0;
   private resolveReady!: () => void;
@@ -100,7 +108,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
 
   /** Starts the first registration (separate from the constructor so the hub can track us first). */
   start(): void {
-    this.driver.register(this, this.cursor.nextRevision);
+    this.register();
   }
 
   get state(): WatchState {
@@ -157,12 +165,22 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // While registering, the hub's own retry loop handles a lost link.
     if (this.stateValue !== 'active') return;
     this.stateValue = 'registering';
-    this.driver.register(this, this.cursor.nextRevision);
+    this.register();
   }
 
   onPush(push: WatchPush): void {
     if (this.stateValue === 'closed' || this.stateValue === 'suspended') return;
-    const fresh = this.cursor.accept(push.events);
+    if (push.fragment === true) {
+      for (const ev of push.events) this.fragments.push(ev);
+      return;
+    }
+    let events = push.events;
+    if (this.fragments.length > 0) {
+      for (const ev of events) this.fragments.push(ev);
+      events = this.fragments;
+      this.fragments = [];
+    }
+    const fresh = this.cursor.accept(events);
     if (fresh.length > 0) {
       this.serverCancels = 0;
       const last = fresh[fresh.length - 1] as WatchEvent;
@@ -199,7 +217,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // A suspended watch is not registered (the resume happens when the buffer drains).
     if (this.stateValue === 'suspended') return;
     this.stateValue = 'registering';
-    this.driver.register(this, this.cursor.nextRevision, this.serverCancels);
+    this.register(this.serverCancels);
   }
 
   /** A terminal error (after buffered batches are consumed, next() throws it). */
@@ -235,6 +253,15 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     return Promise.resolve({ done: true, value: undefined });
   }
 
+  /**
+   * (Re)registers from the cursor. Parts of a fragmented revision from the registration that
+   * ended are dropped here, before any push of the next one can arrive: it sends the revision again.
+   */
+  private register(serverCancels?: number): void {
+    this.fragments = [];
+    this.driver.register(this, this.cursor.nextRevision, serverCancels);
+  }
+
   private take(): WatchBatch | undefined {
     const batch = this.buffer.shift();
     if (batch === undefined) return undefined;
@@ -242,7 +269,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // Resume a suspended watch once the consumer has drained half the buffer.
     if (this.stateValue === 'suspended' && this.bufferedEvents <= this.spec.bufferEventsMax / 2) {
       this.stateValue = 'registering';
-      this.driver.register(this, this.cursor.nextRevision);
+      this.register();
     }
     return batch;
   }

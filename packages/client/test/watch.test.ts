@@ -185,3 +185,37 @@ describe('Watch', () => {
     expect(seen).toEqual([]);
   });
 });
+
+describe('Watch with fragment', () => {
+  it('joins the parts of a revision into one batch and moves the cursor only after the last part', async () => {
+    const d = new RecordingDriver();
+    const w = new Watch(spec({ fragment: true }), d);
+    w.start();
+    w.onRegistered(header(10));
+    w.onPush(push(1, [11, 11], { fragment: true }));
+    w.onPush(push(1, [11], { fragment: true }));
+    expect(w.revision).toBe(10); // revision 11 is not all here yet
+    w.onPush(push(1, [11]));
+    const r = await w.next();
+    expect(r.done === false && r.value.events.map((e) => e.kv.modRevision)).toEqual([11, 11, 11, 11]);
+    expect(w.revision).toBe(11);
+  });
+
+  it('resumes at the revision whose parts were cut off, and drops those parts', async () => {
+    const d = new RecordingDriver();
+    const w = new Watch(spec({ fragment: true }), d);
+    w.start();
+    w.onRegistered(header(10));
+    w.onPush(push(1, [11]));
+    w.onPush(push(1, [12, 12], { fragment: true }));
+    w.onRegistrationLost();
+    expect(d.calls).toEqual(['register@0', 'register@12']);
+    w.onRegistered(header(12));
+    w.onPush(push(2, [12], { fragment: true }));
+    w.onPush(push(2, [12, 12]));
+    const a = await w.next();
+    const b = await w.next();
+    expect(a.done === false && a.value.events.map((e) => e.kv.modRevision)).toEqual([11]);
+    expect(b.done === false && b.value.events.map((e) => e.kv.modRevision)).toEqual([12, 12, 12]);
+  });
+});

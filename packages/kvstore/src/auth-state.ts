@@ -11,6 +11,7 @@
 // already hashed (the receiving member hashes them before proposing: no plaintext password is
 // ever in the Raft log); `root`'s role cannot be revoked while auth is enabled.
 
+import { AUTH_NAME, PASSWORD_HASH, PERMISSION_FIELDS, bytes, type PermissionType } from '@kite/protocol';
 import { Packr } from 'msgpackr';
 import type { BackendOp } from './backend/backend.js';
 import { InvalidArgumentError } from './errors.js';
@@ -20,15 +21,11 @@ export const AUTH_PREFIX = 0x61; // 'a'
 const USER_TAG = 0x75; // 'u'
 const ROLE_TAG = 0x72; // 'r'
 export const ROOT = 'root';
-/** Users and roles each; a name is at most this many bytes. */
+/** Users and roles each (a name's length is the op schema's AUTH_NAME_BYTES_MAX). */
 export const AUTH_ENTITIES_MAX = 10_000;
-export const AUTH_NAME_BYTES_MAX = 128;
 export const ROLE_PERMISSIONS_MAX = 1000;
-/** A stored password hash (an opaque string the server's scrypt module produces and reads). */
-export const PASSWORD_HASH_BYTES_MAX = 512;
 
-export type PermissionType = 'read' | 'write' | 'readwrite';
-const PERMISSION_TYPES: readonly string[] = ['read', 'write', 'readwrite'];
+export type { PermissionType };
 
 export interface AuthPermission {
   readonly type: PermissionType;
@@ -87,18 +84,19 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
+// The fields' checks are the op schema's (@kite/protocol): they throw KiteErrors, which
+// validateCommand turns into KvErrors with the same code and message.
 function checkName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw bad(`${what} name must be a non-empty string`);
-  if (Buffer.byteLength(name) > AUTH_NAME_BYTES_MAX) throw bad(`${what} name is longer than ${AUTH_NAME_BYTES_MAX} bytes`);
+  AUTH_NAME.check(name, `${what} name`);
 }
 
 function checkHash(h: unknown): void {
-  if (h === undefined) return;
-  if (typeof h !== 'string' || h.length === 0 || h.length > PASSWORD_HASH_BYTES_MAX) throw bad('passwordHash must be a non-empty string');
+  if (h !== undefined) PASSWORD_HASH.check(h, 'passwordHash');
 }
 
+const ANY_BYTES = bytes();
 function checkKey(k: unknown, what: string): void {
-  if (!(k instanceof Uint8Array)) throw bad(`${what} must be bytes`);
+  ANY_BYTES.check(k, what);
 }
 
 /** Shape checks of an auth command, run at apply on every replica alike. */
@@ -113,7 +111,7 @@ export function validateAuthAction(a: unknown): asserts a is AuthAction {
   if (r['action'] === 'roleGrantPermission') {
     const p = r['permission'] as Record<string, unknown> | null;
     if (typeof p !== 'object' || p === null) throw bad('permission missing');
-    if (typeof p['type'] !== 'string' || !PERMISSION_TYPES.includes(p['type'])) throw bad('permission type must be read, write or readwrite');
+    PERMISSION_FIELDS.type.check(p['type'], 'permission type');
     checkKey(p['key'], 'permission key');
     if (p['rangeEnd'] !== undefined) checkKey(p['rangeEnd'], 'permission rangeEnd');
   }

@@ -347,7 +347,7 @@ export class KvStore implements WatchSource {
     let audited: Command | undefined;
     try {
       const cmd = entry.command instanceof Uint8Array ? decodeCommand(entry.command) : entry.command;
-      validateCommand(cmd, this.limits);
+      validateCommand(cmd);
       if (cmd.audit !== undefined) audited = cmd;
       const response = await this.execute(cmd, entry.index, ops, changes, compactions);
       if (audited !== undefined) await this.recordAudit(audited, 'ok', undefined, ops);
@@ -444,7 +444,7 @@ export class KvStore implements WatchSource {
    * ResponseTooLarge when it passes `budget` (default: the store's limits), as it reads.
    */
   async range(args: RangeArgs, budget: ReadBudget = new ReadBudget(this.limits)): Promise<RangeReply> {
-    validateRange(args, this.limits); // throws inside the promise: callers see a rejection
+    validateRange(args); // throws inside the promise: callers see a rejection
     if (this.mutating === undefined && this.damage === undefined) {
       // Served from memory without touching the backend: no need to count it as a reader.
       const revision = this.state.currentRevision;
@@ -467,7 +467,7 @@ export class KvStore implements WatchSource {
    */
   readTxn(args: TxnArgs, revision?: number, budget: ReadBudget = new ReadBudget(this.limits)): Promise<ReadTxnReply> {
     try {
-      validateCommand({ op: 'txn', args }, this.limits);
+      validateCommand({ op: 'txn', args });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -9,8 +9,6 @@
 
 import { assert } from './assert.js';
 
-/** etcd's MaxLeaseTTL: 9,000,000,000 seconds (about 285 years). */
-export const LEASE_TTL_SECONDS_MAX = 9_000_000_000;
 /** Default minimum TTL (etcd: 1.5 x election timeout, rounded up to seconds; 2 s by default). */
 export const LEASE_TTL_SECONDS_MIN_DEFAULT = 2;
 /** Most lease ids returned by one expiredLeases call (bounds the revokes proposed at once). */

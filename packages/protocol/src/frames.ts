@@ -29,6 +29,9 @@ export type Reply<O extends OpName = OpName> = OkReply<O> | ErrorReply;
 /**
  * A server-initiated push for one watch. Invariants the server keeps:
  * - the events of one revision are never split across pushes, and revisions only increase;
+ *   except for a watch created with `fragment`: a revision too large for one push comes in
+ *   several, every one but the last marked `fragment: true` (the client joins them before it
+ *   counts the revision as delivered);
  * - `progress: true` pushes carry no events and mean every matching event with revision
  *   <= header.revision has been delivered;
  * - `canceled: true` is the last push for the watch; with `compactRevision` it means the
@@ -42,6 +45,8 @@ export interface WatchPush {
   readonly canceled?: boolean;
   readonly cancelReason?: string;
   readonly progress?: boolean;
+  /** More events of this push's revision follow in the next push (watches created with `fragment`). */
+  readonly fragment?: boolean;
 }
 
 /** What a client can receive. */

@@ -1,32 +1,22 @@
 // Every client-link op: its arguments (the request frame minus `id` and `op`) and its result
 // (the reply frame minus `id`, `ok` and `header`). `Ops` is the single table server, client
-// and CLI type against; adding an op means adding a row here. Args and results are spread
-// into the envelope, so they must never use an envelope key (id, op, ok, header, error):
-// hence `leaseId` / `memberId`, and a compile-time check at the end of this file.
+// and CLI type against; adding an op means adding a row here and its argument fields in
+// op-args.ts (kv ops: kv-args.ts), where the argument types, checks and limits come from.
+// Args and results are spread into the envelope, so they must never use an envelope key
+// (id, op, ok, header, error): hence `leaseId` / `memberId`, and a compile-time check at the
+// end of this file.
 
-import type { Compare, KeyValue, LeaseId, Member, MemberId, Revision, SortOrder, SortTarget } from './types.js';
+import type { CompactArgs, DeleteRangeArgs, PutArgs, RangeArgs, TxnArgs } from './kv-args.js';
+import type {
+  AlarmArgs, AlarmType, AuditArgs, AuthenticateArgs, HashArgs, LeaseGrantArgs, LeaseIdArgs, LeaseTimeToLiveArgs,
+  MemberAddArgs, MemberIdArgs, MemberListArgs, MoveLeaderArgs, Permission, RoleGrantPermissionArgs, RoleNameArgs,
+  RoleRevokePermissionArgs, SnapshotArgs, UserAddArgs, UserNameArgs, UserPasswordArgs, UserRoleArgs, WatchCreateArgs,
+  WatchIdArgs, WatchProgressArgs,
+} from './op-args.js';
+import type { KeyValue, LeaseId, Member, MemberId, Revision } from './types.js';
 
 // ---- kv
 
-export interface RangeArgs {
-  readonly key: Uint8Array;
-  /** Exclusive end; absent = just `key`; `[0]` (a single zero byte) = every key >= key. */
-  readonly rangeEnd?: Uint8Array;
-  /** 0 or absent = no limit. */
-  readonly limit?: number;
-  /** 0 or absent = latest; below the compacted revision fails with Compacted. */
-  readonly revision?: Revision;
-  readonly sortOrder?: SortOrder;
-  readonly sortTarget?: SortTarget;
-  /** Serve from the local member at once instead of a linearizable ReadIndex read. */
-  readonly serializable?: boolean;
-  readonly keysOnly?: boolean;
-  readonly countOnly?: boolean;
-  readonly minModRevision?: Revision;
-  readonly maxModRevision?: Revision;
-  readonly minCreateRevision?: Revision;
-  readonly maxCreateRevision?: Revision;
-}
 export interface RangeResult {
   readonly kvs: readonly KeyValue[];
   /** More keys matched than `limit` returned. */
@@ -35,37 +25,15 @@ export interface RangeResult {
   readonly count: number;
 }
 
-export interface PutArgs {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  readonly lease?: LeaseId;
-  readonly prevKv?: boolean;
-  /** Keep the current value (fails with InvalidArgument if the key does not exist). */
-  readonly ignoreValue?: boolean;
-  /** Keep the current lease (fails with InvalidArgument if the key does not exist). */
-  readonly ignoreLease?: boolean;
-}
 export interface PutResult {
   readonly prevKv?: KeyValue;
 }
 
-export interface DeleteRangeArgs {
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-  readonly prevKv?: boolean;
-}
 export interface DeleteRangeResult {
   readonly deleted: number;
   /** Present when prevKv was asked. */
   readonly prevKvs?: readonly KeyValue[];
 }
-
-/** An operation inside a txn branch. Nested txns are allowed (etcd 3.3+), keys may not overlap writes. */
-export type TxnRequestOp =
-  | ({ readonly type: 'range' } & RangeArgs)
-  | ({ readonly type: 'put' } & PutArgs)
-  | ({ readonly type: 'deleteRange' } & DeleteRangeArgs)
-  | ({ readonly type: 'txn' } & TxnArgs);
 
 export type TxnResponseOp =
   | ({ readonly type: 'range' } & RangeResult)
@@ -73,48 +41,26 @@ export type TxnResponseOp =
   | ({ readonly type: 'deleteRange' } & DeleteRangeResult)
   | ({ readonly type: 'txn' } & TxnResult);
 
-export interface TxnArgs {
-  readonly compare: readonly Compare[];
-  readonly success: readonly TxnRequestOp[];
-  readonly failure: readonly TxnRequestOp[];
-}
 export interface TxnResult {
   readonly succeeded: boolean;
   /** One per op of the branch taken, in order. */
   readonly responses: readonly TxnResponseOp[];
 }
 
-export interface CompactArgs {
-  readonly revision: Revision;
-  /** Reply only once the compaction is physically applied to the backend. */
-  readonly physical?: boolean;
-}
 export type EmptyResult = Readonly<Record<never, never>>;
 
 // ---- lease
 
-export interface LeaseGrantArgs {
-  readonly ttl: number;
-  /** 0 or absent: the server picks an id. An id in use fails with DuplicateKey. */
-  readonly leaseId?: LeaseId;
-}
 export interface LeaseGrantResult {
   readonly leaseId: LeaseId;
   /** Seconds actually granted (the server may raise a tiny TTL to its minimum). */
   readonly ttl: number;
-}
-export interface LeaseIdArgs {
-  readonly leaseId: LeaseId;
 }
 /** Unknown or expired lease: error LeaseNotFound. */
 export interface LeaseKeepAliveResult {
   readonly leaseId: LeaseId;
   /** Seconds remaining after the renewal (the granted TTL). */
   readonly ttl: number;
-}
-export interface LeaseTimeToLiveArgs {
-  readonly leaseId: LeaseId;
-  readonly keys?: boolean;
 }
 /** Like etcd, an unknown or expired lease answers ttl -1 (not an error). */
 export interface LeaseTimeToLiveResult {
@@ -128,55 +74,14 @@ export interface LeaseLeasesResult {
   readonly leases: readonly { readonly id: LeaseId }[];
 }
 
-// ---- watch
-
-export interface WatchCreateArgs {
-  /**
-   * Chosen by the client, unique among the connection's live watches (a reused id fails with
-   * DuplicateKey). Choosing it client-side lets the client route pushes before the reply.
-   */
-  readonly watchId: number;
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-  /** 0 or absent = from now (the next revision). A compacted start revision produces a
-   * canceled push with `compactRevision` (etcd semantics) right after the ok reply. */
-  readonly startRevision?: Revision;
-  readonly prevKv?: boolean;
-  readonly noPut?: boolean;
-  readonly noDelete?: boolean;
-  /** Ask for periodic progress pushes while idle. */
-  readonly progressNotify?: boolean;
-}
-export interface WatchIdArgs {
-  readonly watchId: number;
-}
-/**
- * Ask for a progress push. With `watchId`, for that watch; without, for every watch of the
- * connection. The push comes once the watch is synced (caught up), so it is a bookmark.
- */
-export interface WatchProgressArgs {
-  readonly watchId?: number;
-}
-
 // ---- cluster
 
-export interface MemberListArgs {
-  /** Serve from the local member without a linearizable read. */
-  readonly serializable?: boolean;
-}
 export interface MemberListResult {
   readonly members: readonly Member[];
-}
-export interface MemberAddArgs {
-  readonly peerUrls: readonly string[];
-  readonly isLearner?: boolean;
 }
 export interface MemberAddResult {
   readonly member: Member;
   readonly members: readonly Member[];
-}
-export interface MemberIdArgs {
-  readonly memberId: MemberId;
 }
 
 export interface StatusResult {
@@ -193,14 +98,7 @@ export interface StatusResult {
   readonly errors: readonly string[];
 }
 
-export interface MoveLeaderArgs {
-  readonly targetId: MemberId;
-}
 
-export interface HashArgs {
-  /** 0 or absent = latest. */
-  readonly revision?: Revision;
-}
 export interface HashResult {
   /** A 32-bit hash of the store's key history up to `revision` (excluding compacted). */
   readonly hash: number;
@@ -208,17 +106,6 @@ export interface HashResult {
   readonly hashRevision: Revision;
 }
 
-/**
- * snapshot: the member that receives it streams a backup of its own store at its applied
- * index (a `kite snapshot save` file, header and SHA-256 trailer included), one chunk per
- * request: the first request (no sessionId) opens a session on this link, each next one
- * (with it) takes the next chunk, until `done`. Pull-based, so the client's pace is the flow
- * control and the member holds at most one chunk per session. Sessions live on the link:
- * a new link cannot continue one (start again). Per member, never forwarded.
- */
-export interface SnapshotArgs {
-  readonly sessionId?: number;
-}
 export interface SnapshotResult {
   readonly sessionId: number;
   /** The next bytes of the file; empty only in a final reply. */
@@ -239,30 +126,10 @@ export interface DefragResult {
 
 // ---- maintenance: alarms (etcd's Maintenance.Alarm)
 
-/**
- * A condition that stops part of the cluster's service until an operator disarms it.
- * NOSPACE: a member's store passed its quota (writes that add data are refused). CORRUPT: the
- * leader's corruption check found a member whose store differs from the others at the same
- * revision (every write is refused; reads keep serving).
- */
-export type AlarmType = 'NOSPACE' | 'CORRUPT';
-export const ALARM_TYPES: readonly AlarmType[] = ['NOSPACE', 'CORRUPT'];
-
 export interface AlarmMember {
   /** The member that raised the alarm. */
   readonly memberId: MemberId;
   readonly alarm: AlarmType;
-}
-export type AlarmAction = 'list' | 'disarm';
-/**
- * `list`: every armed alarm (replicated, so every member answers the same). `disarm`: clears
- * the matching alarms (all of them when `memberId` and `alarm` are absent, like `etcdctl alarm
- * disarm`); a condition that still holds raises its alarm again on the next write it refuses.
- */
-export interface AlarmArgs {
-  readonly action: AlarmAction;
-  readonly memberId?: MemberId;
-  readonly alarm?: AlarmType;
 }
 export interface AlarmResult {
   /** list: the armed alarms; disarm: the alarms it cleared. */
@@ -271,19 +138,6 @@ export interface AlarmResult {
 
 // ---- auth (etcd's Auth service; users, roles and the enabled flag are replicated)
 
-export type PermissionType = 'read' | 'write' | 'readwrite';
-/** A permission on one key (no rangeEnd), a range [key, rangeEnd), or every key >= key (rangeEnd `[0]`). */
-export interface Permission {
-  readonly type: PermissionType;
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-}
-/** Log in with a password, or present a token issued earlier (a jwt token works on every member). */
-export interface AuthenticateArgs {
-  readonly name: string;
-  readonly password?: string;
-  readonly token?: string;
-}
 /**
  * The link is bound to the user from now on (every later request on it runs as that user
  * until the token expires or is invalidated: then `Unauthenticated` with `reauthenticate:
@@ -298,32 +152,11 @@ export interface AuthStatusResult {
   readonly enabled: boolean;
   readonly authRevision: number;
 }
-export interface UserAddArgs {
-  readonly name: string;
-  /** Hashed (scrypt) by the member that receives it, before anything is replicated. */
-  readonly password?: string;
-  /** No password: the user can only be identified by a client certificate's CN. */
-  readonly noPassword?: boolean;
-}
-export interface UserNameArgs {
-  readonly name: string;
-}
-export interface UserPasswordArgs {
-  readonly name: string;
-  readonly password: string;
-}
-export interface UserRoleArgs {
-  readonly name: string;
-  readonly role: string;
-}
 export interface UserGetResult {
   readonly roles: readonly string[];
 }
 export interface UserListResult {
   readonly users: readonly string[];
-}
-export interface RoleNameArgs {
-  readonly name: string;
 }
 export interface RoleGetResult {
   readonly permissions: readonly Permission[];
@@ -331,33 +164,9 @@ export interface RoleGetResult {
 export interface RoleListResult {
   readonly roles: readonly string[];
 }
-export interface RoleGrantPermissionArgs {
-  readonly name: string;
-  readonly permission: Permission;
-}
-export interface RoleRevokePermissionArgs {
-  readonly name: string;
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-}
 
 // ---- audit trail (replicated; root only)
 
-export interface AuditArgs {
-  /** Paging: the previous page's nextSeq. */
-  readonly fromSeq?: number;
-  /** Records per page (at most 1000). */
-  readonly limit?: number;
-  /** Records naming a key with this prefix. */
-  readonly prefix?: Uint8Array;
-  /** Records naming exactly this key. */
-  readonly key?: Uint8Array;
-  readonly user?: string;
-  /** Wall-clock milliseconds since the epoch: records at or after. */
-  readonly sinceMs?: number;
-  /** Read this member's copy without a linearizable read. */
-  readonly serializable?: boolean;
-}
 export interface AuditRecord {
   readonly seq: number;
   /** Wall-clock milliseconds at the member that took the request. */

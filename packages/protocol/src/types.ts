@@ -59,31 +59,3 @@ export interface Member {
   readonly grpcUrls?: readonly string[];
   readonly isLearner: boolean;
 }
-
-export type SortOrder = 'none' | 'ascend' | 'descend';
-export type SortTarget = 'key' | 'version' | 'createRevision' | 'modRevision' | 'value';
-
-export type CompareResult = 'equal' | 'greater' | 'less' | 'notEqual';
-
-/**
- * One txn guard. Over a range (`rangeEnd` set) it holds when it holds for every key in the
- * range. A missing key compares as version/createRevision/modRevision/lease 0 and fails a
- * `value` compare (etcd semantics).
- */
-export type Compare =
-  | {
-      readonly key: Uint8Array;
-      readonly rangeEnd?: Uint8Array;
-      readonly target: 'value';
-      readonly result: CompareResult;
-      readonly value: Uint8Array;
-    }
-  | {
-      readonly key: Uint8Array;
-      readonly rangeEnd?: Uint8Array;
-      readonly target: 'version' | 'createRevision' | 'modRevision' | 'lease';
-      readonly result: CompareResult;
-      readonly value: number;
-    };
-
-export type CompareTarget = Compare['target'];

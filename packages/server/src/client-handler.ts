@@ -34,12 +34,13 @@ import {
   type ResponseHeader,
   type WatchCreateArgs,
   type WatchPush,
+  validateRequest,
 } from '@kite/protocol';
 import type { ReadCharge } from '@kite/kvstore';
 import { AuthSession } from './auth/session.js';
+import { fragmentPush } from './watch-fragments.js';
 import type { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
-import { validateRequest } from './validate.js';
 
 /** What the link needs from its watcher (the kvstore watch hub's Watcher). */
 export interface LinkWatcher {
@@ -120,6 +121,8 @@ interface SnapshotSession {
 interface LinkWatch {
   readonly watchId: number;
   readonly watcher: LinkWatcher;
+  /** The watch asked for `fragment`: a push over maxRequestBytes leaves in pieces (watch-fragments.ts). */
+  readonly fragment: boolean;
 }
 
 export class ClientLink {
@@ -319,7 +322,7 @@ export class ClientLink {
     } catch (err) {
       return this.replyError(req.id, asKiteError(err));
     }
-    const w: LinkWatch = { watchId: req.watchId, watcher };
+    const w: LinkWatch = { watchId: req.watchId, watcher, fragment: req.fragment === true };
     this.watches.set(req.watchId, w);
     this.backend.onWatchCountChange(1);
     // The ok reply goes first: pushes for this watch only follow it.
@@ -360,7 +363,9 @@ export class ClientLink {
       const batch = w.watcher.poll(PUMP_RESPONSES_MAX);
       if (batch.length < PUMP_RESPONSES_MAX) this.readyWatches.delete(watchId);
       for (const resp of batch) {
-        this.send(this.toPush(w.watchId, resp));
+        const push = this.toPush(w.watchId, resp);
+        if (w.fragment) for (const part of fragmentPush(push, this.limits.maxRequestBytes)) this.send(part);
+        else this.send(push);
         if (resp.kind === 'canceled') {
           this.watches.delete(w.watchId);
           this.readyWatches.delete(w.watchId);

@@ -26,6 +26,7 @@ import {
   errorReply,
   okReply,
   toWireError,
+  validateRequest,
   type OpName,
   type Reply,
   type Request,
@@ -49,7 +50,6 @@ import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ForwardOutcome, PeerTransport } from './peer-transport.js';
 import { isReadOnlyTxn } from './read-txn.js';
-import { validateRequest } from './validate.js';
 
 export const KITE_VERSION = '0.1.0';
 

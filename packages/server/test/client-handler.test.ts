@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, okReply, type OkReply, type Reply, type Request, type WatchPush } from '@kite/protocol';
+import { KvError, validateCommand, type Command } from '@kite/kvstore';
 import { ClientLink, CLOSE_IDLE, CLOSE_MALFORMED, CLOSE_TOO_BIG, SNAPSHOT_SESSION_IDLE_MS, type ClientBackend, type LinkWatchResponse, type LinkWatcher, type SnapshotStream } from '../src/client-handler.js';
 import { RateLimitedWarn } from '../src/log-rate-limit.js';
 import { silentLogger } from '../src/logger.js';
@@ -361,5 +362,32 @@ describe('ClientLink reply budget', () => {
     sock.frame({ id: 1, op: 'range', key: new Uint8Array([1]) });
     await tick();
     expect(errorCode(sock.replies()[0])).toBe('Unavailable');
+  });
+});
+
+describe('ClientLink admission: the store\'s own checks, before anything is served or proposed', () => {
+  it('refuses what the store would refuse at apply, with the store\'s code and message', async () => {
+    const { sock, served } = setup();
+    const k = new TextEncoder().encode('k');
+    const frames: { op: 'put' | 'deleteRange' | 'leaseGrant'; args: Record<string, unknown>; command: Command }[] = [
+      { op: 'put', args: { key: k, value: k, ignoreValue: true }, command: { op: 'put', args: { key: k, value: k, ignoreValue: true } } },
+      { op: 'deleteRange', args: { key: k, rangeEnd: new Uint8Array([1]) }, command: { op: 'deleteRange', args: { key: k, rangeEnd: new Uint8Array([1]) } } },
+      { op: 'leaseGrant', args: { ttl: 9_000_000_001 }, command: { op: 'leaseGrant', args: { ttl: 9_000_000_001 } } },
+    ];
+    for (const [i, f] of frames.entries()) sock.frame({ id: 10 + i, op: f.op, ...f.args });
+    await tick();
+    expect(served).toHaveLength(0);
+    for (const [i, f] of frames.entries()) {
+      const reply = sock.replies().find((r) => r.id === 10 + i);
+      let storeError: unknown;
+      try {
+        validateCommand(f.command);
+      } catch (err) {
+        storeError = err;
+      }
+      expect(storeError, f.op).toBeInstanceOf(KvError);
+      const { code, message } = storeError as KvError;
+      expect(reply !== undefined && !reply.ok ? { code: reply.error.code, message: reply.error.message } : reply, f.op).toEqual({ code, message });
+    }
   });
 });

@@ -3,7 +3,8 @@
 // enable|disable|status`. New passwords are asked on the terminal without echo unless given
 // (`user add NAME:PASSWORD`, --new-user-password); the member hashes them before replicating.
 import type { Command } from 'commander';
-import type { KiteClient, Permission, PermissionType } from '@kite/client';
+import type { KiteClient, Permission } from '@kite/client';
+import { PERMISSION_TYPES } from '@kite/protocol';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseChoice } from '../flags.js';
@@ -12,7 +13,6 @@ import { renderTable } from '../output/table.js';
 import { promptPassword } from '../password-prompt.js';
 import { withClient } from '../run.js';
 
-const PERMISSION_TYPES: readonly PermissionType[] = ['read', 'write', 'readwrite'];
 const decoder = new TextDecoder();
 
 async function newPassword(name: string, given: string | undefined): Promise<string> {

@@ -1,21 +1,11 @@
 // Value types of the watch hub: what a watcher asks for, what it receives, and the hub's
 // named limits. Events themselves are the store's (see ../watch-source.ts).
 
+import type { WatchRequestArgs } from '@kite/protocol';
 import type { WatchEvent } from './source.js';
 
-export interface WatchRequest {
-  readonly key: Uint8Array;
-  /** etcd's rangeEnd: absent/empty = just `key`; [0] = every key ≥ key; else [key, rangeEnd). */
-  readonly rangeEnd?: Uint8Array;
-  /** First revision to deliver; 0 (default) = from now (the next committed revision). */
-  readonly startRevision?: number;
-  /** Include each event's previous key-value. */
-  readonly prevKv?: boolean;
-  readonly noPut?: boolean;
-  readonly noDelete?: boolean;
-  /** Receive periodic progress notifications while idle (see WatchHub.tickProgress). */
-  readonly progressNotify?: boolean;
-}
+/** What a watcher asks for: the op schema's watch fields (watchCreate minus the link's watchId). */
+export type WatchRequest = WatchRequestArgs;
 
 /**
  * One delivery to a watcher. `revision` is a bookmark: once the consumer has taken this

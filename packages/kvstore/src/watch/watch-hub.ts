@@ -18,6 +18,7 @@
 // Nothing here uses timers: catch-up runs on the store's promises; periodic progress is
 // driven by the host calling tickProgress().
 
+import { KiteError, WATCH_FIELDS } from '@kite/protocol';
 import { TooManyWatchesError, WatchInvalidArgumentError } from './errors.js';
 import { classifyRange, keyString } from './key-bytes.js';
 import type { CommittedBatch, HistoryPage, RevisionEvents, Unsubscribe, WatchEvent, WatchSource } from './source.js';
@@ -100,10 +101,8 @@ export class WatchHub implements WatcherOwner {
 
   watch(req: WatchRequest): Watcher {
     if (this.live.size >= this.limits.watchersMax) throw new TooManyWatchesError(this.limits.watchersMax);
+    checkWatchRequest(req);
     const start = req.startRevision ?? 0;
-    if (!Number.isSafeInteger(start) || start < 0) {
-      throw new WatchInvalidArgumentError(`startRevision must be a non-negative integer, got ${start}`);
-    }
     const w = new Watcher(this, {
       id: this.nextWatchId++,
       range: classifyRange(req.key, req.rangeEnd),
@@ -446,4 +445,17 @@ function stripPrev(ev: WatchEvent): WatchEvent {
 
 function errorCode(err: unknown): unknown {
   return typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+}
+
+/**
+ * The op schema's startRevision check (the server checked every watch field already; the hub
+ * itself also takes an empty key, meaning the start of the key space).
+ */
+function checkWatchRequest(req: WatchRequest): void {
+  if (req.startRevision === undefined) return;
+  try {
+    WATCH_FIELDS.startRevision.check(req.startRevision, 'startRevision');
+  } catch (err) {
+    throw err instanceof KiteError ? new WatchInvalidArgumentError(err.message) : err;
+  }
 }

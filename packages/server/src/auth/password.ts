@@ -10,8 +10,6 @@ const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
-/** Longer passwords are refused before hashing (bounds the work a request can ask for). */
-export const PASSWORD_BYTES_MAX = 1024;
 /** Bounds on the cost parameters a stored hash may name (a damaged or hostile hash must not DoS). */
 const SCRYPT_N_MAX = 1 << 20;
 

@@ -4,7 +4,7 @@
 // the door can give etcd's status for it (etcd-errors.ts).
 
 import type { OkReply, OpArgs, OpName, Request } from '@kite/protocol';
-import { validateRequest } from '../validate.js';
+import { validateRequest } from '@kite/protocol';
 import type { EtcdCallContext } from './etcd-context.js';
 import { kiteErrorOf } from './etcd-errors.js';
 import type { EtcdServiceDeps } from './handlers.js';

@@ -15,7 +15,7 @@
 
 import type { WatchCreateArgs, WatchEvent } from '@kite/protocol';
 import type { LinkWatchResponse, LinkWatcher } from '../client-handler.js';
-import { validateRequest } from '../validate.js';
+import { validateArgs } from '@kite/protocol';
 import type { EtcdCallContext } from './etcd-context.js';
 import { ETCD_MESSAGES, etcdStatus } from './etcd-errors.js';
 import { boolOf, bytesOf, eventOut, int64Of, messageOf, optionalBytesOf } from './etcd-values.js';
@@ -94,7 +94,7 @@ class WatchStream implements EtcdStream {
     let watcher: LinkWatcher;
     try {
       const args = watchArgs(id, c);
-      validateRequest({ ...args, id: 0, op: 'watchCreate' }, this.deps.config);
+      validateArgs('watchCreate', args);
       watcher = this.deps.ops.watch(args, this.ctx.session);
     } catch (err) {
       return this.refuse(id, etcdStatus(err).message);

@@ -11,7 +11,8 @@
 
 import { KiteError, type Permission, type PermissionType } from '@kite/protocol';
 import type { ServiceHandlers } from './handlers.js';
-import { EtcdError, withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
+import { EtcdError } from './etcd-status-error.js';
+import { withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
 
 /** Kite's auth refusals (kvstore auth-state.ts, auth/auth-service.ts) as etcd words them. */
 export const AUTH_ERROR_RULES: readonly EtcdErrorRule[] = [

@@ -1,7 +1,8 @@
 // etcd's Cluster service on Kite's member ops. Member ids cross as etcd's uint64 (decimal
-// strings) and are Kite's 16 hex digits inside; a member's clientURLs are its gRPC door URLs
-// (what etcd clients dial when they sync endpoints or run `etcdctl --cluster`), not its
-// WebSocket URLs.
+// strings) and are Kite's 16 hex digits inside; a member's clientURLs are the gRPC door URLs
+// it published (grpc-advertise.ts; what etcd clients dial when they sync endpoints or run
+// `etcdctl --cluster`), not its WebSocket URLs: empty until it started and published, as
+// etcd lists a member that has not started yet.
 //
 // MemberUpdate (changing a member's peer URLs) has no Kite op: Raft's configuration carries a
 // member's URLs only when it is added, so it is refused with UNIMPLEMENTED and a message saying
@@ -10,11 +11,9 @@
 import type { Member } from '@kite/protocol';
 import { KiteError } from '@kite/protocol';
 import type { EtcdCallContext } from './etcd-context.js';
-import type { ServiceHandlers } from './handlers.js';
-import { EtcdError, memberIdArg, memberIdOut, withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
-
-/** Maps a member's WebSocket client URL to its gRPC door URL (config.ts's default rule). */
-export type GrpcUrlOf = (clientUrl: string) => string | null;
+import type { EtcdMessage, ServiceHandlers } from './handlers.js';
+import { EtcdError } from './etcd-status-error.js';
+import { memberIdArg, memberIdOut, withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
 
 /** Kite's member-op refusals (op-server.ts) as etcd words them. */
 export const CLUSTER_ERROR_RULES: readonly EtcdErrorRule[] = [
@@ -24,10 +23,10 @@ export const CLUSTER_ERROR_RULES: readonly EtcdErrorRule[] = [
   { code: 'Unavailable', match: /^learner \S+ is not in sync/, grpcCode: 'FAILED_PRECONDITION', message: 'etcdserver: can only promote a learner member which is in sync with leader' },
 ];
 
-export function clusterService(memberOps: EtcdOps, grpcUrlOf: GrpcUrlOf): ServiceHandlers {
+export function clusterService(memberOps: EtcdOps): ServiceHandlers {
   const ops = withEtcdErrors(memberOps, CLUSTER_ERROR_RULES);
-  const member = (m: Member): Record<string, unknown> => etcdMember(m, grpcUrlOf);
-  const list = async (ctx: EtcdCallContext, serializable: boolean): Promise<Record<string, unknown>> => {
+  const member = etcdMember;
+  const list = async (ctx: EtcdCallContext, serializable: boolean): Promise<EtcdMessage> => {
     const { header, result } = await ops.run(ctx, 'memberList', { serializable });
     return { header, members: result.members.map(member) };
   };
@@ -59,18 +58,18 @@ export function clusterService(memberOps: EtcdOps, grpcUrlOf: GrpcUrlOf): Servic
   };
 }
 
-export function etcdMember(m: Member, grpcUrlOf: GrpcUrlOf): Record<string, unknown> {
+export function etcdMember(m: Member): EtcdMessage {
   return {
     ID: memberIdOut(m.id),
     name: m.name,
     peerURLs: [...m.peerUrls],
-    clientURLs: m.clientUrls.map(grpcUrlOf).filter((u): u is string => u !== null),
+    clientURLs: [...(m.grpcUrls ?? [])],
     isLearner: m.isLearner,
   };
 }
 
 function requiredMemberId(value: unknown): string {
-  const id = memberIdArg(value, 'ID');
+  const id = memberIdArg(value);
   if (id === null) throw new EtcdError('NOT_FOUND', 'etcdserver: member not found');
   return id;
 }

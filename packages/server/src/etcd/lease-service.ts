@@ -9,9 +9,11 @@
 // bound.
 
 import { KiteError } from '@kite/protocol';
-import { EtcdError, int64Arg, type EtcdOps } from './service-call.js';
 import type { EtcdCallContext } from './etcd-context.js';
-import type { ServiceHandlers, StreamHandler } from './handlers.js';
+import { int64Of } from './etcd-values.js';
+import type { EtcdMessage, ServiceHandlers, StreamHandler } from './handlers.js';
+import { EtcdError } from './etcd-status-error.js';
+import type { EtcdOps } from './service-call.js';
 
 /** KeepAlive requests of one stream waiting for their answer (each is one leader round). */
 export const KEEPALIVE_QUEUE_MAX = 256;
@@ -20,17 +22,17 @@ export function leaseService(ops: EtcdOps): ServiceHandlers {
   return {
     unary: {
       LeaseGrant: async (req, ctx) => {
-        const leaseId = int64Arg(req['ID'], 'ID');
-        const ttl = int64Arg(req['TTL'], 'TTL');
+        const leaseId = int64Of(req, 'ID');
+        const ttl = int64Of(req, 'TTL');
         const { header, result } = await ops.run(ctx, 'leaseGrant', { ttl, ...(leaseId !== 0 ? { leaseId } : {}) });
         return { header, ID: String(result.leaseId), TTL: String(result.ttl), error: '' };
       },
       LeaseRevoke: async (req, ctx) => {
-        const { header } = await ops.run(ctx, 'leaseRevoke', { leaseId: leaseIdArg(req['ID']) });
+        const { header } = await ops.run(ctx, 'leaseRevoke', { leaseId: leaseIdOf(req) });
         return { header };
       },
       LeaseTimeToLive: async (req, ctx) => {
-        const id = int64Arg(req['ID'], 'ID');
+        const id = int64Of(req, 'ID');
         // No lease has an id <= 0: etcd's answer for a lease it does not know.
         if (id <= 0) return { header: ops.header(), ID: String(id), TTL: '-1', grantedTTL: '0', keys: [] };
         const { header, result } = await ops.run(ctx, 'leaseTimeToLive', { leaseId: id, keys: req['keys'] === true });
@@ -52,54 +54,53 @@ export function leaseService(ops: EtcdOps): ServiceHandlers {
 }
 
 /** Lease ids are positive; 0 and negatives name no lease (LeaseNotFound, as etcd answers). */
-function leaseIdArg(value: unknown): number {
-  const id = int64Arg(value, 'ID');
+function leaseIdOf(req: EtcdMessage): number {
+  const id = int64Of(req, 'ID');
   if (id <= 0) throw new KiteError('LeaseNotFound', `lease ${id} not found`);
   return id;
 }
 
 function keepAliveStream(ops: EtcdOps): StreamHandler {
-  return {
-    openStream(ctx: EtcdCallContext, send, end) {
-      let queued = 0;
-      let closed = false;
-      // One renewal at a time, so responses leave in request order.
-      let tail: Promise<void> = Promise.resolve();
-      const fail = (err: unknown): void => {
+  return (ctx: EtcdCallContext, send, end) => {
+    let queued = 0;
+    let closed = false;
+    // One renewal at a time, so responses leave in request order.
+    let tail: Promise<void> = Promise.resolve();
+    const fail = (err: unknown): void => {
+      if (closed) return;
+      closed = true;
+      end(err);
+    };
+    return {
+      write(req) {
         if (closed) return;
-        closed = true;
-        end(err);
-      };
-      return {
-        write(req) {
-          if (closed) return;
-          if (queued >= KEEPALIVE_QUEUE_MAX) {
-            fail(new EtcdError('RESOURCE_EXHAUSTED', 'etcdserver: too many requests'));
-            return;
+        if (queued >= KEEPALIVE_QUEUE_MAX) {
+          fail(new EtcdError('RESOURCE_EXHAUSTED', 'etcdserver: too many requests'));
+          return;
+        }
+        queued++;
+        tail = tail.then(async () => {
+          try {
+            // One response per request: the transport's buffer is bounded by the queue above.
+            if (!closed) send(await renew(ops, ctx, req));
+          } catch (err) {
+            fail(err);
+          } finally {
+            queued--;
           }
-          queued++;
-          tail = tail.then(async () => {
-            try {
-              if (!closed) send(await renew(ops, ctx, req));
-            } catch (err) {
-              fail(err);
-            } finally {
-              queued--;
-            }
-          });
-        },
-        close() {
-          closed = true;
-        },
-      };
-    },
+        });
+      },
+      close() {
+        closed = true;
+      },
+    };
   };
 }
 
-async function renew(ops: EtcdOps, ctx: EtcdCallContext, req: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const id = int64Arg(req['ID'], 'ID');
+async function renew(ops: EtcdOps, ctx: EtcdCallContext, req: EtcdMessage): Promise<EtcdMessage> {
+  const id = int64Of(req, 'ID');
   try {
-    const { header, result } = await ops.run(ctx, 'leaseKeepAlive', { leaseId: leaseIdArg(req['ID']) });
+    const { header, result } = await ops.run(ctx, 'leaseKeepAlive', { leaseId: leaseIdOf(req) });
     return { header, ID: String(id), TTL: String(result.ttl) };
   } catch (err) {
     // etcd answers a keepalive for an unknown or expired lease with TTL 0; the client stops.

@@ -17,8 +17,11 @@
 import { ALARM_TYPES, KiteError, type AlarmType } from '@kite/protocol';
 import { KITE_VERSION } from '../op-server.js';
 import type { EtcdCallContext } from './etcd-context.js';
-import type { ServiceHandlers, StreamHandler } from './handlers.js';
-import { EtcdError, int64Arg, memberIdArg, memberIdOut, withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
+import { int64Of } from './etcd-values.js';
+import type { EtcdMessage, ServiceHandlers, StreamHandler } from './handlers.js';
+import type { SnapshotStream } from '../client-handler.js';
+import { EtcdError } from './etcd-status-error.js';
+import { memberIdArg, memberIdOut, withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
 
 /** The etcd API version this door speaks; Kite's own version rides along as build metadata. */
 export const ETCD_API_VERSION = `3.4.0+kite.${KITE_VERSION}`;
@@ -56,13 +59,13 @@ export function maintenanceService(memberOps: EtcdOps): ServiceHandlers {
         return { header, hash: result.hash };
       },
       HashKV: async (req, ctx) => {
-        const revision = int64Arg(req['revision'], 'revision');
+        const revision = int64Of(req, 'revision');
         if (revision < 0) throw new KiteError('InvalidArgument', 'revision must be >= 0');
         const { header, result } = await ops.run(ctx, 'hash', { revision });
         return { header, hash: result.hash, compact_revision: String(result.compactRevision), hash_revision: String(result.hashRevision) };
       },
       MoveLeader: async (req, ctx) => {
-        const targetId = memberIdArg(req['targetID'], 'targetID');
+        const targetId = memberIdArg(req['targetID']);
         if (targetId === null) throw new EtcdError('FAILED_PRECONDITION', 'etcdserver: bad leader transferee');
         return { header: (await ops.run(ctx, 'moveLeader', { targetId })).header };
       },
@@ -71,9 +74,9 @@ export function maintenanceService(memberOps: EtcdOps): ServiceHandlers {
   };
 }
 
-async function alarm(ops: EtcdOps, req: Record<string, unknown>, ctx: EtcdCallContext): Promise<Record<string, unknown>> {
+async function alarm(ops: EtcdOps, req: EtcdMessage, ctx: EtcdCallContext): Promise<EtcdMessage> {
   const action = req['action'] ?? 'GET';
-  const toEtcd = (alarms: readonly { memberId: string; alarm: AlarmType }[]): Record<string, unknown>[] =>
+  const toEtcd = (alarms: readonly { memberId: string; alarm: AlarmType }[]): EtcdMessage[] =>
     alarms.map((a) => ({ memberID: memberIdOut(a.memberId), alarm: a.alarm }));
   switch (action) {
     case 'GET': {
@@ -81,7 +84,7 @@ async function alarm(ops: EtcdOps, req: Record<string, unknown>, ctx: EtcdCallCo
       return { header, alarms: toEtcd(result.alarms) };
     }
     case 'DEACTIVATE': {
-      const memberId = memberIdArg(req['memberID'], 'memberID');
+      const memberId = memberIdArg(req['memberID']);
       const type = alarmType(req['alarm']);
       // etcd deactivates one member's one alarm; naming none deactivates nothing.
       if (memberId === null || type === null) return { header: ops.header(), alarms: [] };
@@ -103,45 +106,54 @@ function alarmType(value: unknown): AlarmType | null {
 }
 
 function snapshotStream(ops: EtcdOps): StreamHandler {
-  return {
-    openStream(ctx, send, end) {
-      let started = false;
-      let closed = false;
-      let cancel: (() => void) | null = null;
-      const stream = {
-        write(): void {
-          // One request opens the stream; etcd's client sends exactly one.
-          if (started || closed) return;
-          started = true;
-          let snapshot;
-          try {
-            snapshot = ops.openSnapshot(ctx);
-          } catch (err) {
-            closed = true;
-            end(err);
-            return;
-          }
-          cancel = () => snapshot.cancel();
-          void pumpSnapshot(ops, snapshot.chunks, send, () => closed).then(
-            () => {
-              if (!closed) end();
-              closed = true;
-            },
-            (err: unknown) => {
-              snapshot.cancel();
-              if (!closed) end(err);
-              closed = true;
-            },
-          );
-        },
-        close(): void {
-          if (closed) return;
-          closed = true;
-          cancel?.();
-        },
-      };
-      return stream;
-    },
+  return (ctx, send, end) => {
+    let snapshot: SnapshotStream | null = null;
+    let closed = false;
+    let resume: (() => void) | null = null;
+    const finish = (err?: unknown): void => {
+      if (closed) return;
+      closed = true;
+      end(err);
+    };
+    // Waits while the transport's buffer is past its mark, so at most one piece is held here.
+    const sendPaced = async (resp: EtcdMessage): Promise<void> => {
+      if (send(resp) || closed) return;
+      await new Promise<void>((resolve) => (resume = resolve));
+    };
+    return {
+      write() {
+        // The one request opens the stream (etcd's Snapshot is server-streaming).
+        if (snapshot !== null || closed) return;
+        try {
+          snapshot = ops.openSnapshot(ctx);
+        } catch (err) {
+          finish(err);
+          return;
+        }
+        const opened = snapshot;
+        pumpSnapshot(ops, opened.chunks, sendPaced, () => closed).then(
+          () => finish(),
+          (err: unknown) => {
+            opened.cancel();
+            finish(err);
+          },
+        );
+      },
+      drained() {
+        const r = resume;
+        resume = null;
+        r?.();
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        snapshot?.cancel();
+        // A pump waiting for room sees `closed` and stops.
+        const r = resume;
+        resume = null;
+        r?.();
+      },
+    };
   };
 }
 
@@ -149,7 +161,7 @@ function snapshotStream(ops: EtcdOps): StreamHandler {
 async function pumpSnapshot(
   ops: EtcdOps,
   pieces: AsyncGenerator<Uint8Array>,
-  send: (resp: Record<string, unknown>) => void | Promise<void>,
+  send: (resp: EtcdMessage) => Promise<void>,
   isClosed: () => boolean,
 ): Promise<void> {
   let next = await pieces.next();

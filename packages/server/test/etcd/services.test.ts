@@ -10,7 +10,8 @@ import { clusterService, etcdMember } from '../../src/etcd/cluster-service.js';
 import type { EtcdCallContext } from '../../src/etcd/etcd-context.js';
 import { KEEPALIVE_QUEUE_MAX, leaseService } from '../../src/etcd/lease-service.js';
 import { SNAPSHOT_BLOB_BYTES_MAX, maintenanceService } from '../../src/etcd/maintenance-service.js';
-import { EtcdError, int64Arg, memberIdArg, memberIdOut, type EtcdOps } from '../../src/etcd/service-call.js';
+import { EtcdError } from '../../src/etcd/etcd-status-error.js';
+import { memberIdArg, memberIdOut, type EtcdOps } from '../../src/etcd/service-call.js';
 
 const HEADER = { cluster_id: '1', member_id: '2', revision: '3', raft_term: '4' };
 
@@ -40,8 +41,8 @@ function unary(handlers: ReturnType<typeof leaseService>, name: string) {
   return (req: Record<string, unknown>) => h(req, ctx);
 }
 
-/** Resolves once `n` responses were sent or the stream ended. */
-function collector(n: number) {
+/** Resolves once `n` responses were sent or the stream ended; `room` says what send answers. */
+function collector(n: number, room: () => boolean = () => true) {
   const sent: Record<string, unknown>[] = [];
   let ended: { err?: unknown } | null = null;
   let wake: () => void = () => undefined;
@@ -50,9 +51,10 @@ function collector(n: number) {
     sent,
     ended: () => ended,
     done,
-    send: (r: Record<string, unknown>) => {
+    send: (r: Record<string, unknown>): boolean => {
       sent.push(r);
       if (sent.length >= n) wake();
+      return room();
     },
     end: (err?: unknown) => {
       ended = { err };
@@ -62,23 +64,15 @@ function collector(n: number) {
 }
 
 describe('ids', () => {
-  it('reads int64 fields as safe integers and refuses what Kite cannot hold, never rounding', () => {
-    expect(int64Arg(undefined, 'ID')).toBe(0);
-    expect(int64Arg('42', 'ID')).toBe(42);
-    expect(int64Arg('-1', 'ID')).toBe(-1);
-    expect(() => int64Arg('9007199254740993', 'ID')).toThrow(/larger than Kite supports/);
-    expect(() => int64Arg('9223372036854775808', 'ID')).toThrow(/not an int64/);
-    expect(() => int64Arg('12abc', 'ID')).toThrow(KiteError);
-  });
-
-  it("turns etcd's uint64 member ids into Kite's 16 hex digits and back", () => {
-    expect(memberIdArg('10276657743932975437', 'ID')).toBe('8e9e05c52164694d');
-    expect(memberIdArg('1', 'ID')).toBe('0000000000000001');
-    expect(memberIdArg('0', 'ID')).toBeNull();
+  it("turns etcd's uint64 member ids into Kite's 16 hex digits and back; 0 is no member", () => {
+    expect(memberIdArg('10276657743932975437')).toBe('8e9e05c52164694d');
+    expect(memberIdArg('1')).toBe('0000000000000001');
+    expect(memberIdArg('0')).toBeNull();
+    expect(memberIdArg(undefined)).toBeNull();
     expect(memberIdOut('8e9e05c52164694d')).toBe('10276657743932975437');
     expect(memberIdOut('0000000000000001')).toBe('1');
     expect(memberIdOut(null)).toBe('0');
-    expect(() => memberIdArg('18446744073709551616', 'ID')).toThrow(/not a uint64/);
+    expect(() => memberIdArg('18446744073709551616')).toThrow(KiteError);
   });
 });
 
@@ -110,7 +104,7 @@ describe('Lease', () => {
       return { leaseId: id, ttl: 10 + id };
     });
     const c = collector(3);
-    const stream = leaseService(ops).streams?.['LeaseKeepAlive']?.openStream(ctx, c.send, c.end);
+    const stream = leaseService(ops).streams?.['LeaseKeepAlive']?.(ctx, c.send, c.end);
     if (stream === undefined) throw new Error('no LeaseKeepAlive stream');
     stream.write({ ID: '1' });
     stream.write({ ID: '2' });
@@ -120,7 +114,7 @@ describe('Lease', () => {
     expect(c.sent.map((r) => [r['ID'], r['TTL']])).toEqual([['1', '11'], ['2', '12'], ['404', '0']]);
     expect(c.ended()).toBeNull();
     const c2 = collector(Number.MAX_SAFE_INTEGER);
-    const s2 = leaseService(ops).streams?.['LeaseKeepAlive']?.openStream(ctx, c2.send, c2.end);
+    const s2 = leaseService(ops).streams?.['LeaseKeepAlive']?.(ctx, c2.send, c2.end);
     s2?.write({ ID: '500' });
     await c2.done;
     expect(c2.ended()?.err).toBeInstanceOf(KiteError);
@@ -130,7 +124,7 @@ describe('Lease', () => {
     const never = new Promise<never>(() => undefined);
     const ops = fakeOps(() => never);
     const c = collector(Number.MAX_SAFE_INTEGER);
-    const stream = leaseService(ops).streams?.['LeaseKeepAlive']?.openStream(ctx, c.send, c.end);
+    const stream = leaseService(ops).streams?.['LeaseKeepAlive']?.(ctx, c.send, c.end);
     const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     stream?.write({ ID: '1' });
     await tick();
@@ -146,11 +140,12 @@ describe('Lease', () => {
 });
 
 describe('Cluster', () => {
-  const grpcUrlOf = (u: string): string | null => u.replace(/^ws:\/\/(.*):(\d+)$/, (_m, h: string, p: string) => `http://${h}:${Number(p) + 10}`);
-  const member = { id: '8e9e05c52164694d', name: 'n1', peerUrls: ['http://127.0.0.1:2380'], clientUrls: ['ws://127.0.0.1:2379'], isLearner: false };
+  const member = { id: '8e9e05c52164694d', name: 'n1', peerUrls: ['http://127.0.0.1:2380'], clientUrls: ['ws://127.0.0.1:2379'], isLearner: false, grpcUrls: ['http://127.0.0.1:2389'] };
 
-  it("lists members with etcd's ids and the gRPC URLs as client URLs", () => {
-    expect(etcdMember(member, grpcUrlOf)).toEqual({
+  it("lists members with etcd's ids and their published gRPC URLs as client URLs", () => {
+    const { grpcUrls: _g, ...unpublished } = member;
+    expect(etcdMember(unpublished)).toMatchObject({ clientURLs: [] });
+    expect(etcdMember(member)).toEqual({
       ID: '10276657743932975437', name: 'n1', peerURLs: ['http://127.0.0.1:2380'], clientURLs: ['http://127.0.0.1:2389'], isLearner: false,
     });
   });
@@ -161,7 +156,7 @@ describe('Cluster', () => {
       if (op === 'memberPromote') throw new KiteError('Unavailable', 'learner 0000000000000007 is not in sync with the leader yet (match 1 of 9)');
       return { members: [member] };
     });
-    const svc = clusterService(ops, grpcUrlOf);
+    const svc = clusterService(ops);
     await expect(unary(svc, 'MemberRemove')({ ID: '7' })).rejects.toEqual(new EtcdError('NOT_FOUND', 'etcdserver: member not found'));
     await expect(unary(svc, 'MemberPromote')({ ID: '7' })).rejects.toEqual(
       new EtcdError('FAILED_PRECONDITION', 'etcdserver: can only promote a learner member which is in sync with leader'),
@@ -172,7 +167,7 @@ describe('Cluster', () => {
 
   it('MemberList is served from the member\'s own view unless linearizable is asked', async () => {
     const ops = fakeOps(async () => ({ members: [member] }));
-    const list = unary(clusterService(ops, grpcUrlOf), 'MemberList');
+    const list = unary(clusterService(ops), 'MemberList');
     await list({});
     await list({ linearizable: true });
     expect(ops.calls.map((c) => c.args)).toEqual([{ serializable: true }, { serializable: false }]);
@@ -207,7 +202,7 @@ describe('Maintenance', () => {
       cancel: () => canceled++,
     }));
     const c = collector(Number.MAX_SAFE_INTEGER);
-    const stream = maintenanceService(ops).streams?.['Snapshot']?.openStream(ctx, c.send, c.end);
+    const stream = maintenanceService(ops).streams?.['Snapshot']?.(ctx, c.send, c.end);
     stream?.write({});
     await c.done;
     expect(c.ended()).toEqual({ err: undefined });
@@ -225,12 +220,33 @@ describe('Maintenance', () => {
     expect(canceled).toBe(0);
   });
 
+  it('Snapshot waits for the transport to drain before it sends more (one blob past the mark)', async () => {
+    const ops = fakeOps(async () => ({}), () => ({
+      chunks: (async function* () {
+        yield new Uint8Array(SNAPSHOT_BLOB_BYTES_MAX * 4);
+      })(),
+      cancel: () => undefined,
+    }));
+    let full = true;
+    const c = collector(Number.MAX_SAFE_INTEGER, () => !full);
+    const stream = maintenanceService(ops).streams?.['Snapshot']?.(ctx, c.send, c.end);
+    if (stream === undefined) throw new Error('no Snapshot stream');
+    stream.write({});
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(c.sent).toHaveLength(1);
+    full = false;
+    stream.drained?.();
+    await c.done;
+    expect(c.sent).toHaveLength(4);
+    expect(c.ended()).toEqual({ err: undefined });
+  });
+
   it('Snapshot refused by the authorization point ends the stream with that error', async () => {
     const ops = fakeOps(async () => ({}), () => {
       throw new KiteError('PermissionDenied', 'user u may not snapshot (root only)');
     });
     const c = collector(1);
-    maintenanceService(ops).streams?.['Snapshot']?.openStream(ctx, c.send, c.end).write({});
+    maintenanceService(ops).streams?.['Snapshot']?.(ctx, c.send, c.end).write({});
     expect((c.ended()?.err as KiteError).code).toBe('PermissionDenied');
   });
 });

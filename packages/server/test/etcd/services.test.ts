@@ -142,11 +142,11 @@ describe('Lease', () => {
 describe('Cluster', () => {
   const member = { id: '8e9e05c52164694d', name: 'n1', peerUrls: ['http://127.0.0.1:2380'], clientUrls: ['ws://127.0.0.1:2379'], isLearner: false, grpcUrls: ['http://127.0.0.1:2389'] };
 
-  it("lists members with etcd's ids and their published gRPC URLs as client URLs", () => {
+  it("lists members with etcd's ids and their published gRPC URLs (host:port) as client URLs", () => {
     const { grpcUrls: _g, ...unpublished } = member;
     expect(etcdMember(unpublished)).toMatchObject({ clientURLs: [] });
     expect(etcdMember(member)).toEqual({
-      ID: '10276657743932975437', name: 'n1', peerURLs: ['http://127.0.0.1:2380'], clientURLs: ['http://127.0.0.1:2389'], isLearner: false,
+      ID: '10276657743932975437', name: 'n1', peerURLs: ['http://127.0.0.1:2380'], clientURLs: ['127.0.0.1:2389'], isLearner: false,
     });
   });
 

@@ -7,10 +7,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { credentials, type Client, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { backupStatus } from '@kite/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdctlProcess, etcdctl, etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
+import { etcdClientPackage } from '../../packages/server/src/etcd/etcd-proto.js';
+
+/** One unary Maintenance call with grpc-js (etcdctl has no command that activates an alarm). */
+async function maintenanceCall(endpoint: string, method: string, req: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const Maintenance = (etcdClientPackage() as GrpcObject)['Maintenance'] as ServiceClientConstructor;
+  const client = new Maintenance(endpoint, credentials.createInsecure()) as Client & Record<string, (r: unknown, cb: (err: Error | null, resp: Record<string, unknown>) => void) => void>;
+  try {
+    return await new Promise((resolve, reject) => {
+      const call = client[method];
+      if (call === undefined) throw new Error(`no method ${method}`);
+      call.call(client, req, (err, resp) => (err === null ? resolve(resp) : reject(err)));
+    });
+  } finally {
+    client.close();
+  }
+}
 
 interface StatusJson {
   readonly Endpoint: string;
@@ -151,6 +168,21 @@ describe('etcdctl: lease, maintenance, cluster and auth services', () => {
     // etcdctl's own status command reads bolt databases only: it refuses the file (documented).
     const etcdStatus = await etcdctl([], ['snapshot', 'status', file]);
     expect(etcdStatus.code).not.toBe(0);
+  });
+
+  it('an activated NOSPACE alarm is listed, refuses puts with etcd\'s error, shows in status, and etcdctl disarms it', async () => {
+    const memberId = BigInt(`0x${(await cluster.status('n2')).memberId}`).toString();
+    const armed = await maintenanceCall(eps[0] ?? '', 'Alarm', { action: 'ACTIVATE', memberID: memberId, alarm: 'NOSPACE' });
+    expect(armed['alarms']).toEqual([{ memberID: memberId, alarm: 'NOSPACE' }]);
+    expect(await etcdctlOk(eps, ['alarm', 'list'])).toContain(`memberID:${memberId} alarm:NOSPACE`);
+    const refused = await etcdctl(eps, ['put', '/alarm/k', 'v']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('etcdserver: mvcc: database space exceeded');
+    const statuses = parseEtcdJson<StatusJson[]>(await etcdctlOk(eps, ['endpoint', 'status', '-w', 'json']));
+    for (const s of statuses) expect((s.Status as unknown as { errors?: string[] }).errors).toContain('alarm:NOSPACE');
+    expect(await etcdctlOk(eps, ['alarm', 'disarm'])).toContain(`memberID:${memberId} alarm:NOSPACE`);
+    expect(await etcdctlOk(eps, ['alarm', 'list'])).toBe('');
+    expect(await etcdctlOk(eps, ['put', '/alarm/k', 'v'])).toBe('OK\n');
   });
 
   it('moves leadership to the member etcdctl names', async () => {

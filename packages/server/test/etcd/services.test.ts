@@ -175,13 +175,19 @@ describe('Cluster', () => {
 });
 
 describe('Maintenance', () => {
-  it('Alarm GET lists, DEACTIVATE disarms one member\'s alarm, and naming none disarms nothing', async () => {
+  it('Alarm GET lists, DEACTIVATE disarms and ACTIVATE arms one member\'s alarm; naming none changes nothing', async () => {
     const ops = fakeOps(async () => ({ alarms: [{ memberId: '8e9e05c52164694d', alarm: 'NOSPACE' }] }));
     const alarm = unary(maintenanceService(ops), 'Alarm');
     expect(await alarm({ action: 'GET', memberID: '0', alarm: 'NONE' })).toEqual({ header: HEADER, alarms: [{ memberID: '10276657743932975437', alarm: 'NOSPACE' }] });
     await alarm({ action: 'DEACTIVATE', memberID: '10276657743932975437', alarm: 'NOSPACE' });
     expect(await alarm({ action: 'DEACTIVATE', memberID: '0', alarm: 'NONE' })).toEqual({ header: HEADER, alarms: [] });
-    expect(ops.calls.map((c) => c.args)).toEqual([{ action: 'list' }, { action: 'disarm', memberId: '8e9e05c52164694d', alarm: 'NOSPACE' }]);
+    await alarm({ action: 'ACTIVATE', memberID: '10276657743932975437', alarm: 'CORRUPT' });
+    expect(await alarm({ action: 'ACTIVATE', memberID: '10276657743932975437', alarm: 'NONE' })).toEqual({ header: HEADER, alarms: [] });
+    expect(ops.calls.map((c) => c.args)).toEqual([
+      { action: 'list' },
+      { action: 'disarm', memberId: '8e9e05c52164694d', alarm: 'NOSPACE' },
+      { action: 'activate', memberId: '8e9e05c52164694d', alarm: 'CORRUPT' },
+    ]);
   });
 
   it('Status maps the member status to etcd\'s fields', async () => {

@@ -31,6 +31,7 @@ import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
+import { watchService } from './watch-service.js';
 import { authService } from './auth-service.js';
 import { clusterService } from './cluster-service.js';
 import { leaseService } from './lease-service.js';
@@ -68,6 +69,7 @@ export class EtcdDoor {
     });
     const services: Partial<Record<EtcdServiceName, ServiceHandlers>> = {
       KV: kvService(deps),
+      Watch: watchService(deps),
       Lease: leaseService(etcdOps(deps)),
       Cluster: clusterService(etcdOps(deps)),
       Maintenance: maintenanceService(etcdOps(deps)),
@@ -148,7 +150,7 @@ export class EtcdDoor {
       });
       call.on('data', (req: EtcdMessage) => {
         if (stream !== null) return stream.write(req);
-        if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new Error('assertion: stream flooded before its context was ready'));
+        if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new KiteError('Unavailable', `too many requests before the stream was ready (limit ${STREAM_EARLY_REQUESTS_MAX})`));
         early.push(req);
       });
       // The client half-closed: etcd ends the stream too.

@@ -204,6 +204,17 @@ describe('the Watch stream, as etcd answers it', () => {
     expect(progress['events']).toEqual([]);
   });
 
+  it('sends an idle progress_notify watch empty progress responses (the member ticks them every 10 s)', async () => {
+    const from = received.length;
+    create({ key: buf('/wn/'), range_end: buf('/wn0'), watch_id: '30', progress_notify: true });
+    await next(from, (m) => m['watch_id'] === '30' && m['created'] === true);
+    const progress = await waitFor('a progress notification', 30_000, () =>
+      received.slice(from).find((m) => m['watch_id'] === '30' && m['created'] === false && (m['events'] as Msg[]).length === 0),
+    );
+    expect(Number((progress['header'] as Msg)['revision'])).toBeGreaterThan(0);
+    stream.write({ cancel_request: { watch_id: '30' } });
+  }, 60_000);
+
   it('ends a watch from a compacted revision with compact_revision and no reason', async () => {
     const rev = Number(((await put('/wc/a', '1'))['header'] as Msg)['revision']);
     await put('/wc/a', '2');

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemberRegistry } from '../src/member-registry.js';
 import { decodeAttrs, decodeConfContext, decodeHostEntry, encodeAttrs, encodeConfContext, encodeHostEntry } from '../src/entry-codec.js';
-import { advertisedGrpcUrls } from '../src/etcd/grpc-advertise.js';
 
 describe('MemberRegistry', () => {
   it('applies conf changes and attributes idempotently and survives encode/decode', () => {
@@ -23,22 +22,15 @@ describe('MemberRegistry', () => {
     expect([...back.peerUrls()]).toEqual([['b', 'http://h:2']]);
   });
 
-  it("keeps a member's published etcd door URL through attributes, conf changes and a snapshot", () => {
-    const reg = new MemberRegistry([{ id: 'a', name: '', peerUrls: ['http://h:1'], clientUrls: [], isLearner: true }]);
-    const attrs = decodeAttrs(encodeAttrs({ memberId: 'a', name: 'n1', clientUrls: ['ws://h:2'], grpcUrls: ['http://h:12'] }));
-    reg.applyAttributes(attrs);
+  it('keeps a member\'s published etcd door URLs through attributes, conf changes and encode/decode', () => {
+    const reg = new MemberRegistry([{ id: 'a', name: 'n1', peerUrls: ['http://h:1'], clientUrls: [], isLearner: true }]);
+    reg.applyAttributes(decodeAttrs(encodeAttrs({ memberId: 'a', name: 'n1', clientUrls: ['ws://h:2'], grpcUrls: ['http://h:12'] })));
     reg.applyConfChange({ type: 'addVoter', nodeId: 'a' }, []);
-    expect(reg.get('a')).toEqual({ id: 'a', name: 'n1', peerUrls: ['http://h:1'], clientUrls: ['ws://h:2'], isLearner: false, grpcUrls: ['http://h:12'] });
+    expect(reg.get('a')?.grpcUrls).toEqual(['http://h:12']);
     expect(MemberRegistry.decode(reg.encode()).get('a')?.grpcUrls).toEqual(['http://h:12']);
-    // A member that runs no door (or an older member) publishes none: the URL goes away.
+    // A member restarted with its door off publishes none: the old URL goes.
     reg.applyAttributes(decodeAttrs(encodeAttrs({ memberId: 'a', name: 'n1', clientUrls: ['ws://h:2'] })));
-    expect(reg.get('a')?.grpcUrls).toBeUndefined();
-  });
-
-  it('advertises the etcd door URL, with the client host standing in for a wildcard listen host', () => {
-    expect(advertisedGrpcUrls({ grpcListenUrl: new URL('http://127.0.0.1:2389'), advertiseClientUrl: 'http://127.0.0.1:2379' })).toEqual(['http://127.0.0.1:2389']);
-    expect(advertisedGrpcUrls({ grpcListenUrl: new URL('https://0.0.0.0:2389'), advertiseClientUrl: 'https://db1.example:2379' })).toEqual(['https://db1.example:2389']);
-    expect(advertisedGrpcUrls({ grpcListenUrl: null, advertiseClientUrl: 'http://127.0.0.1:2379' })).toEqual([]);
+    expect(reg.get('a')).toEqual({ id: 'a', name: 'n1', peerUrls: ['http://h:1'], clientUrls: ['ws://h:2'], isLearner: false });
   });
 
   it('round-trips host entries and conf change contexts', () => {

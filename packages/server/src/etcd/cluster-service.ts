@@ -1,8 +1,8 @@
 // etcd's Cluster service on Kite's member ops. Member ids cross as etcd's uint64 (decimal
 // strings) and are Kite's 16 hex digits inside; a member's clientURLs are the gRPC door URLs
-// it published (grpc-advertise.ts; what etcd clients dial when they sync endpoints or run
-// `etcdctl --cluster`), not its WebSocket URLs: empty until it started and published, as
-// etcd lists a member that has not started yet.
+// it published (--advertise-grpc, default --grpc-listen: what etcd clients dial when they sync
+// endpoints or run `etcdctl --cluster`), not its WebSocket URLs: empty until it started and
+// published, as etcd lists a member that has not started yet.
 //
 // clientURLs are host:port, without their scheme: etcd's Go client, dialing one member
 // directly (every Maintenance call: endpoint status, hashkv, defrag, snapshot), sends the

@@ -77,12 +77,17 @@ describe('ids', () => {
 });
 
 describe('Lease', () => {
-  it('Grant passes a chosen id and answers with the granted TTL', async () => {
+  it('Grant passes a chosen id, raises a negative TTL to the minimum, and answers with the granted TTL', async () => {
     const ops = fakeOps(async (op, args) => (op === 'leaseGrant' ? { leaseId: args['leaseId'] ?? 99, ttl: 10 } : {}));
     const grant = unary(leaseService(ops), 'LeaseGrant');
     expect(await grant({ TTL: '5', ID: '0' })).toEqual({ header: HEADER, ID: '99', TTL: '10', error: '' });
     expect(await grant({ TTL: '5', ID: '1234' })).toMatchObject({ ID: '1234' });
-    expect(ops.calls.map((c) => c.args)).toEqual([{ ttl: 5 }, { ttl: 5, leaseId: 1234 }]);
+    await grant({ TTL: '-3', ID: '0' });
+    expect(ops.calls.map((c) => c.args)).toEqual([{ ttl: 5 }, { ttl: 5, leaseId: 1234 }, { ttl: 0 }]);
+    const tooLong = fakeOps(async () => {
+      throw new KiteError('InvalidArgument', 'lease TTL 9000000001 s is too large (max 9000000000)');
+    });
+    await expect(unary(leaseService(tooLong), 'LeaseGrant')({ TTL: '9000000001' })).rejects.toEqual(new EtcdError('OUT_OF_RANGE', 'etcdserver: too large lease TTL'));
   });
 
   it('TimeToLive of an id no lease can have answers TTL -1 without asking the member', async () => {

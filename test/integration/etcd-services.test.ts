@@ -3,12 +3,14 @@
 // (once, and as a stream killed after a few responses), inspected with their keys, listed and
 // revoked; endpoint status / health / hashkv over the whole cluster (found through MemberList's
 // clientURLs), defrag, alarm list, snapshot save, move-leader; a learner added, started,
-// promoted and removed; users and roles, and a user limited to a prefix refused outside it.
+// promoted and removed; users and roles, and a user limited to a prefix refused outside it;
+// and over TLS, the cluster found from MemberList's host:port clientURLs and a snapshot saved.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { credentials, type Client, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { backupStatus } from '@kite/server';
+import { writeDevCerts } from '../../jepsen-lite/src/cluster/dev-certs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdctlProcess, etcdctl, etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
@@ -264,5 +266,29 @@ describe('etcdctl: lease, maintenance, cluster and auth services', () => {
     expect((await etcdctl(eps, [...root, 'user', 'get', 'bob'])).stderr).toContain('etcdserver: user name not found');
     expect(await etcdctlOk(eps, [...root, 'auth', 'disable'])).toContain('Authentication Disabled');
     expect(await etcdctlOk(eps, ['get', '/other'])).toBe('');
+  });
+});
+
+describe('etcdctl over TLS: the cluster found through MemberList, a snapshot saved', () => {
+  let cluster: Cluster | undefined;
+  const certDir = mkdtempSync(path.join(tmpdir(), 'kite-etcd-services-tls-'));
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(certDir, { recursive: true, force: true });
+  });
+
+  it('reaches every member from host:port clientURLs with the client certificate, and saves a snapshot', async () => {
+    const certs = await writeDevCerts(certDir, ['n1', 'n2', 'n3']);
+    cluster = await Cluster.create({ size: 3, tls: certs });
+    await cluster.startAll();
+    await cluster.leader();
+    const tls = { caFile: certs.caFile, certFile: certs.clientCertFile, keyFile: certs.clientKeyFile };
+    const eps = cluster.grpcUrls.map(hostPort);
+    // No scheme in clientURLs: etcdctl dials TLS because its flags say so.
+    const statuses = parseEtcdJson<StatusJson[]>(await etcdctlOk([eps[0] ?? ''], ['endpoint', 'status', '--cluster', '-w', 'json'], { tls }));
+    expect(statuses.map((s) => s.Endpoint).sort()).toEqual([...eps].sort());
+    const file = path.join(certDir, 'tls-snap.db');
+    expect(await etcdctlOk([eps[2] ?? ''], ['snapshot', 'save', file], { tls })).toContain(`Snapshot saved at ${file}`);
+    expect((await backupStatus(file)).revision).toBeGreaterThanOrEqual(1);
   });
 });

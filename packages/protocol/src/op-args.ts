@@ -130,13 +130,16 @@ export interface SnapshotArgs extends Infer<typeof SNAPSHOT_FIELDS> {}
  */
 export const ALARM_TYPES = ['NOSPACE', 'CORRUPT'] as const;
 export type AlarmType = (typeof ALARM_TYPES)[number];
-export const ALARM_ACTIONS = ['list', 'disarm'] as const;
+export const ALARM_ACTIONS = ['list', 'disarm', 'activate'] as const;
 export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
 /**
  * `list`: every armed alarm (replicated, so every member answers the same). `disarm`: clears
  * the matching alarms (all of them when `memberId` and `alarm` are absent, like `etcdctl alarm
  * disarm`); a condition that still holds raises its alarm again on the next write it refuses.
+ * `activate`: arms `alarm` for `memberId` (both required; the member must be in the cluster), as
+ * etcd's Maintenance.Alarm ACTIVATE does: an operator raising NOSPACE or CORRUPT by hand gets the
+ * same refusals as a raised one, until it is disarmed.
  */
 export const ALARM_FIELDS = {
   action: oneOf(ALARM_ACTIONS),
@@ -243,6 +246,7 @@ function fieldsCheck(fields: Fields): (args: object) => void {
   return (args) => checkFields(s, args);
 }
 
+const ALARM = shape(ALARM_FIELDS);
 const AUTHENTICATE = shape(AUTHENTICATE_FIELDS);
 const USER_ADD = shape(USER_ADD_FIELDS);
 const USER_PASSWORD = shape(USER_PASSWORD_FIELDS);
@@ -276,7 +280,11 @@ export const OP_ARGS: { readonly [O in OpName]: (args: object) => void } = {
   hash: fieldsCheck(HASH_FIELDS),
   defrag: fieldsCheck(NO_FIELDS),
   snapshot: fieldsCheck(SNAPSHOT_FIELDS),
-  alarm: fieldsCheck(ALARM_FIELDS),
+  alarm: (args) => {
+    checkFields(ALARM, args);
+    const a = args as { action: AlarmAction; memberId?: unknown; alarm?: unknown };
+    if (a.action === 'activate' && (a.memberId === undefined || a.alarm === undefined)) throw invalid('activate needs a memberId and an alarm (NOSPACE or CORRUPT)');
+  },
   authenticate: (args) => {
     checkFields(AUTHENTICATE, args);
     if (args.token === undefined) passwordGiven(args);

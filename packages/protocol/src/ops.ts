@@ -132,7 +132,7 @@ export interface AlarmMember {
   readonly alarm: AlarmType;
 }
 export interface AlarmResult {
-  /** list: the armed alarms; disarm: the alarms it cleared. */
+  /** list: the armed alarms; disarm: the alarms it cleared; activate: the alarm it armed. */
   readonly alarms: readonly AlarmMember[];
 }
 

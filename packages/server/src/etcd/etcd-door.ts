@@ -35,6 +35,11 @@ import { kvService } from './kv-service.js';
 import { PeerReplyBudgets } from './reply-budget.js';
 import { tlsServerCredentials } from './tls-provider.js';
 import { watchService } from './watch-service.js';
+import { authService } from './auth-service.js';
+import { clusterService } from './cluster-service.js';
+import { leaseService } from './lease-service.js';
+import { maintenanceService } from './maintenance-service.js';
+import { etcdOps } from './service-call.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -70,6 +75,10 @@ export class EtcdDoor {
     const services: Partial<Record<EtcdServiceName, ServiceHandlers>> = {
       KV: kvService(deps),
       Watch: watchService(deps),
+      Lease: leaseService(etcdOps(deps)),
+      Cluster: clusterService(etcdOps(deps)),
+      Maintenance: maintenanceService(etcdOps(deps)),
+      Auth: authService(etcdOps(deps)),
     };
     const definitions = etcdServices();
     for (const [name, handlers] of Object.entries(services) as [EtcdServiceName, ServiceHandlers][]) {

@@ -80,7 +80,7 @@ describe('cluster layout', () => {
   it('gives each member a client port from the base, an etcd gRPC port 10 above and a peer port 100 above', () => {
     const p = planCluster(3, 2379, '/tmp/x');
     expect(p.members.map((m) => [m.name, m.clientPort, m.grpcPort, m.peerPort])).toEqual([['n1', 2379, 2389, 2479], ['n2', 2380, 2390, 2480], ['n3', 2381, 2391, 2481]]);
-    expect(etcdctlLine(p)).toBe('ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2389,http://127.0.0.1:2390,http://127.0.0.1:2391 endpoint status');
+    expect(etcdctlLine(p)).toBe('ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:2389,127.0.0.1:2390,127.0.0.1:2391 endpoint status');
     expect(p.initialCluster).toBe('n1=http://127.0.0.1:2479,n2=http://127.0.0.1:2480,n3=http://127.0.0.1:2481');
     expect(serverArgs(p, p.members[1]!)).toEqual([
       'server', '--name', 'n2', '--data-dir', '/tmp/x/n2', '--listen-client', 'http://127.0.0.1:2380',

@@ -64,10 +64,16 @@ export function kiteCommand(cwd = process.cwd()): string {
   return `node ${BIN_PATH}`;
 }
 
-/** The etcdctl command line that reaches the plan's members, ready to paste. */
+/**
+ * The etcdctl command line that reaches the plan's members, ready to paste. Endpoints are
+ * host:port without a scheme (TLS is chosen by --cacert): etcdctl 3.4 dials a single endpoint
+ * given as http://host:port with that whole URL as the HTTP/2 :authority, which Node's HTTP/2
+ * layer refuses (PROTOCOL_ERROR) for the Maintenance calls (endpoint status, defrag, snapshot).
+ */
 export function etcdctlLine(plan: ClusterPlan): string {
   const tls = plan.tls === null ? '' : ` --cacert=${plan.tls.caFile} --cert=${plan.tls.clientCertFile} --key=${plan.tls.clientKeyFile}`;
-  return `ETCDCTL_API=3 etcdctl --endpoints=${plan.members.map((m) => m.grpcUrl).join(',')}${tls} endpoint status`;
+  const endpoints = plan.members.map((m) => new URL(m.grpcUrl).host);
+  return `ETCDCTL_API=3 etcdctl --endpoints=${endpoints.join(',')}${tls} endpoint status`;
 }
 
 export function banner(plan: ClusterPlan, leaderName: string | null, detached: boolean): string {

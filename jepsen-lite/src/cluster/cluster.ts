@@ -205,6 +205,8 @@ export class Cluster {
           '--data-dir', m.dataDir,
           '--listen-client', `${this.scheme}://127.0.0.1:${m.clientPort}`,
           '--listen-peer', `${this.scheme}://127.0.0.1:${m.peerPort}`,
+          // The etcd door's default port (client + 10) is not among the free ports taken above.
+          '--grpc-listen', 'none',
           '--advertise-peer', `${this.scheme}://127.0.0.1:${advertised.get(name) as number}`,
           '--initial-cluster', view.join(','),
           '--initial-cluster-state', 'new',

@@ -50,6 +50,7 @@ async function upThenCtrlC(check: () => Promise<void>): Promise<number | null> {
     memberPids.push(...pf.members.map((m) => m.pid));
     expect(out.text()).toMatch(/^n[123] +\| .*kite member started/m);
     expect(out.text()).toContain(`export KITE_ENDPOINTS=ws://127.0.0.1:${basePort},ws://127.0.0.1:${basePort + 1},ws://127.0.0.1:${basePort + 2}`);
+    expect(out.text()).toContain(`ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:${basePort + 10},http://127.0.0.1:${basePort + 11},http://127.0.0.1:${basePort + 12}`);
     await check();
   } finally {
     up.kill('SIGINT');

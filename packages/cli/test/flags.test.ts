@@ -9,6 +9,7 @@ import { keyRange } from '../src/range-select.js';
 import { parseSort } from '../src/commands/kv.js';
 import { parseLeaseId, formatLeaseId } from '../src/bytes.js';
 import { planCluster, resolvePlan, serverArgs, PEER_PORT_OFFSET } from '../src/cluster/layout.js';
+import { etcdctlLine } from '../src/cluster/up.js';
 import { UsageError } from '../src/errors.js';
 
 const dec = new TextDecoder();
@@ -76,13 +77,14 @@ describe('key ranges', () => {
 });
 
 describe('cluster layout', () => {
-  it('gives each member a client port from the base and a peer port 100 above', () => {
+  it('gives each member a client port from the base, an etcd gRPC port 10 above and a peer port 100 above', () => {
     const p = planCluster(3, 2379, '/tmp/x');
-    expect(p.members.map((m) => [m.name, m.clientPort, m.peerPort])).toEqual([['n1', 2379, 2479], ['n2', 2380, 2480], ['n3', 2381, 2481]]);
+    expect(p.members.map((m) => [m.name, m.clientPort, m.grpcPort, m.peerPort])).toEqual([['n1', 2379, 2389, 2479], ['n2', 2380, 2390, 2480], ['n3', 2381, 2391, 2481]]);
+    expect(etcdctlLine(p)).toBe('ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2389,http://127.0.0.1:2390,http://127.0.0.1:2391 endpoint status');
     expect(p.initialCluster).toBe('n1=http://127.0.0.1:2479,n2=http://127.0.0.1:2480,n3=http://127.0.0.1:2481');
     expect(serverArgs(p, p.members[1]!)).toEqual([
       'server', '--name', 'n2', '--data-dir', '/tmp/x/n2', '--listen-client', 'http://127.0.0.1:2380',
-      '--listen-peer', 'http://127.0.0.1:2480', '--initial-cluster', p.initialCluster,
+      '--listen-peer', 'http://127.0.0.1:2480', '--grpc-listen', 'http://127.0.0.1:2390', '--initial-cluster', p.initialCluster,
     ]);
     expect(PEER_PORT_OFFSET).toBe(100);
   });

@@ -44,6 +44,8 @@ export interface ServerConfig {
   readonly listenPeerUrl: URL;
   readonly advertiseClientUrl: string;
   readonly advertisePeerUrl: string;
+  /** The etcd v3 gRPC door (etcd/etcd-door.ts); null: off (--grpc-listen none). */
+  readonly grpcListenUrl: URL | null;
   readonly initialCluster: readonly ClusterMemberSpec[];
   readonly initialClusterState: InitialClusterState;
   readonly clusterToken: string;
@@ -134,6 +136,7 @@ const OPTIONS = [
   { flag: 'listen-peer', kind: 'string', help: 'peer URL to listen on (default http://127.0.0.1:2380)' },
   { flag: 'advertise-client', kind: 'string', help: 'client URL announced to others (default: listen-client)' },
   { flag: 'advertise-peer', kind: 'string', help: 'peer URL announced to others (default: listen-peer)' },
+  { flag: 'grpc-listen', kind: 'string', help: 'URL of the etcd v3 gRPC door (etcdctl and etcd clients); none = off (default: listen-client\'s host and scheme, port + 10)' },
   { flag: 'initial-cluster', kind: 'string', help: 'name=peerURL,... (default: this member alone)' },
   { flag: 'initial-cluster-state', kind: 'string', help: 'new | existing (default new)' },
   { flag: 'cluster-token', kind: 'string', help: 'token that makes cluster and member ids unique (default kite-cluster)' },
@@ -472,9 +475,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (heartbeatTicks >= electionTicks) problems.push(`heartbeat-ticks (${heartbeatTicks}) must be less than election-ticks (${electionTicks})`);
   const snapshotEntries = r.int('snapshot-entries', 10_000, 1);
   const snapshotCatchupEntries = r.int('snapshot-catchup-entries', 5_000, 0);
+  const grpcListenUrl = resolveGrpcListen(r, listenClientUrl, problems);
+  if (grpcListenUrl != null && listenPeerUrl !== undefined && grpcListenUrl.host === listenPeerUrl.host) {
+    problems.push(`grpc-listen ${grpcListenUrl.href} is the peer port (listen-peer); set --grpc-listen to a free port or none`);
+  }
   const clientTls = resolveTls(r, cwd, { cert: 'cert-file', key: 'key-file', ca: 'trusted-ca-file', auth: 'client-cert-auth' }, [
     ['listen-client', listenClientUrl?.href ?? ''],
     ['advertise-client', advClient?.href ?? ''],
+    ['grpc-listen', grpcListenUrl?.href ?? ''],
   ], problems);
   const peerTls = resolveTls(r, cwd, { cert: 'peer-cert-file', key: 'peer-key-file', ca: 'peer-trusted-ca-file', auth: 'peer-client-cert-auth' }, [
     ['listen-peer', listenPeerUrl?.href ?? ''],
@@ -488,6 +496,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     listenPeerUrl: listenPeerUrl ?? new URL('http://127.0.0.1:2380'),
     advertiseClientUrl: advClient ? normalizeUrl(advClient) : '',
     advertisePeerUrl,
+    grpcListenUrl: grpcListenUrl ?? null,
     initialCluster,
     initialClusterState: state as InitialClusterState,
     clusterToken: r.string('cluster-token', 'kite-cluster'),
@@ -520,6 +529,32 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;
+}
+
+/** The etcd door sits this many ports above the client port unless --grpc-listen says otherwise. */
+export const GRPC_PORT_OFFSET = 10;
+
+/** --grpc-listen: a URL, `none`, or by default the client URL with its port + GRPC_PORT_OFFSET. */
+function resolveGrpcListen(r: Resolver, listenClientUrl: URL | undefined, problems: string[]): URL | null | undefined {
+  const fallback = listenClientUrl === undefined ? '' : defaultGrpcUrl(listenClientUrl, problems);
+  const raw = r.string('grpc-listen', fallback);
+  if (raw === 'none') return null;
+  if (raw === '') return undefined;
+  const url = parseUrl(raw, 'grpc-listen', problems);
+  if (url !== undefined && listenClientUrl !== undefined && url.host === listenClientUrl.host) {
+    problems.push(`grpc-listen ${url.href} is the client port itself; give the etcd door its own port`);
+  }
+  return url;
+}
+
+function defaultGrpcUrl(client: URL, problems: string[]): string {
+  const port = Number(client.port) + GRPC_PORT_OFFSET;
+  if (port > 65535) {
+    problems.push(`grpc-listen: the default (client port ${client.port} + ${GRPC_PORT_OFFSET}) is past 65535; set --grpc-listen or none`);
+    return '';
+  }
+  const scheme = client.protocol === 'https:' || client.protocol === 'wss:' ? 'https' : 'http';
+  return `${scheme}://${client.host.replace(/:\d+$/, '')}:${port}`;
 }
 
 /** Default --corrupt-check-interval: a full-store hash on every member is not free. */

@@ -34,6 +34,7 @@ import { DataDirError, RaftLogStore, type LoadedRaftState, type StoreIdentity } 
 import { SnapshotFiles } from './snapshot-files.js';
 import { receiveSnapshotChunk } from './snapshot-receive.js';
 import { TlsFiles } from './tls-files.js';
+import { EtcdDoor } from './etcd/etcd-door.js';
 import { AuthService } from './auth/auth-service.js';
 import { Authorizer } from './auth/authorize.js';
 import { INTERNAL_CALLER } from './auth/caller.js';
@@ -53,6 +54,8 @@ export class KiteServer {
   private host!: Host;
   private transport!: PeerTransport;
   private clientServer!: ClientServer;
+  /** The etcd v3 gRPC door; null when --grpc-listen none. */
+  private etcdDoor: EtcdDoor | null = null;
   private kv!: KvPort;
   private logStore!: RaftLogStore;
   private snapFiles!: SnapshotFiles;
@@ -241,9 +244,10 @@ export class KiteServer {
       quota: () => ({ noSpace: this.noSpace, dbSizeBytes: this.dbSizeBytes }),
       chargeQuota: (costBytes) => this.chargeQuota(costBytes),
     });
+    const clientTls = cfg.clientTls === null ? null : new TlsFiles(cfg.clientTls, this.log.child({ component: 'client' }));
     this.clientServer = new ClientServer({
       listenUrl: cfg.listenClientUrl,
-      tls: cfg.clientTls === null ? null : new TlsFiles(cfg.clientTls, this.log.child({ component: 'client' })),
+      tls: clientTls,
       backend: this.ops,
       limits: { maxRequestBytes: cfg.maxRequestBytes, maxWatchesPerConnection: cfg.maxWatchesPerConnection, maxTxnOps: cfg.maxTxnOps, maxConnectionResponseBytes: cfg.maxConnectionResponseBytes },
       connections: { clientIdleTimeoutMs: cfg.clientIdleTimeoutMs, maxClientConnectionsPerAddress: cfg.maxClientConnectionsPerAddress },
@@ -252,15 +256,25 @@ export class KiteServer {
       health: () => this.health(),
       status: () => this.statusJson(),
     });
+    if (cfg.grpcListenUrl !== null) {
+      this.etcdDoor = new EtcdDoor({
+        ops: this.ops,
+        auth,
+        config: cfg,
+        log: this.log,
+        tls: clientTls === null ? null : { pem: clientTls.pem, clientCertAuth: clientTls.config.clientCertAuth },
+      });
+    }
     this.host.start();
     await this.clientServer.start();
+    if (this.etcdDoor !== null && cfg.grpcListenUrl !== null) await this.etcdDoor.listen(cfg.grpcListenUrl);
     await this.onHousekeeping();
     void this.publishOnceLeaderKnown();
     this.housekeeping = setInterval(() => void this.onHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
     this.startLeaderUpkeep();
     this.log.info(
-      { memberId: this.selfId, clusterId: this.clusterId, client: cfg.advertiseClientUrl, peer: cfg.advertisePeerUrl, dataDir: cfg.dataDir },
+      { memberId: this.selfId, clusterId: this.clusterId, client: cfg.advertiseClientUrl, peer: cfg.advertisePeerUrl, grpc: cfg.grpcListenUrl?.href ?? 'none', dataDir: cfg.dataDir },
       'kite member started',
     );
   }
@@ -388,6 +402,7 @@ export class KiteServer {
       this.corruptChecker?.stop();
       this.autoCompactor?.stop();
       this.auditQueue?.stop();
+      await this.etcdDoor?.close().catch(() => undefined);
       await this.clientServer?.close().catch(() => undefined);
       await this.host?.stop();
       await this.transport?.close().catch(() => undefined);

@@ -23,6 +23,8 @@ export interface MemberSpec {
   readonly name: string;
   readonly clientPort: number;
   readonly peerPort: number;
+  /** The etcd v3 gRPC door (--grpc-listen). */
+  readonly grpcPort: number;
   readonly dataDir: string;
   readonly logFile: string;
 }
@@ -45,14 +47,13 @@ export interface HarnessTls {
   readonly clientKeyFile: string;
 }
 
-/** `count` client/peer port pairs, all distinct (taken in one freePorts call). */
-async function portPairs(count: number): Promise<{ clientPort: number; peerPort: number }[]> {
-  const ports = await freePorts(count * 2);
+/** `count` client/peer/gRPC port triples, all distinct (taken in one freePorts call). */
+async function portPairs(count: number): Promise<{ clientPort: number; peerPort: number; grpcPort: number }[]> {
+  const ports = await freePorts(count * 3);
   return Array.from({ length: count }, (_, i) => {
-    const clientPort = ports[2 * i];
-    const peerPort = ports[2 * i + 1];
-    if (clientPort === undefined || peerPort === undefined) throw new Error('assertion: freePorts gave fewer ports than asked');
-    return { clientPort, peerPort };
+    const [clientPort, peerPort, grpcPort] = ports.slice(3 * i, 3 * i + 3);
+    if (clientPort === undefined || peerPort === undefined || grpcPort === undefined) throw new Error('assertion: freePorts gave fewer ports than asked');
+    return { clientPort, peerPort, grpcPort };
   });
 }
 
@@ -161,6 +162,15 @@ export class Cluster {
     return this.members.map((m) => this.clientUrl(m.name));
   }
 
+  /** The member's etcd v3 gRPC door, as etcdctl's --endpoints takes it. */
+  grpcUrl(name: string): string {
+    return `${this.scheme}://127.0.0.1:${this.member(name).grpcPort}`;
+  }
+
+  get grpcUrls(): string[] {
+    return this.members.map((m) => this.grpcUrl(m.name));
+  }
+
   initialCluster(): string {
     return this.members.map((m) => `${m.name}=${this.peerUrl(m.name)}`).join(',');
   }
@@ -171,6 +181,7 @@ export class Cluster {
       '--data-dir', m.dataDir,
       '--listen-client', this.httpUrl(m.name),
       '--listen-peer', this.peerUrl(m.name),
+      '--grpc-listen', this.grpcUrl(m.name),
       '--initial-cluster', this.initialCluster(),
       '--cluster-token', path.basename(this.root),
       '--tick-ms', String(this.opts.tickMs ?? 20),

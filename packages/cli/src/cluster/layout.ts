@@ -1,13 +1,16 @@
 // The shape of a local cluster: member names, ports and directories, derived from (nodes,
 // base port, data dir, TLS or not) and saved in DATA_DIR/cluster.json on first start so that a
 // second `kite cluster up` reuses the same members and data. Ports: member i (0-based) serves
-// clients on basePort+i and peers on basePort+PEER_PORT_OFFSET+i, all on 127.0.0.1. A TLS
+// clients on basePort+i, etcd gRPC clients (etcdctl) on basePort+GRPC_PORT_OFFSET+i and peers
+// on basePort+PEER_PORT_OFFSET+i, all on 127.0.0.1. A TLS
 // cluster keeps its throw-away CA and certificates in DATA_DIR/tls (see tls-files.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 
 export const PEER_PORT_OFFSET = 100;
+/** The etcd v3 gRPC door of member i listens on basePort+GRPC_PORT_OFFSET+i (the server's default offset too). */
+export const GRPC_PORT_OFFSET = 10;
 export const NODES_MAX = 9;
 export const DEFAULT_BASE_PORT = 2379;
 export const DEFAULT_NODES = 3;
@@ -19,7 +22,10 @@ export interface MemberPlan {
   readonly name: string;
   readonly clientPort: number;
   readonly peerPort: number;
+  readonly grpcPort: number;
   readonly clientUrl: string;
+  /** The etcd door, as etcdctl's --endpoints takes it. */
+  readonly grpcUrl: string;
   readonly peerUrl: string;
   readonly endpoint: string;
   readonly dataDir: string;
@@ -72,9 +78,11 @@ export function planCluster(nodes: number, basePort: number, dataDir: string, tl
     const name = `n${i + 1}`;
     const clientPort = basePort + i;
     const peerPort = basePort + PEER_PORT_OFFSET + i;
+    const grpcPort = basePort + GRPC_PORT_OFFSET + i;
     members.push({
-      name, clientPort, peerPort,
+      name, clientPort, peerPort, grpcPort,
       clientUrl: `${http}://127.0.0.1:${clientPort}`,
+      grpcUrl: `${http}://127.0.0.1:${grpcPort}`,
       peerUrl: `${http}://127.0.0.1:${peerPort}`,
       endpoint: `${ws}://127.0.0.1:${clientPort}`,
       dataDir: join(dir, name),
@@ -95,6 +103,7 @@ export function serverArgs(plan: ClusterPlan, m: MemberPlan): string[] {
     '--data-dir', m.dataDir,
     '--listen-client', m.clientUrl,
     '--listen-peer', m.peerUrl,
+    '--grpc-listen', m.grpcUrl,
     '--initial-cluster', plan.initialCluster,
     ...tlsArgs(plan, m),
   ];

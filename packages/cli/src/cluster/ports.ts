@@ -14,7 +14,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 export async function assertPortsFree(plan: ClusterPlan, members: readonly MemberPlan[] = plan.members): Promise<void> {
-  const ports = members.flatMap((m) => [m.clientPort, m.peerPort]);
+  const ports = members.flatMap((m) => [m.clientPort, m.peerPort, m.grpcPort]);
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
   if (busy.length > 0) {

@@ -64,6 +64,12 @@ export function kiteCommand(cwd = process.cwd()): string {
   return `node ${BIN_PATH}`;
 }
 
+/** The etcdctl command line that reaches the plan's members, ready to paste. */
+export function etcdctlLine(plan: ClusterPlan): string {
+  const tls = plan.tls === null ? '' : ` --cacert=${plan.tls.caFile} --cert=${plan.tls.clientCertFile} --key=${plan.tls.clientKeyFile}`;
+  return `ETCDCTL_API=3 etcdctl --endpoints=${plan.members.map((m) => m.grpcUrl).join(',')}${tls} endpoint status`;
+}
+
 export function banner(plan: ClusterPlan, leaderName: string | null, detached: boolean): string {
   const eps = plan.members.map((m) => m.endpoint).join(',');
   const kite = kiteCommand();
@@ -80,6 +86,9 @@ export function banner(plan: ClusterPlan, leaderName: string | null, detached: b
     `  ${kite} put /config/app/a 1`,
     `  ${kite} watch --prefix /config/app/`,
     `  ${kite} endpoint status`,
+    '',
+    'etcd tools work too (the etcd v3 API on each member\'s gRPC port):',
+    `  ${etcdctlLine(plan)}`,
     ...(plan.tls === null
       ? []
       : [

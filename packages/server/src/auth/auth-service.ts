@@ -15,7 +15,7 @@ import type { Authorizer } from './authorize.js';
 import type { Caller } from './caller.js';
 import { GuardedWatcher } from './guarded-watcher.js';
 import { hashPassword, verifyPassword } from './password.js';
-import type { AuthSession } from './session.js';
+import type { AuthSession, BoundUser } from './session.js';
 import type { LoginThrottle } from './throttle.js';
 import type { TokenProvider } from './tokens.js';
 
@@ -92,6 +92,20 @@ export class AuthService {
     const issued = await this.deps.tokens.issue({ user: name, changedAt: u.changedAt });
     session.bound = { user: name, changedAt: u.changedAt, expiresAtMs: this.nowMs() + issued.ttlSeconds * 1000 };
     return { token: issued.token, ttl: issued.ttlSeconds };
+  }
+
+  /**
+   * The login a per-request token stands for (etcd's gRPC clients send the token from
+   * Authenticate with every call instead of logging a connection in); null when the token is
+   * unknown, expired, or its user changed since it was issued. No throttle and no ReadIndex:
+   * the binding is checked again against current auth state by callerOf on every request.
+   */
+  async verifyToken(token: string): Promise<BoundUser | null> {
+    const verified = await this.deps.tokens.verify(token);
+    if (verified === null || verified.leftMs <= 0) return null;
+    const u = this.deps.view.user(verified.claims.user);
+    if (u === undefined || u.changedAt !== verified.claims.changedAt) return null;
+    return { user: verified.claims.user, changedAt: u.changedAt, expiresAtMs: this.nowMs() + verified.leftMs };
   }
 
   /** Binds the session to a token issued earlier (by this member, or any member for jwt). */

@@ -1,0 +1,30 @@
+// The etcd services' one way into the member: build a Kite request, check it as the
+// WebSocket door does (validate.ts), and hand it to OpServer.serve with the call's session,
+// the one authorization point. An error reply becomes a thrown KiteError naming the op, so
+// the door can give etcd's status for it (etcd-errors.ts).
+
+import type { OkReply, OpArgs, OpName, Request } from '@kite/protocol';
+import { validateRequest } from '../validate.js';
+import type { EtcdCallContext } from './etcd-context.js';
+import { kiteErrorOf } from './etcd-errors.js';
+import type { EtcdServiceDeps } from './handlers.js';
+
+export async function serveOp<O extends OpName>(deps: EtcdServiceDeps, ctx: EtcdCallContext, op: O, args: OpArgs<O>): Promise<OkReply<O>> {
+  const req = { ...args, id: 0, op } as unknown as Request<O>;
+  try {
+    validateRequest(req, deps.config);
+  } catch (err) {
+    throw withOp(err, op);
+  }
+  const reply = await deps.ops.serve(req, ctx.session);
+  if (!reply.ok) throw kiteErrorOf(reply.error, op);
+  return reply as OkReply<O>;
+}
+
+function withOp(err: unknown, op: string): unknown {
+  if (err instanceof Error && 'code' in err && 'details' in err) {
+    const e = err as Error & { code: Parameters<typeof kiteErrorOf>[0]['code']; details: Record<string, unknown> };
+    return kiteErrorOf({ code: e.code, message: e.message, ...e.details }, op);
+  }
+  return err;
+}

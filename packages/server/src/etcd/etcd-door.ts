@@ -31,6 +31,7 @@ import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
+import { EtcdGateway, gatewayBodyBytesMax } from './gateway.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -53,6 +54,8 @@ export class EtcdDoor {
   /** Every open stream's `end`, so a stopping member ends them all. */
   private readonly streams = new Set<(err?: unknown) => void>();
   private readonly log: Logger;
+  /** The JSON gateway over the same handlers, served on the client HTTP port (client-server.ts). */
+  readonly gateway: EtcdGateway;
 
   constructor(private readonly deps: EtcdDoorDeps) {
     this.log = deps.log.child({ component: 'etcd-door' });
@@ -64,6 +67,7 @@ export class EtcdDoor {
     const services: Partial<Record<EtcdServiceName, ServiceHandlers>> = {
       KV: kvService(deps),
     };
+    this.gateway = new EtcdGateway({ services, contexts: this.contexts, bodyBytesMax: gatewayBodyBytesMax(deps.config.maxRequestBytes), log: deps.log });
     const definitions = etcdServices();
     for (const [name, handlers] of Object.entries(services) as [EtcdServiceName, ServiceHandlers][]) {
       this.server.addService(definitions[name], this.implementation(definitions[name], handlers));

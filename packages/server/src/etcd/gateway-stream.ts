@@ -6,9 +6,10 @@
 //
 // Invariants: the handler's stream is closed exactly once, whichever comes first: its own end,
 // the HTTP client going away, bad input in the body, a client too slow to read, or the member
-// stopping; nothing is written after that. The response bytes waiting for a slow client stay
-// within STREAM_UNSENT_BYTES_MAX (past it the stream ends with RESOURCE_EXHAUSTED: the client
-// resumes by revision, as after any broken watch).
+// stopping; nothing is written after that. Flow control is the handler's (`send` returns false
+// past the socket's high-water mark, `drained` follows); as a backstop for a handler that keeps
+// sending, the bytes waiting for a slow client stay within STREAM_UNSENT_BYTES_MAX (past it the
+// stream ends with RESOURCE_EXHAUSTED: the client resumes by revision, as after any broken watch).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { status } from '@grpc/grpc-js';
@@ -49,6 +50,7 @@ export class GatewayStream {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     res.on('close', () => this.finish(null));
+    res.on('drain', () => this.stream?.drained?.());
     const stream = handler(ctx, (resp) => this.send(resp), (err) => this.onHandlerEnd(err));
     if (this.done) return; // ended while opening
     this.stream = stream;
@@ -83,16 +85,18 @@ export class GatewayStream {
     this.stream?.write(request);
   }
 
-  private send(resp: EtcdMessage): void {
-    if (this.done) return;
+  /** False asks the handler to wait for `drained` (the socket's buffer is past its high-water mark). */
+  private send(resp: EtcdMessage): boolean {
+    if (this.done) return false;
     const { res } = this.deps;
-    res.write(JSON.stringify({ result: responseToJson(this.deps.types.response, resp) }) + '\n');
+    const more = res.write(JSON.stringify({ result: responseToJson(this.deps.types.response, resp) }) + '\n');
     this.repliesSent++;
     if (res.writableLength > STREAM_UNSENT_BYTES_MAX) {
       this.finish({ code: status.RESOURCE_EXHAUSTED, message: `gateway: the client reads too slowly (${res.writableLength} response bytes unsent)` });
-      return;
+      return false;
     }
     this.maybeFinishAfterReplies();
+    return more && !this.done;
   }
 
   /** LeaseKeepAlive: once the body ended and every request was answered, the call is over. */

@@ -22,7 +22,7 @@ import type { EtcdStatus } from './etcd-errors.js';
 import type { EtcdServiceName } from './etcd-proto.js';
 import { requestFromJson, responseToJson } from './gateway-json.js';
 import { BodyTooLargeError, gatewayStatus, writeError, writeJson } from './gateway-http.js';
-import { GATEWAY_ROUTES, type GatewayRoute } from './gateway-routes.js';
+import { GATEWAY_ROUTES, type GatewayRoute, type StreamEnd } from './gateway-routes.js';
 import { GatewayStream } from './gateway-stream.js';
 import { methodTypes } from './gateway-types.js';
 import type { ServiceHandlers } from './handlers.js';
@@ -60,7 +60,7 @@ export class EtcdGateway {
     if (route === undefined) return writeError(res, NOT_FOUND, 404);
     if (req.method !== 'POST') return writeError(res, METHOD_NOT_ALLOWED, 405, { allow: 'POST' });
     try {
-      if (route.stream !== undefined) await this.openStream(req, res, route);
+      if (route.stream !== undefined) await this.openStream(req, res, route, route.stream);
       else await this.serveUnary(req, res, route);
     } catch (err) {
       if (req.destroyed && res.destroyed) return; // the client went away mid-request
@@ -87,14 +87,14 @@ export class EtcdGateway {
     writeJson(res, 200, responseToJson(types.response, response));
   }
 
-  private async openStream(req: IncomingMessage, res: ServerResponse, route: GatewayRoute & { stream: NonNullable<GatewayRoute['stream']> }): Promise<void> {
+  private async openStream(req: IncomingMessage, res: ServerResponse, route: GatewayRoute, end: StreamEnd): Promise<void> {
     const handler = this.deps.services[route.service as EtcdServiceName]?.streams?.[route.method];
     if (handler === undefined) return writeError(res, unimplemented(route));
     const types = methodTypes(route.service, route.method);
     // A server-streaming call's one request is read before the stream opens.
-    const only = route.stream === 'no-requests' ? requestFromJson(types.request, parseBody(await readBody(req, this.deps.bodyBytesMax))) : null;
+    const only = end === 'no-requests' ? requestFromJson(types.request, parseBody(await readBody(req, this.deps.bodyBytesMax))) : null;
     const ctx = await this.deps.contexts.contextOf(httpIdentity(req));
-    const stream = new GatewayStream({ req, res, types, end: route.stream, objectBytesMax: this.deps.bodyBytesMax, onDone: () => this.streams.delete(stream) });
+    const stream = new GatewayStream({ req, res, types, end, objectBytesMax: this.deps.bodyBytesMax, onDone: () => this.streams.delete(stream) });
     this.streams.add(stream);
     stream.open(handler, ctx, only);
   }

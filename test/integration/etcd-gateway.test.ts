@@ -1,0 +1,161 @@
+// etcd's JSON gateway on a real 3-member Kite cluster's client HTTP ports, called the way
+// etcd's gateway docs call it with curl (POST, JSON bodies, base64 keys and values, 64-bit
+// integers as strings): kv, txn, compaction, a streaming watch, leases, members, status, and
+// grpc-gateway's error shapes for unknown routes, wrong methods, bad JSON and etcd's errors.
+
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, waitFor } from './harness/cluster.js';
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
+
+interface Json {
+  readonly [k: string]: unknown;
+}
+
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await Cluster.create({ size: 3 });
+  await cluster.startAll();
+  await cluster.leader();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** `curl -X POST <member>/<path> -d <body>`: status and parsed JSON. */
+async function post(member: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
+  const res = await fetch(`${cluster.httpUrl(member)}${path}`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, json: (await res.json()) as Json };
+}
+
+async function ok(member: string, path: string, body: unknown): Promise<Json> {
+  const r = await post(member, path, body);
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+  return r.json;
+}
+
+/** A streaming POST read line by line; `close()` hangs up like a ^C'd curl. */
+function openStream(member: string, path: string, body: string): { lines: Json[]; ended: Promise<void>; close(): void } {
+  const lines: Json[] = [];
+  const url = new URL(`${cluster.httpUrl(member)}${path}`);
+  let resolveEnded: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
+  const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' }, (res) => {
+    let buffered = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buffered.slice(0, nl)) as Json);
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    res.on('end', () => resolveEnded());
+    res.on('close', () => resolveEnded());
+  });
+  req.on('error', () => resolveEnded());
+  req.end(body);
+  return { lines, ended, close: () => req.destroy() };
+}
+
+describe('etcd JSON gateway', () => {
+  it('puts and ranges as etcd\'s docs show: base64 bytes, int64 as strings, the header filled', async () => {
+    const put = await ok('n1', '/v3/kv/put', { key: b64('foo'), value: b64('bar') });
+    const header = put['header'] as Json;
+    expect(Object.keys(header)).toEqual(['cluster_id', 'member_id', 'revision', 'raft_term']);
+    for (const v of Object.values(header)) expect(v).toMatch(/^[0-9]+$/);
+    const status = await cluster.status('n1');
+    expect(BigInt(header['member_id'] as string).toString(16).padStart(16, '0')).toBe(status.memberId);
+    // Read through another member: the write is there (linearizable read on a follower).
+    const range = await ok('n2', '/v3/kv/range', { key: 'Zm9v' });
+    expect(range['kvs']).toEqual([{ key: 'Zm9v', create_revision: header['revision'], mod_revision: header['revision'], version: '1', value: 'YmFy' }]);
+    expect(range['count']).toBe('1');
+    expect(range['more']).toBeUndefined();
+  });
+
+  it('ranges a prefix with limit, sort and count_only; deletes with prev_kv', async () => {
+    for (const k of ['p/a', 'p/b', 'p/c']) await ok('n3', '/v3/kv/put', { key: b64(k), value: b64(`v-${k}`) });
+    const limited = await ok('n1', '/v3/kv/range', { key: b64('p/'), range_end: b64('p0'), limit: 2, sort_order: 'DESCEND', sort_target: 'KEY' });
+    expect((limited['kvs'] as Json[]).map((kv) => unb64(kv['key'] as string))).toEqual(['p/c', 'p/b']);
+    expect(limited['more']).toBe(true);
+    expect(limited['count']).toBe('3');
+    const counted = await ok('n1', '/v3/kv/range', { key: b64('p/'), rangeEnd: b64('p0'), countOnly: true });
+    expect(counted['kvs']).toBeUndefined();
+    expect(counted['count']).toBe('3');
+    const del = await ok('n2', '/v3/kv/deleterange', { key: b64('p/a'), prev_kv: true });
+    expect(del['deleted']).toBe('1');
+    expect((del['prev_kvs'] as Json[]).map((kv) => unb64(kv['value'] as string))).toEqual(['v-p/a']);
+  });
+
+  it('runs a txn written the docs\' way (camelCase, enum names) and answers the branch\'s responses', async () => {
+    const put = await ok('n1', '/v3/kv/put', { key: b64('t'), value: b64('1') });
+    const rev = (put['header'] as Json)['revision'] as string;
+    const txn = await ok('n2', '/v3/kv/txn', {
+      compare: [{ target: 'CREATE', key: b64('t'), createRevision: rev }],
+      success: [{ requestPut: { key: b64('t'), value: b64('2') } }, { requestRange: { key: b64('t') } }],
+    });
+    expect(txn['succeeded']).toBe(true);
+    const responses = txn['responses'] as Json[];
+    expect(Object.keys(responses[0] ?? {})).toEqual(['response_put']);
+    const kvs = ((responses[1] as Json)['response_range'] as Json)['kvs'] as Json[];
+    expect(unb64(kvs[0]?.['value'] as string)).toBe('2');
+    const failed = await ok('n3', '/v3/kv/txn', { compare: [{ target: 'VALUE', result: 'EQUAL', key: b64('t'), value: b64('1') }], failure: [{ request_range: { key: b64('t') } }] });
+    expect(failed['succeeded']).toBeUndefined(); // false is the zero value: left out, as etcd's gateway does
+  });
+
+  it('compacts, then answers a read below the compaction with etcd\'s error (400, code 11)', async () => {
+    const first = await ok('n1', '/v3/kv/put', { key: b64('c'), value: b64('1') });
+    await ok('n1', '/v3/kv/put', { key: b64('c'), value: b64('2') });
+    const rev = BigInt((first['header'] as Json)['revision'] as string);
+    await ok('n2', '/v3/kv/compaction', { revision: String(rev + 1n), physical: true });
+    const r = await post('n3', '/v3/kv/range', { key: b64('c'), revision: String(rev) });
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({ error: 'etcdserver: mvcc: required revision has been compacted', code: 11, message: 'etcdserver: mvcc: required revision has been compacted' });
+  });
+
+  it('answers unknown routes, wrong methods, bad JSON and bad fields with grpc-gateway\'s JSON errors; the member keeps serving', async () => {
+    const unknown = await post('n1', '/v3/kv/nope', {});
+    expect(unknown).toEqual({ status: 404, json: { error: 'Not Found', code: 5, message: 'Not Found' } });
+    const get = await fetch(`${cluster.httpUrl('n1')}/v3/kv/range`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(((await get.json()) as Json)['code']).toBe(12);
+    const badJson = await post('n1', '/v3/kv/range', '{"key": "Zm9v"');
+    expect(badJson.status).toBe(400);
+    expect(badJson.json['code']).toBe(3);
+    expect(badJson.json['message']).toMatch(/^invalid JSON/);
+    const badField = await post('n1', '/v3/kv/put', { key: b64('k'), valu: b64('v') });
+    expect(badField).toEqual({ status: 400, json: { error: 'unknown field "valu" in etcdserverpb.PutRequest', code: 3, message: 'unknown field "valu" in etcdserverpb.PutRequest' } });
+    const badBytes = await post('n1', '/v3/kv/put', { key: 'not base64!', value: b64('v') });
+    expect(badBytes.status).toBe(400);
+    expect(badBytes.json['message']).toBe('etcdserverpb.PutRequest.key: expected base64-encoded bytes');
+    const emptyKey = await post('n1', '/v3/kv/put', { value: b64('v') });
+    expect(emptyKey.json).toEqual({ error: 'etcdserver: key is not provided', code: 3, message: 'etcdserver: key is not provided' });
+    // The rest of the client port is as it was.
+    expect((await cluster.get(`${cluster.httpUrl('n1')}/health`)).status).toBe(200);
+    await ok('n1', '/v3/kv/range', { key: b64('foo') });
+  });
+
+  it('refuses a body past the request limit with etcd\'s "request is too large" before reading it all', async () => {
+    const huge = JSON.stringify({ key: b64('big'), value: Buffer.alloc(3 * 1024 * 1024, 1).toString('base64') });
+    const r = await post('n1', '/v3/kv/put', huge);
+    expect(r).toEqual({ status: 400, json: { error: 'etcdserver: request is too large', code: 3, message: 'etcdserver: request is too large' } });
+    // Just under the body bound but over the request limit: the member's own check answers.
+    const over = JSON.stringify({ key: b64('big'), value: Buffer.alloc(1.5 * 1024 * 1024 + 1, 1).toString('base64') });
+    const r2 = await post('n1', '/v3/kv/put', over);
+    expect(r2.status).toBe(400);
+    expect(r2.json['message']).toBe('etcdserver: request is too large');
+    const got = await ok('n1', '/v3/kv/range', { key: b64('big') });
+    expect(got['kvs']).toBeUndefined();
+  });
+});

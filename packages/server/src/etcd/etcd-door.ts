@@ -27,11 +27,11 @@ import type { AuthService } from '../auth/auth-service.js';
 import type { Logger } from '../logger.js';
 import type { TlsPem } from '../tls-files.js';
 import { EtcdContexts, grpcIdentity, type EtcdCallContext } from './etcd-context.js';
+import { EtcdGateway, gatewayBodyBytesMax } from './gateway.js';
 import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
-import { EtcdGateway, gatewayBodyBytesMax } from './gateway.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;

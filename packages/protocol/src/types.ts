@@ -53,6 +53,11 @@ export interface Member {
   /** ws:// URLs clients connect to (e.g. ws://127.0.0.1:2379). */
   readonly clientUrls: readonly string[];
   readonly isLearner: boolean;
+  /**
+   * The member's etcd v3 gRPC door (what etcd clients list as clientURLs); absent when it runs
+   * none or has not published it yet.
+   */
+  readonly grpcUrls?: readonly string[];
 }
 
 export type SortOrder = 'none' | 'ascend' | 'descend';

@@ -27,6 +27,8 @@ export interface MemberAttributes {
   readonly memberId: string;
   readonly name: string;
   readonly clientUrls: readonly string[];
+  /** The etcd gRPC door's URL; absent from members without one (and from older members). */
+  readonly grpcUrls?: readonly string[];
 }
 
 export interface HostEntry {
@@ -64,12 +66,17 @@ export function decodeHostEntry(data: Uint8Array): HostEntry {
 }
 
 export function encodeAttrs(a: MemberAttributes): Uint8Array {
-  return packr.pack({ memberId: a.memberId, name: a.name, clientUrls: [...a.clientUrls] });
+  return packr.pack({ memberId: a.memberId, name: a.name, clientUrls: [...a.clientUrls], ...(a.grpcUrls !== undefined ? { grpcUrls: [...a.grpcUrls] } : {}) });
 }
 
 export function decodeAttrs(b: Uint8Array): MemberAttributes {
   const v = packr.unpack(b) as Partial<MemberAttributes>;
-  return { memberId: String(v.memberId), name: String(v.name), clientUrls: Array.isArray(v.clientUrls) ? v.clientUrls.map(String) : [] };
+  return {
+    memberId: String(v.memberId),
+    name: String(v.name),
+    clientUrls: Array.isArray(v.clientUrls) ? v.clientUrls.map(String) : [],
+    ...(Array.isArray(v.grpcUrls) ? { grpcUrls: v.grpcUrls.map(String) } : {}),
+  };
 }
 
 export function encodeAlarmChange(a: AlarmChange): Uint8Array {

@@ -35,6 +35,7 @@ import { SnapshotFiles } from './snapshot-files.js';
 import { receiveSnapshotChunk } from './snapshot-receive.js';
 import { TlsFiles } from './tls-files.js';
 import { EtcdDoor } from './etcd/etcd-door.js';
+import { advertisedGrpcUrls } from './etcd/grpc-advertise.js';
 import { AuthService } from './auth/auth-service.js';
 import { Authorizer } from './auth/authorize.js';
 import { INTERNAL_CALLER } from './auth/caller.js';
@@ -548,12 +549,13 @@ export class KiteServer {
   private async publishAttributesOnce(): Promise<void> {
     const me = this.host.registry.get(this.selfId);
     const clientUrls = [toWs(this.config.advertiseClientUrl)];
+    const grpcUrls = advertisedGrpcUrls(this.config);
     if (me === undefined) return;
-    const recorded = me.name === this.config.name && me.clientUrls.join() === clientUrls.join();
+    const recorded = me.name === this.config.name && me.clientUrls.join() === clientUrls.join() && (me.grpcUrls ?? []).join() === grpcUrls.join();
     if (recorded && this.attributesPublished) return;
     const leader = this.host.leader;
     if (leader === null) return;
-    const attrs = { memberId: this.selfId, name: this.config.name, clientUrls };
+    const attrs = { memberId: this.selfId, name: this.config.name, clientUrls, grpcUrls };
     if (leader === this.selfId) this.attributesPublished = this.host.proposeAttributes(attrs);
     else this.attributesPublished = (await this.transport.forward(leader, { id: 0, op: PUBLISH_OP, attrs } as unknown as Request, INTERNAL_CALLER, this.config.requestTimeoutMs)).reply.ok;
   }

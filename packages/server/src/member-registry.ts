@@ -61,6 +61,7 @@ export class MemberRegistry {
           peerUrls: peerUrls.length > 0 ? [...peerUrls] : (existing?.peerUrls ?? []),
           clientUrls: existing?.clientUrls ?? [],
           isLearner: cc.type === 'addLearner',
+          ...(existing?.grpcUrls !== undefined ? { grpcUrls: existing.grpcUrls } : {}),
         });
         return;
       case 'removeNode':
@@ -73,7 +74,8 @@ export class MemberRegistry {
   applyAttributes(a: MemberAttributes): void {
     const m = this.members.get(a.memberId);
     if (m === undefined) return;
-    this.members.set(a.memberId, { ...m, name: a.name, clientUrls: [...a.clientUrls] });
+    const { grpcUrls: _old, ...rest } = m;
+    this.members.set(a.memberId, { ...rest, name: a.name, clientUrls: [...a.clientUrls], ...(a.grpcUrls !== undefined ? { grpcUrls: [...a.grpcUrls] } : {}) });
   }
 
   /** Applies a committed alarm change (idempotent, like the others). */
@@ -108,7 +110,11 @@ export class MemberRegistry {
       throw new Error(`assertion: unknown member registry format ${String(v.version)}`);
     }
     const reg = new MemberRegistry(
-      v.members.map((m) => ({ id: String(m.id), name: String(m.name), peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLearner: m.isLearner === true })),
+      v.members.map((m) => ({
+        id: String(m.id), name: String(m.name), peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLearner: m.isLearner === true,
+        // Absent in snapshots written before members published their etcd door.
+        ...(Array.isArray(m.grpcUrls) ? { grpcUrls: m.grpcUrls.map(String) } : {}),
+      })),
     );
     for (const id of v.removed ?? []) reg.removed.add(id);
     // Absent in snapshots written before alarms were replicated: none armed then.

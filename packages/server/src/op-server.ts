@@ -327,11 +327,12 @@ export class OpServer implements ClientBackend {
       return errorReply(id, toWireError(new KiteError('NotLeader', 'not the leader', { leader, leaderClientUrls: leader ? (this.deps.host.registry.get(leader)?.clientUrls ?? []) : [] })));
     }
     if (r.op === PUBLISH_OP) {
-      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown } | undefined;
+      const a = r.attrs as { memberId?: unknown; name?: unknown; clientUrls?: unknown; grpcUrls?: unknown } | undefined;
       if (!a || typeof a.memberId !== 'string' || typeof a.name !== 'string' || !Array.isArray(a.clientUrls)) {
         return errorReply(id, { code: 'InvalidArgument', message: 'malformed member attributes' });
       }
-      const proposed = this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String) });
+      const grpcUrls = Array.isArray(a.grpcUrls) ? { grpcUrls: a.grpcUrls.map(String) } : {};
+      const proposed = this.deps.host.proposeAttributes({ memberId: a.memberId, name: a.name, clientUrls: a.clientUrls.map(String), ...grpcUrls });
       return proposed ? okReply(id, this.header(), {}) : errorReply(id, { code: 'Unavailable', message: 'attributes not proposed' });
     }
     try {

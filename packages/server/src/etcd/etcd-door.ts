@@ -32,6 +32,11 @@ import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
+import { authService } from './auth-service.js';
+import { clusterService } from './cluster-service.js';
+import { leaseService } from './lease-service.js';
+import { maintenanceService } from './maintenance-service.js';
+import { etcdOps } from './service-call.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -66,6 +71,10 @@ export class EtcdDoor {
     });
     const services: Partial<Record<EtcdServiceName, ServiceHandlers>> = {
       KV: kvService(deps),
+      Lease: leaseService(etcdOps(deps)),
+      Cluster: clusterService(etcdOps(deps)),
+      Maintenance: maintenanceService(etcdOps(deps)),
+      Auth: authService(etcdOps(deps)),
     };
     this.gateway = new EtcdGateway({ services, contexts: this.contexts, bodyBytesMax: gatewayBodyBytesMax(deps.config.maxRequestBytes), log: deps.log });
     const definitions = etcdServices();

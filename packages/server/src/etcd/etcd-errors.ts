@@ -12,6 +12,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { KiteError, type ErrorCode } from '@kite/protocol';
 import { asKiteError } from '../client-handler.js';
+import { EtcdError } from './etcd-status-error.js';
 
 export interface EtcdStatus {
   readonly code: status;
@@ -100,6 +101,7 @@ const RULES: readonly Rule[] = [
  * error's `op` detail (set by serveOp).
  */
 export function etcdStatus(err: unknown): EtcdStatus {
+  if (err instanceof EtcdError) return { code: err.status, message: err.message };
   const kite = asKiteError(err);
   for (const rule of RULES) {
     if (rule.code !== kite.code) continue;

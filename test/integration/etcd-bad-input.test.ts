@@ -68,7 +68,9 @@ async function stillServing(tag: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  cluster = await Cluster.create({ size: 3 });
+  // etcd's default timing (1 s election): large bodies and floods stall a loaded 2-core
+  // machine's event loops for longer than the harness's fast 200 ms election timeout.
+  cluster = await Cluster.create({ size: 3, tickMs: 100 });
   await cluster.startAll();
   await cluster.leader();
   pid = cluster.pid(TARGET);

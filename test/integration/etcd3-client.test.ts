@@ -24,7 +24,9 @@ function client(hosts: readonly string[] = cluster.grpcUrls): Etcd3 {
 }
 
 beforeAll(async () => {
-  cluster = await Cluster.create({ size: 3 });
+  // etcd's default timing (1 s election): large bodies and floods stall a loaded 2-core
+  // machine's event loops for longer than the harness's fast 200 ms election timeout.
+  cluster = await Cluster.create({ size: 3, tickMs: 100 });
   await cluster.startAll();
   await cluster.leader();
 });

@@ -6,11 +6,12 @@
 
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etcdClientPackage } from '../../packages/server/src/etcd/etcd-proto.js';
-import { Cluster } from './harness/cluster.js';
+import { Cluster, waitFor } from './harness/cluster.js';
+import { EtcdGrpc, type Msg } from './harness/etcd-grpc.js';
 
 /** One member takes all the abuse; it must keep serving. */
 const TARGET = 'n1';
+const STREAMS = 10_000;
 /** A seeded generator (mulberry32) so the random-bytes case is the same every run. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -27,18 +28,16 @@ let cluster: Cluster;
 let raw: Client;
 let pid: number | undefined;
 const clients: Client[] = [];
-
-type Ctor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & Record<string, (...args: unknown[]) => unknown>;
+const doors: EtcdGrpc[] = [];
 
 function grpcAddress(name: string): string {
   return new URL(cluster.grpcUrl(name)).host;
 }
 
-/** A typed etcd client for one service (KV, Watch...). */
-function serviceClient(service: string, name = TARGET): Client & Record<string, (...args: unknown[]) => unknown> {
-  const ctor = etcdClientPackage()[service] as unknown as Ctor;
-  const c = new ctor(grpcAddress(name), credentials.createInsecure());
-  clients.push(c);
+/** A client of the target member's door (its own connection), closed after the file. */
+function door(): EtcdGrpc {
+  const c = new EtcdGrpc(cluster.grpcUrl(TARGET));
+  doors.push(c);
   return c;
 }
 
@@ -51,19 +50,13 @@ function rawUnary(path: string, body: Buffer): Promise<{ code: status; details: 
   });
 }
 
-function unary<T>(c: Client & Record<string, (...args: unknown[]) => unknown>, method: string, req: Record<string, unknown>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    c[method]?.(req, { deadline: Date.now() + 20_000 }, (err: ServiceError | null, resp: T) => (err === null ? resolve(resp) : reject(err)));
-  });
-}
-
 /** The member still answers a write and a linearizable read, in the same process. */
 async function stillServing(tag: string): Promise<void> {
   expect(cluster.pid(TARGET), `${TARGET} restarted or died`).toBe(pid);
-  const kv = serviceClient('KV');
-  await unary(kv, 'Put', { key: Buffer.from(`alive/${tag}`), value: Buffer.from(tag) });
-  const got = await unary<{ kvs: { value: Buffer }[] }>(kv, 'Range', { key: Buffer.from(`alive/${tag}`) });
-  expect(got.kvs[0]?.value.toString()).toBe(tag);
+  const kv = door();
+  await kv.call('KV', 'Put', { key: Buffer.from(`alive/${tag}`), value: Buffer.from(tag) });
+  const got = await kv.call('KV', 'Range', { key: Buffer.from(`alive/${tag}`) });
+  expect((got['kvs'] as Msg[])[0]?.['value']?.toString()).toBe(tag);
   expect((await cluster.get(`${cluster.httpUrl(TARGET)}/health`)).status).toBe(200);
 }
 
@@ -80,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) c.close();
+  for (const c of doors) c.close();
   await cluster?.stop();
 });
 
@@ -121,13 +115,40 @@ describe('bad input on the etcd gRPC door', () => {
   });
 
   it('an oversized request gets RESOURCE_EXHAUSTED before it is decoded; one over the request limit gets etcd\'s "request is too large"', async () => {
-    const kv = serviceClient('KV');
-    const huge = unary(kv, 'Put', { key: Buffer.from('huge'), value: Buffer.alloc(3 * 1024 * 1024, 7) });
+    const kv = door();
+    const huge = kv.call('KV', 'Put', { key: Buffer.from('huge'), value: Buffer.alloc(3 * 1024 * 1024, 7) });
     await expect(huge).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED });
-    const over = unary(kv, 'Put', { key: Buffer.from('over'), value: Buffer.alloc(1.5 * 1024 * 1024 + 1, 7) });
+    const over = kv.call('KV', 'Put', { key: Buffer.from('over'), value: Buffer.alloc(1.5 * 1024 * 1024 + 1, 7) });
     await expect(over).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: 'etcdserver: request is too large' });
-    const got = await unary<{ count: string }>(kv, 'Range', { key: Buffer.from('huge'), range_end: Buffer.from('overa') });
-    expect(got.count).toBe('0');
+    const got = await kv.call('KV', 'Range', { key: Buffer.from('huge'), range_end: Buffer.from('overa') });
+    expect(got['count']).toBe('0');
     await stillServing('oversized');
+  });
+
+  it('10,000 concurrent streams on one connection each get an answer or a gRPC status; closing them frees the member', async () => {
+    const lease = door();
+    const id = (await lease.call('Lease', 'LeaseGrant', { TTL: 60 }))['ID'] as string;
+    const outcomes = new Map<string, number>();
+    const count = (what: string): void => void outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
+    const streams = Array.from({ length: STREAMS }, () => {
+      const s = lease.stream('Lease', 'LeaseKeepAlive');
+      let settled = false;
+      const settle = (what: string): void => {
+        if (settled) return;
+        settled = true;
+        count(what);
+      };
+      s.on('data', (resp: Msg) => settle(Number(resp['TTL']) > 0 ? 'renewed' : `ttl ${String(resp['TTL'])}`));
+      s.on('error', (err: ServiceError) => settle(`status ${status[err.code]}`));
+      s.on('end', () => settle('ended'));
+      s.write({ ID: id });
+      return s;
+    });
+    await waitFor(`${STREAMS} streams answered`, 120_000, () => ([...outcomes.values()].reduce((a, b) => a + b, 0) === STREAMS ? true : undefined));
+    // Anything but a renewal must be a gRPC status, never a silently ended stream.
+    expect(outcomes.get('ended'), JSON.stringify([...outcomes])).toBeUndefined();
+    expect(outcomes.get('renewed') ?? 0, JSON.stringify([...outcomes])).toBeGreaterThan(0);
+    for (const s of streams) s.cancel();
+    await stillServing('streams');
   });
 });

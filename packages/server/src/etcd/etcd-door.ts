@@ -37,6 +37,7 @@ import { clusterService } from './cluster-service.js';
 import { leaseService } from './lease-service.js';
 import { maintenanceService } from './maintenance-service.js';
 import { etcdOps } from './service-call.js';
+import { watchService } from './watch-service.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -75,6 +76,7 @@ export class EtcdDoor {
       Cluster: clusterService(etcdOps(deps)),
       Maintenance: maintenanceService(etcdOps(deps)),
       Auth: authService(etcdOps(deps)),
+      Watch: watchService(deps),
     };
     this.gateway = new EtcdGateway({ services, contexts: this.contexts, bodyBytesMax: gatewayBodyBytesMax(deps.config.maxRequestBytes), log: deps.log });
     const definitions = etcdServices();
@@ -152,7 +154,7 @@ export class EtcdDoor {
       });
       call.on('data', (req: EtcdMessage) => {
         if (stream !== null) return stream.write(req);
-        if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new Error('assertion: stream flooded before its context was ready'));
+        if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new KiteError('Unavailable', `too many requests before the stream was ready (limit ${STREAM_EARLY_REQUESTS_MAX})`));
         early.push(req);
       });
       // The client half-closed: etcd ends the stream too.

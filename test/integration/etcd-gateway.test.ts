@@ -5,7 +5,7 @@
 
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from './harness/cluster.js';
+import { Cluster, waitFor } from './harness/cluster.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
@@ -69,6 +69,34 @@ function openStream(member: string, path: string, body: string): { lines: Json[]
   req.end(body);
   return { lines, ended, close: () => req.destroy() };
 }
+
+/** A streaming POST whose body stays open: `send` writes one more request object. */
+function openDuplex(member: string, path: string): { lines: Json[]; send(obj: unknown): void; close(): void } {
+  const lines: Json[] = [];
+  const url = new URL(`${cluster.httpUrl(member)}${path}`);
+  const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' }, (res) => {
+    let buffered = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buffered.slice(0, nl)) as Json);
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  req.flushHeaders();
+  return { lines, send: (obj) => void req.write(JSON.stringify(obj) + '\n'), close: () => req.destroy() };
+}
+
+async function watchers(member: string): Promise<number> {
+  const m = /^kite_server_watchers (\d+)$/m.exec(await cluster.metrics(member));
+  return Number(m?.[1] ?? Number.NaN);
+}
+
+const resultOf = (line: Json | undefined): Json => (line?.['result'] ?? {}) as Json;
 
 describe('etcd JSON gateway', () => {
   it('puts and ranges as etcd\'s docs show: base64 bytes, int64 as strings, the header filled', async () => {
@@ -146,6 +174,54 @@ describe('etcd JSON gateway', () => {
     // The rest of the client port is as it was.
     expect((await cluster.get(`${cluster.httpUrl('n1')}/health`)).status).toBe(200);
     await ok('n1', '/v3/kv/range', { key: b64('foo') });
+  });
+
+  it('watches as etcd\'s docs show: the whole body sent, then created and events as {"result"} lines until the client hangs up', async () => {
+    const before = await watchers('n2');
+    const w = openStream('n2', '/v3/watch', '{"create_request": {"key":"d2F0Y2hlZA=="} }');
+    await waitFor('created', 10_000, () => (w.lines.length >= 1 ? true : undefined));
+    expect(resultOf(w.lines[0])['created']).toBe(true);
+    expect(resultOf(w.lines[0])['watch_id']).toBeUndefined(); // id 0: the zero value, left out
+    await ok('n1', '/v3/kv/put', { key: b64('watched'), value: b64('one') });
+    await ok('n3', '/v3/kv/deleterange', { key: b64('watched') });
+    await waitFor('two events', 10_000, () => (w.lines.flatMap((l) => (resultOf(l)['events'] as Json[] | undefined) ?? []).length >= 2 ? true : undefined));
+    const events = w.lines.flatMap((l) => (resultOf(l)['events'] as Json[] | undefined) ?? []);
+    expect(events[0]).toMatchObject({ kv: { key: b64('watched'), value: b64('one'), version: '1' } });
+    expect(events[0]?.['type']).toBeUndefined(); // PUT is the enum's zero: left out, as etcd's gateway does
+    expect(events[1]).toMatchObject({ type: 'DELETE', kv: { key: b64('watched') } });
+    expect(await watchers('n2')).toBe(before + 1);
+    w.close();
+    await waitFor('the watcher to go with the client', 10_000, async () => ((await watchers('n2')) === before ? true : undefined));
+  });
+
+  it('takes watch requests as they arrive on an open body: create from a revision with prev_kv, progress, cancel', async () => {
+    const first = await ok('n1', '/v3/kv/put', { key: b64('w/a'), value: b64('1') });
+    await ok('n1', '/v3/kv/put', { key: b64('w/a'), value: b64('2') });
+    const w = openDuplex('n3', '/v3/watch');
+    try {
+      w.send({ create_request: { key: b64('w/'), range_end: b64('w0'), start_revision: (first['header'] as Json)['revision'], prev_kv: true, watch_id: 7 } });
+      await waitFor('created and the history', 10_000, () => (w.lines.length >= 2 ? true : undefined));
+      expect(resultOf(w.lines[0])).toMatchObject({ created: true, watch_id: '7' });
+      const history = w.lines.slice(1).flatMap((l) => resultOf(l)['events'] as Json[]);
+      expect(history.map((e) => unb64((e['kv'] as Json)['value'] as string))).toEqual(['1', '2']);
+      expect(unb64((history[1]?.['prev_kv'] as Json)['value'] as string)).toBe('1');
+      const seen = w.lines.length;
+      w.send({ progress_request: {} });
+      await waitFor('the progress answer', 10_000, () => (w.lines.length > seen ? true : undefined));
+      const progress = resultOf(w.lines[seen]);
+      expect(progress['events']).toBeUndefined();
+      expect(progress['watch_id']).toBe('-1');
+      w.send({ cancel_request: { watch_id: 7 } });
+      await waitFor('canceled', 10_000, () => (w.lines.some((l) => resultOf(l)['canceled'] === true) ? true : undefined));
+      // A malformed request on the open body ends the stream with an {"error"} line.
+      w.send({ create_request: { key: 12 } });
+      await waitFor('the error line', 10_000, () => (w.lines.some((l) => l['error'] !== undefined) ? true : undefined));
+      expect(w.lines.at(-1)).toEqual({
+        error: { grpc_code: 3, http_code: 400, message: 'etcdserverpb.WatchRequest.create_request.key: expected base64-encoded bytes', http_status: 'Bad Request' },
+      });
+    } finally {
+      w.close();
+    }
   });
 
   it('grants, keeps alive (a streamed reply), lists, reads the TTL of and revokes a lease', async () => {

@@ -90,15 +90,16 @@ describe('etcd3 npm client against Kite', () => {
   it('watch: through a leader kill and restart, each watcher sees every write exactly once, in order', async () => {
     const leader = await cluster.leader();
     const writer = client();
-    const watchers: { name: string; watcher: Watcher; seen: IKeyValue[] }[] = [];
+    const watchers: { name: string; watcher: Watcher; seen: IKeyValue[]; disconnects: number }[] = [];
     // One watcher whose only endpoint is the leader (its stream must break and resume on the
     // restarted member) and one over every endpoint.
     for (const [name, hosts] of [['pinned to the leader', [cluster.grpcUrl(leader)]], ['on any member', cluster.grpcUrls]] as const) {
       const watcher = await client(hosts).watch().prefix('w/').create();
-      const seen: IKeyValue[] = [];
-      watcher.on('put', (kv) => seen.push(kv));
+      const w = { name, watcher, seen: [] as IKeyValue[], disconnects: 0 };
+      watcher.on('put', (kv) => w.seen.push(kv));
+      watcher.on('disconnected', () => w.disconnects++);
       watcher.on('error', () => undefined); // errors are followed by a reconnect; the outcome is judged by `seen`
-      watchers.push({ name, watcher, seen });
+      watchers.push(w);
     }
     const keys = Array.from({ length: WATCH_WRITES }, (_, i) => `w/${String(i).padStart(4, '0')}`);
     for (const [i, key] of keys.entries()) {
@@ -109,6 +110,8 @@ describe('etcd3 npm client against Kite', () => {
       await retrying(() => writer.if(key, 'Create', '==', 0).then(writer.put(key).value(String(i))).commit());
     }
     await cluster.waitHealthy(leader);
+    // The pinned watcher's stream did break with its member (and resumed on the restarted one).
+    expect(watchers[0]?.disconnects).toBeGreaterThan(0);
     for (const w of watchers) {
       await waitFor(`watcher ${w.name} to see ${WATCH_WRITES} events`, 60_000, () => (w.seen.length >= WATCH_WRITES ? true : undefined));
       expect(w.seen.map((kv) => kv.key.toString()), w.name).toEqual(keys);
@@ -196,8 +199,8 @@ describe('etcd3 npm client against Kite', () => {
       secondElected = true;
       resolve();
     }).once('error', reject));
-    // beta's campaign key exists (it waits behind alpha's) before alpha resigns.
-    await waitFor('beta campaigning', 10_000, async () => ((await a.getAll().prefix('elect-test/').count()) === 2 ? true : undefined));
+    // beta's campaign key (under etcd3's election/<name>/ prefix) exists, waiting behind alpha's.
+    await waitFor('beta campaigning', 10_000, async () => ((await a.getAll().prefix('election/elect-test/').count()) === 2 ? true : undefined));
     expect(secondElected).toBe(false);
     await first.proclaim('alpha-2');
     await waitFor('the observer to see the proclamation', 10_000, () => (changes.includes('alpha-2') ? true : undefined));

@@ -6,12 +6,16 @@
 
 import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WATCHES_PER_CONNECTION_MAX } from '@kite/protocol';
 import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdGrpc, type Msg } from './harness/etcd-grpc.js';
 
 /** One member takes all the abuse; it must keep serving. */
 const TARGET = 'n1';
 const STREAMS = 10_000;
+/** Creates sent on one Watch stream in the flood case, and the door's per-stream bound (--max-watches-per-connection's default). */
+const FLOOD_CREATES = 5_000;
+const WATCHES_PER_STREAM = WATCHES_PER_CONNECTION_MAX;
 /** A seeded generator (mulberry32) so the random-bytes case is the same every run. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -48,6 +52,11 @@ function rawUnary(path: string, body: Buffer): Promise<{ code: status; details: 
       resolve(err === null ? { code: status.OK, details: '' } : { code: err.code, details: err.details });
     });
   });
+}
+
+async function watcherCount(): Promise<number> {
+  const m = /^kite_server_watchers (\d+)$/m.exec(await cluster.metrics(TARGET));
+  return Number(m?.[1] ?? Number.NaN);
 }
 
 /** The member still answers a write and a linearizable read, in the same process. */
@@ -150,5 +159,53 @@ describe('bad input on the etcd gRPC door', () => {
     expect(outcomes.get('renewed') ?? 0, JSON.stringify([...outcomes])).toBeGreaterThan(0);
     for (const s of streams) s.cancel();
     await stillServing('streams');
+  });
+
+  it('a watch stream flooded with creates: the first WATCHES_PER_STREAM are created, the rest refused with a reason; the stream keeps delivering', async () => {
+    const w = door().stream('Watch', 'Watch');
+    const created: string[] = [];
+    const refused: string[] = [];
+    const events: Msg[] = [];
+    let failure: ServiceError | null = null;
+    w.on('data', (resp: Msg) => {
+      if (resp['created'] === true && resp['canceled'] === true) refused.push(String(resp['cancel_reason']));
+      else if (resp['created'] === true) created.push(String(resp['watch_id']));
+      events.push(...((resp['events'] as Msg[] | undefined) ?? []));
+    });
+    w.on('error', (err: ServiceError) => (failure = err));
+    for (let i = 0; i < FLOOD_CREATES; i++) w.write({ create_request: { key: Buffer.from(`flood/${i}`) } });
+    await waitFor('every create answered', 60_000, () => (created.length + refused.length === FLOOD_CREATES || failure !== null ? true : undefined));
+    expect(failure).toBeNull();
+    expect(created).toHaveLength(WATCHES_PER_STREAM);
+    expect(new Set(refused)).toEqual(new Set([`etcdserver: too many watches on this stream (limit ${WATCHES_PER_STREAM})`]));
+    await door().call('KV', 'Put', { key: Buffer.from('flood/7'), value: Buffer.from('x') });
+    await waitFor('the event on a flooded stream', 10_000, () => (events.length > 0 ? true : undefined));
+    expect(events[0]?.['kv']).toMatchObject({ key: Buffer.from('flood/7') });
+    w.cancel();
+    await stillServing('flood');
+  });
+
+  it('10,000 concurrent watch streams are each created (or refused with a status) and freed when their clients go', async () => {
+    const before = await watcherCount();
+    const c = door();
+    let created = 0;
+    const failures = new Map<string, number>();
+    const streams = Array.from({ length: STREAMS }, (_, i) => {
+      const s = c.stream('Watch', 'Watch');
+      s.on('data', (resp: Msg) => {
+        if (resp['created'] === true) created++;
+      });
+      s.on('error', (err: ServiceError) => void failures.set(status[err.code], (failures.get(status[err.code]) ?? 0) + 1));
+      s.write({ create_request: { key: Buffer.from(`many/${i}`) } });
+      return s;
+    });
+    const answered = (): number => created + [...failures.values()].reduce((a, b) => a + b, 0);
+    await waitFor(`${STREAMS} watch streams answered`, 120_000, () => (answered() >= STREAMS ? true : undefined));
+    expect(created + [...failures.values()].reduce((a, b) => a + b, 0)).toBe(STREAMS);
+    expect(created, JSON.stringify([...failures])).toBeGreaterThan(0);
+    expect(await watcherCount()).toBe(before + created);
+    for (const s of streams) s.cancel();
+    await waitFor('every watcher freed', 60_000, async () => ((await watcherCount()) === before ? true : undefined));
+    await stillServing('watch-streams');
   });
 });

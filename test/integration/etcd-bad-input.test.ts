@@ -16,6 +16,8 @@ const STREAMS = 10_000;
 /** Creates sent on one Watch stream in the flood case, and the door's per-stream bound (--max-watches-per-connection's default). */
 const FLOOD_CREATES = 5_000;
 const WATCHES_PER_STREAM = WATCHES_PER_CONNECTION_MAX;
+/** Creates sent by a client that never reads: far more answers than the door may hold unsent. */
+const UNREAD_FLOOD_CREATES = 100_000;
 /** A seeded generator (mulberry32) so the random-bytes case is the same every run. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -207,5 +209,25 @@ describe('bad input on the etcd gRPC door', () => {
     for (const s of streams) s.cancel();
     await waitFor('every watcher freed', 60_000, async () => ((await watcherCount()) === before ? true : undefined));
     await stillServing('watch-streams');
+  });
+
+  it('a client that floods a watch stream and reads nothing is held by flow control: the member keeps serving, the watches go with the client', async () => {
+    const before = await watcherCount();
+    const w = door().stream('Watch', 'Watch');
+    w.on('error', () => undefined);
+    // Never read: the answers back up to the member, then HTTP/2 flow control stops the requests.
+    w.pause();
+    // The stream is open (its first watch exists) before the flood, so this is not the
+    // door's refusal of requests sent before a stream is ready.
+    w.write({ create_request: { key: Buffer.from('unread/first') } });
+    await waitFor('the first watch', 20_000, async () => ((await watcherCount()) === before + 1 ? true : undefined));
+    for (let i = 0; i < UNREAD_FLOOD_CREATES; i++) w.write({ create_request: { key: Buffer.from(`unread/${i}`) } });
+    await waitFor('the stream full of watches', 60_000, async () => ((await watcherCount()) === before + WATCHES_PER_STREAM ? true : undefined));
+    // The member did not take the whole flood in: the client still holds requests it could not send.
+    expect(w.writableLength).toBeGreaterThan(0);
+    await stillServing('unread-flood');
+    w.cancel();
+    await waitFor('the watches freed', 60_000, async () => ((await watcherCount()) === before ? true : undefined));
+    await stillServing('unread-flood-gone');
   });
 });

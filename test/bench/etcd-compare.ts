@@ -39,6 +39,7 @@ const WATCH_PUTS = Math.round(1000 * SCALE);
 /** Keys the get workloads read (written once before the first round). */
 const READ_KEYS = 1000;
 const WATCH_DELIVERY_TIMEOUT_MS = 60_000;
+const START_ATTEMPTS_MAX = 3;
 
 type SystemName = 'etcd' | 'kite';
 
@@ -150,13 +151,41 @@ function report(results: ReadonlyMap<string, Record<SystemName, Sample[]>>): voi
   console.log('x op/s = kite/etcd throughput; x p99 = etcd/kite p99 latency (both: ≥ 1.00 means Kite is as good or better)');
 }
 
+/**
+ * Starts a cluster, trying again on fresh ports when a start fails: free ports are released
+ * before the members bind them, and on a shared machine another process may take one first.
+ */
+async function started<T>(what: string, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS_MAX) throw err;
+      console.error(`${what} did not start (${(err as Error).message.split('\n')[0] ?? ''}); trying again`);
+    }
+  }
+}
+
+async function startKite(): Promise<Cluster> {
+  const c = await Cluster.create({ size: 3, tickMs: 100 });
+  try {
+    await c.startAll();
+    await c.leader();
+    return c;
+  } catch (err) {
+    await c.stop();
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
-  const etcd = await EtcdServerCluster.start(3);
-  const kite = await Cluster.create({ size: 3, tickMs: 100 });
+  const etcd = await started('etcd', () => EtcdServerCluster.start(3));
+  const kite = await started('kite', startKite).catch(async (err: unknown) => {
+    await etcd.stop();
+    throw err;
+  });
   const clients = new Map<SystemName, Etcd3>();
   try {
-    await kite.startAll();
-    await kite.leader();
     clients.set('etcd', new Etcd3({ hosts: etcd.endpoints }));
     clients.set('kite', new Etcd3({ hosts: kite.grpcUrls }));
     for (const c of clients.values()) await prepare(c);

@@ -288,6 +288,16 @@ describe('etcd JSON gateway', () => {
     expect(BigInt(header['member_id'] as string).toString(16).padStart(16, '0')).toBe((await cluster.status('n3')).memberId);
   });
 
+  it('streams a snapshot as {"result": {"blob", "remaining_bytes"}} lines, the last with nothing remaining', async () => {
+    const snap = openStream('n1', '/v3/maintenance/snapshot', '{}');
+    await snap.ended;
+    expect(snap.lines.length).toBeGreaterThan(0);
+    expect(snap.lines.every((l) => l['result'] !== undefined && l['error'] === undefined)).toBe(true);
+    const results = snap.lines.map(resultOf);
+    for (const r of results) expect(Buffer.from(r['blob'] as string, 'base64').length).toBeGreaterThan(0);
+    expect(results.at(-1)?.['remaining_bytes']).toBeUndefined(); // 0: left out
+  });
+
   it('refuses a body past the request limit with etcd\'s "request is too large" before reading it all', async () => {
     const huge = JSON.stringify({ key: b64('big'), value: Buffer.alloc(3 * 1024 * 1024, 1).toString('base64') });
     const r = await post('n1', '/v3/kv/put', huge);

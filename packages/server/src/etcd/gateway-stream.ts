@@ -8,7 +8,7 @@
 // the HTTP client going away, bad input in the body, a client too slow to read, or the member
 // stopping; nothing is written after that. Flow control is the handler's (`send` returns false
 // past the socket's high-water mark, `drained` follows); as a backstop for a handler that keeps
-// sending, the bytes waiting for a slow client stay within STREAM_UNSENT_BYTES_MAX (past it the
+// sending, the bytes waiting for a slow client stay within unsentBytesMax (past it the
 // stream ends with RESOURCE_EXHAUSTED: the client resumes by revision, as after any broken watch).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,7 +22,7 @@ import type { MethodTypes } from './gateway-types.js';
 import type { EtcdMessage, EtcdStream, StreamHandler } from './handlers.js';
 import { JsonObjectSplitter } from './json-object-splitter.js';
 
-/** Response bytes a stream may leave unsent at a slow client before it is ended. */
+/** Response bytes a stream may leave unsent at a slow client before it is ended (the default of unsentBytesMax). */
 export const STREAM_UNSENT_BYTES_MAX = 16 * 1024 * 1024;
 
 export interface GatewayStreamDeps {
@@ -31,6 +31,8 @@ export interface GatewayStreamDeps {
   readonly types: MethodTypes;
   readonly end: StreamEnd;
   readonly objectBytesMax: number;
+  /** Response bytes left unsent at a slow client before the stream is ended. */
+  readonly unsentBytesMax: number;
   /** Called once when the call is over. */
   readonly onDone: () => void;
 }
@@ -91,7 +93,7 @@ export class GatewayStream {
     const { res } = this.deps;
     const more = res.write(JSON.stringify({ result: responseToJson(this.deps.types.response, resp) }) + '\n');
     this.repliesSent++;
-    if (res.writableLength > STREAM_UNSENT_BYTES_MAX) {
+    if (res.writableLength > this.deps.unsentBytesMax) {
       this.finish({ code: status.RESOURCE_EXHAUSTED, message: `gateway: the client reads too slowly (${res.writableLength} response bytes unsent)` });
       return false;
     }

@@ -9,7 +9,8 @@
 // (etcd-errors.ts) mapped to HTTP as grpc-gateway maps them (gateway-http.ts). Streaming
 // routes are driven by gateway-stream.ts.
 //
-// Bounds: a body is read up to bodyBytesMax (the member's request limit as JSON: base64 is
+// Bounds: at most GATEWAY_STREAMS_MAX streams are open at once (more get RESOURCE_EXHAUSTED,
+// HTTP 429, at once); a body is read up to bodyBytesMax (the member's request limit as JSON: base64 is
 // 4/3 of the bytes, names and escapes the rest) and refused past it with etcd's "request is
 // too large" before more is buffered; the request limit itself is checked by the handlers.
 
@@ -23,7 +24,7 @@ import type { EtcdServiceName } from './etcd-proto.js';
 import { requestFromJson, responseToJson } from './gateway-json.js';
 import { BodyTooLargeError, gatewayStatus, writeError, writeJson } from './gateway-http.js';
 import { GATEWAY_ROUTES, type GatewayRoute, type StreamEnd } from './gateway-routes.js';
-import { GatewayStream } from './gateway-stream.js';
+import { GatewayStream, STREAM_UNSENT_BYTES_MAX } from './gateway-stream.js';
 import { methodTypes } from './gateway-types.js';
 import type { ServiceHandlers } from './handlers.js';
 
@@ -35,16 +36,24 @@ export function gatewayBodyBytesMax(maxRequestBytes: number): number {
   return Math.ceil((maxRequestBytes * 4) / 3) + BODY_JSON_OVERHEAD_BYTES;
 }
 
+/** Streaming calls (watch, keepalive, snapshot) open at once on one member's gateway. */
+export const GATEWAY_STREAMS_MAX = 10_000;
+
 export interface GatewayDeps {
   /** The handlers registered on the gRPC door, per service. */
   readonly services: Readonly<Partial<Record<EtcdServiceName, ServiceHandlers>>>;
   readonly contexts: Pick<EtcdContexts, 'contextOf'>;
   readonly bodyBytesMax: number;
   readonly log: Logger;
+  /** GATEWAY_STREAMS_MAX unless a test says otherwise. */
+  readonly streamsMax?: number;
+  /** STREAM_UNSENT_BYTES_MAX unless a test says otherwise. */
+  readonly streamUnsentBytesMax?: number;
 }
 
 const NOT_FOUND: EtcdStatus = { code: status.NOT_FOUND, message: 'Not Found' };
 const METHOD_NOT_ALLOWED: EtcdStatus = { code: status.UNIMPLEMENTED, message: 'Method Not Allowed' };
+const TOO_MANY_STREAMS: EtcdStatus = { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' };
 
 export class EtcdGateway {
   private readonly streams = new Set<GatewayStream>();
@@ -90,11 +99,20 @@ export class EtcdGateway {
   private async openStream(req: IncomingMessage, res: ServerResponse, route: GatewayRoute, end: StreamEnd): Promise<void> {
     const handler = this.deps.services[route.service as EtcdServiceName]?.streams?.[route.method];
     if (handler === undefined) return writeError(res, unimplemented(route));
+    if (this.streams.size >= (this.deps.streamsMax ?? GATEWAY_STREAMS_MAX)) return writeError(res, TOO_MANY_STREAMS);
     const types = methodTypes(route.service, route.method);
     // A server-streaming call's one request is read before the stream opens.
     const only = end === 'no-requests' ? requestFromJson(types.request, parseBody(await readBody(req, this.deps.bodyBytesMax))) : null;
     const ctx = await this.deps.contexts.contextOf(httpIdentity(req));
-    const stream = new GatewayStream({ req, res, types, end, objectBytesMax: this.deps.bodyBytesMax, onDone: () => this.streams.delete(stream) });
+    const stream = new GatewayStream({
+      req,
+      res,
+      types,
+      end,
+      objectBytesMax: this.deps.bodyBytesMax,
+      unsentBytesMax: this.deps.streamUnsentBytesMax ?? STREAM_UNSENT_BYTES_MAX,
+      onDone: () => this.streams.delete(stream),
+    });
     this.streams.add(stream);
     stream.open(handler, ctx, only);
   }

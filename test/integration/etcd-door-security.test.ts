@@ -4,13 +4,14 @@
 // through the same authorization point as the WebSocket door (forwarded writes included).
 // Bad input (an unknown method, bytes that are no protobuf) gets a gRPC error, never a crash.
 import path from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { connect, type KiteClient } from '@kite/client';
-import { writeDevCerts } from '../../jepsen-lite/src/cluster/dev-certs.js';
-import { Cluster } from './harness/cluster.js';
+import { issueMemberCert, writeDevCerts } from '../../jepsen-lite/src/cluster/dev-certs.js';
+import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdGrpc, type Msg } from './harness/etcd-grpc.js';
 import { etcdctl, etcdctlOk } from './harness/etcdctl.js';
 import { WireClient, ok } from './harness/wire.js';
@@ -45,6 +46,24 @@ describe('the etcd door under TLS, auth and bad input', () => {
     expect(refused.code).toBe(status.UNAVAILABLE);
     const plain = await etcdctl([cluster.grpcUrl('n1').replace('https://', 'http://')], ['get', '/tls/k'], { timeoutMs: 20_000 });
     expect(plain.code).not.toBe(0);
+
+    // A certificate rotated on disk is what new connections see, without a restart.
+    const own = certs.members.get('n1')!;
+    const port = cluster.member('n1').grpcPort;
+    const fingerprint = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(certs.caFile), cert: readFileSync(certs.clientCertFile), key: readFileSync(certs.clientKeyFile), servername: 'localhost', ALPNProtocols: ['h2'] }, () => {
+          resolve(s.getPeerCertificate().fingerprint256);
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+    const before = await fingerprint();
+    const next = await issueMemberCert(certs.ca, 'n1');
+    writeFileSync(own.keyFile, next.keyPem);
+    writeFileSync(own.certFile, next.certPem);
+    await waitFor('the rotated certificate on the etcd door', 15_000, async () => ((await fingerprint()) !== before ? true : undefined));
+    expect(await etcdctlOk([cluster.grpcUrl('n1')], ['get', '/tls/k', '--print-value-only'], { tls })).toBe('v\n');
   });
 
   it('runs each call as the user its token names, through the one authorization point', async () => {

@@ -5,9 +5,10 @@
 // goes through a raw gRPC client built from the same rpc.proto.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceError } from '@grpc/grpc-js';
-import { Cluster } from './harness/cluster.js';
+import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdGrpc, type Msg } from './harness/etcd-grpc.js';
 import { etcdctl, etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
+import { WireClient, ok } from './harness/wire.js';
 
 interface KvJson {
   readonly key: string;
@@ -62,6 +63,17 @@ describe('etcdctl against the etcd door', () => {
       expect(json.header.revision).toBeGreaterThanOrEqual(4);
       expect(json.header.raft_term).toBe(status.term);
     }
+    // Every member published its door's URL, for etcd clients' member list.
+    const wire = await WireClient.connect(cluster.clientUrl('n1'));
+    try {
+      const expected = JSON.stringify(cluster.members.map((m) => [m.name, [cluster.grpcUrl(m.name)]]));
+      await waitFor('every door URL published', 10_000, async () => {
+        const members = ok(await wire.request('memberList', {})).members as readonly { name: string; grpcUrls?: readonly string[] }[];
+        return JSON.stringify(members.map((m) => [m.name, m.grpcUrls]).sort()) === expected ? true : undefined;
+      });
+    } finally {
+      wire.close();
+    }
   });
 
   it('get: --prefix, --limit (more, count), --sort-by/--order, --keys-only, --print-value-only, --rev, --from-key', async () => {
@@ -108,6 +120,26 @@ describe('etcdctl against the etcd door', () => {
     expect(await etcdctlOk(all, ['get', '/d/b', '--print-value-only'])).toBe('2\n');
     expect(await etcdctlOk(all, ['del', '/d/', '--prefix', '--prev-kv'])).toBe('2\n/d/a\nx\n/d/b\n2\n');
     expect(await etcdctlOk(all, ['del', '/d/a'])).toBe('0\n');
+  });
+
+  it('put --lease attaches a lease (granted through Kite\'s own door) and --ignore-lease keeps it', async () => {
+    const wire = await WireClient.connect(cluster.clientUrl('n1'));
+    try {
+      const lease = ok(await wire.request('leaseGrant', { ttl: 600 })).leaseId;
+      const leaseOf = async (): Promise<number> => {
+        const json = parseEtcdJson<{ kvs: { lease?: number }[] }>(await etcdctlOk(all, ['get', '/l/k', '-w', 'json']));
+        return json.kvs[0]?.lease ?? 0;
+      };
+      await etcdctlOk([followerUrl], ['put', '/l/k', 'v', `--lease=${lease.toString(16)}`]);
+      expect(await leaseOf()).toBe(lease);
+      await etcdctlOk([followerUrl], ['put', '/l/k', 'v2', '--ignore-lease']);
+      expect(await leaseOf()).toBe(lease);
+      expect(await etcdctlOk(all, ['get', '/l/k', '--print-value-only'])).toBe('v2\n');
+      await etcdctlOk([followerUrl], ['put', '/l/k', 'v3']);
+      expect(await leaseOf()).toBe(0);
+    } finally {
+      wire.close();
+    }
   });
 
   it('txn -i: compares on value, version, mod and create revision, both branches', async () => {

@@ -5,7 +5,7 @@
 // ids, duplicates, filters, cancel, progress, compaction, fragments) go through a raw gRPC
 // stream built from the same rpc.proto.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { Cluster, waitFor } from './harness/cluster.js';
 import { EtcdGrpc, type Msg } from './harness/etcd-grpc.js';
 import { EtcdctlProcess, etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
@@ -142,16 +142,19 @@ describe('the Watch stream, as etcd answers it', () => {
   let cluster: Cluster;
   let grpc: EtcdGrpc;
   let stream: ClientDuplexStream<Msg, Msg>;
+  let member: string;
+  let streamError: ServiceError | undefined;
   const received: Msg[] = [];
   beforeAll(async () => {
     // A small request limit, so a watch response past it (fragments) needs no large writes.
     cluster = await Cluster.create({ size: 3, flags: ['--max-request-bytes', String(REQUEST_BYTES_MAX)] });
     await cluster.startAll();
     const leader = await cluster.leader();
-    grpc = new EtcdGrpc(cluster.grpcUrl(cluster.members.find((m) => m.name !== leader)!.name));
+    member = cluster.members.find((m) => m.name !== leader)!.name;
+    grpc = new EtcdGrpc(cluster.grpcUrl(member));
     stream = grpc.stream('Watch', 'Watch');
     stream.on('data', (m: Msg) => received.push(m));
-    stream.on('error', () => undefined);
+    stream.on('error', (e: ServiceError) => (streamError = e));
   });
   afterAll(async () => {
     stream?.end();
@@ -201,6 +204,17 @@ describe('the Watch stream, as etcd answers it', () => {
     expect(progress['events']).toEqual([]);
   });
 
+  it('sends an idle progress_notify watch empty progress responses (the member ticks them every 10 s)', async () => {
+    const from = received.length;
+    create({ key: buf('/wn/'), range_end: buf('/wn0'), watch_id: '30', progress_notify: true });
+    await next(from, (m) => m['watch_id'] === '30' && m['created'] === true);
+    const progress = await waitFor('a progress notification', 30_000, () =>
+      received.slice(from).find((m) => m['watch_id'] === '30' && m['created'] === false && (m['events'] as Msg[]).length === 0),
+    );
+    expect(Number((progress['header'] as Msg)['revision'])).toBeGreaterThan(0);
+    stream.write({ cancel_request: { watch_id: '30' } });
+  }, 60_000);
+
   it('ends a watch from a compacted revision with compact_revision and no reason', async () => {
     const rev = Number(((await put('/wc/a', '1'))['header'] as Msg)['revision']);
     await put('/wc/a', '2');
@@ -230,5 +244,13 @@ describe('the Watch stream, as etcd answers it', () => {
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.slice(0, -1).every((m) => m['fragment'] === true)).toBe(true);
     expect(parts.at(-1)?.['fragment']).toBe(false);
+  });
+
+  it('ends every stream of a stopping member with etcd\'s server stopped (clients reconnect elsewhere)', async () => {
+    create({ key: buf('/wz/'), watch_id: '60' });
+    await next(0, (m) => m['watch_id'] === '60' && m['created'] === true);
+    await cluster.kill(member, 'SIGTERM');
+    const err = await waitFor('the stream to end', 10_000, () => streamError);
+    expect([err.code, err.details]).toEqual([14, 'etcdserver: server stopped']);
   });
 });

@@ -10,7 +10,8 @@ import { isOurs } from '../src/cluster/procs.js';
 import { BIN, collect, killPid, pickBasePort, runKite } from './cluster-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-cli-up-'));
-const basePort = pickBasePort() + 10;
+// Clear of cluster-harness's ports in this process: its clients (+0..), etcd doors (+10..) and peers (+100..).
+const basePort = pickBasePort() + 30;
 const env = { ...process.env, NO_COLOR: '1', KITE_ENDPOINTS: `ws://127.0.0.1:${basePort}` };
 const memberPids: number[] = [];
 /** Every foreground `kite cluster up` started, so afterAll can kill one that ignored Ctrl-C. */

@@ -253,11 +253,14 @@ export interface AlarmMember {
   readonly memberId: MemberId;
   readonly alarm: AlarmType;
 }
-export type AlarmAction = 'list' | 'disarm';
+export type AlarmAction = 'list' | 'disarm' | 'activate';
 /**
  * `list`: every armed alarm (replicated, so every member answers the same). `disarm`: clears
  * the matching alarms (all of them when `memberId` and `alarm` are absent, like `etcdctl alarm
  * disarm`); a condition that still holds raises its alarm again on the next write it refuses.
+ * `activate`: arms `alarm` for `memberId` (both required, the member must be in the cluster),
+ * as etcd's Maintenance.Alarm ACTIVATE does: an operator raising NOSPACE or CORRUPT by hand
+ * gets the same refusals as a raised one, until it is disarmed.
  */
 export interface AlarmArgs {
   readonly action: AlarmAction;
@@ -265,7 +268,7 @@ export interface AlarmArgs {
   readonly alarm?: AlarmType;
 }
 export interface AlarmResult {
-  /** list: the armed alarms; disarm: the alarms it cleared. */
+  /** list: the armed alarms; disarm: the alarms it cleared; activate: the alarm it armed. */
   readonly alarms: readonly AlarmMember[];
 }
 

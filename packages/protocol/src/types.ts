@@ -52,12 +52,12 @@ export interface Member {
   readonly peerUrls: readonly string[];
   /** ws:// URLs clients connect to (e.g. ws://127.0.0.1:2379). */
   readonly clientUrls: readonly string[];
-  readonly isLearner: boolean;
   /**
-   * The member's etcd v3 gRPC door (what etcd clients list as clientURLs); absent when it runs
-   * none or has not published it yet.
+   * The member's etcd v3 gRPC door (http(s)://, what etcd clients dial); absent until the
+   * member published it, or when its door is off.
    */
   readonly grpcUrls?: readonly string[];
+  readonly isLearner: boolean;
 }
 
 export type SortOrder = 'none' | 'ascend' | 'descend';

@@ -8,7 +8,13 @@
 //     record 0       msgpack BackupHeader
 //     records 1..n   kvstore snapshot chunks, verbatim (they carry their own count + CRC trailer)
 //   RECORD_END       u32 0xffffffff
+//   padding          0..511 zero bytes, so everything before the SHA-256 is a multiple of 512
 //   SHA-256          32 bytes, of every byte before it
+//
+// The padding gives the file the shape etcd's clients check on a received snapshot (etcdctl
+// 3.4.22+ `snapshot save` refuses a stream whose size is not k*512 + 32: a bolt file is whole
+// pages, then etcd appends its SHA-256), so the etcd door can stream this file unchanged.
+// Files written before the padding existed have none and stay valid.
 //
 // Invariants: the member produces these bytes (encodeBackup) and the client writes them
 // verbatim, so the SHA-256 covers the transfer end to end. A reader checks the SHA-256 of the
@@ -16,12 +22,14 @@
 // truncated file is refused before anything is written anywhere.
 
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Packr } from 'msgpackr';
 
 export const BACKUP_MAGIC = new TextEncoder().encode('KITE-SNAPSHOT-1\n');
 const RECORD_END = 0xffffffff;
 const SHA256_BYTES = 32;
+/** Everything before the trailer is padded to a multiple of this (see the layout above). */
+export const BACKUP_ALIGN_BYTES = 512;
 /** A record longer than this is damage, not data (kv chunks are ~1 MiB, one value at most a request). */
 export const BACKUP_RECORD_BYTES_MAX = 64 * 1024 * 1024;
 const READ_BYTES = 1024 * 1024;
@@ -72,8 +80,10 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 /** The file's bytes, one piece per kv chunk (plus a first and a last piece). */
 export async function* encodeBackup(header: BackupHeader, kvChunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256');
+  let bodyBytes = 0;
   const emit = (piece: Uint8Array): Uint8Array => {
     hash.update(piece);
+    bodyBytes += piece.byteLength;
     return piece;
   };
   const head = packr.pack({ ...header });
@@ -83,8 +93,10 @@ export async function* encodeBackup(header: BackupHeader, kvChunks: AsyncIterabl
     yield emit(concat([u32(chunk.byteLength), chunk]));
   }
   const end = u32(RECORD_END);
+  const padding = new Uint8Array((BACKUP_ALIGN_BYTES - ((bodyBytes + end.byteLength) % BACKUP_ALIGN_BYTES)) % BACKUP_ALIGN_BYTES);
   hash.update(end);
-  yield concat([end, new Uint8Array(hash.digest())]);
+  hash.update(padding);
+  yield concat([end, padding, new Uint8Array(hash.digest())]);
 }
 
 function isCount(x: unknown): x is number {
@@ -174,7 +186,7 @@ export async function verifyBackupFile(file: string): Promise<VerifiedBackup> {
       at = r.next;
       if (r.length === RECORD_END) break;
     }
-    if (at !== bodyBytes) throw new BackupFileError('SnapshotFileDamaged', `${file}: ${bodyBytes - at} bytes after the end marker`);
+    await checkPadding(fh, at, bodyBytes, file);
     return {
       header,
       sizeBytes,
@@ -183,6 +195,16 @@ export async function verifyBackupFile(file: string): Promise<VerifiedBackup> {
     };
   } finally {
     await fh.close();
+  }
+}
+
+/** Between the end marker and the trailer: only the alignment padding, all zero. */
+async function checkPadding(fh: FileHandle, at: number, bodyBytes: number, file: string): Promise<void> {
+  const length = bodyBytes - at;
+  const zeros = new Uint8Array(Math.max(0, Math.min(length, BACKUP_ALIGN_BYTES)));
+  if (length > 0 && length < BACKUP_ALIGN_BYTES) await fh.read(zeros, 0, length, at);
+  if (length < 0 || length >= BACKUP_ALIGN_BYTES || zeros.some((b) => b !== 0)) {
+    throw new BackupFileError('SnapshotFileDamaged', `${file}: ${length} bytes after the end marker that are not its padding`);
   }
 }
 

@@ -46,6 +46,8 @@ export interface ServerConfig {
   readonly advertisePeerUrl: string;
   /** The etcd v3 gRPC door (etcd/etcd-door.ts); null: off (--grpc-listen none). */
   readonly grpcListenUrl: URL | null;
+  /** The door's URL published to the cluster (etcd clients' member list); null with the door off. */
+  readonly advertiseGrpcUrl: string | null;
   readonly initialCluster: readonly ClusterMemberSpec[];
   readonly initialClusterState: InitialClusterState;
   readonly clusterToken: string;
@@ -137,6 +139,7 @@ const OPTIONS = [
   { flag: 'advertise-client', kind: 'string', help: 'client URL announced to others (default: listen-client)' },
   { flag: 'advertise-peer', kind: 'string', help: 'peer URL announced to others (default: listen-peer)' },
   { flag: 'grpc-listen', kind: 'string', help: 'URL of the etcd v3 gRPC door (etcdctl and etcd clients); none = off (default: listen-client\'s host and scheme, port + 10)' },
+  { flag: 'advertise-grpc', kind: 'string', help: 'etcd door URL announced to others, listed by etcd\'s MemberList (default: grpc-listen)' },
   { flag: 'initial-cluster', kind: 'string', help: 'name=peerURL,... (default: this member alone)' },
   { flag: 'initial-cluster-state', kind: 'string', help: 'new | existing (default new)' },
   { flag: 'cluster-token', kind: 'string', help: 'token that makes cluster and member ids unique (default kite-cluster)' },
@@ -497,6 +500,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     advertiseClientUrl: advClient ? normalizeUrl(advClient) : '',
     advertisePeerUrl,
     grpcListenUrl: grpcListenUrl ?? null,
+    advertiseGrpcUrl: resolveAdvertiseGrpc(r, grpcListenUrl ?? null, problems),
     initialCluster,
     initialClusterState: state as InitialClusterState,
     clusterToken: r.string('cluster-token', 'kite-cluster'),
@@ -545,6 +549,12 @@ function resolveGrpcListen(r: Resolver, listenClientUrl: URL | undefined, proble
     problems.push(`grpc-listen ${url.href} is the client port itself; give the etcd door its own port`);
   }
   return url;
+}
+
+function resolveAdvertiseGrpc(r: Resolver, listen: URL | null, problems: string[]): string | null {
+  if (listen === null) return null;
+  const url = parseUrl(r.string('advertise-grpc', listen.href), 'advertise-grpc', problems);
+  return url === undefined ? null : normalizeUrl(url);
 }
 
 function defaultGrpcUrl(client: URL, problems: string[]): string {

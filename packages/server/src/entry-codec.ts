@@ -27,7 +27,7 @@ export interface MemberAttributes {
   readonly memberId: string;
   readonly name: string;
   readonly clientUrls: readonly string[];
-  /** The etcd gRPC door's URL; absent from members without one (and from older members). */
+  /** Its etcd door's URLs; absent from members that predate the door or run without it. */
   readonly grpcUrls?: readonly string[];
 }
 
@@ -71,12 +71,8 @@ export function encodeAttrs(a: MemberAttributes): Uint8Array {
 
 export function decodeAttrs(b: Uint8Array): MemberAttributes {
   const v = packr.unpack(b) as Partial<MemberAttributes>;
-  return {
-    memberId: String(v.memberId),
-    name: String(v.name),
-    clientUrls: Array.isArray(v.clientUrls) ? v.clientUrls.map(String) : [],
-    ...(Array.isArray(v.grpcUrls) ? { grpcUrls: v.grpcUrls.map(String) } : {}),
-  };
+  const grpcUrls = Array.isArray(v.grpcUrls) ? { grpcUrls: v.grpcUrls.map(String) } : {};
+  return { memberId: String(v.memberId), name: String(v.name), clientUrls: Array.isArray(v.clientUrls) ? v.clientUrls.map(String) : [], ...grpcUrls };
 }
 
 export function encodeAlarmChange(a: AlarmChange): Uint8Array {

@@ -890,7 +890,7 @@ export class Host {
     }
     for (const m of next.list()) {
       this.registry.applyConfChange({ type: m.isLearner ? 'addLearner' : 'addVoter', nodeId: m.id }, m.peerUrls);
-      this.registry.applyAttributes({ memberId: m.id, name: m.name, clientUrls: m.clientUrls });
+      this.registry.applyAttributes({ memberId: m.id, name: m.name, clientUrls: m.clientUrls, ...(m.grpcUrls !== undefined ? { grpcUrls: m.grpcUrls } : {}) });
     }
     this.registry.replaceAlarms(next);
     this.deps.onPeersChanged(this.registry.peerUrls());

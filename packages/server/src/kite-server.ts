@@ -35,7 +35,6 @@ import { SnapshotFiles } from './snapshot-files.js';
 import { receiveSnapshotChunk } from './snapshot-receive.js';
 import { TlsFiles } from './tls-files.js';
 import { EtcdDoor } from './etcd/etcd-door.js';
-import { advertisedGrpcUrls } from './etcd/grpc-advertise.js';
 import { AuthService } from './auth/auth-service.js';
 import { Authorizer } from './auth/authorize.js';
 import { INTERNAL_CALLER } from './auth/caller.js';
@@ -263,7 +262,7 @@ export class KiteServer {
         auth,
         config: cfg,
         log: this.log,
-        tls: clientTls === null ? null : { pem: clientTls.pem, clientCertAuth: clientTls.config.clientCertAuth },
+        tls: clientTls,
       });
     }
     this.host.start();
@@ -549,7 +548,7 @@ export class KiteServer {
   private async publishAttributesOnce(): Promise<void> {
     const me = this.host.registry.get(this.selfId);
     const clientUrls = [toWs(this.config.advertiseClientUrl)];
-    const grpcUrls = advertisedGrpcUrls(this.config);
+    const grpcUrls = this.config.advertiseGrpcUrl === null ? [] : [this.config.advertiseGrpcUrl];
     if (me === undefined) return;
     const recorded = me.name === this.config.name && me.clientUrls.join() === clientUrls.join() && (me.grpcUrls ?? []).join() === grpcUrls.join();
     if (recorded && this.attributesPublished) return;

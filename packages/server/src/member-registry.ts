@@ -60,8 +60,8 @@ export class MemberRegistry {
           name: existing?.name ?? '',
           peerUrls: peerUrls.length > 0 ? [...peerUrls] : (existing?.peerUrls ?? []),
           clientUrls: existing?.clientUrls ?? [],
-          isLearner: cc.type === 'addLearner',
           ...(existing?.grpcUrls !== undefined ? { grpcUrls: existing.grpcUrls } : {}),
+          isLearner: cc.type === 'addLearner',
         });
         return;
       case 'removeNode':
@@ -74,7 +74,7 @@ export class MemberRegistry {
   applyAttributes(a: MemberAttributes): void {
     const m = this.members.get(a.memberId);
     if (m === undefined) return;
-    const { grpcUrls: _old, ...rest } = m;
+    const { grpcUrls: _previous, ...rest } = m;
     this.members.set(a.memberId, { ...rest, name: a.name, clientUrls: [...a.clientUrls], ...(a.grpcUrls !== undefined ? { grpcUrls: [...a.grpcUrls] } : {}) });
   }
 
@@ -112,7 +112,6 @@ export class MemberRegistry {
     const reg = new MemberRegistry(
       v.members.map((m) => ({
         id: String(m.id), name: String(m.name), peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLearner: m.isLearner === true,
-        // Absent in snapshots written before members published their etcd door.
         ...(Array.isArray(m.grpcUrls) ? { grpcUrls: m.grpcUrls.map(String) } : {}),
       })),
     );

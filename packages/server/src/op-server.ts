@@ -505,11 +505,19 @@ export class OpServer implements ClientBackend {
     if (reply.ok) await this.deps.host.waitApplied(appliedIndex, timeoutMs);
   }
 
-  /** etcd's Maintenance.Alarm: list reads the replicated alarms; disarm proposes their removal. */
+  /** etcd's Maintenance.Alarm: list reads the replicated alarms; activate and disarm propose a change. */
   private async alarm(req: Request<'alarm'>, timeoutMs: number): Promise<Reply> {
     if (req.action === 'list') {
       await this.deps.host.linearizableRead(timeoutMs);
       return okReply(req.id, this.header(), { alarms: this.deps.host.registry.alarms() });
+    }
+    if (req.action === 'activate') {
+      const { memberId, alarm } = req;
+      if (memberId === undefined || alarm === undefined) throw new KiteError('InvalidArgument', 'activate needs a member id and an alarm');
+      // Bounded like raised alarms: at most one per member of the cluster and alarm type.
+      if (!this.deps.host.registry.has(memberId)) throw new KiteError('InvalidArgument', `member ${memberId} not found`);
+      await this.deps.host.proposeAlarm({ action: 'activate', memberId, alarm }, timeoutMs);
+      return okReply(req.id, this.header(), { alarms: [{ memberId, alarm }] });
     }
     // At most one per member and alarm type: bounded by the registry.
     const cleared = this.deps.host.registry.alarms().filter((a) => (req.memberId === undefined || a.memberId === req.memberId) && (req.alarm === undefined || a.alarm === req.alarm));

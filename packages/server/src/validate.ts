@@ -168,9 +168,10 @@ export function validateRequest(req: Request, limits: ValidationLimits): void {
     case 'hash': int(r, 'revision'); return;
     case 'snapshot': int(r, 'sessionId', false, 1); return;
     case 'alarm':
-      if (r['action'] !== 'list' && r['action'] !== 'disarm') throw bad('action must be one of list, disarm');
-      if (r['memberId'] !== undefined) str(r, 'memberId');
+      if (r['action'] !== 'list' && r['action'] !== 'disarm' && r['action'] !== 'activate') throw bad('action must be one of list, disarm, activate');
+      if (r['memberId'] !== undefined || r['action'] === 'activate') str(r, 'memberId');
       oneOf(r, 'alarm', ALARM_TYPES);
+      if (r['action'] === 'activate' && r['alarm'] === undefined) throw bad('activate needs an alarm (NOSPACE or CORRUPT)');
       return;
     case 'authenticate':
       shortStr(r, 'name', AUTH_NAME_BYTES_MAX);

@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupFileError, encodeBackup, verifyBackupFile } from '../src/backup-file.js';
+import { createHash } from 'node:crypto';
+import { BACKUP_ALIGN_BYTES, BackupFileError, encodeBackup, verifyBackupFile } from '../src/backup-file.js';
 import { deriveClusterId, deriveMemberId, type ServerConfig } from '../src/config.js';
 import { openKvStore } from '../src/kv-adapter.js';
 import type { KvPort } from '../src/kv-port.js';
@@ -61,6 +62,28 @@ describe('backup file', () => {
     expect(s.totalKeys).toBe(KEYS - 5);
     expect(s.hash).toBe((await source.hash(s.revision)).hash);
     expect(s.sizeBytes).toBe(goodBytes.byteLength);
+  });
+
+  it("has the shape etcd's clients check on a received snapshot: k*512 bytes, then their SHA-256", () => {
+    const body = goodBytes.subarray(0, goodBytes.byteLength - 32);
+    expect(body.byteLength % BACKUP_ALIGN_BYTES).toBe(0);
+    expect(Buffer.from(goodBytes.subarray(body.byteLength))).toEqual(createHash('sha256').update(body).digest());
+  });
+
+  it('refuses anything but zero padding after the end marker, even under a matching SHA-256', async () => {
+    const body = Buffer.from(goodBytes.subarray(0, goodBytes.byteLength - 32));
+    // The padding is the zero run just before the trailer (the end marker is 0xffffffff).
+    expect(body[body.byteLength - 1]).toBe(0);
+    body[body.byteLength - 1] = 7;
+    const file = path.join(root, 'bad-padding.snap');
+    writeFileSync(file, Buffer.concat([body, createHash('sha256').update(body).digest()]));
+    await expect(verifyBackupFile(file)).rejects.toThrow(/after the end marker that are not its padding/);
+    // An older file without padding (the end marker right before the trailer) is still read.
+    const marker = body.lastIndexOf(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    const unpadded = body.subarray(0, marker + 4);
+    const old = path.join(root, 'unpadded.snap');
+    writeFileSync(old, Buffer.concat([unpadded, createHash('sha256').update(unpadded).digest()]));
+    expect((await verifyBackupFile(old)).header.revision).toBe((await verifyBackupFile(good)).header.revision);
   });
 
   it('refuses a flipped byte anywhere in the file with a clear message', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemberRegistry } from '../src/member-registry.js';
-import { decodeConfContext, decodeHostEntry, encodeConfContext, encodeHostEntry } from '../src/entry-codec.js';
+import { decodeAttrs, decodeConfContext, decodeHostEntry, encodeAttrs, encodeConfContext, encodeHostEntry } from '../src/entry-codec.js';
 
 describe('MemberRegistry', () => {
   it('applies conf changes and attributes idempotently and survives encode/decode', () => {
@@ -20,6 +20,17 @@ describe('MemberRegistry', () => {
     expect(back.list()).toEqual(snapshot);
     expect(back.isRemoved('a')).toBe(true);
     expect([...back.peerUrls()]).toEqual([['b', 'http://h:2']]);
+  });
+
+  it('keeps a member\'s published etcd door URLs through attributes, conf changes and encode/decode', () => {
+    const reg = new MemberRegistry([{ id: 'a', name: 'n1', peerUrls: ['http://h:1'], clientUrls: [], isLearner: true }]);
+    reg.applyAttributes(decodeAttrs(encodeAttrs({ memberId: 'a', name: 'n1', clientUrls: ['ws://h:2'], grpcUrls: ['http://h:12'] })));
+    reg.applyConfChange({ type: 'addVoter', nodeId: 'a' }, []);
+    expect(reg.get('a')?.grpcUrls).toEqual(['http://h:12']);
+    expect(MemberRegistry.decode(reg.encode()).get('a')?.grpcUrls).toEqual(['http://h:12']);
+    // A member restarted with its door off publishes none: the old URL goes.
+    reg.applyAttributes(decodeAttrs(encodeAttrs({ memberId: 'a', name: 'n1', clientUrls: ['ws://h:2'] })));
+    expect(reg.get('a')).toEqual({ id: 'a', name: 'n1', peerUrls: ['http://h:1'], clientUrls: ['ws://h:2'], isLearner: false });
   });
 
   it('round-trips host entries and conf change contexts', () => {

@@ -1,8 +1,14 @@
 // etcd's Cluster service on Kite's member ops. Member ids cross as etcd's uint64 (decimal
 // strings) and are Kite's 16 hex digits inside; a member's clientURLs are the gRPC door URLs
-// it published (grpc-advertise.ts; what etcd clients dial when they sync endpoints or run
-// `etcdctl --cluster`), not its WebSocket URLs: empty until it started and published, as
-// etcd lists a member that has not started yet.
+// it published (--advertise-grpc, default --grpc-listen: what etcd clients dial when they sync
+// endpoints or run `etcdctl --cluster`), not its WebSocket URLs: empty until it started and
+// published, as etcd lists a member that has not started yet.
+//
+// clientURLs are host:port, without their scheme: etcd's Go client, dialing one member
+// directly (every Maintenance call: endpoint status, hashkv, defrag, snapshot), sends the
+// endpoint as given as the HTTP/2 :authority, and Node's HTTP/2 layer (nghttp2) resets a
+// stream whose :authority holds a scheme (RST_STREAM PROTOCOL_ERROR). Without one, etcd
+// clients dial plaintext or TLS as their own flags say (etcdctl --cacert...).
 //
 // MemberUpdate (changing a member's peer URLs) has no Kite op: Raft's configuration carries a
 // member's URLs only when it is added, so it is refused with UNIMPLEMENTED and a message saying
@@ -63,7 +69,7 @@ export function etcdMember(m: Member): EtcdMessage {
     ID: memberIdOut(m.id),
     name: m.name,
     peerURLs: [...m.peerUrls],
-    clientURLs: [...(m.grpcUrls ?? [])],
+    clientURLs: (m.grpcUrls ?? []).map((u) => u.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')),
     isLearner: m.isLearner,
   };
 }

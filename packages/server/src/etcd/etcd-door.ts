@@ -1,5 +1,6 @@
 // The etcd v3 gRPC door: a grpc-js server on --grpc-listen (plain, or TLS with the client
-// port's certificate, key and CA, and client-certificate auth when --client-cert-auth is set)
+// port's certificate, key and CA, re-read when they change (tls-provider.ts), and
+// client-certificate auth when --client-cert-auth is set)
 // serving every etcd service registered below through the transport-neutral handlers
 // (handlers.ts). Started after, and stopped before, the rest of the member's serving side by
 // kite-server.ts.
@@ -25,19 +26,20 @@ import {
 import { KiteError } from '@kite/protocol';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Logger } from '../logger.js';
-import type { TlsPem } from '../tls-files.js';
+import type { TlsFiles } from '../tls-files.js';
 import { EtcdContexts, grpcIdentity, type EtcdCallContext } from './etcd-context.js';
 import { EtcdGateway, gatewayBodyBytesMax } from './gateway.js';
 import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
+import { tlsServerCredentials } from './tls-provider.js';
+import { watchService } from './watch-service.js';
 import { authService } from './auth-service.js';
 import { clusterService } from './cluster-service.js';
 import { leaseService } from './lease-service.js';
 import { maintenanceService } from './maintenance-service.js';
 import { etcdOps } from './service-call.js';
-import { watchService } from './watch-service.js';
 
 /** Bytes grpc-js accepts above --max-request-bytes for the envelope of a request (etcd allows 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -50,8 +52,8 @@ const SHUTDOWN_GRACE_MS = 1_000;
 
 export interface EtcdDoorDeps extends EtcdServiceDeps {
   readonly auth: AuthService;
-  /** The client port's TLS material (null: plaintext) and whether client certificates are required. */
-  readonly tls: { readonly pem: TlsPem; readonly clientCertAuth: boolean } | null;
+  /** The client port's TLS files (null: plaintext); their --client-cert-auth applies here too. */
+  readonly tls: TlsFiles | null;
 }
 
 export class EtcdDoor {
@@ -72,11 +74,11 @@ export class EtcdDoor {
     });
     const services: Partial<Record<EtcdServiceName, ServiceHandlers>> = {
       KV: kvService(deps),
+      Watch: watchService(deps),
       Lease: leaseService(etcdOps(deps)),
       Cluster: clusterService(etcdOps(deps)),
       Maintenance: maintenanceService(etcdOps(deps)),
       Auth: authService(etcdOps(deps)),
-      Watch: watchService(deps),
     };
     this.gateway = new EtcdGateway({ services, contexts: this.contexts, bodyBytesMax: gatewayBodyBytesMax(deps.config.maxRequestBytes), log: deps.log });
     const definitions = etcdServices();
@@ -86,15 +88,15 @@ export class EtcdDoor {
   }
 
   /** Binds `url` (host:port); rejects (EADDRINUSE...) instead of crashing. */
-  listen(url: URL): Promise<number> {
-    const tls = this.deps.tls;
-    const creds = tls === null
-      ? ServerCredentials.createInsecure()
-      : ServerCredentials.createSsl(tls.pem.ca ?? null, [{ cert_chain: tls.pem.cert, private_key: tls.pem.key }], tls.clientCertAuth);
+  async listen(url: URL): Promise<number> {
+    const creds = this.deps.tls === null ? ServerCredentials.createInsecure() : tlsServerCredentials(this.deps.tls);
     const host = url.hostname.startsWith('[') ? url.hostname : url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(`${host}:${url.port}`, creds, (err, port) => (err === null ? resolve(port) : reject(err)));
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host}:${url.port}`, creds, (err, bound) => (err === null ? resolve(bound) : reject(new Error(`etcd door on --grpc-listen ${url.href}: ${err.message}`))));
     });
+    // TLS credentials arrive on the next turn (tls-provider.ts): serve once they are in.
+    await new Promise((resolve) => setImmediate(resolve));
+    return port;
   }
 
   /** Ends every open stream (clients reconnect elsewhere), then stops the server. */

@@ -5,7 +5,7 @@
 
 import { status } from '@grpc/grpc-js';
 
-export type EtcdStatusName = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'RESOURCE_EXHAUSTED' | 'UNIMPLEMENTED';
+export type EtcdStatusName = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'RESOURCE_EXHAUSTED' | 'UNIMPLEMENTED' | 'OUT_OF_RANGE';
 
 export class EtcdError extends Error {
   override readonly name = 'EtcdError';

@@ -13,17 +13,24 @@ import type { EtcdCallContext } from './etcd-context.js';
 import { int64Of } from './etcd-values.js';
 import type { EtcdMessage, ServiceHandlers, StreamHandler } from './handlers.js';
 import { EtcdError } from './etcd-status-error.js';
-import type { EtcdOps } from './service-call.js';
+import { withEtcdErrors, type EtcdErrorRule, type EtcdOps } from './service-call.js';
 
 /** KeepAlive requests of one stream waiting for their answer (each is one leader round). */
 export const KEEPALIVE_QUEUE_MAX = 256;
 
-export function leaseService(ops: EtcdOps): ServiceHandlers {
+/** Kite's lease refusals as etcd words them (etcd's TTL ceiling is Kite's: 9e9 s). */
+export const LEASE_ERROR_RULES: readonly EtcdErrorRule[] = [
+  { code: 'InvalidArgument', match: /^lease TTL \d+ s is too large/, grpcCode: 'OUT_OF_RANGE', message: 'etcdserver: too large lease TTL' },
+];
+
+export function leaseService(leaseOps: EtcdOps): ServiceHandlers {
+  const ops = withEtcdErrors(leaseOps, LEASE_ERROR_RULES);
   return {
     unary: {
       LeaseGrant: async (req, ctx) => {
         const leaseId = int64Of(req, 'ID');
-        const ttl = int64Of(req, 'TTL');
+        // etcd raises a TTL below its minimum (negatives too) to the minimum; so does Kite from 0.
+        const ttl = Math.max(0, int64Of(req, 'TTL'));
         const { header, result } = await ops.run(ctx, 'leaseGrant', { ttl, ...(leaseId !== 0 ? { leaseId } : {}) });
         return { header, ID: String(result.leaseId), TTL: String(result.ttl), error: '' };
       },

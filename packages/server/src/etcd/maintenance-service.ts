@@ -29,6 +29,7 @@ export const ETCD_API_VERSION = `3.4.0+kite.${KITE_VERSION}`;
 export const SNAPSHOT_BLOB_BYTES_MAX = 64 * 1024;
 
 export const MAINTENANCE_ERROR_RULES: readonly EtcdErrorRule[] = [
+  { code: 'InvalidArgument', match: /^member \S+ not found$/, grpcCode: 'NOT_FOUND', message: 'etcdserver: member not found' },
   { code: 'InvalidArgument', match: /is not a voting member$/, grpcCode: 'FAILED_PRECONDITION', message: 'etcdserver: bad leader transferee' },
 ];
 
@@ -91,8 +92,15 @@ async function alarm(ops: EtcdOps, req: EtcdMessage, ctx: EtcdCallContext): Prom
       const { header, result } = await ops.run(ctx, 'alarm', { action: 'disarm', memberId, alarm: type });
       return { header, alarms: toEtcd(result.alarms) };
     }
-    case 'ACTIVATE':
-      throw new EtcdError('UNIMPLEMENTED', 'etcdserver: Kite raises alarms itself (NOSPACE past the quota, CORRUPT on a hash mismatch); a client cannot activate one');
+    case 'ACTIVATE': {
+      const memberId = memberIdArg(req['memberID']);
+      const type = alarmType(req['alarm']);
+      // etcd ignores an activation of NONE.
+      if (type === null) return { header: ops.header(), alarms: [] };
+      if (memberId === null) throw new EtcdError('NOT_FOUND', 'etcdserver: member not found');
+      const { header, result } = await ops.run(ctx, 'alarm', { action: 'activate', memberId, alarm: type });
+      return { header, alarms: toEtcd(result.alarms) };
+    }
     default:
       throw new KiteError('InvalidArgument', `unknown alarm action ${String(action).slice(0, 40)}`);
   }

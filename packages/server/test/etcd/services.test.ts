@@ -77,12 +77,17 @@ describe('ids', () => {
 });
 
 describe('Lease', () => {
-  it('Grant passes a chosen id and answers with the granted TTL', async () => {
+  it('Grant passes a chosen id, raises a negative TTL to the minimum, and answers with the granted TTL', async () => {
     const ops = fakeOps(async (op, args) => (op === 'leaseGrant' ? { leaseId: args['leaseId'] ?? 99, ttl: 10 } : {}));
     const grant = unary(leaseService(ops), 'LeaseGrant');
     expect(await grant({ TTL: '5', ID: '0' })).toEqual({ header: HEADER, ID: '99', TTL: '10', error: '' });
     expect(await grant({ TTL: '5', ID: '1234' })).toMatchObject({ ID: '1234' });
-    expect(ops.calls.map((c) => c.args)).toEqual([{ ttl: 5 }, { ttl: 5, leaseId: 1234 }]);
+    await grant({ TTL: '-3', ID: '0' });
+    expect(ops.calls.map((c) => c.args)).toEqual([{ ttl: 5 }, { ttl: 5, leaseId: 1234 }, { ttl: 0 }]);
+    const tooLong = fakeOps(async () => {
+      throw new KiteError('InvalidArgument', 'lease TTL 9000000001 s is too large (max 9000000000)');
+    });
+    await expect(unary(leaseService(tooLong), 'LeaseGrant')({ TTL: '9000000001' })).rejects.toEqual(new EtcdError('OUT_OF_RANGE', 'etcdserver: too large lease TTL'));
   });
 
   it('TimeToLive of an id no lease can have answers TTL -1 without asking the member', async () => {
@@ -142,11 +147,11 @@ describe('Lease', () => {
 describe('Cluster', () => {
   const member = { id: '8e9e05c52164694d', name: 'n1', peerUrls: ['http://127.0.0.1:2380'], clientUrls: ['ws://127.0.0.1:2379'], isLearner: false, grpcUrls: ['http://127.0.0.1:2389'] };
 
-  it("lists members with etcd's ids and their published gRPC URLs as client URLs", () => {
+  it("lists members with etcd's ids and their published gRPC URLs (host:port) as client URLs", () => {
     const { grpcUrls: _g, ...unpublished } = member;
     expect(etcdMember(unpublished)).toMatchObject({ clientURLs: [] });
     expect(etcdMember(member)).toEqual({
-      ID: '10276657743932975437', name: 'n1', peerURLs: ['http://127.0.0.1:2380'], clientURLs: ['http://127.0.0.1:2389'], isLearner: false,
+      ID: '10276657743932975437', name: 'n1', peerURLs: ['http://127.0.0.1:2380'], clientURLs: ['127.0.0.1:2389'], isLearner: false,
     });
   });
 
@@ -175,13 +180,19 @@ describe('Cluster', () => {
 });
 
 describe('Maintenance', () => {
-  it('Alarm GET lists, DEACTIVATE disarms one member\'s alarm, and naming none disarms nothing', async () => {
+  it('Alarm GET lists, DEACTIVATE disarms and ACTIVATE arms one member\'s alarm; naming none changes nothing', async () => {
     const ops = fakeOps(async () => ({ alarms: [{ memberId: '8e9e05c52164694d', alarm: 'NOSPACE' }] }));
     const alarm = unary(maintenanceService(ops), 'Alarm');
     expect(await alarm({ action: 'GET', memberID: '0', alarm: 'NONE' })).toEqual({ header: HEADER, alarms: [{ memberID: '10276657743932975437', alarm: 'NOSPACE' }] });
     await alarm({ action: 'DEACTIVATE', memberID: '10276657743932975437', alarm: 'NOSPACE' });
     expect(await alarm({ action: 'DEACTIVATE', memberID: '0', alarm: 'NONE' })).toEqual({ header: HEADER, alarms: [] });
-    expect(ops.calls.map((c) => c.args)).toEqual([{ action: 'list' }, { action: 'disarm', memberId: '8e9e05c52164694d', alarm: 'NOSPACE' }]);
+    await alarm({ action: 'ACTIVATE', memberID: '10276657743932975437', alarm: 'CORRUPT' });
+    expect(await alarm({ action: 'ACTIVATE', memberID: '10276657743932975437', alarm: 'NONE' })).toEqual({ header: HEADER, alarms: [] });
+    expect(ops.calls.map((c) => c.args)).toEqual([
+      { action: 'list' },
+      { action: 'disarm', memberId: '8e9e05c52164694d', alarm: 'NOSPACE' },
+      { action: 'activate', memberId: '8e9e05c52164694d', alarm: 'CORRUPT' },
+    ]);
   });
 
   it('Status maps the member status to etcd\'s fields', async () => {

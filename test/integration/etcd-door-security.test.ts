@@ -17,6 +17,8 @@ import { etcdctl, etcdctlOk } from './harness/etcdctl.js';
 import { WireClient, ok } from './harness/wire.js';
 
 const buf = (s: string): Buffer => Buffer.from(s);
+/** The bad-input cluster's --max-connection-response-bytes. */
+const CONNECTION_REPLY_BYTES_MAX = 8192;
 
 describe('the etcd door under TLS, auth and bad input', () => {
   let cluster: Cluster | undefined;
@@ -114,7 +116,7 @@ describe('the etcd door under TLS, auth and bad input', () => {
   });
 
   it('answers an unknown method and bytes that are no protobuf with gRPC errors, and keeps serving', async () => {
-    cluster = await Cluster.create({ size: 1 });
+    cluster = await Cluster.create({ size: 1, flags: ['--max-connection-response-bytes', String(CONNECTION_REPLY_BYTES_MAX)] });
     await cluster.startAll();
     const g = new EtcdGrpc(cluster.grpcUrl('n1'));
     closers.push(() => g.close());
@@ -130,5 +132,12 @@ describe('the etcd door under TLS, auth and bad input', () => {
     expect(garbage?.details).toMatch(/deserializ/i);
     await g.call('KV', 'Put', { key: buf('/still'), value: buf('up') });
     expect(await etcdctlOk(cluster.grpcUrls, ['get', '/still', '--print-value-only'])).toBe('up\n');
+
+    // A read whose reply passes the connection's reply budget is refused; the budget is released.
+    for (let i = 0; i < 4; i++) await g.call('KV', 'Put', { key: buf(`/big/${i}`), value: Buffer.alloc(CONNECTION_REPLY_BYTES_MAX / 2) });
+    const tooBig = await g.failure('KV', 'Range', { key: buf('/big/'), range_end: buf('/big0') });
+    expect(tooBig.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(tooBig.details).toMatch(/reply bytes in flight \(limit 8192\)/);
+    expect(((await g.call('KV', 'Range', { key: buf('/big/0') }))['kvs'] as Msg[]).length).toBe(1);
   });
 });

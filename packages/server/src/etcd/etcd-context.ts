@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Metadata } from '@grpc/grpc-js';
 import { KiteError } from '@kite/protocol';
+import type { ReadCharge } from '@kite/kvstore';
 import type { AuthService } from '../auth/auth-service.js';
 import type { CallerVia } from '../auth/caller.js';
 import { AuthSession, type BoundUser } from '../auth/session.js';
@@ -26,6 +27,8 @@ export const TOKEN_BYTES_MAX = 4096;
 export interface EtcdCallContext {
   /** The caller's session for this call (or this stream). */
   readonly session: AuthSession;
+  /** The connection's reply budget reads charge while they build their reply (unary calls). */
+  readonly charge?: ReadCharge;
 }
 
 /** What a door read from one call, before the token is checked. */

@@ -33,6 +33,7 @@ import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
+import { PeerReplyBudgets } from './reply-budget.js';
 import { tlsServerCredentials } from './tls-provider.js';
 import { watchService } from './watch-service.js';
 import { authService } from './auth-service.js';
@@ -64,9 +65,11 @@ export class EtcdDoor {
   private readonly log: Logger;
   /** The JSON gateway over the same handlers, served on the client HTTP port (client-server.ts). */
   readonly gateway: EtcdGateway;
+  private readonly replyBudgets: PeerReplyBudgets;
 
   constructor(private readonly deps: EtcdDoorDeps) {
     this.log = deps.log.child({ component: 'etcd-door' });
+    this.replyBudgets = new PeerReplyBudgets(deps.config.maxConnectionResponseBytes);
     this.contexts = new EtcdContexts(deps.auth);
     this.server = new Server({
       'grpc.max_receive_message_length': deps.config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -130,13 +133,15 @@ export class EtcdDoor {
 
   private unary(handler: UnaryHandler) {
     return (call: ServerUnaryCall<EtcdMessage, EtcdMessage>, callback: sendUnaryData<EtcdMessage>): void => {
+      const budget = this.replyBudgets.open(call.getPeer());
       this.contexts
         .contextOf(grpcIdentity(call))
-        .then((ctx) => handler(call.request, ctx))
+        .then((ctx) => handler(call.request, { ...ctx, charge: budget.charge }))
         .then(
           (resp) => callback(null, resp),
           (err: unknown) => callback(this.failure(err)),
-        );
+        )
+        .finally(() => budget.release());
     };
   }
 

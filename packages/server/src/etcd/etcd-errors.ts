@@ -83,6 +83,7 @@ const RULES: readonly Rule[] = [
   { code: 'Unavailable', when: (e) => e.indeterminate, status: status.UNAVAILABLE, message: M.timeoutLeaderFail },
   { code: 'Unavailable', pattern: /^member is stopping/, status: status.UNAVAILABLE, message: M.stopped },
   { code: 'Unavailable', pattern: /^too many (proposals|reads|requests)/, status: status.RESOURCE_EXHAUSTED, message: M.tooManyRequests },
+  { code: 'Unavailable', pattern: /reply bytes in flight/, status: status.RESOURCE_EXHAUSTED, message: null },
   { code: 'Unavailable', when: (e) => e.details.leader === null, status: status.UNAVAILABLE, message: M.noLeader },
   { code: 'Unavailable', status: status.UNAVAILABLE, message: null },
   { code: 'NotLeader', status: status.UNAVAILABLE, message: M.leaderChanged },

@@ -20,7 +20,7 @@ export async function serveOp<O extends OpName>(deps: EtcdServiceDeps, ctx: Etcd
   } catch (err) {
     throw withOp(err, op);
   }
-  const reply = await deps.ops.serve(req, ctx.session);
+  const reply = await deps.ops.serve(req, ctx.session, ctx.charge);
   if (!reply.ok) throw kiteErrorOf(reply.error, op);
   return reply as OkReply<O>;
 }

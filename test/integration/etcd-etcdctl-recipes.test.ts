@@ -23,8 +23,9 @@ beforeAll(async () => {
   // --load=m on 2 loaded cores), with the harness's 20 ms heartbeat tick: a follower learns a
   // commit from the next heartbeat, so a write it forwards waits up to one tick more before it
   // is answered (apply before reply); at Kite's default 100 ms tick --load=s fails here
-  // (122 writes/s, slowest 1.0 s).
-  cluster = await Cluster.create({ size: 3, tickMs: 20, flags: ['--election-ticks', '50'] });
+  // (122 writes/s, slowest 1.0 s). The request timeout is the member's default (7 s, etcd's
+  // too), not the harness's 3 s: check perf ends by deleting every key it wrote in one request.
+  cluster = await Cluster.create({ size: 3, tickMs: 20, flags: ['--election-ticks', '50', '--request-timeout-ms', '7000'] });
   await cluster.startAll();
   await cluster.leader();
   scratch = mkdtempSync(path.join(tmpdir(), 'kite-etcdctl-'));

@@ -85,6 +85,8 @@ export function etcdctl(endpoints: readonly string[], args: readonly string[], o
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
+    // An etcdctl that exits before reading its stdin (most commands) closes the pipe: EPIPE, not a failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

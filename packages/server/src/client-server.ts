@@ -1,5 +1,5 @@
-// The client port: HTTP (GET /health, /metrics, /status, the web console at /ui) and the WebSocket upgrade at /v1 on
-// the same listener, plain or TLS (door.ts: --cert-file, --client-cert-auth). Each accepted WebSocket becomes a ClientLink. Frames larger than the
+// The client port: HTTP (GET /health, /metrics, /status, the web console at /ui, etcd's JSON gateway under /v3 when the
+// etcd door is on) and the WebSocket upgrade at /v1 on the same listener, plain or TLS (door.ts: --cert-file, --client-cert-auth). Each accepted WebSocket becomes a ClientLink. Frames larger than the
 // hard cap are cut off by ws itself (close 1009); everything smaller is judged by ClientLink.
 // Bounds: at most CLIENT_LINKS_MAX links, at most maxClientConnectionsPerAddress from one
 // remote address (refused at the upgrade with 429 and counted by reason), and a sweep closes
@@ -13,6 +13,8 @@ import { AuthSession } from './auth/session.js';
 import { ConsoleFiles } from './console-files.js';
 import { ClientLink, hardFrameBytes, type ClientBackend, type ClientLinkLimits } from './client-handler.js';
 import { Door } from './door.js';
+import type { EtcdGateway } from './etcd/gateway.js';
+import { isGatewayPath } from './etcd/gateway-routes.js';
 import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
@@ -70,6 +72,7 @@ export class ClientServer {
   private readonly linksByAddress = new Map<string, number>();
   private idleSweep: NodeJS.Timeout | undefined;
   private accepting = true;
+  private etcdGateway: EtcdGateway | null = null;
   private readonly log: Logger;
   private readonly closingLog: RateLimitedWarn;
   private readonly consoleFiles: ConsoleFiles;
@@ -96,6 +99,11 @@ export class ClientServer {
     this.http.on('clientError', (_err, socket) => socket.destroy());
   }
 
+  /** Serves etcd's JSON gateway under /v3 (null: those paths are 404 like any other). */
+  serveEtcdGateway(gateway: EtcdGateway | null): void {
+    this.etcdGateway = gateway;
+  }
+
   start(): Promise<void> {
     const idleMs = this.deps.connections.clientIdleTimeoutMs;
     if (idleMs > 0) {
@@ -116,6 +124,7 @@ export class ClientServer {
     clearInterval(this.idleSweep);
     for (const link of [...this.links]) link.shutdown('member stopping');
     this.links.clear();
+    this.etcdGateway?.close();
     this.wss.close();
     await this.door.close();
   }
@@ -167,7 +176,8 @@ export class ClientServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (this.etcdGateway !== null && isGatewayPath(path)) return this.etcdGateway.serve(req, res, path);
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
       return;

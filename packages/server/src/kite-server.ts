@@ -266,6 +266,7 @@ export class KiteServer {
       });
     }
     this.host.start();
+    this.clientServer.serveEtcdGateway(this.etcdDoor?.gateway ?? null);
     await this.clientServer.start();
     if (this.etcdDoor !== null && cfg.grpcListenUrl !== null) await this.etcdDoor.listen(cfg.grpcListenUrl);
     await this.onHousekeeping();

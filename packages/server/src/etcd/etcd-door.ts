@@ -28,6 +28,7 @@ import type { AuthService } from '../auth/auth-service.js';
 import type { Logger } from '../logger.js';
 import type { TlsFiles } from '../tls-files.js';
 import { EtcdContexts, grpcIdentity, type EtcdCallContext } from './etcd-context.js';
+import { EtcdGateway, gatewayBodyBytesMax } from './gateway.js';
 import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
@@ -62,6 +63,8 @@ export class EtcdDoor {
   /** Every open stream's `end`, so a stopping member ends them all. */
   private readonly streams = new Set<(err?: unknown) => void>();
   private readonly log: Logger;
+  /** The JSON gateway over the same handlers, served on the client HTTP port (client-server.ts). */
+  readonly gateway: EtcdGateway;
   private readonly replyBudgets: PeerReplyBudgets;
 
   constructor(private readonly deps: EtcdDoorDeps) {
@@ -80,6 +83,7 @@ export class EtcdDoor {
       Maintenance: maintenanceService(etcdOps(deps)),
       Auth: authService(etcdOps(deps)),
     };
+    this.gateway = new EtcdGateway({ services, contexts: this.contexts, bodyBytesMax: gatewayBodyBytesMax(deps.config.maxRequestBytes), log: deps.log });
     const definitions = etcdServices();
     for (const [name, handlers] of Object.entries(services) as [EtcdServiceName, ServiceHandlers][]) {
       this.server.addService(definitions[name], this.implementation(definitions[name], handlers));

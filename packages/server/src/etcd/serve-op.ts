@@ -1,10 +1,10 @@
 // The etcd services' one way into the member: build a Kite request, check it as the
-// WebSocket door does (validate.ts), and hand it to OpServer.serve with the call's session,
+// WebSocket door does (its size as the frame the WebSocket door would have had to accept,
+// then validate.ts), and hand it to OpServer.serve with the call's session,
 // the one authorization point. An error reply becomes a thrown KiteError naming the op, so
 // the door can give etcd's status for it (etcd-errors.ts).
 
-import type { OkReply, OpArgs, OpName, Request } from '@kite/protocol';
-import { validateRequest } from '@kite/protocol';
+import { encodeFrame, validateRequest, type OkReply, type OpArgs, type OpName, type Request } from '@kite/protocol';
 import type { EtcdCallContext } from './etcd-context.js';
 import { kiteErrorOf } from './etcd-errors.js';
 import type { EtcdServiceDeps } from './handlers.js';
@@ -12,6 +12,9 @@ import type { EtcdServiceDeps } from './handlers.js';
 export async function serveOp<O extends OpName>(deps: EtcdServiceDeps, ctx: EtcdCallContext, op: O, args: OpArgs<O>): Promise<OkReply<O>> {
   const req = { ...args, id: 0, op } as unknown as Request<O>;
   try {
+    // A request over --max-request-bytes is refused here, before anything is forwarded or
+    // proposed (etcd refuses it on the member that received it, too).
+    encodeFrame(req, deps.config.maxRequestBytes);
     validateRequest(req, deps.config);
   } catch (err) {
     throw withOp(err, op);

@@ -79,6 +79,7 @@ import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
+import { failpoint } from './failpoints.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import { ReadIndexQueue } from './read-queue.js';
@@ -702,7 +703,10 @@ export class Host {
       return;
     }
     const endTimer = rd.mustSync ? this.deps.metrics.fsyncLatency.startTimer() : null;
+    failpoint('before-log-append');
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
+    failpoint('after-log-append');
+    if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
     endTimer?.();
     this.unpersistedHardState = null;
     if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
@@ -874,7 +878,9 @@ export class Host {
         throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
       }
     }
+    failpoint('snapshot-restored');
     await this.deps.snapFiles.prune(index);
+    failpoint('snapshot-pruned');
     this.deps.metrics.snapshotsReceived.inc();
     this.confState = snap.metadata.confState;
     this.snapshotIndex = index;
@@ -926,7 +932,9 @@ export class Host {
       items.push({ index: e.index, command });
       owners.push(owner);
     }
+    failpoint('before-apply');
     const outcomes = await this.deps.kv.apply(items);
+    failpoint('after-apply');
     const last = entries[entries.length - 1];
     if (last !== undefined) this.appliedIndex = Math.max(this.appliedIndex, last.index);
     this.deps.metrics.proposalsApplied.set(this.appliedIndex);

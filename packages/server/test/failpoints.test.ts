@@ -11,7 +11,6 @@ import { loadConfig } from '../src/config.js';
 import { armFailpoints, failpoint, FailpointSpecError, FAILPOINT_NAMES, parseFailpoints, type FailpointName } from '../src/failpoints.js';
 import { Host } from '../src/host.js';
 import { openKvStore } from '../src/kv-adapter.js';
-import type { KvPort } from '../src/kv-port.js';
 import { silentLogger } from '../src/logger.js';
 import { MemberRegistry } from '../src/member-registry.js';
 import { ServerMetrics } from '../src/metrics.js';

@@ -1,0 +1,96 @@
+// Failpoints on real members (packages/server/src/failpoints.ts): a bad KITE_FAILPOINTS refuses
+// the start with a clear message; a member restarted with a point armed crashes there (exit
+// 86), is restarted clean, catches up, and holds every write the cluster acknowledged, both
+// for a crash right after a WAL append and for one between recording a received snapshot and
+// restoring the store from it.
+import { afterAll, describe, expect, it } from 'vitest';
+import { Cluster, waitFor } from './harness/cluster.js';
+import { WireClient, b, ok, str } from './harness/wire.js';
+
+const EXIT_CONFIG = 2;
+const EXIT_FAILPOINT = 86;
+
+describe('failpoints', () => {
+  let cluster: Cluster | undefined;
+  const clients: WireClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await cluster?.stop();
+  });
+
+  /** Every key acknowledged so far, with its value (the last acknowledged put wins). */
+  const acked = new Map<string, string>();
+
+  async function put(c: WireClient, key: string, value: string): Promise<void> {
+    ok(await c.request('put', { key: b(key), value: b(value) }));
+    acked.set(key, value);
+  }
+
+  /** The member's own store (serializable read) holds every acknowledged write. */
+  async function expectAllAcked(name: string): Promise<void> {
+    const r = await WireClient.connect(cluster!.clientUrl(name));
+    clients.push(r);
+    const got = ok(await r.request('range', { key: b('fp/'), rangeEnd: b('fp0'), serializable: true }));
+    const local = new Map(got.kvs.map((kv) => [str(kv.key), str(kv.value)]));
+    expect(local).toEqual(acked);
+  }
+
+  async function catchUp(name: string, leaderClient: WireClient): Promise<void> {
+    await cluster!.waitHealthy(name);
+    const head = ok(await leaderClient.request('put', { key: b('fp/head'), value: b(String(acked.size)) }));
+    acked.set('fp/head', String(acked.size));
+    const r = await WireClient.connect(cluster!.clientUrl(name));
+    clients.push(r);
+    await waitFor(`${name} to apply revision ${head.header.revision}`, 20_000, async () => {
+      const got = ok(await r.request('range', { key: b('fp/head'), serializable: true }));
+      return got.header.revision >= head.header.revision ? true : undefined;
+    });
+  }
+
+  it('refuses to start with an unknown failpoint, naming it and the known ones', async () => {
+    cluster = await Cluster.create({ size: 3, flags: ['--snapshot-entries', '40', '--snapshot-catchup-entries', '5'] });
+    const first = cluster.members[0]!.name;
+    cluster.start(first, [], { KITE_FAILPOINTS: 'after-log-apend=crash' });
+    expect(await cluster.exited(first)).toBe(EXIT_CONFIG);
+    expect(cluster.log(first)).toMatch(/KITE_FAILPOINTS: unknown failpoint "after-log-apend" .*names: before-log-append, after-log-append/);
+  });
+
+  it('a follower crashing right after a WAL append restarts and catches up with every acknowledged write', async () => {
+    await cluster!.startAll();
+    const leader = await cluster!.leader();
+    const c = await WireClient.connect(cluster!.clientUrl(leader));
+    clients.push(c);
+    const follower = cluster!.members.find((m) => m.name !== leader)!.name;
+    for (let i = 0; i < 5; i++) await put(c, `fp/a${i}`, 'before');
+    await cluster!.kill(follower, 'SIGTERM');
+    cluster!.start(follower, [], { KITE_FAILPOINTS: 'after-log-append=crash@3' });
+    // Writes keep being acknowledged by the other two while the follower appends and crashes.
+    const exited = cluster!.exited(follower);
+    let crashed: number | null | undefined;
+    void exited.then((code) => (crashed = code));
+    for (let i = 0; i < 200 && crashed === undefined; i++) await put(c, `fp/b${i}`, `v${i}`);
+    expect(await exited).toBe(EXIT_FAILPOINT);
+    expect(cluster!.log(follower)).toMatch(/failpoint after-log-append fired \(hit 3\)/);
+    for (let i = 0; i < 5; i++) await put(c, `fp/c${i}`, 'while down');
+    cluster!.start(follower);
+    await catchUp(follower, c);
+    await expectAllAcked(follower);
+  });
+
+  it('a follower crashing between recording a received snapshot and restoring it finishes the install on restart', async () => {
+    const leader = await cluster!.leader();
+    const c = await WireClient.connect(cluster!.clientUrl(leader));
+    clients.push(c);
+    const follower = cluster!.members.find((m) => m.name !== leader)!.name;
+    await cluster!.kill(follower, 'SIGKILL');
+    // Past several snapshots (every 40 entries): the leader must send it a snapshot.
+    for (let i = 0; i < 150; i++) await put(c, `fp/s${i % 60}`, `s${i}`);
+    cluster!.start(follower, [], { KITE_FAILPOINTS: 'snapshot-recorded=crash' });
+    expect(await cluster!.exited(follower)).toBe(EXIT_FAILPOINT);
+    expect(cluster!.log(follower)).toMatch(/failpoint snapshot-recorded fired/);
+    cluster!.start(follower);
+    await catchUp(follower, c);
+    expect(cluster!.log(follower)).toMatch(/finishing an interrupted snapshot install/);
+    await expectAllAcked(follower);
+  });
+});

@@ -94,9 +94,27 @@ describe('failpoints', () => {
     cluster!.start(follower, [], { KITE_FAILPOINTS: 'snapshot-recorded=crash' });
     expect(await cluster!.exited(follower)).toBe(EXIT_FAILPOINT);
     expect(cluster!.log(follower)).toMatch(/failpoint snapshot-recorded fired/);
+    // The restart alone, with the others stopped: what it serves comes from its own recovery
+    // (the staged file), not from the fresh snapshot the leader would otherwise send it.
+    const others = cluster!.members.filter((m) => m.name !== follower).map((m) => m.name);
+    for (const n of others) await cluster!.kill(n, 'SIGTERM');
     cluster!.start(follower);
-    await catchUp(follower, c);
+    const alone = await waitFor(`${follower} to serve alone`, 20_000, async () => {
+      try {
+        return await WireClient.connect(cluster!.clientUrl(follower));
+      } catch {
+        return undefined;
+      }
+    });
+    clients.push(alone);
     expect(cluster!.log(follower)).toMatch(/finishing an interrupted snapshot install/);
+    await expectAllAcked(follower);
+    for (const n of others) cluster!.start(n);
+    const leaderNow = await cluster!.leader(20_000);
+    const c2 = await WireClient.connect(cluster!.clientUrl(leaderNow));
+    clients.push(c2);
+    for (let i = 0; i < 5; i++) await put(c2, `fp/t${i}`, 'after');
+    for (const n of cluster!.members.map((m) => m.name)) await catchUp(n, c2);
     await expectAllAcked(follower);
   });
 });

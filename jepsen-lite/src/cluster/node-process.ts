@@ -42,7 +42,11 @@ export class NodeProcess {
   /** Extra flags of the last start, reused by later starts (e.g. --initial-cluster-state existing). */
   private extraArgs: readonly string[] = [];
 
-  start(extraArgs: readonly string[] = this.extraArgs): void {
+  /**
+   * `onceEnv` is added to the environment of this start only (the failpoint nemesis arms a
+   * crash with it); later starts use the spec's env alone.
+   */
+  start(extraArgs: readonly string[] = this.extraArgs, onceEnv: Readonly<Record<string, string>> = {}): void {
     if (this.state !== 'stopped') throw new Error(`assertion: start of ${this.name} while ${this.state}`);
     this.extraArgs = extraArgs;
     const fd = openSync(this.spec.logFile, 'a');
@@ -50,7 +54,7 @@ export class NodeProcess {
       writeSync(fd, `--- jepsen-lite: start #${this.starts + 1} of ${this.name} at ${new Date().toISOString()}\n`);
       const child = spawn(process.execPath, [this.spec.serverBin, ...this.spec.args, ...extraArgs], {
         stdio: ['ignore', fd, fd],
-        env: { ...this.spec.env },
+        env: { ...this.spec.env, ...onceEnv },
       });
       this.child = child;
       this.starts++;

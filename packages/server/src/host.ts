@@ -81,6 +81,7 @@ import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
 import { Deadlines } from './deadlines.js';
+import { failpoint } from './failpoints.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import { ReadIndexQueue } from './read-queue.js';
@@ -713,7 +714,10 @@ export class Host {
       return;
     }
     const startedMs = this.nowMs();
+    failpoint('before-log-append');
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
+    failpoint('after-log-append');
+    if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
     if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
     this.unpersistedHardState = null;
     if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
@@ -888,7 +892,9 @@ export class Host {
         throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
       }
     }
+    failpoint('snapshot-restored');
     await this.deps.snapFiles.prune(index);
+    failpoint('snapshot-pruned');
     this.deps.metrics.snapshotsReceived.inc();
     this.confState = snap.metadata.confState;
     this.snapshotIndex = index;
@@ -940,7 +946,9 @@ export class Host {
       items.push({ index: e.index, command });
       owners.push(owner);
     }
+    failpoint('before-apply');
     const outcomes = await this.deps.kv.apply(items);
+    failpoint('after-apply');
     const last = entries[entries.length - 1];
     if (last !== undefined) this.appliedIndex = Math.max(this.appliedIndex, last.index);
     this.deps.metrics.proposalsApplied.set(this.appliedIndex);

@@ -2,13 +2,15 @@
 // SIGTERM/SIGINT. Exit codes (set on process.exitCode, never process.exit while data may be
 // unwritten): 0 stopped cleanly, 1 fatal runtime error, 2 bad configuration, 3 unusable data
 // directory, 4 cannot listen (port in use), 5 cannot join the existing cluster, 6 disk full
-// (at start or while running; see disk-full.ts).
+// (at start or while running; see disk-full.ts), 86 stopped by an armed failpoint
+// (failpoints.ts: only with KITE_FAILPOINTS set; a bad value is a configuration error, 2).
 
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, HelpRequested, loadConfig, type ServerConfig } from './config.js';
 import { KiteServer } from './kite-server.js';
 import { openKvStore } from './kv-adapter.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
+import { armFailpoints, FAILPOINTS_ENV, FailpointSpecError, type FailpointSpec } from './failpoints.js';
 import { createLogger } from './logger.js';
 import { DataDirError } from './raft-log-store.js';
 import { EXIT_DATA_DIR } from './data-dir-check.js';
@@ -40,6 +42,15 @@ export async function runServer(argv: string[]): Promise<void> {
     }
     throw err;
   }
+  let failpoints: readonly FailpointSpec[];
+  try {
+    failpoints = armFailpoints(process.env[FAILPOINTS_ENV]);
+  } catch (err) {
+    if (!(err instanceof FailpointSpecError)) throw err;
+    process.stderr.write(`kite server: ${err.message}\n`);
+    process.exitCode = EXIT_CONFIG;
+    return;
+  }
   // Memory: V8 doubles its young generation under allocation pressure (up to 3 x 16 MiB
   // semi-spaces) and rarely gives it back; a member's garbage is short-lived replies and
   // frames, so a fixed small young generation costs little CPU and keeps ~30 MiB off the RSS.
@@ -50,6 +61,7 @@ export async function runServer(argv: string[]): Promise<void> {
   // after 100k puts. Growing 10% at a time keeps a member near its live size (issue 4).
   setFlagsFromString('--heap-growing-percent=10');
   const logger = await createLogger(config.logLevel, config.name);
+  if (failpoints.length > 0) logger.warn({ failpoints: failpoints.map((f) => `${f.name}=${f.action}@${f.hit}`) }, `failpoints armed (${FAILPOINTS_ENV}): this member will crash on purpose`);
   const server = new KiteServer(config, logger, openKvStore);
   // A broken invariant anywhere (assertions are never caught) stops the member at once, logged.
   const onCrash = (err: unknown): void => {

@@ -10,6 +10,7 @@
 
 import type { PeerSnapshotChunk } from '@kite/protocol';
 import { diskFullPath } from './disk-full.js';
+import { failpoint } from './failpoints.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 
@@ -36,5 +37,7 @@ export async function receiveSnapshotChunk(r: SnapshotReceiver, from: string, ch
     r.diskFull(err);
     return;
   }
-  if (done !== null) r.staged(from, done.metadata, done.path);
+  if (done === null) return;
+  failpoint('snapshot-staged');
+  r.staged(from, done.metadata, done.path);
 }

@@ -1,4 +1,4 @@
-// The client port: HTTP (GET /health, /metrics, /status) and the WebSocket upgrade at /v1 on
+// The client port: HTTP (GET /health, /metrics, /status, the web console at /ui) and the WebSocket upgrade at /v1 on
 // the same listener, plain or TLS (door.ts: --cert-file, --client-cert-auth). Each accepted WebSocket becomes a ClientLink. Frames larger than the
 // hard cap are cut off by ws itself (close 1009); everything smaller is judged by ClientLink.
 // Bounds: at most CLIENT_LINKS_MAX links, at most maxClientConnectionsPerAddress from one
@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthSession } from './auth/session.js';
+import { ConsoleFiles } from './console-files.js';
 import { ClientLink, hardFrameBytes, type ClientBackend, type ClientLinkLimits } from './client-handler.js';
 import { Door } from './door.js';
 import { RateLimitedWarn } from './log-rate-limit.js';
@@ -43,6 +44,8 @@ export interface ClientServerDeps {
   readonly limits: ClientLinkLimits;
   readonly logger: Logger;
   readonly metrics: ServerMetrics;
+  /** The console's static files (default: the workspace build of @kite/console). */
+  readonly consoleFiles?: ConsoleFiles;
   health(): { healthy: boolean; reason: string };
   status(): Promise<Record<string, unknown>>;
 }
@@ -69,9 +72,11 @@ export class ClientServer {
   private accepting = true;
   private readonly log: Logger;
   private readonly closingLog: RateLimitedWarn;
+  private readonly consoleFiles: ConsoleFiles;
 
   constructor(private readonly deps: ClientServerDeps) {
     this.log = deps.logger.child({ component: 'client' });
+    this.consoleFiles = deps.consoleFiles ?? new ConsoleFiles();
     this.closingLog = new RateLimitedWarn(this.log, 'closing client link', {
       linesMax: CLOSING_LOG_LINES_MAX,
       windowMs: CLOSING_LOG_WINDOW_MS,
@@ -184,6 +189,7 @@ export class ClientServer {
         return;
       }
       default:
+        if (await this.consoleFiles.serve(path ?? '', res)) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   }

@@ -1,0 +1,7 @@
+// One line for an error shown to the user: a KiteError's code and message, else the message.
+import { isKiteError } from '@kite/client/browser';
+
+export function errorText(err: unknown): string {
+  if (isKiteError(err)) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}

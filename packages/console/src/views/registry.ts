@@ -4,6 +4,8 @@
 import type { JSX } from 'preact';
 import type { Session } from '../session.js';
 import { ClusterView } from './cluster-view.js';
+import { ConfigView } from './config/config-view.js';
+import { AuditView } from './audit/audit-view.js';
 
 export interface ViewProps {
   readonly session: Session;
@@ -22,6 +24,8 @@ export interface ViewDef {
 
 export const VIEWS: readonly ViewDef[] = [
   { id: 'cluster', label: 'Cluster', inNav: true, component: ClusterView },
+  { id: 'config', label: 'Configuration', inNav: true, component: ConfigView },
+  { id: 'audit', label: 'Audit', inNav: true, component: AuditView },
 ];
 
 export function findView(id: string): ViewDef | undefined {

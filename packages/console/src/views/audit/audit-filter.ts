@@ -1,9 +1,9 @@
-// The audit view's filters and their URL form (#/audit?user=..&op=..&prefix=..&since=..&until=..,
-// times as ISO strings, so a filtered view can be linked). user, key prefix and since are
+// The audit view's filters and their URL form: #/audit/<query> where the query is
+// user=..&op=..&prefix=..&since=..&until=.. (times as ISO strings), so a filtered view can be
+// linked. user, key prefix and since are
 // asked of the server (the audit op filters them); op and until are applied here, because the
 // op has no such filters.
-import type { AuditArgs, AuditRecord } from '@kite/client/browser';
-import { toBytes } from '@kite/client/browser';
+import { toBytes, type AuditArgs, type AuditRecord } from '@kite/client/browser';
 
 export interface AuditFilter {
   readonly user?: string;

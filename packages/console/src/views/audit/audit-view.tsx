@@ -5,8 +5,12 @@
 // Records with no key change (refused requests, user and role changes) show up with the next
 // change or on "Read new records"; a filter whose end time has passed is not watched at all.
 import { useEffect, useState } from 'preact/hooks';
-import { bytesToString, type AuditRecord, type KiteClient } from '@kite/client/browser';
-import { Coalescer, errorText, watchPrefix } from '../config/live.js';
+import { bytesToString, type AuditRecord } from '@kite/client/browser';
+import { href } from '../../router.js';
+import type { ViewProps } from '../registry.js';
+import { errorText } from '../../error-text.js';
+import { Coalescer, watchPrefix } from '../config/live.js';
+import './audit.css';
 import { describeConfigChange } from './audit-describe.js';
 import { filterFromQuery, filterToQuery, type AuditFilter } from './audit-filter.js';
 import { AUDIT_ROWS_MAX, AuditTrail } from './audit-trail.js';
@@ -28,7 +32,7 @@ function keysText(r: AuditRecord): string {
   return r.keys.map((k) => bytesToString(k)).join(', ');
 }
 
-function FilterForm({ filter, navigate }: { filter: AuditFilter; navigate(href: string): void }) {
+function FilterForm({ filter }: { filter: AuditFilter }) {
   const [user, setUser] = useState(filter.user ?? '');
   const [op, setOp] = useState(filter.op ?? '');
   const [prefix, setPrefix] = useState(filter.prefix ?? '');
@@ -43,8 +47,7 @@ function FilterForm({ filter, navigate }: { filter: AuditFilter; navigate(href: 
       ...(user.trim() !== '' ? { user: user.trim() } : {}), ...(op.trim() !== '' ? { op: op.trim() } : {}), ...(prefix !== '' ? { prefix } : {}),
       ...(sinceMs !== undefined ? { sinceMs } : {}), ...(untilMs !== undefined ? { untilMs } : {}),
     };
-    const q = filterToQuery(f);
-    navigate(q === '' ? '#/audit' : `#/audit?${q}`);
+    location.hash = href('audit', filterToQuery(f));
   };
   return (
     <form class="audit-filter" onSubmit={apply} aria-label="Audit filters">
@@ -64,7 +67,8 @@ function FilterForm({ filter, navigate }: { filter: AuditFilter; navigate(href: 
   );
 }
 
-export function AuditView({ client, query, navigate }: { client: KiteClient; query: string; navigate(href: string): void }) {
+export function AuditView({ session, param: query }: ViewProps) {
+  const { client } = session;
   const filter = filterFromQuery(query);
   const [rows, setRows] = useState<readonly AuditRecord[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -98,8 +102,8 @@ export function AuditView({ client, query, navigate }: { client: KiteClient; que
   const newestFirst = rows === null ? [] : [...rows].reverse();
   return (
     <article aria-labelledby="audit-heading" class="audit">
-      <h2 id="audit-heading">Audit trail</h2>
-      <FilterForm key={query} filter={filter} navigate={navigate} />
+      <h1 id="audit-heading">Audit trail</h1>
+      <FilterForm key={query} filter={filter} />
       {error !== null && <p role="alert" class="error">{error}</p>}
       <p>
         <button type="button" disabled={reader === null} onClick={() => reader?.request([true])}>

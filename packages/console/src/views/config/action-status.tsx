@@ -4,7 +4,7 @@
 // the action's result, so what it shows is always what the store holds.
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { errorText } from './live.js';
+import { errorText } from '../../error-text.js';
 
 export interface Action {
   readonly busy: boolean;

@@ -7,10 +7,11 @@ import { useEffect, useState } from 'preact/hooks';
 import type { KiteClient } from '@kite/client/browser';
 import { checkApp } from '@kite/config';
 import { appId, appOfKey, APPS_PREFIX, byNamespace, listApps, type AppsListing } from './apps-scan.js';
-import { Coalescer, errorText, watchPrefix } from './live.js';
+import { errorText } from '../../error-text.js';
+import { Coalescer, watchPrefix } from './live.js';
 import { configHref } from './routes.js';
 
-export function AppsView({ client, navigate }: { client: KiteClient; navigate(href: string): void }) {
+export function AppsView({ client }: { client: KiteClient }) {
   const [listing, setListing] = useState<AppsListing | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [ns, setNs] = useState('');
@@ -41,7 +42,7 @@ export function AppsView({ client, navigate }: { client: KiteClient; navigate(hr
   const create = (e: Event): void => {
     e.preventDefault();
     try {
-      navigate(configHref(checkApp({ namespace: ns.trim(), app: app.trim() })));
+      location.hash = configHref(checkApp({ namespace: ns.trim(), app: app.trim() }));
     } catch (err) {
       setFormError(errorText(err));
     }
@@ -49,12 +50,12 @@ export function AppsView({ client, navigate }: { client: KiteClient; navigate(hr
 
   return (
     <article aria-labelledby="apps-heading" class="config-apps">
-      <h2 id="apps-heading">Configuration</h2>
+      <h1 id="apps-heading">Configuration</h1>
       {error !== null && <p role="alert" class="error">{error}</p>}
       {listing === null ? <p role="status">Loading apps…</p> : listing.apps.length === 0 ? <p>No app yet.</p> : (
         [...byNamespace(listing.apps)].map(([namespace, apps]) => (
           <section key={namespace} aria-labelledby={`ns-${namespace}`}>
-            <h3 id={`ns-${namespace}`}>Namespace {namespace}</h3>
+            <h2 id={`ns-${namespace}`}>Namespace {namespace}</h2>
             <ul class="app-list">
               {apps.map((a) => <li key={a}><a href={configHref({ namespace, app: a })}>{a}</a></li>)}
             </ul>
@@ -63,7 +64,7 @@ export function AppsView({ client, navigate }: { client: KiteClient; navigate(hr
       )}
       {listing?.truncated === true && <p>Only the first {listing.apps.length} apps are listed.</p>}
       <form onSubmit={create} aria-labelledby="new-app-heading" class="new-app">
-        <h3 id="new-app-heading">New app</h3>
+        <h2 id="new-app-heading">New app</h2>
         <label for="new-app-namespace">Namespace</label>
         <input id="new-app-namespace" value={ns} required autoComplete="off" onInput={(e) => setNs(e.currentTarget.value)} />
         <label for="new-app-name">App</label>

@@ -1,17 +1,19 @@
 // Entry of the configuration-center views: picks the view for the route segments after
 // `config` (routes.ts). An app name that breaks @kite/config's naming rules is answered with
 // the rule, not a crash.
-import type { KiteClient } from '@kite/client/browser';
+import type { ViewProps } from '../registry.js';
 import { checkApp } from '@kite/config';
+import './config.css';
 import { AppsView } from './apps-view.js';
 import { AppView } from './app-view.js';
-import { errorText } from './live.js';
+import { errorText } from '../../error-text.js';
 import { ReleaseView } from './release-view.js';
 import { configHref, parseConfigRoute } from './routes.js';
 
-export function ConfigView({ client, user, segments, navigate }: { client: KiteClient; user: string | null; segments: readonly string[]; navigate(href: string): void }) {
-  const route = parseConfigRoute(segments);
-  if (route.view === 'apps') return <AppsView client={client} navigate={navigate} />;
+export function ConfigView({ session, param }: ViewProps) {
+  const { client, user } = session;
+  const route = parseConfigRoute(param);
+  if (route.view === 'apps') return <AppsView client={client} />;
   if (route.view === 'not-found') return <p role="alert">No such configuration page. <a href={configHref()}>All apps</a></p>;
   try {
     checkApp(route.ref);

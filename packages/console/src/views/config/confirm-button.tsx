@@ -1,24 +1,19 @@
-// A button for an action that changes what instances run (rollback, promote, abort): the first
-// press asks, inline, and only "Confirm" acts. Inline rather than window.confirm so it is
-// styled, keyboard-reachable like the rest and focus moves to the question.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// A button for an action that changes what instances run (rollback, promote, abort, discard):
+// it opens the console's confirmation dialog, and only the dialog's confirm button acts.
+import { useState } from 'preact/hooks';
+import { ConfirmDialog } from '../../ui/confirm-dialog.js';
 
-export function ConfirmButton(props: { label: string; question: string; confirmLabel?: string; disabled?: boolean; onConfirm(): void }) {
-  const [asking, setAsking] = useState(false);
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (asking) confirmRef.current?.focus();
-  }, [asking]);
-  if (!asking) {
-    return <button type="button" disabled={props.disabled === true} onClick={() => setAsking(true)}>{props.label}</button>;
-  }
+export function ConfirmButton(props: { label: string; question: string; confirmLabel?: string; disabled?: boolean; onConfirm(): Promise<unknown> }) {
+  const [open, setOpen] = useState(false);
   return (
-    <span role="group" aria-label={props.question} class="confirm">
-      <span>{props.question}</span>{' '}
-      <button type="button" ref={confirmRef} class="danger" onClick={() => { setAsking(false); props.onConfirm(); }}>
-        {props.confirmLabel ?? 'Confirm'}
-      </button>{' '}
-      <button type="button" onClick={() => setAsking(false)}>Cancel</button>
-    </span>
+    <>
+      <button type="button" disabled={props.disabled === true} onClick={() => setOpen(true)}>{props.label}</button>
+      {open && (
+        <ConfirmDialog title={props.question} confirmLabel={props.confirmLabel ?? props.label} danger
+          onConfirm={async () => { await props.onConfirm(); }} onClose={() => setOpen(false)}>
+          <p>This changes what instances run; the change is recorded with your name.</p>
+        </ConfirmDialog>
+      )}
+    </>
   );
 }

@@ -8,7 +8,7 @@ import { applyDraft, checkName, diffContent, validateValue, VALUE_TYPES, type Co
 import { useAction } from './action-status.js';
 import type { AppData } from './app-data.js';
 import { ConfirmButton } from './confirm-button.js';
-import { errorText } from './live.js';
+import { errorText } from '../../error-text.js';
 import { ReleaseDiff } from './release-diff.js';
 
 interface Editing {
@@ -56,7 +56,7 @@ export function DraftPanel({ admin, data }: { admin: ConfigAdmin; data: AppData 
 
   return (
     <section aria-labelledby="draft-heading" class="panel">
-      <h3 id="draft-heading">Values and draft</h3>
+      <h2 id="draft-heading">Values and draft</h2>
       <table class="config-values">
         <caption>Keys of release {data.state.head.release === 0 ? '(none yet)' : data.state.head.release} and staged edits</caption>
         <thead><tr><th scope="col">Key</th><th scope="col">Type</th><th scope="col">Staged</th><th scope="col">Actions</th></tr></thead>
@@ -82,7 +82,7 @@ export function DraftPanel({ admin, data }: { admin: ConfigAdmin; data: AppData 
       </table>
 
       <form class="draft-editor" onSubmit={(e) => void stage(e)} aria-labelledby="draft-editor-heading">
-        <h4 id="draft-editor-heading">Stage a value</h4>
+        <h3 id="draft-editor-heading">Stage a value</h3>
         <label for="draft-key">Key</label>
         <input id="draft-key" name="key" value={editing.key} required autoComplete="off"
           onInput={(e) => setEditing({ ...editing, key: e.currentTarget.value })} />
@@ -100,11 +100,11 @@ export function DraftPanel({ admin, data }: { admin: ConfigAdmin; data: AppData 
       </form>
       {action.status}
 
-      <h4>Staged changes</h4>
-      <ReleaseDiff diff={diffContent(data.current, staged)} base={data.state.head.release} />
+      <h3>Staged changes</h3>
+      <ReleaseDiff diff={diffContent(data.current, staged)} base={data.state.head.release} headingLevel={4} />
       {drafts.size > 0 && (
         <ConfirmButton label="Discard draft" question={`Discard all ${drafts.size} staged edits?`} disabled={action.busy}
-          onConfirm={() => void action.run(async () => `Discarded the draft (revision ${await admin.discard()}).`)} />
+          onConfirm={() => action.run(async () => `Discarded the draft (revision ${await admin.discard()}).`)} />
       )}
     </section>
   );

@@ -7,7 +7,7 @@ import type { ConfigAdmin, GrayState } from '@kite/config';
 import { useAction } from './action-status.js';
 import type { AppData } from './app-data.js';
 import { ConfirmButton } from './confirm-button.js';
-import { errorText } from './live.js';
+import { errorText } from '../../error-text.js';
 import { describeRule, RuleFields, ruleFromForm, type RuleKind } from './publish-panel.js';
 import { configHref } from './routes.js';
 
@@ -34,7 +34,7 @@ export function GrayPanel({ admin, data, gray, author }: { admin: ConfigAdmin; d
 
   return (
     <section aria-labelledby="gray-heading" class="panel gray">
-      <h3 id="gray-heading">Gray release {gray.release}</h3>
+      <h2 id="gray-heading">Gray release {gray.release}</h2>
       <dl class="gray-status">
         <dt>Release</dt><dd><a href={configHref(admin.ref, gray.release)}>{gray.release}</a> (others run {data.state.head.release === 0 ? 'nothing' : data.state.head.release})</dd>
         <dt>Rule</dt><dd data-testid="gray-rule">{describeRule(gray.rule)}</dd>
@@ -42,13 +42,13 @@ export function GrayPanel({ admin, data, gray, author }: { admin: ConfigAdmin; d
         <dt>Reached</dt><dd data-testid="gray-reach">{running.length} of {selected.length} selected instances run it ({insts.length} instances live)</dd>
       </dl>
       <form onSubmit={update}>
-        <RuleFields idPrefix="gray-update" kind={kind} text={ruleText} onKind={setKind} onText={setRuleText} />
+        <RuleFields idPrefix="gray-update" labelPrefix="New gray" kind={kind} text={ruleText} onKind={setKind} onText={setRuleText} />
         <button type="submit" disabled={action.busy}>Change rule</button>
       </form>
       <ConfirmButton label="Promote" question={`Promote gray release ${gray.release} to every instance?`} disabled={action.busy}
-        onConfirm={() => void action.run(async () => `Promoted: every instance runs release ${(await admin.grayPromote({ author })).release}.`)} />{' '}
+        onConfirm={() => action.run(async () => `Promoted: every instance runs release ${(await admin.grayPromote({ author })).release}.`)} />{' '}
       <ConfirmButton label="Abort" question={`Abort gray release ${gray.release}? Its instances go back to release ${data.state.head.release}.`} disabled={action.busy}
-        onConfirm={() => void action.run(async () => `Aborted: every instance runs release ${(await admin.grayAbort({ author })).release}.`)} />
+        onConfirm={() => action.run(async () => `Aborted: every instance runs release ${(await admin.grayAbort({ author })).release}.`)} />
       {action.status}
     </section>
   );

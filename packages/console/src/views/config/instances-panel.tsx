@@ -10,7 +10,7 @@ export function InstancesPanel({ data }: { data: AppData }) {
   const { instances } = data.instances;
   return (
     <section aria-labelledby="instances-heading" class="panel">
-      <h3 id="instances-heading">Instances ({instances.length})</h3>
+      <h2 id="instances-heading">Instances ({instances.length})</h2>
       {instances.length === 0 ? <p>No instance is running this app.</p> : (
         <table class="instances">
           <thead>

@@ -99,11 +99,3 @@ export class Coalescer<W> {
     }
   }
 }
-
-/** One line for an error from @kite/config or @kite/client: `Code: message`. */
-export function errorText(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && 'message' in err) {
-    return `${String((err as { code: unknown }).code)}: ${String((err as { message: unknown }).message)}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { parseGrayRule, type ConfigAdmin, type GrayRule } from '@kite/config';
 import { useAction } from './action-status.js';
 import type { AppData } from './app-data.js';
-import { errorText } from './live.js';
+import { errorText } from '../../error-text.js';
 
 export type RuleKind = 'percent' | 'labels' | 'ids';
 const RULE_HINT: Readonly<Record<RuleKind, string>> = {
@@ -32,16 +32,18 @@ export function describeRule(rule: GrayRule): string {
   }
 }
 
-export function RuleFields({ idPrefix, kind, text, onKind, onText }: { idPrefix: string; kind: RuleKind; text: string; onKind(k: RuleKind): void; onText(t: string): void }) {
+export function RuleFields({ idPrefix, labelPrefix, kind, text, onKind, onText }: {
+  idPrefix: string; labelPrefix: string; kind: RuleKind; text: string; onKind(k: RuleKind): void; onText(t: string): void;
+}) {
   return (
     <>
-      <label for={`${idPrefix}-kind`}>Gray rule</label>
+      <label for={`${idPrefix}-kind`}>{labelPrefix} rule</label>
       <select id={`${idPrefix}-kind`} value={kind} onChange={(e) => onKind(e.currentTarget.value as RuleKind)}>
         <option value="percent">Share of instances</option>
         <option value="labels">Labels</option>
         <option value="ids">Instance ids or addresses</option>
       </select>
-      <label for={`${idPrefix}-value`}>Rule value</label>
+      <label for={`${idPrefix}-value`}>{labelPrefix} rule value</label>
       <input id={`${idPrefix}-value`} value={text} aria-describedby={`${idPrefix}-hint`} autoComplete="off"
         onInput={(e) => onText(e.currentTarget.value)} />
       <small id={`${idPrefix}-hint`}>{RULE_HINT[kind]}</small>
@@ -83,7 +85,7 @@ export function PublishPanel({ admin, data, author }: { admin: ConfigAdmin; data
 
   return (
     <section aria-labelledby="publish-heading" class="panel">
-      <h3 id="publish-heading">Publish the draft</h3>
+      <h2 id="publish-heading">Publish the draft</h2>
       {blocked !== null && <p>{blocked}</p>}
       <form onSubmit={(e) => { e.preventDefault(); release(); }}>
         <label for="publish-message">Release message</label>
@@ -92,7 +94,7 @@ export function PublishPanel({ admin, data, author }: { admin: ConfigAdmin; data
         <button type="submit" disabled={action.busy || blocked !== null}>Release</button>
         <fieldset>
           <legend>Gray release</legend>
-          <RuleFields idPrefix="gray-start" kind={kind} text={ruleText} onKind={setKind} onText={setRuleText} />
+          <RuleFields idPrefix="gray-start" labelPrefix="Gray" kind={kind} text={ruleText} onKind={setKind} onText={setRuleText} />
           <button type="button" disabled={action.busy || blocked !== null || message === ''} onClick={gray}>Start gray release</button>
         </fieldset>
       </form>

@@ -40,16 +40,17 @@ export function ValueDiff({ before, after }: { before: ConfigValue | undefined; 
 
 const CHANGE_LABEL: Readonly<Record<DiffEntry['change'], string>> = { added: 'added', removed: 'removed', changed: 'changed' };
 
-export function ReleaseDiff({ diff, base }: { diff: readonly DiffEntry[]; base: number }) {
+export function ReleaseDiff({ diff, base, headingLevel }: { diff: readonly DiffEntry[]; base: number; headingLevel: 3 | 4 }) {
+  const H = headingLevel === 3 ? 'h3' : 'h4';
   if (diff.length === 0) return <p>No change against {base === 0 ? 'the empty app' : `release ${base}`}.</p>;
   return (
     <div class="release-diff" aria-label={`Changes against ${base === 0 ? 'the empty app' : `release ${base}`}`}>
       {diff.map((d) => (
         <section key={d.key} class={`diff-entry diff-${d.change}`} data-key={d.key}>
-          <h4>
+          <H>
             <code>{d.key}</code> <span class="badge">{CHANGE_LABEL[d.change]}</span>
             {d.before !== undefined && d.after !== undefined && d.before.type !== d.after.type ? ` (type ${d.before.type} → ${d.after.type})` : ` (${(d.after ?? d.before)?.type ?? ''})`}
-          </h4>
+          </H>
           <ValueDiff before={d.before} after={d.after} />
         </section>
       ))}

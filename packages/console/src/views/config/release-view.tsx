@@ -1,7 +1,6 @@
 // One release (deep link #/config/<ns>/<app>/releases/<n>): who published it, when, why,
 // what it changed against the release it was diffed against, its status now (live), and
 // rollback to it.
-import { useState } from 'preact/hooks';
 import type { KiteClient } from '@kite/client/browser';
 import type { AppRef } from '@kite/config';
 import { useAction } from './action-status.js';
@@ -11,11 +10,12 @@ import { ReleaseDiff } from './release-diff.js';
 import { releaseKindText } from './releases-panel.js';
 import { configHref } from './routes.js';
 import { useAppData } from './use-app-data.js';
+import { useAuthor } from './use-author.js';
 
 export function ReleaseView({ client, user, appRef, release }: { client: KiteClient; user: string | null; appRef: AppRef; release: number }) {
   const { admin, data, error } = useAppData(client, appRef);
   const action = useAction();
-  const [authorText, setAuthorText] = useState('console');
+  const { author, setAuthor } = useAuthor(user);
   const r = data?.releases.find((x) => x.number === release);
   const head = data?.state.head;
   return (
@@ -23,7 +23,7 @@ export function ReleaseView({ client, user, appRef, release }: { client: KiteCli
       <nav aria-label="Breadcrumb">
         <a href={configHref()}>Configuration</a> / <a href={configHref(appRef)}>{appRef.namespace}/{appRef.app}</a> /
       </nav>
-      <h2 id="release-heading">Release {release}</h2>
+      <h1 id="release-heading">Release {release}</h1>
       {error !== null && <p role="alert" class="error">{error}</p>}
       {data === null ? <p role="status">Loading…</p> : r === undefined ? <p role="alert">{appRef.namespace}/{appRef.app} has no release {release}.</p> : (
         <>
@@ -35,14 +35,14 @@ export function ReleaseView({ client, user, appRef, release }: { client: KiteCli
             <dt>Published</dt><dd><time dateTime={r.createdAt}>{new Date(r.createdAt).toLocaleString()}</time></dd>
             <dt>Keys</dt><dd>{Object.keys(r.content).length}</dd>
           </dl>
-          <h3>Changes against {r.base === 0 ? 'the empty app' : <a href={configHref(appRef, r.base)}>release {r.base}</a>}</h3>
-          <ReleaseDiff diff={r.diff} base={r.base} />
-          <AuthorField user={user} author={authorText} onAuthor={setAuthorText} />
+          <h2>Changes against {r.base === 0 ? 'the empty app' : <a href={configHref(appRef, r.base)}>release {r.base}</a>}</h2>
+          <ReleaseDiff diff={r.diff} base={r.base} headingLevel={3} />
+          <AuthorField user={user} author={author} onAuthor={setAuthor} />
           {head !== undefined && r.number !== head.release && r.status !== 'gray' && (
             <ConfirmButton label={`Roll back to ${r.number}`} question={`Publish release ${r.number}'s content as a new release?`} confirmLabel="Roll back"
               disabled={action.busy || head.gray !== null}
-              onConfirm={() => void action.run(async () => {
-                const n = await admin.rollback({ to: r.number, author: user ?? authorText, message: `rollback to ${r.number}`, expectBase: head.release });
+              onConfirm={() => action.run(async () => {
+                const n = await admin.rollback({ to: r.number, author, message: `rollback to ${r.number}`, expectBase: head.release });
                 return `Rolled back: release ${n.number} republishes release ${r.number}.`;
               })} />
           )}

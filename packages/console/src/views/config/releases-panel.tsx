@@ -15,15 +15,14 @@ export function ReleasesPanel({ admin, data, author }: { admin: ConfigAdmin; dat
   const action = useAction();
   const { head } = data.state;
   const newestFirst = [...data.releases].reverse();
-  const rollback = (to: number): void => {
-    void action.run(async () => {
+  const rollback = (to: number): Promise<boolean> =>
+    action.run(async () => {
       const r = await admin.rollback({ to, author, message: `rollback to ${to}`, expectBase: head.release });
       return `Rolled back: release ${r.number} republishes release ${to}.`;
     });
-  };
   return (
     <section aria-labelledby="releases-heading" class="panel">
-      <h3 id="releases-heading">Releases</h3>
+      <h2 id="releases-heading">Releases</h2>
       {newestFirst.length === 0 ? <p>No release yet.</p> : (
         <table class="releases">
           <thead>

@@ -1,8 +1,10 @@
 // URLs of the configuration-center views (every view and every release has one, so a release
 // can be linked from a chat or a ticket): #/config, #/config/<ns>/<app>,
-// #/config/<ns>/<app>/releases/<n>. Names cannot hold '/' (@kite/config's naming rules), but
-// are still encoded so no name can change the route's shape.
+// #/config/<ns>/<app>/releases/<n>, built with the console router's href (the remainder is one
+// encoded parameter). Names cannot hold '/' (@kite/config's naming rules), so splitting the
+// decoded parameter on '/' gives the segments back.
 import type { AppRef } from '@kite/config';
+import { href } from '../../router.js';
 
 export type ConfigRoute =
   | { readonly view: 'apps' }
@@ -11,25 +13,18 @@ export type ConfigRoute =
   | { readonly view: 'not-found' };
 
 export function configHref(ref?: AppRef, release?: number): string {
-  if (ref === undefined) return '#/config';
-  const app = `#/config/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(ref.app)}`;
-  return release === undefined ? app : `${app}/releases/${release}`;
+  if (ref === undefined) return href('config');
+  return href('config', release === undefined ? `${ref.namespace}/${ref.app}` : `${ref.namespace}/${ref.app}/releases/${release}`);
 }
 
-/** The route for the path segments after `config` (already split on '/', not yet decoded). */
-export function parseConfigRoute(segments: readonly string[]): ConfigRoute {
-  let decoded: string[];
-  try {
-    decoded = segments.map((s) => decodeURIComponent(s));
-  } catch {
-    return { view: 'not-found' }; // a malformed %-escape
-  }
-  const [ns, app, what, n, ...rest] = decoded;
-  if (ns === undefined || ns === '') return { view: 'apps' };
-  if (app === undefined || app === '' || rest.length > 0) return { view: 'not-found' };
+/** The route for the view's decoded parameter. */
+export function parseConfigRoute(param: string): ConfigRoute {
+  if (param === '') return { view: 'apps' };
+  const [ns = '', app = '', what, n, ...rest] = param.split('/');
+  if (ns === '' || app === '' || rest.length > 0) return { view: 'not-found' };
   const ref = { namespace: ns, app };
   if (what === undefined) return { view: 'app', ref };
   const release = Number(n);
-  if (what === 'releases' && Number.isSafeInteger(release) && release > 0) return { view: 'release', ref, release };
+  if (what === 'releases' && Number.isSafeInteger(release) && release > 0 && String(release) === n) return { view: 'release', ref, release };
   return { view: 'not-found' };
 }

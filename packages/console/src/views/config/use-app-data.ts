@@ -5,7 +5,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { KiteClient } from '@kite/client/browser';
 import { ConfigAdmin, type AppRef } from '@kite/config';
 import { ALL_SECTIONS, AppLoader, sectionsOf, type AppData, type Section } from './app-data.js';
-import { Coalescer, errorText, watchPrefix } from './live.js';
+import { errorText } from '../../error-text.js';
+import { Coalescer, watchPrefix } from './live.js';
 
 export interface AppDataState {
   readonly admin: ConfigAdmin;

@@ -207,6 +207,7 @@ describe('the console: configuration center and audit', () => {
     expect([gIn.release, gIn.get('feature')?.text, gOut.release, gOut.get('feature')?.text]).toEqual([3, 'on', 2, 'off']);
     const listed = await admin.instances();
     expect(listed.instances.map((i) => [i.id, i.expected, i.applied?.release, i.status]).sort()).toEqual([[inGray, 3, 3, 'current'], [outGray, 2, 2, 'current']].sort());
+    await page.getByRole('heading', { name: 'Gray release 3' }).scrollIntoViewIfNeeded();
     await browser.screenshot(page, 'config-app-gray');
 
     // Promote (confirmed in the dialog): every instance runs 3.

@@ -8,7 +8,8 @@ import { AppsView } from './apps-view.js';
 import { AppView } from './app-view.js';
 import { errorText } from '../../error-text.js';
 import { ReleaseView } from './release-view.js';
-import { configHref, parseConfigRoute } from './routes.js';
+import { parseConfigRoute } from './config-route.js';
+import { configHref } from './routes.js';
 
 export function ConfigView({ session, param }: ViewProps) {
   const { client, user } = session;

@@ -71,7 +71,7 @@ export function DraftPanel({ admin, data }: { admin: ConfigAdmin; data: AppData 
                 <td>
                   <button type="button" onClick={() => edit(key)} aria-label={`Edit ${key}`}>Edit</button>{' '}
                   {staged[key] !== undefined && (
-                    <button type="button" disabled={action.busy} aria-label={`Stage removal of ${key}`}
+                    <button type="button" disabled={action.busy} aria-label={`Remove ${key}`} title="Stage the removal of this key"
                       onClick={() => void action.run(async () => `Staged removal of ${key} (revision ${await admin.unset(key)}).`)}>Remove</button>
                   )}
                 </td>

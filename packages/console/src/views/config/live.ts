@@ -10,9 +10,9 @@ import { bytesToString, isKiteError, type KiteClient } from '@kite/client/browse
 /** What a view reloads; `all` after a watch had to be restarted (history compacted). */
 export type Changed = ReadonlySet<string> | 'all';
 
-const nextFrame: (f: () => void) => void = typeof requestAnimationFrame === 'function'
-  ? (f) => void requestAnimationFrame(() => f())
-  : (f) => void setTimeout(f, 0);
+// Read off globalThis: this module is also type-checked (and unit-tested) without the DOM library.
+const raf = (globalThis as { requestAnimationFrame?: (f: () => void) => number }).requestAnimationFrame;
+const nextFrame: (f: () => void) => void = raf !== undefined ? (f) => void raf.call(globalThis, f) : (f) => void setTimeout(f, 0);
 
 /**
  * Watches every key under `prefix` from now on and reports changed keys, batched per frame.

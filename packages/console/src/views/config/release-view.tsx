@@ -37,14 +37,16 @@ export function ReleaseView({ client, user, appRef, release }: { client: KiteCli
           </dl>
           <h2>Changes against {r.base === 0 ? 'the empty app' : <a href={configHref(appRef, r.base)}>release {r.base}</a>}</h2>
           <ReleaseDiff diff={r.diff} base={r.base} headingLevel={3} />
-          <AuthorField user={user} author={author} onAuthor={setAuthor} />
           {head !== undefined && r.number !== head.release && r.status !== 'gray' && (
-            <ConfirmButton label={`Roll back to ${r.number}`} question={`Publish release ${r.number}'s content as a new release?`} confirmLabel="Roll back"
+            <>
+              <AuthorField user={user} author={author} onAuthor={setAuthor} />
+              <ConfirmButton label={`Roll back to ${r.number}`} question={`Publish release ${r.number}'s content as a new release?`} confirmLabel="Roll back"
               disabled={action.busy || head.gray !== null}
               onConfirm={() => action.run(async () => {
                 const n = await admin.rollback({ to: r.number, author, message: `rollback to ${r.number}`, expectBase: head.release });
                 return `Rolled back: release ${n.number} republishes release ${r.number}.`;
               })} />
+            </>
           )}
           {action.status}
         </>

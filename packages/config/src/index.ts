@@ -4,7 +4,7 @@ export { ConfigError, isConfigError, type ConfigErrorCode, type ConfigErrorDetai
 export { checkName, checkApp, NAME_BYTES_MAX, type AppRef, type NameKind } from './names.js';
 export { AppKeys, CONFIG_PREFIX, RELEASE_DIGITS } from './keys.js';
 export {
-  VALUE_TYPES, VALUE_BYTES_MAX, isValueType, parseValueType, typeFromFileName, validateValue, parseValue,
+  VALUE_TYPES, VALUE_BYTES_MAX, isValueType, parseValueType, typeFromFileName, validateValue, parseValue, syntaxProblem,
   type ValueType, type ConfigValue,
 } from './value-types.js';
 export { findJsonError, type SyntaxProblem } from './json-check.js';

@@ -51,7 +51,8 @@ export function validateValue(key: string, v: ConfigValue): void {
   }
 }
 
-function syntaxProblem(v: ConfigValue): { message: string; line: number; column: number } | null {
+/** The first syntax error of a value as its type (line and column 1-based), or null. */
+export function syntaxProblem(v: ConfigValue): { message: string; line: number; column: number } | null {
   switch (v.type) {
     case 'text':
       return null;

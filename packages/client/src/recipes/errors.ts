@@ -6,7 +6,11 @@ export type RecipeErrorCode =
   /** proclaim/resign by a candidate that is not (or no longer) the leader. */
   | 'NotElectionLeader'
   /** The caller's AbortSignal fired while waiting. */
-  | 'Canceled';
+  | 'Canceled'
+  /** A key's history kept being compacted while it was read (key-history.ts). */
+  | 'HistoryRace'
+  /** A key's history replay did not reach "now" within HISTORY_WAIT_MS. */
+  | 'HistoryTimeout';
 
 export class RecipeError extends Error {
   override readonly name = 'RecipeError';

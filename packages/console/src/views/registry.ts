@@ -4,8 +4,13 @@
 import type { JSX } from 'preact';
 import type { Session } from '../session.js';
 import { ClusterView } from './cluster-view.js';
+<<<<<<< HEAD
 import { ConfigView } from './config/config-view.js';
 import { AuditView } from './audit/audit-view.js';
+=======
+import { HistoryView } from './history-view.js';
+import { KeysView } from './keys-view.js';
+>>>>>>> console
 
 export interface ViewProps {
   readonly session: Session;
@@ -24,6 +29,8 @@ export interface ViewDef {
 
 export const VIEWS: readonly ViewDef[] = [
   { id: 'cluster', label: 'Cluster', inNav: true, component: ClusterView },
+  { id: 'keys', label: 'Keys', inNav: true, component: KeysView },
+  { id: 'history', label: 'History', inNav: false, component: HistoryView },
   { id: 'config', label: 'Configuration', inNav: true, component: ConfigView },
   { id: 'audit', label: 'Audit', inNav: true, component: AuditView },
 ];

@@ -4,13 +4,10 @@
 import type { JSX } from 'preact';
 import type { Session } from '../session.js';
 import { ClusterView } from './cluster-view.js';
-<<<<<<< HEAD
-import { ConfigView } from './config/config-view.js';
-import { AuditView } from './audit/audit-view.js';
-=======
 import { HistoryView } from './history-view.js';
 import { KeysView } from './keys-view.js';
->>>>>>> console
+import { ConfigView } from './config/config-view.js';
+import { AuditView } from './audit/audit-view.js';
 
 export interface ViewProps {
   readonly session: Session;

@@ -236,7 +236,12 @@ describe('the console: configuration center and audit', () => {
     await browser.screenshot(page, 'config-app');
 
     // Accessibility across the console: every control named, Tab reaches the main ones with a visible focus.
-    for (const [view, hash] of [['cluster', '#/cluster'], ['apps', '#/config'], ['app', '#/config/prod/shop'], ['release', '#/config/prod/shop/releases/2'], ['audit', '#/audit']] as const) {
+    const headKey = encodeURIComponent('__kite/config/apps/prod/shop/head');
+    const views = [
+      ['cluster', '#/cluster'], ['keys', `#/keys/${headKey}`], ['history', `#/history/${headKey}`],
+      ['apps', '#/config'], ['app', '#/config/prod/shop'], ['release', '#/config/prod/shop/releases/2'], ['audit', '#/audit'],
+    ] as const;
+    for (const [view, hash] of views) {
       await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
       await page.locator('main h1').first().waitFor();
       await page.waitForLoadState('networkidle').catch(() => undefined);
@@ -250,8 +255,21 @@ describe('the console: configuration center and audit', () => {
     for (const want of ['a:Skip to content', 'a:Configuration', 'a:Audit', 'input:Key', 'select:Type', 'textarea:Value', 'button:Stage', 'button:Edit db', 'input:Release message', 'button:Roll back to 1']) {
       expect(labels, `Tab reaches ${want}`).toContain(want);
     }
+    const otherViews = [
+      ['#/audit', ['input:User', 'input:Op', 'input:Key prefix', 'input:From', 'input:To', 'button:Filter', 'button:Read new records']],
+      [`#/keys/${headKey}`, ['a:Keys', 'li:', 'button:Edit']],
+      [`#/history/${headKey}`, ['a:Back to the key', 'button:Roll back to revision']],
+    ] as const;
+    for (const [hash, wants] of otherViews) {
+      await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+      const more = await tabWalk(page, TAB_STOPS_MAX / 2);
+      for (const want of wants) expect(more.map((s) => s.label).some((l) => l.startsWith(want)), `Tab reaches ${want} on ${hash}: ${more.map((s) => s.label).join(' | ')}`).toBe(true);
+      stops.push(...more);
+    }
     const noOutline = stops.filter((s) => s.label !== '(body)' && !s.outlineVisible).map((s) => s.label);
-    expect(noOutline, 'focused elements without a visible outline').toEqual([]);
+    expect(noOutline, `focused elements without a visible outline: ${noOutline.join(' | ')}`).toEqual([]);
   });
 
   it('with auth on, the release is made as the logged-in user and the audit view shows it, live', async () => {

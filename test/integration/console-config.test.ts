@@ -196,6 +196,12 @@ describe('the console: configuration center and audit', () => {
     await page.locator('section[data-key="feature"].diff-changed').waitFor();
     await page.getByLabel('Release message', { exact: true }).fill('feature on for half');
     await page.getByLabel('Gray rule', { exact: true }).selectOption('percent');
+    // A rule @kite/config refuses is reported with its code, and nothing starts.
+    await page.getByLabel('Gray rule value', { exact: true }).fill('150');
+    await page.getByRole('button', { name: 'Start gray release' }).click();
+    await until('the rule refused', () => page.locator('#publish-heading ~ p.action-error').textContent(), (t) => t !== '');
+    expect(await page.locator('#publish-heading ~ p.action-error').textContent()).toMatch(/^InvalidArgument: gray percentage must be 0\.\.100/);
+    expect((await admin.state()).head.gray).toBeNull();
     await page.getByLabel('Gray rule value', { exact: true }).fill('50');
     await page.getByRole('button', { name: 'Start gray release' }).click();
     await page.getByRole('heading', { name: 'Gray release 3' }).waitFor({ timeout: SHOWN_MS });

@@ -328,6 +328,15 @@ describe('the console: configuration center and audit', () => {
     const rec = trail.records.find((r) => r.seq === seq);
     expect([rec?.op, rec?.user, rec?.keys.map((k) => new TextDecoder().decode(k))]).toEqual(['txn', 'root', expect.arrayContaining(['__kite/config/apps/prod/pay/releases/0000000001'])]);
 
+    // A time range ending before the first record shows none; the filter lives in the URL.
+    await page.getByLabel('To', { exact: true }).fill('2001-01-01T00:00');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await until('no record before 2001', () => page.getByRole('status').filter({ hasText: 'newest first' }).textContent(), (t) => t.startsWith('0 records'));
+    expect(decodeURIComponent(new URL(page.url()).hash)).toContain('until=2001-01-01T');
+    await page.getByLabel('To', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await row1.waitFor({ timeout: SHOWN_MS });
+
     // Live: a release made elsewhere (the admin API as root) appears without a reload.
     await admin.set('rate', { type: 'yaml', text: 'limit: 20\n' });
     await admin.publish({ message: 'more', author: 'root' });

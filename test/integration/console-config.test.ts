@@ -240,6 +240,10 @@ describe('the console: configuration center and audit', () => {
     expect(uiRows).toEqual([[4, 'current'], [3, 'promoted'], [2, 'superseded'], [1, 'superseded']]);
     expect(cli.map((r) => [r.number, r.status]).reverse()).toEqual(uiRows);
     await browser.screenshot(page, 'config-app');
+    // An instance that stops (its record is deleted with it) leaves the live table.
+    await gOut.close();
+    await page.locator(`tr[data-instance="${outGray!}"]`).waitFor({ state: 'detached', timeout: SHOWN_MS });
+    expect(await page.locator('tr[data-instance]').count()).toBe(1);
 
     // Accessibility across the console: every control named, Tab reaches the main ones with a visible focus.
     const headKey = encodeURIComponent('__kite/config/apps/prod/shop/head');

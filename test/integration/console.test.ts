@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { connect, type KiteClient } from '@kite/client';
+import { connect, Op, type KiteClient, type TxnRequestOp } from '@kite/client';
+import { decodeFrame, REQUEST_BYTES_MAX } from '@kite/protocol';
+import { KEYS_PAGE_MAX } from '../../packages/console/src/keys/limits.js';
 import { ConsoleBrowser } from './harness/browser.js';
 import { Cluster, waitFor } from './harness/cluster.js';
 
@@ -17,6 +19,19 @@ const run = promisify(execFile);
 
 /** The issue's bound: a dead member turns red within 2 s (asserted as a bounded wait). */
 const DOWN_SHOWN_WITHIN_MS = 2_000;
+/** The scale scenario: 100,000 keys under 1,000 prefixes while 50 writes/s go on. */
+const SCALE_PREFIXES = 1_000;
+const SCALE_KEYS_PER_PREFIX = 100;
+const SCALE_WRITES_PER_S = 50;
+/** Puts per seeding txn, and seeding txns in flight. */
+const SEED_TXN_PUTS = 125;
+const SEED_TXNS_IN_FLIGHT = 8;
+/** A seeding txn only puts fixed values, so one that failed (or whose reply was lost) is sent again. */
+const SEED_TXN_ATTEMPTS_MAX = 5;
+/** Separate puts sent at once during the measurement: many watch events within one frame. */
+const BURST_PUTS = 200;
+/** How long the page's frames and tree commits are counted while writes go on. */
+const WATCH_WINDOW_MS = 3_000;
 
 describe('the web console', () => {
   let cluster: Cluster;
@@ -30,6 +45,37 @@ describe('the web console', () => {
     return r.stdout;
   }
 
+  async function seedTxn(puts: readonly TxnRequestOp[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.txn({ success: puts });
+        return;
+      } catch (err) {
+        if (attempt >= SEED_TXN_ATTEMPTS_MAX) throw err;
+      }
+    }
+  }
+
+  /** In the page: times from the next click to the moment a row with data-path `path` is in the tree. */
+  async function armOpenTimer(path: string): Promise<void> {
+    await page.evaluate(`(() => {
+      const t = { start: 0, end: 0 };
+      window.kiteOpenTimer = t;
+      document.addEventListener('click', () => { t.start = performance.now(); }, { capture: true, once: true });
+      const tree = document.querySelector('[role=tree]');
+      const seen = () => tree.querySelector(${JSON.stringify(`[data-path="${path}"]`)}) !== null;
+      const mo = new MutationObserver(() => { if (t.start > 0 && seen()) { t.end = performance.now(); mo.disconnect(); } });
+      mo.observe(tree, { subtree: true, childList: true });
+    })()`);
+  }
+
+  async function openTimerMs(): Promise<number> {
+    return waitFor('the open timer', 10_000, async () => {
+      const t = await page.evaluate('window.kiteOpenTimer') as { start: number; end: number };
+      return t.end > 0 ? t.end - t.start : undefined;
+    });
+  }
+
   /** Waits until the locator's text matches. */
   async function waitText(what: string, get: () => Promise<string | null>, re: RegExp, timeoutMs = 10_000): Promise<string> {
     return waitFor(what, timeoutMs, async () => {
@@ -39,7 +85,9 @@ describe('the web console', () => {
   }
 
   beforeAll(async () => {
-    cluster = await Cluster.create({ size: 3 });
+    // 50 ms ticks (elections after 500 ms): seeding 100,000 keys on a shared machine must not
+    // cost the cluster its leader.
+    cluster = await Cluster.create({ size: 3, tickMs: 50 });
     await cluster.startAll();
     await cluster.leader();
     client = await connect({ endpoints: cluster.endpoints, timeoutMs: 10_000 });
@@ -166,5 +214,149 @@ describe('the web console', () => {
     expect(JSON.parse(await kite('get', key, '--print-value-only'))).toEqual({ replicas: 3, mode: 'blue' });
     // The history is live: the rollback's revision is listed without a reload.
     await waitFor('the rollback listed', 10_000, async () => ((await revisions.count()) === 3 ? true : undefined));
+  });
+
+  it('reaches the tree and the editor by keyboard alone, with visible focus', async () => {
+    await client.put('/app/name', 'kite');
+    await page.goto(`${cluster.httpUrl('n1')}/ui/#/keys`);
+    await page.reload();
+    const tree = page.getByRole('tree', { name: 'Keys' });
+    await tree.locator('[data-path="/"]').waitFor();
+    type Focus = { role: string | null; path: string | null; id: string; tag: string; text: string; outline: string };
+    // Runs in the page (a string: the tests compile without the DOM library).
+    const focused = (): Promise<Focus> => page.evaluate(`(() => {
+      const el = document.activeElement;
+      const st = el === null ? null : getComputedStyle(el);
+      return {
+        role: el?.getAttribute('role') ?? null,
+        path: el?.getAttribute('data-path') ?? null,
+        id: el?.id ?? '',
+        tag: el?.tagName ?? '',
+        text: (el?.textContent ?? '').trim(),
+        outline: st === null ? 'none' : st.outlineStyle + ' ' + st.outlineWidth,
+      };
+    })()`);
+    /** Presses `key` until `done` holds for the focused element (bounded). */
+    const pressUntil = async (key: string, what: string, done: (f: Focus) => boolean): Promise<void> => {
+      for (let i = 0; i < 30; i++) {
+        const before = await focused();
+        if (done(before)) return;
+        await page.keyboard.press(key);
+        // The tree moves focus after it re-renders: wait for the move (or for nothing to move).
+        await waitFor('focus to move', 2_000, async () => (JSON.stringify(await focused()) !== JSON.stringify(before) ? true : undefined)).catch(() => undefined);
+      }
+      throw new Error(`pressing ${key} never reached ${what} (focus: ${JSON.stringify(await focused())})`);
+    };
+    const visible = (f: { outline: string }): boolean => !f.outline.startsWith('none') && !f.outline.endsWith(' 0px');
+    await pressUntil('Tab', 'the tree', (f) => f.role === 'treeitem');
+    expect(visible(await focused()), JSON.stringify(await focused())).toBe(true);
+    // "/" is the first row: open it, enter it, open app/, walk down to /app/name.
+    await pressUntil('ArrowRight', 'app/', (f) => f.path === '/app/');
+    await page.keyboard.press('ArrowRight');
+    await tree.locator('[data-path="/app/name"]').waitFor();
+    await pressUntil('ArrowDown', '/app/name', (f) => f.path === '/app/name');
+    expect(visible(await focused())).toBe(true);
+    await browser.screenshot(page, 'keys-keyboard-focus');
+    await page.keyboard.press('Enter');
+    await waitText('the value of /app/name', () => page.locator('[data-testid="value"]').textContent(), /^kite$/);
+    expect(new URL(page.url()).hash).toBe(`#/keys/${encodeURIComponent('/app/name')}`);
+    await pressUntil('Tab', 'the Edit button', (f) => f.tag === 'BUTTON' && f.text === 'Edit');
+    expect(visible(await focused())).toBe(true);
+    await page.keyboard.press('Enter');
+    const editor = await focused();
+    expect(editor).toMatchObject({ tag: 'TEXTAREA', id: 'value-editor' });
+    expect(visible(editor), editor.outline).toBe(true);
+    await browser.screenshot(page, 'keys-editor');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="value"]').waitFor();
+  });
+
+  it('opens a prefix of 100,000 keys under 1,000 prefixes with one range and at most a page of rows while 50 writes/s go on', async () => {
+    const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+    const seedStartMs = performance.now();
+    const txns: Array<() => Promise<unknown>> = [];
+    for (let p = 0; p < SCALE_PREFIXES; p++) {
+      for (let from = 0; from < SCALE_KEYS_PER_PREFIX; from += SEED_TXN_PUTS) {
+        const puts: TxnRequestOp[] = [];
+        for (let k = from; k < Math.min(SCALE_KEYS_PER_PREFIX, from + SEED_TXN_PUTS); k++) puts.push(Op.put(`/scale/p${pad(p, 3)}/k${pad(k, 2)}`, `v${k}`));
+        txns.push(() => seedTxn(puts));
+      }
+    }
+    let next = 0;
+    await Promise.all(Array.from({ length: SEED_TXNS_IN_FLIGHT }, async () => {
+      while (next < txns.length) await txns[next++]!();
+    }));
+    const total = (await client.get('/scale/', { prefix: true, countOnly: true })).count;
+    expect(total).toBe(SCALE_PREFIXES * SCALE_KEYS_PER_PREFIX);
+    process.stdout.write(`console scale: seeded ${total} keys in ${Math.round(performance.now() - seedStartMs)} ms\n`);
+
+    // Every request the page sends, decoded (op and key), to count the ranges it reads.
+    const sent: { op: string; key: string }[] = [];
+    page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
+      if (typeof payload === 'string') return;
+      const frame = decodeFrame(new Uint8Array(payload), REQUEST_BYTES_MAX) as { op?: unknown; key?: unknown };
+      sent.push({ op: String(frame.op), key: frame.key instanceof Uint8Array ? Buffer.from(frame.key).toString() : '' });
+    }));
+    await page.goto(`${cluster.httpUrl('n1')}/ui/#/keys`);
+    await page.reload();
+    const tree = page.getByRole('tree', { name: 'Keys' });
+    await tree.locator('[data-path="/"]').click();
+    await tree.locator('[data-path="/scale/"]').waitFor();
+
+    let writes = 0;
+    const writer = setInterval(() => {
+      writes++;
+      void client.put(`/scale/p00${writes % 5}/k${pad(writes % SCALE_KEYS_PER_PREFIX, 2)}`, `w${writes}`).catch(() => undefined);
+    }, 1000 / SCALE_WRITES_PER_S);
+    try {
+      const rangesBefore = sent.filter((f) => f.op === 'range').length;
+      const openStartMs = performance.now();
+      await armOpenTimer('/scale/p000/');
+      await tree.locator('[data-path="/scale/"]').click();
+      await tree.locator('[data-path="/scale/p000/"]').waitFor();
+      const openMs = performance.now() - openStartMs;
+      const openInPageMs = await openTimerMs();
+      const scaleRows = await tree.locator('[data-path^="/scale/"]').count();
+      // The same range from Node, to tell the member's share from the browser's.
+      const rangeStartMs = performance.now();
+      await client.get('/scale/', { prefix: true, keysOnly: true, limit: KEYS_PAGE_MAX, serializable: true });
+      const rangeMs = performance.now() - rangeStartMs;
+      const ranges = sent.slice(0).filter((f) => f.op === 'range').slice(rangesBefore);
+      expect(ranges.map((r) => r.key)).toEqual(['/scale/']);
+      expect(scaleRows).toBeGreaterThan(0);
+      expect(scaleRows).toBeLessThanOrEqual(KEYS_PAGE_MAX);
+      await tree.locator('[data-id="more:/scale/"]').waitFor();
+
+      // A second level: one range again, 100 rows.
+      const before2 = sent.filter((f) => f.op === 'range').length;
+      await armOpenTimer('/scale/p003/k99');
+      await tree.locator('[data-path="/scale/p003/"]').click();
+      await tree.locator('[data-path="/scale/p003/k99"]').waitFor();
+      const open2InPageMs = await openTimerMs();
+      expect(sent.filter((f) => f.op === 'range').slice(before2).map((r) => r.key)).toEqual(['/scale/p003/']);
+
+      // Frames and tree commits while the writes (and one burst of separate puts) arrive:
+      // updates are applied once per animation frame, so commits never outnumber frames.
+      await page.evaluate(`(() => {
+        const probe = { frames: 0, commits: 0, maxGapMs: 0, last: performance.now(), on: true };
+        window.kiteProbe = probe;
+        const tick = (t) => { probe.frames++; probe.maxGapMs = Math.max(probe.maxGapMs, t - probe.last); probe.last = t; if (probe.on) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+        new MutationObserver(() => { if (probe.on) probe.commits++; }).observe(document.querySelector('[role=tree]'), { subtree: true, childList: true, attributes: true, characterData: true });
+      })()`);
+      await tree.locator('[data-path="/scale/p000/"]').click();
+      await tree.locator('[data-path="/scale/p000/k00"]').waitFor();
+      await Promise.all(Array.from({ length: BURST_PUTS }, (_, i) => client.put(`/scale/p000/k${pad(i % SCALE_KEYS_PER_PREFIX, 2)}`, `b${i}`)));
+      await new Promise((r) => setTimeout(r, WATCH_WINDOW_MS));
+      const probe = await page.evaluate(`(() => { window.kiteProbe.on = false; return window.kiteProbe; })()`) as { frames: number; commits: number; maxGapMs: number };
+      process.stdout.write(`console scale: opened /scale/ (1,000 prefixes) in ${Math.round(openInPageMs)} ms from the click to its rows in the page `
+        + `(${Math.round(openMs)} ms through playwright; the range alone from Node: ${Math.round(rangeMs)} ms), /scale/p003/ (100 keys) in ${Math.round(open2InPageMs)} ms, `
+        + `${scaleRows} rows; over ${WATCH_WINDOW_MS} ms with ${SCALE_WRITES_PER_S} writes/s and a burst of ${BURST_PUTS} puts: `
+        + `${probe.frames} frames, ${probe.commits} tree commits, longest frame gap ${Math.round(probe.maxGapMs)} ms\n`);
+      expect(probe.commits).toBeLessThanOrEqual(probe.frames + 1);
+      await browser.screenshot(page, 'keys-scale');
+    } finally {
+      clearInterval(writer);
+    }
   });
 });

@@ -1,20 +1,16 @@
 // The live key tree: each open folder is one range (keys only, at most KEYS_PAGE_MAX keys) and
 // one watch on its prefix from the range's revision + 1, so nothing between the read and the
-// watch is lost. Watch events are queued and applied once per animation frame (one render per
+// watch is lost. The range is serializable (the member's own state, no leader round): a member
+// a little behind is caught up by the watch, which continues from the revision it read at. Watch events are queued and applied once per animation frame (one render per
 // frame however fast keys change); a queue that reaches PENDING_EVENTS_MAX is applied at once,
 // so memory stays bounded when frames stall (a hidden tab). At most OPEN_FOLDERS_MAX folders
 // are open (each holds a watch); collapsing a folder closes it and everything open below it.
 import { isKiteError, prefixRangeEnd, toBytes, type KiteClient, type Watch, type WatchEvent } from '@kite/client/browser';
 import { RANGE_END_ALL } from '@kite/protocol';
 import { errorText } from '../error-text.js';
+import { KEYS_PAGE_MAX, OPEN_FOLDERS_MAX, PENDING_EVENTS_MAX } from './limits.js';
 import { appendPage, applyEvents, clearChanged, levelFromPage, type Level } from './tree-model.js';
 
-/** Keys read per range (rows shown per page are at most this many). */
-export const KEYS_PAGE_MAX = 500;
-/** Open folders (each with a watch) at once. */
-export const OPEN_FOLDERS_MAX = 64;
-/** Queued watch events before they are applied without waiting for a frame. */
-export const PENDING_EVENTS_MAX = 10_000;
 
 export interface FolderState {
   readonly level: Level | null;
@@ -56,7 +52,7 @@ export class KeyTreeStore {
     this.folders.set(prefix, folder);
     this.onChange();
     try {
-      const r = await this.client.get(prefix, { prefix: true, keysOnly: true, limit: KEYS_PAGE_MAX });
+      const r = await this.client.get(prefix, { prefix: true, keysOnly: true, limit: KEYS_PAGE_MAX, serializable: true });
       if (this.folders.get(prefix) !== folder) return;
       folder.state = { level: levelFromPage(prefix, r.kvs, r.more, r.header.revision), loading: false, error: null };
       this.follow(prefix, folder, r.header.revision + 1);
@@ -86,7 +82,7 @@ export class KeyTreeStore {
     this.onChange();
     try {
       const end = prefix === '' ? RANGE_END_ALL : prefixRangeEnd(toBytes(prefix));
-      const r = await this.client.get(level.nextStart, { rangeEnd: end, keysOnly: true, limit: KEYS_PAGE_MAX });
+      const r = await this.client.get(level.nextStart, { rangeEnd: end, keysOnly: true, limit: KEYS_PAGE_MAX, serializable: true });
       const now = folder.state.level ?? level;
       folder.state = { level: appendPage(now, r.kvs, r.more), loading: false, error: null };
     } catch (err) {

@@ -182,8 +182,8 @@ describe('the console: configuration center and audit', () => {
     await page.getByRole('heading', { name: 'Changes against release 1' }).waitFor();
     expect(await page.getByTestId('release-author').textContent()).toBe('ana');
     const dbDiff = page.locator('section[data-key="db"]');
-    expect(await dbDiff.locator('del').allTextContents()).toEqual(['- {"host": "db1"}\n']);
-    expect(await dbDiff.locator('ins').allTextContents()).toEqual(['+ {"host": "db2"}\n']);
+    expect(await dbDiff.locator('pre.diff div.del').allTextContents()).toEqual(['-removed: {"host": "db1"}']);
+    expect(await dbDiff.locator('pre.diff div.add').allTextContents()).toEqual(['+added: {"host": "db2"}']);
     expect(await page.locator('section[data-key="feature"]').count()).toBe(0);
     expect((await admin.release(2)).diff).toEqual([{ key: 'db', change: 'changed', before: { type: 'json', text: '{"host": "db1"}' }, after: { type: 'json', text: '{"host": "db2"}' } }]);
     await browser.screenshot(page, 'config-release');

@@ -49,6 +49,13 @@ export function ensureChromium(): string {
   return installed;
 }
 
+/** A client certificate for the pages of one origin (playwright's shape). */
+export interface ClientCertificate {
+  readonly origin: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
 export interface PageProblem {
   readonly kind: 'console' | 'pageerror';
   readonly text: string;
@@ -74,9 +81,15 @@ export class ConsoleBrowser {
     return new ConsoleBrowser(browser, runName);
   }
 
-  /** A new page (own context) at `url`, 1280×800, light scheme, watched for errors. */
-  async open(url: string): Promise<Page> {
-    const context = await this.browser.newContext({ viewport: VIEWPORT, colorScheme: 'light', ignoreHTTPSErrors: true });
+  /**
+   * A new page (own context) at `url`, 1280×800, light scheme, watched for errors. Members
+   * that ask for a client certificate (mutual TLS) get `clientCertificates`.
+   */
+  async open(url: string, opts: { readonly clientCertificates?: ClientCertificate[] } = {}): Promise<Page> {
+    const context = await this.browser.newContext({
+      viewport: VIEWPORT, colorScheme: 'light', ignoreHTTPSErrors: true,
+      ...(opts.clientCertificates !== undefined ? { clientCertificates: opts.clientCertificates } : {}),
+    });
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('console', (msg) => {

@@ -40,14 +40,14 @@ export function ClusterView({ session }: ViewProps) {
           <caption class="sr-only">Members</caption>
           <thead>
             <tr>
-              <th scope="col">State</th><th scope="col">Name</th><th scope="col">ID</th><th scope="col">Client URLs</th>
-              <th scope="col">Peer URLs</th><th scope="col">Role</th><th scope="col">Term</th><th scope="col">Commit</th>
+              <th scope="col">State</th><th scope="col">Name</th><th scope="col">ID</th><th scope="col">URLs (client, peer)</th>
+              <th scope="col">Role</th><th scope="col">Term</th><th scope="col">Commit</th>
               <th scope="col">Applied</th><th scope="col">Lag</th><th scope="col">DB size</th><th scope="col">Version</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
-            {snap.members.map((m) => (
+            {[...snap.members].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((m) => (
               <MemberRow key={m.id} member={m} probe={snap.probes.get(m.id)} leader={snap.leader} leaderCommit={leaderCommit} onAction={setPending} />
             ))}
           </tbody>
@@ -65,7 +65,9 @@ export function ClusterView({ session }: ViewProps) {
       <ol class="changes" aria-live="polite" data-testid="leader-changes">
         {snap.leaderChanges.map((c) => (
           <li key={`${c.term}:${c.to}`}>
-            {formatTime(c.at)} term {c.term}: {nameOf(snap.members, c.from) ?? '(none seen)'} → {nameOf(snap.members, c.to)}
+            {formatTime(c.at)} term {c.term}: {c.from === null
+              ? `${nameOf(snap.members, c.to) ?? '?'} leads (first seen)`
+              : `${nameOf(snap.members, c.from) ?? '?'} → ${nameOf(snap.members, c.to) ?? '?'}`}
           </li>
         ))}
       </ol>
@@ -108,7 +110,7 @@ function MemberRow(props: {
   const state = probe === undefined ? 'unknown' : up ? 'up' : 'down';
   const lag = st !== null && props.leaderCommit !== null ? Math.max(0, props.leaderCommit - st.raftAppliedIndex) : null;
   return (
-    <tr data-member={m.name} data-state={state} class={`member ${state}`}>
+    <tr data-member={m.name} data-member-id={m.id} data-state={state} class={`member ${state}`}>
       <td>
         <span class={`dot ${state}`} aria-hidden="true" />
         <span class="state-text">{state}</span>
@@ -116,8 +118,7 @@ function MemberRow(props: {
       </td>
       <th scope="row">{m.name === '' ? '(not started)' : m.name}</th>
       <td><code>{m.id}</code></td>
-      <td>{m.clientUrls.join(' ')}</td>
-      <td>{m.peerUrls.join(' ')}</td>
+      <td class="urls">{[...m.clientUrls, ...m.peerUrls].map((u) => <div key={u}>{u}</div>)}</td>
       <td data-role={role}>{role}</td>
       <td>{st?.raftTerm ?? '–'}</td>
       <td>{st?.raftIndex ?? '–'}</td>

@@ -12,6 +12,7 @@ const alias = {
   '@kite/raft': pkg('raft'),
   '@kite/kvstore': pkg('kvstore'),
   '@kite/protocol': pkg('protocol'),
+  '@kite/client/browser': fileURLToPath(new URL('./packages/client/src/browser.ts', import.meta.url)),
   '@kite/client': pkg('client'),
   '@kite/config/node': fileURLToPath(new URL('./packages/config/src/node.ts', import.meta.url)),
   '@kite/config': pkg('config'),

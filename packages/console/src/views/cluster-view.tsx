@@ -127,9 +127,9 @@ function MemberRow(props: {
       <td>{st !== null ? formatBytes(st.dbSize) : '–'}</td>
       <td>{st?.version ?? '–'}</td>
       <td>
-        {m.isLearner && <button type="button" onClick={() => props.onAction({ kind: 'promote', member: m })}>Promote</button>}
+        {m.isLearner && <button type="button" aria-label={`Promote: ${m.name === '' ? m.id : m.name}`} onClick={() => props.onAction({ kind: 'promote', member: m })}>Promote</button>}
         {!m.isLearner && role !== 'leader' && up && (
-          <button type="button" onClick={() => props.onAction({ kind: 'moveLeader', member: m })}>Make leader</button>
+          <button type="button" aria-label={`Make leader: ${m.name}`} onClick={() => props.onAction({ kind: 'moveLeader', member: m })}>Make leader</button>
         )}
       </td>
     </tr>

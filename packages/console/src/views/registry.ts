@@ -6,6 +6,8 @@ import type { Session } from '../session.js';
 import { ClusterView } from './cluster-view.js';
 import { HistoryView } from './history-view.js';
 import { KeysView } from './keys-view.js';
+import { ConfigView } from './config/config-view.js';
+import { AuditView } from './audit/audit-view.js';
 
 export interface ViewProps {
   readonly session: Session;
@@ -26,6 +28,8 @@ export const VIEWS: readonly ViewDef[] = [
   { id: 'cluster', label: 'Cluster', inNav: true, component: ClusterView },
   { id: 'keys', label: 'Keys', inNav: true, component: KeysView },
   { id: 'history', label: 'History', inNav: false, component: HistoryView },
+  { id: 'config', label: 'Configuration', inNav: true, component: ConfigView },
+  { id: 'audit', label: 'Audit', inNav: true, component: AuditView },
 ];
 
 export function findView(id: string): ViewDef | undefined {

@@ -36,6 +36,7 @@ const VALID: { readonly [O in OpName]: OpArgs<O> } = {
   memberList: { serializable: true },
   memberAdd: { peerUrls: ['http://127.0.0.1:2380', 'https://host:1/'], isLearner: true },
   memberRemove: { memberId: 'ab12' },
+  memberUpdate: { memberId: 'ab12', peerUrls: ['http://127.0.0.1:2480'] },
   memberPromote: { memberId: 'ab12' },
   status: {},
   moveLeader: { targetId: 'ab12' },

@@ -142,6 +142,8 @@ const BAD: readonly [OpName, Record<string, unknown>, string, string][] = [
   ['memberAdd', { peerUrls: ['ws://h:1'] }, 'InvalidArgument', 'peerUrls must be a non-empty list of http://host:port URLs'],
   ['memberAdd', { isLearner: 'yes' }, 'InvalidArgument', 'isLearner must be a boolean'],
   ['memberRemove', { memberId: '' }, 'InvalidArgument', 'memberId must be a non-empty string'],
+  ['memberUpdate', { peerUrls: ['ftp://h:1'] }, 'InvalidArgument', 'peerUrls must be a non-empty list of http://host:port URLs'],
+  ['memberUpdate', { memberId: '' }, 'InvalidArgument', 'memberId must be a non-empty string'],
   ['memberPromote', { memberId: 5 }, 'InvalidArgument', 'memberId must be a non-empty string'],
   ['moveLeader', { targetId: undefined }, 'InvalidArgument', 'targetId must be a non-empty string'],
   ['hash', { revision: -1 }, 'InvalidArgument', 'revision must be a non-negative integer, got -1'],

@@ -5,11 +5,12 @@
 // the write locally. The member changed is the one with the largest id, so both others dial
 // it (the smaller id dials, peer-transport.ts): they reach it only through the new URL. Small
 // --snapshot-entries make every member snapshot after the update, so the restarts load the
-// registry from a snapshot.
+// registry from a snapshot. Refusals first: an unknown member, a URL another member uses.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runKite } from '../../packages/cli/test/cluster-harness.js';
 import { freePorts } from '../../jepsen-lite/src/cluster/ports.js';
 import { Cluster, waitFor } from './harness/cluster.js';
-import { etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
+import { etcdctl, etcdctlOk, parseEtcdJson } from './harness/etcdctl.js';
 
 interface MemberJson {
   readonly ID: string;
@@ -43,6 +44,14 @@ describe('etcdctl member update', () => {
     const [newPeerPort] = await freePorts(1);
     const newPeerUrl = `http://127.0.0.1:${String(newPeerPort)}`;
     const grpc = (name: string): string[] => [hostPort(cluster.grpcUrl(name))];
+
+    const taken = await etcdctl(grpc(other), ['member', 'update', targetId, `--peer-urls=${cluster.peerUrl(third)}`]);
+    expect([taken.code, taken.stderr]).toEqual([1, expect.stringContaining('etcdserver: Peer URLs already exists')]);
+    const unknown = await etcdctl(grpc(other), ['member', 'update', 'ffff', `--peer-urls=${newPeerUrl}`]);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining('etcdserver: member not found')]);
+    const kite = (args: readonly string[], on = other) => runKite([...args, '--endpoints', cluster.clientUrl(on)], { ...process.env, NO_COLOR: '1' });
+    expect(await kite(['member', 'update', 'ffff', '--peer-urls', newPeerUrl])).toEqual({ code: 1, stdout: '', stderr: 'Error: member ffff not found [InvalidArgument]\n' });
+    expect((await kite(['member', 'update', targetId, '--peer-urls', 'ftp://x:1'])).stderr).toContain("--peer-urls: 'ftp://x:1' must look like http://host:port");
 
     const out = await etcdctlOk(grpc(other), ['member', 'update', targetId, `--peer-urls=${newPeerUrl}`]);
     expect(/Member\s+([0-9a-f]+) updated in cluster/.exec(out)?.[1]?.padStart(16, '0')).toBe(targetId);
@@ -80,7 +89,10 @@ describe('etcdctl member update', () => {
     await cluster.leader(20_000);
     expect(await etcdctlOk(grpc(third), ['put', '/mu/last', 'again'], { timeoutMs: 30_000 })).toBe('OK\n');
     expect(await etcdctlOk(grpc(target), ['get', '/mu/last', '--print-value-only'])).toBe('again\n');
-    const listed = parseEtcdJson<{ members: MemberJson[] }>(await etcdctlOk(grpc(third), ['member', 'list', '-w', 'json'])).members;
-    expect(listed.find((x) => hexOf(x.ID) === targetId)?.peerURLs).toEqual([newPeerUrl]);
+    const listed = await kite(['member', 'list', '-w', 'json'], third);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { members: { id: string; peerUrls: string[] }[] }).members.find((m) => m.id === targetId)?.peerUrls).toEqual([newPeerUrl]);
+    const fromThird = parseEtcdJson<{ members: MemberJson[] }>(await etcdctlOk(grpc(third), ['member', 'list', '-w', 'json'])).members;
+    expect(fromThird.find((x) => hexOf(x.ID) === targetId)?.peerURLs).toEqual([newPeerUrl]);
   });
 });

@@ -64,8 +64,12 @@ describe('etcdctl member update', () => {
       });
       expect(listed.map((x) => [hexOf(x.ID), x.peerURLs])).toEqual(byId.map(([name, id]) => [id, [id === targetId ? newPeerUrl : cluster.peerUrl(name)]]));
     }
-    // Enough writes for every member to snapshot after the update.
+    // Every member applied the update by now; enough writes follow for each to snapshot past it.
+    const updateApplied = Math.max(...(await Promise.all(cluster.members.map(async (m) => (await cluster.status(m.name)).applied))));
     for (let i = 0; i < 30; i++) await etcdctlOk(grpc(other), ['put', `/mu/before/${String(i)}`, String(i)]);
+    for (const m of cluster.members) {
+      await waitFor(`${m.name} snapshots past the update`, 15_000, async () => ((await cluster.status(m.name)).snapshotIndex > updateApplied ? true : undefined));
+    }
 
     await cluster.kill(target, 'SIGTERM');
     const initialCluster = cluster.members.map((m) => `${m.name}=${m.name === target ? newPeerUrl : cluster.peerUrl(m.name)}`).join(',');

@@ -1,4 +1,4 @@
-// `client.members`: list, add, remove, promote (etcd's Cluster API).
+// `client.members`: list, add, remove, update, promote (etcd's Cluster API).
 
 import type { MemberAddResult, MemberId, MemberListResult, ResponseHeader } from '@kite/protocol';
 import type { CallOptions } from './invoker.js';
@@ -17,6 +17,11 @@ export class MembersApi {
 
   async remove(id: MemberId, opts: CallOptions = {}): Promise<MemberListResult & { header: ResponseHeader }> {
     return strip(await this.client.request('memberRemove', { memberId: id }, opts));
+  }
+
+  /** Replaces the member's peer URLs (etcd's MemberUpdate); it must then listen on them. */
+  async update(id: MemberId, peerUrls: readonly string[], opts: CallOptions = {}): Promise<MemberListResult & { header: ResponseHeader }> {
+    return strip(await this.client.request('memberUpdate', { memberId: id, peerUrls }, opts));
   }
 
   async promote(id: MemberId, opts: CallOptions = {}): Promise<MemberListResult & { header: ResponseHeader }> {

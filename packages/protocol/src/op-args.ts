@@ -93,14 +93,20 @@ export const MEMBER_LIST_FIELDS = {
 };
 export interface MemberListArgs extends Infer<typeof MEMBER_LIST_FIELDS> {}
 
+const peerUrls = list(matching(/^https?:\/\/[^/]+:\d+\/?$/, 'a non-empty list of http://host:port URLs'), 1, MEMBER_URLS_MAX, 'a non-empty list of http://host:port URLs');
+
 export const MEMBER_ADD_FIELDS = {
-  peerUrls: list(matching(/^https?:\/\/[^/]+:\d+\/?$/, 'a non-empty list of http://host:port URLs'), 1, MEMBER_URLS_MAX, 'a non-empty list of http://host:port URLs'),
+  peerUrls,
   isLearner: flag,
 };
 export interface MemberAddArgs extends Infer<typeof MEMBER_ADD_FIELDS> {}
 
 export const MEMBER_ID_FIELDS = { memberId };
 export interface MemberIdArgs extends Infer<typeof MEMBER_ID_FIELDS> {}
+
+/** etcd's MemberUpdate: replaces a member's peer URLs (its name and client URLs are its own to publish). */
+export const MEMBER_UPDATE_FIELDS = { memberId, peerUrls };
+export interface MemberUpdateArgs extends Infer<typeof MEMBER_UPDATE_FIELDS> {}
 
 export const MOVE_LEADER_FIELDS = { targetId: memberId };
 export interface MoveLeaderArgs extends Infer<typeof MOVE_LEADER_FIELDS> {}
@@ -274,6 +280,7 @@ export const OP_ARGS: { readonly [O in OpName]: (args: object) => void } = {
   memberList: fieldsCheck(MEMBER_LIST_FIELDS),
   memberAdd: fieldsCheck(MEMBER_ADD_FIELDS),
   memberRemove: fieldsCheck(MEMBER_ID_FIELDS),
+  memberUpdate: fieldsCheck(MEMBER_UPDATE_FIELDS),
   memberPromote: fieldsCheck(MEMBER_ID_FIELDS),
   status: fieldsCheck(NO_FIELDS),
   moveLeader: fieldsCheck(MOVE_LEADER_FIELDS),

@@ -9,7 +9,7 @@
 import type { CompactArgs, DeleteRangeArgs, PutArgs, RangeArgs, TxnArgs } from './kv-args.js';
 import type {
   AlarmArgs, AlarmType, AuditArgs, AuthenticateArgs, HashArgs, LeaseGrantArgs, LeaseIdArgs, LeaseTimeToLiveArgs,
-  MemberAddArgs, MemberIdArgs, MemberListArgs, MoveLeaderArgs, Permission, RoleGrantPermissionArgs, RoleNameArgs,
+  MemberAddArgs, MemberIdArgs, MemberListArgs, MemberUpdateArgs, MoveLeaderArgs, Permission, RoleGrantPermissionArgs, RoleNameArgs,
   RoleRevokePermissionArgs, SnapshotArgs, UserAddArgs, UserNameArgs, UserPasswordArgs, UserRoleArgs, WatchCreateArgs,
   WatchIdArgs, WatchProgressArgs,
 } from './op-args.js';
@@ -210,6 +210,7 @@ export interface Ops {
   memberList: { args: MemberListArgs; result: MemberListResult };
   memberAdd: { args: MemberAddArgs; result: MemberAddResult };
   memberRemove: { args: MemberIdArgs; result: MemberListResult };
+  memberUpdate: { args: MemberUpdateArgs; result: MemberListResult };
   memberPromote: { args: MemberIdArgs; result: MemberListResult };
   status: { args: EmptyResult; result: StatusResult };
   moveLeader: { args: MoveLeaderArgs; result: EmptyResult };
@@ -255,7 +256,7 @@ export const OP_NAMES: readonly OpName[] = [
   'range', 'put', 'deleteRange', 'txn', 'compact',
   'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
   'watchCreate', 'watchCancel', 'watchProgress',
-  'memberList', 'memberAdd', 'memberRemove', 'memberPromote',
+  'memberList', 'memberAdd', 'memberRemove', 'memberUpdate', 'memberPromote',
   'status', 'moveLeader', 'hash', 'defrag', 'ping', 'alarm', 'snapshot',
   ...AUTH_WRITE_OP_NAMES, 'authenticate', 'authStatus', 'userGet', 'userList', 'roleGet', 'roleList', 'audit',
 ];
@@ -279,7 +280,7 @@ export const IDEMPOTENT_OPS: ReadonlySet<OpName> = new Set<OpName>([
 /** Ops that change replicated state and therefore go through raft (the leader serves them). */
 export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
+  'memberAdd', 'memberRemove', 'memberUpdate', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
 ]);
 
 /**

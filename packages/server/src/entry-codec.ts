@@ -9,8 +9,8 @@ import { Packr } from 'msgpackr';
 
 export const ENTRY_VERSION = 1;
 
-export type EntryKind = 'kv' | 'attrs' | 'alarm';
-const ENTRY_KINDS: readonly unknown[] = ['kv', 'attrs', 'alarm'];
+export type EntryKind = 'kv' | 'attrs' | 'alarm' | 'peerUrls';
+const ENTRY_KINDS: readonly unknown[] = ['kv', 'attrs', 'alarm', 'peerUrls'];
 
 /**
  * Raising or clearing an alarm (etcd's AlarmRequest ACTIVATE / DEACTIVATE). Replicated, so
@@ -31,11 +31,21 @@ export interface MemberAttributes {
   readonly grpcUrls?: readonly string[];
 }
 
+/**
+ * A member's new peer URLs (etcd's MemberUpdate, which etcd carries as a ConfChangeUpdateNode).
+ * Kite carries it as a registry command: it changes no voter or learner set, so Raft's
+ * configuration has nothing to do with it, only the registry and the transport.
+ */
+export interface MemberPeerUrls {
+  readonly memberId: string;
+  readonly peerUrls: readonly string[];
+}
+
 export interface HostEntry {
   readonly kind: EntryKind;
   readonly proposer: string;
   readonly seq: number;
-  /** kv: the kvstore command bytes; attrs: encoded MemberAttributes; alarm: encoded AlarmChange. */
+  /** kv: the kvstore command bytes; attrs: encoded MemberAttributes; alarm: encoded AlarmChange; peerUrls: encoded MemberPeerUrls. */
   readonly payload: Uint8Array;
 }
 
@@ -86,6 +96,19 @@ export function decodeAlarmChange(b: Uint8Array): AlarmChange {
     throw new Error('assertion: undecodable alarm change');
   }
   return { action: v.action, memberId: v.memberId, alarm: v.alarm as AlarmType };
+}
+
+export function encodeMemberPeerUrls(u: MemberPeerUrls): Uint8Array {
+  return packr.pack({ memberId: u.memberId, peerUrls: [...u.peerUrls] });
+}
+
+/** Written by a member of this cluster: a malformed one is a broken invariant. */
+export function decodeMemberPeerUrls(b: Uint8Array): MemberPeerUrls {
+  const v = packr.unpack(b) as Partial<MemberPeerUrls> | null;
+  if (v === null || typeof v !== 'object' || typeof v.memberId !== 'string' || !Array.isArray(v.peerUrls) || v.peerUrls.length === 0) {
+    throw new Error('assertion: undecodable member peer URL update');
+  }
+  return { memberId: v.memberId, peerUrls: v.peerUrls.map(String) };
 }
 
 export function encodeConfContext(c: ConfChangeContext): Uint8Array {

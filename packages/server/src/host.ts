@@ -75,7 +75,10 @@ import {
 import { KiteError, createRng } from '@kite/protocol';
 import { monotonicMs, type MonotonicClock } from './clock.js';
 import type { ServerConfig } from './config.js';
-import { decodeAlarmChange, decodeAttrs, decodeConfContext, decodeHostEntry, encodeAlarmChange, encodeAttrs, encodeConfContext, encodeHostEntry, type AlarmChange, type MemberAttributes } from './entry-codec.js';
+import {
+  decodeAlarmChange, decodeAttrs, decodeConfContext, decodeHostEntry, decodeMemberPeerUrls, encodeAlarmChange, encodeAttrs, encodeConfContext, encodeHostEntry, encodeMemberPeerUrls,
+  type AlarmChange, type MemberAttributes, type MemberPeerUrls,
+} from './entry-codec.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
@@ -421,7 +424,7 @@ export class Host {
   }
 
   /** Proposes a kv command and waits until it is applied here (leader only). */
-  proposeKv(command: Uint8Array, timeoutMs: number, kind: 'kv' | 'alarm' = 'kv'): Promise<KvApplyOutcome> {
+  proposeKv(command: Uint8Array, timeoutMs: number, kind: 'kv' | 'alarm' | 'peerUrls' = 'kv'): Promise<KvApplyOutcome> {
     return new Promise((resolve, reject) => {
       if (this.stopping) return reject(new KiteError('Unavailable', 'member is stopping'));
       if (this.proposals.size >= PROPOSALS_PENDING_MAX) {
@@ -443,6 +446,12 @@ export class Host {
   /** Raises or clears an alarm on every member and waits until it is applied here (leader only). */
   async proposeAlarm(change: AlarmChange, timeoutMs: number): Promise<void> {
     const outcome = await this.proposeKv(encodeAlarmChange(change), timeoutMs, 'alarm');
+    if (!outcome.ok) throw outcome.error;
+  }
+
+  /** Replaces a member's peer URLs on every member and waits until it is applied here (leader only). */
+  async proposeMemberPeerUrls(update: MemberPeerUrls, timeoutMs: number): Promise<void> {
+    const outcome = await this.proposeKv(encodeMemberPeerUrls(update), timeoutMs, 'peerUrls');
     if (!outcome.ok) throw outcome.error;
   }
 
@@ -935,6 +944,13 @@ export class Host {
           const alarm = decodeAlarmChange(he.payload);
           this.registry.applyAlarm(alarm);
           this.log.warn({ memberId: alarm.memberId, alarm: alarm.alarm, index: e.index }, alarm.action === 'activate' ? 'alarm raised' : 'alarm disarmed');
+          if (he.proposer === this.proposerTag) owner = he.seq;
+        } else if (he.kind === 'peerUrls') {
+          // Like an alarm: no store command. The transport dials the member at its new URL.
+          const update = decodeMemberPeerUrls(he.payload);
+          this.registry.applyPeerUrls(update);
+          this.deps.onPeersChanged(this.registry.peerUrls());
+          this.log.info({ changedMemberId: update.memberId, peerUrls: update.peerUrls, index: e.index }, 'member peer URLs updated');
           if (he.proposer === this.proposerTag) owner = he.seq;
         } else {
           this.registry.applyAttributes(decodeAttrs(he.payload));

@@ -1,13 +1,13 @@
 // The cluster's members as the replicated log defines them: ids, names, peer and client URLs,
-// learner flags. Changed only by applied entries (conf changes and attribute publishes), so
-// every member computes the same registry; saved in the Raft snapshot's data so a member that
-// installs a snapshot learns it too. Also holds the cluster's armed alarms (etcd keeps them in
+// learner flags. Changed only by applied entries (conf changes, attribute publishes, peer URL
+// updates), so every member computes the same registry; saved in the Raft snapshot's data so a
+// member that installs a snapshot learns it too. Also holds the cluster's armed alarms (etcd keeps them in
 // its backend): replicated state that, like the members, must survive restarts and snapshots.
 
 import { Packr } from 'msgpackr';
 import type { ConfChange } from '@kite/raft';
 import type { AlarmMember, AlarmType, Member } from '@kite/protocol';
-import type { AlarmChange, MemberAttributes } from './entry-codec.js';
+import type { AlarmChange, MemberAttributes, MemberPeerUrls } from './entry-codec.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 const REGISTRY_VERSION = 1;
@@ -76,6 +76,16 @@ export class MemberRegistry {
     if (m === undefined) return;
     const { grpcUrls: _previous, ...rest } = m;
     this.members.set(a.memberId, { ...rest, name: a.name, clientUrls: [...a.clientUrls], ...(a.grpcUrls !== undefined ? { grpcUrls: [...a.grpcUrls] } : {}) });
+  }
+
+  /**
+   * Applies a committed peer URL update (etcd's MemberUpdate). A member removed before the
+   * update was applied stays removed: the update is a no-op then, on every member alike.
+   */
+  applyPeerUrls(u: MemberPeerUrls): void {
+    const m = this.members.get(u.memberId);
+    if (m === undefined) return;
+    this.members.set(u.memberId, { ...m, peerUrls: [...u.peerUrls] });
   }
 
   /** Applies a committed alarm change (idempotent, like the others). */

@@ -61,7 +61,7 @@ const LEARNER_IN_SYNC_RATIO = 0.9;
 /** Ops only the leader serves (replicated writes and leader-local lease state). */
 const LEADER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'put', 'deleteRange', 'txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseTimeToLive', 'leaseLeases',
-  'memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
+  'memberAdd', 'memberRemove', 'memberUpdate', 'memberPromote', 'moveLeader', 'alarm', ...AUTH_WRITE_OP_NAMES,
 ]);
 const AUTH_WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>(AUTH_WRITE_OP_NAMES);
 /**
@@ -77,7 +77,7 @@ export const RAISE_NOSPACE_OP = 'raiseNoSpace';
 const ADDS_DATA_OPS: ReadonlySet<OpName> = new Set<OpName>(['put', 'txn', 'leaseGrant']);
 /** Internal forwarded op: a follower's queued audit records, proposed by the leader. */
 export const AUDIT_APPEND_OP = 'auditAppend';
-const CLUSTER_CHANGE_OPS: ReadonlySet<OpName> = new Set<OpName>(['memberAdd', 'memberRemove', 'memberPromote', 'moveLeader', 'alarm', 'defrag']);
+const CLUSTER_CHANGE_OPS: ReadonlySet<OpName> = new Set<OpName>(['memberAdd', 'memberRemove', 'memberUpdate', 'memberPromote', 'moveLeader', 'alarm', 'defrag']);
 /** Ops whose refusals and outcomes go to the audit trail. */
 const AUDITED_OPS: ReadonlySet<OpName> = new Set<OpName>([...WRITE_OPS, 'defrag']);
 
@@ -564,6 +564,8 @@ export class OpServer implements ClientBackend {
         await this.deps.host.proposeConfChange({ type: 'removeNode', nodeId: req.memberId }, [], timeoutMs);
         return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
       }
+      case 'memberUpdate':
+        return this.memberUpdate(req, timeoutMs);
       case 'memberPromote':
         return this.memberPromote(req, timeoutMs);
       case 'moveLeader': {
@@ -589,6 +591,20 @@ export class OpServer implements ClientBackend {
     await this.deps.host.proposeConfChange({ type: req.isLearner === true ? 'addLearner' : 'addVoter', nodeId: id }, urls, timeoutMs);
     const member = this.deps.host.registry.get(id) ?? { id, name: '', peerUrls: urls, clientUrls: [], isLearner: req.isLearner === true };
     return okReply(req.id, this.header(), { member, members: this.deps.host.registry.list() });
+  }
+
+  /**
+   * etcd's MemberUpdate: the member keeps its id, name and Raft role; every member dials it at
+   * its new peer URLs once the update is applied. The member itself must then listen there.
+   */
+  private async memberUpdate(req: Request<'memberUpdate'>, timeoutMs: number): Promise<Reply> {
+    if (!this.deps.host.registry.has(req.memberId)) throw new KiteError('InvalidArgument', `member ${req.memberId} not found`);
+    const urls = req.peerUrls.map((u) => u.replace(/\/$/, ''));
+    for (const m of this.deps.host.registry.list()) {
+      if (m.id !== req.memberId && m.peerUrls.some((u) => urls.includes(u))) throw new KiteError('InvalidArgument', `peer URL already used by member ${m.id}`);
+    }
+    await this.deps.host.proposeMemberPeerUrls({ memberId: req.memberId, peerUrls: urls }, timeoutMs);
+    return okReply(req.id, this.header(), { members: this.deps.host.registry.list() });
   }
 
   private async memberPromote(req: Request<'memberPromote'>, timeoutMs: number): Promise<Reply> {

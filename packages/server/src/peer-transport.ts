@@ -192,8 +192,13 @@ export class PeerTransport {
         const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?', lastTlsError: '' };
         this.peers.set(id, fresh);
         if (this.dialsTo(id)) this.dial(id, fresh);
-      } else {
+      } else if (st.url !== url) {
+        // A member update (etcd's MemberUpdate): the next dial goes to the new URL. A live link
+        // stays up, as etcd's does: it is the member itself (its hello named it), and it closes
+        // when the member restarts on its new URL; the back-off restarts so that dial is prompt.
+        this.log.info({ peer: id, from: st.url, to: url }, 'peer URL changed');
         st.url = url;
+        st.attempts = 0;
       }
     }
   }

@@ -24,7 +24,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const enc = new TextEncoder();
 
-async function singleMember(dir: string, snapshotEntries: number, clock?: MonotonicClock, flags: readonly string[] = []): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
+async function singleMember(
+  dir: string, snapshotEntries: number, clock?: MonotonicClock, flags: readonly string[] = [], onPeersChanged: (peers: ReadonlyMap<string, string>) => void = () => undefined,
+): Promise<{ host: Host; kv: KvPort; persists: PersistBatch[]; syncs: () => number; close: () => Promise<void> }> {
   const config = loadConfig(['--name', 'n1', '--data-dir', dir, '--snapshot-entries', String(snapshotEntries), '--snapshot-catchup-entries', '5', ...flags], {}, dir);
   const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
   await logStore.load();
@@ -61,7 +63,7 @@ async function singleMember(dir: string, snapshotEntries: number, clock?: Monoto
     snapFiles,
     send: () => true,
     sendSnapshot: () => Promise.reject(new Error('no peers')),
-    onPeersChanged: () => undefined,
+    onPeersChanged,
     onRemoved: () => undefined,
     onFatal: (err) => {
       throw err;
@@ -105,6 +107,21 @@ describe('Host loop', () => {
       expect(m.syncs()).toBeGreaterThanOrEqual(1);
       expect(m.syncs()).toBeLessThanOrEqual(Math.ceil(st.applied / 25));
       expect(m.kv.appliedIndex).toBeGreaterThanOrEqual(st.snapshotIndex);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+describe('Host member peer URL update', () => {
+  it('applies a committed update to the registry and hands the transport the new URL before answering', async () => {
+    const seen: string[] = [];
+    const m = await singleMember(path.join(root, 'peer-urls'), 1000, undefined, [], (peers) => seen.push(peers.get('m1') ?? ''));
+    try {
+      expect(await m.host.waitForLeader(10_000)).toBe('m1');
+      await m.host.proposeMemberPeerUrls({ memberId: 'm1', peerUrls: ['http://127.0.0.1:2'] }, 10_000);
+      expect(m.host.registry.get('m1')?.peerUrls).toEqual(['http://127.0.0.1:2']);
+      expect(seen).toEqual(['http://127.0.0.1:2']);
     } finally {
       await m.close();
     }

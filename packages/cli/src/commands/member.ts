@@ -1,4 +1,4 @@
-// member list | add | remove | promote, and move-leader (etcdctl's top-level verb).
+// member list | add | remove | update | promote, and move-leader (etcdctl's top-level verb).
 import type { Command } from 'commander';
 import type { Member } from '@kite/protocol';
 import { withConnFlags, print, type ConnFlags } from '../context.js';
@@ -29,7 +29,7 @@ function parsePeerUrls(raw: string | undefined): string[] {
 }
 
 export function registerMember(program: Command): void {
-  const member = program.command('member').description('member list | add | remove | promote');
+  const member = program.command('member').description('member list | add | remove | update | promote');
 
   withConnFlags(member.command('list').description('the cluster\'s members').option('--consistency <l|s>', 'l or s', 'l'))
     .action(async (f: ConnFlags & { consistency?: string }) => withClient(f, async (open, ctx) => {
@@ -62,6 +62,16 @@ export function registerMember(program: Command): void {
       const c = await open();
       const { members } = await c.members.remove(id);
       print(ctx.format === 'simple' ? `Member ${id} removed from the cluster\n` : formatMembers(members, ctx.format));
+    }));
+
+  withConnFlags(member.command('update').description('update ID --peer-urls URLS: change a member\'s peer URLs, then restart it listening there')
+    .argument('<id>')
+    .option('--peer-urls <urls>', 'the member\'s new peer URLs, comma-separated'))
+    .action(async (id: string, f: ConnFlags & { peerUrls?: string }) => withClient(f, async (open, ctx) => {
+      const urls = parsePeerUrls(f.peerUrls);
+      const c = await open();
+      const { members } = await c.members.update(id, urls);
+      print(ctx.format === 'simple' ? `Member ${id} updated in the cluster\n` : formatMembers(members, ctx.format));
     }));
 
   withConnFlags(member.command('promote').description('promote ID: make a caught-up learner a voter').argument('<id>'))

@@ -9,10 +9,6 @@
 // endpoint as given as the HTTP/2 :authority, and Node's HTTP/2 layer (nghttp2) resets a
 // stream whose :authority holds a scheme (RST_STREAM PROTOCOL_ERROR). Without one, etcd
 // clients dial plaintext or TLS as their own flags say (etcdctl --cacert...).
-//
-// MemberUpdate (changing a member's peer URLs) has no Kite op: Raft's configuration carries a
-// member's URLs only when it is added, so it is refused with UNIMPLEMENTED and a message saying
-// how to do it (remove the member, add it back with the new URLs).
 
 import type { Member } from '@kite/protocol';
 import { KiteError } from '@kite/protocol';
@@ -48,11 +44,9 @@ export function clusterService(memberOps: EtcdOps): ServiceHandlers {
         return { header, members: result.members.map(member) };
       },
       MemberUpdate: async (req, ctx) => {
-        const id = requiredMemberId(req['ID']);
-        // Answer "not found" first, as etcd would, so a wrong id is not reported as unsupported.
-        const { result } = await ops.run(ctx, 'memberList', { serializable: false });
-        if (!result.members.some((m) => m.id === id)) throw new EtcdError('NOT_FOUND', 'etcdserver: member not found');
-        throw new EtcdError('UNIMPLEMENTED', 'etcdserver: member update is not supported by Kite: remove the member, then add it with its new peer URLs');
+        const peerUrls = stringList(req['peerURLs'], 'peerURLs');
+        const { header, result } = await ops.run(ctx, 'memberUpdate', { memberId: requiredMemberId(req['ID']), peerUrls });
+        return { header, members: result.members.map(member) };
       },
       // etcd 3.4 serves MemberList from the member's own view; 3.5 added `linearizable`.
       MemberList: (req, ctx) => list(ctx, req['linearizable'] !== true),

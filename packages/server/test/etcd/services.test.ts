@@ -157,7 +157,7 @@ describe('Cluster', () => {
 
   it("answers Kite's member refusals with etcd's errors", async () => {
     const ops = fakeOps(async (op) => {
-      if (op === 'memberRemove') throw new KiteError('InvalidArgument', 'member 0000000000000007 not found');
+      if (op === 'memberRemove' || op === 'memberUpdate') throw new KiteError('InvalidArgument', 'member 0000000000000007 not found');
       if (op === 'memberPromote') throw new KiteError('Unavailable', 'learner 0000000000000007 is not in sync with the leader yet (match 1 of 9)');
       return { members: [member] };
     });
@@ -167,7 +167,14 @@ describe('Cluster', () => {
       new EtcdError('FAILED_PRECONDITION', 'etcdserver: can only promote a learner member which is in sync with leader'),
     );
     await expect(unary(svc, 'MemberUpdate')({ ID: '7', peerURLs: ['http://x:1'] })).rejects.toEqual(new EtcdError('NOT_FOUND', 'etcdserver: member not found'));
-    await expect(unary(svc, 'MemberUpdate')({ ID: '10276657743932975437', peerURLs: ['http://x:1'] })).rejects.toMatchObject({ grpcCode: 'UNIMPLEMENTED' });
+  });
+
+  it("MemberUpdate is Kite's memberUpdate op on the member's id and new peer URLs", async () => {
+    const ops = fakeOps(async () => ({ members: [{ ...member, peerUrls: ['http://127.0.0.1:2480'] }] }));
+    const reply = await unary(clusterService(ops), 'MemberUpdate')({ ID: '10276657743932975437', peerURLs: ['http://127.0.0.1:2480'] });
+    expect(ops.calls).toEqual([{ op: 'memberUpdate', args: { memberId: '8e9e05c52164694d', peerUrls: ['http://127.0.0.1:2480'] } }]);
+    expect(reply).toMatchObject({ members: [{ ID: '10276657743932975437', peerURLs: ['http://127.0.0.1:2480'] }] });
+    await expect(unary(clusterService(ops), 'MemberUpdate')({ ID: '10276657743932975437', peerURLs: 'http://x:1' })).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 
   it('MemberList is served from the member\'s own view unless linearizable is asked', async () => {

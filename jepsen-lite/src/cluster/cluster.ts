@@ -18,6 +18,8 @@ import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
 import type { Rng } from '../util/rng.js';
 import { monotonicMs, sleep, withTimeout } from '../util/time.js';
 import { NodeProcess } from './node-process.js';
+import { ensureLibfaketime } from './libfaketime.js';
+import { MemberClocks } from './member-clocks.js';
 import { memberEnv } from './server-env.js';
 import { freePorts } from './ports.js';
 
@@ -48,6 +50,8 @@ export interface ClusterOptions {
   readonly auth?: boolean;
   /** Every member's whole environment (server-env.ts memberEnv); default: memberEnv({}). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Members run on libfaketime wall clocks the clock nemesis can skew (member-clocks.ts). Default false. */
+  readonly fakeClocks?: boolean;
 }
 
 /** Throw-away credentials of an --auth run (the cluster lives for one run on 127.0.0.1). */
@@ -70,6 +74,8 @@ export class Cluster {
   readonly removed = new Set<string>();
   /** member id → name (learned once the cluster is up, from the member list). */
   readonly idToName = new Map<string, string>();
+  /** The members' skewable wall clocks (a run with the clock nemesis), else null. */
+  readonly clocks: MemberClocks | null;
   /** Auth was enabled (an --auth run): clients log in from now on. */
   private authEnabled = false;
   private admin: KiteClient | null = null;
@@ -79,6 +85,7 @@ export class Cluster {
   constructor(readonly opts: ClusterOptions) {
     this.proxy = new LinkProxy(opts.rng.fork('proxy'));
     this.names = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.clocks = opts.fakeClocks === true ? new MemberClocks(ensureLibfaketime(), opts.dir, this.names) : null;
   }
 
   get electionTimeoutMs(): number {
@@ -203,7 +210,7 @@ export class Cluster {
         name,
         serverBin: this.opts.serverBin,
         logFile: path.join(this.opts.dir, 'logs', `${name}.log`),
-        env: this.opts.env ?? memberEnv({}),
+        env: { ...(this.opts.env ?? memberEnv({})), ...(this.clocks?.env(name) ?? {}) },
         args: [
           '--name', name,
           '--data-dir', m.dataDir,

@@ -1,5 +1,7 @@
 // All nemeses by name. The runner looks the --nemesis list up here.
+import { clockNemesis } from './clock.js';
 import { clusterOpNemeses } from './cluster-ops.js';
+import { corruptNemesis } from './corrupt.js';
 import { memberNemesis } from './member.js';
 import { partitionNemeses } from './partition.js';
 import { processNemeses } from './process-faults.js';
@@ -7,7 +9,7 @@ import type { Nemesis, NemesisName } from './types.js';
 
 export * from './types.js';
 
-const ALL: readonly Nemesis[] = [...partitionNemeses, ...processNemeses, ...clusterOpNemeses, memberNemesis];
+const ALL: readonly Nemesis[] = [...partitionNemeses, ...processNemeses, ...clusterOpNemeses, memberNemesis, clockNemesis, corruptNemesis];
 
 export function nemesisByName(name: NemesisName): Nemesis {
   const n = ALL.find((x) => x.name === name);

@@ -70,6 +70,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     nodes: o.nodes, dir, serverBin: o.serverBin, clusterToken: `jepsen-lite-${o.seed}-${stamp}`,
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
     snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth, env,
+    fakeClocks: o.nemeses.includes('clock'),
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -177,9 +178,10 @@ async function runFaults(faults: readonly FaultSlot<NemesisName>[], faultMs: num
   await sleep(t0 + faultMs - clock.nowMs(), signal);
 }
 
-/** Undo everything: open links, continue paused members, restart stopped ones; wait for a leader. */
+/** Undo everything: open links, true clocks, continue paused members, restart stopped ones; wait for a leader. */
 async function healAll(cluster: Cluster, ctx: NemesisContext, healMs: number): Promise<void> {
   cluster.proxy.heal();
+  const clocksReset = cluster.clocks?.resetAll() ?? [];
   const resumed: string[] = [];
   const restarted: string[] = [];
   for (const name of cluster.names) {
@@ -193,7 +195,7 @@ async function healAll(cluster: Cluster, ctx: NemesisContext, healMs: number): P
       restarted.push(name);
     }
   }
-  ctx.recorder.nemesis('heal', { resumed, restarted });
+  ctx.recorder.nemesis('heal', { resumed, restarted, clocksReset });
   ctx.log(`healed (resumed: ${resumed.join(' ') || '-'}, restarted: ${restarted.join(' ') || '-'})`);
   try {
     const leaderId = await cluster.waitReady(healMs);

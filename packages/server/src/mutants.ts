@@ -1,0 +1,31 @@
+// Deliberately broken builds, for proving that jepsen-lite's nemeses and checkers find the bug
+// each one plants. Off unless the environment variable KITE_MUTANT names one (there is no flag
+// or config key, so no configuration can turn one on by accident); an active mutant is logged
+// as an error at start. Nothing here may change behaviour when KITE_MUTANT is unset.
+//   wall-clock-ticks  the host's tick clock is the wall clock (Date.now) instead of the
+//                     monotonic one: lease reads, election and CheckQuorum timers then follow
+//                     clock steps and rate changes, so a leader whose clock jumps back keeps
+//                     its read lease after its term may have ended (jepsen-lite's clock nemesis).
+
+import type { MonotonicClock } from './clock.js';
+
+export const MUTANT_ENV = 'KITE_MUTANT';
+export const MUTANT_NAMES = ['wall-clock-ticks'] as const;
+export type MutantName = (typeof MUTANT_NAMES)[number];
+
+export class MutantError extends Error {
+  readonly code = 'MutantError';
+}
+
+/** The mutant the environment enables, or null; an unknown name is an error, not ignored. */
+export function activeMutant(env: NodeJS.ProcessEnv = process.env): MutantName | null {
+  const v = env[MUTANT_ENV];
+  if (v === undefined || v === '') return null;
+  if (!(MUTANT_NAMES as readonly string[]).includes(v)) throw new MutantError(`${MUTANT_ENV}=${v}: unknown mutant (known: ${MUTANT_NAMES.join(', ')})`);
+  return v as MutantName;
+}
+
+/** The host's tick clock under the mutant, or null for the real (monotonic) one. */
+export function mutantTickClock(mutant: MutantName | null): MonotonicClock | null {
+  return mutant === 'wall-clock-ticks' ? () => Date.now() : null;
+}

@@ -44,7 +44,7 @@ export interface Nemesis {
 export const NEMESIS_NAMES = [
   'partition-leader', 'partition-random', 'partition-ring', 'partition-bridge', 'partition-one-way',
   'delay', 'kill-one', 'kill-leader', 'kill-all', 'power-loss', 'pause-one', 'pause-leader',
-  'transfer-leader', 'member', 'compact', 'gray-leader', 'gray-follower', 'clock', 'corrupt',
+  'transfer-leader', 'member', 'compact', 'gray-leader', 'gray-follower', 'clock', 'corrupt', 'blackhole-snapshot',
 ] as const;
 
 export type NemesisName = (typeof NEMESIS_NAMES)[number];

@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KiteClient } from '@kite/client';
+import { checkCorruptServing } from '../checkers/corrupt-serving.js';
 import { combineValidity, nameServingMembers, type CheckResult, type Validity } from '../checkers/index.js';
 import { Cluster } from '../cluster/cluster.js';
 import { formatHistoryJsonl, isNemesisEntry, isObservationEntry, pairOperations, type HistoryEntry } from '../history/index.js';
@@ -263,6 +264,9 @@ export function finish(f: FinishInputs): RunOutcome {
   try {
     const history = pairOperations(f.entries);
     const checked = f.workloadCheck({ history, recoveryBoundMs: f.o.recoveryBoundMs, endTimeNs: f.endTimeNs });
+    // Every workload: a member whose files the corrupt nemesis damaged must not have served.
+    const corrupt = checkCorruptServing(history.operations, history.nemesis);
+    if (corrupt.stats['corruptions'] !== 0) checked.push(corrupt);
     results = [...nameServingMembers(checked, history.operations), ...f.extra];
   } catch (err) {
     error ??= `checking: ${(err as Error).stack ?? String(err)}`;

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import path from 'node:path';
 import { connect, type ConnectOptions, type KiteClient } from '@kite/client';
 import { writeDevCerts, type DevCertFiles } from './dev-certs.js';
-import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
+import { ANY_MEMBER, CLIENT, LinkProxy } from '../proxy/link-proxy.js';
 import type { Rng } from '../util/rng.js';
 import { monotonicMs, sleep, withTimeout } from '../util/time.js';
 import { NodeProcess } from './node-process.js';
@@ -50,6 +50,12 @@ export interface ClusterOptions {
   readonly auth?: boolean;
   /** Every member's whole environment (server-env.ts memberEnv); default: memberEnv({}). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Workload clients reach members through the proxy too (routes CLIENT → member), so the
+   * client-link nemeses can cut, delay and thin them; nemeses, status probes and final reads
+   * stay direct. Not with TLS (the proxy would need to re-originate the client's TLS). Default false.
+   */
+  readonly clientProxy?: boolean;
   /** Members run on libfaketime wall clocks the clock nemesis can skew (member-clocks.ts). Default false. */
   readonly fakeClocks?: boolean;
 }
@@ -80,11 +86,14 @@ export class Cluster {
   private authEnabled = false;
   private admin: KiteClient | null = null;
   private readonly advertisedPorts = new Map<string, number>();
+  /** Member name → the proxy port workload clients dial for it (clientProxy only). */
+  private readonly clientRoutePorts = new Map<string, number>();
   private certs: DevCertFiles | null = null;
 
   constructor(readonly opts: ClusterOptions) {
     this.proxy = new LinkProxy(opts.rng.fork('proxy'));
     this.names = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    if (opts.clientProxy === true && opts.tls) throw new RangeError('client links through the proxy are not supported with --tls yet');
     this.clocks = opts.fakeClocks === true ? new MemberClocks(ensureLibfaketime(), opts.dir, this.names) : null;
   }
 
@@ -94,6 +103,16 @@ export class Cluster {
 
   clientUrl(name: string): string {
     return `${this.opts.tls ? 'wss' : 'ws'}://127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  /** The URL workload clients use for a member: its client-link proxy route when there is one. */
+  workloadUrl(name: string): string {
+    const port = this.clientRoutePorts.get(name);
+    return port === undefined ? this.clientUrl(name) : `ws://127.0.0.1:${port}`;
+  }
+
+  workloadEndpoints(): string[] {
+    return this.names.map((n) => this.workloadUrl(n));
   }
 
   private get scheme(): string {
@@ -181,6 +200,7 @@ export class Cluster {
         this.members.clear();
         this.processes.clear();
         this.advertisedPorts.clear();
+        this.clientRoutePorts.clear();
         rmSync(path.join(this.opts.dir, 'data'), { recursive: true, force: true });
         renameSync(path.join(this.opts.dir, 'logs'), path.join(this.opts.dir, `logs-failed-start-${attempt}`));
       }
@@ -199,6 +219,9 @@ export class Cluster {
     for (const to of this.names) {
       advertised.set(to, await this.proxy.addRoute(ANY_MEMBER, to, this.member(to).peerPort));
       for (const from of this.names) if (from !== to) await this.proxy.addRoute(from, to, this.member(to).peerPort);
+    }
+    if (this.opts.clientProxy === true) {
+      for (const name of this.names) this.clientRoutePorts.set(name, await this.proxy.addRoute(CLIENT, name, this.member(name).clientPort));
     }
     for (const name of this.names) {
       const view = this.names.map((peer) => {

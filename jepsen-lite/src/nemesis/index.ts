@@ -1,5 +1,6 @@
 // All nemeses by name. The runner looks the --nemesis list up here.
 import { blackholeSnapshotNemesis } from './blackhole-snapshot.js';
+import { clientLinkNemeses } from './client-links.js';
 import { clockNemesis } from './clock.js';
 import { clusterOpNemeses } from './cluster-ops.js';
 import { corruptNemesis } from './corrupt.js';
@@ -10,7 +11,7 @@ import type { Nemesis, NemesisName } from './types.js';
 
 export * from './types.js';
 
-const ALL: readonly Nemesis[] = [...partitionNemeses, ...processNemeses, ...clusterOpNemeses, memberNemesis, clockNemesis, corruptNemesis, blackholeSnapshotNemesis];
+const ALL: readonly Nemesis[] = [...partitionNemeses, ...processNemeses, ...clusterOpNemeses, memberNemesis, clockNemesis, corruptNemesis, blackholeSnapshotNemesis, ...clientLinkNemeses];
 
 export function nemesisByName(name: NemesisName): Nemesis {
   const n = ALL.find((x) => x.name === name);

@@ -72,6 +72,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
     snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth, env,
     fakeClocks: o.nemeses.includes('clock'),
+    clientProxy: o.nemeses.some((n) => n.startsWith('client-')),
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -93,7 +94,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     clientFor: async (w) => {
       let c = clients.get(w);
       if (c === undefined) {
-        const eps = cluster.endpoints();
+        const eps = cluster.workloadEndpoints();
         const rotated = [...eps.slice(w % eps.length), ...eps.slice(0, w % eps.length)];
         c = await cluster.connect({ endpoints: rotated, timeoutMs: o.opTimeoutMs, preferLeader: w % 2 === 0 });
         clients.set(w, c);

@@ -1,5 +1,6 @@
 // Corrupt nemesis: a follower (a minority member) is killed, and bytes it had SYNCED are
-// damaged: a bit flipped or the file truncated, in one of its Raft WAL segments (data/wal) or,
+// damaged: a bit flipped, the file truncated, or its last synced bytes cut (a disk that lied
+// about a flush), in one of its Raft WAL segments (data/wal) or,
 // when one is staged, a snapshot file (data/snap/snap-*.snap). Then it is started again. A
 // healthy member refuses to start with a clear message (exit code 3, "cannot start: …"): the
 // WAL's CRC and sequence checks catch the damage. The nemesis records what the member did and,
@@ -36,7 +37,7 @@ export interface SyncedRange {
 
 export type Damage =
   | { readonly how: 'flip'; readonly file: string; readonly offset: number; readonly bit: number }
-  | { readonly how: 'truncate'; readonly file: string; readonly sizeBytes: number; readonly cutBytes: number };
+  | { readonly how: 'truncate' | 'truncate-tail'; readonly file: string; readonly sizeBytes: number; readonly cutBytes: number };
 
 /** The offset just past the last non-zero byte at or after `from` (`from` if none). */
 function writtenEnd(buf: Buffer, from: number): number {
@@ -72,14 +73,23 @@ export function syncedRanges(dataDir: string): SyncedRange[] {
   return out;
 }
 
-/** Damages one synced range, chosen from `rng`: a flipped bit or a cut inside it. */
+/**
+ * A tail cut loses at most this many synced bytes at the end of the last synced range: the last
+ * acknowledged record or two, as a disk that lied about its flush would (a cut anywhere in the
+ * range mostly takes entries the store already applied, which a second check also refuses).
+ */
+export const SYNCED_TAIL_CUT_BYTES_MAX = 48;
+
+/** Damages one synced range, chosen from `rng`: a flipped bit, a cut inside it, or a cut of its synced tail. */
 export function damageMember(dataDir: string, rng: Rng): Damage | null {
   const ranges = syncedRanges(dataDir);
   if (ranges.length === 0) return null;
-  const r = rng.pick(ranges);
+  const mode = rng.pick(['flip', 'truncate', 'truncate-tail'] as const);
+  const r = mode === 'truncate-tail' ? (ranges.filter((x) => x.file.startsWith('wal')).pop() ?? rng.pick(ranges)) : rng.pick(ranges);
   const file = path.join(dataDir, r.file);
-  const offset = r.from + Math.floor(rng.next() * (r.to - r.from));
-  if (rng.next() < 0.5) {
+  const tailFrom = Math.max(r.from, r.to - SYNCED_TAIL_CUT_BYTES_MAX);
+  const offset = mode === 'truncate-tail' ? tailFrom + Math.floor(rng.next() * (r.to - tailFrom)) : r.from + Math.floor(rng.next() * (r.to - r.from));
+  if (mode === 'flip') {
     const buf = readFileSync(file);
     const bit = rng.between(0, 7);
     buf[offset] = (buf[offset] as number) ^ (1 << bit);
@@ -88,7 +98,7 @@ export function damageMember(dataDir: string, rng: Rng): Damage | null {
   }
   const sizeBytes = readFileSync(file).length;
   truncateSync(file, offset);
-  return { how: 'truncate', file: r.file, sizeBytes, cutBytes: sizeBytes - offset };
+  return { how: mode, file: r.file, sizeBytes, cutBytes: sizeBytes - offset };
 }
 
 /** The member's log since its last start marker, last line that says why it could not start. */

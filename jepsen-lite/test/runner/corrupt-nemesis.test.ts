@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { damageMember, syncedRanges } from '../../src/nemesis/corrupt.js';
+import { damageMember, SYNCED_TAIL_CUT_BYTES_MAX, syncedRanges } from '../../src/nemesis/corrupt.js';
 import { createRng } from '../../src/util/rng.js';
 
 const dirs: string[] = [];
@@ -50,9 +50,9 @@ describe('corrupt nemesis damage', () => {
     expect(damageMember(dir, createRng(1))).toBeNull();
   });
 
-  it('flips exactly one bit or cuts inside a synced range, over many seeds', () => {
+  it('flips exactly one bit or cuts inside a synced range (a tail cut within its last bytes), over many seeds', () => {
     const hows = new Set<string>();
-    for (let seed = 1; seed <= 40; seed++) {
+    for (let seed = 1; seed <= 60; seed++) {
       const dir = dataDir(true);
       const before = new Map(syncedRanges(dir).map((r) => [r.file, readFileSync(path.join(dir, r.file))]));
       const ranges = syncedRanges(dir);
@@ -72,9 +72,13 @@ describe('corrupt nemesis damage', () => {
         expect(now.length).toBeGreaterThanOrEqual(range?.from ?? -1);
         expect(now.length).toBeLessThan(range?.to ?? -1);
         expect(now.equals(old.subarray(0, now.length))).toBe(true);
+        if (d.how === 'truncate-tail') {
+          expect(d.file).toBe(path.join('wal', SEG2));
+          expect(now.length).toBeGreaterThanOrEqual(200 - SYNCED_TAIL_CUT_BYTES_MAX);
+        }
       }
       for (const [file, bytes] of before) if (file !== d.file) expect(readFileSync(path.join(dir, file)).equals(bytes)).toBe(true);
     }
-    expect([...hows].sort()).toEqual(['flip', 'truncate']);
+    expect([...hows].sort()).toEqual(['flip', 'truncate', 'truncate-tail']);
   });
 });

@@ -102,7 +102,9 @@ export class KiteServer {
     const cfg = this.config;
     await mkdir(cfg.dataDir, { recursive: true });
     refuseIfMarkedCorrupt(cfg.dataDir);
-    this.logStore = await RaftLogStore.open(cfg.dataDir, { warn: (message) => this.log.warn(message) });
+    const mutant = activeMutant();
+    if (mutant !== null) this.log.error({ mutant }, 'DELIBERATELY BROKEN BUILD: a mutant is enabled (KITE_MUTANT); for testing the test harness only');
+    this.logStore = await RaftLogStore.open(cfg.dataDir, { warn: (message) => this.log.warn(message), ...(mutant === 'trust-damaged-wal' ? { mutantIgnoreSyncedHint: true } : {}) });
     let loaded = await this.logStore.load();
     let registry: MemberRegistry;
     if (loaded.identity === null) {
@@ -174,8 +176,6 @@ export class KiteServer {
         },
       },
     });
-    const mutant = activeMutant();
-    if (mutant !== null) this.log.error({ mutant }, 'DELIBERATELY BROKEN BUILD: a mutant is enabled (KITE_MUTANT); for testing the test harness only');
     const mutantClock = mutantTickClock(mutant);
     this.host = new Host({
       ...(mutantClock === null ? {} : { clock: mutantClock }),

@@ -6,11 +6,15 @@
 //                     monotonic one: lease reads, election and CheckQuorum timers then follow
 //                     clock steps and rate changes, so a leader whose clock jumps back keeps
 //                     its read lease after its term may have ended (jepsen-lite's clock nemesis).
+//   trust-damaged-wal the WAL is loaded as if its synced-offset hint did not exist, so damage
+//                     to synced bytes at the end of the last segment (a truncation) is cut as
+//                     a torn tail and the member starts on a log that lost acknowledged
+//                     records (jepsen-lite's corrupt nemesis and corrupt-serving checker).
 
 import type { MonotonicClock } from './clock.js';
 
 export const MUTANT_ENV = 'KITE_MUTANT';
-export const MUTANT_NAMES = ['wall-clock-ticks'] as const;
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal'] as const;
 export type MutantName = (typeof MUTANT_NAMES)[number];
 
 export class MutantError extends Error {

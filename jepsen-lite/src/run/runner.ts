@@ -72,7 +72,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
     snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth, env,
     fakeClocks: o.nemeses.includes('clock'),
-    clientProxy: o.nemeses.some((n) => n.startsWith('client-')),
+    clientProxy: !o.tls && o.nemeses.some(isClientLinkNemesis),
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -110,7 +110,9 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log(`cluster up; leader ${await cluster.leader()}; members ${[...cluster.idToName].map(([id, n]) => `${n}=${id}`).join(' ')}`);
     const plan = planPhases({ calmMs: o.calmMs, faultMs: o.faultMs, healMs: o.healMs, recoveryMs: o.recoveryMs });
     // The ring needs 5+ members (on 3 every member already reaches both others).
-    const nemeses = o.nodes >= 5 ? o.nemeses : o.nemeses.filter((n) => n !== 'partition-ring');
+    // Client links go through the proxy only without TLS (cluster.ts clientProxy).
+    const nemeses = o.nemeses.filter((n) => (o.nodes >= 5 || n !== 'partition-ring') && !(o.tls && isClientLinkNemesis(n)));
+    if (o.tls && o.nemeses.some(isClientLinkNemesis)) log('client-link nemeses skipped: not supported with --tls');
     const faults = planFaults({ faultMs: o.faultMs, nemeses, holdMs: o.holdMs, quietMs: o.quietMs }, rng.fork('schedule'));
     const workloadDone = workload.run(ctx).catch((err: unknown) => {
       error ??= `workload: ${(err as Error).stack ?? String(err)}`;
@@ -155,6 +157,8 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   if (endTimeNs === 0) endTimeNs = clock.nowNs();
   return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: env, host });
 }
+
+const isClientLinkNemesis = (n: NemesisName): boolean => n.startsWith('client-');
 
 /** The fault phase: each planned fault started, held, and undone, one at a time. */
 async function runFaults(faults: readonly FaultSlot<NemesisName>[], faultMs: number, nctx: NemesisContext, clock: RunClock, signal: AbortSignal): Promise<void> {

@@ -3,6 +3,9 @@
 // Its window opens at the nemesis's `kill` entry of kind "corrupt" and closes at the member's
 // next `add-member`; an operation that completed ok, served by that member, inside the window
 // is an anomaly (served-after-corruption). A window never closed lasts to the end of history.
+// The nemesis's own `corrupt` entry with outcome "running" is one too (started-on-corruption):
+// the member came up on damaged synced files and took part in Raft (votes, acknowledgements,
+// reads) whether or not a workload client happened to be connected to it.
 
 import type { NemesisEntry, Operation } from '../history/types.js';
 import type { Anomaly, CheckResult } from './result.js';
@@ -41,6 +44,16 @@ export function checkCorruptServing(operations: readonly Operation[], nemesis: r
       node: w.node,
       ops: served.slice(0, CORRUPT_SERVED_OPS_MAX).map((op) => op.id),
       count: served.length,
+    });
+  }
+  for (const e of nemesis) {
+    const v = e.value as { node?: unknown; outcome?: unknown; damage?: unknown } | null;
+    if (e.f !== 'corrupt' || v?.outcome !== 'running' || typeof v.node !== 'string') continue;
+    anomalies.push({
+      type: 'started-on-corruption',
+      message: `${v.node} started on damaged synced files instead of refusing (${JSON.stringify(v.damage)})`,
+      node: v.node,
+      damage: v.damage,
     });
   }
   return {

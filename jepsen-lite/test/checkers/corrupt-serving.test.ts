@@ -40,6 +40,13 @@ describe('corrupt-serving', () => {
     expect(verdict(b).anomalies.map((a) => a['ops'])).toEqual([[0]]);
   });
 
+  it('flags a member the nemesis saw start on damaged files, served ops or not', () => {
+    const b = corrupt(new HistoryBuilder()).nemesis('corrupt', { node: 'n2', damage: { how: 'truncate-tail' }, outcome: 'running' });
+    expect(verdict(b).anomalies).toEqual([expect.objectContaining({ type: 'started-on-corruption', node: 'n2' })]);
+    const refused = corrupt(new HistoryBuilder()).nemesis('corrupt', { node: 'n2', damage: null, outcome: 'refused' });
+    expect(verdict(refused).valid).toBe(true);
+  });
+
   it('stays out of histories without a corruption', () => {
     const b = new HistoryBuilder().invoke(0, 'read', 'r/1', null).ok(0, null, { node: 'n2' });
     expect(checkHistory(b.entries, { workload: 'register' }).results.map((x) => x.checker)).not.toContain('corrupt-serving');

@@ -10,11 +10,16 @@
 //                     to synced bytes at the end of the last segment (a truncation) is cut as
 //                     a torn tail and the member starts on a log that lost acknowledged
 //                     records (jepsen-lite's corrupt nemesis and corrupt-serving checker).
+//   watch-ignore-restore the watch hub is not told of snapshot restores, so a watcher on a member
+//                     that installs a snapshot silently skips the revisions the snapshot
+//                     covered (a relative of etcd #15271; jepsen-lite's blackhole-snapshot
+//                     nemesis and the watch checker).
 
+import type { WatchSource } from '@kite/kvstore';
 import type { MonotonicClock } from './clock.js';
 
 export const MUTANT_ENV = 'KITE_MUTANT';
-export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal'] as const;
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore'] as const;
 export type MutantName = (typeof MUTANT_NAMES)[number];
 
 export class MutantError extends Error {
@@ -32,4 +37,20 @@ export function activeMutant(env: NodeJS.ProcessEnv = process.env): MutantName |
 /** The host's tick clock under the mutant, or null for the real (monotonic) one. */
 export function mutantTickClock(mutant: MutantName | null): MonotonicClock | null {
   return mutant === 'wall-clock-ticks' ? () => Date.now() : null;
+}
+
+/** The watch hub's view of the store under the mutant: restores are never announced. */
+export function mutantWatchSource(mutant: MutantName | null, store: WatchSource): WatchSource {
+  if (mutant !== 'watch-ignore-restore') return store;
+  return {
+    get currentRevision() {
+      return store.currentRevision;
+    },
+    get compactRevision() {
+      return store.compactRevision;
+    },
+    onCommitted: (listener) => store.onCommitted(listener),
+    onRestored: () => () => undefined,
+    eventsBetween: (key, rangeEnd, fromRevision, toRevision, limitRevisions) => store.eventsBetween(key, rangeEnd, fromRevision, toRevision, limitRevisions),
+  };
 }

@@ -55,6 +55,11 @@ export class MemberClocks {
     return { LD_PRELOAD: this.library, FAKETIME_TIMESTAMP_FILE: this.file(name), FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' };
   }
 
+  /** The clock variables every member gets, its own file spelled <member> (for results.json). */
+  envTemplate(): Record<string, string> {
+    return this.env('<member>');
+  }
+
   skew(name: string): ClockSkew {
     return this.skews.get(name) ?? TRUE_CLOCK;
   }

@@ -155,7 +155,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log('every process stopped');
   }
   if (endTimeNs === 0) endTimeNs = clock.nowNs();
-  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: env, host });
+  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: { ...env, ...(cluster.clocks?.envTemplate() ?? {}) }, host });
 }
 
 const isClientLinkNemesis = (n: NemesisName): boolean => n.startsWith('client-');

@@ -38,7 +38,8 @@ const fileOf = (cluster: Cluster, name: string): string => readFileSync(cluster.
 describe('clock nemesis', () => {
   it('skews only the leader\'s wall clock, cuts it off, and undoes both on stop', async () => {
     const { ctx, cluster, recorder } = context('n2');
-    expect(cluster.clocks?.env('n2')).toMatchObject({ FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' });
+    expect(cluster.clocks?.env('n2')).toMatchObject({ FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1', FAKETIME_TIMESTAMP_FILE: cluster.clocks?.file('n2') });
+    expect(cluster.clocks?.envTemplate()['FAKETIME_TIMESTAMP_FILE']).toMatch(/<member>\.faketime$/);
     const fault = await nemesisByName('clock').start(ctx);
     const start = recorder.entries[0]?.value as { node: string; offsetSeconds: number; rate: number };
     expect(start.node).toBe('n2');

@@ -1,8 +1,9 @@
 // The cluster under test: `kite server` processes on 127.0.0.1 whose peer links all pass
 // through the LinkProxy. Member A is told that peer B lives at the proxy listener P(A→B), and
 // A advertises its own peer URL as a proxy listener P(?→A) (so a member that learns A's URL
-// from a replicated member list also goes through the proxy, relabelled by its hello). Only
-// the real client ports are reached directly. Small snapshot thresholds make snapshots and log
+// from a replicated member list also goes through the proxy, relabelled by its hello).
+// Clients reach the real client ports directly, except workload clients in a run with a
+// client-link nemesis (clientProxy: through a client route of the proxy). Small snapshot thresholds make snapshots and log
 // compaction happen during short runs. With `tls`, every member runs mutual TLS on both doors
 // with throw-away certificates made in <run dir>/tls (dev-certs.ts), clients connect with the
 // client certificate, and the proxy terminates and re-originates TLS (link-proxy.ts). With

@@ -2,12 +2,14 @@
 //   register  linearizability (register model) + durability
 //   append    list-append (Elle-style) + durability
 //   watch     watch streams against the final global history and the clients' writes
-// plus liveness for any workload when a recovery bound is given.
+// plus liveness for any workload when a recovery bound is given, and corrupt-serving when the
+// corrupt nemesis damaged a member.
 
 import { pairOperations } from '../history/operations.js';
 import type { HistoryEntry } from '../history/types.js';
 import { checkAppend } from './append/checker.js';
 import type { AppendOptions } from './append/checker.js';
+import { checkCorruptServing } from './corrupt-serving.js';
 import { checkDurability } from './durability.js';
 import { checkLinearizability } from './linearizability/checker.js';
 import { checkLiveness } from './liveness.js';
@@ -51,6 +53,8 @@ export function checkHistory(entries: readonly HistoryEntry[], options: CheckHis
       results.push(checkWatch(watchersFromObservations(observations), globalHistoryFromObservations(observations), watchEvidence(operations, nemesis)));
       break;
   }
+  const corrupt = checkCorruptServing(operations, nemesis);
+  if (corrupt.stats['corruptions'] !== 0) results.push(corrupt);
   if (options.liveness !== undefined) results.push(checkLiveness(operations, nemesis, { bound: options.liveness }));
   return { valid: combineValidity(results.map((r) => r.valid)), results: nameServingMembers(results, operations) };
 }

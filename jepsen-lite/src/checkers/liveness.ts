@@ -1,5 +1,5 @@
 // Liveness: once every fault has healed, writes succeed again within a bound. A heal point is
-// when the last open fault ends (stop-partition, stop-delay, restart, resume, heal) or an
+// when the last open fault ends (stop-partition, stop-delay, stop-clock, restart, resume, heal) or an
 // instantaneous fault happens with nothing open (leader transfer, member change). A compaction
 // is not a fault: it neither opens a window nor cuts one short. From each heal point the
 // first write that completes ok must complete within the bound. A window cut short by the next
@@ -17,8 +17,8 @@ import { maxOf } from '../util/max.js';
 
 const NS_PER_MS = 1_000_000;
 
-const FAULT_STARTS: ReadonlySet<NemesisF> = new Set(['start-partition', 'start-delay', 'kill', 'pause']);
-const FAULT_ENDS: ReadonlySet<NemesisF> = new Set(['stop-partition', 'stop-delay', 'restart', 'resume']);
+const FAULT_STARTS: ReadonlySet<NemesisF> = new Set(['start-partition', 'start-delay', 'start-clock', 'kill', 'pause']);
+const FAULT_ENDS: ReadonlySet<NemesisF> = new Set(['stop-partition', 'stop-delay', 'stop-clock', 'restart', 'resume']);
 const INSTANT_FAULTS: ReadonlySet<NemesisF> = new Set(['transfer-leader', 'remove-member', 'add-member']);
 const DEFAULT_WRITE_FS: readonly string[] = ['write', 'cas', 'txn', 'put', 'append'];
 

@@ -1,8 +1,9 @@
 // The cluster under test: `kite server` processes on 127.0.0.1 whose peer links all pass
 // through the LinkProxy. Member A is told that peer B lives at the proxy listener P(A→B), and
 // A advertises its own peer URL as a proxy listener P(?→A) (so a member that learns A's URL
-// from a replicated member list also goes through the proxy, relabelled by its hello). Only
-// the real client ports are reached directly. Small snapshot thresholds make snapshots and log
+// from a replicated member list also goes through the proxy, relabelled by its hello).
+// Clients reach the real client ports directly, except workload clients in a run with a
+// client-link nemesis (clientProxy: through a client route of the proxy). Small snapshot thresholds make snapshots and log
 // compaction happen during short runs. With `tls`, every member runs mutual TLS on both doors
 // with throw-away certificates made in <run dir>/tls (dev-certs.ts), clients connect with the
 // client certificate, and the proxy terminates and re-originates TLS (link-proxy.ts). With
@@ -14,10 +15,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import path from 'node:path';
 import { connect, type ConnectOptions, type KiteClient } from '@kite/client';
 import { writeDevCerts, type DevCertFiles } from './dev-certs.js';
-import { ANY_MEMBER, LinkProxy } from '../proxy/link-proxy.js';
+import { ANY_MEMBER, CLIENT, LinkProxy } from '../proxy/link-proxy.js';
 import type { Rng } from '../util/rng.js';
 import { monotonicMs, sleep, withTimeout } from '../util/time.js';
 import { NodeProcess } from './node-process.js';
+import { ensureLibfaketime } from './libfaketime.js';
+import { MemberClocks } from './member-clocks.js';
 import { memberEnv } from './server-env.js';
 import { freePorts } from './ports.js';
 
@@ -48,6 +51,14 @@ export interface ClusterOptions {
   readonly auth?: boolean;
   /** Every member's whole environment (server-env.ts memberEnv); default: memberEnv({}). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Workload clients reach members through the proxy too (routes CLIENT → member), so the
+   * client-link nemeses can cut, delay and thin them; nemeses, status probes and final reads
+   * stay direct. Not with TLS (the proxy would need to re-originate the client's TLS). Default false.
+   */
+  readonly clientProxy?: boolean;
+  /** Members run on libfaketime wall clocks the clock nemesis can skew (member-clocks.ts). Default false. */
+  readonly fakeClocks?: boolean;
 }
 
 /** Throw-away credentials of an --auth run (the cluster lives for one run on 127.0.0.1). */
@@ -70,15 +81,21 @@ export class Cluster {
   readonly removed = new Set<string>();
   /** member id → name (learned once the cluster is up, from the member list). */
   readonly idToName = new Map<string, string>();
+  /** The members' skewable wall clocks (a run with the clock nemesis), else null. */
+  readonly clocks: MemberClocks | null;
   /** Auth was enabled (an --auth run): clients log in from now on. */
   private authEnabled = false;
   private admin: KiteClient | null = null;
   private readonly advertisedPorts = new Map<string, number>();
+  /** Member name → the proxy port workload clients dial for it (clientProxy only). */
+  private readonly clientRoutePorts = new Map<string, number>();
   private certs: DevCertFiles | null = null;
 
   constructor(readonly opts: ClusterOptions) {
     this.proxy = new LinkProxy(opts.rng.fork('proxy'));
     this.names = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    if (opts.clientProxy === true && opts.tls) throw new RangeError('client links through the proxy are not supported with --tls yet');
+    this.clocks = opts.fakeClocks === true ? new MemberClocks(ensureLibfaketime(), opts.dir, this.names) : null;
   }
 
   get electionTimeoutMs(): number {
@@ -87,6 +104,16 @@ export class Cluster {
 
   clientUrl(name: string): string {
     return `${this.opts.tls ? 'wss' : 'ws'}://127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  /** The URL workload clients use for a member: its client-link proxy route when there is one. */
+  workloadUrl(name: string): string {
+    const port = this.clientRoutePorts.get(name);
+    return port === undefined ? this.clientUrl(name) : `ws://127.0.0.1:${port}`;
+  }
+
+  workloadEndpoints(): string[] {
+    return this.names.map((n) => this.workloadUrl(n));
   }
 
   private get scheme(): string {
@@ -174,6 +201,7 @@ export class Cluster {
         this.members.clear();
         this.processes.clear();
         this.advertisedPorts.clear();
+        this.clientRoutePorts.clear();
         rmSync(path.join(this.opts.dir, 'data'), { recursive: true, force: true });
         renameSync(path.join(this.opts.dir, 'logs'), path.join(this.opts.dir, `logs-failed-start-${attempt}`));
       }
@@ -193,6 +221,9 @@ export class Cluster {
       advertised.set(to, await this.proxy.addRoute(ANY_MEMBER, to, this.member(to).peerPort));
       for (const from of this.names) if (from !== to) await this.proxy.addRoute(from, to, this.member(to).peerPort);
     }
+    if (this.opts.clientProxy === true) {
+      for (const name of this.names) this.clientRoutePorts.set(name, await this.proxy.addRoute(CLIENT, name, this.member(name).clientPort));
+    }
     for (const name of this.names) {
       const view = this.names.map((peer) => {
         const port = peer === name ? (advertised.get(name) as number) : (this.proxy.routePort(name, peer) as number);
@@ -203,7 +234,7 @@ export class Cluster {
         name,
         serverBin: this.opts.serverBin,
         logFile: path.join(this.opts.dir, 'logs', `${name}.log`),
-        env: this.opts.env ?? memberEnv({}),
+        env: { ...(this.opts.env ?? memberEnv({})), ...(this.clocks?.env(name) ?? {}) },
         args: [
           '--name', name,
           '--data-dir', m.dataDir,

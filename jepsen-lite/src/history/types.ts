@@ -39,22 +39,25 @@ export interface NemesisEntry {
 
 /**
  * Fault starts and ends; liveness pairs them to find when the cluster was whole again.
- * `start-delay`/`stop-delay` bound a window of slow, jittery, lossy links; `compact` is an
+ * `start-delay`/`stop-delay` bound a window of slow, jittery, lossy links; `start-clock`/
+ * `stop-clock` a member whose wall clock is skewed (and which is cut off); `compact` is an
  * instantaneous event (the store compacted at a revision), not a fault.
  */
 export type NemesisF =
   | 'start-partition' | 'stop-partition'
   | 'start-delay' | 'stop-delay'
+  | 'start-clock' | 'stop-clock'
   | 'kill' | 'restart'
   | 'pause' | 'resume'
   | 'transfer-leader'
   | 'remove-member' | 'add-member'
   | 'compact'
+  | 'corrupt'
   | 'heal';
 
 export const NEMESIS_FS: readonly NemesisF[] = [
-  'start-partition', 'stop-partition', 'start-delay', 'stop-delay', 'kill', 'restart', 'pause', 'resume',
-  'transfer-leader', 'remove-member', 'add-member', 'compact', 'heal',
+  'start-partition', 'stop-partition', 'start-delay', 'stop-delay', 'start-clock', 'stop-clock', 'kill', 'restart', 'pause', 'resume',
+  'transfer-leader', 'remove-member', 'add-member', 'compact', 'corrupt', 'heal',
 ];
 
 /**

@@ -42,7 +42,8 @@ export const memberNemesis: Nemesis = {
   },
 };
 
-async function readd(ctx: NemesisContext, node: string, oldId: string): Promise<void> {
+/** Adds a removed member back under its name and URL, with a new id, and starts it to join. */
+export async function readd(ctx: NemesisContext, node: string, oldId: string): Promise<void> {
   const cluster = ctx.cluster;
   const admin = await cluster.adminClient();
   const url = cluster.advertisedPeerUrl(node);

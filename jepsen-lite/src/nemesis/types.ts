@@ -44,7 +44,8 @@ export interface Nemesis {
 export const NEMESIS_NAMES = [
   'partition-leader', 'partition-random', 'partition-ring', 'partition-bridge', 'partition-one-way',
   'delay', 'kill-one', 'kill-leader', 'kill-all', 'power-loss', 'pause-one', 'pause-leader',
-  'transfer-leader', 'member', 'compact', 'gray-leader', 'gray-follower', 'failpoint',
+  'transfer-leader', 'member', 'compact', 'gray-leader', 'gray-follower', 'clock', 'corrupt', 'blackhole-snapshot',
+  'client-partition', 'client-delay', 'client-one-way', 'failpoint',
 ] as const;
 
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
@@ -54,6 +55,7 @@ export const NEMESIS_GROUPS: Readonly<Record<string, readonly NemesisName[]>> = 
   partition: ['partition-leader', 'partition-random', 'partition-ring', 'partition-bridge', 'partition-one-way'],
   kill: ['kill-one', 'kill-leader', 'kill-all'],
   pause: ['pause-one', 'pause-leader'],
+  client: ['client-partition', 'client-delay', 'client-one-way'],
   all: NEMESIS_NAMES,
   none: [],
 };

@@ -9,6 +9,9 @@
 // listener meant for someone else; the dialer's hello names it, so once member ids are known
 // the proxy relabels the connection from the hello instead of trusting the listener.
 //
+// Workload clients may be routed the same way (from CLIENT to a member's client port), so the
+// client-link nemeses act on client traffic frame by frame as well.
+//
 // A cut pair (both directions blocked) has its connections closed and new ones refused; a
 // one-way block drops data frames in that direction only (see direction-pump.ts).
 //
@@ -33,6 +36,8 @@ export const PROXY_CONNECTIONS_MAX = 1024;
 const UPSTREAM_CONNECT_MS_MAX = 5_000;
 /** Unknown dialer: a route added for a member that joins later. */
 export const ANY_MEMBER = '?';
+/** The dialer of client routes: every workload client (policies `client>n1`, `n1>client`). */
+export const CLIENT = 'client';
 
 /** The members' certificates and the CA, PEM. */
 export interface ProxyTls {
@@ -73,7 +78,8 @@ class ProxiedConnection {
     this.to = route.to;
     this.up = new DirectionPump(client, upstream, rng, {
       policy: () => proxy.policies.get(this.from, this.to),
-      onFirstDataFrame: (f) => this.identifyDialer(f),
+      // A client's first frame is a request, not a member's hello: never relabel from it.
+      ...(route.from === CLIENT ? {} : { onFirstDataFrame: (f: WsFrame) => this.identifyDialer(f) }),
       onFatal: (why) => this.destroy(why),
     });
     this.down = new DirectionPump(upstream, client, rng, {

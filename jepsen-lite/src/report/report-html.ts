@@ -40,7 +40,7 @@ export interface FaultWindow {
 }
 
 const PAIRS: Readonly<Record<string, string>> = {
-  'start-partition': 'stop-partition', 'start-delay': 'stop-delay', kill: 'restart', pause: 'resume', 'remove-member': 'add-member',
+  'start-partition': 'stop-partition', 'start-delay': 'stop-delay', 'start-clock': 'stop-clock', kill: 'restart', pause: 'resume', 'remove-member': 'add-member',
 };
 
 /** Pairs fault starts with their ends (an unended fault lasts until `endNs`). */

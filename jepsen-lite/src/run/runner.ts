@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KiteClient } from '@kite/client';
+import { checkCorruptServing } from '../checkers/corrupt-serving.js';
 import { combineValidity, nameServingMembers, type CheckResult, type Validity } from '../checkers/index.js';
 import { Cluster } from '../cluster/cluster.js';
 import { formatHistoryJsonl, isNemesisEntry, isObservationEntry, pairOperations, type HistoryEntry } from '../history/index.js';
@@ -70,6 +71,8 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     nodes: o.nodes, dir, serverBin: o.serverBin, clusterToken: `jepsen-lite-${o.seed}-${stamp}`,
     tickMs: o.tickMs, electionTicks: o.electionTicks, snapshotEntries: o.snapshotEntries,
     snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth, env,
+    fakeClocks: o.nemeses.includes('clock'),
+    clientProxy: !o.tls && o.nemeses.some(isClientLinkNemesis),
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -91,7 +94,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     clientFor: async (w) => {
       let c = clients.get(w);
       if (c === undefined) {
-        const eps = cluster.endpoints();
+        const eps = cluster.workloadEndpoints();
         const rotated = [...eps.slice(w % eps.length), ...eps.slice(0, w % eps.length)];
         c = await cluster.connect({ endpoints: rotated, timeoutMs: o.opTimeoutMs, preferLeader: w % 2 === 0 });
         clients.set(w, c);
@@ -107,7 +110,9 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log(`cluster up; leader ${await cluster.leader()}; members ${[...cluster.idToName].map(([id, n]) => `${n}=${id}`).join(' ')}`);
     const plan = planPhases({ calmMs: o.calmMs, faultMs: o.faultMs, healMs: o.healMs, recoveryMs: o.recoveryMs });
     // The ring needs 5+ members (on 3 every member already reaches both others).
-    const nemeses = o.nodes >= 5 ? o.nemeses : o.nemeses.filter((n) => n !== 'partition-ring');
+    // Client links go through the proxy only without TLS (cluster.ts clientProxy).
+    const nemeses = o.nemeses.filter((n) => (o.nodes >= 5 || n !== 'partition-ring') && !(o.tls && isClientLinkNemesis(n)));
+    if (o.tls && o.nemeses.some(isClientLinkNemesis)) log('client-link nemeses skipped: not supported with --tls');
     const faults = planFaults({ faultMs: o.faultMs, nemeses, holdMs: o.holdMs, quietMs: o.quietMs }, rng.fork('schedule'));
     const workloadDone = workload.run(ctx).catch((err: unknown) => {
       error ??= `workload: ${(err as Error).stack ?? String(err)}`;
@@ -150,8 +155,10 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log('every process stopped');
   }
   if (endTimeNs === 0) endTimeNs = clock.nowNs();
-  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: env, host });
+  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: { ...env, ...(cluster.clocks?.envTemplate() ?? {}) }, host });
 }
+
+const isClientLinkNemesis = (n: NemesisName): boolean => n.startsWith('client-');
 
 /** The fault phase: each planned fault started, held, and undone, one at a time. */
 async function runFaults(faults: readonly FaultSlot<NemesisName>[], faultMs: number, nctx: NemesisContext, clock: RunClock, signal: AbortSignal): Promise<void> {
@@ -177,9 +184,10 @@ async function runFaults(faults: readonly FaultSlot<NemesisName>[], faultMs: num
   await sleep(t0 + faultMs - clock.nowMs(), signal);
 }
 
-/** Undo everything: open links, continue paused members, restart stopped ones; wait for a leader. */
+/** Undo everything: open links, true clocks, continue paused members, restart stopped ones; wait for a leader. */
 async function healAll(cluster: Cluster, ctx: NemesisContext, healMs: number): Promise<void> {
   cluster.proxy.heal();
+  const clocksReset = cluster.clocks?.resetAll() ?? [];
   const resumed: string[] = [];
   const restarted: string[] = [];
   for (const name of cluster.names) {
@@ -193,7 +201,7 @@ async function healAll(cluster: Cluster, ctx: NemesisContext, healMs: number): P
       restarted.push(name);
     }
   }
-  ctx.recorder.nemesis('heal', { resumed, restarted });
+  ctx.recorder.nemesis('heal', { resumed, restarted, clocksReset });
   ctx.log(`healed (resumed: ${resumed.join(' ') || '-'}, restarted: ${restarted.join(' ') || '-'})`);
   try {
     const leaderId = await cluster.waitReady(healMs);
@@ -261,6 +269,9 @@ export function finish(f: FinishInputs): RunOutcome {
   try {
     const history = pairOperations(f.entries);
     const checked = f.workloadCheck({ history, recoveryBoundMs: f.o.recoveryBoundMs, endTimeNs: f.endTimeNs });
+    // Every workload: a member whose files the corrupt nemesis damaged must not have served.
+    const corrupt = checkCorruptServing(history.operations, history.nemesis);
+    if (corrupt.stats['corruptions'] !== 0) checked.push(corrupt);
     results = [...nameServingMembers(checked, history.operations), ...f.extra];
   } catch (err) {
     error ??= `checking: ${(err as Error).stack ?? String(err)}`;

@@ -148,7 +148,7 @@ export function configWorkload(): Workload {
       const names = ctx.cluster.names;
       for (const [m, node] of names.entries()) {
         // createClient: no wait for the member (it may be down); the instances retry their start.
-        const client = createClient({ endpoints: [ctx.cluster.clientUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs });
+        const client = createClient({ endpoints: [ctx.cluster.workloadUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs });
         clients.push(client);
         for (let j = 0; j < INSTANCES_PER_MEMBER; j++) {
           const i = m * INSTANCES_PER_MEMBER + j;

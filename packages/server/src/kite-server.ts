@@ -21,6 +21,7 @@ import { getJson } from './get-json.js';
 import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { AutoCompactor, plannerFor } from './auto-compactor.js';
 import { monotonicMs } from './clock.js';
+import { activeMutant, mutantTickClock } from './mutants.js';
 import { CorruptChecker, HashKvDoor, initialCorruptCheck, type HashSource } from './corrupt-check.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
@@ -104,7 +105,9 @@ export class KiteServer {
     const cfg = this.config;
     await mkdir(cfg.dataDir, { recursive: true });
     refuseIfMarkedCorrupt(cfg.dataDir);
-    this.logStore = await RaftLogStore.open(cfg.dataDir, { warn: (message) => this.log.warn(message) });
+    const mutant = activeMutant();
+    if (mutant !== null) this.log.error({ mutant }, 'DELIBERATELY BROKEN BUILD: a mutant is enabled (KITE_MUTANT); for testing the test harness only');
+    this.logStore = await RaftLogStore.open(cfg.dataDir, { warn: (message) => this.log.warn(message), ...(mutant === 'trust-damaged-wal' ? { mutantIgnoreSyncedHint: true } : {}) });
     let loaded = await this.logStore.load();
     let registry: MemberRegistry;
     if (loaded.identity === null) {
@@ -176,7 +179,9 @@ export class KiteServer {
         },
       },
     });
+    const mutantClock = mutantTickClock(mutant);
     this.host = new Host({
+      ...(mutantClock === null ? {} : { clock: mutantClock }),
       config: cfg,
       selfId: this.selfId,
       clusterId: this.clusterId,

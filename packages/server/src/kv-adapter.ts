@@ -5,6 +5,7 @@ import { KvStore, LevelBackend, StoreDirError, WatchHub, encodeCommand, type App
 import type { HashResult, LeaseKeepAliveResult, LeaseLeasesResult, LeaseTimeToLiveResult, RangeArgs, TxnArgs, WatchCreateArgs } from '@kite/protocol';
 import type { LinkWatcher } from './client-handler.js';
 import { monotonicMs, type MonotonicClock } from './clock.js';
+import { activeMutant, mutantWatchSource } from './mutants.js';
 import type { ServerConfig } from './config.js';
 import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -47,7 +48,7 @@ export class KvAdapter implements KvPort {
   private authRevisionSeen: number;
 
   constructor(private readonly store: KvStore) {
-    this.hub = new WatchHub(store);
+    this.hub = new WatchHub(mutantWatchSource(activeMutant(), store));
     this.authRevisionSeen = store.auth.revision;
   }
 

@@ -76,6 +76,8 @@ export interface RaftLogStoreOptions {
   readonly segmentBytes?: number;
   /** Where the store reports what it did on its own (a torn tail cut, a conversion). */
   readonly warn?: (message: string) => void;
+  /** The trust-damaged-wal mutant only (mutants.ts): load as if wal/synced did not exist. Default false. */
+  readonly mutantIgnoreSyncedHint?: boolean;
 }
 
 /** A WAL damage as the member reports it: path, offset, and how to look at it. */
@@ -138,7 +140,7 @@ export class RaftLogStore {
     let scan;
     let st;
     try {
-      scan = scanWal(this.walDir, readSyncedHint(this.walDir));
+      scan = scanWal(this.walDir, this.options.mutantIgnoreSyncedHint === true ? null : readSyncedHint(this.walDir));
       st = replay(scan.records, this.walDir);
     } catch (err) {
       if (err instanceof WalCorruption) throw corruption(err, this.dataDir);

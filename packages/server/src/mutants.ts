@@ -1,0 +1,56 @@
+// Deliberately broken builds, for proving that jepsen-lite's nemeses and checkers find the bug
+// each one plants. Off unless the environment variable KITE_MUTANT names one (there is no flag
+// or config key, so no configuration can turn one on by accident); an active mutant is logged
+// as an error at start. Nothing here may change behaviour when KITE_MUTANT is unset.
+//   wall-clock-ticks  the host's tick clock is the wall clock (Date.now) instead of the
+//                     monotonic one: lease reads, election and CheckQuorum timers then follow
+//                     clock steps and rate changes, so a leader whose clock jumps back keeps
+//                     its read lease after its term may have ended (jepsen-lite's clock nemesis).
+//   trust-damaged-wal the WAL is loaded as if its synced-offset hint did not exist, so damage
+//                     to synced bytes at the end of the last segment (a truncation) is cut as
+//                     a torn tail and the member starts on a log that lost acknowledged
+//                     records (jepsen-lite's corrupt nemesis and corrupt-serving checker).
+//   watch-ignore-restore the watch hub is not told of snapshot restores, so a watcher on a member
+//                     that installs a snapshot silently skips the revisions the snapshot
+//                     covered (a relative of etcd #15271; jepsen-lite's blackhole-snapshot
+//                     nemesis and the watch checker).
+
+import type { WatchSource } from '@kite/kvstore';
+import type { MonotonicClock } from './clock.js';
+
+export const MUTANT_ENV = 'KITE_MUTANT';
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore'] as const;
+export type MutantName = (typeof MUTANT_NAMES)[number];
+
+export class MutantError extends Error {
+  readonly code = 'MutantError';
+}
+
+/** The mutant the environment enables, or null; an unknown name is an error, not ignored. */
+export function activeMutant(env: NodeJS.ProcessEnv = process.env): MutantName | null {
+  const v = env[MUTANT_ENV];
+  if (v === undefined || v === '') return null;
+  if (!(MUTANT_NAMES as readonly string[]).includes(v)) throw new MutantError(`${MUTANT_ENV}=${v}: unknown mutant (known: ${MUTANT_NAMES.join(', ')})`);
+  return v as MutantName;
+}
+
+/** The host's tick clock under the mutant, or null for the real (monotonic) one. */
+export function mutantTickClock(mutant: MutantName | null): MonotonicClock | null {
+  return mutant === 'wall-clock-ticks' ? () => Date.now() : null;
+}
+
+/** The watch hub's view of the store under the mutant: restores are never announced. */
+export function mutantWatchSource(mutant: MutantName | null, store: WatchSource): WatchSource {
+  if (mutant !== 'watch-ignore-restore') return store;
+  return {
+    get currentRevision() {
+      return store.currentRevision;
+    },
+    get compactRevision() {
+      return store.compactRevision;
+    },
+    onCommitted: (listener) => store.onCommitted(listener),
+    onRestored: () => () => undefined,
+    eventsBetween: (key, rangeEnd, fromRevision, toRevision, limitRevisions) => store.eventsBetween(key, rangeEnd, fromRevision, toRevision, limitRevisions),
+  };
+}

@@ -4,7 +4,8 @@
 // Consumer contract: responses are taken with `poll()` or the async iterator; taking is the
 // acknowledgement that frees buffer space. `onReadable` fires when the queue goes from empty
 // to non-empty. Invariant: `bufferedEvents` ≤ the hub's bufferedEventsMax, except for one
-// revision larger than the limit delivered into an empty queue (revisions are never split).
+// revision larger than the limit delivered while no other events were buffered (revisions are
+// never split; responses without events, such as progress, may be queued beside it).
 
 import type { KeyRange } from './key-bytes.js';
 import type { WatchResponse } from './types.js';
@@ -88,6 +89,13 @@ export class Watcher {
 
   get queuedResponses(): number {
     return this.queue.length - this.head;
+  }
+
+  /** Queued responses that carry events (what the buffer invariant above counts). */
+  get queuedEventResponses(): number {
+    let n = 0;
+    for (let i = this.head; i < this.queue.length; i++) if (this.queue[i]?.kind === 'events') n++;
+    return n;
   }
 
   /** True once canceled and the consumer has taken everything (nothing more will come). */

@@ -3,28 +3,21 @@
 // member's output in <dir>/<name>.log. Every process is stopped by its pid and the temp dir
 // removed. The package is installed on first use when missing (as root on Debian).
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../../jepsen-lite/src/cluster/ports.js';
 import { waitFor } from '../integration/harness/cluster.js';
+import { installDebianPackage } from '../../jepsen-lite/src/cluster/debian-package.js';
 
 const ETCD = '/usr/bin/etcd';
-/** apt-get may take a while on a fresh machine (index download, unpacking). */
-const APT_TIMEOUT_MS = 180_000;
 const HEALTHY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 function ensureEtcd(): string {
   if (existsSync(ETCD)) return ETCD;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  try {
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-server'], { stdio: 'pipe', timeout: APT_TIMEOUT_MS, env });
-  } catch {
-    execFileSync('apt-get', ['update'], { stdio: 'pipe', timeout: APT_TIMEOUT_MS, env });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-server'], { stdio: 'pipe', timeout: APT_TIMEOUT_MS, env });
-  }
+  installDebianPackage('etcd-server');
   if (!existsSync(ETCD)) throw new Error('the etcd-server package is installed but /usr/bin/etcd was not found');
   return ETCD;
 }

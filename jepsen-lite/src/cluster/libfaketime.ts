@@ -5,9 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-
-/** apt-get may take a while on a fresh machine (index download, unpacking). */
-const APT_TIMEOUT_MS = 180_000;
+import { installDebianPackage } from './debian-package.js';
 
 function libraryPath(): string | null {
   try {
@@ -18,32 +16,11 @@ function libraryPath(): string | null {
   }
 }
 
-function aptInstall(): void {
-  const install = (): void => {
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'faketime'], {
-      stdio: 'pipe',
-      timeout: APT_TIMEOUT_MS,
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  };
-  try {
-    install();
-  } catch {
-    // A fresh machine has no package index yet.
-    execFileSync('apt-get', ['update'], { stdio: 'pipe', timeout: APT_TIMEOUT_MS });
-    install();
-  }
-}
-
 /** The path of libfaketime.so.1, installing the `faketime` package when it is missing. */
 export function ensureLibfaketime(): string {
   const found = libraryPath();
   if (found !== null) return found;
-  try {
-    aptInstall();
-  } catch (err) {
-    throw new Error(`libfaketime is missing and \`apt-get install -y faketime\` failed (run as root on Debian): ${(err as Error).message}`);
-  }
+  installDebianPackage('faketime');
   const installed = libraryPath();
   if (installed === null) throw new Error('the faketime package is installed but libfaketime.so.1 was not found');
   return installed;

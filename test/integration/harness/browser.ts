@@ -7,14 +7,12 @@
 // screenshots are taken at 1280×800 in the light AND the dark colour scheme into one folder per
 // run under test-artifacts/console/ (git-ignored), printed when the harness starts; close()
 // closes every page, context and the browser it launched.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { installDebianPackage } from '../../../jepsen-lite/src/cluster/debian-package.js';
 
-/** apt-get may take a while on a fresh machine (index download, unpacking). */
-const APT_TIMEOUT_MS = 300_000;
 const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'] as const;
 export const VIEWPORT = { width: 1280, height: 800 } as const;
 /** Screenshots of all runs go under this folder (git-ignored). */
@@ -28,22 +26,7 @@ function findChromium(): string | null {
 export function ensureChromium(): string {
   const found = findChromium();
   if (found !== null) return found;
-  const install = (): void => {
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-      stdio: 'pipe', timeout: APT_TIMEOUT_MS, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  };
-  try {
-    try {
-      install();
-    } catch {
-      // A fresh machine has no package index yet.
-      execFileSync('apt-get', ['update'], { stdio: 'pipe', timeout: APT_TIMEOUT_MS });
-      install();
-    }
-  } catch (err) {
-    throw new Error(`chromium is missing and \`apt-get install -y chromium\` failed (run as root on Debian): ${(err as Error).message}`);
-  }
+  installDebianPackage('chromium');
   const installed = findChromium();
   if (installed === null) throw new Error('the chromium package is installed but no chromium binary was found');
   return installed;

@@ -4,11 +4,10 @@
 // with the reason, it is not skipped. Every run is bounded (a timeout kills it, by pid), and a
 // long-running command (watch) is a child the test stops by pid.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { installDebianPackage } from '../../../jepsen-lite/src/cluster/debian-package.js';
 
-/** apt-get may take a while on a fresh machine (index download, unpacking). */
-const APT_TIMEOUT_MS = 180_000;
 /** One etcdctl command, unless the test says otherwise. */
 const ETCDCTL_TIMEOUT_MS = 30_000;
 /** Output kept from a long-running etcdctl (a watch across a leader change prints a lot). */
@@ -16,31 +15,10 @@ const STREAM_OUTPUT_BYTES_MAX = 64 * 1024 * 1024;
 
 const ETCDCTL = '/usr/bin/etcdctl';
 
-function aptInstall(): void {
-  const install = (): void => {
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-client'], {
-      stdio: 'pipe',
-      timeout: APT_TIMEOUT_MS,
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  };
-  try {
-    install();
-  } catch {
-    // A fresh machine has no package index yet.
-    execFileSync('apt-get', ['update'], { stdio: 'pipe', timeout: APT_TIMEOUT_MS });
-    install();
-  }
-}
-
 /** The etcdctl binary, installing the `etcd-client` package when it is missing. */
 export function ensureEtcdctl(): string {
   if (existsSync(ETCDCTL)) return ETCDCTL;
-  try {
-    aptInstall();
-  } catch (err) {
-    throw new Error(`etcdctl is missing and \`apt-get install -y etcd-client\` failed (run as root on Debian): ${(err as Error).message}`);
-  }
+  installDebianPackage('etcd-client');
   if (!existsSync(ETCDCTL)) throw new Error('the etcd-client package is installed but /usr/bin/etcdctl was not found');
   return ETCDCTL;
 }

@@ -13,11 +13,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { installDebianPackage } from '../../../jepsen-lite/src/cluster/debian-package.js';
 
 /** Bound on each `ip` call. */
 const IP_TIMEOUT_MS = 10_000;
-/** apt-get may take a while on a fresh machine (index download, unpacking). */
-const APT_TIMEOUT_MS = 180_000;
 const NETNS_ETC = '/etc/netns';
 /** The bridge, inside the client namespace (interface names are at most 15 bytes). */
 const BRIDGE = 'kitebr0';
@@ -53,13 +52,7 @@ function ensureIproute2(): void {
   } catch {
     // missing: install below
   }
-  const opts = { stdio: 'pipe' as const, timeout: APT_TIMEOUT_MS, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
-  try {
-    execFileSync('apt-get', ['update'], opts);
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'iproute2'], opts);
-  } catch (err) {
-    throw new Error(`this test needs iproute2 (\`ip\`), and \`apt-get install -y iproute2\` failed (run as root on Debian): ${(err as Error).message}`);
-  }
+  installDebianPackage('iproute2');
 }
 
 export class NetnsLab {

@@ -254,7 +254,7 @@ describe('etcd JSON gateway', () => {
     expect(missing).toEqual({ status: 404, json: { error: 'etcdserver: requested lease not found', code: 5, message: 'etcdserver: requested lease not found' } });
   });
 
-  it('lists, adds (learner), answers update as unsupported, refuses to promote an unsynced learner, and removes a member', async () => {
+  it('lists, adds (learner), updates its peer URLs, refuses to promote an unsynced learner, and removes a member', async () => {
     const list = await ok('n1', '/v3/cluster/member/list', {});
     const members = list['members'] as Json[];
     expect(members.map((m) => m['name']).sort()).toEqual(['n1', 'n2', 'n3']);
@@ -264,11 +264,12 @@ describe('etcd JSON gateway', () => {
     expect(learner['isLearner']).toBe(true);
     expect(learner['peerURLs']).toEqual(['http://127.0.0.1:1']);
     const id = learner['ID'] as string;
-    // Kite's cluster service does not update peer URLs in place (remove, then add): the
-    // gateway answers its UNIMPLEMENTED as grpc-gateway does (501).
-    const update = await post('n3', '/v3/cluster/member/update', { ID: id, peerURLs: ['http://127.0.0.1:2'] });
-    expect(update.status).toBe(501);
-    expect(update.json['code']).toBe(12);
+    // MemberUpdate changes the peer URLs on every member (a replicated registry entry).
+    const updated = await ok('n3', '/v3/cluster/member/update', { ID: id, peerURLs: ['http://127.0.0.1:2'] });
+    const listed = (updated['members'] as Json[]).find((m) => m['ID'] === id);
+    expect(listed?.['peerURLs']).toEqual(['http://127.0.0.1:2']);
+    const seen = ((await ok('n1', '/v3/cluster/member/list', { linearizable: true }))['members'] as Json[]).find((m) => m['ID'] === id);
+    expect(seen?.['peerURLs']).toEqual(['http://127.0.0.1:2']);
     const promote = await post('n1', '/v3/cluster/member/promote', { ID: id });
     expect(promote.status).toBe(400);
     expect(promote.json['code']).toBe(9);

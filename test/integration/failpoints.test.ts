@@ -74,7 +74,14 @@ describe('failpoints', () => {
     const exited = cluster!.exited(follower);
     let crashed: number | null | undefined;
     void exited.then((code) => (crashed = code));
-    for (let i = 0; i < 200 && crashed === undefined; i++) await put(c, `fp/b${i}`, `v${i}`);
+    // Bounded: writes go on until the follower, once the leader reaches it again, appends
+    // three times and crashes (a fixed number of puts could all land before it reconnects).
+    let i = 0;
+    await waitFor(`${follower} to crash at after-log-append`, 60_000, async () => {
+      await put(c, `fp/b${i}`, `v${i}`);
+      i++;
+      return crashed !== undefined ? true : undefined;
+    });
     expect(await exited).toBe(EXIT_FAILPOINT);
     expect(cluster!.log(follower)).toMatch(/failpoint after-log-append fired \(hit 3\)/);
     for (let i = 0; i < 5; i++) await put(c, `fp/c${i}`, 'while down');

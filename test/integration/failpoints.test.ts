@@ -84,7 +84,7 @@ describe('failpoints', () => {
     });
     expect(await exited).toBe(EXIT_FAILPOINT);
     expect(cluster!.log(follower)).toMatch(/failpoint after-log-append fired \(hit 3\)/);
-    for (let i = 0; i < 5; i++) await put(c, `fp/c${i}`, 'while down');
+    for (let i = 0; i < 50; i++) await put(c, `fp/c${i}`, 'while down');
     cluster!.start(follower);
     await catchUp(follower, c);
     await expectAllAcked(follower);

@@ -323,7 +323,11 @@ describe('the console: configuration center and audit', () => {
     await row1.waitFor({ timeout: SHOWN_MS });
     expect(await row1.locator('[data-col="user"]').textContent()).toBe('root');
     // Every row matches the filter (the draft edits are txns too; no put or other user slips in).
-    const rows = await page.locator('tr[data-seq]').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-op'), tr.querySelector('[data-col="user"]')?.textContent]));
+    // Polled (bounded): a live re-read may replace the rows while the check runs.
+    const readRows = (): Promise<(string | null | undefined)[][]> =>
+      page.locator('tr[data-seq]').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-op'), tr.querySelector('[data-col="user"]')?.textContent]));
+    await expect.poll(async () => (await readRows()).length, { timeout: SHOWN_MS }).toBeGreaterThanOrEqual(2);
+    const rows = await readRows();
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.every(([op, user]) => op === 'txn' && user === 'root')).toBe(true);
     // The same record through the audit op.

@@ -281,7 +281,12 @@ describe('the web console', () => {
     await pressUntil('Tab', 'the Edit button', (f) => f.tag === 'BUTTON' && f.text === 'Edit');
     expect(visible(await focused())).toBe(true);
     await page.keyboard.press('Enter');
-    const editor = await focused();
+    // The editor replaces the button on the next render and takes focus in an effect after it:
+    // wait (bounded) for the move rather than reading focus in between (a CI run saw BODY).
+    const editor = await waitFor('focus on the value editor', 5_000, async () => {
+      const f = await focused();
+      return f.tag === 'TEXTAREA' ? f : undefined;
+    }).catch(async () => focused());
     expect(editor).toMatchObject({ tag: 'TEXTAREA', id: 'value-editor' });
     expect(visible(editor), editor.outline).toBe(true);
     await browser.screenshot(page, 'keys-editor');

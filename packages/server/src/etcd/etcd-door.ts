@@ -155,17 +155,22 @@ export class EtcdDoor {
     return (call: ServerDuplexStream<EtcdMessage, EtcdMessage>): void => {
       const early: EtcdMessage[] = [];
       let stream: EtcdStream | null = null;
+      let clientDone = false;
+      const halfClose = (opened: EtcdStream): void => (opened.halfClosed === undefined ? s.end() : opened.halfClosed());
       const s = this.openStream(call, handler, (opened) => {
         stream = opened;
         for (const req of early.splice(0)) opened.write(req);
+        if (clientDone) halfClose(opened);
       });
       call.on('data', (req: EtcdMessage) => {
         if (stream !== null) return stream.write(req);
         if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new KiteError('Unavailable', `too many requests before the stream was ready (limit ${STREAM_EARLY_REQUESTS_MAX})`));
         early.push(req);
       });
-      // The client half-closed: etcd ends the stream too.
-      call.on('end', () => s.end());
+      call.on('end', () => {
+        clientDone = true;
+        if (stream !== null) halfClose(stream);
+      });
     };
   }
 

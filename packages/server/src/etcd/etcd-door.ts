@@ -34,6 +34,7 @@ import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
 import { PeerReplyBudgets } from './reply-budget.js';
+import { CallTurn } from './call-turn.js';
 import { tlsServerCredentials } from './tls-provider.js';
 import { watchService } from './watch-service.js';
 import { authService } from './auth-service.js';
@@ -66,6 +67,8 @@ export class EtcdDoor {
   /** The JSON gateway over the same handlers, served on the client HTTP port (client-server.ts). */
   readonly gateway: EtcdGateway;
   private readonly replyBudgets: PeerReplyBudgets;
+  /** Unary calls start in batches, one per event-loop turn (call-turn.ts). */
+  private readonly turn = new CallTurn();
 
   constructor(private readonly deps: EtcdDoorDeps) {
     this.log = deps.log.child({ component: 'etcd-door' });
@@ -133,15 +136,17 @@ export class EtcdDoor {
 
   private unary(handler: UnaryHandler) {
     return (call: ServerUnaryCall<EtcdMessage, EtcdMessage>, callback: sendUnaryData<EtcdMessage>): void => {
-      const budget = this.replyBudgets.open(call.getPeer());
-      this.contexts
-        .contextOf(grpcIdentity(call))
-        .then((ctx) => handler(call.request, { ...ctx, charge: budget.charge }))
-        .then(
-          (resp) => callback(null, resp),
-          (err: unknown) => callback(this.failure(err)),
-        )
-        .finally(() => budget.release());
+      this.turn.defer(() => {
+        const budget = this.replyBudgets.open(call.getPeer());
+        this.contexts
+          .contextOf(grpcIdentity(call))
+          .then((ctx) => handler(call.request, { ...ctx, charge: budget.charge }))
+          .then(
+            (resp) => callback(null, resp),
+            (err: unknown) => callback(this.failure(err)),
+          )
+          .finally(() => budget.release());
+      });
     };
   }
 

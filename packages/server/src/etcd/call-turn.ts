@@ -1,19 +1,22 @@
-// One start per event-loop turn for the gRPC door's calls. HTTP/2 hands each stream's frames
-// to JavaScript in its own native callback, and Node drains the microtask queue after each
-// one, so a call started at once runs to its first real wait (a peer forward, a proposal)
-// alone: 100 puts read from one TCP chunk became 100 single socket writes to the leader.
-// Calls queued here start together once the poll phase has delivered everything it read
-// (setImmediate), so what they send in that burst leaves in one write per peer (the socket
-// coalesces writes made while one is in flight) and their proposals land in one Ready.
+// One start per event-loop turn for the gRPC door's unary calls. HTTP/2 hands each stream's
+// frames to JavaScript in its own native callback, and Node drains the microtask queue after
+// each one, so a call started at once runs alone to its first real wait (a forward to the
+// leader, a proposal, a ReadIndex): the calls read from one TCP chunk trickled into the member
+// one by one. Calls queued here start together once the poll phase has delivered everything it
+// read (setImmediate), so what they send leaves in one burst and their proposals and reads land
+// in one Ready.
 //
-// Invariants: every queued start runs exactly once, in arrival order, on the next turn; a
-// start that throws does not keep the others from running (it is the caller's to catch).
+// Invariants: every queued start runs exactly once, in arrival order, on the turn after it was
+// queued (a start queued by a start waits for the next one); a start that throws is reported
+// to `onError` and does not keep the others from running.
 
 export class CallTurn {
   private queued: (() => void)[] = [];
   private scheduled = false;
-  /** Turns that started at least one call (for tests: calls per turn is the batching). */
+  /** Turns that started calls (the batching, for tests: calls per turn). */
   turns = 0;
+
+  constructor(private readonly onError: (err: unknown) => void) {}
 
   /** Runs `start` on the next turn, with every other call queued before then. */
   defer(start: () => void): void {
@@ -28,6 +31,12 @@ export class CallTurn {
     const starts = this.queued;
     this.queued = [];
     this.turns++;
-    for (const start of starts) start();
+    for (const start of starts) {
+      try {
+        start();
+      } catch (err) {
+        this.onError(err);
+      }
+    }
   }
 }

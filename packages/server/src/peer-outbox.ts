@@ -12,10 +12,11 @@
 //   frame per turn, and the rest one frame each, exactly the frames it knows.
 // - Nothing written exceeds frameBytesMax: a batch that would is split in halves (a raft frame
 //   by its messages) until each part fits; a single frame that cannot fit is dropped and
-//   reported (`dropped`), as an oversize frame always was; so is one that cannot be encoded.
+//   reported (`dropped`), as an oversize frame always was; so is one that cannot be encoded,
+//   and every frame of a message whose link was gone at the end of the turn.
 // - One flush is scheduled per turn for all peers, however many frames were queued.
 
-import { encodeFrame, type PeerBatch, type PeerBatchable, type PeerRaft } from '@kite/protocol';
+import { KiteError, encodeFrame, type PeerBatch, type PeerBatchable, type PeerRaft } from '@kite/protocol';
 
 export type PeerId = string;
 
@@ -24,9 +25,12 @@ export interface PeerOutboxOptions {
   readonly frameBytesMax: number;
   /** Whether `peer`'s hello said it handles batch frames; read at flush time. */
   acceptsBatch(peer: PeerId): boolean;
-  /** Writes one encoded message on `peer`'s current link; false when there is none (its close reports the loss). */
+  /** Writes one encoded message on `peer`'s current link; false when there is none. */
   write(peer: PeerId, bytes: Uint8Array): boolean;
-  /** A frame that could not be encoded (too large, or not encodable) was dropped. */
+  /**
+   * A frame was dropped: it could not be encoded (too large, or not encodable), or `peer` had
+   * no link to write it on (a KiteError with code Unavailable).
+   */
   dropped(peer: PeerId, frame: PeerBatchable, err: Error): void;
   /** Runs `flush` once the current turn is over (default endOfTurn; tests may flush by hand). */
   readonly schedule?: (flush: () => void) => void;
@@ -108,7 +112,9 @@ export class PeerOutbox {
       this.emit(peer, halves[1]);
       return;
     }
-    this.opts.write(peer, bytes);
+    if (this.opts.write(peer, bytes)) return;
+    const gone = new KiteError('Unavailable', `no link to ${peer}`);
+    for (const frame of frames) this.opts.dropped(peer, frame, gone);
   }
 }
 

@@ -95,7 +95,7 @@ export interface PeerHandlers {
   /** A snapshot chunk (in order per link); `linkLost` tells the receiver to drop partials. */
   onSnapshotChunk(from: MemberIdString, chunk: PeerSnapshotChunk): Promise<void>;
   onLinkLost(peer: MemberIdString): void;
-  /** Raft messages for `peer` were dropped unsent (too large to encode): the core should probe again. */
+  /** Raft messages for `peer` were dropped unsent (too large, or the link went away): the core should probe again. */
   onRaftDropped(peer: MemberIdString): void;
   onLinkUp(peer: MemberIdString): void;
   /** Extra GET routes on the peer port (e.g. /members for joining members). */
@@ -263,7 +263,7 @@ export class PeerTransport {
       };
       this.forwards.set(fwdId, { peer: to, resolve: settle, deadlineAt: this.forwardDeadlines.add(fwdId, timeoutMs), timeoutMs, requestId: request.id });
       abort?.addEventListener('abort', onAbort, { once: true });
-      // Queued: a link lost before it leaves fails it (failForwards), as one lost after would.
+      // Queued: if it cannot leave at the end of the turn, onUnsendable fails it (not sent).
       this.outbox.push(to, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via, ...(caller.changedAt !== undefined ? { changedAt: caller.changedAt } : {}) } });
     });
   }
@@ -301,7 +301,8 @@ export class PeerTransport {
       this.dropForward(fwdId, f);
       f.resolve({ reply: errorReply(f.requestId, { code: 'Unavailable', message: 'member is stopping' }), appliedIndex: 0 });
     }
-    for (const st of this.peers.values()) {
+    for (const [id, st] of this.peers) {
+      this.outbox.discard(id);
       if (st.dialTimer) clearTimeout(st.dialTimer);
       st.ws?.close(CLOSE_SHUTDOWN, 'member stopping');
     }
@@ -628,9 +629,14 @@ export class PeerTransport {
     return true;
   }
 
-  /** A queued frame could not be encoded (too large): its sender learns it as a send failure would tell it. */
+  /**
+   * A queued frame was not sent (too large to encode, or its link went away within the turn):
+   * its sender learns it as a failed send would have told it.
+   */
   private onUnsendable(peer: MemberIdString, frame: PeerBatchable, err: Error): void {
-    this.log.error({ peer, err: err.message, type: frame.type }, 'peer frame too large, dropped');
+    const linkGone = err instanceof KiteError && err.code === 'Unavailable';
+    if (linkGone) this.log.debug({ peer, type: frame.type }, 'peer link gone, frame dropped');
+    else this.log.error({ peer, err: err.message, type: frame.type }, 'peer frame too large, dropped');
     this.opts.metrics.peerDropped.inc({ peer });
     if (frame.type === 'raft') {
       this.opts.handlers.onRaftDropped(peer);
@@ -640,7 +646,7 @@ export class PeerTransport {
       this.dropForward(frame.fwdId, f);
       f.resolve({ reply: errorReply(f.requestId, toWireError(new KiteError('Unavailable', `cannot send to leader ${peer}: ${err.message}`))), appliedIndex: 0 });
     }
-    // A forward reply: the forwarding member times its request out, as before batching.
+    // A forward reply: the forwarding member fails or times out its request, as before batching.
   }
 
   /** Forgets a forward (answered, failed or given up) and its deadline. */

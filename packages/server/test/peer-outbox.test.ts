@@ -126,6 +126,20 @@ describe('PeerOutbox', () => {
     expect(writes.flatMap(framesOf).flatMap((f) => (f['messages'] as Record<string, unknown>[]).map((m) => m['index']))).toEqual([2]);
   });
 
+  it('every frame of a message whose link is gone at the end of the turn is reported dropped', async () => {
+    const dropped: string[] = [];
+    const box = new PeerOutbox({
+      frameBytesMax: FRAME_BYTES_MAX,
+      acceptsBatch: () => true,
+      write: () => false,
+      dropped: (peer, frame, err) => dropped.push(`${peer} ${frame.type} ${(err as { code?: string }).code}`),
+    });
+    box.push('b', { type: 'raft', messages: [append(1)] });
+    box.push('b', { type: 'forward', fwdId: 1, request: { id: 1, op: 'range', args: {} } as never });
+    await nextTurn();
+    expect(dropped).toEqual(['b raft Unavailable', 'b forward Unavailable']);
+  });
+
   it('discard forgets what was queued for a peer whose link went away', async () => {
     const { box, writes } = outbox();
     box.push('b', { type: 'raft', messages: [append(1)] });

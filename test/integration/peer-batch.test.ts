@@ -104,6 +104,20 @@ describe('peer link batching', () => {
     expect(b.messagesFrom.get('a')).toBe(1);
   });
 
+  it('frames queued for a member removed later in the same turn still reach it before its link closes', async () => {
+    const [portA, portB] = (await freePorts(2)) as [number, number];
+    const a = await member('a', portA);
+    const b = await member('b', portB);
+    const peers = new Map([[a.id, a.url], [b.id, b.url]]);
+    a.transport.setPeers(peers);
+    b.transport.setPeers(peers);
+    await waitFor('the link to come up', WAIT_MS, () => (a.transport.isConnected('b') && b.transport.isConnected('a') ? true : undefined));
+    // Like the host: the commit of b's removal is sent (step 6), then applied, which drops b (step 8).
+    expect(a.transport.sendRaft('b', [{ type: 'append', index: 7 }])).toBe(true);
+    a.transport.setPeers(new Map([[a.id, a.url]]));
+    await waitFor('the message to reach the removed member', WAIT_MS, () => (b.events.includes('raft:7') ? true : undefined));
+  });
+
   it('a member from before batching gets one raft frame per turn and its other frames alone, never a batch; its frames are handled', async () => {
     const [portB] = (await freePorts(1)) as [number];
     const b = await member('b', portB);

@@ -84,15 +84,28 @@ export class PeerOutbox {
     if (this.queues.size === 0) return;
     const all = [...this.queues];
     this.queues.clear();
-    for (const [peer, frames] of all) {
-      if (this.opts.acceptsBatch(peer)) this.emit(peer, frames);
-      else for (const frame of frames) this.emit(peer, [frame]);
-    }
+    for (const [peer, frames] of all) this.emitAll(peer, frames);
+  }
+
+  /**
+   * Writes what is queued for `peer` now, before the turn ends: its link is about to close
+   * (a removed member must still get the commit of its removal, sent earlier in this turn).
+   */
+  flushPeer(peer: PeerId): void {
+    const frames = this.queues.get(peer);
+    if (frames === undefined) return;
+    this.queues.delete(peer);
+    this.emitAll(peer, frames);
   }
 
   /** Forgets what is queued for `peer` (its link is gone; nothing queued can reach it). */
   discard(peer: PeerId): void {
     this.queues.delete(peer);
+  }
+
+  private emitAll(peer: PeerId, frames: readonly PeerBatchable[]): void {
+    if (this.opts.acceptsBatch(peer)) this.emit(peer, frames);
+    else for (const frame of frames) this.emit(peer, [frame]);
   }
 
   private emit(peer: PeerId, frames: readonly PeerBatchable[]): void {

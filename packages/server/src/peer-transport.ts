@@ -197,6 +197,8 @@ export class PeerTransport {
   setPeers(peers: ReadonlyMap<MemberIdString, string>): void {
     for (const [id, st] of this.peers) {
       if (!peers.has(id)) {
+        // What this turn queued for it leaves first (step 6 before step 8 of the host's contract).
+        this.outbox.flushPeer(id);
         this.peers.delete(id);
         if (st.dialTimer) clearTimeout(st.dialTimer);
         st.ws?.close(CLOSE_UNKNOWN_MEMBER, 'member removed');

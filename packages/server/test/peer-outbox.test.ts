@@ -140,6 +140,17 @@ describe('PeerOutbox', () => {
     expect(dropped).toEqual(['b raft Unavailable', 'b forward Unavailable']);
   });
 
+  it('flushPeer writes one peer\'s frames at once; the others wait for the end of the turn', async () => {
+    const { box, writes } = outbox();
+    box.push('b', { type: 'raft', messages: [append(1)] });
+    box.push('b', { type: 'raft', messages: [append(2)] });
+    box.push('c', { type: 'raft', messages: [append(1)] });
+    box.flushPeer('b');
+    expect(writes.map((w) => w.peer)).toEqual(['b']);
+    await nextTurn();
+    expect(writes.map((w) => w.peer)).toEqual(['b', 'c']);
+  });
+
   it('discard forgets what was queued for a peer whose link went away', async () => {
     const { box, writes } = outbox();
     box.push('b', { type: 'raft', messages: [append(1)] });

@@ -170,6 +170,7 @@ export class KiteServer {
           this.snapFiles.abort(peer).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'dropping a partial snapshot failed'));
           this.host.reportUnreachable(peer);
         },
+        onRaftDropped: (peer) => this.host.reportUnreachable(peer),
         onLinkUp: () => undefined,
         onHttp: (req, res) => {
           if (hashKvDoor.serve(req, res)) return true;

@@ -45,3 +45,15 @@ export class PolicyTable {
     return Object.fromEntries(this.policies);
   }
 }
+
+/**
+ * The link faults a nemesis can set, whoever makes them: the LinkProxy (frames on 127.0.0.1)
+ * or the kernel in a --net netns run (cluster/netns-net.ts: iptables and tc netem).
+ */
+export interface LinkFaults {
+  /** Blocks exactly these directed pairs (replacing any previous blocks). */
+  block(pairs: Iterable<readonly [string, string]>): void;
+  update(from: string, to: string, change: Partial<DirectionPolicy>): void;
+  /** Everything open again: no blocks, no delays, no drops. */
+  heal(): void;
+}

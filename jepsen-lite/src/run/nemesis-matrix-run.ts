@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { monotonicMs } from '../util/time.js';
+import { hostInfo } from './host-info.js';
 import { recordOf } from './matrix.js';
 import { planNemesisMatrix, renderNemesisMatrix, type RecordedRuns } from './nemesis-matrix.js';
 import type { RunOptions } from './options.js';
@@ -47,6 +48,7 @@ export async function runNemesisMatrix(m: NemesisMatrixRun): Promise<NemesisMatr
     '',
     `Made by \`${m.command}\` (\`npx -y pnpm@9.15.9 jepsen:matrix\` builds first and runs the whole matrix),`,
     `one run at a time on a ${cpus().length}-core machine shared with other work: ${m.base.faultMs / 1000} s of faults per run, ${m.base.calmMs} ms calm, rate ${m.base.rateHz}/s, ${m.base.concurrency} clients, seed ${m.base.seed} unless the row says otherwise.`,
+    `Code: commit ${hostInfo(m.base.serverBin).gitCommit ?? 'unknown'} when the table was last written (each run's results.json records the commit it ran; cells recorded by earlier invocations, e.g. with \`--only\`, are kept).`,
     'Each run line below is its repro command. A healthy-build run that is not valid is a finding.',
   ];
   const write = (): void => {

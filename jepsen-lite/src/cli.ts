@@ -200,7 +200,8 @@ addRunOptions(
     .option('--out <file>', 'the markdown table', 'docs/jepsen/matrix.md')
     .option('--results <file>', 'the JSON record of every run (default: --out with .json)')
     .option('--only <list>', 'comma-separated substrings: run only the cells whose id contains one')
-    .option('--redo', 'run cells even when the results file has them', false),
+    .option('--redo', 'run cells even when the results file has them', false)
+    .option('--notes <file>', 'markdown placed after the tables (findings)'),
 ).action(async (a: Record<string, unknown>) => {
   const out = path.resolve(String(a['out']));
   const results = typeof a['results'] === 'string' ? path.resolve(a['results']) : out.replace(/\.md$/, '') + '.json';
@@ -208,6 +209,7 @@ addRunOptions(
   const signal = abortOnSignals();
   const summary = await runNemesisMatrix({
     base: baseOptions(a), out, results, only, redo: a['redo'] === true, signal,
+    notes: typeof a['notes'] === 'string' ? path.resolve(a['notes']) : null,
     command: ['node', 'jepsen-lite/dist/cli.js', ...process.argv.slice(2)].join(' '),
     log: (l) => process.stdout.write(`${l}\n`),
   });

@@ -20,6 +20,8 @@ export interface NemesisMatrixRun {
   /** Substrings of cell ids to run (null: all). */
   readonly only: readonly string[] | null;
   readonly redo: boolean;
+  /** A markdown file placed after the tables (findings), or null. */
+  readonly notes: string | null;
   /** The command line that made the table (written into it). */
   readonly command: string;
   readonly signal: AbortSignal;
@@ -54,7 +56,7 @@ export async function runNemesisMatrix(m: NemesisMatrixRun): Promise<NemesisMatr
   const write = (): void => {
     mkdirSync(path.dirname(m.results), { recursive: true });
     writeFileSync(m.results, JSON.stringify({ command: m.command, runs }, null, 2) + '\n');
-    writeFileSync(m.out, renderNemesisMatrix(cells, runs, header));
+    writeFileSync(m.out, renderNemesisMatrix(cells, runs, header, m.notes === null ? '' : readFileSync(m.notes, 'utf8')));
   };
   write();
   const todo = selected.filter((c) => m.redo || runs[c.id] === undefined);

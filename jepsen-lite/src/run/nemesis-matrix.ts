@@ -97,7 +97,8 @@ function cellText(c: NemesisMatrixCell, runs: RecordedRuns): string {
 
 const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function renderNemesisMatrix(cells: readonly NemesisMatrixCell[], runs: RecordedRuns, header: readonly string[]): string {
+/** `notes`: markdown placed after the tables (what the runs found and what was done about it). */
+export function renderNemesisMatrix(cells: readonly NemesisMatrixCell[], runs: RecordedRuns, header: readonly string[], notes = ''): string {
   const lines: string[] = [...header, ''];
   const done = cells.filter((c) => runs[c.id] !== undefined);
   const surprises = done.filter((c) => (c.expect === 'valid') !== (runs[c.id]?.valid === true));
@@ -121,6 +122,7 @@ export function renderNemesisMatrix(cells: readonly NemesisMatrixCell[], runs: R
     const m = find(p.mutant);
     lines.push(`| ${p.nemesis} | ${p.workload} | ${p.seed} | ${p.mutant} | ${h === undefined ? '—' : cellText(h, runs)} | ${m === undefined ? '—' : cellText(m, runs)} |`);
   }
+  if (notes.trim() !== '') lines.push('', notes.trim());
   lines.push('', '## Runs', '');
   for (const c of done) {
     const r = runs[c.id] as MatrixRunRecord;

@@ -67,8 +67,6 @@ export interface ClusterOptions {
   readonly fakeClocks?: boolean;
   /** Each member in its own network namespace (netns-net.ts); default 'proxy'. */
   readonly net?: 'proxy' | 'netns';
-  /** Names the namespaces and links of a netns run (netns-net.ts netnsLayout). */
-  readonly netnsTag?: string;
 }
 
 /** The ports every member listens on in its own namespace (each has its own address). */
@@ -238,7 +236,8 @@ export class Cluster {
   /** Ports and peer routes: free loopback ports behind proxy routes, or the standard ports in namespaces. */
   private async layOutMembers(): Promise<void> {
     if (this.opts.net === 'netns') {
-      this.netns ??= NetnsNet.create(this.opts.netnsTag ?? (process.pid % 36 ** 6).toString(36), this.names);
+      // Named after our pid: a leftover of a killed run is recognisable and never reused by ours.
+      this.netns ??= NetnsNet.create((process.pid % 36 ** 6).toString(36), this.names);
       for (const name of this.names) {
         this.members.set(name, { name, clientPort: NETNS_CLIENT_PORT, peerPort: NETNS_PEER_PORT, dataDir: path.join(this.opts.dir, 'data', name) });
         this.advertisedPorts.set(name, NETNS_PEER_PORT);

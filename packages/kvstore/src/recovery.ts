@@ -92,7 +92,10 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
       lastMain = rev.main;
       const key = keyString(rec.key);
       if (!rec.tombstone) {
-        state.tree.getOrCreate(key).restorePut(rev, rec.createRevision, rec.version, rec.value, rec.lease);
+        const ki = state.tree.getOrCreate(key);
+        ki.restorePut(rev, rec.createRevision, rec.version, rec.value.byteLength, rec.lease);
+        // Records come in revision order: the cache ends up holding the latest writes.
+        state.values.set(ki, keyString(rec.value));
         continue;
       }
       const ki = state.tree.get(key);
@@ -103,6 +106,7 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
         continue;
       }
       ki.tombstone(rev);
+      state.values.delete(ki);
     }
   }
   await checkTally(state, found);

@@ -128,8 +128,12 @@ export class MvccState {
     };
   }
 
-  /** KeyValues for (key, state) pairs: from the cache where current, else from records. */
-  async materialize(items: readonly { ki: KeyIndex; at: KeyAt }[], reader?: BackendReader): Promise<(KeyValue | undefined)[]> {
+  /**
+   * KeyValues for (key, state) pairs: from the cache where current, else from records. With
+   * `fillCache`, current values read back go into the value cache (point reads: a scan of
+   * many keys, a hash or a history read would only push the recently written values out).
+   */
+  async materialize(items: readonly { ki: KeyIndex; at: KeyAt }[], reader?: BackendReader, fillCache = false): Promise<(KeyValue | undefined)[]> {
     const out: (KeyValue | undefined)[] = items.map(({ ki, at }) => this.cachedKv(ki, at));
     const need: number[] = [];
     out.forEach((kv, i) => {
@@ -142,8 +146,8 @@ export class MvccState {
       const item = items[i] as { ki: KeyIndex; at: KeyAt };
       if (rec === undefined) return; // compacted under us; the caller decides
       assert(!rec.tombstone, `index points at a tombstone for ${item.ki.key}`);
-      // Read-through: a current value read back goes into the cache (still current after the await?).
-      if (this.isCurrent(item.ki, item.at)) this.values.set(item.ki, keyString(rec.value));
+      // Still current after the await: then it is the value to cache.
+      if (fillCache && this.isCurrent(item.ki, item.at)) this.values.set(item.ki, keyString(rec.value));
       out[i] = {
         key: rec.key,
         value: rec.value,

@@ -152,7 +152,8 @@ async function materializeCharged(state: MvccState, items: readonly Found[], rev
   });
   for (let n = 0; n < need.length; n += MATERIALIZE_CHUNK_KEYS) {
     const chunk = need.slice(n, n + MATERIALIZE_CHUNK_KEYS);
-    const kvs = await state.materialize(chunk.map((i) => items[i] as Found));
+    // A point read puts the value it read back into the cache; larger reads leave it alone.
+    const kvs = await state.materialize(chunk.map((i) => items[i] as Found), undefined, items.length === 1);
     chunk.forEach((i, j) => {
       const kv = kvs[j];
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);

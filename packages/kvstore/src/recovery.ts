@@ -93,9 +93,9 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
       const key = keyString(rec.key);
       if (!rec.tombstone) {
         const ki = state.tree.getOrCreate(key);
+        // The value cache starts cold: filling it here would turn every value into a string
+        // (garbage for all but the last few) on the path that decides restart time.
         ki.restorePut(rev, rec.createRevision, rec.version, rec.value.byteLength, rec.lease);
-        // Records come in revision order: the cache ends up holding the latest writes.
-        state.values.set(ki, keyString(rec.value));
         continue;
       }
       const ki = state.tree.get(key);

@@ -505,6 +505,14 @@ export class KvStore implements WatchSource {
     this.activeReads++;
     try {
       return await fn();
+    } catch (err) {
+      // LevelDB's own corruption error on a read (a damaged block that open's scan passed,
+      // e.g. a seek's restart array): damage like any other, naming the table files.
+      if ((err as { code?: unknown }).code !== 'LEVEL_CORRUPTION') throw err;
+      const damage = await this.describeDamage(err);
+      if (damage === undefined) throw err;
+      this.markCorrupt(damage);
+      throw damage;
     } finally {
       this.activeReads--;
       if (this.activeReads === 0) this.readsDrained?.();

@@ -12,6 +12,8 @@ import type { HashResult, KeyValue } from './types.js';
 
 /** Keys materialized per step (bounds the records read at once). */
 const HASH_BATCH_KEYS = 1024;
+/** Steps read at once: libuv's pool has 4 threads by default. */
+const HASH_READS_IN_FLIGHT = 4;
 /** Bytes fed to one CRC call: a key's fields are laid out here, many keys per call. */
 const HASH_SCRATCH_BYTES = 64 * 1024;
 const U64_BYTES = 8;
@@ -81,8 +83,20 @@ export async function hashAt(state: MvccState, revision: number | undefined): Pr
   }
   const feed = new CrcFeed();
   feed.u64(rev);
-  for (let i = 0; i < items.length; i += HASH_BATCH_KEYS) {
-    const kvs = await state.materialize(items.slice(i, i + HASH_BATCH_KEYS));
+  // Batches are read HASH_READS_IN_FLIGHT at a time (LevelDB point reads wait on the pool's
+  // threads, one batch per thread) and fed in key order.
+  const read = (from: number): Promise<(KeyValue | undefined)[]> => state.materialize(items.slice(from, from + HASH_BATCH_KEYS));
+  const inFlight: Promise<(KeyValue | undefined)[]>[] = [];
+  let next = 0;
+  while (next < items.length || inFlight.length > 0) {
+    while (inFlight.length < HASH_READS_IN_FLIGHT && next < items.length) {
+      const batch = read(next);
+      // Settled in order below; a rejection is seen there (not as an unhandled one meanwhile).
+      batch.catch(() => undefined);
+      inFlight.push(batch);
+      next += HASH_BATCH_KEYS;
+    }
+    const kvs = await (inFlight.shift() as Promise<(KeyValue | undefined)[]>);
     for (const kv of kvs) {
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
       feed.kv(kv);

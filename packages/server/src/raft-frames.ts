@@ -1,9 +1,10 @@
 // Splits the Raft messages of one Ready for a peer into peer frames of a bounded size. The
 // core bounds each append to 1 MiB (maxMsgBytes) but sends up to its inflight window (256
 // messages) to a follower catching up from the log in one Ready: one frame of them all was
-// 20-30 MiB, over PEER_FRAME_BYTES_MAX, so the transport dropped it, the leader sent it again
-// on the next probe, and the follower never caught up (while the leader built and dropped a
-// 30 MiB frame twice a second). Message order is kept: frames go out in order on one link.
+// 20-30 MiB, over PEER_FRAME_BYTES_MAX, so the transport dropped it and the leader built such
+// frames again on later probes (twice a second, for as long as the follower was that far
+// behind, which crept forward only on the probes' single messages). Message order is kept:
+// frames go out in order on one link.
 
 import type { Message } from '@kite/raft';
 import { PEER_FRAME_BYTES_MAX } from '@kite/protocol';

@@ -215,15 +215,28 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
     try {
       const probeValue = valueOf(7, o.valueBytes);
       let probeNo = 0;
+      let probeErrors = 0;
+      let probeError = '';
+      /** One put's latency; a failed put (a leader change) counts, and its time until the retry succeeds. */
       const put = async (): Promise<number> => {
         const t = performance.now();
-        await c.put(keyOf(o.keys + o.lagKeys + (probeNo++ % 1000)), probeValue);
-        return performance.now() - t;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.put(keyOf(o.keys + o.lagKeys + (probeNo++ % 1000)), probeValue);
+            return performance.now() - t;
+          } catch (err) {
+            probeErrors++;
+            probeError = (err as Error).message;
+            if (attempt >= LOAD_ATTEMPTS_MAX) throw err;
+            await new Promise((r) => setTimeout(r, LOAD_RETRY_GAP_MS));
+          }
+        }
       };
       const before: number[] = [];
       for (let i = 0; i < PROBE_PUTS_BEFORE; i++) before.push(await put());
       const beforeStats = summarize(Float64Array.from(before).sort());
-      figures.push(`kite sequential put before the catch-up | ${fmt(beforeStats)}`);
+      figures.push(`kite sequential put before the catch-up | ${fmt(beforeStats)}${probeErrors > 0 ? `; ${probeErrors} failed and retried (${probeError})` : ''}`);
+      probeErrors = 0;
       out(`  ${figures[figures.length - 1]}`);
 
       const during: number[] = [];
@@ -231,9 +244,11 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
       const t1 = performance.now();
       cluster.start(lagging);
       let caughtUp = false;
+      let gaveUp = false;
       const watcher = (async (): Promise<void> => {
         const goal = (await cluster.status(leader)).commit;
         await waitFor(`${lagging} caught up to ${goal}`, CATCH_UP_TIMEOUT_MS, async () => {
+          if (gaveUp) return true;
           try {
             const s = await cluster.status(lagging);
             return s.applied >= goal ? true : undefined;
@@ -243,16 +258,21 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
         });
         caughtUp = true;
       })();
-      while (!caughtUp) {
-        during.push(await put());
-        if (performance.now() - t1 > CATCH_UP_TIMEOUT_MS) break;
+      try {
+        while (!caughtUp) {
+          during.push(await put());
+          if (performance.now() - t1 > CATCH_UP_TIMEOUT_MS) break;
+        }
+      } finally {
+        // A failing client ends the phase: the watcher stops polling too.
+        gaveUp = true;
+        await watcher;
       }
-      await watcher;
       const catchUpMs = performance.now() - t1;
       const lagStatus = await cluster.status(lagging);
       const duringStats = summarize(Float64Array.from(during).sort());
       figures.push(`kite catch-up of ${lagging} | ${(catchUpMs / 1000).toFixed(1)} s, snapshots sent by the leader ${(await cluster.status(leader)).snapshotsSent - snapsBefore}, received by ${lagging} ${lagStatus.snapshotsReceived}`);
-      figures.push(`kite sequential put during the catch-up | ${fmt(duringStats)}; p99 ratio during/before ${(duringStats.p99 / beforeStats.p99).toFixed(2)}`);
+      figures.push(`kite sequential put during the catch-up | ${fmt(duringStats)}; p99 ratio during/before ${(duringStats.p99 / beforeStats.p99).toFixed(2)}${probeErrors > 0 ? `; ${probeErrors} failed and retried (${probeError})` : ''}`);
       out(`  ${figures[figures.length - 2]}`);
       out(`  ${figures[figures.length - 1]}`);
     } finally {

@@ -29,9 +29,12 @@ import { rssBytes } from './proc-stats.js';
 
 /** Txns the loader keeps in flight (each TXN_OPS_MAX puts). */
 const LOAD_TXNS_IN_FLIGHT = 16;
-/** Attempts per loader txn (a leader change fails one), and the pause between them. */
-const LOAD_ATTEMPTS_MAX = 10;
-const LOAD_RETRY_GAP_MS = 500;
+/**
+ * Attempts per loader txn (a leader change fails one), and the pause between them: past a few
+ * failures the etcd3 client opens its circuit breaker for 5 s, so retries span 30 s.
+ */
+const LOAD_ATTEMPTS_MAX = 30;
+const LOAD_RETRY_GAP_MS = 1000;
 /** Sequential puts the catch-up phase times before the follower comes back. */
 const PROBE_PUTS_BEFORE = 2000;
 /** Bound on the catch-up itself (a snapshot of a million keys on a busy 2-core machine). */

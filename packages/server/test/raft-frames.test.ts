@@ -29,7 +29,7 @@ describe('raftFrames', () => {
   });
 
   it('keeps small Readies in one frame and a message larger than the bound alone', () => {
-    const hb: Message = { type: 'heartbeat', from: 'a', to: 'b', term: 2, commit: 5 } as unknown as Message;
+    const hb: Message = { type: 'heartbeat', from: 'a', to: 'b', term: 2, commit: 5, context: null, leaseTick: 0 };
     expect(raftFrames([hb, hb, hb])).toEqual([[hb, hb, hb]]);
     const [big] = appends();
     expect(raftFrames([hb, big as Message, hb], 1024)).toEqual([[hb], [big], [hb]]);

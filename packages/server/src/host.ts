@@ -52,7 +52,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
 import {
   MemoryStorage,
   NotLeaderError,
@@ -83,12 +82,13 @@ import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
-import { Deadlines } from './deadlines.js';
+import { DEADLINE_RESOLUTION_MS, Deadlines } from './deadlines.js';
 import { failpoint } from './failpoints.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import { ReadIndexQueue } from './read-queue.js';
-import { readStagedChunks, type SnapshotFiles } from './snapshot-files.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+import { nodeTimers, type TimerHandle, type Timers } from './timers.js';
 
 /** Proposals awaiting their apply at once; more are refused (back-pressure). */
 const PROPOSALS_PENDING_MAX = 20_000;
@@ -134,12 +134,19 @@ export interface HostDeps {
   readonly onFatal: (err: unknown) => void;
   /** Time for ticks, intervals and deadlines (default: monotonicMs). Never the wall clock. */
   readonly clock?: MonotonicClock;
+  /** The timers the loop, its ticks and deadlines run on (default: Node's). */
+  readonly timers?: Timers;
+  /**
+   * Tells this process's proposals from an earlier incarnation's (default: random bytes). The
+   * host simulation passes a seeded one, so a run replays exactly.
+   */
+  readonly incarnationTag?: string;
 }
 
 interface Pending<T> {
   readonly resolve: (v: T) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: TimerHandle;
 }
 
 /** A kv proposal awaiting its apply; its deadline is in `proposalDeadlines` (no timer of its own). */
@@ -198,7 +205,7 @@ export class Host {
   private lead: string | null = null;
   private currentTerm: number;
   private role: string = 'follower';
-  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimer: TimerHandle | null = null;
   private lastTickMs = 0;
   private lastCheckpointMs = 0;
   private lastProgressMs: number;
@@ -222,16 +229,18 @@ export class Host {
   private logBytesSinceSnapshot = 0;
   private readonly pendingSnapshotInstalls = new Map<number, string>();
   private readonly nowMs: MonotonicClock;
+  private readonly timers: Timers;
 
   constructor(private readonly deps: HostDeps) {
     this.nowMs = deps.clock ?? monotonicMs;
-    this.proposalDeadlines = new Deadlines(this.nowMs, (seq) => this.expireProposal(seq));
-    this.reads = new ReadIndexQueue(READS_PENDING_MAX, this.nowMs);
+    this.timers = deps.timers ?? nodeTimers;
+    this.proposalDeadlines = new Deadlines(this.nowMs, (seq) => this.expireProposal(seq), DEADLINE_RESOLUTION_MS, this.timers);
+    this.reads = new ReadIndexQueue(READS_PENDING_MAX, this.nowMs, this.timers);
     this.lastProgressMs = this.nowMs();
     this.leaderlessSinceMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
     this.registry = deps.registry;
-    this.proposerTag = `${deps.selfId}/${randomBytes(6).toString('hex')}`;
+    this.proposerTag = `${deps.selfId}/${deps.incarnationTag ?? randomBytes(6).toString('hex')}`;
     const { loaded, config } = deps;
     const snap = loaded.snapshot;
     this.storage = new MemoryStorage(snap === null ? {} : { confState: snap.metadata.confState });
@@ -267,7 +276,7 @@ export class Host {
 
   start(): void {
     this.lastTickMs = this.nowMs();
-    this.tickTimer = setInterval(() => this.onTimer(), Math.max(1, Math.floor(this.deps.config.tickMs / 2)));
+    this.tickTimer = this.timers.setInterval(() => this.onTimer(), Math.max(1, Math.floor(this.deps.config.tickMs / 2)));
     // A lone voter need not wait an election timeout to lead.
     if (this.confState.voters.length === 1 && this.confState.voters[0] === this.deps.selfId) this.node.campaign();
     this.schedule();
@@ -276,7 +285,7 @@ export class Host {
   /** Stops input, lets the current loop turn finish its persist/apply, fails what is pending. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
     if (this.loopRunning) await new Promise<void>((r) => this.loopIdle.push(r));
     await this.applyIdle();
     const stopped = new KiteError('Unavailable', 'member is stopping');
@@ -304,11 +313,11 @@ export class Host {
     if (kvApplied < this.snapshotIndex && !emptyBootstrap && (await this.replayTail(kvApplied))) return this.deps.snapFiles.prune(null);
     if (kvApplied < this.snapshotIndex && !emptyBootstrap) {
       const file = this.deps.snapFiles.pathFor(this.snapshotIndex);
-      if (!existsSync(file)) {
+      if (!this.deps.snapFiles.has(file)) {
         throw new DataDirError('CorruptDataDir', `the store is at index ${kvApplied} but the raft log starts after snapshot ${this.snapshotIndex} and ${file} is missing`);
       }
       this.log.info({ index: this.snapshotIndex }, 'finishing an interrupted snapshot install');
-      await this.deps.kv.restore(readStagedChunks(file));
+      await this.deps.kv.restore(this.deps.snapFiles.read(file));
     }
     await this.deps.snapFiles.prune(null);
   }
@@ -481,7 +490,7 @@ export class Host {
         if (!(err instanceof ConfChangeInProgressError) || this.nowMs() + this.deps.config.tickMs >= deadline) {
           throw this.raftError(err);
         }
-        await new Promise((r) => setTimeout(r, this.deps.config.tickMs));
+        await new Promise((r) => this.timers.setTimeout(() => r(undefined), this.deps.config.tickMs));
       }
     }
   }
@@ -495,7 +504,7 @@ export class Host {
       } catch (err) {
         return reject(err instanceof ConfChangeInProgressError ? err : this.raftError(err));
       }
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         if (this.confProposals.delete(seq)) reject(new KiteError('Timeout', `member change not applied within ${timeoutMs} ms`, { indeterminate: true }));
       }, timeoutMs);
       this.confProposals.set(seq, { resolve, reject, timer });
@@ -567,11 +576,11 @@ export class Host {
   private nextLeaderWake(timeoutMs: number): Promise<string | null> {
     return new Promise((resolve) => {
       const wake = (): void => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.leaderWaiters.delete(wake);
         resolve(this.lead);
       };
-      const timer = setTimeout(wake, timeoutMs);
+      const timer = this.timers.setTimeout(wake, timeoutMs);
       this.leaderWaiters.add(wake);
     });
   }
@@ -627,7 +636,7 @@ export class Host {
   private schedule(): void {
     if (this.loopScheduled || this.stopping) return;
     this.loopScheduled = true;
-    setImmediate(() => {
+    this.timers.setImmediate(() => {
       this.loopScheduled = false;
       void this.runLoop();
     });
@@ -660,7 +669,7 @@ export class Host {
     if (this.applyFailed && this.stopping) return;
     this.applyFailed = true;
     this.stopping = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
     for (const r of this.loopIdle.splice(0)) r();
     this.deps.onFatal(err);
   }
@@ -683,7 +692,7 @@ export class Host {
     const onlyThisApply = this.applyPendingEntries === rd.committedEntries.length;
     if (applyEarly && onlyThisApply && rd.entries.length === 0 && rd.messages.length > 0) {
       await this.applyIdle();
-      await yieldToIo();
+      await new Promise<void>((resolve) => this.timers.setImmediate(resolve));
     }
     // 5. persist in one synced write (it reaches the I/O thread pool at once), then
     // mirror into the core's storage; 4. meanwhile the leader sends
@@ -872,7 +881,7 @@ export class Host {
    */
   private assertSnapshotStaged(snap: Snapshot): void {
     const index = snap.metadata.index;
-    if (this.deps.kv.appliedIndex >= index || existsSync(this.stagedFileFor(index))) return;
+    if (this.deps.kv.appliedIndex >= index || this.deps.snapFiles.has(this.stagedFileFor(index))) return;
     throw new Error(`assertion: snapshot ${index} is about to be recorded but its staged file ${this.stagedFileFor(index)} is missing`);
   }
 
@@ -896,7 +905,7 @@ export class Host {
     const file = this.stagedFileFor(index);
     for (const staged of this.pendingSnapshotInstalls.keys()) if (staged <= index) this.pendingSnapshotInstalls.delete(staged);
     if (this.deps.kv.appliedIndex < index) {
-      await this.deps.kv.restore(readStagedChunks(file));
+      await this.deps.kv.restore(this.deps.snapFiles.read(file));
       if (this.deps.kv.appliedIndex < index) {
         throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
       }
@@ -999,14 +1008,14 @@ export class Host {
       const p = this.confProposals.get(ctx.seq);
       if (p !== undefined) {
         this.confProposals.delete(ctx.seq);
-        clearTimeout(p.timer);
+        this.timers.clearTimeout(p.timer);
         const confState = this.confState;
         settle = () => p.resolve(confState);
       }
     }
     if (cc.type === 'removeNode' && cc.nodeId === this.deps.selfId) {
       this.log.warn('this member was removed from the cluster; stopping');
-      setImmediate(() => this.deps.onRemoved());
+      this.timers.setImmediate(() => this.deps.onRemoved());
     }
     return settle;
   }
@@ -1090,7 +1099,7 @@ export class Host {
   }
 
   private settle<T>(p: Pending<T>, err: Error): void {
-    clearTimeout(p.timer);
+    this.timers.clearTimeout(p.timer);
     p.reject(err);
   }
 
@@ -1124,11 +1133,6 @@ function leaderlessController(): AbortController {
   const c = new AbortController();
   setMaxListeners(0, c.signal);
   return c;
-}
-
-/** Resolves after pending microtasks and I/O callbacks (setImmediate). */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The kv command an entry carries for the store (null: a no-op, conf change or attributes). */

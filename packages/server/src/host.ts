@@ -84,6 +84,7 @@ import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
 import { DEADLINE_RESOLUTION_MS, Deadlines } from './deadlines.js';
 import { failpoint } from './failpoints.js';
+import type { MutantName } from './mutants.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import { ReadIndexQueue } from './read-queue.js';
@@ -141,6 +142,8 @@ export interface HostDeps {
    * host simulation passes a seeded one, so a run replays exactly.
    */
   readonly incarnationTag?: string;
+  /** A deliberately broken build (mutants.ts; KITE_MUTANT), for proving the tests catch it. */
+  readonly mutant?: MutantName | null;
 }
 
 interface Pending<T> {
@@ -725,6 +728,7 @@ export class Host {
    */
   private async persist(rd: Ready): Promise<void> {
     if (rd.snapshot !== undefined) this.assertSnapshotStaged(rd.snapshot);
+    if (rd.snapshot !== undefined && this.deps.mutant === 'prune-snapshot-before-record') await this.deps.snapFiles.prune(rd.snapshot.metadata.index);
     const hardState = rd.hardState ?? this.unpersistedHardState ?? undefined;
     if (rd.entries.length === 0 && rd.snapshot === undefined && !rd.mustSync) {
       if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
@@ -733,7 +737,7 @@ export class Host {
     }
     const startedMs = this.nowMs();
     failpoint('before-log-append');
-    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
+    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync' });
     failpoint('after-log-append');
     if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
     if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);

@@ -197,6 +197,7 @@ export class KiteServer {
       onPeersChanged: (peers) => this.transport.setPeers(peers),
       onRemoved: () => void this.stop('removed from the cluster', 0).catch((err: unknown) => this.fatal(err)),
       onFatal: (err) => this.fatal(err),
+      mutant,
     });
     await this.host.recover();
     // Before this member serves anything or takes part in Raft: a store that differs from

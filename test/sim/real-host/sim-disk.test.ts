@@ -2,7 +2,7 @@
 // a crash, unsynced ones may not; and the real WAL (RaftLogStore) over it reloads every synced
 // entry after crashes that tear its last write.
 import { describe, expect, it } from 'vitest';
-import type { Entry } from '../../../packages/raft/src/index.js';
+import type { Entry } from '@kite/raft';
 import { RaftLogStore } from '../../../packages/server/src/raft-log-store.js';
 import { createSimRng } from '../sim-rng.js';
 import { SimDisk } from './sim-disk.js';

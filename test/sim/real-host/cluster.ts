@@ -1,0 +1,416 @@
+// The host simulation: N real members (member.ts) over simulated time, disks and network, with
+// clients issuing puts and linearizable gets, and a seeded nemesis that power-cuts members
+// (one, or all at once), restarts them, flips a bit in a stopped member's WAL, and isolates
+// members. Everything random comes from the run's seed.
+//
+// Checked during the run: Election Safety (at most one leader per term, sampled after every
+// event) and that no member fails fatally (onFatal, an assertion). Checked at the end, after
+// healing and restarting everyone: the cluster settles (a fresh write is acknowledged and every
+// running member applies it), every running member's store holds the same keys and values at
+// the same revision, and the client history is linearizable (jepsen-lite's register checker).
+// A member that refuses to start on a damaged data dir (the bit flip) is allowed to stay down:
+// refusing is the correct answer; serving damaged data is not.
+
+import { KiteError, type PeerSnapshotChunk } from '@kite/protocol';
+import type { Message } from '@kite/raft';
+import { checkLinearizability } from '../../../jepsen-lite/src/checkers/linearizability/index.js';
+import type { Json, Operation } from '../../../jepsen-lite/src/history/types.js';
+import { loadConfig } from '../../../packages/server/src/config.js';
+import type { MutantName } from '../../../packages/server/src/mutants.js';
+import { createSimRng, mixSeed, type SimRng } from '../sim-rng.js';
+import { SimMember, type MemberEnv } from './member.js';
+import { SimDisk } from './sim-disk.js';
+import { SimWorld } from './sim-world.js';
+
+export interface HostSimOptions {
+  readonly seed: number;
+  /** Members (3 or 5). */
+  readonly members: number;
+  /** Simulated milliseconds of client load and faults before healing. */
+  readonly runMs: number;
+  readonly mutant: MutantName | null;
+}
+
+export const HOST_SIM_DEFAULTS = { members: 3, runMs: 6_000 } as const;
+
+/** Raft tick in the simulation (ms) and timeouts in ticks: short, so much happens per run. */
+const TICK_MS = 10;
+const ELECTION_TICKS = 10;
+const REQUEST_TIMEOUT_MS = 1_000;
+/** Clients issuing operations at once (each one operation at a time). */
+const CLIENTS = 4;
+const KEYS = 3;
+/** After healing, the cluster must settle within this much simulated time. */
+const SETTLE_MS_MAX = 20_000;
+/** A client gives up on an operation (indeterminate) after this long without an answer. */
+const CLIENT_GIVE_UP_MS = REQUEST_TIMEOUT_MS * 2;
+/** Network one-way delay bounds (ms). */
+const NET_DELAY_MS_MIN = 1;
+const NET_DELAY_MS_MAX = 6;
+
+export class HostSimViolation extends Error {
+  readonly code = 'HostSimViolation';
+  constructor(
+    readonly invariant: string,
+    readonly detail: string,
+  ) {
+    super(`${invariant}: ${detail}`);
+  }
+}
+
+export interface HostSimStats {
+  simMs: number;
+  events: number;
+  opsOk: number;
+  opsInfo: number;
+  opsFail: number;
+  crashes: number;
+  powerCutsAll: number;
+  bitFlips: number;
+  refusedStarts: number;
+  partitions: number;
+  snapshotsSent: number;
+  leaderTerms: number;
+}
+
+interface OpRecord {
+  id: number;
+  process: number;
+  client: number;
+  f: 'read' | 'write';
+  key: string;
+  invokeValue: Json;
+  value: Json;
+  type: 'ok' | 'fail' | 'info' | null;
+  invokeIndex: number;
+  completeIndex: number | null;
+  invokeTime: number;
+  completeTime: number | null;
+  node: string;
+}
+
+export class HostSimCluster implements MemberEnv {
+  readonly world = new SimWorld();
+  readonly members: SimMember[] = [];
+  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, leaderTerms: 0 };
+  private readonly rng: SimRng;
+  private readonly netRng: SimRng;
+  private readonly faultRng: SimRng;
+  private readonly byId = new Map<string, SimMember>();
+  /** Members cut off from everyone (both directions). */
+  private readonly isolated = new Set<SimMember>();
+  private readonly leaders = new Map<number, string>();
+  private readonly ops: OpRecord[] = [];
+  private historyIndex = 0;
+  private nextProcess = CLIENTS;
+  private fatal: HostSimViolation | null = null;
+  private loadOn = true;
+  /** At most one member per run gets a bit flipped (a minority; it may refuse to start). */
+  private flipped: SimMember | null = null;
+
+  constructor(readonly options: HostSimOptions) {
+    this.rng = createSimRng(mixSeed(options.seed, 1));
+    this.netRng = createSimRng(mixSeed(options.seed, 2));
+    this.faultRng = createSimRng(mixSeed(options.seed, 3));
+    const names = Array.from({ length: options.members }, (_, i) => `n${i + 1}`);
+    const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${20001 + i}`).join(',');
+    names.forEach((name, i) => {
+      const dir = `/sim/${name}`;
+      const config = loadConfig(
+        [
+          '--name', name, '--data-dir', dir, '--initial-cluster', initialCluster,
+          '--listen-peer', `http://127.0.0.1:${20001 + i}`, '--listen-client', `http://127.0.0.1:${21001 + i}`,
+          '--tick-ms', String(TICK_MS), '--election-ticks', String(ELECTION_TICKS), '--heartbeat-ticks', '1',
+          '--snapshot-entries', '40', '--snapshot-catchup-entries', '5', '--request-timeout-ms', String(REQUEST_TIMEOUT_MS),
+        ],
+        {},
+        '/',
+      );
+      this.members.push(new SimMember(name, config, new SimDisk(this.world), this, options.mutant));
+    });
+  }
+
+  // ---- MemberEnv
+
+  send(from: SimMember, to: string, messages: readonly Message[]): boolean {
+    const target = this.byId.get(to);
+    if (target === undefined || this.cut(from, target)) return true;
+    const owner = target.live?.owner;
+    if (owner === undefined) return true;
+    const copy = structuredClone(messages);
+    const fromId = from.id;
+    for (const m of copy) {
+      if (this.netRng.chancePct(2)) continue;
+      const delay = NET_DELAY_MS_MIN + this.netRng.int(NET_DELAY_MS_MAX - NET_DELAY_MS_MIN + 1);
+      this.world.at(this.world.nowMs + delay, owner, () => {
+        if (!this.cut(from, target)) target.live?.host.stepMessages(fromId, [m]);
+      });
+    }
+    return true;
+  }
+
+  async sendSnapshot(from: SimMember, to: string, message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const target = this.byId.get(to);
+    const data: Uint8Array[] = [];
+    for await (const c of chunks) data.push(c);
+    if (target === undefined || this.cut(from, target) || target.live === null) throw new KiteError('Unavailable', `no link to ${to}`);
+    const snapshotId = `${from.id}-${this.world.eventsRun}`;
+    const frames: PeerSnapshotChunk[] = (data.length === 0 ? [new Uint8Array(0)] : data).map((d, seq, all) => ({
+      type: 'snapshotChunk', snapshotId, seq, ...(seq === 0 ? { metadata: structuredClone(message) } : {}), data: d, last: seq === all.length - 1,
+    }));
+    const owner = target.live.owner;
+    this.stats.snapshotsSent++;
+    await new Promise<void>((resolve, reject) => {
+      this.world.at(this.world.nowMs + NET_DELAY_MS_MAX, owner, () => {
+        if (this.cut(from, target)) return reject(new KiteError('Unavailable', `link to ${to} lost during snapshot`));
+        target.receiveSnapshot(from.id, frames).then(resolve, reject);
+      });
+      // A stream to a member that dies meanwhile fails like a lost link.
+      this.world.at(this.world.nowMs + NET_DELAY_MS_MAX * 50, null, () => reject(new KiteError('Unavailable', `snapshot to ${to} timed out`)));
+    });
+  }
+
+  onFatal(member: SimMember, err: unknown): void {
+    const e = err as Error;
+    this.fatal ??= new HostSimViolation('Member Fatal', `${member.name}: ${e?.stack ?? String(err)}`);
+  }
+
+  onRefused(member: SimMember, reason: string): void {
+    // Refusing is right for the member whose WAL got a flipped bit; any other member's disk
+    // holds exactly what was synced, so refusing it means the host lost what it had synced
+    // (or acknowledged what it had not).
+    if (member === this.flipped) return;
+    this.fatal ??= new HostSimViolation('Durability', `${member.name} refused to start on an undamaged disk: ${reason}`);
+  }
+
+  private cut(a: SimMember, b: SimMember): boolean {
+    return this.isolated.has(a) || this.isolated.has(b);
+  }
+
+  // ---- the run
+
+  async run(): Promise<HostSimStats> {
+    for (const m of this.members) m.start();
+    await this.until(() => this.members.every((m) => m.live !== null), 1_000);
+    for (const m of this.members) this.byId.set(m.id, m);
+    for (let c = 0; c < CLIENTS; c++) this.scheduleClient(c, c, 50 + this.rng.int(100));
+    this.scheduleFaults();
+    const end = this.world.nowMs + this.options.runMs;
+    while (await this.world.step(end)) this.afterEvent();
+    this.loadOn = false;
+    await this.settle();
+    this.checkHistory();
+    this.stats.simMs = this.world.nowMs;
+    this.stats.events = this.world.eventsRun;
+    this.stats.leaderTerms = this.leaders.size;
+    this.stats.refusedStarts = this.members.filter((m) => m.refused !== null).length;
+    return this.stats;
+  }
+
+  private afterEvent(): void {
+    if (this.fatal !== null) throw this.fatal;
+    for (const m of this.members) {
+      const host = m.live?.host;
+      if (host === undefined || !host.isLeader) continue;
+      const term = host.raftStatus().term;
+      const seen = this.leaders.get(term);
+      if (seen === undefined) this.leaders.set(term, m.name);
+      else if (seen !== m.name) throw new HostSimViolation('Election Safety', `term ${term} has two leaders: ${seen} and ${m.name}`);
+    }
+  }
+
+  /** Steps until `done()` or `limitMs` of simulated time passed. */
+  private async until(done: () => boolean, limitMs: number): Promise<boolean> {
+    const end = this.world.nowMs + limitMs;
+    while (!done()) {
+      if (!(await this.world.step(end))) {
+        // Nothing due until then: time moves on to the limit.
+        await this.world.runUntil(end);
+        return done();
+      }
+      this.afterEvent();
+    }
+    return true;
+  }
+
+  // ---- faults
+
+  private scheduleFaults(): void {
+    const r = this.faultRng;
+    const start = this.world.nowMs;
+    for (let t = start + 200 + r.int(400); t < start + this.options.runMs - 300; t += 300 + r.int(900)) {
+      const kind = r.int(100);
+      this.world.at(t, null, () => this.fault(kind));
+    }
+  }
+
+  private fault(kind: number): void {
+    const r = this.faultRng;
+    const victim = this.members[r.int(this.members.length)] as SimMember;
+    if (kind < 40) {
+      // A power cut of one member; back after a while (long enough, sometimes, to need a snapshot).
+      this.powerCut(victim);
+      this.world.at(this.world.nowMs + 50 + r.int(1_500), null, () => victim.start());
+    } else if (kind < 55) {
+      // A power cut of the whole cluster at once: only synced state may survive anywhere.
+      this.stats.powerCutsAll++;
+      for (const m of this.members) this.powerCut(m);
+      for (const m of this.members) this.world.at(this.world.nowMs + 20 + r.int(300), null, () => m.start());
+    } else if (kind < 65) {
+      // Media damage to a stopped minority member's WAL: it must refuse to start, or start on
+      // an intact log (a flipped bit in a torn tail is cut), never serve damaged data.
+      if (this.flipped !== null && this.flipped !== victim) return;
+      this.flipped = victim;
+      this.powerCut(victim);
+      if (victim.disk.flipByte(r, `${victim.dataDir}/wal`, (n) => n.endsWith('.wal')) !== null) this.stats.bitFlips++;
+      this.world.at(this.world.nowMs + 50 + r.int(500), null, () => victim.start());
+    } else {
+      // Isolate one member (both directions) for a while.
+      this.stats.partitions++;
+      this.isolated.add(victim);
+      this.world.at(this.world.nowMs + 100 + r.int(1_200), null, () => this.isolated.delete(victim));
+    }
+  }
+
+  private powerCut(m: SimMember): void {
+    if (m.live === null && !m.starting) return;
+    this.stats.crashes++;
+    m.crash();
+    m.disk.crash(this.faultRng);
+  }
+
+  // ---- clients
+
+  private scheduleClient(client: number, process: number, delayMs: number): void {
+    if (!this.loadOn) return;
+    this.world.at(this.world.nowMs + delayMs, null, () => this.issue(client, process));
+  }
+
+  private issue(client: number, process: number): void {
+    if (!this.loadOn) return;
+    const r = this.rng;
+    const key = `k${r.int(KEYS)}`;
+    const live = this.members.filter((m) => m.live !== null);
+    const leader = live.find((m) => m.live?.host.isLeader === true);
+    // Mostly the leader (as a client that follows NotLeader would end up), sometimes anyone.
+    const member = leader !== undefined && r.chancePct(85) ? leader : live[r.int(Math.max(1, live.length))];
+    const write = r.chancePct(50);
+    const op: OpRecord = {
+      id: this.ops.length, process, client, f: write ? 'write' : 'read', key,
+      invokeValue: write ? `v${this.ops.length}` : null, value: null, type: null,
+      invokeIndex: this.historyIndex++, completeIndex: null, invokeTime: this.world.nowMs, completeTime: null, node: member?.name ?? '-',
+    };
+    this.ops.push(op);
+    let answered = false;
+    const finish = (type: 'ok' | 'fail' | 'info', value: Json): void => {
+      if (answered) return;
+      answered = true;
+      op.type = type;
+      op.value = value;
+      op.completeIndex = this.historyIndex++;
+      op.completeTime = this.world.nowMs;
+      // An indeterminate op ends its process (Jepsen's rule); the client goes on as a new one.
+      const next = type === 'info' ? this.nextProcess++ : process;
+      this.scheduleClient(client, next, 5 + r.int(40));
+    };
+    this.world.at(this.world.nowMs + CLIENT_GIVE_UP_MS, null, () => finish(write ? 'info' : 'fail', op.invokeValue));
+    const inc = member?.live;
+    if (inc === undefined || inc === null) return finish('fail', null);
+    const enc = new TextEncoder();
+    const failed = (err: unknown): void => {
+      const indeterminate = err instanceof KiteError ? err.indeterminate : true;
+      finish(write && indeterminate ? 'info' : 'fail', write ? op.invokeValue : null);
+    };
+    if (write) {
+      inc.host
+        .proposeKv(inc.kv.encodeCommand('put', { key: enc.encode(key), value: enc.encode(String(op.invokeValue)) }), REQUEST_TIMEOUT_MS)
+        .then((out) => (out.ok ? finish('ok', op.invokeValue) : finish('fail', op.invokeValue)), failed);
+    } else {
+      inc.host
+        .linearizableRead(REQUEST_TIMEOUT_MS)
+        .then(() => inc.kv.range({ key: enc.encode(key) }))
+        .then((res) => {
+          const kv = res.kvs[0];
+          finish('ok', kv === undefined ? null : new TextDecoder().decode(kv.value));
+        }, failed);
+    }
+  }
+
+  // ---- the end
+
+  /** Heals, restarts everyone, and requires a fresh write applied on every running member. */
+  private async settle(): Promise<void> {
+    this.isolated.clear();
+    for (const m of this.members) if (m.live === null) m.start();
+    const end = this.world.nowMs + SETTLE_MS_MAX;
+    let probe: { done: boolean; index: number } | null = null;
+    const enc = new TextEncoder();
+    while (this.world.nowMs < end) {
+      await this.until(() => false, 100);
+      const running = this.members.filter((m) => m.refused === null);
+      if (running.some((m) => m.live === null)) {
+        for (const m of running) if (m.live === null && !m.starting) m.start();
+        continue;
+      }
+      const leader = running.find((m) => m.live?.host.isLeader === true)?.live;
+      if (leader === undefined || leader === null) continue;
+      if (probe === null) {
+        const p = { done: false, index: 0 };
+        probe = p;
+        leader.host.proposeKv(leader.kv.encodeCommand('put', { key: enc.encode('probe'), value: enc.encode('p') }), REQUEST_TIMEOUT_MS).then(
+          () => {
+            p.done = true;
+            p.index = leader.host.applied;
+          },
+          () => (probe = null),
+        );
+        continue;
+      }
+      if (!probe.done) continue;
+      const target = probe.index;
+      if (running.every((m) => (m.live?.host.applied ?? 0) >= target)) {
+        await this.checkStoresAgree(running);
+        return;
+      }
+    }
+    const state = this.members.map((m) => `${m.name}:${m.refused !== null ? `refused (${m.refused})` : m.live === null ? 'down' : `${m.live.host.status().role}/t${m.live.host.term}/applied=${m.live.host.applied}`}`).join(' ');
+    throw new HostSimViolation('Liveness', `not settled ${SETTLE_MS_MAX} ms after healing: ${state}`);
+  }
+
+  private async checkStoresAgree(running: readonly SimMember[]): Promise<void> {
+    const views: { name: string; revision: number; text: string }[] = [];
+    for (const m of running) {
+      const inc = m.live;
+      if (inc === null) continue;
+      const res = await inc.kv.range({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) });
+      const dec = new TextDecoder();
+      views.push({ name: m.name, revision: inc.kv.currentRevision, text: res.kvs.map((kv) => `${dec.decode(kv.key)}=${dec.decode(kv.value)}@${kv.modRevision}`).join(',') });
+    }
+    const first = views[0];
+    for (const v of views) {
+      if (first !== undefined && (v.revision !== first.revision || v.text !== first.text)) {
+        throw new HostSimViolation('State Machine Safety', `${first.name} (rev ${first.revision}: ${first.text}) and ${v.name} (rev ${v.revision}: ${v.text}) differ`);
+      }
+    }
+  }
+
+  private checkHistory(): void {
+    const ops: Operation[] = [];
+    for (const o of this.ops) {
+      const type = o.type ?? (o.f === 'write' ? 'info' : 'fail');
+      if (type === 'ok') this.stats.opsOk++;
+      else if (type === 'info') this.stats.opsInfo++;
+      else this.stats.opsFail++;
+      ops.push({
+        id: o.id, process: o.process, f: o.f, key: o.key, invokeValue: o.invokeValue, value: type === 'info' ? o.invokeValue : o.value, type,
+        invokeIndex: o.invokeIndex, completeIndex: type === 'info' ? null : o.completeIndex, invokeTime: o.invokeTime,
+        completeTime: type === 'info' ? null : o.completeTime, answeredTime: o.completeTime, client: o.client, node: o.node,
+      });
+    }
+    const result = checkLinearizability(ops);
+    if (result.valid !== true) {
+      const first = result.anomalies[0];
+      throw new HostSimViolation('Linearizability', `${String(result.valid)}: ${first === undefined ? '' : JSON.stringify(first).slice(0, 2_000)}`);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+// One simulated Kite member across its incarnations: the REAL Host, RaftLogStore (WAL),
+// SnapshotFiles and KvStore (memory backend) wired the way kite-server.ts wires them, over the
+// member's simulated disk, simulated timers and the simulated network. A crash is a power cut:
+// the incarnation dies with everything in flight, and the disk keeps only what was synced.
+//
+// The store (memory backend) is not on the simulated disk: it survives a crash whole (kill -9
+// semantics for the store; an OS crash losing store batches is the log tail's job, not covered
+// here). Bootstrap is the server's: a fresh data dir is initialized from newClusterState's
+// synthetic snapshot at index 1 (kite-server.ts).
+
+import path from 'node:path';
+import { KvStore, MemoryBackend } from '@kite/kvstore';
+import type { Message } from '@kite/raft';
+import type { ServerConfig } from '../../../packages/server/src/config.js';
+import { BOOTSTRAP_INDEX, Host } from '../../../packages/server/src/host.js';
+import { KvAdapter } from '../../../packages/server/src/kv-adapter.js';
+import type { KvPort } from '../../../packages/server/src/kv-port.js';
+import { silentLogger } from '../../../packages/server/src/logger.js';
+import { MemberRegistry } from '../../../packages/server/src/member-registry.js';
+import { ServerMetrics } from '../../../packages/server/src/metrics.js';
+import type { MutantName } from '../../../packages/server/src/mutants.js';
+import { newClusterState } from '../../../packages/server/src/new-cluster.js';
+import { RaftLogStore } from '../../../packages/server/src/raft-log-store.js';
+import { SnapshotFiles } from '../../../packages/server/src/snapshot-files.js';
+import { receiveSnapshotChunk } from '../../../packages/server/src/snapshot-receive.js';
+import type { PeerSnapshotChunk } from '@kite/protocol';
+import type { SimDisk } from './sim-disk.js';
+import type { Owner, SimWorld } from './sim-world.js';
+
+/** WAL segments in the simulation: small, so rollovers and segment release happen. */
+export const SIM_SEGMENT_BYTES = 16 * 1024;
+
+/** What a member needs from the cluster (network and failure reports). */
+export interface MemberEnv {
+  readonly world: SimWorld;
+  send(from: SimMember, to: string, messages: readonly Message[]): boolean;
+  sendSnapshot(from: SimMember, to: string, message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /** The host called onFatal, or a start failed other than by refusing a damaged data dir. */
+  onFatal(member: SimMember, err: unknown): void;
+  /** A start refused the data dir (CorruptDataDir, DataDirUnreadable). */
+  onRefused(member: SimMember, reason: string): void;
+}
+
+export interface Incarnation {
+  readonly owner: Owner;
+  readonly generation: number;
+  readonly host: Host;
+  readonly kv: KvPort;
+  readonly snapFiles: SnapshotFiles;
+}
+
+export class SimMember {
+  /** The live incarnation, or null while down (or before its start finished). */
+  live: Incarnation | null = null;
+  private owner: Owner | null = null;
+  private generation = 0;
+  /**
+   * The store's backend: survives crashes. Each incarnation opens it anew (reopened(): the same
+   * contents, including a restore that replaced them).
+   */
+  private backend = new MemoryBackend();
+  /** Why the member refused to start (a damaged data dir): it stays down. */
+  refused: string | null = null;
+  id = '';
+
+  constructor(
+    readonly name: string,
+    readonly config: ServerConfig,
+    readonly disk: SimDisk,
+    private readonly env: MemberEnv,
+    private readonly mutant: MutantName | null,
+  ) {}
+
+  get dataDir(): string {
+    return this.config.dataDir;
+  }
+
+  get starting(): boolean {
+    return this.owner !== null && this.live === null;
+  }
+
+  /** Starts a new incarnation (asynchronously, through simulated events). */
+  start(): void {
+    if (this.owner !== null || this.refused !== null) return;
+    const owner: Owner = { alive: true };
+    this.owner = owner;
+    const generation = ++this.generation;
+    this.boot(owner, generation).then(
+      (inc) => {
+        if (owner.alive) this.live = inc;
+      },
+      (err: unknown) => {
+        if (!owner.alive) return;
+        owner.alive = false;
+        this.owner = null;
+        const code = (err as { code?: unknown }).code;
+        if (code === 'CorruptDataDir' || code === 'DataDirUnreadable') {
+          this.refused = (err as Error).message;
+          this.env.onRefused(this, this.refused);
+        } else {
+          this.env.onFatal(this, err);
+        }
+      },
+    );
+  }
+
+  /** A power cut: the incarnation dies at once; the disk keeps what was synced. */
+  crash(): void {
+    if (this.owner === null) return;
+    this.owner.alive = false;
+    this.owner = null;
+    this.live = null;
+  }
+
+  private async boot(owner: Owner, generation: number): Promise<Incarnation> {
+    const { world } = this.env;
+    const disk = this.disk.view(owner);
+    const cfg = this.config;
+    const logStore = await RaftLogStore.open(cfg.dataDir, { disk, segmentBytes: SIM_SEGMENT_BYTES });
+    let loaded = await logStore.load();
+    let registry: MemberRegistry;
+    if (loaded.identity === null) {
+      const { identity, registry: reg, voters } = newClusterState(cfg);
+      const snapshot = { metadata: { index: BOOTSTRAP_INDEX, term: BOOTSTRAP_INDEX, confState: { voters, learners: [] } }, data: reg.encode() };
+      const hardState = { term: BOOTSTRAP_INDEX, vote: null, commit: BOOTSTRAP_INDEX };
+      await logStore.initialize(identity, snapshot, hardState);
+      loaded = { identity, hardState, snapshot, entries: [], tail: [] };
+      registry = reg;
+    } else {
+      registry = loaded.snapshot === null ? new MemberRegistry() : MemberRegistry.decode(loaded.snapshot.data);
+    }
+    const identity = loaded.identity;
+    if (identity === null) throw new Error('assertion: no identity after bootstrap');
+    this.id = identity.memberId;
+    const snapFiles = new SnapshotFiles(path.join(cfg.dataDir, 'snap'), undefined, disk);
+    await snapFiles.init();
+    this.backend = this.backend.reopened();
+    const store = await KvStore.open({ backend: this.backend, clock: world.clock, minLeaseTtlSeconds: 1, syncWrites: false });
+    const kv = new KvAdapter(store);
+    const host = new Host({
+      config: cfg,
+      selfId: identity.memberId,
+      clusterId: identity.clusterId,
+      logger: silentLogger(),
+      metrics: new ServerMetrics(),
+      logStore,
+      loaded,
+      kv,
+      registry,
+      snapFiles,
+      send: (to, messages) => this.env.send(this, to, messages),
+      sendSnapshot: (to, message, chunks) => this.env.sendSnapshot(this, to, message, chunks),
+      onPeersChanged: () => undefined,
+      onRemoved: () => undefined,
+      onFatal: (err) => {
+        if (owner.alive) this.env.onFatal(this, err);
+      },
+      clock: world.clock,
+      timers: world.timersFor(owner),
+      incarnationTag: `g${generation}`,
+      mutant: this.mutant,
+    });
+    await host.recover();
+    host.start();
+    return { owner, generation, host, kv, snapFiles };
+  }
+
+  /** Stages a streamed snapshot's chunks and hands it to the host, as the peer transport does. */
+  async receiveSnapshot(from: string, chunks: readonly PeerSnapshotChunk[]): Promise<void> {
+    const inc = this.live;
+    if (inc === null) throw new Error('member is down');
+    for (const chunk of chunks) {
+      await receiveSnapshotChunk(
+        {
+          files: inc.snapFiles,
+          selfId: inc.host.registry.get(this.id)?.id ?? this.id,
+          staged: (peer, metadata, file) => inc.host.snapshotStaged(peer, metadata, file),
+          diskFull: (err) => this.env.onFatal(this, err),
+        },
+        from,
+        chunk,
+      );
+      if (!inc.owner.alive) return;
+    }
+  }
+}

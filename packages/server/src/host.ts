@@ -87,6 +87,7 @@ import { failpoint } from './failpoints.js';
 import type { MutantName } from './mutants.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
+import { planReady } from './ready-plan.js';
 import { ReadIndexQueue } from './read-queue.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { nodeTimers, type TimerHandle, type Timers } from './timers.js';
@@ -677,48 +678,64 @@ export class Host {
     this.deps.onFatal(err);
   }
 
+  /** Carries out one Ready: the steps planReady (ready-plan.ts) lists, in its order. */
   private async handleReady(rd: Ready): Promise<void> {
-    // 2. soft state
-    if (rd.softState !== undefined) this.onSoftState(rd.softState.lead, rd.softState.role);
     if (rd.hardState !== undefined) {
       this.currentTerm = rd.hardState.term;
       this.deps.metrics.term.set(rd.hardState.term);
     }
-    // 3. apply starts (entries persisted by an earlier Ready), unless it must wait (step 8)
-    const hasConfChange = rd.committedEntries.some((e) => e.type === 'confChange');
-    const applyEarly = rd.snapshot === undefined && rd.committedEntries.length > 0 && !hasConfChange;
-    if (applyEarly) this.enqueueApply(rd.committedEntries);
-    // A Ready that only commits: its messages (commit notices, heartbeats) leave once the
-    // apply has answered the clients, so their socket writes are off the replies' path.
-    // (Delaying a message is always safe in Raft.) Only when nothing older is still being
-    // applied: heartbeats never wait behind an apply backlog.
-    const onlyThisApply = this.applyPendingEntries === rd.committedEntries.length;
-    if (applyEarly && onlyThisApply && rd.entries.length === 0 && rd.messages.length > 0) {
-      await this.applyIdle();
-      await new Promise<void>((resolve) => this.timers.setImmediate(resolve));
+    const plan = planReady({
+      // The role as of this Ready: its soft state (applied first) may change it.
+      isLeader: (rd.softState?.role ?? this.role) === 'leader',
+      hasSoftState: rd.softState !== undefined,
+      hasSnapshot: rd.snapshot !== undefined,
+      committedEntries: rd.committedEntries.length,
+      hasConfChange: rd.committedEntries.some((e) => e.type === 'confChange'),
+      entries: rd.entries.length,
+      messages: rd.messages.length,
+      applyPendingBefore: this.applyPendingEntries,
+    });
+    let persisted: Promise<void> = Promise.resolve();
+    for (const step of plan) {
+      switch (step) {
+        case 'softState':
+          if (rd.softState !== undefined) this.onSoftState(rd.softState.lead, rd.softState.role);
+          break;
+        case 'applyEarly':
+        case 'applyDeferred':
+          this.enqueueApply(rd.committedEntries);
+          break;
+        case 'waitApplyThenYield':
+          await this.applyIdle();
+          await new Promise<void>((resolve) => this.timers.setImmediate(resolve));
+          break;
+        case 'persistStart':
+          persisted = this.persist(rd);
+          break;
+        case 'send':
+          this.sendMessages(rd.messages);
+          break;
+        case 'persistWait':
+          await persisted;
+          break;
+        case 'installSnapshot':
+          if (rd.snapshot === undefined) throw new Error('assertion: a snapshot install planned without a snapshot');
+          await this.applyIdle();
+          await this.installSnapshot(rd.snapshot);
+          break;
+        case 'applyWait':
+          await this.applyIdle();
+          break;
+        case 'applyBackpressure':
+          if (this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
+          break;
+        case 'reads':
+          for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+          this.reads.release(this.appliedIndex);
+          if (this.reads.hasUnsent && this.lead !== null) this.schedule();
+          break;
+      }
     }
-    // 5. persist in one synced write (it reaches the I/O thread pool at once), then
-    // mirror into the core's storage; 4. meanwhile the leader sends
-    const sendEarly = this.role === 'leader';
-    const persisted = this.persist(rd);
-    if (sendEarly) this.sendMessages(rd.messages);
-    await persisted;
-    // 6. everyone else sends after persisting
-    if (!sendEarly) this.sendMessages(rd.messages);
-    // 7. restore the state machine from an installed snapshot, once earlier applies are done
-    if (rd.snapshot !== undefined) {
-      await this.applyIdle();
-      await this.installSnapshot(rd.snapshot);
-    }
-    // 8. deferred applies; a conf change must reach the core before the next Ready
-    if (rd.committedEntries.length > 0) {
-      if (!applyEarly) this.enqueueApply(rd.committedEntries);
-      if (hasConfChange || this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
-    }
-    // 9. reads
-    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
-    this.reads.release(this.appliedIndex);
-    if (this.reads.hasUnsent && this.lead !== null) this.schedule();
   }
 
   /**

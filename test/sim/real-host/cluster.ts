@@ -210,9 +210,11 @@ export class HostSimCluster implements MemberEnv {
   private afterEvent(): void {
     if (this.fatal !== null) throw this.fatal;
     for (const m of this.members) {
-      const host = m.live?.host;
-      if (host === undefined || !host.isLeader) continue;
-      const term = host.raftStatus().term;
+      // The core's own view (role and term together): the host's role lags until it handles
+      // the next Ready, so pairing it with the core's term would see leaders that are not.
+      const st = m.live?.host.raftStatus();
+      if (st === undefined || st.role !== 'leader') continue;
+      const term = st.term;
       const seen = this.leaders.get(term);
       if (seen === undefined) this.leaders.set(term, m.name);
       else if (seen !== m.name) throw new HostSimViolation('Election Safety', `term ${term} has two leaders: ${seen} and ${m.name}`);

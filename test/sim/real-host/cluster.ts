@@ -87,6 +87,8 @@ interface OpRecord {
   invokeTime: number;
   completeTime: number | null;
   node: string;
+  /** The store revision an acknowledged write created. */
+  revision?: number;
 }
 
 export class HostSimCluster implements MemberEnv {
@@ -326,7 +328,10 @@ export class HostSimCluster implements MemberEnv {
     if (write) {
       inc.host
         .proposeKv(inc.kv.encodeCommand('put', { key: enc.encode(key), value: enc.encode(String(op.invokeValue)) }), REQUEST_TIMEOUT_MS)
-        .then((out) => (out.ok ? finish('ok', op.invokeValue) : finish('fail', op.invokeValue)), failed);
+        .then((out) => {
+          if (out.ok) op.revision = out.revision;
+          finish(out.ok ? 'ok' : 'fail', op.invokeValue);
+        }, failed);
     } else {
       inc.host
         .linearizableRead(REQUEST_TIMEOUT_MS)
@@ -372,6 +377,7 @@ export class HostSimCluster implements MemberEnv {
       const target = probe.index;
       if (running.every((m) => (m.live?.host.applied ?? 0) >= target)) {
         await this.checkStoresAgree(running);
+        this.checkWatches(running);
         return;
       }
     }
@@ -393,6 +399,48 @@ export class HostSimCluster implements MemberEnv {
       if (first !== undefined && (v.revision !== first.revision || v.text !== first.text)) {
         throw new HostSimViolation('State Machine Safety', `${first.name} (rev ${first.revision}: ${first.text}) and ${v.name} (rev ${v.revision}: ${v.text}) differ`);
       }
+    }
+  }
+
+  /**
+   * The watch rules: a watcher's revisions strictly increase; every watcher, on any member and
+   * incarnation, reports the same change at a revision; a watcher from revision 1 that lived to
+   * the end (each running member's last incarnation) saw every revision up to its store's,
+   * without a gap and uncanceled; and every acknowledged write is in the streams at its revision.
+   */
+  private checkWatches(running: readonly SimMember[]): void {
+    const byRevision = new Map<number, { change: string; where: string }>();
+    for (const m of this.members) {
+      for (const log of m.watchLogs) {
+        const where = `${log.member}#${log.generation}`;
+        let last = 0;
+        for (const ev of log.events) {
+          if (ev.revision <= last) throw new HostSimViolation('Watch', `${where} went from revision ${last} to ${ev.revision}`);
+          last = ev.revision;
+          const seen = byRevision.get(ev.revision);
+          if (seen === undefined) byRevision.set(ev.revision, { change: ev.change, where });
+          else if (seen.change !== ev.change) throw new HostSimViolation('Watch', `revision ${ev.revision} is ${seen.change} on ${seen.where} but ${ev.change} on ${where}`);
+        }
+      }
+    }
+    for (const m of running) {
+      const inc = m.live;
+      if (inc === null) continue;
+      const log = inc.watch;
+      const where = `${log.member}#${log.generation}`;
+      if (log.canceled !== null) throw new HostSimViolation('Watch', `${where} was canceled: ${log.canceled}`);
+      const revs = log.events.map((e) => e.revision);
+      const current = inc.kv.currentRevision;
+      const gap = revs.findIndex((r, i) => r !== i + 2);
+      if (gap >= 0 || revs.length !== current - 1) {
+        throw new HostSimViolation('Watch', `${where} (from revision 1) saw ${revs.length} revisions (first gap at #${gap}: ${revs[gap] ?? 'none'}), the store is at ${current}`);
+      }
+    }
+    for (const op of this.ops) {
+      if (op.type !== 'ok' || op.f !== 'write' || op.revision === undefined) continue;
+      const seen = byRevision.get(op.revision);
+      const want = `${op.key}=${String(op.invokeValue)}`;
+      if (seen?.change !== want) throw new HostSimViolation('Watch', `acknowledged write ${want} at revision ${op.revision}, but the watchers saw ${seen?.change ?? 'nothing'} there`);
     }
   }
 

@@ -2,8 +2,9 @@
 // the deterministic simulation: CI_SEEDS seeds of power cuts (one member or all), torn writes,
 // a bit flip in one member's WAL, isolations and client load must keep Election Safety,
 // durability (no member refuses an undamaged disk), store agreement, liveness after healing
-// and linearizability; a run replays exactly from its seed; and each host mutant is caught on
-// some seed, with its replay command printed. Longer runs: test/sim/real-host/soak.ts.
+// watch rules and linearizability; a run replays exactly from its seed; and each host mutant
+// (and the store adapter's watch-ignore-restore) is caught on some seed, with its replay
+// command printed. Longer runs: test/sim/real-host/soak.ts.
 import { describe, expect, it } from 'vitest';
 import type { MutantName } from '../../../packages/server/src/mutants.js';
 import type { HostSimOptions } from './cluster.js';
@@ -40,7 +41,7 @@ describe('host simulation', () => {
     expect(a.stats.crashes).toBeGreaterThan(0);
   });
 
-  const mutants: readonly MutantName[] = ['ack-before-fsync', 'prune-snapshot-before-record'];
+  const mutants: readonly MutantName[] = ['ack-before-fsync', 'prune-snapshot-before-record', 'watch-ignore-restore'];
   for (const mutant of mutants) {
     it(`catches the ${mutant} mutant`, async () => {
       for (let seed = 1; seed <= MUTANT_SEEDS_MAX; seed++) {

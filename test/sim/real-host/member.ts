@@ -23,7 +23,7 @@ import { newClusterState } from '../../../packages/server/src/new-cluster.js';
 import { RaftLogStore } from '../../../packages/server/src/raft-log-store.js';
 import { SnapshotFiles } from '../../../packages/server/src/snapshot-files.js';
 import { receiveSnapshotChunk } from '../../../packages/server/src/snapshot-receive.js';
-import type { PeerSnapshotChunk } from '@kite/protocol';
+import type { PeerSnapshotChunk, WatchEvent } from '@kite/protocol';
 import type { SimDisk } from './sim-disk.js';
 import type { Owner, SimWorld } from './sim-world.js';
 
@@ -41,12 +41,22 @@ export interface MemberEnv {
   onRefused(member: SimMember, reason: string): void;
 }
 
+/** What one watcher (all keys, from revision 1) saw during one incarnation. */
+export interface WatchLog {
+  readonly member: string;
+  readonly generation: number;
+  /** One entry per event: its mod revision and `key=value` (or `key deleted`). */
+  readonly events: { readonly revision: number; readonly change: string }[];
+  canceled: string | null;
+}
+
 export interface Incarnation {
   readonly owner: Owner;
   readonly generation: number;
   readonly host: Host;
   readonly kv: KvPort;
   readonly snapFiles: SnapshotFiles;
+  readonly watch: WatchLog;
 }
 
 export class SimMember {
@@ -62,6 +72,8 @@ export class SimMember {
   /** Why the member refused to start (a damaged data dir): it stays down. */
   refused: string | null = null;
   id = '';
+  /** Every incarnation's watcher, in start order. */
+  readonly watchLogs: WatchLog[] = [];
 
   constructor(
     readonly name: string,
@@ -162,7 +174,30 @@ export class SimMember {
     });
     await host.recover();
     host.start();
-    return { owner, generation, host, kv, snapFiles };
+    return { owner, generation, host, kv, snapFiles, watch: this.watchAll(kv, generation) };
+  }
+
+  /** A watcher on every key from revision 1, recording what it is sent (watch.ts rules are checked at the end). */
+  private watchAll(kv: KvPort, generation: number): WatchLog {
+    const log: WatchLog = { member: this.name, generation, events: [], canceled: null };
+    this.watchLogs.push(log);
+    const w = kv.watch({ watchId: 1, key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), startRevision: 1, prevKv: false, noPut: false, noDelete: false, progressNotify: false, fragment: false });
+    const dec = new TextDecoder();
+    const drain = (): void => {
+      for (let batch = w.poll(); batch.length > 0; batch = w.poll()) {
+        for (const r of batch) {
+          if (r.kind === 'canceled') log.canceled = r.cancelReason;
+          if (r.kind !== 'events') continue;
+          for (const raw of r.events) {
+            const ev = raw as WatchEvent;
+            log.events.push({ revision: ev.kv.modRevision, change: ev.type === 'put' ? `${dec.decode(ev.kv.key)}=${dec.decode(ev.kv.value)}` : `${dec.decode(ev.kv.key)} deleted` });
+          }
+        }
+      }
+    };
+    w.onReadable(drain);
+    drain();
+    return log;
   }
 
   /** Stages a streamed snapshot's chunks and hands it to the host, as the peer transport does. */

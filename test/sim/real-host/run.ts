@@ -2,6 +2,7 @@
 // it. Anything thrown other than a HostSimViolation (an assertion in the host, the WAL, the
 // core or the store) is a failure too: those assertions are part of what the simulation checks.
 
+import { MUTANT_ENV } from '../../../packages/server/src/mutants.js';
 import { HostSimCluster, HostSimViolation, HOST_SIM_DEFAULTS, type HostSimOptions, type HostSimStats } from './cluster.js';
 
 export interface HostSimResult {
@@ -9,7 +10,24 @@ export interface HostSimResult {
   readonly stats: HostSimStats;
 }
 
+/**
+ * Runs one simulation. A mutant reaches the host through HostDeps.mutant and, for the mutants
+ * the store adapter reads from the environment (watch-ignore-restore), through KITE_MUTANT,
+ * set for the run's duration only.
+ */
 export async function runHostSim(options: HostSimOptions): Promise<HostSimResult> {
+  const saved = process.env[MUTANT_ENV];
+  if (options.mutant === null) delete process.env[MUTANT_ENV];
+  else process.env[MUTANT_ENV] = options.mutant;
+  try {
+    return await runCluster(options);
+  } finally {
+    if (saved === undefined) delete process.env[MUTANT_ENV];
+    else process.env[MUTANT_ENV] = saved;
+  }
+}
+
+async function runCluster(options: HostSimOptions): Promise<HostSimResult> {
   const cluster = new HostSimCluster(options);
   try {
     return { violation: null, stats: await cluster.run() };

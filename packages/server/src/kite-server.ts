@@ -14,7 +14,7 @@ import { KiteError, type Member, type Request } from '@kite/protocol';
 import type { HardState, Snapshot } from '@kite/raft';
 import { ClientServer } from './client-server.js';
 import type { ServerConfig } from './config.js';
-import { newClusterState } from './new-cluster.js';
+import { initializeDataDir, newClusterState } from './new-cluster.js';
 import { asKvOpenError, checkKvPresent, checkLevelDbOpen, EXIT_DATA_DIR, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
 import { dirSizeBytes } from './dir-size.js';
 import { getJson } from './get-json.js';
@@ -322,10 +322,7 @@ export class KiteServer {
       // A joining member starts with no configuration: the leader's log (or snapshot) gives it one.
       voters = [];
     }
-    const index = isNew ? BOOTSTRAP_INDEX : 0;
-    const snapshot: Snapshot = { metadata: { index, term: index, confState: { voters, learners: [] } }, data: registry.encode() };
-    const hardState: HardState | null = isNew ? { term: BOOTSTRAP_INDEX, vote: null, commit: BOOTSTRAP_INDEX } : null;
-    await this.logStore.initialize(identity, snapshot, hardState);
+    const { snapshot, hardState } = await initializeDataDir(this.logStore, identity, registry, voters, isNew);
     this.log.info({ memberId: identity.memberId, clusterId: identity.clusterId, state: cfg.initialClusterState }, 'initialized data dir');
     return { identity, registry, snapshot, hardState };
   }

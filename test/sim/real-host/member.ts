@@ -5,21 +5,21 @@
 //
 // The store (memory backend) is not on the simulated disk: it survives a crash whole (kill -9
 // semantics for the store; an OS crash losing store batches is the log tail's job, not covered
-// here). Bootstrap is the server's: a fresh data dir is initialized from newClusterState's
-// synthetic snapshot at index 1 (kite-server.ts).
+// here). Bootstrap is the server's own path (new-cluster.ts initializeDataDir, as kite-server.ts
+// calls it): the synthetic snapshot at index 1 holding the initial configuration.
 
 import path from 'node:path';
 import { KvStore, MemoryBackend } from '@kite/kvstore';
 import type { Message } from '@kite/raft';
 import type { ServerConfig } from '../../../packages/server/src/config.js';
-import { BOOTSTRAP_INDEX, Host } from '../../../packages/server/src/host.js';
+import { Host } from '../../../packages/server/src/host.js';
 import { KvAdapter } from '../../../packages/server/src/kv-adapter.js';
 import type { KvPort } from '../../../packages/server/src/kv-port.js';
 import { silentLogger } from '../../../packages/server/src/logger.js';
 import { MemberRegistry } from '../../../packages/server/src/member-registry.js';
 import { ServerMetrics } from '../../../packages/server/src/metrics.js';
 import type { MutantName } from '../../../packages/server/src/mutants.js';
-import { newClusterState } from '../../../packages/server/src/new-cluster.js';
+import { initializeDataDir, newClusterState } from '../../../packages/server/src/new-cluster.js';
 import { RaftLogStore } from '../../../packages/server/src/raft-log-store.js';
 import { SnapshotFiles } from '../../../packages/server/src/snapshot-files.js';
 import { receiveSnapshotChunk } from '../../../packages/server/src/snapshot-receive.js';
@@ -133,9 +133,7 @@ export class SimMember {
     let registry: MemberRegistry;
     if (loaded.identity === null) {
       const { identity, registry: reg, voters } = newClusterState(cfg);
-      const snapshot = { metadata: { index: BOOTSTRAP_INDEX, term: BOOTSTRAP_INDEX, confState: { voters, learners: [] } }, data: reg.encode() };
-      const hardState = { term: BOOTSTRAP_INDEX, vote: null, commit: BOOTSTRAP_INDEX };
-      await logStore.initialize(identity, snapshot, hardState);
+      const { snapshot, hardState } = await initializeDataDir(logStore, identity, reg, voters, true);
       loaded = { identity, hardState, snapshot, entries: [], tail: [] };
       registry = reg;
     } else {

@@ -70,6 +70,8 @@ export interface HostSimStats {
   refusedStarts: number;
   partitions: number;
   snapshotsSent: number;
+  /** Power cuts at a crash point armed in a snapshot install. */
+  installCrashes: number;
   leaderTerms: number;
 }
 
@@ -94,7 +96,7 @@ interface OpRecord {
 export class HostSimCluster implements MemberEnv {
   readonly world = new SimWorld();
   readonly members: SimMember[] = [];
-  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, leaderTerms: 0 };
+  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, installCrashes: 0, leaderTerms: 0 };
   private readonly rng: SimRng;
   private readonly netRng: SimRng;
   private readonly faultRng: SimRng;
@@ -162,6 +164,9 @@ export class HostSimCluster implements MemberEnv {
     }));
     const owner = target.live.owner;
     this.stats.snapshotsSent++;
+    // Half the installs get a crash point somewhere in their disk calls (staging, fsync, rename,
+    // directory sync, the log record, the restore's reads, the prune): over many seeds, every step.
+    if (this.loadOn && !target.crashArmed && this.faultRng.chancePct(50)) target.armCrash(1 + this.faultRng.int(24));
     await new Promise<void>((resolve, reject) => {
       this.world.at(this.world.nowMs + NET_DELAY_MS_MAX, owner, () => {
         if (this.cut(from, target)) return reject(new KiteError('Unavailable', `link to ${to} lost during snapshot`));
@@ -175,6 +180,15 @@ export class HostSimCluster implements MemberEnv {
   onFatal(member: SimMember, err: unknown): void {
     const e = err as Error;
     this.fatal ??= new HostSimViolation('Member Fatal', `${member.name}: ${e?.stack ?? String(err)}`);
+  }
+
+  onCrashPoint(member: SimMember): void {
+    this.stats.installCrashes++;
+    // Not inside the disk call that reached the point: as the next event.
+    this.world.at(this.world.nowMs, null, () => {
+      this.powerCut(member);
+      this.world.at(this.world.nowMs + 20 + this.faultRng.int(200), null, () => member.start());
+    });
   }
 
   onRefused(member: SimMember, reason: string): void {

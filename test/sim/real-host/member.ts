@@ -39,6 +39,8 @@ export interface MemberEnv {
   onFatal(member: SimMember, err: unknown): void;
   /** A start refused the data dir (CorruptDataDir, DataDirUnreadable). */
   onRefused(member: SimMember, reason: string): void;
+  /** An armed crash point was reached (see armCrash): power-cut the member now. */
+  onCrashPoint(member: SimMember): void;
 }
 
 /** What one watcher (all keys, from revision 1) saw during one incarnation. */
@@ -72,6 +74,8 @@ export class SimMember {
   /** Why the member refused to start (a damaged data dir): it stays down. */
   refused: string | null = null;
   id = '';
+  /** Disk calls left before an armed crash fires (null: none armed). */
+  private crashAfterOps: number | null = null;
   /** Every incarnation's watcher, in start order. */
   readonly watchLogs: WatchLog[] = [];
 
@@ -116,8 +120,25 @@ export class SimMember {
     );
   }
 
+  /** Power-cuts this member right after its `ops`-th next disk call completes (crash points). */
+  armCrash(ops: number): void {
+    if (this.crashAfterOps === null) this.crashAfterOps = Math.max(1, ops);
+  }
+
+  get crashArmed(): boolean {
+    return this.crashAfterOps !== null;
+  }
+
+  private afterDiskOp(owner: Owner): void {
+    if (this.crashAfterOps === null || !owner.alive) return;
+    if (--this.crashAfterOps > 0) return;
+    this.crashAfterOps = null;
+    this.env.onCrashPoint(this);
+  }
+
   /** A power cut: the incarnation dies at once; the disk keeps what was synced. */
   crash(): void {
+    this.crashAfterOps = null;
     if (this.owner === null) return;
     this.owner.alive = false;
     this.owner = null;
@@ -126,7 +147,7 @@ export class SimMember {
 
   private async boot(owner: Owner, generation: number): Promise<Incarnation> {
     const { world } = this.env;
-    const disk = this.disk.view(owner);
+    const disk = this.disk.view(owner, () => this.afterDiskOp(owner));
     const cfg = this.config;
     const logStore = await RaftLogStore.open(cfg.dataDir, { disk, segmentBytes: SIM_SEGMENT_BYTES });
     let loaded = await logStore.load();

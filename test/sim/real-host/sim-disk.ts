@@ -66,9 +66,9 @@ export class SimDisk {
 
   constructor(private readonly world: SimWorld) {}
 
-  /** The disk as one host incarnation sees it. */
-  view(owner: Owner): Disk {
-    return new DiskView(this, owner, this.world);
+  /** The disk as one host incarnation sees it; `afterOp` runs after each asynchronous call completes. */
+  view(owner: Owner, afterOp?: () => void): Disk {
+    return new DiskView(this, owner, this.world, afterOp);
   }
 
   /** A power cut: unsynced writes lost (a prefix kept, the next possibly torn), names reset. */
@@ -183,6 +183,7 @@ class DiskView implements Disk {
     private readonly disk: SimDisk,
     private readonly owner: Owner,
     private readonly world: SimWorld,
+    private readonly afterOp: (() => void) | undefined,
   ) {}
 
   /** Runs `op` as a simulated event: a crash may fall before it; a dead incarnation's never completes. */
@@ -194,6 +195,7 @@ class DiskView implements Disk {
         } catch (err) {
           reject(err as Error);
         }
+        this.afterOp?.();
       });
     });
   }

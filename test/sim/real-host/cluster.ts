@@ -29,6 +29,13 @@ export interface HostSimOptions {
   /** Simulated milliseconds of client load and faults before healing. */
   readonly runMs: number;
   readonly mutant: MutantName | null;
+  /**
+   * Instead of the random nemesis: the last member is isolated for the middle of the run (the
+   * leader compacts past it meanwhile, so it needs a snapshot), and its FIRST snapshot install
+   * is power-cut right after this many of its disk calls (1 = the first). For walking a crash
+   * through every step of an install.
+   */
+  readonly installCrashAtOp?: number;
 }
 
 export const HOST_SIM_DEFAULTS = { members: 3, runMs: 6_000 } as const;
@@ -72,6 +79,8 @@ export interface HostSimStats {
   snapshotsSent: number;
   /** Power cuts at a crash point armed in a snapshot install. */
   installCrashes: number;
+  /** Of those, crash points reached once the walked install was complete (installCrashAtOp). */
+  crashesAfterInstall: number;
   leaderTerms: number;
 }
 
@@ -96,7 +105,7 @@ interface OpRecord {
 export class HostSimCluster implements MemberEnv {
   readonly world = new SimWorld();
   readonly members: SimMember[] = [];
-  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, installCrashes: 0, leaderTerms: 0 };
+  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, installCrashes: 0, crashesAfterInstall: 0, leaderTerms: 0 };
   private readonly rng: SimRng;
   private readonly netRng: SimRng;
   private readonly faultRng: SimRng;
@@ -111,6 +120,9 @@ export class HostSimCluster implements MemberEnv {
   private loadOn = true;
   /** At most one member per run gets a bit flipped (a minority; it may refuse to start). */
   private flipped: SimMember | null = null;
+  private installCrashArmed = false;
+  /** The index of the install a crash walk (installCrashAtOp) is walking through. */
+  private walkedInstall = 0;
 
   constructor(readonly options: HostSimOptions) {
     this.rng = createSimRng(mixSeed(options.seed, 1));
@@ -166,7 +178,16 @@ export class HostSimCluster implements MemberEnv {
     this.stats.snapshotsSent++;
     // Half the installs get a crash point somewhere in their disk calls (staging, fsync, rename,
     // directory sync, the log record, the restore's reads, the prune): over many seeds, every step.
-    if (this.loadOn && !target.crashArmed && this.faultRng.chancePct(50)) target.armCrash(1 + this.faultRng.int(24));
+    const at = this.options.installCrashAtOp;
+    if (at !== undefined) {
+      if (!this.installCrashArmed) {
+        target.armCrash(at);
+        this.walkedInstall = message.type === 'installSnapshot' ? message.snapshot.metadata.index : 0;
+      }
+      this.installCrashArmed = true;
+    } else if (this.loadOn && !target.crashArmed && this.faultRng.chancePct(50)) {
+      target.armCrash(1 + this.faultRng.int(24));
+    }
     await new Promise<void>((resolve, reject) => {
       this.world.at(this.world.nowMs + NET_DELAY_MS_MAX, owner, () => {
         if (this.cut(from, target)) return reject(new KiteError('Unavailable', `link to ${to} lost during snapshot`));
@@ -184,6 +205,11 @@ export class HostSimCluster implements MemberEnv {
 
   onCrashPoint(member: SimMember): void {
     this.stats.installCrashes++;
+    // Past the install's last step (restored and pruned), a walk has nothing more to cover.
+    const inc = member.live;
+    if (inc !== null && this.walkedInstall > 0 && inc.kv.appliedIndex >= this.walkedInstall && !inc.snapFiles.has(inc.snapFiles.pathFor(this.walkedInstall))) {
+      this.stats.crashesAfterInstall++;
+    }
     // Not inside the disk call that reached the point: as the next event.
     this.world.at(this.world.nowMs, null, () => {
       this.powerCut(member);
@@ -210,7 +236,8 @@ export class HostSimCluster implements MemberEnv {
     await this.until(() => this.members.every((m) => m.live !== null), 1_000);
     for (const m of this.members) this.byId.set(m.id, m);
     for (let c = 0; c < CLIENTS; c++) this.scheduleClient(c, c, 50 + this.rng.int(100));
-    this.scheduleFaults();
+    if (this.options.installCrashAtOp === undefined) this.scheduleFaults();
+    else this.isolateLastMember();
     const end = this.world.nowMs + this.options.runMs;
     while (await this.world.step(end)) this.afterEvent();
     this.loadOn = false;
@@ -260,6 +287,13 @@ export class HostSimCluster implements MemberEnv {
       const kind = r.int(100);
       this.world.at(t, null, () => this.fault(kind));
     }
+  }
+
+  private isolateLastMember(): void {
+    const last = this.members[this.members.length - 1] as SimMember;
+    const start = this.world.nowMs;
+    this.world.at(start + 100, null, () => this.isolated.add(last));
+    this.world.at(start + Math.floor(this.options.runMs * 0.6), null, () => this.isolated.delete(last));
   }
 
   private fault(kind: number): void {

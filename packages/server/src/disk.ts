@@ -114,7 +114,11 @@ class NodeSyncFile implements DiskFile {
   }
 
   writeSync(data: Uint8Array, position: number): void {
-    for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done, position + done);
+    for (let done = 0; done < data.length; ) {
+      const n = writeSync(this.fd, data, done, data.length - done, position + done);
+      if (n <= 0) throw new Error(`a write at offset ${position + done} made no progress`);
+      done += n;
+    }
   }
 
   read(): Promise<number> {

@@ -1,5 +1,7 @@
 // The host loop: drives the Raft core (RawNode) with time, peer messages and proposals, and
-// carries out what each Ready asks. THE ORDERING CONTRACT, for every Ready, in this order:
+// carries out what each Ready asks. THE ORDERING CONTRACT, for every Ready, in this order
+// (steps 2-9 are also code: ready-plan.ts plans them per Ready and states their rules, a test
+// checks every plan against the rules, and handleReady only executes the plan):
 //
 //  1. Ticks come from one timer; milliseconds become ticks only here (tickMs per tick).
 //     Input (tick, step, propose, readIndex) only calls into the core and schedules a loop

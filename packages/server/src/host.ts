@@ -1072,7 +1072,7 @@ export class Host {
     await this.applyIdle();
     const applied = this.deps.kv.appliedIndex;
     if (applied > this.storage.lastIndex()) return;
-    await this.deps.kv.sync();
+    if (this.deps.mutant !== 'compact-before-store-sync') await this.deps.kv.sync();
     const snap = this.storage.createSnapshot(applied, this.confState, this.registry.encode());
     const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries, this.catchupStart(applied, this.deps.config.raftLogBytesMax / 2) - 1);
     this.logBytesSinceSnapshot = 0;

@@ -20,12 +20,15 @@
 //   prune-snapshot-before-record  an installed snapshot's staged file is pruned BEFORE the Raft
 //                     log records the snapshot: the store can then not be restored from it (the
 //                     host simulation's snapshot installs).
+//   compact-before-store-sync  a local snapshot compacts the Raft log WITHOUT first making the
+//                     store durable (contract step 10): a power cut loses store batches the log
+//                     no longer holds (the host simulation's store rollbacks).
 
 import type { WatchSource } from '@kite/kvstore';
 import type { MonotonicClock } from './clock.js';
 
 export const MUTANT_ENV = 'KITE_MUTANT';
-export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record'] as const;
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync'] as const;
 export type MutantName = (typeof MUTANT_NAMES)[number];
 
 export class MutantError extends Error {

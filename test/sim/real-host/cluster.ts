@@ -79,6 +79,8 @@ export interface HostSimStats {
   snapshotsSent: number;
   /** Power cuts at a crash point armed in a snapshot install. */
   installCrashes: number;
+  /** Boots whose store had lost unsynced batches in a power cut. */
+  storeRollbacks: number;
   /** Of those, crash points reached once the walked install was complete (installCrashAtOp). */
   crashesAfterInstall: number;
   leaderTerms: number;
@@ -105,7 +107,7 @@ interface OpRecord {
 export class HostSimCluster implements MemberEnv {
   readonly world = new SimWorld();
   readonly members: SimMember[] = [];
-  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, installCrashes: 0, crashesAfterInstall: 0, leaderTerms: 0 };
+  readonly stats: HostSimStats = { simMs: 0, events: 0, opsOk: 0, opsInfo: 0, opsFail: 0, crashes: 0, powerCutsAll: 0, bitFlips: 0, refusedStarts: 0, partitions: 0, snapshotsSent: 0, installCrashes: 0, crashesAfterInstall: 0, storeRollbacks: 0, leaderTerms: 0 };
   private readonly rng: SimRng;
   private readonly netRng: SimRng;
   private readonly faultRng: SimRng;
@@ -247,6 +249,7 @@ export class HostSimCluster implements MemberEnv {
     this.stats.events = this.world.eventsRun;
     this.stats.leaderTerms = this.leaders.size;
     this.stats.refusedStarts = this.members.filter((m) => m.refused !== null).length;
+    this.stats.storeRollbacks = this.members.reduce((n, m) => n + m.storeRollbacks, 0);
     return this.stats;
   }
 

@@ -3,13 +3,13 @@
 // member's simulated disk, simulated timers and the simulated network. A crash is a power cut:
 // the incarnation dies with everything in flight, and the disk keeps only what was synced.
 //
-// The store (memory backend) is not on the simulated disk: it survives a crash whole (kill -9
-// semantics for the store; an OS crash losing store batches is the log tail's job, not covered
-// here). Bootstrap is the server's own path (new-cluster.ts initializeDataDir, as kite-server.ts
+// The store (memory backend) is not on the simulated disk; a power cut reverts it to its last
+// durability barrier (sim-store-backend.ts), so the host's replay of lost store batches from the
+// Raft log tail runs too. Bootstrap is the server's own path (new-cluster.ts initializeDataDir, as kite-server.ts
 // calls it): the synthetic snapshot at index 1 holding the initial configuration.
 
 import path from 'node:path';
-import { KvStore, MemoryBackend } from '@kite/kvstore';
+import { KvStore } from '@kite/kvstore';
 import type { Message } from '@kite/raft';
 import type { ServerConfig } from '../../../packages/server/src/config.js';
 import { Host } from '../../../packages/server/src/host.js';
@@ -25,6 +25,7 @@ import { SnapshotFiles } from '../../../packages/server/src/snapshot-files.js';
 import { receiveSnapshotChunk } from '../../../packages/server/src/snapshot-receive.js';
 import type { PeerSnapshotChunk, WatchEvent } from '@kite/protocol';
 import type { SimDisk } from './sim-disk.js';
+import { SimStoreBackend } from './sim-store-backend.js';
 import type { Owner, SimWorld } from './sim-world.js';
 
 /** WAL segments in the simulation: small, so rollovers and segment release happen. */
@@ -66,11 +67,14 @@ export class SimMember {
   live: Incarnation | null = null;
   private owner: Owner | null = null;
   private generation = 0;
-  /**
-   * The store's backend: survives crashes. Each incarnation opens it anew (reopened(): the same
-   * contents, including a restore that replaced them).
-   */
-  private backend = new MemoryBackend();
+  /** The store's backend: a power cut reverts it to its last durability barrier (sim-store-backend.ts). */
+  private backend = SimStoreBackend.create();
+  /** A power cut happened since the last boot. */
+  private lostPower = false;
+  /** The store's applied index when the last incarnation died. */
+  private appliedAtCrash = 0;
+  /** Boots whose store came back behind where it was (lost unsynced batches: the log tail replays them). */
+  storeRollbacks = 0;
   /** Why the member refused to start (a damaged data dir): it stays down. */
   refused: string | null = null;
   id = '';
@@ -140,6 +144,8 @@ export class SimMember {
   crash(): void {
     this.crashAfterOps = null;
     if (this.owner === null) return;
+    this.lostPower = true;
+    this.appliedAtCrash = this.live?.kv.appliedIndex ?? this.appliedAtCrash;
     this.owner.alive = false;
     this.owner = null;
     this.live = null;
@@ -165,9 +171,11 @@ export class SimMember {
     this.id = identity.memberId;
     const snapFiles = new SnapshotFiles(path.join(cfg.dataDir, 'snap'), undefined, disk);
     await snapFiles.init();
-    this.backend = this.backend.reopened();
+    this.backend = this.backend.reopenedAfter(this.lostPower);
+    this.lostPower = false;
     const store = await KvStore.open({ backend: this.backend, clock: world.clock, minLeaseTtlSeconds: 1, syncWrites: false });
     const kv = new KvAdapter(store);
+    if (kv.appliedIndex < this.appliedAtCrash) this.storeRollbacks++;
     const host = new Host({
       config: cfg,
       selfId: identity.memberId,

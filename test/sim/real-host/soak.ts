@@ -49,6 +49,7 @@ async function main(): Promise<number> {
   let snapshots = 0;
   let installCrashes = 0;
   let powerCuts = 0;
+  let storeRollbacks = 0;
   const every = Math.max(1, Math.ceil(seeds / PROGRESS_LINES_MAX));
   for (let i = 0; i < seeds; i++) {
     const opts: HostSimOptions = { seed: first + i, members: members ?? (i % 2 === 0 ? 3 : 5), runMs, mutant: mutant as MutantName | null };
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
     snapshots += r.stats.snapshotsSent;
     installCrashes += r.stats.installCrashes;
     powerCuts += r.stats.crashes;
+    storeRollbacks += r.stats.storeRollbacks;
     if (r.violation !== null) {
       failures++;
       if (failures <= FAILURES_PRINTED_MAX) console.log(formatHostSimFailure(opts, r));
@@ -66,7 +68,7 @@ async function main(): Promise<number> {
     if ((i + 1) % every === 0) console.log(`  ${i + 1}/${seeds} seeds, ${failures} failing, ${Math.round((performance.now() - startedMs) / 1000)} s`);
   }
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
-  console.log(`host sim soak summary: seeds ${first}..${first + seeds - 1}, ${failures} failing, ${events} events, ${opsOk} ok client ops, ${powerCuts} power cuts, ${snapshots} snapshots sent, ${installCrashes} crashes mid-install, ${seconds} s${mutant === null ? '' : `, mutant ${mutant}`}`);
+  console.log(`host sim soak summary: seeds ${first}..${first + seeds - 1}, ${failures} failing, ${events} events, ${opsOk} ok client ops, ${powerCuts} power cuts, ${snapshots} snapshots sent, ${installCrashes} crashes mid-install, ${storeRollbacks} stores rolled back, ${seconds} s${mutant === null ? '' : `, mutant ${mutant}`}`);
   return failures === 0 ? 0 : 1;
 }
 

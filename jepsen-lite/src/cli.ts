@@ -5,15 +5,17 @@
 // (every process we started is killed) and still writes what was recorded.
 // `jepsen-lite matrix --nodes 3 --workloads register,append --nemeses partition,kill --time 15`
 // runs every workload × nemesis cell in turn and writes summary.md + matrix.json (exit 0 only
-// when every run was valid).
+// when every run was valid). `jepsen-lite nemesis-matrix --time 20` runs issue 15's nemesis matrix
+// (run/nemesis-matrix.ts) and writes its markdown table.
 
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { expandNemeses, NEMESIS_GROUPS, NEMESIS_NAMES } from './nemesis/types.js';
 import { parseServerEnvEntry } from './cluster/server-env.js';
-import { defaultOptions, type RunOptions } from './run/options.js';
+import { checkRunOptions, defaultOptions, NET_MODES, type NetMode, type RunOptions } from './run/options.js';
 import { planMatrix, runMatrix, type MatrixCell } from './run/matrix.js';
 import { recheck } from './run/recheck.js';
+import { runNemesisMatrix } from './run/nemesis-matrix-run.js';
 import { runTest } from './run/runner.js';
 import { WORKLOAD_NAMES, WORKLOAD_SUMMARIES, type WorkloadName } from './workloads/types.js';
 
@@ -40,6 +42,11 @@ const collectEnv = (raw: string, acc: Record<string, string>): Record<string, st
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+};
+
+const parseNet = (raw: string): NetMode => {
+  if (!(NET_MODES as readonly string[]).includes(raw)) throw new InvalidArgumentError(`--net must be one of ${NET_MODES.join(', ')}`);
+  return raw as NetMode;
 };
 
 const d = defaultOptions();
@@ -70,6 +77,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--keep-data', 'keep data directories of a valid run', false)
     .option('--tls', 'mutual TLS on every link (client and peer); the link proxies terminate and re-originate it', false)
     .option('--auth', 'authentication on: workloads log in as a non-root user with readwrite on every key, nemeses as root', false)
+    .option('--net <mode>', `${NET_MODES.join(' or ')}: members on 127.0.0.1 behind the link proxy, or each in its own network namespace with kernel-made faults (iptables, tc netem; needs root)`, parseNet, d.net)
     .option('--server-env <NAME=VALUE>', 'an environment variable for every member (repeatable); members inherit nothing else but PATH, HOME and TMPDIR', collectEnv, {});
 }
 
@@ -100,6 +108,7 @@ function baseOptions(a: Record<string, unknown>): RunOptions {
     tls: a['tls'] === true,
     auth: a['auth'] === true,
     serverEnv: a['serverEnv'] as Record<string, string>,
+    net: a['net'] as NetMode,
   };
 }
 
@@ -144,6 +153,7 @@ addRunOptions(
       workload,
       nemeses,
     };
+    checkRunOptions(options);
   } catch (err) {
     process.stderr.write(`jepsen-lite: ${(err as Error).message}\n`);
     process.exit(2);
@@ -181,6 +191,29 @@ addRunOptions(
   const summary = await runMatrix(cells, outDir, { log, signal });
   log(`summary: ${path.join(outDir, 'summary.md')}`);
   process.exitCode = summary.runs.length === cells.length && summary.runs.every((r) => r.valid === true) ? 0 : 1;
+});
+
+addRunOptions(
+  program
+    .command('nemesis-matrix')
+    .description("issue 15's matrix: each new nemesis (and --net netns partitions) × register/append/watch × 3/5 members on the healthy build, then each mutant-backed nemesis on one seed with and without KITE_MUTANT; serial runs; results accumulate in --results (recorded cells are skipped unless --redo) and the table is rewritten to --out after every run")
+    .option('--out <file>', 'the markdown table', 'docs/jepsen/matrix.md')
+    .option('--results <file>', 'the JSON record of every run (default: --out with .json)')
+    .option('--only <list>', 'comma-separated substrings: run only the cells whose id contains one')
+    .option('--redo', 'run cells even when the results file has them', false)
+    .option('--notes <file>', 'markdown placed after the tables (findings)'),
+).action(async (a: Record<string, unknown>) => {
+  const out = path.resolve(String(a['out']));
+  const results = typeof a['results'] === 'string' ? path.resolve(a['results']) : out.replace(/\.md$/, '') + '.json';
+  const only = typeof a['only'] === 'string' ? a['only'].split(',').map((s) => s.trim()).filter((s) => s !== '') : null;
+  const signal = abortOnSignals();
+  const summary = await runNemesisMatrix({
+    base: baseOptions(a), out, results, only, redo: a['redo'] === true, signal,
+    notes: typeof a['notes'] === 'string' ? path.resolve(a['notes']) : null,
+    command: ['node', 'jepsen-lite/dist/cli.js', ...process.argv.slice(2)].join(' '),
+    log: (l) => process.stdout.write(`${l}\n`),
+  });
+  process.exitCode = summary.unexpected === 0 && summary.missing === 0 ? 0 : 1;
 });
 
 program

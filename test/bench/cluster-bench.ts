@@ -25,7 +25,7 @@ import { connect } from '@kite/client';
 import { runBench, type BenchConfig } from '../../packages/cli/src/bench/workload.js';
 import type { BenchResult } from '../../packages/cli/src/bench/stats.js';
 import { Cluster, waitFor } from '../integration/harness/cluster.js';
-import { cpuMs, mainThreadCpuMs, rssBytes } from './proc-stats.js';
+import { cpuMs, ioSyscalls, mainThreadCpuMs, rssBytes } from './proc-stats.js';
 
 export const PHASES = ['sequential', 'inflight', 'reads', 'watch', 'compact', 'bulk'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -73,11 +73,20 @@ interface MemberCpu {
   readonly ms: number;
   /** Its main thread (the event loop) alone. */
   readonly mainMs: number;
+  /** Read- and write-family syscalls (socket frames, file writes): load-independent work. */
+  readonly sysReads: number;
+  readonly sysWrites: number;
 }
 
 /** Per-member CPU ms spent between two readings. */
 function cpuDelta(before: readonly MemberCpu[], after: readonly MemberCpu[]): MemberCpu[] {
-  return after.map((a, i) => ({ name: a.name, ms: a.ms - (before[i]?.ms ?? 0), mainMs: a.mainMs - (before[i]?.mainMs ?? 0) }));
+  return after.map((a, i) => ({
+    name: a.name,
+    ms: a.ms - (before[i]?.ms ?? 0),
+    mainMs: a.mainMs - (before[i]?.mainMs ?? 0),
+    sysReads: a.sysReads - (before[i]?.sysReads ?? 0),
+    sysWrites: a.sysWrites - (before[i]?.sysWrites ?? 0),
+  }));
 }
 
 const sum = (xs: readonly MemberCpu[]): number => xs.reduce((s, x) => s + x.ms, 0);
@@ -107,7 +116,11 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       if (pid === undefined) throw new Error(`${name} is not running`);
       return pid;
     };
-    const cpuNow = (): MemberCpu[] => names.map((name) => ({ name, ms: cpuMs(pidOf(name)), mainMs: mainThreadCpuMs(pidOf(name)) }));
+    const cpuNow = (): MemberCpu[] =>
+      names.map((name) => {
+        const io = ioSyscalls(pidOf(name));
+        return { name, ms: cpuMs(pidOf(name)), mainMs: mainThreadCpuMs(pidOf(name)), sysReads: io.reads, sysWrites: io.writes };
+      });
     const endpoints = names.map((x) => cluster.clientUrl(x));
     out(`cluster: 3 members (${names.map((x) => `${x} pid ${pidOf(x)}`).join(', ')}), leader ${leader}, scale ${opts.scale}, data in ${cluster.root}`);
 
@@ -143,6 +156,9 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       if (r.errors > 0) out(`  ${r.errors} errors, e.g. ${r.errorSamples.join('; ')}`);
       return r;
     };
+    /** Read and write syscalls per op, each member (the leader first). */
+    const syscallsPer = (cpu: readonly MemberCpu[], ops: number): string =>
+      cpu.map((c) => `${c.name}${c.name === leader ? ' (leader)' : ''} ${fixed(c.sysReads / ops, 2)} / ${fixed(c.sysWrites / ops, 2)}`).join(', ');
     const perMember = (cpu: readonly MemberCpu[], divisor: number, unit: string, digits: number): string =>
       cpu.map((c) => `${c.name}${c.name === leader ? ' (leader)' : ''} ${fixed(c.ms / divisor, digits)}${unit}`).join(', ');
 
@@ -153,6 +169,7 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       const mainMs = seq.cpu.reduce((s, c) => s + c.mainMs, 0);
       const netMs = sum(seq.cpu) - idleMsPerMs * seq.wallMs;
       figures.push(`server CPU per sequential put (3 members) | ${fixed(sum(seq.cpu) / r.latencyMs.count, 3)} ms (${perMember(seq.cpu, r.latencyMs.count, ' ms', 3)}; main threads ${fixed(mainMs / r.latencyMs.count, 3)} ms; net of idle ${fixed(netMs / r.latencyMs.count, 3)} ms)`);
+      figures.push(`syscalls per sequential put, read / write | ${syscallsPer(seq.cpu, r.latencyMs.count)}`);
     }
 
     const inflight = await phase('inflight', `${n(50_000)} puts, ${IN_FLIGHT} in flight`, () => bench({ total: n(50_000), clients: IN_FLIGHT, conns: CONNS }));
@@ -160,6 +177,7 @@ export async function runClusterBench(opts: ClusterBenchOptions, out: Out): Prom
       const r = inflight.result;
       const cores = sum(inflight.cpu) / inflight.wallMs;
       figures.push(`server CPU at ${IN_FLIGHT} puts in flight | ${fixed(cores, 2)} cores for ${fixed(r.opsPerSec / 1000, 2)}k/s = ${fixed(cores / (r.opsPerSec / 1000), 3)} cores per 1k puts/s (${perMember(inflight.cpu, inflight.wallMs, ' cores', 2)}); CPU per put ${fixed(sum(inflight.cpu) / r.latencyMs.count, 3)} ms (net of idle ${fixed((sum(inflight.cpu) - idleMsPerMs * inflight.wallMs) / r.latencyMs.count, 3)} ms); p50 / p99 ${fixed(r.latencyMs.p50, 2)} / ${fixed(r.latencyMs.p99, 2)} ms`);
+      figures.push(`syscalls per put at ${IN_FLIGHT} in flight, read / write | ${syscallsPer(inflight.cpu, r.latencyMs.count)}`);
     }
 
     const readKeys = n(10_000);

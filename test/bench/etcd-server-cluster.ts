@@ -68,6 +68,16 @@ export class EtcdServerCluster {
     return this.members.map((m) => `http://127.0.0.1:${m.clientPort}`);
   }
 
+  get names(): string[] {
+    return this.members.map((m) => m.name);
+  }
+
+  /** The member's process id while it runs (for /proc figures: RSS, CPU). */
+  pid(name: string): number | undefined {
+    const p = this.procs.get(name);
+    return p === undefined || p.exitCode !== null ? undefined : p.pid;
+  }
+
   /** Stops every member by pid (TERM, then KILL after a bound) and removes the temp dir. */
   async stop(): Promise<void> {
     await Promise.all([...this.procs.values()].map((p) => stopProcess(p)));

@@ -37,6 +37,17 @@ function statCpuMs(file: string): number {
   return (ticks * 1000) / CLOCK_TICKS_PER_S;
 }
 
+/**
+ * Read- and write-family syscalls the process made so far (/proc/<pid>/io syscr, syscw: read,
+ * readv, recvmsg... and write, writev, pwrite...): socket frames and file writes, counted
+ * whatever the machine's load, unlike the time they take.
+ */
+export function ioSyscalls(pid: number): { readonly reads: number; readonly writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return { reads: field('syscr'), writes: field('syscw') };
+}
+
 /** Resident set size in bytes (0 when /proc has no VmRSS line, e.g. a zombie). */
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

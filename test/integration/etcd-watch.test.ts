@@ -246,6 +246,21 @@ describe('the Watch stream, as etcd answers it', () => {
     expect(parts.at(-1)?.['fragment']).toBe(false);
   });
 
+  it('keeps sending events on a stream the client half-closed after its create request, as etcd does', async () => {
+    // grpcurl and one-shot clients send their create request and close their side at once.
+    const half = grpc.stream('Watch', 'Watch');
+    const got: Msg[] = [];
+    half.on('data', (m: Msg) => got.push(m));
+    half.on('error', () => undefined);
+    half.write({ create_request: { key: buf('/wh/a'), watch_id: '70' } });
+    half.end();
+    await waitFor('the created response', 10_000, () => got.find((m) => m['created'] === true));
+    await put('/wh/a', 'after-half-close');
+    const event = await waitFor('the event after the half-close', 10_000, () => got.find((m) => (m['events'] as Msg[] | undefined)?.length));
+    expect(((event['events'] as Msg[])[0]!['kv'] as Msg)['value']).toEqual(buf('after-half-close'));
+    half.cancel();
+  });
+
   it('ends every stream of a stopping member with etcd\'s server stopped (clients reconnect elsewhere)', async () => {
     create({ key: buf('/wz/'), watch_id: '60' });
     await next(0, (m) => m['watch_id'] === '60' && m['created'] === true);

@@ -121,14 +121,14 @@ describe('a cluster with TLS on every link', () => {
     const plain = `ws://127.0.0.1:${cluster.member('n1').clientPort}`;
     await expect(connect({ endpoints: [plain], dialTimeoutMs: 3000 })).rejects.toThrow(/426.*requires TLS/);
     await waitFor('the refusal in n1\'s log', 5000, () => (cluster.log('n1').includes('plaintext connection on a TLS port refused') ? true : undefined));
-    expect(cluster.log('n1')).toMatch(/"remote":"127\.0\.0\.1:\d+".*plaintext connection on a TLS port refused|plaintext connection on a TLS port refused.*"remote":"127\.0\.0\.1:\d+"/);
+    await cluster.logMatching('n1', /"remote":"127\.0\.0\.1:\d+".*plaintext connection on a TLS port refused|plaintext connection on a TLS port refused.*"remote":"127\.0\.0\.1:\d+"/);
     await client.put('tls/after-plain', 'ok');
   });
 
   it('refuses a client whose certificate another CA signed, and a client that does not trust the members', async () => {
     const n2 = [cluster.clientUrl('n2')];
     await expect(connect({ endpoints: n2, dialTimeoutMs: 3000, tls: clientTls(otherCa, certs) })).rejects.toThrow(/HTTP 401: .*certificate refused: not signed by the client port's trusted CA/);
-    expect(cluster.log('n2')).toMatch(/"door":"client","remote":"127\.0\.0\.1:\d+".*TLS certificate refused: not signed by the client port's trusted CA/);
+    await cluster.logMatching('n2', /"door":"client","remote":"127\.0\.0\.1:\d+".*TLS certificate refused: not signed by the client port's trusted CA/);
     await expect(connect({ endpoints: n2, dialTimeoutMs: 3000, tls: { ca: pem(certs.caFile) } })).rejects.toThrow(/HTTP 401: .*client certificate .* is required/);
     await expect(connect({ endpoints: n2, dialTimeoutMs: 3000, tls: clientTls(certs, otherCa) })).rejects.toThrow(/certificate is not trusted.*--cacert/);
     await client.put('tls/after-other-ca', 'ok');
@@ -140,7 +140,7 @@ describe('a cluster with TLS on every link', () => {
     const hello: PeerFrame = { type: 'hello', clusterId: 'x', memberId: claimed.memberId, version: PEER_PROTOCOL_VERSION };
     const reason = await forgePeerLink(cluster.member(target.name).peerPort, otherCa, claimed.name, certs, [hello]);
     expect(reason).toMatch(/HTTP 401: .*peer port refused the connection: certificate refused: not signed by the peer port's trusted CA/);
-    expect(cluster.log(target.name)).toMatch(/"door":"peer","remote":"127\.0\.0\.1:\d+".*TLS certificate refused/);
+    await cluster.logMatching(target.name, /"door":"peer","remote":"127\.0\.0\.1:\d+".*TLS certificate refused/);
     await client.put('tls/after-other-ca-peer', 'ok');
   });
 
@@ -170,7 +170,7 @@ describe('a cluster with TLS on every link', () => {
         const hello: PeerFrame = { type: 'hello', clusterId, memberId: claimed.memberId, version: PEER_PROTOCOL_VERSION };
         const reason = await forgePeerLink(cluster.member(target.name).peerPort, certs, holder.name, certs, [hello, ...c.frames(claimed.memberId, target.memberId)]);
         expect(reason).toBe(CLOSED_WRONG_CERTIFICATE);
-        expect(cluster.log(target.name)).toMatch(new RegExp(`"remote":"127\\.0\\.0\\.1:\\d+","claimed":"${claimed.memberId}".*its certificate is not the member it claims to be`));
+        await cluster.logMatching(target.name, new RegExp(`"remote":"127\\.0\\.0\\.1:\\d+","claimed":"${claimed.memberId}".*its certificate is not the member it claims to be`));
         // Nothing the forged link sent took effect.
         await client.put('tls/after-forgery', c.what);
         const st = await cluster.status(target.name);

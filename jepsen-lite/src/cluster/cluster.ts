@@ -10,6 +10,10 @@
 // `auth`, once the first start has a leader, users `root` and `jepsen` (role `jepsen`:
 // readwrite on every key) are made and auth is enabled: workload clients log in as jepsen, the
 // admin client (nemeses, final checks) as root.
+// With `net: 'netns'` there is no proxy in the way: each member runs in its own network
+// namespace at its own address (netns-net.ts), on the standard ports 2379/2380, peers dial
+// each other directly and clients dial the members' addresses; link faults are kernel rules
+// (`net`). The namespaces are made at the first start and removed by stopAll/killAllSync.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +27,8 @@ import { ensureLibfaketime } from './libfaketime.js';
 import { MemberClocks } from './member-clocks.js';
 import { memberEnv } from './server-env.js';
 import { freePorts } from './ports.js';
+import { NetnsNet } from './netns-net.js';
+import type { LinkFaults } from '../proxy/policy.js';
 
 /** Time a status probe may take per member. */
 const STATUS_TIMEOUT_MS = 1_000;
@@ -59,7 +65,13 @@ export interface ClusterOptions {
   readonly clientProxy?: boolean;
   /** Members run on libfaketime wall clocks the clock nemesis can skew (member-clocks.ts). Default false. */
   readonly fakeClocks?: boolean;
+  /** Each member in its own network namespace (netns-net.ts); default 'proxy'. */
+  readonly net?: 'proxy' | 'netns';
 }
+
+/** The ports every member listens on in its own namespace (each has its own address). */
+export const NETNS_CLIENT_PORT = 2379;
+export const NETNS_PEER_PORT = 2380;
 
 /** Throw-away credentials of an --auth run (the cluster lives for one run on 127.0.0.1). */
 const AUTH_USERS = { root: { user: 'root', password: 'jepsen-root' }, workload: { user: 'jepsen', password: 'jepsen-workload' } } as const;
@@ -90,11 +102,14 @@ export class Cluster {
   /** Member name → the proxy port workload clients dial for it (clientProxy only). */
   private readonly clientRoutePorts = new Map<string, number>();
   private certs: DevCertFiles | null = null;
+  /** The members' namespaces (a --net netns run, once started), else null. */
+  netns: NetnsNet | null = null;
 
   constructor(readonly opts: ClusterOptions) {
     this.proxy = new LinkProxy(opts.rng.fork('proxy'));
     this.names = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
     if (opts.clientProxy === true && opts.tls) throw new RangeError('client links through the proxy are not supported with --tls yet');
+    if (opts.clientProxy === true && opts.net === 'netns') throw new RangeError('the client-link nemeses work through the proxy, which a --net netns run does not use');
     this.clocks = opts.fakeClocks === true ? new MemberClocks(ensureLibfaketime(), opts.dir, this.names) : null;
   }
 
@@ -102,8 +117,18 @@ export class Cluster {
     return this.opts.tickMs * this.opts.electionTicks;
   }
 
+  /** Where a member listens: its namespace's address, or 127.0.0.1. */
+  host(name: string): string {
+    return this.netns?.address(name) ?? '127.0.0.1';
+  }
+
+  /** The link faults of this run: kernel rules in a netns run, else the proxy's policies. */
+  get net(): LinkFaults {
+    return this.netns ?? this.proxy;
+  }
+
   clientUrl(name: string): string {
-    return `${this.opts.tls ? 'wss' : 'ws'}://127.0.0.1:${this.member(name).clientPort}`;
+    return `${this.opts.tls ? 'wss' : 'ws'}://${this.host(name)}:${this.member(name).clientPort}`;
   }
 
   /** The URL workload clients use for a member: its client-link proxy route when there is one. */
@@ -208,14 +233,22 @@ export class Cluster {
     }
   }
 
-  private async startOnce(readyTimeoutMs: number): Promise<void> {
-    await this.ensureCerts();
+  /** Ports and peer routes: free loopback ports behind proxy routes, or the standard ports in namespaces. */
+  private async layOutMembers(): Promise<void> {
+    if (this.opts.net === 'netns') {
+      // Named after our pid: a leftover of a killed run is recognisable and never reused by ours.
+      this.netns ??= NetnsNet.create((process.pid % 36 ** 6).toString(36), this.names);
+      for (const name of this.names) {
+        this.members.set(name, { name, clientPort: NETNS_CLIENT_PORT, peerPort: NETNS_PEER_PORT, dataDir: path.join(this.opts.dir, 'data', name) });
+        this.advertisedPorts.set(name, NETNS_PEER_PORT);
+      }
+      return;
+    }
     const ports = await freePorts(this.names.length * 2);
     this.names.forEach((name, i) => {
       const dataDir = path.join(this.opts.dir, 'data', name);
       this.members.set(name, { name, clientPort: ports[2 * i] as number, peerPort: ports[2 * i + 1] as number, dataDir });
     });
-    mkdirSync(path.join(this.opts.dir, 'logs'), { recursive: true });
     const advertised = this.advertisedPorts;
     for (const to of this.names) {
       advertised.set(to, await this.proxy.addRoute(ANY_MEMBER, to, this.member(to).peerPort));
@@ -224,25 +257,35 @@ export class Cluster {
     if (this.opts.clientProxy === true) {
       for (const name of this.names) this.clientRoutePorts.set(name, await this.proxy.addRoute(CLIENT, name, this.member(name).clientPort));
     }
+  }
+
+  /** The peer URL `name` dials for `peer` (its proxy route, or the peer's own address in netns). */
+  private peerUrlFor(name: string, peer: string): string {
+    if (this.netns !== null || peer === name) return this.advertisedPeerUrl(peer);
+    return `${this.scheme}://127.0.0.1:${this.proxy.routePort(name, peer) as number}`;
+  }
+
+  private async startOnce(readyTimeoutMs: number): Promise<void> {
+    await this.ensureCerts();
+    await this.layOutMembers();
+    mkdirSync(path.join(this.opts.dir, 'logs'), { recursive: true });
     for (const name of this.names) {
-      const view = this.names.map((peer) => {
-        const port = peer === name ? (advertised.get(name) as number) : (this.proxy.routePort(name, peer) as number);
-        return `${peer}=${this.scheme}://127.0.0.1:${port}`;
-      });
+      const view = this.names.map((peer) => `${peer}=${this.peerUrlFor(name, peer)}`);
       const m = this.member(name);
       const proc = new NodeProcess({
         name,
         serverBin: this.opts.serverBin,
         logFile: path.join(this.opts.dir, 'logs', `${name}.log`),
+        wrapper: this.netns?.execPrefix(name) ?? [],
         env: { ...(this.opts.env ?? memberEnv({})), ...(this.clocks?.env(name) ?? {}) },
         args: [
           '--name', name,
           '--data-dir', m.dataDir,
-          '--listen-client', `${this.scheme}://127.0.0.1:${m.clientPort}`,
-          '--listen-peer', `${this.scheme}://127.0.0.1:${m.peerPort}`,
+          '--listen-client', `${this.scheme}://${this.host(name)}:${m.clientPort}`,
+          '--listen-peer', `${this.scheme}://${this.host(name)}:${m.peerPort}`,
           // The etcd door's default port (client + 10) is not among the free ports taken above.
           '--grpc-listen', 'none',
-          '--advertise-peer', `${this.scheme}://127.0.0.1:${advertised.get(name) as number}`,
+          '--advertise-peer', this.advertisedPeerUrl(name),
           '--initial-cluster', view.join(','),
           '--initial-cluster-state', 'new',
           '--cluster-token', this.opts.clusterToken,
@@ -312,11 +355,11 @@ export class Cluster {
     return best === null ? null : (this.idToName.get(best.leader) ?? null);
   }
 
-  /** The peer URL a member announces (a proxy listener that any member may dial through). */
+  /** The peer URL a member announces (a proxy listener any member may dial through, or its own address in netns). */
   advertisedPeerUrl(name: string): string {
     const port = this.advertisedPorts.get(name);
     if (port === undefined) throw new Error(`assertion: no advertised port for ${name}`);
-    return `${this.scheme}://127.0.0.1:${port}`;
+    return `${this.scheme}://${this.host(name)}:${port}`;
   }
 
   /** A member re-added under the same name got a new id. */
@@ -348,16 +391,19 @@ export class Cluster {
     this.proxy.memberIds = new Map(this.idToName);
   }
 
-  /** Stops every process we started (SIGTERM, then SIGKILL), closes the proxy and clients. */
+  /** Stops every process we started (SIGTERM, then SIGKILL), closes the proxy and clients, removes the namespaces. */
   async stopAll(): Promise<void> {
     this.admin?.close();
     this.admin = null;
     await Promise.all([...this.processes.values()].map((p) => p.stop()));
     await this.proxy.close();
+    const problems = this.netns?.destroy() ?? [];
+    if (problems.length > 0) throw new Error(`removing the run's network namespaces: ${problems.join('; ')}`);
   }
 
-  /** Synchronous: SIGKILL every child (for process 'exit' and signal handlers). */
+  /** Synchronous: SIGKILL every child, then remove the namespaces (for process 'exit' and signal handlers). */
   killAllSync(): void {
     for (const p of this.processes.values()) p.killNowSync();
+    this.netns?.destroy();
   }
 }

@@ -1,5 +1,5 @@
 // Installing a Debian package on first use: CI runs as root on a fresh Debian machine, so a
-// test or run that needs etcdctl, chromium, libfaketime, iproute2 or etcd installs it itself.
+// test or run that needs etcdctl, chromium, libfaketime, iproute2, iptables or etcd installs it itself.
 // Where that is impossible the caller gets an error with the reason (the test fails, it is
 // never skipped). The one copy of the apt-get steps for jepsen-lite, the integration harness
 // and the benchmarks.

@@ -20,6 +20,11 @@ export interface NodeSpec {
   readonly logFile: string;
   /** The process's whole environment (server-env.ts): nothing else is inherited. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * argv prefix the server is started under, e.g. `ip netns exec <ns>` (which execs, so the
+   * pid we signal is the server's); empty: started directly. Default empty.
+   */
+  readonly wrapper?: readonly string[];
 }
 
 export class NodeProcess {
@@ -52,7 +57,8 @@ export class NodeProcess {
     const fd = openSync(this.spec.logFile, 'a');
     try {
       writeSync(fd, `--- jepsen-lite: start #${this.starts + 1} of ${this.name} at ${new Date().toISOString()}\n`);
-      const child = spawn(process.execPath, [this.spec.serverBin, ...this.spec.args, ...extraArgs], {
+      const [cmd, ...argv] = [...(this.spec.wrapper ?? []), process.execPath, this.spec.serverBin, ...this.spec.args, ...extraArgs];
+      const child = spawn(cmd as string, argv, {
         stdio: ['ignore', fd, fd],
         env: { ...this.spec.env, ...onceEnv },
       });

@@ -55,7 +55,7 @@ export const blackholeSnapshotNemesis: Nemesis = {
     const memberIndex = (await cluster.statusOf(node))?.raftIndex;
     if (memberIndex === undefined) return null;
     const cut = isolate(node, cluster.names);
-    cluster.proxy.block(cut);
+    cluster.net.block(cut);
     const logFile = cluster.process(node).spec.logFile;
     const installsBefore = installCount(logFile);
     const { snapshotEntries, snapshotCatchupEntries } = cluster.opts;
@@ -75,7 +75,7 @@ export const blackholeSnapshotNemesis: Nemesis = {
     ctx.log(`blackhole ${node}: ${puts} filler puts, leader index ${leaderIndex}`);
     return {
       stop: async () => {
-        cluster.proxy.block([]);
+        cluster.net.block([]);
         const leaderAtHeal = (await cluster.statusOf(leader))?.raftIndex ?? leaderIndex;
         const deadline = monotonicMs() + CATCHUP_WAIT_MS_MAX;
         let applied = 0;

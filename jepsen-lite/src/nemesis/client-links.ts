@@ -2,9 +2,12 @@
 // client routes (the run routes clients through the proxy when one of these is listed):
 //   client-partition  clients cannot reach a random minority of members (connections closed,
 //                     new ones refused): clients must fail over, watchers resume elsewhere;
-//   client-delay      every client link slow and jittery, and data messages lost with a small
-//                     probability both ways: a lost request or answer leaves an indeterminate
-//                     result that retries must not turn into a double effect;
+//   client-delay      every client link slow and jittery, and with a small probability per
+//                     message the connection is reset (both ways): a request or answer lost
+//                     that way leaves an indeterminate result that retries must not turn into
+//                     a double effect, and a watch must resume where it was. Not a silent loss
+//                     of one message on a link that lives on: no TCP stream does that, and no
+//                     client could notice it (a watch would silently skip events);
 //   client-one-way    one member's answers to clients are lost while requests still reach it:
 //                     writes take effect unacknowledged (indeterminate), its watch streams go
 //                     silent (a watcher must notice and resume, not report a gap).
@@ -15,7 +18,7 @@ import { CLIENT } from '../proxy/link-proxy.js';
 import type { Pair } from './partition.js';
 import { type ActiveFault, type Nemesis, type NemesisContext } from './types.js';
 
-const OPEN = { delayMs: 0, jitterMs: 0, dropProbability: 0 };
+const OPEN = { delayMs: 0, jitterMs: 0, dropProbability: 0, resetProbability: 0 };
 
 /** Both directions between the clients and each member of `nodes`. */
 export function clientCut(nodes: readonly string[]): Pair[] {
@@ -52,13 +55,13 @@ const clientDelay: Nemesis = {
     const names = ctx.cluster.names;
     const delayMs = ctx.rng.between(20, 300);
     const jitterMs = ctx.rng.between(0, 200);
-    const dropProbability = ctx.rng.between(0, 10) / 100;
+    const resetProbability = ctx.rng.between(0, 10) / 100;
     for (const n of names) {
-      ctx.cluster.proxy.update(CLIENT, n, { delayMs, jitterMs, dropProbability });
-      ctx.cluster.proxy.update(n, CLIENT, { delayMs, jitterMs, dropProbability });
+      ctx.cluster.proxy.update(CLIENT, n, { delayMs, jitterMs, resetProbability });
+      ctx.cluster.proxy.update(n, CLIENT, { delayMs, jitterMs, resetProbability });
     }
-    ctx.recorder.nemesis('start-delay', { kind: 'client-delay', delayMs, jitterMs, dropProbability });
-    ctx.log(`client links delayed ${delayMs}+${jitterMs} ms, drop ${dropProbability}`);
+    ctx.recorder.nemesis('start-delay', { kind: 'client-delay', delayMs, jitterMs, resetProbability });
+    ctx.log(`client links delayed ${delayMs}+${jitterMs} ms, reset per message ${resetProbability}`);
     return {
       stop: async () => {
         for (const n of names) {

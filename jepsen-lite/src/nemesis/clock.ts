@@ -44,12 +44,12 @@ export const clockNemesis: Nemesis = {
     const skew = drawSkew(kind, ctx.rng);
     clocks.set(leader, skew);
     const cut = isolate(leader, ctx.cluster.names);
-    ctx.cluster.proxy.block(cut);
+    ctx.cluster.net.block(cut);
     ctx.recorder.nemesis('start-clock', { node: leader, kind, ...skew, blocked: cut.map(([a, b]) => [a, b]) });
     ctx.log(`clock ${kind} on leader ${leader} (offset ${skew.offsetSeconds} s, rate ${skew.rate}), cut off from its peers`);
     return {
       stop: async () => {
-        ctx.cluster.proxy.block([]);
+        ctx.cluster.net.block([]);
         clocks.set(leader, TRUE_CLOCK);
         ctx.recorder.nemesis('stop-clock', { node: leader });
         ctx.log(`clock of ${leader} true again, links open`);

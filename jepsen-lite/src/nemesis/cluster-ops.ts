@@ -48,12 +48,12 @@ const delay: Nemesis = {
     const delayMs = ctx.rng.between(10, 150);
     const jitterMs = ctx.rng.between(0, 100);
     const dropProbability = Math.round(ctx.rng.next() * 20) / 100;
-    for (const a of names) for (const b of names) if (a !== b) ctx.cluster.proxy.update(a, b, { delayMs, jitterMs, dropProbability });
+    for (const a of names) for (const b of names) if (a !== b) ctx.cluster.net.update(a, b, { delayMs, jitterMs, dropProbability });
     ctx.recorder.nemesis('start-delay', { kind: 'delay', delayMs, jitterMs, dropProbability });
     ctx.log(`links delayed ${delayMs}+${jitterMs} ms, drop ${dropProbability}`);
     return {
       stop: async () => {
-        for (const a of names) for (const b of names) if (a !== b) ctx.cluster.proxy.update(a, b, { delayMs: 0, jitterMs: 0, dropProbability: 0 });
+        for (const a of names) for (const b of names) if (a !== b) ctx.cluster.net.update(a, b, { delayMs: 0, jitterMs: 0, dropProbability: 0 });
         ctx.recorder.nemesis('stop-delay', { kind: 'delay' });
       },
     };
@@ -78,12 +78,12 @@ function grayMember(role: 'leader' | 'follower'): Nemesis {
       if (node === null) return null;
       const peers = ctx.cluster.names.filter((n) => n !== node);
       const policy = { delayMs: GRAY_DELAY_MS, jitterMs: GRAY_JITTER_MS, dropProbability: GRAY_DROP_PROBABILITY };
-      for (const to of peers) ctx.cluster.proxy.update(node, to, policy);
+      for (const to of peers) ctx.cluster.net.update(node, to, policy);
       ctx.recorder.nemesis('start-delay', { kind, node, ...policy });
       ctx.log(`${kind} ${node}: its links to ${peers.join(' ')} delayed ${GRAY_DELAY_MS}+${GRAY_JITTER_MS} ms, drop ${GRAY_DROP_PROBABILITY}`);
       return {
         stop: async () => {
-          for (const to of peers) ctx.cluster.proxy.update(node, to, { delayMs: 0, jitterMs: 0, dropProbability: 0 });
+          for (const to of peers) ctx.cluster.net.update(node, to, { delayMs: 0, jitterMs: 0, dropProbability: 0 });
           ctx.recorder.nemesis('stop-delay', { kind, node });
         },
       };

@@ -119,8 +119,20 @@ export const corruptNemesis: Nemesis = {
     if (leader === null || followers.length === 0) return null;
     const node = ctx.rng.pick(followers);
     const proc = cluster.process(node);
+    const dataDir = cluster.member(node).dataDir;
+    // A member with nothing synced yet (just re-added from a clean directory, before its first
+    // synced append) has nothing this fault may damage: starting it again proves nothing, and
+    // recording it as a corruption would make its normal start look like one.
+    if (syncedRanges(dataDir).length === 0) return null;
     await proc.kill9();
-    const damage = damageMember(cluster.member(node).dataDir, ctx.rng);
+    const damage = damageMember(dataDir, ctx.rng);
+    if (damage === null) {
+      // Its synced files went away between the look and the kill (a compaction): a plain kill.
+      ctx.recorder.nemesis('kill', { kind: 'corrupt-nothing-synced', nodes: [node] });
+      proc.start();
+      ctx.recorder.nemesis('restart', { nodes: [node], kind: 'corrupt-nothing-synced' });
+      return { stop: async () => undefined };
+    }
     ctx.recorder.nemesis('kill', { kind: 'corrupt', nodes: [node], damage });
     ctx.log(`corrupt ${node}: ${JSON.stringify(damage)}`);
     proc.start();

@@ -71,12 +71,12 @@ class PartitionNemesis implements Nemesis {
     const planned = this.plan(ctx, leader);
     if (planned === null) return null;
     const { pairs, description } = planned;
-    ctx.cluster.proxy.block(pairs);
+    ctx.cluster.net.block(pairs);
     ctx.recorder.nemesis('start-partition', { kind: this.name, description, blocked: pairs.map(([a, b]) => [a, b]) });
     ctx.log(`partition: ${description}`);
     return {
       stop: async () => {
-        ctx.cluster.proxy.block([]);
+        ctx.cluster.net.block([]);
         ctx.recorder.nemesis('stop-partition', { kind: this.name });
       },
     };

@@ -3,7 +3,8 @@
 // delayed or dropped whole according to the direction's current policy:
 // - data messages (text/binary plus their continuations) are dropped as a unit when the
 //   direction is blocked or the drop coin says so, so the receiver sees fewer messages but a
-//   well-formed stream;
+//   well-formed stream; the reset coin instead ends the whole connection (onFatal) at a new
+//   message, as a reset would: nothing after it passes, both ends see the link close;
 // - control frames (ping/pong/close) always pass, so a one-way data loss does not look like a
 //   dead TCP connection;
 // - delays keep the order of frames (a TCP stream never reorders).
@@ -140,6 +141,10 @@ export class DirectionPump {
     if (!this.sawDataFrame) {
       this.sawDataFrame = true;
       this.hooks.onFirstDataFrame?.(f);
+    }
+    if (f.kind !== 'continuation' && p.resetProbability > 0 && this.rng.chance(p.resetProbability)) {
+      this.stats.framesDropped++;
+      return this.hooks.onFatal('connection reset by the nemesis');
     }
     // A continuation follows its message's fate; a new message draws its own.
     if (f.kind !== 'continuation') this.dropMessage = p.blocked || (p.dropProbability > 0 && this.rng.chance(p.dropProbability));

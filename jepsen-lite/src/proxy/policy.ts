@@ -7,11 +7,18 @@ export interface DirectionPolicy {
   /** Every frame waits this long plus a uniform jitter in [0, jitterMs]; order is kept. */
   readonly delayMs: number;
   readonly jitterMs: number;
-  /** Probability that a data message is dropped. */
+  /**
+   * Probability that a data message is dropped while the connection stays up. Only for links
+   * whose protocol tolerates lost messages (Raft's peer links); a client's stream has no way to
+   * notice one (a real TCP stream never loses a message and lives on), so client links lose
+   * messages by reset instead.
+   */
   readonly dropProbability: number;
+  /** Probability that a data message resets the whole connection instead of passing (both directions closed). */
+  readonly resetProbability: number;
 }
 
-export const OPEN_POLICY: DirectionPolicy = { blocked: false, delayMs: 0, jitterMs: 0, dropProbability: 0 };
+export const OPEN_POLICY: DirectionPolicy = { blocked: false, delayMs: 0, jitterMs: 0, dropProbability: 0, resetProbability: 0 };
 
 export const pairKey = (from: string, to: string): string => `${from}>${to}`;
 
@@ -44,4 +51,16 @@ export class PolicyTable {
   snapshot(): Record<string, DirectionPolicy> {
     return Object.fromEntries(this.policies);
   }
+}
+
+/**
+ * The link faults a nemesis can set, whoever makes them: the LinkProxy (frames on 127.0.0.1)
+ * or the kernel in a --net netns run (cluster/netns-net.ts: iptables and tc netem).
+ */
+export interface LinkFaults {
+  /** Blocks exactly these directed pairs (replacing any previous blocks). */
+  block(pairs: Iterable<readonly [string, string]>): void;
+  update(from: string, to: string, change: Partial<DirectionPolicy>): void;
+  /** Everything open again: no blocks, no delays, no drops. */
+  heal(): void;
 }

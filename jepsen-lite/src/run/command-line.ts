@@ -36,6 +36,7 @@ const IF_CHANGED: readonly Flag[] = [
   ['--server-bin', (o) => o.serverBin],
   ['--server-log-level', (o) => o.serverLogLevel],
   ['--store', (o) => o.storeDir],
+  ['--net', (o) => o.net],
 ];
 
 const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -4,6 +4,14 @@ import { fileURLToPath } from 'node:url';
 import type { NemesisName } from '../nemesis/types.js';
 import type { WorkloadName } from '../workloads/types.js';
 
+/**
+ * How members are connected: `proxy` (every member on 127.0.0.1, peer links through the
+ * LinkProxy, faults at the frame level) or `netns` (each member in its own network namespace
+ * with its own address, faults made by the kernel: iptables and tc netem; cluster/netns-net.ts).
+ */
+export type NetMode = 'proxy' | 'netns';
+export const NET_MODES: readonly NetMode[] = ['proxy', 'netns'];
+
 export interface RunOptions {
   /** Directory name under the store: store/<test>/<time>/. */
   readonly test: string;
@@ -42,10 +50,19 @@ export interface RunOptions {
   readonly auth: boolean;
   /** Environment settings for every member (--server-env NAME=VALUE); nothing else is inherited but PATH, HOME, TMPDIR. */
   readonly serverEnv: Readonly<Record<string, string>>;
+  readonly net: NetMode;
 }
 
 /** packages/server/dist/main.js, found from this file (jepsen-lite/dist/run/options.js). */
 export const DEFAULT_SERVER_BIN = fileURLToPath(new URL('../../../packages/server/dist/main.js', import.meta.url));
+
+/** Combinations a run cannot honour, refused before anything starts (RangeError with the reason). */
+export function checkRunOptions(o: RunOptions): void {
+  if (o.net !== 'netns') return;
+  if (o.tls) throw new RangeError('--net netns with --tls is not supported yet (the throw-away certificates name 127.0.0.1, not the namespaces\' addresses)');
+  const client = o.nemeses.filter((n) => n.startsWith('client-'));
+  if (client.length > 0) throw new RangeError(`--net netns cannot run ${client.join(', ')}: the client-link nemeses work through the link proxy, which a netns run does not use`);
+}
 
 export function defaultOptions(): RunOptions {
   return {
@@ -76,5 +93,6 @@ export function defaultOptions(): RunOptions {
     tls: false,
     auth: false,
     serverEnv: {},
+    net: 'proxy',
   };
 }

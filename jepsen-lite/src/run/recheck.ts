@@ -11,6 +11,7 @@ import type { RunEvent } from '../nemesis/types.js';
 import type { LinkInfo } from '../proxy/link-proxy.js';
 import { createWorkload } from '../workloads/index.js';
 import type { HostInfo } from './host-info.js';
+import type { NetnsLayout } from '../cluster/netns-net.js';
 import type { RunOptions } from './options.js';
 import { finish, type PhaseRecord, type RunOutcome } from './runner.js';
 import { maxOf } from '../util/max.js';
@@ -25,12 +26,13 @@ interface PreviousResults {
   readonly aborted?: boolean;
   readonly error?: string | null;
   readonly checkers?: readonly CheckResult[];
+  readonly netns?: NetnsLayout | null;
 }
 
 export function recheck(dir: string, log: (line: string) => void): RunOutcome {
   const parsed = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as PreviousResults;
-  // A run recorded before --server-env existed passed no explicit settings.
-  const prev: PreviousResults = { ...parsed, options: { ...parsed.options, serverEnv: parsed.options.serverEnv ?? {} } };
+  // A run recorded before --server-env (or --net) existed passed no explicit settings (ran on the proxy).
+  const prev: PreviousResults = { ...parsed, options: { ...parsed.options, serverEnv: parsed.options.serverEnv ?? {}, net: parsed.options.net ?? 'proxy' } };
   const entries = parseHistoryJsonl(readFileSync(path.join(dir, 'history.jsonl'), 'utf8'));
   const workload = createWorkload(prev.options.workload, { writeRetries: prev.options.writeRetries });
   const runError = prev.error != null && !prev.error.startsWith('checking:') ? prev.error : null;
@@ -49,5 +51,6 @@ export function recheck(dir: string, log: (line: string) => void): RunOutcome {
     links: prev.links ?? [],
     memberEnv: prev.memberEnv ?? null,
     host: prev.host ?? null,
+    netns: prev.netns ?? null,
   });
 }

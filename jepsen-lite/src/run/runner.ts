@@ -32,6 +32,8 @@ import { hostInfo, type HostInfo } from './host-info.js';
 import { checkMembers } from './member-check.js';
 import { Recorder } from './recorder.js';
 import { planFaults, planPhases, type FaultSlot, type Phase } from './schedule.js';
+import { NetnsCapabilityError, type NetnsLayout } from '../cluster/netns-net.js';
+import { checkRunOptions } from './options.js';
 
 const CLUSTER_READY_MS_MAX = 30_000;
 /** Time the workload gets to finish in-flight operations after it is told to stop. */
@@ -58,6 +60,7 @@ export interface RunHooks {
 }
 
 export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcome> {
+  checkRunOptions(o);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = path.resolve(o.storeDir, o.test, stamp);
   mkdirSync(dir, { recursive: true });
@@ -73,6 +76,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     snapshotCatchupEntries: o.snapshotCatchupEntries, logLevel: o.serverLogLevel, rng: rng.fork('cluster'), tls: o.tls, auth: o.auth, env,
     fakeClocks: o.nemeses.includes('clock'),
     clientProxy: !o.tls && o.nemeses.some(isClientLinkNemesis),
+    net: o.net,
   });
   const killOnExit = (): void => cluster.killAllSync();
   process.once('exit', killOnExit);
@@ -87,6 +91,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   let endTimeNs = 0;
   let membersResult: CheckResult | null = null;
   let links: LinkInfo[] = [];
+  let netns: NetnsLayout | null = null;
 
   const ctx: WorkloadContext = {
     cluster, recorder, rng: rng.fork('workload'), concurrency: o.concurrency, rateHz: o.rateHz,
@@ -107,6 +112,9 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
   try {
     log(`starting ${o.nodes} members in ${dir}`);
     await cluster.start(CLUSTER_READY_MS_MAX);
+    if (cluster.netns !== null && o.nemeses.some((n) => DELAY_NEMESES.includes(n)) && !cluster.netns.netemAvailable()) {
+      throw new NetnsCapabilityError(`tc netem is not available in this kernel (CONFIG_NET_SCH_NETEM), so --net netns cannot run ${o.nemeses.filter((n) => DELAY_NEMESES.includes(n)).join(', ')} (they delay links); partitions, kills and pauses work`);
+    }
     log(`cluster up; leader ${await cluster.leader()}; members ${[...cluster.idToName].map(([id, n]) => `${n}=${id}`).join(' ')}`);
     const plan = planPhases({ calmMs: o.calmMs, faultMs: o.faultMs, healMs: o.healMs, recoveryMs: o.recoveryMs });
     // The ring needs 5+ members (on 3 every member already reaches both others).
@@ -144,6 +152,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
       membersResult = checkMembers(cluster);
     }
     links = cluster.proxy.links();
+    netns = cluster.netns?.layout ?? null;
   } catch (err) {
     error = (err as Error).stack ?? String(err);
     log(`run failed: ${(err as Error).message}`);
@@ -155,10 +164,12 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
     log('every process stopped');
   }
   if (endTimeNs === 0) endTimeNs = clock.nowNs();
-  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: { ...env, ...(cluster.clocks?.envTemplate() ?? {}) }, host });
+  return finish({ o, dir, entries: recorder.entries, phases, events, error, endTimeNs, aborted: aborted(), log, workloadCheck: workload.check, extra: membersResult === null ? [] : [membersResult], links, memberEnv: { ...env, ...(cluster.clocks?.envTemplate() ?? {}) }, host, netns });
 }
 
 const isClientLinkNemesis = (n: NemesisName): boolean => n.startsWith('client-');
+/** Nemeses that delay links: in a netns run they need tc netem. */
+const DELAY_NEMESES: readonly NemesisName[] = ['delay', 'gray-leader', 'gray-follower'];
 
 /** The fault phase: each planned fault started, held, and undone, one at a time. */
 async function runFaults(faults: readonly FaultSlot<NemesisName>[], faultMs: number, nctx: NemesisContext, clock: RunClock, signal: AbortSignal): Promise<void> {
@@ -186,7 +197,7 @@ async function runFaults(faults: readonly FaultSlot<NemesisName>[], faultMs: num
 
 /** Undo everything: open links, true clocks, continue paused members, restart stopped ones; wait for a leader. */
 async function healAll(cluster: Cluster, ctx: NemesisContext, healMs: number): Promise<void> {
-  cluster.proxy.heal();
+  cluster.net.heal();
   const clocksReset = cluster.clocks?.resetAll() ?? [];
   const resumed: string[] = [];
   const restarted: string[] = [];
@@ -260,6 +271,8 @@ export interface FinishInputs {
   readonly memberEnv: Readonly<Record<string, string>> | null;
   /** The code, Node.js and machine the run had (null: not recorded). */
   readonly host: HostInfo | null;
+  /** The namespaces, bridge and addresses of a --net netns run (null: proxy mode, or not recorded). */
+  readonly netns: NetnsLayout | null;
 }
 
 export function finish(f: FinishInputs): RunOutcome {
@@ -279,7 +292,7 @@ export function finish(f: FinishInputs): RunOutcome {
   const valid: Validity = error !== null || f.aborted || results.length === 0 ? combineValidity([...results.map((r) => r.valid), 'unknown']) : combineValidity(results.map((r) => r.valid));
   const summary = {
     test: f.o.test, seed: f.o.seed, valid, aborted: f.aborted, error,
-    options: f.o, memberEnv: f.memberEnv, host: f.host, command: runCommandLine(f.o), phases: f.phases, rates: runRates(f.entries, f.phases), events: f.events, links: f.links,
+    options: f.o, memberEnv: f.memberEnv, host: f.host, net: f.o.net, netns: f.netns, command: runCommandLine(f.o), phases: f.phases, rates: runRates(f.entries, f.phases), events: f.events, links: f.links,
     checkers: results,
   };
   writeFileSync(path.join(f.dir, 'results.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -48,6 +48,13 @@ describe('client-link nemeses', () => {
     const expected = cluster.names.flatMap((n) => [`${CLIENT}>${n}`, `${n}>${CLIENT}`]).sort();
     expect(touched(cluster)).toEqual(expected);
     expect(cluster.proxy.policies.get(CLIENT, 'n1').delayMs).toBeGreaterThan(0);
+    // Found by the nemesis matrix (client-delay × watch, 3 members, seed 1): client links lost
+    // single messages while the connection lived on, so watchers silently skipped events on a
+    // healthy build. Client links lose messages only by reset.
+    for (const n of cluster.names) {
+      expect(cluster.proxy.policies.get(CLIENT, n).dropProbability).toBe(0);
+      expect(cluster.proxy.policies.get(n, CLIENT).dropProbability).toBe(0);
+    }
     expect(cluster.proxy.policies.get('n1', 'n2')).toEqual(OPEN_POLICY);
     await fault?.stop();
     expect(touched(cluster)).toEqual([]);

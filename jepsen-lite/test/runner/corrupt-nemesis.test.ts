@@ -1,12 +1,16 @@
 // The corrupt nemesis's damage, on files laid out like a member's data directory: it touches
 // only bytes the WAL's synced hint (or a staged snapshot file) says were synced, never the
-// preallocated zeros or an unsynced tail, and each damage is exactly one flipped bit or one cut.
+// preallocated zeros or an unsynced tail, and each damage is exactly one flipped bit or one cut;
+// a member with nothing synced is left alone.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { damageMember, SYNCED_TAIL_CUT_BYTES_MAX, syncedRanges } from '../../src/nemesis/corrupt.js';
+import { Cluster } from '../../src/cluster/cluster.js';
+import { NodeProcess } from '../../src/cluster/node-process.js';
+import { corruptNemesis, damageMember, SYNCED_TAIL_CUT_BYTES_MAX, syncedRanges } from '../../src/nemesis/corrupt.js';
+import { Recorder } from '../../src/run/recorder.js';
 import { createRng } from '../../src/util/rng.js';
 
 const dirs: string[] = [];
@@ -80,5 +84,42 @@ describe('corrupt nemesis damage', () => {
       for (const [file, bytes] of before) if (file !== d.file) expect(readFileSync(path.join(dir, file)).equals(bytes)).toBe(true);
     }
     expect([...hows].sort()).toEqual(['flip', 'truncate', 'truncate-tail']);
+  });
+});
+
+describe('corrupt nemesis on a member with nothing synced', () => {
+  // Found by the nemesis matrix (corrupt × register, 3 members, seed 1): a follower re-added from
+  // a clean directory moments before had no synced WAL bytes yet; the nemesis killed it,
+  // damaged nothing, restarted it and recorded its normal start as "started on damaged synced
+  // files", which corrupt-serving flagged on a healthy build.
+  it('does not apply: no kill, no corruption recorded, the member keeps running', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'corrupt-nemesis-run-'));
+    dirs.push(dir);
+    const script = path.join(dir, 'member.mjs');
+    writeFileSync(script, 'setInterval(() => undefined, 1000);\n');
+    const cluster = new Cluster({
+      nodes: 3, dir, serverBin: script, clusterToken: 't', tickMs: 100, electionTicks: 10,
+      snapshotEntries: 100, snapshotCatchupEntries: 10, logLevel: 'info', rng: createRng(1), tls: false,
+    });
+    // Stand-in members: n1 leads; the followers' data directories hold nothing synced.
+    cluster.leaderWithin = async () => 'n1';
+    for (const name of cluster.names) {
+      const dataDir = path.join(dir, 'data', name);
+      mkdirSync(path.join(dataDir, 'wal'), { recursive: true });
+      cluster.members.set(name, { name, clientPort: 1, peerPort: 2, dataDir });
+      const p = new NodeProcess({ name, serverBin: script, args: [], logFile: path.join(dir, `${name}.log`), env: { PATH: process.env['PATH'] ?? '' } });
+      cluster.processes.set(name, p);
+      p.start();
+    }
+    try {
+      let t = 0;
+      const recorder = new Recorder({ nowNs: () => ++t, nowMs: () => t / 1e6 });
+      const fault = await corruptNemesis.start({ cluster, recorder, rng: createRng(5), events: [], log: () => undefined });
+      expect(fault).toBeNull();
+      expect(recorder.entries).toEqual([]);
+      for (const name of cluster.names) expect([cluster.process(name).state, cluster.process(name).starts]).toEqual(['running', 1]);
+    } finally {
+      for (const p of cluster.processes.values()) await p.kill9();
+    }
   });
 });

@@ -99,6 +99,19 @@ describe('DirectionPump', () => {
     expect(t.received()).toEqual(data('y'));
   });
 
+  it('the reset coin ends the connection at a new message and passes nothing of it', async () => {
+    let reset = 0;
+    const t = pump(() => ({ ...OPEN_POLICY, resetProbability: reset }));
+    t.p.startFrames();
+    t.src.write(data('a'));
+    await flush();
+    reset = 1;
+    t.src.write(data('b'));
+    await flush();
+    expect(t.received()).toEqual(data('a'));
+    expect(t.fatal).toEqual(['connection reset by the nemesis']);
+  });
+
   it('holds frames back for the delay and keeps their order', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const t = pump(() => ({ ...OPEN_POLICY, delayMs: 100, jitterMs: 50 }));

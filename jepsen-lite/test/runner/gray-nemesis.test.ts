@@ -23,7 +23,7 @@ function context(leader: string): { ctx: NemesisContext; cluster: Cluster; recor
   return { ctx: { cluster, recorder, rng: createRng(2), events: [], log: () => undefined }, cluster, recorder };
 }
 
-const GRAY = { blocked: false, delayMs: GRAY_DELAY_MS, jitterMs: GRAY_JITTER_MS, dropProbability: GRAY_DROP_PROBABILITY };
+const GRAY = { ...OPEN_POLICY, delayMs: GRAY_DELAY_MS, jitterMs: GRAY_JITTER_MS, dropProbability: GRAY_DROP_PROBABILITY };
 
 describe('gray nemeses', () => {
   it('gray-leader: only the leader\'s outgoing links are slow and lossy, until stopped', async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeProcess } from '../../src/cluster/node-process.js';
 import { memberEnv, parseServerEnvEntry, ServerEnvError } from '../../src/cluster/server-env.js';
+import { netnsLayout } from '../../src/cluster/netns-net.js';
 import { runCommandLine } from '../../src/run/command-line.js';
 import { hostInfo } from '../../src/run/host-info.js';
 import { finish } from '../../src/run/runner.js';
@@ -76,7 +77,7 @@ describe('results.json', () => {
     const env = memberEnv(o.serverEnv, { PATH: '/bin' });
     finish({
       o, dir: runDir, entries: [], phases: [], events: [], error: null, endTimeNs: 0, aborted: false, log: () => undefined,
-      workloadCheck: () => [], extra: [], links: [], memberEnv: env, host: hostInfo(path.join(process.cwd(), 'package.json')),
+      workloadCheck: () => [], extra: [], links: [], memberEnv: env, host: hostInfo(path.join(process.cwd(), 'package.json')), netns: null,
     });
     const results = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8')) as Record<string, unknown>;
     expect(results['memberEnv']).toEqual({ PATH: '/bin', NODE_ENV: 'production', KITE_AUTO_COMPACTION_RETENTION: '10s' });
@@ -85,5 +86,19 @@ describe('results.json', () => {
     const host = results['host'] as Record<string, unknown>;
     expect(host['node']).toBe(process.version);
     expect(host['gitCommit']).toMatch(/^[0-9a-f]{40}$/);
+    expect([results['net'], results['netns']]).toEqual(['proxy', null]);
+  });
+
+  it('records the network mode and the namespaces of a --net netns run', () => {
+    const runDir = mkdtempSync(path.join(dir, 'run-'));
+    const o = { ...defaultOptions(), keepData: true, net: 'netns' as const };
+    const layout = netnsLayout('t1', ['n1', 'n2', 'n3']);
+    finish({
+      o, dir: runDir, entries: [], phases: [], events: [], error: null, endTimeNs: 0, aborted: false, log: () => undefined,
+      workloadCheck: () => [], extra: [], links: [], memberEnv: null, host: null, netns: layout,
+    });
+    const results = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8')) as Record<string, unknown>;
+    expect([results['net'], results['netns']]).toEqual(['netns', layout]);
+    expect(results['command']).toContain(' --net netns');
   });
 });

@@ -46,7 +46,7 @@ export class ChangeSet {
     this.state.pending.set(pendingKey(rev), rec);
   }
 
-  /** The live KeyValue of a key index (caller checked it is alive). */
+  /** The live KeyValue of a key index (caller checked it is alive; the store pinned its value). */
   private currentKv(ki: KeyIndex): KeyValue {
     const at = ki.latest();
     const kv = at === undefined ? undefined : this.state.cachedKv(ki, at);
@@ -65,7 +65,8 @@ export class ChangeSet {
     const rev = this.nextRevision();
     const createRevision = prev?.createRevision ?? rev.main;
     const version = (prev?.version ?? 0) + 1;
-    ki.put(rev, value, lease);
+    ki.put(rev, value.byteLength, lease);
+    this.state.values.set(ki, keyString(value));
     if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease) this.state.lessor.detach(prev.lease, k);
     if (lease !== 0) this.state.lessor.attach(lease, k);
     // The request's own key bytes: records are encoded at once and events are short-lived,
@@ -82,6 +83,7 @@ export class ChangeSet {
     const prev = this.currentKv(ki);
     const rev = this.nextRevision();
     ki.tombstone(rev);
+    this.state.values.delete(ki);
     if (prev.lease !== 0) this.state.lessor.detach(prev.lease, ki.key);
     this.record(rev, { tombstone: true, key: prev.key });
     this.events.push({ type: 'delete', kv: deletedKv(prev.key, rev.main), prevKv: prev });

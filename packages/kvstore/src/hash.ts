@@ -12,23 +12,65 @@ import type { HashResult, KeyValue } from './types.js';
 
 /** Keys materialized per step (bounds the records read at once). */
 const HASH_BATCH_KEYS = 1024;
+/** Steps read at once: libuv's pool has 4 threads by default. */
+const HASH_READS_IN_FLIGHT = 4;
+/** Bytes fed to one CRC call: a key's fields are laid out here, many keys per call. */
+const HASH_SCRATCH_BYTES = 64 * 1024;
+const U64_BYTES = 8;
+/** The u64 fields of one key: key length, value length, createRevision, modRevision, version, lease. */
+const FIXED_BYTES_PER_KEY = 6 * U64_BYTES;
 
-function u64(n: number): Uint8Array {
-  const b = Buffer.alloc(8);
-  b.writeUIntBE(Math.floor(n / 2 ** 32), 0, 4);
-  b.writeUInt32BE(n >>> 0, 4);
-  return b;
-}
+/**
+ * The CRC of a sequence of fields, fed through one scratch buffer: CRC-32 is a stream, so
+ * one call over the concatenation equals one call per field (the old per-field form cost an
+ * allocation and a native call per field: 8 per key, seconds per million keys).
+ */
+class CrcFeed {
+  private readonly scratch = Buffer.alloc(HASH_SCRATCH_BYTES);
+  private used = 0;
+  crc = 0;
 
-function feed(crc: number, kv: KeyValue): number {
-  let c = crcUpdate(u64(kv.key.byteLength), crc);
-  c = crcUpdate(kv.key, c);
-  c = crcUpdate(u64(kv.value.byteLength), c);
-  c = crcUpdate(kv.value, c);
-  c = crcUpdate(u64(kv.createRevision), c);
-  c = crcUpdate(u64(kv.modRevision), c);
-  c = crcUpdate(u64(kv.version), c);
-  return crcUpdate(u64(kv.lease), c);
+  private flush(): void {
+    if (this.used === 0) return;
+    this.crc = crcUpdate(this.scratch.subarray(0, this.used), this.crc);
+    this.used = 0;
+  }
+
+  u64(n: number): void {
+    if (this.used + U64_BYTES > HASH_SCRATCH_BYTES) this.flush();
+    this.scratch.writeUIntBE(Math.floor(n / 2 ** 32), this.used, 4);
+    this.scratch.writeUInt32BE(n >>> 0, this.used + 4);
+    this.used += U64_BYTES;
+  }
+
+  bytes(b: Uint8Array): void {
+    if (this.used + b.byteLength > HASH_SCRATCH_BYTES) {
+      this.flush();
+      if (b.byteLength > HASH_SCRATCH_BYTES) {
+        this.crc = crcUpdate(b, this.crc);
+        return;
+      }
+    }
+    this.scratch.set(b, this.used);
+    this.used += b.byteLength;
+  }
+
+  kv(kv: KeyValue): void {
+    if (this.used + FIXED_BYTES_PER_KEY + kv.key.byteLength + kv.value.byteLength > HASH_SCRATCH_BYTES) this.flush();
+    this.u64(kv.key.byteLength);
+    this.bytes(kv.key);
+    this.u64(kv.value.byteLength);
+    this.bytes(kv.value);
+    this.u64(kv.createRevision);
+    this.u64(kv.modRevision);
+    this.u64(kv.version);
+    this.u64(kv.lease);
+  }
+
+  done(): number {
+    this.flush();
+    return this.crc >>> 0;
+  }
 }
 
 export async function hashAt(state: MvccState, revision: number | undefined): Promise<HashResult> {
@@ -39,13 +81,26 @@ export async function hashAt(state: MvccState, revision: number | undefined): Pr
     const at = ki.get(rev);
     if (at !== undefined) items.push({ ki, at });
   }
-  let crc = crcUpdate(u64(rev), 0);
-  for (let i = 0; i < items.length; i += HASH_BATCH_KEYS) {
-    const kvs = await state.materialize(items.slice(i, i + HASH_BATCH_KEYS));
+  const feed = new CrcFeed();
+  feed.u64(rev);
+  // Batches are read HASH_READS_IN_FLIGHT at a time (LevelDB point reads wait on the pool's
+  // threads, one batch per thread) and fed in key order.
+  const read = (from: number): Promise<(KeyValue | undefined)[]> => state.materialize(items.slice(from, from + HASH_BATCH_KEYS));
+  const inFlight: Promise<(KeyValue | undefined)[]>[] = [];
+  let next = 0;
+  while (next < items.length || inFlight.length > 0) {
+    while (inFlight.length < HASH_READS_IN_FLIGHT && next < items.length) {
+      const batch = read(next);
+      // Settled in order below; a rejection is seen there (not as an unhandled one meanwhile).
+      batch.catch(() => undefined);
+      inFlight.push(batch);
+      next += HASH_BATCH_KEYS;
+    }
+    const kvs = await (inFlight.shift() as Promise<(KeyValue | undefined)[]>);
     for (const kv of kvs) {
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
-      crc = feed(crc, kv);
+      feed.kv(kv);
     }
   }
-  return { hash: crc >>> 0, compactRevision: state.compactRevision, hashRevision: rev };
+  return { hash: feed.done(), compactRevision: state.compactRevision, hashRevision: rev };
 }

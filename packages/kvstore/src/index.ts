@@ -2,6 +2,7 @@
 // validation, typed errors, backends, and the WatchSource contract used by the watch hub.
 
 export { KvStore } from './kv-store.js';
+export { VALUE_CACHE_BYTES_MAX } from './value-cache.js';
 export type { KvStoreOptions, ApplyEntry, ApplyResult, CommandResponse, FormatConversion, ReadTxnReply, StoreSnapshot } from './kv-store.js';
 export { isReadOnlyTxn } from './txn.js';
 export { encodeCommand, decodeCommand, COMMAND_VERSION } from './command.js';

@@ -10,17 +10,13 @@
 // whole first generation, tombstone included.
 //
 // Invariants: revisions strictly increase (a key changes at most once per main revision);
-// every generation except the last ends with a tombstone; `value`/`lease` cache the current
-// value when the key is alive (reads at the current revision never touch the backend).
+// every generation except the last ends with a tombstone. The current value itself is not
+// here: it lives in the bounded ValueCache (value-cache.ts) or in its change record; the index
+// keeps its length, so budgets size a reply without reading it.
 //
-// Memory: this is the per-key cost of the whole store, so records stay lean. The cached value
-// is a latin1 string (one char per byte) rather than a Uint8Array: a string lives inside the
-// V8 heap (header + bytes, moved and compacted by the GC), where every Uint8Array needs its own
-// ArrayBuffer, backing store and malloc'd block (over 300 bytes of overhead per key, and
-// fragmentation that RSS never gives back). Reads get a fresh copy of the bytes.
+// Memory: this is the per-key cost of the whole store, so records stay lean.
 
 import { assert } from './assert.js';
-import { keyBytes, keyString } from './bytes.js';
 import type { Revision } from './revision.js';
 
 export interface Generation {
@@ -80,8 +76,8 @@ export class KeyIndex {
   private created = 0;
   /** Changes in the current life (0 when deleted). */
   private ver = 0;
-  /** The current value while alive, as a latin1 string (see the header), else undefined. */
-  private value: string | undefined = undefined;
+  /** Bytes of the current value while alive, else 0. */
+  private valueLength = 0;
   lease = 0;
 
   constructor(key: string) {
@@ -92,14 +88,9 @@ export class KeyIndex {
     return this.revs !== undefined;
   }
 
-  /** A fresh copy of the current value while alive, else undefined. */
-  valueBytes(): Uint8Array | undefined {
-    return this.value === undefined ? undefined : keyBytes(this.value);
-  }
-
-  /** Bytes of the current value (0 when deleted), without copying it: for budgets. */
+  /** Bytes of the current value (0 when deleted), without reading it: for budgets. */
   get valueByteLength(): number {
-    return this.value === undefined ? 0 : this.value.length;
+    return this.valueLength;
   }
 
   /** The current life's revisions as an array (allocates for a single one: not for hot paths). */
@@ -136,13 +127,14 @@ export class KeyIndex {
     this.revs = r === undefined ? rev : Array.isArray(r) ? appended(r, rev) : [r, rev];
   }
 
-  put(rev: Revision, value: Uint8Array, lease: number): void {
+  /** A put of a value of `valueLength` bytes (the value goes to the ValueCache). */
+  put(rev: Revision, valueLength: number, lease: number): void {
     const last = this.lastRevision;
     assert(last === undefined || last.main < rev.main, `put of ${this.key} at ${rev.main} not after ${last?.main}`);
     if (this.revs === undefined) this.created = rev.main;
     this.append(rev);
     this.ver++;
-    this.value = keyString(value);
+    this.valueLength = valueLength;
     this.lease = lease;
   }
 
@@ -151,11 +143,11 @@ export class KeyIndex {
    * createRevision and version, so a history partly removed by an interrupted compaction
    * still rebuilds the right generation.
    */
-  restorePut(rev: Revision, createRevision: number, version: number, value: Uint8Array, lease: number): void {
+  restorePut(rev: Revision, createRevision: number, version: number, valueLength: number, lease: number): void {
     if (this.revs === undefined) this.created = createRevision;
     this.append(rev);
     this.ver = version;
-    this.value = keyString(value);
+    this.valueLength = valueLength;
     this.lease = lease;
   }
 
@@ -169,7 +161,7 @@ export class KeyIndex {
     this.revs = undefined;
     this.created = 0;
     this.ver = 0;
-    this.value = undefined;
+    this.valueLength = 0;
     this.lease = 0;
   }
 

@@ -50,6 +50,7 @@ import { PRE_CHECKSUM_FORMAT_VERSION, STORE_FORMAT_VERSION, detectFormat, format
 import type { SnapshotHeader } from './snapshot.js';
 import { SNAPSHOT_CHUNK_BYTES, decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { checkPut, executeTxn, readTxnAt } from './txn.js';
+import { valuesReadBy } from './value-prefetch.js';
 import type { Limits } from './validate.js';
 import { DEFAULT_LIMITS, validateCommand, validateRange } from './validate.js';
 import type {
@@ -91,6 +92,8 @@ export interface KvStoreOptions {
   readonly syncWrites?: boolean;
   /** Bound on one snapshot chunk's payload. */
   readonly snapshotChunkBytes?: number;
+  /** Bytes of current values kept in memory (value-cache.ts); default VALUE_CACHE_BYTES_MAX. */
+  readonly valueCacheBytesMax?: number;
 }
 
 /** One committed Raft entry for the state machine. A Uint8Array command is decoded first. */
@@ -169,7 +172,7 @@ export class KvStore implements WatchSource {
     options: KvStoreOptions,
   ) {
     const onCorrupt = (err: CorruptError): void => this.markCorrupt(err);
-    this.state = new MvccState(new ChecksumBackend(raw, { describeKey, onCorrupt }), onCorrupt);
+    this.state = new MvccState(new ChecksumBackend(raw, { describeKey, onCorrupt }), onCorrupt, options.valueCacheBytesMax);
     this.clock = options.clock ?? (() => performance.now());
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? LEASE_TTL_SECONDS_MIN_DEFAULT;
@@ -349,6 +352,9 @@ export class KvStore implements WatchSource {
       const cmd = entry.command instanceof Uint8Array ? decodeCommand(entry.command) : entry.command;
       validateCommand(cmd);
       if (cmd.audit !== undefined) audited = cmd;
+      // The values this command reads synchronously, loaded and pinned (value-prefetch.ts).
+      const reads = valuesReadBy(this.state, cmd);
+      if (reads.length > 0) await this.state.pinCurrentValues(reads);
       const response = await this.execute(cmd, entry.index, ops, changes, compactions);
       if (audited !== undefined) await this.recordAudit(audited, 'ok', undefined, ops);
       return { index: entry.index, status: 'applied', revision: this.state.currentRevision, response };
@@ -359,6 +365,8 @@ export class KvStore implements WatchSource {
         return { index: entry.index, status: 'failed', revision: this.state.currentRevision, error: err };
       }
       throw err;
+    } finally {
+      this.state.values.unpinAll();
     }
   }
 
@@ -497,6 +505,14 @@ export class KvStore implements WatchSource {
     this.activeReads++;
     try {
       return await fn();
+    } catch (err) {
+      // LevelDB's own corruption error on a read (a damaged block that open's scan passed,
+      // e.g. a seek's restart array): damage like any other, naming the table files.
+      if ((err as { code?: unknown }).code !== 'LEVEL_CORRUPTION') throw err;
+      const damage = await this.describeDamage(err);
+      if (damage === undefined) throw err;
+      this.markCorrupt(damage);
+      throw damage;
     } finally {
       this.activeReads--;
       if (this.activeReads === 0) this.readsDrained?.();

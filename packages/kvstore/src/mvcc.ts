@@ -1,12 +1,13 @@
-// The in-memory half of the MVCC store: the key index, the lessor, the revision counters, and
-// reading change records (from the in-flight batch or the backend). Everything that mutates
-// this state runs inside KvStore's apply lock; readers run between mutations.
+// The in-memory half of the MVCC store: the key index, the bounded cache of current values,
+// the lessor, the revision counters, and reading change records (from the in-flight batch or
+// the backend). Everything that mutates this state runs inside KvStore's apply lock; readers
+// run between mutations.
 
 import { AuditLog } from './audit.js';
 import { AuthState } from './auth-state.js';
 import { assert } from './assert.js';
 import type { Backend, BackendReader } from './backend/backend.js';
-import { keyBytes } from './bytes.js';
+import { EMPTY_BYTES, keyBytes, keyString } from './bytes.js';
 import { CorruptError } from './corrupt-error.js';
 import type { KeyAt, KeyIndex } from './key-index.js';
 import type { ChangeRecord } from './layout.js';
@@ -17,6 +18,10 @@ import { emptyTally } from './record-tally.js';
 import type { Revision } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 import type { KeyValue } from './types.js';
+import { ValueCache } from './value-cache.js';
+
+/** Records read from the backend at once when pinning values (a delete of a large range). */
+const PIN_READ_KEYS_MAX = 1024;
 
 export function pendingKey(rev: Revision): string {
   return `${rev.main}:${rev.sub}`;
@@ -24,6 +29,8 @@ export function pendingKey(rev: Revision): string {
 
 export class MvccState {
   readonly tree = new TreeIndex();
+  /** Current values in memory, bounded (value-cache.ts); the rest are read by revision. */
+  readonly values: ValueCache;
   readonly lessor = new Lessor();
   readonly auth = new AuthState();
   readonly audit = new AuditLog();
@@ -41,7 +48,10 @@ export class MvccState {
     public backend: Backend,
     /** Told about damage found while reading (the owner stops serving). */
     private readonly reportCorrupt: (err: CorruptError) => void = () => {},
-  ) {}
+    valueCacheBytesMax?: number,
+  ) {
+    this.values = new ValueCache(valueCacheBytesMax);
+  }
 
   /** A CorruptError about `what` in the backend, reported to the owner. */
   corrupt(what: string): CorruptError {
@@ -52,6 +62,7 @@ export class MvccState {
 
   reset(): void {
     this.tree.clear();
+    this.values.clear();
     this.lessor.clear();
     this.auth.reset();
     this.audit.reset();
@@ -91,15 +102,25 @@ export class MvccState {
     return out;
   }
 
-  /** The key's current KeyValue from the cache, when `at` is its latest live state. */
-  cachedKv(ki: KeyIndex, at: KeyAt): KeyValue | undefined {
+  /** Whether `at` is the latest live state of `ki` (its value is the current one). */
+  isCurrent(ki: KeyIndex, at: KeyAt): boolean {
     const latest = ki.latest();
-    if (latest === undefined || latest.modified !== at.modified) return undefined;
-    const value = ki.valueBytes();
+    return latest !== undefined && latest.modified === at.modified;
+  }
+
+  /** The key's current KeyValue with an empty value, from the index alone (keys-only reads). */
+  currentKvWithoutValue(ki: KeyIndex, at: KeyAt): KeyValue {
+    return { key: keyBytes(ki.key), value: EMPTY_BYTES, createRevision: at.createRevision, modRevision: at.modified.main, version: at.version, lease: ki.lease };
+  }
+
+  /** The key's current KeyValue from the value cache, when `at` is its latest live state and cached. */
+  cachedKv(ki: KeyIndex, at: KeyAt): KeyValue | undefined {
+    if (!this.isCurrent(ki, at)) return undefined;
+    const value = this.values.get(ki);
     if (value === undefined) return undefined;
     return {
       key: keyBytes(ki.key),
-      value,
+      value: keyBytes(value),
       createRevision: at.createRevision,
       modRevision: at.modified.main,
       version: at.version,
@@ -107,8 +128,12 @@ export class MvccState {
     };
   }
 
-  /** KeyValues for (key, state) pairs: from the cache where current, else from records. */
-  async materialize(items: readonly { ki: KeyIndex; at: KeyAt }[], reader?: BackendReader): Promise<(KeyValue | undefined)[]> {
+  /**
+   * KeyValues for (key, state) pairs: from the cache where current, else from records. With
+   * `fillCache`, current values read back go into the value cache (point reads: a scan of
+   * many keys, a hash or a history read would only push the recently written values out).
+   */
+  async materialize(items: readonly { ki: KeyIndex; at: KeyAt }[], reader?: BackendReader, fillCache = false): Promise<(KeyValue | undefined)[]> {
     const out: (KeyValue | undefined)[] = items.map(({ ki, at }) => this.cachedKv(ki, at));
     const need: number[] = [];
     out.forEach((kv, i) => {
@@ -121,6 +146,8 @@ export class MvccState {
       const item = items[i] as { ki: KeyIndex; at: KeyAt };
       if (rec === undefined) return; // compacted under us; the caller decides
       assert(!rec.tombstone, `index points at a tombstone for ${item.ki.key}`);
+      // Still current after the await: then it is the value to cache.
+      if (fillCache && this.isCurrent(item.ki, item.at)) this.values.set(item.ki, keyString(rec.value));
       out[i] = {
         key: rec.key,
         value: rec.value,
@@ -131,5 +158,32 @@ export class MvccState {
       };
     });
     return out;
+  }
+
+  /**
+   * Loads and pins the current values of the live `keys` (value-cache.ts: apply reads them
+   * synchronously), reading the uncached ones from their change records in one batch.
+   */
+  async pinCurrentValues(keys: readonly KeyIndex[]): Promise<void> {
+    const missing: KeyIndex[] = [];
+    for (const ki of keys) {
+      const v = this.values.get(ki);
+      if (v !== undefined) this.values.pin(ki, v);
+      else if (ki.alive) missing.push(ki);
+    }
+    if (missing.length === 0) return;
+    const revs = missing.map((ki) => {
+      const at = ki.latest();
+      assert(at !== undefined, `pinning the value of deleted key ${ki.key}`);
+      return at.modified;
+    });
+    for (let from = 0; from < missing.length; from += PIN_READ_KEYS_MAX) {
+      const records = await this.readRecords(revs.slice(from, from + PIN_READ_KEYS_MAX));
+      records.forEach((rec, j) => {
+        const ki = missing[from + j] as KeyIndex;
+        if (rec === undefined || rec.tombstone) throw this.corrupt(`the current value of ${ki.key} (revision ${revs[from + j]?.main}) is not in the store`);
+        this.values.pin(ki, keyString(rec.value));
+      });
+    }
   }
 }

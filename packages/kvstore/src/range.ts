@@ -127,37 +127,37 @@ export function rangeFromMemory(state: MvccState, args: RangeArgs, visible: numb
 }
 
 /**
- * KeyValues for `items` in order, charged to the budget as they are read: values the index
- * holds are sized before any is copied; older ones come from the backend in small chunks,
- * charged as each chunk arrives. Throws Compacted when a record vanished (a compaction
- * overtook this read).
+ * KeyValues for `items` in order, charged to the budget as they are read: current values are
+ * sized from the index before any is copied (their lengths are there, cached or not); older
+ * ones come from the backend in small chunks, charged as each chunk arrives, and so do current
+ * values the bounded cache does not hold. Throws Compacted when a record vanished (a
+ * compaction overtook this read).
  */
 async function materializeCharged(state: MvccState, items: readonly Found[], rev: number, keysOnly: boolean, budget: ReadBudget): Promise<KeyValue[]> {
-  // Values the index holds are sized without copying them: all are charged before the first
-  // copy, so a reply over the budget costs an index walk, not a copy of the data.
-  const cached = items.map((item) => {
-    const latest = item.ki.latest();
-    return latest !== undefined && latest.modified === item.at.modified;
-  });
-  let cachedBytes = 0;
+  // Current values are sized without copying them: all are charged before the first copy, so
+  // a reply over the budget costs an index walk, not a copy of the data.
+  const current = items.map((item) => state.isCurrent(item.ki, item.at));
+  let currentBytes = 0;
   items.forEach((item, i) => {
-    if (cached[i] === true) cachedBytes += kvWireBytes(item.ki.key.length, keysOnly ? 0 : item.ki.valueByteLength);
+    if (current[i] === true) currentBytes += kvWireBytes(item.ki.key.length, keysOnly ? 0 : item.ki.valueByteLength);
   });
-  budget.chargeBytes(cachedBytes);
+  budget.chargeBytes(currentBytes);
   // Copied at once, like the scan, so an apply batch running during the backend reads below
-  // cannot change what they show.
-  const out: (KeyValue | undefined)[] = items.map((item, i) => (cached[i] === true ? state.cachedKv(item.ki, item.at) : undefined));
+  // cannot change what they show. Keys only: the index has all of a current key but its value.
+  const out: (KeyValue | undefined)[] = items.map((item, i) =>
+    current[i] !== true ? undefined : keysOnly ? state.currentKvWithoutValue(item.ki, item.at) : state.cachedKv(item.ki, item.at));
   const need: number[] = [];
-  cached.forEach((c, i) => {
-    if (!c) need.push(i);
+  out.forEach((kv, i) => {
+    if (kv === undefined) need.push(i);
   });
   for (let n = 0; n < need.length; n += MATERIALIZE_CHUNK_KEYS) {
     const chunk = need.slice(n, n + MATERIALIZE_CHUNK_KEYS);
-    const kvs = await state.materialize(chunk.map((i) => items[i] as Found));
+    // A point read puts the value it read back into the cache; larger reads leave it alone.
+    const kvs = await state.materialize(chunk.map((i) => items[i] as Found), undefined, items.length === 1);
     chunk.forEach((i, j) => {
       const kv = kvs[j];
       if (kv === undefined) throw new CompactedError(rev, state.compactRevision);
-      budget.chargeBytes(kvWireBytes(kv.key.byteLength, keysOnly ? 0 : kv.value.byteLength));
+      if (current[i] !== true) budget.chargeBytes(kvWireBytes(kv.key.byteLength, keysOnly ? 0 : kv.value.byteLength));
       out[i] = kv;
     });
   }

@@ -92,7 +92,10 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
       lastMain = rev.main;
       const key = keyString(rec.key);
       if (!rec.tombstone) {
-        state.tree.getOrCreate(key).restorePut(rev, rec.createRevision, rec.version, rec.value, rec.lease);
+        const ki = state.tree.getOrCreate(key);
+        // The value cache starts cold: filling it here would turn every value into a string
+        // (garbage for all but the last few) on the path that decides restart time.
+        ki.restorePut(rev, rec.createRevision, rec.version, rec.value.byteLength, rec.lease);
         continue;
       }
       const ki = state.tree.get(key);
@@ -103,6 +106,7 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
         continue;
       }
       ki.tombstone(rev);
+      state.values.delete(ki);
     }
   }
   await checkTally(state, found);

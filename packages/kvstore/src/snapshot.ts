@@ -79,11 +79,17 @@ export async function decodeSnapshot(
   chunks: AsyncIterable<Uint8Array>,
 ): Promise<{ header: SnapshotHeader; entries: AsyncIterable<readonly BackendEntry[]> }> {
   const it = chunks[Symbol.asyncIterator]();
+  // The source is finished (its `finally` runs: a file handle closes) however decoding ends:
+  // after the trailer, on a malformed chunk, or when the consumer stops early.
+  const finishSource = async (): Promise<void> => {
+    await it.return?.();
+  };
   const first = await it.next();
   if (first.done === true) throw new MalformedCommandError('empty snapshot stream');
   const [kind, payload] = unpackChunk(first.value);
   const h = payload as Record<string, unknown> | null;
   if (kind !== 'h' || h === null || typeof h !== 'object' || !isCount(h['appliedIndex']) || !isCount(h['currentRevision']) || !isCount(h['compactRevision'])) {
+    await finishSource();
     throw new MalformedCommandError('snapshot stream does not start with a header');
   }
   const header: SnapshotHeader = {
@@ -92,6 +98,13 @@ export async function decodeSnapshot(
     compactRevision: h['compactRevision'],
   };
   async function* entries(): AsyncGenerator<readonly BackendEntry[]> {
+    try {
+      yield* decodeEntries();
+    } finally {
+      await finishSource();
+    }
+  }
+  async function* decodeEntries(): AsyncGenerator<readonly BackendEntry[]> {
     let crc = 0;
     let count = 0;
     let last: Uint8Array | undefined;

@@ -5,7 +5,10 @@
 // readTxnAt runs the same steps for a read-only txn at one past or current revision, with the
 // same compare rule (compareHolds) and the same range precondition check.
 
-import { EMPTY_BYTES, compareBytes, keyInterval, keyString } from './bytes.js';
+import { assert } from './assert.js';
+import { EMPTY_BYTES, compareBytes, keyBytes, keyInterval, keyString } from './bytes.js';
+import type { KeyIndex } from './key-index.js';
+import { valueComparesCached } from './value-prefetch.js';
 import type { ChangeSet } from './change-set.js';
 import { InvalidArgumentError, LeaseNotFoundError } from './errors.js';
 import type { MvccState } from './mvcc.js';
@@ -58,6 +61,12 @@ function compareHoldsForNoKey(c: Compare): boolean {
   return c.target !== 'value' && holds(c.result, 0 - c.value);
 }
 
+function pinnedValue(state: MvccState, ki: KeyIndex): Uint8Array {
+  const v = state.values.get(ki);
+  assert(v !== undefined, `value of ${ki.key} read by a compare is not in memory (pinned or cached)`);
+  return keyBytes(v);
+}
+
 /** One compare against the current state: it must hold for every live key in its range. */
 export function evalCompare(state: MvccState, c: Compare, budget: ReadBudget): boolean {
   let any = false;
@@ -67,8 +76,8 @@ export function evalCompare(state: MvccState, c: Compare, budget: ReadBudget): b
     if (at === undefined) continue;
     any = true;
     const subject: CompareSubject = {
-      // Only a value compare needs the value.
-      value: c.target === 'value' ? (ki.valueBytes() ?? EMPTY_BYTES) : EMPTY_BYTES,
+      // Only a value compare needs the value (pinned before the command ran: value-prefetch.ts).
+      value: c.target === 'value' ? pinnedValue(state, ki) : EMPTY_BYTES,
       version: at.version,
       createRevision: at.createRevision,
       modRevision: at.modified.main,
@@ -218,7 +227,8 @@ async function runReads(state: MvccState, p: TxnPlan, revision: number, budget: 
  */
 export async function readTxnAt(state: MvccState, args: TxnArgs, revision: number, budget: ReadBudget): Promise<TxnResult> {
   if (!isReadOnlyTxn(args)) throw new InvalidArgumentError('readTxn needs a read-only txn (ranges and nested read-only txns only)');
-  const p = revision === state.currentRevision ? plan(state, args, budget) : await planAt(state, args, revision, budget);
+  // The synchronous plan needs every value it compares in memory; else the history path reads them.
+  const p = revision === state.currentRevision && valueComparesCached(state, args) ? plan(state, args, budget) : await planAt(state, args, revision, budget);
   checkPlan(state, p, revision);
   // Ranges at the current state are sized exactly from the index: a txn over the budget is
   // refused after an index walk, before a single value is copied.

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ApplyEntry } from '../src/kv-store.js';
+import { VALUE_CACHE_ENTRY_BYTES } from '../src/value-cache.js';
 import { KvStore } from '../src/kv-store.js';
 import type { Command } from '../src/command.js';
 import type { Compare, RangeArgs, TxnRequestOp } from '../src/types.js';
@@ -219,6 +220,12 @@ interface Tracked {
   readonly got: WatchResponse[];
 }
 
+/**
+ * The store's value cache holds about two of the model's short values: most current values
+ * (prevKv, ignoreValue, value compares, reads) come from the backend, some from the cache.
+ */
+const MODEL_VALUE_CACHE_BYTES = 2 * (VALUE_CACHE_ENTRY_BYTES + 8);
+
 class Harness {
   constructor(private readonly rootDir: string) {}
   store!: KvStore;
@@ -232,7 +239,7 @@ class Harness {
   private unsubscribe: (() => void) | undefined;
 
   async start(): Promise<void> {
-    this.store = await KvStore.open({ dir: await this.newDir() });
+    this.store = await KvStore.open({ dir: await this.newDir(), valueCacheBytesMax: MODEL_VALUE_CACHE_BYTES });
     this.attach();
   }
 
@@ -349,10 +356,10 @@ class Harness {
     const old = this.store;
     if (mode === 'dir') {
       await old.close();
-      this.store = await KvStore.open({ dir: this.dirs[this.dirs.length - 1] as string });
+      this.store = await KvStore.open({ dir: this.dirs[this.dirs.length - 1] as string, valueCacheBytesMax: MODEL_VALUE_CACHE_BYTES });
     } else {
       const snap = await old.snapshot();
-      const fresh = await KvStore.open({ dir: await this.newDir() });
+      const fresh = await KvStore.open({ dir: await this.newDir(), valueCacheBytesMax: MODEL_VALUE_CACHE_BYTES });
       await fresh.restore(snap.chunks);
       await old.close();
       this.store = fresh;

@@ -4,6 +4,7 @@
 // same hash, same history, same leases.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { VALUE_CACHE_ENTRY_BYTES } from '../src/value-cache.js';
 import { KvStore } from '../src/kv-store.js';
 import type { ApplyResult } from '../src/kv-store.js';
 import { MemoryBackend } from '../src/backend/memory-backend.js';
@@ -71,7 +72,9 @@ describe('replica determinism', () => {
         fc.array(commandArb, { minLength: 1, maxLength: 40 }),
         fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 20 }),
         fc.array(fc.boolean(), { maxLength: 20 }),
-        async (cmds, cuts, restarts) => {
+        // B's and C's value caches: none at all up to a few values (A keeps every value).
+        fc.integer({ min: 0, max: 4 * (VALUE_CACHE_ENTRY_BYTES + 8) }),
+        async (cmds, cuts, restarts, valueCacheBytesMax) => {
           const log = cmds.map((command, i) => ({ index: i + 1, command: i % 3 === 0 ? encodeCommand(command) : command }));
           // Replica A: one entry per batch.
           const a = await KvStore.open({ backend: new MemoryBackend() });
@@ -79,7 +82,7 @@ describe('replica determinism', () => {
           for (const e of log) resultsA.push(...(await a.apply([e])).map(summarize));
           // Replica B: random batches, random restarts that re-deliver the previous batch.
           let backendB = new MemoryBackend();
-          let b = await KvStore.open({ backend: backendB });
+          let b = await KvStore.open({ backend: backendB, valueCacheBytesMax });
           const resultsB: unknown[] = [];
           let pos = 0;
           for (let step = 0; pos < log.length; step++) {
@@ -91,7 +94,7 @@ describe('replica determinism', () => {
             if (restarts[step % Math.max(1, restarts.length)] === true) {
               await b.compactionIdle();
               backendB = backendB.reopened();
-              b = await KvStore.open({ backend: backendB });
+              b = await KvStore.open({ backend: backendB, valueCacheBytesMax });
               const again = await b.apply(batch);
               expect(again.every((r) => r.status === 'skipped')).toBe(true);
             }
@@ -100,7 +103,7 @@ describe('replica determinism', () => {
           const fa = await fingerprint(a);
           expect(await fingerprint(b)).toEqual(fa);
           // Replica C: installs A's snapshot.
-          const c = await KvStore.open({ backend: new MemoryBackend() });
+          const c = await KvStore.open({ backend: new MemoryBackend(), valueCacheBytesMax });
           await c.restore((await a.snapshot()).chunks);
           expect(await fingerprint(c)).toEqual(fa);
         },

@@ -91,6 +91,31 @@ describe('snapshot and restore', () => {
     expect(dst.currentRevision).toBe(3);
   });
 
+  // Regression: `kite snapshot status` left its backup file open (Node warned of a handle
+  // closed on garbage collection): the decoder stopped at the trailer without finishing the
+  // source, so the reader's `finally` never ran.
+  it('finishes its source after the trailer and after a refused chunk', async () => {
+    const { store } = await populated();
+    const chunks = await collect((await store.snapshot()).chunks);
+    let finished = 0;
+    async function* source(list: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+      try {
+        yield* list;
+        // A reader that could yield more after the trailer (a file with padding after it).
+        yield new Uint8Array(0);
+      } finally {
+        finished++;
+      }
+    }
+    const { store: dst } = await memoryStore();
+    await dst.restore(source(chunks));
+    expect(finished).toBe(1);
+    const corrupt = chunks.map((c) => c.slice());
+    corrupt[1] = new Uint8Array([1, 2, 3]);
+    await expect(dst.restore(source(corrupt))).rejects.toMatchObject({ code: 'MalformedFrame' });
+    expect(finished).toBe(2);
+  });
+
   // Regression (found by replica.property.test.ts): node's crc32 dropped the running value for
   // an empty view over a zero-length buffer, so empty values hashed differently after restore.
   it('hashes empty values the same after a restore', async () => {

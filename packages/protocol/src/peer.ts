@@ -14,6 +14,12 @@ export interface PeerHello {
   readonly memberId: MemberId;
   /** The protocol version of the sender; incompatible peers refuse the link. */
   readonly version: number;
+  /**
+   * The sender handles batch frames (PeerBatch). A feature flag rather than a new version, so
+   * members from before batching (which omit it, and ignore it in our hello) still link: they
+   * get one frame per message and send us the same.
+   */
+  readonly acceptsBatch?: boolean;
 }
 
 /** A batch of raft messages (a @kite/raft Message[] as plain data). */
@@ -72,6 +78,19 @@ export interface PeerSnapshotChunk {
   readonly last: boolean;
 }
 
-export type PeerFrame = PeerHello | PeerRaft | PeerForward | PeerForwardReply | PeerSnapshotChunk;
+/** A frame that may travel inside a batch. */
+export type PeerBatchable = PeerRaft | PeerForward | PeerForwardReply;
+
+/**
+ * Every frame for one peer produced in one event-loop turn, in one WebSocket message (one
+ * encode, one socket write); the receiver handles them in order. Sent only to a peer whose
+ * hello said `acceptsBatch`. Never nested, never a hello or a snapshot chunk.
+ */
+export interface PeerBatch {
+  readonly type: 'batch';
+  readonly frames: readonly PeerBatchable[];
+}
+
+export type PeerFrame = PeerHello | PeerRaft | PeerForward | PeerForwardReply | PeerSnapshotChunk | PeerBatch;
 
 export const PEER_PROTOCOL_VERSION = 1;

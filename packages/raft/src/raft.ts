@@ -398,7 +398,8 @@ export class Raft {
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== null) {
-      this.respondAppend(m.from, lastNew, false, 0, 0);
+      // A commit notice the leader asked not to answer: the answer would repeat its match.
+      if (m.noAck !== true || m.entries.length > 0) this.respondAppend(m.from, lastNew, false, 0, 0);
       return;
     }
     // Fast back-off: tell the leader the last index that may match, with our term there, so
@@ -466,7 +467,7 @@ export class Raft {
   /** Commits what a quorum has persisted (if of our term) and tells followers. */
   maybeCommitAndBroadcast(): boolean {
     if (!this.log.maybeCommit(this.trk.committedIndex(), this.term)) return false;
-    this.bcastAppend();
+    this.bcastAppend(true);
     // The first commit in our term releases reads held since the election.
     if (this.committedEntryInCurrentTerm()) {
       for (const req of this.readOnly.takeHeldForTermCommit()) this.serveRead(req);
@@ -493,15 +494,20 @@ export class Raft {
     }
   }
 
-  bcastAppend(): void {
-    for (const id of this.trk.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, true);
+  /** `commitNotice`: sent because the commit index moved (see maybeSendAppend). */
+  bcastAppend(commitNotice = false): void {
+    for (const id of this.trk.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, true, commitNotice);
   }
 
   /**
    * Sends `to` the entries it needs (or a snapshot when they are compacted). With
    * `sendIfEmpty` false, sends nothing when there is nothing new. Returns whether it sent.
+   * An empty append to a follower in replicate state is flagged noAck when the follower is
+   * known to hold prevIndex, or when it is a commit notice: then every entry up to prevIndex
+   * was sent on the same ordered link and the follower's answer to those carries the same
+   * match. If that answer is lost, the heartbeat answer's re-probe (not flagged) recovers.
    */
-  maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+  maybeSendAppend(to: NodeId, sendIfEmpty: boolean, commitNotice = false): boolean {
     const pr = this.trk.progress.get(to);
     if (pr === undefined || pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
@@ -509,9 +515,13 @@ export class Raft {
     const entries = prevTerm === null ? null : this.log.entriesFrom(pr.next, this.cfg.maxMsgBytes);
     if (prevTerm === null || entries === null) return this.maybeSendSnapshot(to, pr);
     if (entries.length === 0 && !sendIfEmpty) return false;
+    // Nothing to send but the commit index: the answer would repeat a match the leader has or
+    // is about to get (recentActive comes from heartbeat answers too).
+    const noAck = entries.length === 0 && pr.state === 'replicate' && (pr.match === prevIndex || commitNotice);
     this.send({
       type: 'appendEntries', from: this.id, to, term: this.term,
       index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed,
+      ...(noAck ? { noAck: true as const } : {}),
     });
     pr.sentEntries(entries.length, prevIndex + entries.length);
     return true;

@@ -150,4 +150,33 @@ describe('single-voter cluster', () => {
     net.tick(30);
     expect(net.appliedTexts('n1')).toEqual(['kept']);
   });
+
+  it('a commit notice to a follower known to hold everything is not answered: one answer per follower per committed proposal', () => {
+    const net = new Network(['n1', 'n2', 'n3']);
+    net.campaign('n1');
+    net.stabilize();
+    const before = net.delivered.length;
+    net.propose('n1', 'x');
+    net.stabilize();
+    const since = net.delivered.slice(before);
+    for (const f of ['n2', 'n3']) {
+      const appends = since.filter((m): m is AppendEntries => m.type === 'appendEntries' && m.to === f);
+      // The entries, then the commit notice (flagged).
+      expect(appends.map((m) => [m.entries.length, m.noAck === true])).toEqual([[1, false], [0, true]]);
+      expect(since.filter((m) => m.type === 'appendEntriesResponse' && m.from === f)).toHaveLength(1);
+      expect(net.appliedTexts(f)).toEqual(['x']);
+    }
+  });
+
+  it('a flagged commit notice the follower cannot match is still answered (a rejection)', () => {
+    const net = new Network(['n1', 'n2', 'n3']);
+    net.campaign('n1');
+    net.stabilize();
+    const n2 = net.get('n2');
+    const { term, commit } = n2.node.status();
+    const last = net.raw('n2').status().lastIndex;
+    n2.node.step({ type: 'appendEntries', from: 'n1', to: 'n2', term, index: last + 5, logTerm: term, entries: [], commit, noAck: true });
+    const out = net.processReady(n2);
+    expect(out.filter((m) => m.type === 'appendEntriesResponse' && m.reject)).toHaveLength(1);
+  });
 });

@@ -18,6 +18,7 @@ import {
   TXN_OPS_MAX,
   WATCHES_PER_CONNECTION_MAX,
 } from '@kite/protocol';
+import { VALUE_CACHE_BYTES_MAX } from '@kite/kvstore';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type InitialClusterState = 'new' | 'existing';
@@ -72,6 +73,8 @@ export interface ServerConfig {
    * --snapshot-entries says), half for the catch-up tail kept below a snapshot.
    */
   readonly raftLogBytesMax: number;
+  /** Bytes of current values the store keeps in memory; the rest are read from LevelDB. */
+  readonly valueCacheBytesMax: number;
   readonly leaseReads: boolean;
   readonly quotaBytes: number;
   readonly maxRequestBytes: number;
@@ -163,6 +166,7 @@ const OPTIONS = [
   { flag: 'snapshot-entries', kind: 'int', help: 'applied entries that trigger a snapshot (default 10000)' },
   { flag: 'snapshot-catchup-entries', kind: 'int', help: 'log entries kept after a snapshot (default 5000)' },
   { flag: 'max-raft-log-bytes', kind: 'int', help: 'payload bytes of Raft entries held in memory: half since the last snapshot (more triggers one), half of catch-up tail (default 32 MiB)' },
+  { flag: 'value-cache-bytes', kind: 'int', help: 'bytes of current values kept in memory (reads of the others go to the store on disk; default 64 MiB)' },
   { flag: 'lease-reads', kind: 'bool', help: 'serve linearizable reads from the leader lease (default false)' },
   { flag: 'quota-bytes', kind: 'int', help: 'backend size that raises the NoSpace alarm (default 2 GiB)' },
   { flag: 'max-request-bytes', kind: 'int', help: 'largest client frame accepted (default 1.5 MiB)' },
@@ -494,6 +498,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const snapshotEntries = r.int('snapshot-entries', 10_000, 1);
   const snapshotCatchupEntries = r.int('snapshot-catchup-entries', 5_000, 0);
   const raftLogBytesMax = r.int('max-raft-log-bytes', RAFT_LOG_BYTES_MAX, 2);
+  const valueCacheBytesMax = r.int('value-cache-bytes', VALUE_CACHE_BYTES_MAX, 0);
   const grpcListenUrl = resolveGrpcListen(r, listenClientUrl, problems);
   if (grpcListenUrl != null && listenPeerUrl !== undefined && grpcListenUrl.host === listenPeerUrl.host) {
     problems.push(`grpc-listen ${grpcListenUrl.href} is the peer port (listen-peer); set --grpc-listen to a free port or none`);
@@ -526,6 +531,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     snapshotEntries,
     snapshotCatchupEntries,
     raftLogBytesMax,
+    valueCacheBytesMax,
     leaseReads: r.bool('lease-reads', false),
     quotaBytes: r.int('quota-bytes', 2 * 1024 * MiB, 1),
     maxRequestBytes: r.int('max-request-bytes', REQUEST_BYTES_MAX, 1024, 64 * MiB),

@@ -222,10 +222,14 @@ export async function initialCorruptCheck(source: HashSource, registry: MemberRe
   const revision = source.currentRevision();
   // A member joining with an empty store has nothing to compare (its first state is a snapshot).
   if (revision < 1) return;
-  const own = await localHash(source, revision, null);
-  if (own.status !== 'ok') return;
   const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);
-  const answers = await Promise.all(peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_TIMEOUT_MS).catch(() => null)));
+  // Peers hash while this member does: with a large store, asking only after the own hash
+  // added the peers' time to the restart (and a peer answering late is skipped anyway).
+  const [own, answers] = await Promise.all([
+    localHash(source, revision, null),
+    Promise.all(peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_TIMEOUT_MS).catch(() => null))),
+  ]);
+  if (own.status !== 'ok') return;
   const differ: string[] = [];
   let agree = 1;
   answers.forEach((a, i) => {

@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KiteError, type Member, type Request } from '@kite/protocol';
 import type { HardState, Snapshot } from '@kite/raft';
+import { raftFrames } from './raft-frames.js';
 import { ClientServer } from './client-server.js';
 import type { ServerConfig } from './config.js';
 import { initializeDataDir, newClusterState } from './new-cluster.js';
@@ -170,6 +171,7 @@ export class KiteServer {
           this.snapFiles.abort(peer).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'dropping a partial snapshot failed'));
           this.host.reportUnreachable(peer);
         },
+        onRaftDropped: (peer) => this.host.reportUnreachable(peer),
         onLinkUp: () => undefined,
         onHttp: (req, res) => {
           if (hashKvDoor.serve(req, res)) return true;
@@ -192,7 +194,8 @@ export class KiteServer {
       kv: this.kv,
       registry,
       snapFiles: this.snapFiles,
-      send: (to, messages) => this.transport.sendRaft(to, messages),
+      // Frames of bounded size (raft-frames.ts); a dropped one reports the peer unreachable.
+      send: (to, messages) => raftFrames(messages).every((frame) => this.transport.sendRaft(to, frame)),
       sendSnapshot: (to, message, chunks) => this.transport.sendSnapshot(to, message, chunks),
       onPeersChanged: (peers) => this.transport.setPeers(peers),
       onRemoved: () => void this.stop('removed from the cluster', 0).catch((err: unknown) => this.fatal(err)),

@@ -20,7 +20,7 @@ type WireWriteOp = 'put' | 'deleteRange' | 'txn' | 'compact' | 'leaseGrant' | 'l
  * at the store's constants: apply must give the same result on every replica, whatever each
  * member's flags say. Flag-dependent limits are enforced before proposing (see kite-server).
  */
-export async function openKvStore(dir: string, logger: Logger, _config: ServerConfig, clock: MonotonicClock = monotonicMs): Promise<KvPort> {
+export async function openKvStore(dir: string, logger: Logger, config: ServerConfig, clock: MonotonicClock = monotonicMs): Promise<KvPort> {
   const backend = await LevelBackend.open(dir).catch((err: unknown) => {
     // ACTIVE cannot say which store is live: reported like the raft log's damage (with advice).
     throw err instanceof StoreDirError ? new DataDirError('CorruptDataDir', err.message) : err;
@@ -30,7 +30,8 @@ export async function openKvStore(dir: string, logger: Logger, _config: ServerCo
     // the Raft log past them (host.ts, contract step 10).
     // Lease expiries are kept on the monotonic clock: a stepped wall clock neither expires a
     // lease early nor keeps one alive; only remaining TTLs (durations) are replicated.
-    const store = await KvStore.open({ backend, clock, minLeaseTtlSeconds: 1, syncWrites: false });
+    // The value cache is memory only (every value is in LevelDB): a member's own flag, not replicated.
+    const store = await KvStore.open({ backend, clock, minLeaseTtlSeconds: 1, syncWrites: false, valueCacheBytesMax: config.valueCacheBytesMax });
     const c = store.formatConversion;
     if (c !== undefined) {
       logger.info(c, `store converted from format ${c.fromVersion} to format ${c.toVersion} (record checksums): ${c.entries} values copied from ${c.fromLocation} to ${c.toLocation}, old database removed`);

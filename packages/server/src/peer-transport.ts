@@ -13,6 +13,10 @@
 //   the core is told (reportUnreachable) so it probes again; Raft retries by itself.
 // - Forwarded requests are answered or failed (Unavailable / Timeout) exactly once.
 // - Snapshot chunks are written in order on one link with flow control on the socket buffer.
+// - Raft messages, forwards and forward replies for a peer queued in one event-loop turn leave
+//   as one message at the end of the turn (peer-outbox.ts): a batch frame to a peer whose
+//   hello says acceptsBatch, else one frame each (raft messages merged). A batch's frames are
+//   handled in order, as if each had come alone; anything else in a batch is dropped.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -28,6 +32,7 @@ import {
   isPlainObject,
   toWireError,
   type KiteErrorDetails,
+  type PeerBatchable,
   type PeerFrame,
   type PeerSnapshotChunk,
   type Reply,
@@ -41,6 +46,7 @@ import { RateLimitedWarn } from './log-rate-limit.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { certificateProblem, type ClaimedMember } from './peer-identity.js';
+import { PeerOutbox } from './peer-outbox.js';
 import { remoteAddress } from './remote-address.js';
 import { TLS_MIN_VERSION, type TlsFiles } from './tls-files.js';
 
@@ -89,6 +95,8 @@ export interface PeerHandlers {
   /** A snapshot chunk (in order per link); `linkLost` tells the receiver to drop partials. */
   onSnapshotChunk(from: MemberIdString, chunk: PeerSnapshotChunk): Promise<void>;
   onLinkLost(peer: MemberIdString): void;
+  /** Raft messages for `peer` were dropped unsent (too large, or the link went away): the core should probe again. */
+  onRaftDropped(peer: MemberIdString): void;
   onLinkUp(peer: MemberIdString): void;
   /** Extra GET routes on the peer port (e.g. /members for joining members). */
   onHttp?(req: IncomingMessage, res: ServerResponse): boolean;
@@ -131,6 +139,8 @@ interface PeerState {
   ws: WebSocket | null;
   /** True once both hellos were exchanged on `ws`. */
   ready: boolean;
+  /** The peer's hello on `ws` said it handles batch frames. */
+  acceptsBatch: boolean;
   dialTimer: NodeJS.Timeout | null;
   attempts: number;
   pingMisses: number;
@@ -156,12 +166,19 @@ export class PeerTransport {
   private readonly log: Logger;
   private readonly refusedLog: RateLimitedWarn;
   private readonly droppedFrameLog: RateLimitedWarn;
+  private readonly outbox: PeerOutbox;
 
   constructor(private readonly opts: PeerTransportOptions) {
     this.log = opts.logger.child({ component: 'peer' });
     const limits = { linesMax: REFUSAL_LOG_LINES_MAX, windowMs: REFUSAL_LOG_WINDOW_MS, nowMs: () => performance.now() };
     this.refusedLog = new RateLimitedWarn(this.log, 'peer link refused', limits);
     this.droppedFrameLog = new RateLimitedWarn(this.log, 'dropping peer frame', limits);
+    this.outbox = new PeerOutbox({
+      frameBytesMax: PEER_FRAME_BYTES_MAX,
+      acceptsBatch: (peer) => this.peers.get(peer)?.acceptsBatch === true,
+      write: (peer, bytes) => this.writeQueued(peer, bytes),
+      dropped: (peer, frame, err) => this.onUnsendable(peer, frame, err),
+    });
   }
 
   async start(): Promise<void> {
@@ -180,6 +197,8 @@ export class PeerTransport {
   setPeers(peers: ReadonlyMap<MemberIdString, string>): void {
     for (const [id, st] of this.peers) {
       if (!peers.has(id)) {
+        // What this turn queued for it leaves first (step 6 before step 8 of the host's contract).
+        this.outbox.flushPeer(id);
         this.peers.delete(id);
         if (st.dialTimer) clearTimeout(st.dialTimer);
         st.ws?.close(CLOSE_UNKNOWN_MEMBER, 'member removed');
@@ -189,7 +208,7 @@ export class PeerTransport {
       if (id === this.opts.selfId) continue;
       const st = this.peers.get(id);
       if (st === undefined) {
-        const fresh: PeerState = { url, ws: null, ready: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?', lastTlsError: '' };
+        const fresh: PeerState = { url, ws: null, ready: false, acceptsBatch: false, dialTimer: null, attempts: 0, pingMisses: 0, silentIntervals: 0, remote: '?', lastTlsError: '' };
         this.peers.set(id, fresh);
         if (this.dialsTo(id)) this.dial(id, fresh);
       } else if (st.url !== url) {
@@ -207,14 +226,18 @@ export class PeerTransport {
     return this.peers.get(peer)?.ready === true;
   }
 
-  /** Sends a batch of raft messages; false when dropped (link down or congested). */
+  /**
+   * Queues a batch of raft messages (they leave at the end of this turn, with everything else
+   * for `to`); false when dropped (link down or congested).
+   */
   sendRaft(to: MemberIdString, messages: readonly unknown[]): boolean {
     const st = this.peers.get(to);
-    if (!st?.ready || st.ws === null || st.ws.bufferedAmount > LINK_BUFFERED_BYTES_MAX) {
+    if (!st?.ready || st.ws === null || st.ws.readyState !== WebSocket.OPEN || st.ws.bufferedAmount > LINK_BUFFERED_BYTES_MAX) {
       this.opts.metrics.peerDropped.inc({ peer: to });
       return false;
     }
-    return this.sendFrame(st.ws, { type: 'raft', messages }, to);
+    this.outbox.push(to, { type: 'raft', messages });
+    return true;
   }
 
   /**
@@ -226,7 +249,7 @@ export class PeerTransport {
       const st = this.peers.get(to);
       const fail = (code: 'Unavailable' | 'Timeout', message: string, details: KiteErrorDetails = {}): void =>
         resolve({ reply: errorReply(request.id, toWireError(new KiteError(code, message, details))), appliedIndex: 0 });
-      if (!st?.ready || st.ws === null) return fail('Unavailable', `no link to leader ${to}`);
+      if (!st?.ready || st.ws === null || st.ws.readyState !== WebSocket.OPEN) return fail('Unavailable', `no link to leader ${to}`);
       if (this.forwards.size >= FORWARDS_PENDING_MAX) return fail('Unavailable', 'too many forwarded requests in flight');
       if (abort?.aborted === true) return fail('Unavailable', abortMessage(abort), abortDetails(abort));
       const fwdId = this.nextForwardId++;
@@ -242,12 +265,8 @@ export class PeerTransport {
       };
       this.forwards.set(fwdId, { peer: to, resolve: settle, deadlineAt: this.forwardDeadlines.add(fwdId, timeoutMs), timeoutMs, requestId: request.id });
       abort?.addEventListener('abort', onAbort, { once: true });
-      if (!this.sendFrame(st.ws, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via, ...(caller.changedAt !== undefined ? { changedAt: caller.changedAt } : {}) } }, to)) {
-        const f = this.forwards.get(fwdId);
-        if (f !== undefined) this.dropForward(fwdId, f);
-        abort?.removeEventListener('abort', onAbort);
-        fail('Unavailable', `cannot send to leader ${to}`);
-      }
+      // Queued: if it cannot leave at the end of the turn, onUnsendable fails it (not sent).
+      this.outbox.push(to, { type: 'forward', fwdId, request, caller: { user: caller.user, address: caller.address, via: caller.via, ...(caller.changedAt !== undefined ? { changedAt: caller.changedAt } : {}) } });
     });
   }
 
@@ -284,7 +303,8 @@ export class PeerTransport {
       this.dropForward(fwdId, f);
       f.resolve({ reply: errorReply(f.requestId, { code: 'Unavailable', message: 'member is stopping' }), appliedIndex: 0 });
     }
-    for (const st of this.peers.values()) {
+    for (const [id, st] of this.peers) {
+      this.outbox.discard(id);
       if (st.dialTimer) clearTimeout(st.dialTimer);
       st.ws?.close(CLOSE_SHUTDOWN, 'member stopping');
     }
@@ -350,7 +370,9 @@ export class PeerTransport {
     if (this.closed || this.peers.get(id) !== st) return;
     st.dialTimer = null;
     const url = `${st.url.replace(/^http/, 'ws')}/raft`;
-    const ws = new WebSocket(url, { maxPayload: PEER_FRAME_BYTES_MAX, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS, ...this.dialTls(id) });
+    // A zero mask: ws then neither masks (an XOR over every byte sent) nor unmasks. Masking
+    // guards caching proxies against scripts in browsers; a link between members has neither.
+    const ws = new WebSocket(url, { maxPayload: PEER_FRAME_BYTES_MAX, perMessageDeflate: false, handshakeTimeout: HELLO_TIMEOUT_MS, generateMask: zeroMask, ...this.dialTls(id) });
     const remote = new URL(url).host;
     st.ws = ws;
     st.ready = false;
@@ -382,6 +404,7 @@ export class PeerTransport {
       ws.close(problem.code, problem.reason);
       return;
     }
+    st.acceptsBatch = acceptsBatch(hello);
     this.markUp(id, st);
   }
 
@@ -399,6 +422,8 @@ export class PeerTransport {
     const wasReady = st.ready;
     st.ws = null;
     st.ready = false;
+    st.acceptsBatch = false;
+    this.outbox.discard(id);
     if (wasReady) {
       this.log.info({ peer: id, remote: st.remote, code, reason }, 'peer link down');
       this.failForwards(id);
@@ -469,8 +494,11 @@ export class PeerTransport {
       const previous = st.ws;
       st.ws = ws;
       st.ready = false;
+      st.acceptsBatch = acceptsBatch(hello);
       st.remote = remote;
       if (previous !== null) {
+        // Frames queued for the old link belong to it: its forwards are failed just below.
+        this.outbox.discard(claimed);
         previous.close(CLOSE_REPLACED, 'replaced by a newer link');
         this.failForwards(claimed);
         this.opts.handlers.onLinkLost(claimed);
@@ -492,7 +520,7 @@ export class PeerTransport {
   }
 
   private hello(): PeerFrame {
-    return { type: 'hello', clusterId: this.opts.clusterId, memberId: this.opts.selfId, version: PEER_PROTOCOL_VERSION };
+    return { type: 'hello', clusterId: this.opts.clusterId, memberId: this.opts.selfId, version: PEER_PROTOCOL_VERSION, acceptsBatch: true };
   }
 
   private checkHello(hello: unknown, expected: MemberIdString | null): { code: number; reason: string } | null {
@@ -523,6 +551,19 @@ export class PeerTransport {
       this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'undecodable' });
       return;
     }
+    if (frame['type'] !== 'batch') return this.onOneFrame(peer, ws, frame);
+    const frames = frame['frames'];
+    if (!Array.isArray(frames)) {
+      this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'batch without frames' });
+      return;
+    }
+    for (const inner of frames) {
+      if (isPlainObject(inner) && BATCHABLE_TYPES.has(inner['type'])) this.onOneFrame(peer, ws, inner);
+      else this.droppedFrameLog.warn(this.log, { peer, remote: this.peers.get(peer)?.remote, problem: 'not allowed in a batch', type: String(isPlainObject(inner) ? inner['type'] : typeof inner).slice(0, 40) });
+    }
+  }
+
+  private onOneFrame(peer: MemberIdString, ws: WebSocket, frame: Record<string, unknown>): void {
     switch (frame['type']) {
       case 'raft':
         if (Array.isArray(frame['messages'])) this.opts.handlers.onRaft(peer, frame['messages'] as unknown[]);
@@ -535,7 +576,8 @@ export class PeerTransport {
           .onForward(peer, request as unknown as Request, frame['caller'])
           .catch((err: unknown): ForwardOutcome => ({ reply: errorReply(typeof request['id'] === 'number' ? request['id'] : 0, toWireError(err)), appliedIndex: 0 }))
           .then(({ reply, appliedIndex }) => {
-            if (ws.readyState === WebSocket.OPEN) this.sendFrame(ws, { type: 'forwardReply', fwdId, reply, appliedIndex }, peer);
+            // Only on the link the forward came by: a newer link's peer has failed it already.
+            if (ws.readyState === WebSocket.OPEN && this.peers.get(peer)?.ws === ws) this.outbox.push(peer, { type: 'forwardReply', fwdId, reply, appliedIndex });
           });
         return;
       }
@@ -578,6 +620,35 @@ export class PeerTransport {
     ws.send(bytes, { binary: true });
     this.opts.metrics.addPeerSentBytes(peer, bytes.byteLength);
     return true;
+  }
+
+  /** Writes one message the outbox encoded; false when `peer` has no open link now. */
+  private writeQueued(peer: MemberIdString, bytes: Uint8Array): boolean {
+    const ws = this.peers.get(peer)?.ws;
+    if (ws === null || ws === undefined || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(bytes, { binary: true });
+    this.opts.metrics.addPeerSentBytes(peer, bytes.byteLength);
+    return true;
+  }
+
+  /**
+   * A queued frame was not sent (too large to encode, or its link went away within the turn):
+   * its sender learns it as a failed send would have told it.
+   */
+  private onUnsendable(peer: MemberIdString, frame: PeerBatchable, err: Error): void {
+    const linkGone = err instanceof KiteError && err.code === 'Unavailable';
+    if (linkGone) this.log.debug({ peer, type: frame.type }, 'peer link gone, frame dropped');
+    else this.log.error({ peer, err: err.message, type: frame.type }, 'peer frame too large, dropped');
+    this.opts.metrics.peerDropped.inc({ peer });
+    if (frame.type === 'raft') {
+      this.opts.handlers.onRaftDropped(peer);
+    } else if (frame.type === 'forward') {
+      const f = this.forwards.get(frame.fwdId);
+      if (f === undefined) return;
+      this.dropForward(frame.fwdId, f);
+      f.resolve({ reply: errorReply(f.requestId, toWireError(new KiteError('Unavailable', `cannot send to leader ${peer}: ${err.message}`))), appliedIndex: 0 });
+    }
+    // A forward reply: the forwarding member fails or times out its request, as before batching.
   }
 
   /** Forgets a forward (answered, failed or given up) and its deadline. */
@@ -663,6 +734,18 @@ function decodePingStamp(data: Buffer): number | null {
   if (data.byteLength !== PING_STAMP_BYTES) return null;
   const ms = data.readDoubleBE(0);
   return Number.isFinite(ms) ? ms : null;
+}
+
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
+/** Frame types a batch may carry (never a hello, a snapshot chunk or another batch). */
+const BATCHABLE_TYPES: ReadonlySet<unknown> = new Set<PeerBatchable['type']>(['raft', 'forward', 'forwardReply']);
+
+/** Whether a hello (already checked) says its sender handles batch frames. */
+function acceptsBatch(hello: unknown): boolean {
+  return isPlainObject(hello) && hello['acceptsBatch'] === true;
 }
 
 /** Bytes of a received frame, whatever shape ws handed it in. */

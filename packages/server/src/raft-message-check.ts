@@ -31,7 +31,7 @@ export function checkRaftMessage(raw: unknown, from: string, self: string): Mess
   const ok = ((): boolean => {
     switch (m['type']) {
       case 'appendEntries':
-        return isNat(m['index']) && isNat(m['logTerm']) && isNat(m['commit']) && Array.isArray(m['entries']) && m['entries'].every(isEntry);
+        return isNat(m['index']) && isNat(m['logTerm']) && isNat(m['commit']) && Array.isArray(m['entries']) && m['entries'].every(isEntry) && (m['noAck'] === undefined || m['noAck'] === true);
       case 'appendEntriesResponse':
         return isNat(m['index']) && isBool(m['reject']) && isNat(m['rejectHint']) && isNat(m['logTerm']);
       case 'requestVote':

@@ -53,6 +53,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('bounds the values a member keeps in memory: 64 MiB by default, --value-cache-bytes, 0 = none, negative refused', () => {
+    expect(loadConfig([], {}, tmp).valueCacheBytesMax).toBe(64 * 1024 * 1024);
+    expect(loadConfig(['--value-cache-bytes', '1048576'], {}, tmp).valueCacheBytesMax).toBe(1048576);
+    expect(loadConfig(['--value-cache-bytes', '0'], {}, tmp).valueCacheBytesMax).toBe(0);
+    expect(problems(['--value-cache-bytes', '-1']).join('\n')).toMatch(/value-cache-bytes/);
+  });
+
   it('reads flags in both --flag value and --flag=value forms', () => {
     const cfg = loadConfig(
       ['--name', 'n2', '--data-dir=/d', '--listen-peer', 'http://127.0.0.1:3380', '--initial-cluster',

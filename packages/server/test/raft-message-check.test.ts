@@ -8,6 +8,7 @@ describe('checkRaftMessage', () => {
   it('accepts well-formed messages of every kind', () => {
     const good = [
       { ...base, type: 'appendEntries', index: 4, logTerm: 2, commit: 4, entries: [entry] },
+      { ...base, type: 'appendEntries', index: 5, logTerm: 3, commit: 5, entries: [], noAck: true },
       { ...base, type: 'appendEntriesResponse', index: 5, reject: false, rejectHint: 0, logTerm: 0 },
       { ...base, type: 'requestVote', preVote: true, lastLogIndex: 5, lastLogTerm: 3, transfer: false },
       { ...base, type: 'requestVoteResponse', preVote: false, reject: true },
@@ -32,6 +33,7 @@ describe('checkRaftMessage', () => {
       { ...base, type: 'bogus' },
       { ...base, type: 'appendEntries', index: 4, logTerm: 2, commit: 4, entries: [{ ...entry, data: 'str' }] },
       { ...base, type: 'appendEntries', index: '4', logTerm: 2, commit: 4, entries: [] },
+      { ...base, type: 'appendEntries', index: 4, logTerm: 2, commit: 4, entries: [], noAck: 'yes' },
       { ...base, type: 'installSnapshot', snapshot: { metadata: { index: 9, term: 3 }, data: new Uint8Array() } },
       { ...base, type: 'readIndexResponse', context: 'r1', index: 1.5 },
     ];

@@ -310,6 +310,18 @@ export class Cluster {
     }
   }
 
+  /**
+   * The member's log once it matches `pattern` (bounded wait): a running member writes its log
+   * asynchronously, so a line about what just happened may land a moment after the reply.
+   */
+  async logMatching(name: string, pattern: RegExp | string, timeoutMs = 5_000): Promise<string> {
+    const matches = (log: string): boolean => (typeof pattern === 'string' ? log.includes(pattern) : pattern.test(log));
+    return waitFor(`${name}'s log to show ${String(pattern)}`, timeoutMs, () => {
+      const log = this.log(name);
+      return matches(log) ? log : undefined;
+    });
+  }
+
   /** Kills everything still running (by pid) and removes the temp dir. */
   async stop(): Promise<void> {
     for (const name of [...this.procs.keys()]) await this.kill(name, 'SIGKILL').catch(() => undefined);

@@ -5,7 +5,8 @@ import { useState } from 'preact/hooks';
 import { Cmp, Op, type KiteClient } from '@kite/client/browser';
 import { errorText } from '../error-text.js';
 import { navigate } from '../router.js';
-import { checkSyntax, VALUE_FORMATS, type ValueFormat } from './value-format.js';
+import { checkSyntax, type ValueFormat } from './value-format.js';
+import { ValueFormButtons } from './value-form-buttons.js';
 
 export function NewKeyForm(props: { readonly client: KiteClient; readonly prefix: string; readonly onClose: () => void }) {
   const [key, setKey] = useState(props.prefix);
@@ -53,15 +54,7 @@ export function NewKeyForm(props: { readonly client: KiteClient; readonly prefix
           onInput={(e) => setValue(e.currentTarget.value)} />
       </label>
       {problem !== null && <p class="error" role="alert">{problem}</p>}
-      <div class="buttons">
-        <label>Check as{' '}
-          <select value={format} onChange={(e) => setFormat(e.currentTarget.value as ValueFormat)}>
-            {VALUE_FORMATS.map((f) => <option key={f} value={f}>{f.toUpperCase()}</option>)}
-          </select>
-        </label>
-        <button type="button" onClick={props.onClose} disabled={busy}>Cancel</button>
-        <button type="submit" class="primary" disabled={busy}>Create</button>
-      </div>
+      <ValueFormButtons format={format} onFormat={setFormat} busy={busy} onCancel={props.onClose} submitLabel="Create" />
     </form>
   );
 }

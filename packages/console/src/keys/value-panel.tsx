@@ -10,6 +10,7 @@ import { ConfirmDialog } from '../ui/confirm-dialog.js';
 import { conflictText, deleteKey, saveValue } from './key-writes.js';
 import { useKey, useLeaseTtl } from './use-key.js';
 import { checkSyntax, decodeValue, guessFormat, highlighted, offsetOf, VALUE_FORMATS, type ValueFormat } from './value-format.js';
+import { ValueFormButtons } from './value-form-buttons.js';
 
 export function ValuePanel(props: { readonly client: KiteClient; readonly keyPath: string }) {
   const { client, keyPath } = props;
@@ -160,15 +161,7 @@ function Editor(props: {
         <p class="changed-note" role="status">Someone changed this key after you started editing: saving will be refused. Cancel to see the new value.</p>
       )}
       {problem !== null && <p id="editor-problem" class="error" role="alert" data-testid="editor-problem">{problem}</p>}
-      <div class="buttons">
-        <label>Check as{' '}
-          <select value={format} onChange={(e) => setFormat(e.currentTarget.value as ValueFormat)}>
-            {VALUE_FORMATS.map((f) => <option key={f} value={f}>{f.toUpperCase()}</option>)}
-          </select>
-        </label>
-        <button type="button" onClick={props.onDone} disabled={busy}>Cancel</button>
-        <button type="submit" class="primary" disabled={busy}>Save</button>
-      </div>
+      <ValueFormButtons format={format} onFormat={setFormat} busy={busy} onCancel={props.onDone} submitLabel="Save" />
     </form>
   );
 }

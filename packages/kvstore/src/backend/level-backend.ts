@@ -74,13 +74,19 @@ class LevelReader implements BackendReader {
     if (options.gte !== undefined) range.gte = options.gte;
     if (options.lt !== undefined) range.lt = options.lt;
     const it = this.dbRef().iterator({ ...range, ...this.opts() });
+    // The next batch is read (in libuv's pool) while the caller works on this one: a scan
+    // of the whole store (open, snapshot) overlaps LevelDB's reads with the JavaScript.
+    let next = it.nextv(size);
     try {
       for (;;) {
-        const batch = await it.nextv(size);
+        const batch = await next;
         if (batch.length === 0) return;
+        next = it.nextv(size);
         yield batch as BackendEntry[];
       }
     } finally {
+      // A read still in flight must settle before the iterator closes.
+      await next.catch(() => undefined);
       await it.close();
     }
   }

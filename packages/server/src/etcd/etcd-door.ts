@@ -10,7 +10,9 @@
 // that throws never takes the member down; an open stream is closed exactly once (client gone,
 // handler end, or member stop), and a stopping member ends every stream so clients reconnect
 // to another member. Requests over the request limit are refused by grpc-js itself with
-// RESOURCE_EXHAUSTED before they are decoded.
+// RESOURCE_EXHAUSTED before they are decoded. Unary calls start in batches, one per
+// event-loop turn (call-turn.ts), so the calls one read delivered forward, propose and read
+// together.
 
 import {
   Server,
@@ -27,13 +29,14 @@ import { KiteError } from '@kite/protocol';
 import type { AuthService } from '../auth/auth-service.js';
 import type { Logger } from '../logger.js';
 import type { TlsFiles } from '../tls-files.js';
-import { EtcdContexts, grpcIdentity, type EtcdCallContext } from './etcd-context.js';
+import { EtcdContexts, grpcIdentity, type EtcdCallContext, type EtcdCallIdentity } from './etcd-context.js';
 import { EtcdGateway, gatewayBodyBytesMax } from './gateway.js';
 import { toServiceError } from './etcd-errors.js';
 import { etcdServices, type EtcdServiceName } from './etcd-proto.js';
 import type { EtcdMessage, EtcdServiceDeps, EtcdStream, ServiceHandlers, StreamHandler, UnaryHandler } from './handlers.js';
 import { kvService } from './kv-service.js';
-import { PeerReplyBudgets } from './reply-budget.js';
+import { PeerReplyBudgets, type ReplyBudget } from './reply-budget.js';
+import { CallTurn } from './call-turn.js';
 import { tlsServerCredentials } from './tls-provider.js';
 import { watchService } from './watch-service.js';
 import { authService } from './auth-service.js';
@@ -66,11 +69,14 @@ export class EtcdDoor {
   /** The JSON gateway over the same handlers, served on the client HTTP port (client-server.ts). */
   readonly gateway: EtcdGateway;
   private readonly replyBudgets: PeerReplyBudgets;
+  /** Unary calls start in batches, one per event-loop turn (call-turn.ts). */
+  private readonly turn: CallTurn;
 
   constructor(private readonly deps: EtcdDoorDeps) {
     this.log = deps.log.child({ component: 'etcd-door' });
     this.replyBudgets = new PeerReplyBudgets(deps.config.maxConnectionResponseBytes);
     this.contexts = new EtcdContexts(deps.auth);
+    this.turn = new CallTurn((err) => this.log.error({ err }, 'an etcd call failed to start'));
     this.server = new Server({
       'grpc.max_receive_message_length': deps.config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       'grpc.max_concurrent_streams': GRPC_STREAMS_PER_CONNECTION_MAX,
@@ -133,16 +139,28 @@ export class EtcdDoor {
 
   private unary(handler: UnaryHandler) {
     return (call: ServerUnaryCall<EtcdMessage, EtcdMessage>, callback: sendUnaryData<EtcdMessage>): void => {
-      const budget = this.replyBudgets.open(call.getPeer());
-      this.contexts
-        .contextOf(grpcIdentity(call))
-        .then((ctx) => handler(call.request, { ...ctx, charge: budget.charge }))
-        .then(
-          (resp) => callback(null, resp),
-          (err: unknown) => callback(this.failure(err)),
-        )
-        .finally(() => budget.release());
+      this.turn.defer(() => this.startUnary(handler, call, callback));
     };
+  }
+
+  /** Serves one unary call; answered exactly once, whatever throws where. */
+  private startUnary(handler: UnaryHandler, call: ServerUnaryCall<EtcdMessage, EtcdMessage>, callback: sendUnaryData<EtcdMessage>): void {
+    let budget: ReplyBudget;
+    let identity: EtcdCallIdentity;
+    try {
+      budget = this.replyBudgets.open(call.getPeer());
+      identity = grpcIdentity(call);
+    } catch (err) {
+      return callback(this.failure(err));
+    }
+    this.contexts
+      .contextOf(identity)
+      .then((ctx) => handler(call.request, { ...ctx, charge: budget.charge }))
+      .then(
+        (resp) => callback(null, resp),
+        (err: unknown) => callback(this.failure(err)),
+      )
+      .finally(() => budget.release());
   }
 
   private failure(err: unknown): ReturnType<typeof toServiceError> {
@@ -155,17 +173,22 @@ export class EtcdDoor {
     return (call: ServerDuplexStream<EtcdMessage, EtcdMessage>): void => {
       const early: EtcdMessage[] = [];
       let stream: EtcdStream | null = null;
+      let clientDone = false;
+      const halfClose = (opened: EtcdStream): void => (opened.halfClosed === undefined ? s.end() : opened.halfClosed());
       const s = this.openStream(call, handler, (opened) => {
         stream = opened;
         for (const req of early.splice(0)) opened.write(req);
+        if (clientDone) halfClose(opened);
       });
       call.on('data', (req: EtcdMessage) => {
         if (stream !== null) return stream.write(req);
         if (early.length >= STREAM_EARLY_REQUESTS_MAX) return s.end(new KiteError('Unavailable', `too many requests before the stream was ready (limit ${STREAM_EARLY_REQUESTS_MAX})`));
         early.push(req);
       });
-      // The client half-closed: etcd ends the stream too.
-      call.on('end', () => s.end());
+      call.on('end', () => {
+        clientDone = true;
+        if (stream !== null) halfClose(stream);
+      });
     };
   }
 

@@ -35,6 +35,12 @@ export interface EtcdStream {
   close(): void;
   /** The transport's buffer drained after a `send` returned false. */
   drained?(): void;
+  /**
+   * The client half-closed (it sends no more requests). A stream with this method keeps
+   * answering (Watch: etcd keeps sending events); one without it is ended (LeaseKeepAlive, as
+   * etcd returns on the client's EOF).
+   */
+  halfClosed?(): void;
 }
 
 export interface ServiceHandlers {

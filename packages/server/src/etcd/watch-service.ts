@@ -72,6 +72,9 @@ class WatchStream implements EtcdStream {
     this.schedulePump();
   }
 
+  /** etcd keeps a half-closed watch stream sending until the client cancels the call. */
+  halfClosed(): void {}
+
   private header(revision?: number): EtcdMessage {
     return { ...etcdHeader(this.deps.ops.header(revision)) };
   }

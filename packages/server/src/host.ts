@@ -104,7 +104,7 @@ const READS_PENDING_MAX = 50_000;
  * so a leader change stretches a lease by at most that interval plus an election timeout.
  */
 const LEASE_CHECKPOINT_INTERVAL_MS_MIN = 500;
-/** Snapshot streams to followers at once. */
+/** Snapshot streams to followers at once (never two to one follower: see streamSnapshot). */
 const SNAPSHOT_SENDS_MAX = 2;
 /** /health reports unhealthy while applied lags commit by more than this many entries. */
 const HEALTH_APPLY_LAG_MAX = 100;
@@ -227,7 +227,8 @@ export class Host {
   /** Set when an apply failed: nothing more is applied and the process stops. */
   private applyFailed = false;
   private stopping = false;
-  private snapshotSends = 0;
+  /** Followers a snapshot is streaming to now. */
+  private readonly snapshotSendsTo = new Set<string>();
   /**
    * Payload bytes appended to the core's log since the last local snapshot: past half of
    * --max-raft-log-bytes a snapshot is due, whatever the entry count (maybeSnapshot).
@@ -844,11 +845,14 @@ export class Host {
    */
   private streamSnapshot(m: Message & { type: 'installSnapshot' }): void {
     const to = m.to;
-    if (this.snapshotSends >= SNAPSHOT_SENDS_MAX) {
+    // One stream per follower: its receiver stages one stream per sender, so a second stream
+    // would restart the staging under the first one's chunks (both then fail, out of order,
+    // and a large snapshot never arrives). The core asks again after the failure report.
+    if (this.snapshotSendsTo.size >= SNAPSHOT_SENDS_MAX || this.snapshotSendsTo.has(to)) {
       this.node.reportSnapshot(to, 'failure');
       return;
     }
-    this.snapshotSends++;
+    this.snapshotSendsTo.add(to);
     this.onApplyChain(() => {
       const { appliedIndex: index, chunks, cancel } = this.deps.kv.snapshot();
       let term: number;
@@ -858,7 +862,7 @@ export class Host {
         // The log no longer holds that index (compacted meanwhile): the core asks again.
         this.log.warn({ to, index, err: (err as Error).message }, 'cannot stream a snapshot now');
         cancel();
-        this.snapshotSends--;
+        this.snapshotSendsTo.delete(to);
         this.node.reportSnapshot(to, 'failure');
         this.schedule();
         return;
@@ -888,7 +892,7 @@ export class Host {
         },
       )
       .finally(() => {
-        this.snapshotSends--;
+        this.snapshotSendsTo.delete(to);
         this.schedule();
       });
   }

@@ -13,6 +13,7 @@
 // re-armed on firing only while items remain.
 
 import type { MonotonicClock } from './clock.js';
+import { nodeTimers, type TimerHandle, type Timers } from './timers.js';
 
 /** How late a deadline may fire, at most. Fine against the request timeouts (seconds). */
 export const DEADLINE_RESOLUTION_MS = 10;
@@ -22,13 +23,14 @@ export class Deadlines<T> {
   private readonly buckets = new Map<number, Set<T>>();
   /** Bucket boundaries, ascending (nearly always appended: timeouts are mostly equal). */
   private readonly order: number[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private armedFor = Infinity;
 
   constructor(
     private readonly nowMs: MonotonicClock,
     private readonly onExpire: (item: T) => void,
     private readonly resolutionMs = DEADLINE_RESOLUTION_MS,
+    private readonly timers: Timers = nodeTimers,
   ) {}
 
   /** Items registered. */
@@ -77,12 +79,12 @@ export class Deadlines<T> {
   private arm(at: number): void {
     this.disarm();
     this.armedFor = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(1, at - this.nowMs()));
+    this.timer = this.timers.setTimeout(() => this.fire(), Math.max(1, at - this.nowMs()));
     this.timer.unref();
   }
 
   private disarm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     this.armedFor = Infinity;
   }

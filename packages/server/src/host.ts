@@ -1,5 +1,7 @@
 // The host loop: drives the Raft core (RawNode) with time, peer messages and proposals, and
-// carries out what each Ready asks. THE ORDERING CONTRACT, for every Ready, in this order:
+// carries out what each Ready asks. THE ORDERING CONTRACT, for every Ready, in this order
+// (steps 2-9 are also code: ready-plan.ts plans them per Ready and states their rules, a test
+// checks every plan against the rules, and handleReady only executes the plan):
 //
 //  1. Ticks come from one timer; milliseconds become ticks only here (tickMs per tick).
 //     Input (tick, step, propose, readIndex) only calls into the core and schedules a loop
@@ -52,7 +54,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
 import {
   MemoryStorage,
   NotLeaderError,
@@ -83,12 +84,15 @@ import type { KvApplyItem, KvApplyOutcome, KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
 import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
-import { Deadlines } from './deadlines.js';
+import { DEADLINE_RESOLUTION_MS, Deadlines } from './deadlines.js';
 import { failpoint } from './failpoints.js';
+import type { MutantName } from './mutants.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
+import { planReady } from './ready-plan.js';
 import { ReadIndexQueue } from './read-queue.js';
-import { readStagedChunks, type SnapshotFiles } from './snapshot-files.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+import { nodeTimers, type TimerHandle, type Timers } from './timers.js';
 
 /** Proposals awaiting their apply at once; more are refused (back-pressure). */
 const PROPOSALS_PENDING_MAX = 20_000;
@@ -100,7 +104,7 @@ const READS_PENDING_MAX = 50_000;
  * so a leader change stretches a lease by at most that interval plus an election timeout.
  */
 const LEASE_CHECKPOINT_INTERVAL_MS_MIN = 500;
-/** Snapshot streams to followers at once. */
+/** Snapshot streams to followers at once (never two to one follower: see streamSnapshot). */
 const SNAPSHOT_SENDS_MAX = 2;
 /** /health reports unhealthy while applied lags commit by more than this many entries. */
 const HEALTH_APPLY_LAG_MAX = 100;
@@ -134,12 +138,21 @@ export interface HostDeps {
   readonly onFatal: (err: unknown) => void;
   /** Time for ticks, intervals and deadlines (default: monotonicMs). Never the wall clock. */
   readonly clock?: MonotonicClock;
+  /** The timers the loop, its ticks and deadlines run on (default: Node's). */
+  readonly timers?: Timers;
+  /**
+   * Tells this process's proposals from an earlier incarnation's (default: random bytes). The
+   * host simulation passes a seeded one, so a run replays exactly.
+   */
+  readonly incarnationTag?: string;
+  /** A deliberately broken build (mutants.ts; KITE_MUTANT), for proving the tests catch it. */
+  readonly mutant?: MutantName | null;
 }
 
 interface Pending<T> {
   readonly resolve: (v: T) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: TimerHandle;
 }
 
 /** A kv proposal awaiting its apply; its deadline is in `proposalDeadlines` (no timer of its own). */
@@ -198,7 +211,7 @@ export class Host {
   private lead: string | null = null;
   private currentTerm: number;
   private role: string = 'follower';
-  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimer: TimerHandle | null = null;
   private lastTickMs = 0;
   private lastCheckpointMs = 0;
   private lastProgressMs: number;
@@ -214,7 +227,8 @@ export class Host {
   /** Set when an apply failed: nothing more is applied and the process stops. */
   private applyFailed = false;
   private stopping = false;
-  private snapshotSends = 0;
+  /** Followers a snapshot is streaming to now. */
+  private readonly snapshotSendsTo = new Set<string>();
   /**
    * Payload bytes appended to the core's log since the last local snapshot: past half of
    * --max-raft-log-bytes a snapshot is due, whatever the entry count (maybeSnapshot).
@@ -222,16 +236,18 @@ export class Host {
   private logBytesSinceSnapshot = 0;
   private readonly pendingSnapshotInstalls = new Map<number, string>();
   private readonly nowMs: MonotonicClock;
+  private readonly timers: Timers;
 
   constructor(private readonly deps: HostDeps) {
     this.nowMs = deps.clock ?? monotonicMs;
-    this.proposalDeadlines = new Deadlines(this.nowMs, (seq) => this.expireProposal(seq));
-    this.reads = new ReadIndexQueue(READS_PENDING_MAX, this.nowMs);
+    this.timers = deps.timers ?? nodeTimers;
+    this.proposalDeadlines = new Deadlines(this.nowMs, (seq) => this.expireProposal(seq), DEADLINE_RESOLUTION_MS, this.timers);
+    this.reads = new ReadIndexQueue(READS_PENDING_MAX, this.nowMs, this.timers);
     this.lastProgressMs = this.nowMs();
     this.leaderlessSinceMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
     this.registry = deps.registry;
-    this.proposerTag = `${deps.selfId}/${randomBytes(6).toString('hex')}`;
+    this.proposerTag = `${deps.selfId}/${deps.incarnationTag ?? randomBytes(6).toString('hex')}`;
     const { loaded, config } = deps;
     const snap = loaded.snapshot;
     this.storage = new MemoryStorage(snap === null ? {} : { confState: snap.metadata.confState });
@@ -267,7 +283,7 @@ export class Host {
 
   start(): void {
     this.lastTickMs = this.nowMs();
-    this.tickTimer = setInterval(() => this.onTimer(), Math.max(1, Math.floor(this.deps.config.tickMs / 2)));
+    this.tickTimer = this.timers.setInterval(() => this.onTimer(), Math.max(1, Math.floor(this.deps.config.tickMs / 2)));
     // A lone voter need not wait an election timeout to lead.
     if (this.confState.voters.length === 1 && this.confState.voters[0] === this.deps.selfId) this.node.campaign();
     this.schedule();
@@ -276,7 +292,7 @@ export class Host {
   /** Stops input, lets the current loop turn finish its persist/apply, fails what is pending. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
     if (this.loopRunning) await new Promise<void>((r) => this.loopIdle.push(r));
     await this.applyIdle();
     const stopped = new KiteError('Unavailable', 'member is stopping');
@@ -304,11 +320,11 @@ export class Host {
     if (kvApplied < this.snapshotIndex && !emptyBootstrap && (await this.replayTail(kvApplied))) return this.deps.snapFiles.prune(null);
     if (kvApplied < this.snapshotIndex && !emptyBootstrap) {
       const file = this.deps.snapFiles.pathFor(this.snapshotIndex);
-      if (!existsSync(file)) {
+      if (!this.deps.snapFiles.has(file)) {
         throw new DataDirError('CorruptDataDir', `the store is at index ${kvApplied} but the raft log starts after snapshot ${this.snapshotIndex} and ${file} is missing`);
       }
       this.log.info({ index: this.snapshotIndex }, 'finishing an interrupted snapshot install');
-      await this.deps.kv.restore(readStagedChunks(file));
+      await this.deps.kv.restore(this.deps.snapFiles.read(file));
     }
     await this.deps.snapFiles.prune(null);
   }
@@ -481,7 +497,7 @@ export class Host {
         if (!(err instanceof ConfChangeInProgressError) || this.nowMs() + this.deps.config.tickMs >= deadline) {
           throw this.raftError(err);
         }
-        await new Promise((r) => setTimeout(r, this.deps.config.tickMs));
+        await new Promise((r) => this.timers.setTimeout(() => r(undefined), this.deps.config.tickMs));
       }
     }
   }
@@ -495,7 +511,7 @@ export class Host {
       } catch (err) {
         return reject(err instanceof ConfChangeInProgressError ? err : this.raftError(err));
       }
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         if (this.confProposals.delete(seq)) reject(new KiteError('Timeout', `member change not applied within ${timeoutMs} ms`, { indeterminate: true }));
       }, timeoutMs);
       this.confProposals.set(seq, { resolve, reject, timer });
@@ -567,11 +583,11 @@ export class Host {
   private nextLeaderWake(timeoutMs: number): Promise<string | null> {
     return new Promise((resolve) => {
       const wake = (): void => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.leaderWaiters.delete(wake);
         resolve(this.lead);
       };
-      const timer = setTimeout(wake, timeoutMs);
+      const timer = this.timers.setTimeout(wake, timeoutMs);
       this.leaderWaiters.add(wake);
     });
   }
@@ -627,7 +643,7 @@ export class Host {
   private schedule(): void {
     if (this.loopScheduled || this.stopping) return;
     this.loopScheduled = true;
-    setImmediate(() => {
+    this.timers.setImmediate(() => {
       this.loopScheduled = false;
       void this.runLoop();
     });
@@ -660,53 +676,69 @@ export class Host {
     if (this.applyFailed && this.stopping) return;
     this.applyFailed = true;
     this.stopping = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) this.timers.clearInterval(this.tickTimer);
     for (const r of this.loopIdle.splice(0)) r();
     this.deps.onFatal(err);
   }
 
+  /** Carries out one Ready: the steps planReady (ready-plan.ts) lists, in its order. */
   private async handleReady(rd: Ready): Promise<void> {
-    // 2. soft state
-    if (rd.softState !== undefined) this.onSoftState(rd.softState.lead, rd.softState.role);
     if (rd.hardState !== undefined) {
       this.currentTerm = rd.hardState.term;
       this.deps.metrics.term.set(rd.hardState.term);
     }
-    // 3. apply starts (entries persisted by an earlier Ready), unless it must wait (step 8)
-    const hasConfChange = rd.committedEntries.some((e) => e.type === 'confChange');
-    const applyEarly = rd.snapshot === undefined && rd.committedEntries.length > 0 && !hasConfChange;
-    if (applyEarly) this.enqueueApply(rd.committedEntries);
-    // A Ready that only commits: its messages (commit notices, heartbeats) leave once the
-    // apply has answered the clients, so their socket writes are off the replies' path.
-    // (Delaying a message is always safe in Raft.) Only when nothing older is still being
-    // applied: heartbeats never wait behind an apply backlog.
-    const onlyThisApply = this.applyPendingEntries === rd.committedEntries.length;
-    if (applyEarly && onlyThisApply && rd.entries.length === 0 && rd.messages.length > 0) {
-      await this.applyIdle();
-      await yieldToIo();
+    const plan = planReady({
+      // The role as of this Ready: its soft state (applied first) may change it.
+      isLeader: (rd.softState?.role ?? this.role) === 'leader',
+      hasSoftState: rd.softState !== undefined,
+      hasSnapshot: rd.snapshot !== undefined,
+      committedEntries: rd.committedEntries.length,
+      hasConfChange: rd.committedEntries.some((e) => e.type === 'confChange'),
+      entries: rd.entries.length,
+      messages: rd.messages.length,
+      applyPendingBefore: this.applyPendingEntries,
+    });
+    let persisted: Promise<void> = Promise.resolve();
+    for (const step of plan) {
+      switch (step) {
+        case 'softState':
+          if (rd.softState !== undefined) this.onSoftState(rd.softState.lead, rd.softState.role);
+          break;
+        case 'applyEarly':
+        case 'applyDeferred':
+          this.enqueueApply(rd.committedEntries);
+          break;
+        case 'waitApplyThenYield':
+          await this.applyIdle();
+          await new Promise<void>((resolve) => this.timers.setImmediate(resolve));
+          break;
+        case 'persistStart':
+          persisted = this.persist(rd);
+          break;
+        case 'send':
+          this.sendMessages(rd.messages);
+          break;
+        case 'persistWait':
+          await persisted;
+          break;
+        case 'installSnapshot':
+          if (rd.snapshot === undefined) throw new Error('assertion: a snapshot install planned without a snapshot');
+          await this.applyIdle();
+          await this.installSnapshot(rd.snapshot);
+          break;
+        case 'applyWait':
+          await this.applyIdle();
+          break;
+        case 'applyBackpressure':
+          if (this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
+          break;
+        case 'reads':
+          for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+          this.reads.release(this.appliedIndex);
+          if (this.reads.hasUnsent && this.lead !== null) this.schedule();
+          break;
+      }
     }
-    // 5. persist in one synced write (it reaches the I/O thread pool at once), then
-    // mirror into the core's storage; 4. meanwhile the leader sends
-    const sendEarly = this.role === 'leader';
-    const persisted = this.persist(rd);
-    if (sendEarly) this.sendMessages(rd.messages);
-    await persisted;
-    // 6. everyone else sends after persisting
-    if (!sendEarly) this.sendMessages(rd.messages);
-    // 7. restore the state machine from an installed snapshot, once earlier applies are done
-    if (rd.snapshot !== undefined) {
-      await this.applyIdle();
-      await this.installSnapshot(rd.snapshot);
-    }
-    // 8. deferred applies; a conf change must reach the core before the next Ready
-    if (rd.committedEntries.length > 0) {
-      if (!applyEarly) this.enqueueApply(rd.committedEntries);
-      if (hasConfChange || this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
-    }
-    // 9. reads
-    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
-    this.reads.release(this.appliedIndex);
-    if (this.reads.hasUnsent && this.lead !== null) this.schedule();
   }
 
   /**
@@ -716,6 +748,7 @@ export class Host {
    */
   private async persist(rd: Ready): Promise<void> {
     if (rd.snapshot !== undefined) this.assertSnapshotStaged(rd.snapshot);
+    if (rd.snapshot !== undefined && this.deps.mutant === 'prune-snapshot-before-record') await this.deps.snapFiles.prune(rd.snapshot.metadata.index);
     const hardState = rd.hardState ?? this.unpersistedHardState ?? undefined;
     if (rd.entries.length === 0 && rd.snapshot === undefined && !rd.mustSync) {
       if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
@@ -724,7 +757,7 @@ export class Host {
     }
     const startedMs = this.nowMs();
     failpoint('before-log-append');
-    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync });
+    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync' });
     failpoint('after-log-append');
     if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
     if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
@@ -812,11 +845,14 @@ export class Host {
    */
   private streamSnapshot(m: Message & { type: 'installSnapshot' }): void {
     const to = m.to;
-    if (this.snapshotSends >= SNAPSHOT_SENDS_MAX) {
+    // One stream per follower: its receiver stages one stream per sender, so a second stream
+    // would restart the staging under the first one's chunks (both then fail, out of order,
+    // and a large snapshot never arrives). The core asks again after the failure report.
+    if (this.snapshotSendsTo.size >= SNAPSHOT_SENDS_MAX || this.snapshotSendsTo.has(to)) {
       this.node.reportSnapshot(to, 'failure');
       return;
     }
-    this.snapshotSends++;
+    this.snapshotSendsTo.add(to);
     this.onApplyChain(() => {
       const { appliedIndex: index, chunks, cancel } = this.deps.kv.snapshot();
       let term: number;
@@ -826,7 +862,7 @@ export class Host {
         // The log no longer holds that index (compacted meanwhile): the core asks again.
         this.log.warn({ to, index, err: (err as Error).message }, 'cannot stream a snapshot now');
         cancel();
-        this.snapshotSends--;
+        this.snapshotSendsTo.delete(to);
         this.node.reportSnapshot(to, 'failure');
         this.schedule();
         return;
@@ -856,7 +892,7 @@ export class Host {
         },
       )
       .finally(() => {
-        this.snapshotSends--;
+        this.snapshotSendsTo.delete(to);
         this.schedule();
       });
   }
@@ -872,7 +908,7 @@ export class Host {
    */
   private assertSnapshotStaged(snap: Snapshot): void {
     const index = snap.metadata.index;
-    if (this.deps.kv.appliedIndex >= index || existsSync(this.stagedFileFor(index))) return;
+    if (this.deps.kv.appliedIndex >= index || this.deps.snapFiles.has(this.stagedFileFor(index))) return;
     throw new Error(`assertion: snapshot ${index} is about to be recorded but its staged file ${this.stagedFileFor(index)} is missing`);
   }
 
@@ -896,7 +932,7 @@ export class Host {
     const file = this.stagedFileFor(index);
     for (const staged of this.pendingSnapshotInstalls.keys()) if (staged <= index) this.pendingSnapshotInstalls.delete(staged);
     if (this.deps.kv.appliedIndex < index) {
-      await this.deps.kv.restore(readStagedChunks(file));
+      await this.deps.kv.restore(this.deps.snapFiles.read(file));
       if (this.deps.kv.appliedIndex < index) {
         throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
       }
@@ -999,14 +1035,14 @@ export class Host {
       const p = this.confProposals.get(ctx.seq);
       if (p !== undefined) {
         this.confProposals.delete(ctx.seq);
-        clearTimeout(p.timer);
+        this.timers.clearTimeout(p.timer);
         const confState = this.confState;
         settle = () => p.resolve(confState);
       }
     }
     if (cc.type === 'removeNode' && cc.nodeId === this.deps.selfId) {
       this.log.warn('this member was removed from the cluster; stopping');
-      setImmediate(() => this.deps.onRemoved());
+      this.timers.setImmediate(() => this.deps.onRemoved());
     }
     return settle;
   }
@@ -1040,7 +1076,7 @@ export class Host {
     await this.applyIdle();
     const applied = this.deps.kv.appliedIndex;
     if (applied > this.storage.lastIndex()) return;
-    await this.deps.kv.sync();
+    if (this.deps.mutant !== 'compact-before-store-sync') await this.deps.kv.sync();
     const snap = this.storage.createSnapshot(applied, this.confState, this.registry.encode());
     const compactIndex = Math.max(0, applied - this.deps.config.snapshotCatchupEntries, this.catchupStart(applied, this.deps.config.raftLogBytesMax / 2) - 1);
     this.logBytesSinceSnapshot = 0;
@@ -1090,7 +1126,7 @@ export class Host {
   }
 
   private settle<T>(p: Pending<T>, err: Error): void {
-    clearTimeout(p.timer);
+    this.timers.clearTimeout(p.timer);
     p.reject(err);
   }
 
@@ -1124,11 +1160,6 @@ function leaderlessController(): AbortController {
   const c = new AbortController();
   setMaxListeners(0, c.signal);
   return c;
-}
-
-/** Resolves after pending microtasks and I/O callbacks (setImmediate). */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The kv command an entry carries for the store (null: a no-op, conf change or attributes). */

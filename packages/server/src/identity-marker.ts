@@ -3,10 +3,9 @@
 // identity. A marker without a matching identity inside the log means the log lost its
 // contents, and the member refuses to start.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DataDirError } from './data-dir-error.js';
-import { syncDirSync } from './sync-dir.js';
+import { nodeDisk, type Disk } from './disk.js';
 
 export const IDENTITY_MARKER_FILE = 'raft.identity.json';
 
@@ -16,10 +15,10 @@ export interface MarkedIdentity {
   readonly name: string;
 }
 
-export function readIdentityMarker(file: string): MarkedIdentity | null {
+export function readIdentityMarker(file: string, disk: Disk = nodeDisk): MarkedIdentity | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = disk.readFile(file).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new DataDirError('DataDirUnreadable', `cannot read ${file}: ${(err as Error).message}`);
@@ -35,15 +34,15 @@ export function readIdentityMarker(file: string): MarkedIdentity | null {
   throw new DataDirError('CorruptDataDir', `${file} is malformed`);
 }
 
-export function writeIdentityMarker(file: string, identity: MarkedIdentity): void {
+export function writeIdentityMarker(file: string, identity: MarkedIdentity, disk: Disk = nodeDisk): void {
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
+  const f = disk.openSync(tmp, 'create');
   try {
-    writeSync(fd, JSON.stringify({ clusterId: identity.clusterId, memberId: identity.memberId, name: identity.name }) + '\n');
-    fsyncSync(fd);
+    f.writeSync(Buffer.from(JSON.stringify({ clusterId: identity.clusterId, memberId: identity.memberId, name: identity.name }) + '\n', 'utf8'), 0);
+    f.datasyncSync();
   } finally {
-    closeSync(fd);
+    f.closeSync();
   }
-  renameSync(tmp, file);
-  syncDirSync(path.dirname(file));
+  disk.renameSync(tmp, file);
+  disk.syncDirSync(path.dirname(file));
 }

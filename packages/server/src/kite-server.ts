@@ -15,7 +15,7 @@ import type { HardState, Snapshot } from '@kite/raft';
 import { raftFrames } from './raft-frames.js';
 import { ClientServer } from './client-server.js';
 import type { ServerConfig } from './config.js';
-import { newClusterState } from './new-cluster.js';
+import { initializeDataDir, newClusterState } from './new-cluster.js';
 import { asKvOpenError, checkKvPresent, checkLevelDbOpen, EXIT_DATA_DIR, kvDbDirs, refuseIfMarkedCorrupt } from './data-dir-check.js';
 import { dirSizeBytes } from './dir-size.js';
 import { getJson } from './get-json.js';
@@ -200,6 +200,7 @@ export class KiteServer {
       onPeersChanged: (peers) => this.transport.setPeers(peers),
       onRemoved: () => void this.stop('removed from the cluster', 0).catch((err: unknown) => this.fatal(err)),
       onFatal: (err) => this.fatal(err),
+      mutant,
     });
     await this.host.recover();
     // Before this member serves anything or takes part in Raft: a store that differs from
@@ -324,10 +325,7 @@ export class KiteServer {
       // A joining member starts with no configuration: the leader's log (or snapshot) gives it one.
       voters = [];
     }
-    const index = isNew ? BOOTSTRAP_INDEX : 0;
-    const snapshot: Snapshot = { metadata: { index, term: index, confState: { voters, learners: [] } }, data: registry.encode() };
-    const hardState: HardState | null = isNew ? { term: BOOTSTRAP_INDEX, vote: null, commit: BOOTSTRAP_INDEX } : null;
-    await this.logStore.initialize(identity, snapshot, hardState);
+    const { snapshot, hardState } = await initializeDataDir(this.logStore, identity, registry, voters, isNew);
     this.log.info({ memberId: identity.memberId, clusterId: identity.clusterId, state: cfg.initialClusterState }, 'initialized data dir');
     return { identity, registry, snapshot, hardState };
   }

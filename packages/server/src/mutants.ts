@@ -14,12 +14,21 @@
 //                     that installs a snapshot silently skips the revisions the snapshot
 //                     covered (a relative of etcd #15271; jepsen-lite's blackhole-snapshot
 //                     nemesis and the watch checker).
+//   ack-before-fsync  the host writes each Ready's entries and HardState WITHOUT the fdatasync
+//                     before a follower acks them (and the leader counts itself): a power cut of
+//                     a majority loses acknowledged writes (the host simulation's power cuts).
+//   prune-snapshot-before-record  an installed snapshot's staged file is pruned BEFORE the Raft
+//                     log records the snapshot: the store can then not be restored from it (the
+//                     host simulation's snapshot installs).
+//   compact-before-store-sync  a local snapshot compacts the Raft log WITHOUT first making the
+//                     store durable (contract step 10): a power cut loses store batches the log
+//                     no longer holds (the host simulation's store rollbacks).
 
 import type { WatchSource } from '@kite/kvstore';
 import type { MonotonicClock } from './clock.js';
 
 export const MUTANT_ENV = 'KITE_MUTANT';
-export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore'] as const;
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync'] as const;
 export type MutantName = (typeof MUTANT_NAMES)[number];
 
 export class MutantError extends Error {

@@ -21,13 +21,11 @@
 // A data dir written before the WAL (a LevelDB log in <data-dir>/raft) is converted once at
 // open (wal/migrate-leveldb.ts).
 
-import { mkdirSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entry, HardState, LogIndex, Snapshot } from '@kite/raft';
 import { DataDirError } from './data-dir-error.js';
+import { nodeDisk, type Disk } from './disk.js';
 import { IDENTITY_MARKER_FILE, readIdentityMarker, writeIdentityMarker } from './identity-marker.js';
-import { DirLock } from './wal/dir-lock.js';
 import { convertLegacyRaftLog } from './wal/migrate-leveldb.js';
 import type { WalRecord } from './wal/record.js';
 import { replay } from './wal/replay.js';
@@ -78,6 +76,8 @@ export interface RaftLogStoreOptions {
   readonly warn?: (message: string) => void;
   /** The trust-damaged-wal mutant only (mutants.ts): load as if wal/synced did not exist. Default false. */
   readonly mutantIgnoreSyncedHint?: boolean;
+  /** The file system (default: the real one; the host simulation passes a simulated disk). */
+  readonly disk?: Disk;
 }
 
 /** A WAL damage as the member reports it: path, offset, and how to look at it. */
@@ -97,27 +97,32 @@ export class RaftLogStore {
   private readonly walDir: string;
   private readonly markerPath: string;
   private readonly segmentBytes: number;
+  private readonly disk: Disk;
 
   private constructor(
     private readonly dataDir: string,
-    private readonly lock: DirLock,
+    private readonly lock: { release(): void },
     private readonly options: RaftLogStoreOptions,
   ) {
     this.walDir = path.join(dataDir, WAL_DIR);
     this.markerPath = path.join(dataDir, IDENTITY_MARKER_FILE);
     this.segmentBytes = options.segmentBytes ?? SEGMENT_BYTES_DEFAULT;
+    this.disk = options.disk ?? nodeDisk;
   }
 
   /** Locks the data dir's WAL (creating it) and converts an old LevelDB log once. */
   static async open(dataDir: string, options: RaftLogStoreOptions = {}): Promise<RaftLogStore> {
     const walDir = path.join(dataDir, WAL_DIR);
+    const disk = options.disk ?? nodeDisk;
     try {
-      mkdirSync(walDir, { recursive: true });
+      disk.mkdirp(walDir);
     } catch (err) {
       throw new DataDirError('DataDirUnreadable', `cannot create the WAL directory ${walDir}: ${(err as Error).message}`);
     }
-    const lock = DirLock.acquire(walDir);
+    const lock = disk.lock(walDir);
     const store = new RaftLogStore(dataDir, lock, options);
+    // A LevelDB log is read from the real file system only: a simulated disk never holds one.
+    if (disk !== nodeDisk) return store;
     try {
       const converted = await convertLegacyRaftLog(dataDir, walDir, store.segmentBytes);
       if (converted !== null) store.warn(`raft log converted from LevelDB (${dataDir}/raft) to the WAL (${walDir}): ${converted} entries`);
@@ -140,7 +145,7 @@ export class RaftLogStore {
     let scan;
     let st;
     try {
-      scan = scanWal(this.walDir, this.options.mutantIgnoreSyncedHint === true ? null : readSyncedHint(this.walDir));
+      scan = scanWal(this.walDir, this.options.mutantIgnoreSyncedHint === true ? null : readSyncedHint(this.walDir, this.disk), this.disk);
       st = replay(scan.records, this.walDir);
     } catch (err) {
       if (err instanceof WalCorruption) throw corruption(err, this.dataDir);
@@ -148,7 +153,7 @@ export class RaftLogStore {
     }
     if (scan.torn !== null) await this.cutTornTail(scan.torn);
     const identity = st.identity;
-    const marker = readIdentityMarker(this.markerPath);
+    const marker = readIdentityMarker(this.markerPath, this.disk);
     if (marker !== null && (identity === null || identity.clusterId !== marker.clusterId || identity.memberId !== marker.memberId)) {
       throw new DataDirError(
         'CorruptDataDir',
@@ -173,18 +178,18 @@ export class RaftLogStore {
     this.compactIndex = st.compactIndex;
     this.firstIndex = st.entries[0]?.index ?? snapIndex + 1;
     this.lastIndex = last;
-    this.writer = await WalWriter.open(this.walDir, scan.segments, st.segmentMaxEntry, this.segmentBytes);
+    this.writer = await WalWriter.open(this.disk, this.walDir, scan.segments, st.segmentMaxEntry, this.segmentBytes);
     return { identity, hardState: st.hardState, snapshot: st.snapshot, entries, tail };
   }
 
   /** Zeroes a torn tail (keeping the segment's size) and makes the cut durable. */
   private async cutTornTail(torn: TornTail): Promise<void> {
-    const fh = await openFile(torn.path, 'r+');
+    const fh = await this.disk.open(torn.path, 'update');
     try {
-      const { size } = await fh.stat();
+      const size = await fh.size();
       await fh.truncate(torn.offset);
       await fh.truncate(size);
-      await fh.sync();
+      await fh.datasync();
     } finally {
       await fh.close();
     }
@@ -215,7 +220,7 @@ export class RaftLogStore {
     this.snapshot = snapshot;
     this.hardState = hardState;
     this.compactIndex = snapshot.metadata.index;
-    writeIdentityMarker(this.markerPath, identity);
+    writeIdentityMarker(this.markerPath, identity, this.disk);
     this.firstIndex = snapshot.metadata.index + 1;
     this.lastIndex = snapshot.metadata.index;
   }

@@ -10,7 +10,8 @@
 
 import { KiteError } from '@kite/protocol';
 import { monotonicMs, type MonotonicClock } from './clock.js';
-import { Deadlines } from './deadlines.js';
+import { DEADLINE_RESOLUTION_MS, Deadlines } from './deadlines.js';
+import { nodeTimers, type Timers } from './timers.js';
 
 /** Distinct read timeouts whose error maker is kept (a member uses one or two). */
 const READ_TIMEOUTS_CACHED_MAX = 16;
@@ -35,8 +36,9 @@ export class ReadIndexQueue {
   constructor(
     private readonly limit: number,
     nowMs: MonotonicClock = monotonicMs,
+    timers: Timers = nodeTimers,
   ) {
-    this.deadlines = new Deadlines(nowMs, (w) => this.settle(w, w.timeoutError()));
+    this.deadlines = new Deadlines(nowMs, (w) => this.settle(w, w.timeoutError()), DEADLINE_RESOLUTION_MS, timers);
   }
 
   get size(): number {

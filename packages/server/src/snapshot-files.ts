@@ -11,9 +11,8 @@
 // that fails drops its stream and .part file (a file with a hole is never staged) and throws
 // a SnapshotStageError naming the file, so a full disk can be reported as such.
 
-import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
-import { syncDir } from './sync-dir.js';
 import path from 'node:path';
+import { nodeDisk, type Disk } from './disk.js';
 
 /** Staged streams at once (one per sending peer is the normal case). */
 const STREAMS_MAX = 4;
@@ -30,7 +29,21 @@ export interface StagingFile {
 /** Creates (truncates) a staging file for writing. */
 export type OpenStagingFile = (file: string) => Promise<StagingFile>;
 
-const openForWrite: OpenStagingFile = (file): Promise<FileHandle> => open(file, 'w');
+/** A staging file on `disk`, written sequentially. */
+function openOn(disk: Disk): OpenStagingFile {
+  return async (file) => {
+    const f = await disk.open(file, 'create');
+    let offset = 0;
+    return {
+      write: async (data) => {
+        await f.write(data, offset);
+        offset += data.length;
+      },
+      sync: () => f.datasync(),
+      close: () => f.close(),
+    };
+  };
+}
 
 /**
  * An I/O failure while staging a received snapshot. `code` is the system error's (ENOSPC,
@@ -60,16 +73,31 @@ interface Stream {
 export class SnapshotFiles {
   private readonly streams = new Map<string, Stream>();
 
+  private readonly openFile: OpenStagingFile;
+
   constructor(
     private readonly dir: string,
-    private readonly openFile: OpenStagingFile = openForWrite,
-  ) {}
+    openFile?: OpenStagingFile,
+    private readonly disk: Disk = nodeDisk,
+  ) {
+    this.openFile = openFile ?? openOn(disk);
+  }
 
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    for (const f of await readdir(this.dir)) {
-      if (f.endsWith('.part')) await rm(path.join(this.dir, f), { force: true });
+    this.disk.mkdirp(this.dir);
+    for (const f of this.disk.readdir(this.dir)) {
+      if (f.endsWith('.part')) await this.disk.remove(path.join(this.dir, f));
     }
+  }
+
+  /** Whether a staged file is present. */
+  has(file: string): boolean {
+    return this.disk.exists(file);
+  }
+
+  /** A staged file read back as the chunks it was written from. */
+  read(file: string): AsyncIterable<Uint8Array> {
+    return readStagedChunks(file, this.disk);
   }
 
   pathFor(index: number): string {
@@ -91,7 +119,7 @@ export class SnapshotFiles {
       if (this.streams.size >= STREAMS_MAX) throw new Error('too many snapshot streams at once');
       const partPath = path.join(this.dir, `${sanitize(chunk.snapshotId)}.part`);
       const file = await this.openFile(partPath).catch(async (err: unknown) => {
-        await rm(partPath, { force: true }).catch(() => undefined);
+        await this.disk.remove(partPath).catch(() => undefined);
         throw new SnapshotStageError(partPath, err);
       });
       s = { snapshotId: chunk.snapshotId, file, partPath, metadata: chunk.metadata, nextSeq: 0 };
@@ -126,13 +154,13 @@ export class SnapshotFiles {
     this.streams.delete(peer);
     const finalPath = this.pathFor(indexOf(s.metadata));
     const partPath = s.partPath;
-    await rename(partPath, finalPath).catch(async (err: unknown) => {
-      await rm(partPath, { force: true }).catch(() => undefined);
+    await this.disk.rename(partPath, finalPath).catch(async (err: unknown) => {
+      await this.disk.remove(partPath).catch(() => undefined);
       throw new SnapshotStageError(finalPath, err);
     });
     // The name must survive a power cut too: the Raft log will refer to it. (Should this fail,
     // the complete file is left unreferenced and pruned on start.)
-    await syncDir(this.dir).catch((err: unknown) => {
+    await this.disk.syncDir(this.dir).catch((err: unknown) => {
       throw new SnapshotStageError(this.dir, err);
     });
     return { metadata: s.metadata, path: finalPath };
@@ -143,7 +171,7 @@ export class SnapshotFiles {
     if (s === undefined) return;
     this.streams.delete(peer);
     await s.file.close().catch(() => undefined);
-    await rm(s.partPath, { force: true });
+    await this.disk.remove(s.partPath);
   }
 
   /**
@@ -152,9 +180,9 @@ export class SnapshotFiles {
    * kept: they may be recorded in the Raft log already and wait for their own install (F3).
    */
   async prune(throughIndex: number | null): Promise<void> {
-    for (const f of await readdir(this.dir)) {
+    for (const f of this.disk.readdir(this.dir)) {
       const index = stagedIndexOf(f);
-      if (index !== null && (throughIndex === null || index <= throughIndex)) await rm(path.join(this.dir, f), { force: true });
+      if (index !== null && (throughIndex === null || index <= throughIndex)) await this.disk.remove(path.join(this.dir, f));
     }
   }
 
@@ -164,19 +192,20 @@ export class SnapshotFiles {
 }
 
 /** Reads a staged file back as the chunks it was written from. */
-export async function* readStagedChunks(file: string): AsyncIterable<Uint8Array> {
-  const fh = await open(file, 'r');
+export async function* readStagedChunks(file: string, disk: Disk = nodeDisk): AsyncIterable<Uint8Array> {
+  const fh = await disk.open(file, 'read');
   try {
     const len = Buffer.alloc(4);
-    for (;;) {
-      const { bytesRead } = await fh.read(len, 0, 4, null);
+    for (let at = 0; ; ) {
+      const bytesRead = await fh.read(len, 4, at);
       if (bytesRead === 0) return;
       if (bytesRead !== 4) throw new Error(`staged snapshot ${file} is truncated`);
       const n = len.readUInt32BE(0);
       if (n > CHUNK_BYTES_MAX) throw new Error(`staged snapshot ${file} has an oversized chunk`);
       const buf = Buffer.alloc(n);
-      const got = await fh.read(buf, 0, n, null);
-      if (got.bytesRead !== n) throw new Error(`staged snapshot ${file} is truncated`);
+      const got = await fh.read(buf, n, at + 4);
+      if (got !== n) throw new Error(`staged snapshot ${file} is truncated`);
+      at += 4 + n;
       yield buf;
     }
   } finally {

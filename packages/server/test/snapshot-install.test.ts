@@ -49,7 +49,7 @@ interface Member {
   close(): Promise<void>;
 }
 
-async function openMember(dir: string): Promise<Member> {
+async function openMember(dir: string, sendSnapshot: (to: string, m: Message, chunks: AsyncIterable<Uint8Array>) => Promise<void> = async () => undefined): Promise<Member> {
   const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
   let loaded = await logStore.load();
   if (loaded.identity === null) {
@@ -75,7 +75,7 @@ async function openMember(dir: string): Promise<Member> {
     registry: MemberRegistry.decode((loaded.snapshot as Snapshot).data),
     snapFiles,
     send: () => true,
-    sendSnapshot: async () => undefined,
+    sendSnapshot,
     onPeersChanged: () => undefined,
     onRemoved: () => undefined,
     onFatal,
@@ -248,6 +248,43 @@ describe('installing snapshots received back to back (F3)', () => {
       expect(again.kv.appliedIndex).toBe(0);
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe('streaming snapshots to a follower', () => {
+  // Regression (bench:big, 1M keys): the cap on streams was global only, so the core's second
+  // request for the same follower started a second stream while the first ran; the follower
+  // stages one stream per sender, every chunk then came out of order, and the catch-up never
+  // finished.
+  it('streams at most one snapshot to a follower at a time, and the next once that one ended', async () => {
+    const sent: { to: string; done: () => void }[] = [];
+    const m = await openMember(newDir(), (to, _msg, chunks) => {
+      void chunks[Symbol.asyncIterator]().return?.();
+      return new Promise<void>((resolve) => sent.push({ to, done: resolve }));
+    });
+    try {
+      // The member's store at the bootstrap index, whose term the log knows (the stream's metadata).
+      if (m.kv.appliedIndex < 1) await m.kv.apply([{ index: 1, command: m.kv.encodeCommand('put', { key: enc.encode('k1'), value: enc.encode('v1') }) }]);
+      const ask = (): void => {
+        const message = { type: 'installSnapshot', from: SELF, to: LEADER, term: 1, snapshot: { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) } };
+        (m.host as unknown as { streamSnapshot(msg: Message): void }).streamSnapshot(message as Message);
+      };
+      const settle = async (): Promise<void> => {
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      };
+      ask();
+      ask();
+      await settle();
+      expect(sent.map((s) => s.to)).toEqual([LEADER]);
+      sent[0]!.done();
+      await settle();
+      ask();
+      await settle();
+      expect(sent.map((s) => s.to)).toEqual([LEADER, LEADER]);
+      sent[1]!.done();
+    } finally {
+      await m.close();
     }
   });
 });

@@ -15,6 +15,7 @@ import { checkLevelDbOpen } from '../data-dir-check.js';
 import { LegacyRaftLog } from '../legacy-raft-log.js';
 import type { LoadedRaftState } from '../raft-log-store.js';
 import { syncDirSync } from '../sync-dir.js';
+import { nodeDisk } from '../disk.js';
 import type { WalRecord } from './record.js';
 import { SEGMENT_SUFFIX } from './scan.js';
 import { WalWriter } from './writer.js';
@@ -65,7 +66,7 @@ async function writeAsWal(loaded: LoadedRaftState, walDir: string, segmentBytes:
   if (snapshot !== null) header.push({ type: 'snapshot', snapshot, replacesLog: false });
   if (loaded.hardState !== null) header.push({ type: 'hardState', hardState: loaded.hardState });
   header.push({ type: 'compact', index: compactIndex });
-  const writer = await WalWriter.open(walDir, [], new Map(), segmentBytes);
+  const writer = await WalWriter.open(nodeDisk, walDir, [], new Map(), segmentBytes);
   try {
     await writer.append([], true, () => header);
     for (let i = 0; i < all.length; i += CONVERT_BATCH_ENTRIES_MAX) {

@@ -18,8 +18,8 @@
 // earlier one leaves a valid record after a damaged one and is refused as corruption (the
 // safe side: nothing is dropped that might have been acknowledged).
 
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { nodeDisk, type Disk } from '../disk.js';
 import { FILE_HEADER_BYTES, RECORD_HEADER_BYTES, RecordDecodeError, decodeFileHeader, readRecordAt, type WalRecord } from './record.js';
 
 export const SEGMENT_SUFFIX = '.wal';
@@ -78,9 +78,9 @@ export interface SyncedHint {
 }
 
 /** The segments of `dir` in seq order; a gap in the sequence is corruption (unless !checkGaps). */
-export function listSegments(dir: string, checkGaps = true): SegmentFile[] {
+export function listSegments(dir: string, checkGaps = true, disk: Disk = nodeDisk): SegmentFile[] {
   const found: SegmentFile[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of disk.readdir(dir)) {
     const m = SEGMENT_NAME.exec(name);
     if (m !== null) found.push({ seq: Number.parseInt(m[1] as string, 16), path: path.join(dir, name) });
   }
@@ -94,10 +94,10 @@ export function listSegments(dir: string, checkGaps = true): SegmentFile[] {
 }
 
 /** The hint `wal/synced` gives, or null when absent or unreadable (it is only a hint). */
-export function readSyncedHint(dir: string): SyncedHint | null {
+export function readSyncedHint(dir: string, disk: Disk = nodeDisk): SyncedHint | null {
   let text: string;
   try {
-    text = readFileSync(path.join(dir, SYNCED_HINT_FILE), 'latin1');
+    text = disk.readFile(path.join(dir, SYNCED_HINT_FILE)).toString('latin1');
   } catch {
     return null;
   }
@@ -178,13 +178,13 @@ export function scanSegment(
 }
 
 /** Scans every segment of `dir` in order. */
-export function scanWal(dir: string, hint: SyncedHint | null): WalScan {
-  const files = listSegments(dir);
+export function scanWal(dir: string, hint: SyncedHint | null, disk: Disk = nodeDisk): WalScan {
+  const files = listSegments(dir, true, disk);
   const segments: ScannedSegment[] = [];
   const records: ScannedRecord[] = [];
   let torn: TornTail | null = null;
   files.forEach((f, i) => {
-    const s = scanSegment(f, readFileSync(f.path), i === files.length - 1, hint);
+    const s = scanSegment(f, disk.readFile(f.path), i === files.length - 1, hint);
     segments.push(s.segment);
     for (const r of s.records) records.push(r);
     torn = s.torn;

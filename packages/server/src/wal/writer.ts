@@ -23,11 +23,9 @@
 //   fault injection (jepsen-lite's power loss) cut only what was never synced.
 // - After a failed write the writer refuses every later append: the member stops.
 
-import { closeSync, constants, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogIndex } from '@kite/raft';
-import { syncDir } from '../sync-dir.js';
+import type { Disk, DiskFile } from '../disk.js';
 import { FILE_HEADER_BYTES, decodeFileHeader, encodeFileHeader, encodeRecords, type WalRecord } from './record.js';
 import { SYNCED_HINT_FILE, segmentName, type ScannedSegment } from './scan.js';
 
@@ -49,39 +47,30 @@ function withPath(err: unknown, file: string): unknown {
   return err;
 }
 
-/** Writes all of `buf` at `position` (a regular file may take a short write before ENOSPC). */
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < buf.length; ) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
-    if (bytesWritten <= 0) throw new Error(`WAL: a write at offset ${position + done} made no progress`);
-    done += bytesWritten;
-  }
-}
-
 /** Writes a zero-filled segment under a .tmp name and fsyncs it; returns that path. */
-async function preallocate(dir: string, seq: number, sizeBytes: number): Promise<string> {
+async function preallocate(disk: Disk, dir: string, seq: number, sizeBytes: number): Promise<string> {
   const tmp = path.join(dir, segmentName(seq)) + TMP_SUFFIX;
-  const fh = await open(tmp, 'w').catch((err: unknown) => Promise.reject(withPath(err, tmp)));
+  const fh = await disk.open(tmp, 'create').catch((err: unknown) => Promise.reject(withPath(err, tmp)));
   try {
-    await writeAll(fh, encodeFileHeader(seq), 0);
+    await fh.write(encodeFileHeader(seq), 0);
     for (let at = FILE_HEADER_BYTES; at < sizeBytes; at += ZERO_CHUNK.length) {
-      await writeAll(fh, ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, sizeBytes - at)), at);
+      await fh.write(ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, sizeBytes - at)), at);
     }
-    await fh.sync();
+    await fh.datasync();
     await fh.close();
   } catch (err) {
     await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
+    await disk.remove(tmp).catch(() => undefined);
     throw withPath(err, tmp);
   }
   return tmp;
 }
 
 /** Gives a preallocated segment its name, durably. */
-async function install(dir: string, tmp: string): Promise<string> {
+async function install(disk: Disk, dir: string, tmp: string): Promise<string> {
   const final = tmp.slice(0, -TMP_SUFFIX.length);
-  await rename(tmp, final);
-  await syncDir(dir).catch((err: unknown) => Promise.reject(withPath(err, dir)));
+  await disk.rename(tmp, final);
+  await disk.syncDir(dir).catch((err: unknown) => Promise.reject(withPath(err, dir)));
   return final;
 }
 
@@ -91,19 +80,19 @@ async function install(dir: string, tmp: string): Promise<string> {
  * disk's use the same across restarts: a restart on a full disk must not free a segment's
  * worth of space and start as if nothing were wrong.
  */
-async function keepSpare(dir: string, seq: number, sizeBytes: number): Promise<string | null> {
+async function keepSpare(disk: Disk, dir: string, seq: number, sizeBytes: number): Promise<string | null> {
   const tmp = path.join(dir, segmentName(seq)) + TMP_SUFFIX;
-  let fh: FileHandle;
+  let fh: DiskFile;
   try {
-    fh = await open(tmp, 'r+');
+    fh = await disk.open(tmp, 'update');
   } catch {
     return null;
   }
   try {
     const header = Buffer.alloc(FILE_HEADER_BYTES);
-    await fh.read(header, 0, FILE_HEADER_BYTES, 0);
-    if ((await fh.stat()).size !== sizeBytes || decodeFileHeader(header) !== seq) return null;
-    await fh.sync();
+    await fh.read(header, FILE_HEADER_BYTES, 0);
+    if ((await fh.size()) !== sizeBytes || decodeFileHeader(header) !== seq) return null;
+    await fh.datasync();
     return tmp;
   } finally {
     await fh.close();
@@ -117,38 +106,36 @@ interface Spare {
   readonly ready: Promise<string | null>;
 }
 
-/** The flags of the descriptor synced appends go through. */
-const SYNC_WRITE_FLAGS = constants.O_RDWR | constants.O_DSYNC;
-
 export class WalWriter {
-  private fh: FileHandle | null = null;
-  private fhSync: FileHandle | null = null;
+  private fh: DiskFile | null = null;
+  private fhSync: DiskFile | null = null;
   private offset = 0;
   private unsynced = false;
   private failed: unknown = null;
   private spare: Spare | null = null;
-  private readonly hintFd: number;
+  private readonly hint: DiskFile;
 
   private constructor(
+    private readonly disk: Disk,
     private readonly dir: string,
     private readonly segmentBytes: number,
     private readonly segments: SegmentState[],
   ) {
-    this.hintFd = openSync(path.join(dir, SYNCED_HINT_FILE), 'w');
+    this.hint = disk.openSync(path.join(dir, SYNCED_HINT_FILE), 'create');
   }
 
   /**
    * Continues after the scanned segments (a torn tail already cut). Makes what was read back
    * durable first: it may be in the page cache only (a kill -9 before this start).
    */
-  static async open(dir: string, scanned: readonly ScannedSegment[], maxEntry: ReadonlyMap<number, LogIndex>, segmentBytes: number): Promise<WalWriter> {
+  static async open(disk: Disk, dir: string, scanned: readonly ScannedSegment[], maxEntry: ReadonlyMap<number, LogIndex>, segmentBytes: number): Promise<WalWriter> {
     const last = scanned[scanned.length - 1];
-    const spare = last === undefined ? null : await keepSpare(dir, last.seq + 1, segmentBytes);
-    for (const name of readdirSync(dir)) {
-      if (name.endsWith(TMP_SUFFIX) && path.join(dir, name) !== spare) rmSync(path.join(dir, name), { force: true });
+    const spare = last === undefined ? null : await keepSpare(disk, dir, last.seq + 1, segmentBytes);
+    for (const name of disk.readdir(dir)) {
+      if (name.endsWith(TMP_SUFFIX) && path.join(dir, name) !== spare) disk.removeSync(path.join(dir, name));
     }
     const segs = scanned.map((s) => ({ seq: s.seq, path: s.path, maxEntryIndex: maxEntry.get(s.seq) ?? 0, hasRecords: s.records > 0 }));
-    const w = new WalWriter(dir, segmentBytes, segs);
+    const w = new WalWriter(disk, dir, segmentBytes, segs);
     if (last !== undefined) {
       const fh = await w.openSegment(last.path);
       w.offset = last.end;
@@ -170,12 +157,12 @@ export class WalWriter {
       buf = this.encode(seg, records, header);
     }
     const mustSync = sync || !seg.hasRecords;
-    const fh = this.fh as FileHandle;
+    const fh = this.fh as DiskFile;
     try {
       if (mustSync && !this.unsynced) {
-        await writeAll(this.fhSync as FileHandle, buf, this.offset);
+        await (this.fhSync as DiskFile).write(buf, this.offset);
       } else {
-        await writeAll(fh, buf, this.offset);
+        await fh.write(buf, this.offset);
         if (mustSync) await fh.datasync();
       }
       this.offset += buf.length;
@@ -196,7 +183,7 @@ export class WalWriter {
   private prepareSpare(seq: number): void {
     // A failure is not reported here: the rollover that needs the segment tries again and
     // reports its own error (a disk that was full may have room by then).
-    this.spare = { seq, ready: preallocate(this.dir, seq, this.segmentBytes).catch(() => null) };
+    this.spare = { seq, ready: preallocate(this.disk, this.dir, seq, this.segmentBytes).catch(() => null) };
   }
 
   private async rollover(): Promise<SegmentState> {
@@ -206,7 +193,7 @@ export class WalWriter {
       const seq = (prev?.seq ?? 0) + 1;
       const spare = this.spare?.seq === seq ? await this.spare.ready : null;
       this.spare = null;
-      const file = await install(this.dir, spare ?? (await preallocate(this.dir, seq, this.segmentBytes)));
+      const file = await install(this.disk, this.dir, spare ?? (await preallocate(this.disk, this.dir, seq, this.segmentBytes)));
       await this.closeSegment();
       await this.openSegment(file);
       this.offset = FILE_HEADER_BYTES;
@@ -221,10 +208,10 @@ export class WalWriter {
     }
   }
 
-  private async openSegment(file: string): Promise<FileHandle> {
-    const fh = await open(file, 'r+');
+  private async openSegment(file: string): Promise<DiskFile> {
+    const fh = await this.disk.open(file, 'update');
     this.fh = fh;
-    this.fhSync = await open(file, SYNC_WRITE_FLAGS);
+    this.fhSync = await this.disk.open(file, 'syncWrites');
     return fh;
   }
 
@@ -236,7 +223,7 @@ export class WalWriter {
   }
 
   private writeHint(seq: number): void {
-    writeSync(this.hintFd, `${segmentName(seq)} ${String(this.offset).padStart(16, '0')}\n`, 0);
+    this.hint.writeSync(Buffer.from(`${segmentName(seq)} ${String(this.offset).padStart(16, '0')}\n`, 'latin1'), 0);
   }
 
   /** Unlinks leading segments whose entries are all <= compactIndex; returns how many. */
@@ -245,11 +232,11 @@ export class WalWriter {
     while (this.segments.length >= 2) {
       const [first, next] = this.segments as [SegmentState, SegmentState];
       if (first.maxEntryIndex > compactIndex || !next.hasRecords) break;
-      await unlink(first.path).catch((err: unknown) => Promise.reject(withPath(err, first.path)));
+      await this.disk.remove(first.path).catch((err: unknown) => Promise.reject(withPath(err, first.path)));
       this.segments.shift();
       removed++;
     }
-    if (removed > 0) await syncDir(this.dir);
+    if (removed > 0) await this.disk.syncDir(this.dir);
     return removed;
   }
 
@@ -262,6 +249,6 @@ export class WalWriter {
     await this.spare?.ready;
     this.spare = null;
     await this.closeSegment();
-    closeSync(this.hintFd);
+    this.hint.closeSync();
   }
 }

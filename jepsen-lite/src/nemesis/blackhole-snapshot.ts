@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { monotonicMs, sleep } from '../util/time.js';
 import { isolate } from './partition.js';
-import { LEADER_WAIT_ELECTIONS, type ActiveFault, type Nemesis, type NemesisContext } from './types.js';
+import { pickFollowerOfWholeCluster } from './pick-follower.js';
+import type { ActiveFault, Nemesis, NemesisContext } from './types.js';
 
 /** Filler keys: outside the workloads' prefixes (r/, a/, w/, lock/, …). */
 export const FILLER_KEY = 'jepsen-lite-filler';
@@ -47,11 +48,9 @@ export const blackholeSnapshotNemesis: Nemesis = {
   name: 'blackhole-snapshot',
   async start(ctx: NemesisContext): Promise<ActiveFault | null> {
     const cluster = ctx.cluster;
-    if (cluster.runningNames().length !== cluster.names.length || cluster.names.length < 3) return null;
-    const leader = await cluster.leaderWithin(cluster.electionTimeoutMs * LEADER_WAIT_ELECTIONS);
-    const followers = cluster.names.filter((n) => n !== leader);
-    if (leader === null || followers.length === 0) return null;
-    const node = ctx.rng.pick(followers);
+    const picked = await pickFollowerOfWholeCluster(ctx);
+    if (picked === null) return null;
+    const { leader, node } = picked;
     const memberIndex = (await cluster.statusOf(node))?.raftIndex;
     if (memberIndex === undefined) return null;
     const cut = isolate(node, cluster.names);

@@ -16,7 +16,8 @@ import path from 'node:path';
 import type { Rng } from '../util/rng.js';
 import { monotonicMs, sleep } from '../util/time.js';
 import { readd } from './member.js';
-import { LEADER_WAIT_ELECTIONS, type ActiveFault, type Nemesis, type NemesisContext } from './types.js';
+import { pickFollowerOfWholeCluster } from './pick-follower.js';
+import type { ActiveFault, Nemesis, NemesisContext } from './types.js';
 
 /** The WAL segment header (packages/server/src/wal/record.ts FILE_HEADER_BYTES): damage goes after it. */
 const WAL_FILE_HEADER_BYTES = 16;
@@ -113,11 +114,9 @@ export const corruptNemesis: Nemesis = {
   name: 'corrupt',
   async start(ctx: NemesisContext): Promise<ActiveFault | null> {
     const cluster = ctx.cluster;
-    if (cluster.runningNames().length !== cluster.names.length || cluster.names.length < 3) return null;
-    const leader = await cluster.leaderWithin(cluster.electionTimeoutMs * LEADER_WAIT_ELECTIONS);
-    const followers = cluster.names.filter((n) => n !== leader);
-    if (leader === null || followers.length === 0) return null;
-    const node = ctx.rng.pick(followers);
+    const picked = await pickFollowerOfWholeCluster(ctx);
+    if (picked === null) return null;
+    const { node } = picked;
     const proc = cluster.process(node);
     const dataDir = cluster.member(node).dataDir;
     // A member with nothing synced yet (just re-added from a clean directory, before its first

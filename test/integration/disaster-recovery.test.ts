@@ -18,9 +18,12 @@ const PRELOAD_KEYS = 300;
 /** 300 x 8 KiB: the backup spans several ~1 MiB chunks, so the stream takes several requests. */
 const PRELOAD_VALUE_BYTES = 8 * 1024;
 const PRELOAD_TXN_KEYS = 50;
-const LOAD_PUTS = 200;
+/** Bounds the background load (it stops earlier: LOAD_AFTER_SAVE puts after the save ended). */
+const LOAD_PUTS_MAX = 5_000;
 /** The save starts once this many load puts are in: the load runs before, during and after it. */
 const LOAD_BEFORE_SAVE = 40;
+/** Load puts made after the save returned: surely after the snapshot's revision. */
+const LOAD_AFTER_SAVE = 20;
 
 interface HashRow {
   readonly endpoint: string;
@@ -72,11 +75,14 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
       }
       // A bounded write load in the background, on its own link.
       let loadDone = 0;
+      // Set once the save returned; the load then makes LOAD_AFTER_SAVE more puts. A fixed
+      // count could end before the save's snapshot was taken, once puts got fast enough.
+      let loadDoneAtSave: number | null = null;
       const lastRevisions: number[] = [];
       const load = (async () => {
         const wl = await WireClient.connect(a.clientUrl('n3'));
         try {
-          for (let i = 0; i < LOAD_PUTS; i++) {
+          for (let i = 0; i < LOAD_PUTS_MAX && (loadDoneAtSave === null || loadDone < loadDoneAtSave + LOAD_AFTER_SAVE); i++) {
             const r = ok(await wl.request('put', { key: b(`load/${String(i).padStart(4, '0')}`), value: b(`l${i}`) }));
             lastRevisions.push(r.header.revision);
             loadDone++;
@@ -89,6 +95,7 @@ describe('disaster recovery: snapshot save under load, restore into a new cluste
 
       const file = path.join(dir, 'a.snap');
       const saved = JSON.parse(await kite(['snapshot', 'save', file, '--endpoints', a.clientUrl('n1'), '-w', 'json'])) as { revision: number; bytes: number };
+      loadDoneAtSave = loadDone;
       expect(existsSync(`${file}.part`)).toBe(false);
       expect(saved.bytes).toBeGreaterThan(PRELOAD_KEYS * PRELOAD_VALUE_BYTES);
       await load;

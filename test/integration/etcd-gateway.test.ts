@@ -275,7 +275,8 @@ describe('etcd JSON gateway', () => {
     expect(promote.json['code']).toBe(9);
     expect(promote.json['message']).toBe('etcdserver: can only promote a learner member which is in sync with leader');
     await ok('n1', '/v3/cluster/member/remove', { ID: id });
-    const after = (await ok('n2', '/v3/cluster/member/list', {}))['members'] as Json[];
+    // Another member's own view may not have applied the removal yet: read it linearizably.
+    const after = (await ok('n2', '/v3/cluster/member/list', { linearizable: true }))['members'] as Json[];
     expect(after.map((m) => m['ID'])).not.toContain(id);
   });
 

@@ -48,6 +48,7 @@ import { dirSizeBytes } from './dir-size.js';
 import type { Host } from './host.js';
 import type { KvApplyOutcome, KvPort } from './kv-port.js';
 import type { ServerMetrics } from './metrics.js';
+import { traceHop } from './latency-trace.js';
 import type { ForwardOutcome, PeerTransport } from './peer-transport.js';
 import { isReadOnlyTxn } from './read-txn.js';
 
@@ -150,7 +151,9 @@ export class OpServer implements ClientBackend {
 
   async serve(req: Request, session: AuthSession, charge?: ReadCharge): Promise<Reply> {
     const startedMs = monotonicMs();
+    traceHop('serve');
     const reply = await this.serveOrForward(req, session, charge);
+    traceHop('served');
     this.deps.metrics.observeRequest(req.op, reply.ok ? 'ok' : reply.error.code, (monotonicMs() - startedMs) / 1000);
     return reply;
   }
@@ -263,7 +266,9 @@ export class OpServer implements ClientBackend {
       if (leader === this.deps.selfId) return this.serveHere(req, caller, undefined, decided);
       // The leader records what it decides (its own refusals included).
       decided.atRaft = true;
+      traceHop('forwardSend');
       const { reply, appliedIndex } = await this.deps.transport.forward(leader, req, caller, leftMs(), this.deps.host.noLeaderSignal);
+      traceHop('forwardReplyRecv');
       if (reply.ok || reply.error.code !== 'NotLeader') return this.replyOnceApplied(req, reply, LEADER_LOCAL_OPS.has(req.op) ? 0 : appliedIndex, leftMs());
       last = reply;
       if (monotonicMs() >= deadline) return reply;
@@ -277,6 +282,7 @@ export class OpServer implements ClientBackend {
     const started = monotonicMs();
     try {
       await this.deps.host.waitApplied(appliedIndex, timeoutMs);
+      traceHop('forwardApplied');
       if (reply.ok && isPhysicalCompact(req)) await this.compactedPhysically(Math.max(1, timeoutMs - (monotonicMs() - started)));
     } catch (err) {
       return errorReply(req.id, toWireError(this.toKite(err)));
@@ -304,6 +310,7 @@ export class OpServer implements ClientBackend {
 
   /** A follower forwarded `request` to this member (the leader, as it believed). */
   async onForward(from: string, request: Request, rawCaller: unknown): Promise<ForwardOutcome> {
+    traceHop('forwardRecv');
     const reply = await this.serveForwarded(from, request, rawCaller);
     // Read after serving: covers the entry the request became (the leader answers after applying).
     return { reply, appliedIndex: reply.ok || reply.error.code !== 'NotLeader' ? this.deps.host.applied : 0 };

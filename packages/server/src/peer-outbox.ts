@@ -17,6 +17,7 @@
 // - One flush is scheduled per turn for all peers, however many frames were queued.
 
 import { KiteError, encodeFrame, type PeerBatch, type PeerBatchable, type PeerRaft } from '@kite/protocol';
+import { traceHop } from './latency-trace.js';
 
 export type PeerId = string;
 
@@ -82,6 +83,7 @@ export class PeerOutbox {
   flush(): void {
     this.flushScheduled = false;
     if (this.queues.size === 0) return;
+    traceHop('outboxFlush');
     const all = [...this.queues];
     this.queues.clear();
     for (const [peer, frames] of all) this.emitAll(peer, frames);

@@ -86,6 +86,7 @@ import { MemberRegistry } from './member-registry.js';
 import type { ServerMetrics } from './metrics.js';
 import { DEADLINE_RESOLUTION_MS, Deadlines } from './deadlines.js';
 import { failpoint } from './failpoints.js';
+import { traceHop } from './latency-trace.js';
 import type { MutantName } from './mutants.js';
 import { DataDirError, type LoadedRaftState, type RaftLogStore } from './raft-log-store.js';
 import { checkRaftMessage } from './raft-message-check.js';
@@ -407,6 +408,7 @@ export class Host {
   /** Raft messages from a peer link (shapes checked loosely; the link is authenticated). */
   stepMessages(from: string, messages: readonly unknown[]): void {
     if (this.stopping) return;
+    traceHop('step');
     for (const raw of messages) {
       const m = checkRaftMessage(raw, from, this.deps.selfId);
       if (m === null) {
@@ -447,6 +449,7 @@ export class Host {
         return reject(new KiteError('Unavailable', `too many proposals pending (limit ${PROPOSALS_PENDING_MAX})`));
       }
       const seq = this.nextSeq++;
+      traceHop('propose');
       try {
         this.node.propose(encodeHostEntry({ kind, proposer: this.proposerTag, seq, payload: command }));
       } catch (err) {
@@ -652,6 +655,7 @@ export class Host {
   private async runLoop(): Promise<void> {
     if (this.loopRunning || this.stopping) return;
     this.loopRunning = true;
+    traceHop('loop');
     try {
       this.flushReads();
       while (this.node.hasReady()) {
@@ -683,6 +687,8 @@ export class Host {
 
   /** Carries out one Ready: the steps planReady (ready-plan.ts) lists, in its order. */
   private async handleReady(rd: Ready): Promise<void> {
+    if (rd.entries.length > 0) traceHop('readyEntries');
+    if (rd.committedEntries.length > 0) traceHop('readyCommit');
     if (rd.hardState !== undefined) {
       this.currentTerm = rd.hardState.term;
       this.deps.metrics.term.set(rd.hardState.term);
@@ -694,9 +700,6 @@ export class Host {
       hasSnapshot: rd.snapshot !== undefined,
       committedEntries: rd.committedEntries.length,
       hasConfChange: rd.committedEntries.some((e) => e.type === 'confChange'),
-      entries: rd.entries.length,
-      messages: rd.messages.length,
-      applyPendingBefore: this.applyPendingEntries,
     });
     let persisted: Promise<void> = Promise.resolve();
     for (const step of plan) {
@@ -707,10 +710,6 @@ export class Host {
         case 'applyEarly':
         case 'applyDeferred':
           this.enqueueApply(rd.committedEntries);
-          break;
-        case 'waitApplyThenYield':
-          await this.applyIdle();
-          await new Promise<void>((resolve) => this.timers.setImmediate(resolve));
           break;
         case 'persistStart':
           persisted = this.persist(rd);
@@ -757,7 +756,9 @@ export class Host {
     }
     const startedMs = this.nowMs();
     failpoint('before-log-append');
+    traceHop('persistStart');
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync' });
+    traceHop('persistDone');
     failpoint('after-log-append');
     if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
     if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
@@ -822,6 +823,7 @@ export class Host {
   }
 
   private sendMessages(messages: readonly Message[]): void {
+    if (messages.length > 0) traceHop('send');
     const byPeer = new Map<string, Message[]>();
     for (const m of messages) {
       if (m.type === 'installSnapshot') {
@@ -999,7 +1001,9 @@ export class Host {
       owners.push(owner);
     }
     failpoint('before-apply');
+    traceHop('applyStart');
     const outcomes = await this.deps.kv.apply(items);
+    traceHop('applyDone');
     failpoint('after-apply');
     const last = entries[entries.length - 1];
     if (last !== undefined) this.appliedIndex = Math.max(this.appliedIndex, last.index);

@@ -12,8 +12,6 @@ export type ReadyEffect =
   | 'softState'
   /** Step 3: committed entries (persisted by an earlier Ready) go on the apply chain now. */
   | 'applyEarly'
-  /** Step 3: a Ready that only commits sends once the apply answered the clients (one I/O turn later). */
-  | 'waitApplyThenYield'
   /** Step 5: the WAL write (and fdatasync when mustSync) starts. */
   | 'persistStart'
   /** Steps 4/6: messages leave (a leader's while its write runs; anyone else's after it). */
@@ -31,29 +29,23 @@ export type ReadyEffect =
   /** Step 9: read states are queued and reads up to the applied index released. */
   | 'reads';
 
-/** What the plan depends on: the Ready's shape and the member's role and apply backlog. */
+/** What the plan depends on: the Ready's shape and the member's role. */
 export interface ReadyShape {
   readonly isLeader: boolean;
   readonly hasSoftState: boolean;
   readonly hasSnapshot: boolean;
   readonly committedEntries: number;
   readonly hasConfChange: boolean;
-  /** Entries to persist. */
-  readonly entries: number;
-  readonly messages: number;
-  /** Committed entries already on the apply chain, not yet applied, before this Ready. */
-  readonly applyPendingBefore: number;
 }
 
 export function planReady(s: ReadyShape): ReadyEffect[] {
   const plan: ReadyEffect[] = [];
   if (s.hasSoftState) plan.push('softState');
   const applyEarly = !s.hasSnapshot && s.committedEntries > 0 && !s.hasConfChange;
-  if (applyEarly) {
-    plan.push('applyEarly');
-    // Delaying a message is always safe in Raft; heartbeats never wait behind an older backlog.
-    if (s.applyPendingBefore === 0 && s.entries === 0 && s.messages > 0) plan.push('waitApplyThenYield');
-  }
+  // Messages never wait for the apply: a commit notice leaves in this turn, so the followers
+  // apply in parallel with this member (a follower's client, whose write was forwarded here,
+  // waits for its own member's apply).
+  if (applyEarly) plan.push('applyEarly');
   plan.push('persistStart');
   if (s.isLeader) plan.push('send', 'persistWait');
   else plan.push('persistWait', 'send');

@@ -47,7 +47,7 @@ describe('host simulation', () => {
   it('a power cut at every step of a snapshot install (after each of its disk calls) is restart-safe', async () => {
     let steps = 0;
     for (let op = 1; op <= INSTALL_OPS_MAX; op++) {
-      const opts: HostSimOptions = { seed: 1, members: 3, runMs: 1_500, mutant: null, installCrashAtOp: op };
+      const opts: HostSimOptions = { seed: 1, members: 3, runMs: 2_000, mutant: null, installCrashAtOp: op };
       const r = await runHostSim(opts);
       if (r.violation !== null) expect.fail(`power cut after install disk call ${op}:\n${formatHostSimFailure(opts, r)}`);
       expect(r.stats.snapshotsSent).toBeGreaterThan(0);

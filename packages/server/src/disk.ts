@@ -17,7 +17,10 @@ import { DirLock } from './wal/dir-lock.js';
 export interface DiskFile {
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
-  /** A synchronous positional write with no sync of its own (the WAL's synced hint). */
+  /**
+   * Writes all of `data` at `position`, synchronously (the WAL's synced hint, an inline WAL
+   * append); durable on return only on a file opened 'syncWrites'.
+   */
   writeSync(data: Uint8Array, position: number): void;
   /** Reads up to `length` bytes at `position` into `buf`; returns how many. */
   read(buf: Uint8Array, length: number, position: number): Promise<number>;
@@ -72,7 +75,12 @@ class NodeFile implements DiskFile {
   }
 
   writeSync(data: Uint8Array, position: number): void {
-    writeSync(this.fh.fd, data, 0, data.length, position);
+    // A regular file may take a short write before ENOSPC: loop until all is written.
+    for (let done = 0; done < data.length; ) {
+      const n = writeSync(this.fh.fd, data, done, data.length - done, position + done);
+      if (n <= 0) throw new Error(`a write at offset ${position + done} made no progress`);
+      done += n;
+    }
   }
 
   async read(buf: Uint8Array, length: number, position: number): Promise<number> {

@@ -20,7 +20,9 @@
 //     after advance, so its appends and its fsync run in parallel.
 //  5. Persist: snapshot metadata, entries and HardState in ONE write to the WAL, with ONE
 //     fdatasync (group commit) when the Ready says mustSync (entries, snapshot, term or vote
-//     changed); then mirror them into the core's MemoryStorage. A HardState whose commit alone moved is not written by itself: the
+//     changed); then mirror them into the core's MemoryStorage. A non-leader makes that write
+//     inline (blocking the loop, no thread-pool trip) while synced writes average at most
+//     WAL_INLINE_SYNC_MS_MAX; a leader's always goes through the pool (it overlaps step 4). A HardState whose commit alone moved is not written by itself: the
 //     commit index is volatile in Raft; it rides along with the next write.
 //  6. Everyone else sends only now (a follower acks only what it has durably).
 //     installSnapshot messages become snapshot streams, taken on the apply chain so the
@@ -115,6 +117,14 @@ const WATCH_PROGRESS_INTERVAL_MS = 10_000;
 const APPLY_ENTRIES_PENDING_MAX = 4096;
 /** Entries per store batch when replaying the log tail at start. */
 const REPLAY_BATCH_ENTRIES_MAX = 1024;
+/**
+ * A follower writes its WAL inline (blocking the event loop for the write and its sync, no
+ * thread-pool trip each way) while its synced writes take at most this long on average; on a
+ * slower disk the loop would stall too long, and it goes through the pool like the leader.
+ */
+export const WAL_INLINE_SYNC_MS_MAX = 2;
+/** Weight of the newest synced write in the running average (1/8: a few slow writes switch). */
+const SYNC_MS_AVG_WEIGHT = 1 / 8;
 /** A new cluster's synthetic first snapshot (the initial configuration; an empty store). */
 export const BOOTSTRAP_INDEX = 1;
 
@@ -223,6 +233,8 @@ export class Host {
   private applyChain: Promise<void> = Promise.resolve();
   /** Committed entries handed to the chain and not yet applied. */
   private applyPendingEntries = 0;
+  /** Running average of synced WAL writes (ms, monotonic clock): inline while it is small. */
+  private syncMsAvg = 0;
   /** The latest commit-only HardState, not yet written (see persist()). */
   private unpersistedHardState: HardState | null = null;
   /** Set when an apply failed: nothing more is applied and the process stops. */
@@ -757,11 +769,18 @@ export class Host {
     const startedMs = this.nowMs();
     failpoint('before-log-append');
     traceHop('persistStart');
-    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync' });
+    // A leader's write overlaps its appends' round trip (step 4); anyone else acks only after
+    // it (step 6), so blocking for it costs nothing while the disk is fast.
+    const inline = this.role !== 'leader' && this.syncMsAvg <= WAL_INLINE_SYNC_MS_MAX;
+    await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync', inline });
     traceHop('persistDone');
     failpoint('after-log-append');
     if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
-    if (rd.mustSync) this.deps.metrics.fsyncLatency.observe((this.nowMs() - startedMs) / 1000);
+    if (rd.mustSync) {
+      const syncMs = this.nowMs() - startedMs;
+      this.syncMsAvg += (syncMs - this.syncMsAvg) * SYNC_MS_AVG_WEIGHT;
+      this.deps.metrics.fsyncLatency.observe(syncMs / 1000);
+    }
     this.unpersistedHardState = null;
     if (rd.snapshot !== undefined) this.storage.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) {

@@ -67,6 +67,12 @@ export interface PersistBatch {
    * index is learned again from the leader.
    */
   readonly sync?: boolean;
+  /**
+   * Write (and sync) on the calling thread, blocking it, instead of through the thread pool
+   * (default false): one less thread hand-off each way for a caller with nothing to do
+   * meanwhile (a follower acknowledges only after the write). Same bytes, same durability.
+   */
+  readonly inline?: boolean;
 }
 
 export interface RaftLogStoreOptions {
@@ -246,7 +252,7 @@ export class RaftLogStore {
     }
     if (p.hardState !== undefined) records.push({ type: 'hardState', hardState: p.hardState });
     if (records.length === 0) return;
-    await this.wal.append(records, p.sync !== false, () => this.stateHeader());
+    await this.wal.append(records, p.sync !== false, () => this.stateHeader(), p.inline === true);
     if (p.snapshot !== undefined) {
       this.snapshot = p.snapshot;
       this.compactIndex = p.snapshot.metadata.index;

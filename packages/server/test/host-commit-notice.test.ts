@@ -9,16 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HardState, Message, Snapshot } from '@kite/raft';
-import { loadConfig } from '../src/config.js';
-import { Host } from '../src/host.js';
-import { openKvStore } from '../src/kv-adapter.js';
+import type { Message } from '@kite/raft';
 import type { KvApplyItem, KvApplyOutcome } from '../src/kv-port.js';
-import { silentLogger } from '../src/logger.js';
-import { MemberRegistry } from '../src/member-registry.js';
-import { ServerMetrics } from '../src/metrics.js';
-import { RaftLogStore } from '../src/raft-log-store.js';
-import { SnapshotFiles } from '../src/snapshot-files.js';
+import { openThreeMemberHost } from './three-member-host.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'kite-commit-notice-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,16 +49,15 @@ function answer(m: Message): Message | null {
 
 describe('Host commit notices', () => {
   it("leave before the leader's own apply of the committed entry finishes", async () => {
-    const dir = path.join(root, 'a');
-    const config = loadConfig(['--name', 'n1', '--data-dir', dir, '--tick-ms', '10'], {}, dir);
-    const logStore = await RaftLogStore.open(path.join(dir, 'raft'));
-    await logStore.load();
-    const members = ['m1', 'm2', 'm3'];
-    const registry = new MemberRegistry(members.map((id, i) => ({ id, name: `n${i + 1}`, peerUrls: [`http://127.0.0.1:${i + 1}`], clientUrls: [], isLearner: false })));
-    const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState: { voters: members, learners: [] } }, data: registry.encode() };
-    const hardState: HardState = { term: 1, vote: null, commit: 1 };
-    await logStore.initialize({ clusterId: 'c1', memberId: 'm1', name: 'n1' }, snapshot, hardState);
-    const kv = await openKvStore(path.join(dir, 'kv'), silentLogger(), config);
+    const m = await openThreeMemberHost({
+      dir: path.join(root, 'a'),
+      // The scripted followers' answers arrive on a later turn, as a socket's would.
+      onSend: (host, to, messages) => {
+        const answers = messages.map(answer).filter((a): a is Message => a !== null);
+        if (answers.length > 0) setImmediate(() => host.stepMessages(to, answers));
+      },
+    });
+    const { host, kv, sent } = m;
     // The leader's store batches can be held: the test holds the one for the watched entry.
     let hold: Promise<void> | null = null;
     let release: () => void = () => undefined;
@@ -74,40 +66,9 @@ describe('Host commit notices', () => {
       if (hold !== null) await hold;
       return applyNow(items);
     };
-    const sent: Message[] = [];
-    const snapFiles = new SnapshotFiles(path.join(dir, 'snap'));
-    await snapFiles.init();
-    let host: Host | null = null;
-    host = new Host({
-      config,
-      selfId: 'm1',
-      clusterId: 'c1',
-      logger: silentLogger(),
-      metrics: new ServerMetrics(),
-      logStore,
-      loaded: { identity: { clusterId: 'c1', memberId: 'm1', name: 'n1' }, hardState, snapshot, entries: [], tail: [] },
-      kv,
-      registry,
-      snapFiles,
-      send: (to, messages) => {
-        sent.push(...messages);
-        const answers = messages.map(answer).filter((a): a is Message => a !== null);
-        // Delivered on a later turn, as a socket would.
-        if (answers.length > 0) setImmediate(() => host?.stepMessages(to, answers));
-        return true;
-      },
-      sendSnapshot: () => Promise.reject(new Error('no snapshots here')),
-      onPeersChanged: () => undefined,
-      onRemoved: () => undefined,
-      onFatal: (err) => {
-        throw err;
-      },
-    });
-    await host.recover();
-    host.start();
     try {
       host.node.campaign();
-      expect(await eventually(() => host?.isLeader === true)).toBe(true);
+      expect(await eventually(() => host.isLeader)).toBe(true);
       const enc = new TextEncoder();
       const first = await host.proposeKv(kv.encodeCommand('put', { key: enc.encode('a'), value: enc.encode('1') }), WAIT_MS);
       expect(first.ok).toBe(true);
@@ -119,7 +80,7 @@ describe('Host commit notices', () => {
         return out;
       });
       const index = host.status().lastIndex;
-      const noticeTo = (peer: string): boolean => sent.some((m) => m.type === 'appendEntries' && m.to === peer && m.commit >= index);
+      const noticeTo = (peer: string): boolean => sent.some((msg) => msg.type === 'appendEntries' && msg.to === peer && msg.commit >= index);
       // Both followers learn that the entry is committed while the leader's apply is held.
       const noticed = await eventually(() => noticeTo('m2') && noticeTo('m3'));
       expect({ noticed, answered, leaderApplied: host.applied >= index }).toEqual({ noticed: true, answered: false, leaderApplied: false });
@@ -131,9 +92,7 @@ describe('Host commit notices', () => {
     } finally {
       hold = null;
       release();
-      await host.stop();
-      await kv.close();
-      await logStore.close();
+      await m.close();
     }
   });
 });

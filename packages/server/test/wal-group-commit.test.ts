@@ -55,4 +55,27 @@ describe('WAL group commit', () => {
     expect((await again.load()).entries.length).toBe(251);
     await again.close();
   });
+
+  it('an inline persist makes the same write and sync on the calling thread: no FileHandle (thread-pool) call, the same log after reopen', async () => {
+    const s = await RaftLogStore.open(path.join(root, 'inline'));
+    await s.load();
+    await s.initialize({ clusterId: 'c', memberId: 'm', name: 'n' }, { metadata: { index: 0, term: 0, confState: { voters: ['m'], learners: [] } }, data: new Uint8Array(0) }, null);
+    const spies = await spyFileHandles();
+    const segment = path.join(root, 'inline', 'wal', '0000000000000001.wal');
+    const counts = async (): Promise<number[]> => [await onSegment(spies.write, segment), await onSegment(spies.datasync, segment)];
+    await s.persist({ entries: [entry(1), entry(2)], hardState: { term: 2, vote: 'm', commit: 0 }, inline: true });
+    await s.persist({ entries: [entry(3)], sync: false, inline: true });
+    // After an unsynced write: a write plus fdatasync, also inline.
+    await s.persist({ entries: [entry(4)], hardState: { term: 2, vote: 'm', commit: 3 }, inline: true });
+    expect(await counts()).toEqual([0, 0]);
+    await s.persist({ entries: [entry(5)] });
+    expect(await counts()).toEqual([1, 0]);
+    vi.restoreAllMocks();
+    await s.close();
+    const again = await RaftLogStore.open(path.join(root, 'inline'));
+    const loaded = await again.load();
+    expect(loaded.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5]);
+    expect(loaded.hardState).toEqual({ term: 2, vote: 'm', commit: 3 });
+    await again.close();
+  });
 });

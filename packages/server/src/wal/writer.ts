@@ -5,8 +5,9 @@
 //   Ready), made durable by at most ONE data sync (group commit). A synced append after only
 //   synced ones goes through a second descriptor opened O_DSYNC: write and sync in one call,
 //   one trip to the I/O thread pool. After an unsynced append it is a write plus fdatasync,
-//   which also covers the earlier unsynced bytes (an O_DSYNC write would not). Appends are
-//   serialized by the caller.
+//   which also covers the earlier unsynced bytes (an O_DSYNC write would not). An `inline`
+//   append makes the same calls synchronously on the caller's thread (no thread-pool trip);
+//   a rollover stays asynchronous. Appends are serialized by the caller.
 // - A segment is preallocated (zero-filled to segmentBytes, fsynced) under a .tmp name, then
 //   renamed and the directory fsynced, so a segment file that exists is whole; appends land in
 //   allocated blocks. The next segment is preallocated in the background as soon as one is
@@ -147,8 +148,11 @@ export class WalWriter {
     return w;
   }
 
-  /** Appends `records` (one Ready) in one write; fdatasyncs when `sync` or a header is written. */
-  async append(records: readonly WalRecord[], sync: boolean, header: () => readonly WalRecord[]): Promise<void> {
+  /**
+   * Appends `records` (one Ready) in one write; fdatasyncs when `sync` or a header is written.
+   * `inline`: the write and its sync block the calling thread instead of going to the pool.
+   */
+  async append(records: readonly WalRecord[], sync: boolean, header: () => readonly WalRecord[], inline = false): Promise<void> {
     if (this.failed !== null) throw new Error('the WAL failed an earlier write; the member must stop', { cause: this.failed });
     let seg = this.segments[this.segments.length - 1];
     let buf = seg === undefined ? null : this.encode(seg, records, header);
@@ -160,7 +164,12 @@ export class WalWriter {
     const fh = this.fh as DiskFile;
     try {
       if (mustSync && !this.unsynced) {
-        await (this.fhSync as DiskFile).write(buf, this.offset);
+        const fhSync = this.fhSync as DiskFile;
+        if (inline) fhSync.writeSync(buf, this.offset);
+        else await fhSync.write(buf, this.offset);
+      } else if (inline) {
+        fh.writeSync(buf, this.offset);
+        if (mustSync) fh.datasyncSync();
       } else {
         await fh.write(buf, this.offset);
         if (mustSync) await fh.datasync();

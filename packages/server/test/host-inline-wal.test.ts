@@ -1,0 +1,104 @@
+// Who writes the WAL inline (on the event loop, no thread-pool trip each way): a follower,
+// whose acknowledgement waits for the write anyway, while its synced writes are fast on
+// average; never a leader, whose write overlaps its appends' round trip. Time is an injected
+// clock that the test moves while a write is in progress, so "slow" is exact, not measured.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AppendEntries, Entry, Message } from '@kite/raft';
+import { WAL_INLINE_SYNC_MS_MAX } from '../src/host.js';
+import { openThreeMemberHost } from './three-member-host.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'kite-inline-wal-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const WAIT_MS = 10_000;
+const POLL_MS = 5;
+
+async function eventually(ok: () => boolean): Promise<boolean> {
+  const deadline = performance.now() + WAIT_MS;
+  while (!ok()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return true;
+}
+
+/** The leader m2's append of entry `index` (term 2) to m1, committing everything before it. */
+function append(index: number): AppendEntries {
+  const entry: Entry = { term: 2, index, type: 'normal', data: new Uint8Array(0) };
+  return { type: 'appendEntries', from: 'm2', to: 'm1', term: 2, index: index - 1, logTerm: index - 1 <= 1 ? 1 : 2, entries: [entry], commit: index - 1 };
+}
+
+const acked = (sent: readonly Message[], index: number): boolean => sent.some((m) => m.type === 'appendEntriesResponse' && !m.reject && m.index >= index);
+
+describe('inline WAL writes', () => {
+  it('a follower writes inline while its synced writes are fast, through the pool once they are slow, and inline again once they are fast', async () => {
+    let nowMs = 0;
+    /** Milliseconds each WAL write takes on the injected clock. */
+    let writeMs = 0;
+    const m = await openThreeMemberHost({ dir: path.join(root, 'follower'), clock: () => nowMs });
+    const persist = m.logStore.persist.bind(m.logStore);
+    m.logStore.persist = (p) => {
+      nowMs += writeMs;
+      return persist(p);
+    };
+    try {
+      let index = 2;
+      const step = async (): Promise<boolean | undefined> => {
+        m.host.stepMessages('m2', [append(index)]);
+        expect(await eventually(() => acked(m.sent, index))).toBe(true);
+        index++;
+        return m.persists[m.persists.length - 1]?.inline;
+      };
+      expect(await step()).toBe(true);
+      expect(m.host.leader).toBe('m2');
+      // One write far over the limit: the average passes it, the next write goes to the pool.
+      writeMs = WAL_INLINE_SYNC_MS_MAX * 40;
+      expect(await step()).toBe(true);
+      writeMs = 0;
+      const modes: (boolean | undefined)[] = [];
+      for (let i = 0; i < 40; i++) modes.push(await step());
+      // Pool writes while the average decays (1/8 per write), then inline for good.
+      const firstInline = modes.indexOf(true);
+      expect(firstInline).toBeGreaterThan(0);
+      expect(modes.slice(0, firstInline).every((x) => x === false)).toBe(true);
+      expect(modes.slice(firstInline).every((x) => x === true)).toBe(true);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('a leader never writes inline', async () => {
+    const m = await openThreeMemberHost({
+      dir: path.join(root, 'leader'),
+      onSend: (host, to, messages) => {
+        const answers: Message[] = [];
+        for (const msg of messages) {
+          const env = { from: msg.to, to: msg.from, term: msg.term };
+          if (msg.type === 'requestVote') answers.push({ ...env, type: 'requestVoteResponse', preVote: msg.preVote, reject: false });
+          if (msg.type === 'appendEntries' && msg.noAck !== true) {
+            answers.push({ ...env, type: 'appendEntriesResponse', index: msg.entries[msg.entries.length - 1]?.index ?? msg.index, reject: false, rejectHint: 0, logTerm: 0 });
+          }
+        }
+        if (answers.length > 0) setImmediate(() => host.stepMessages(to, answers));
+      },
+    });
+    try {
+      m.host.node.campaign();
+      expect(await eventually(() => m.host.isLeader)).toBe(true);
+      const asLeader = m.persists.length;
+      const enc = new TextEncoder();
+      for (let i = 0; i < 5; i++) {
+        const out = await m.host.proposeKv(m.kv.encodeCommand('put', { key: enc.encode(`k${i}`), value: enc.encode('v') }), WAIT_MS);
+        expect(out.ok).toBe(true);
+      }
+      const leaderWrites = m.persists.slice(asLeader);
+      expect(leaderWrites.length).toBeGreaterThanOrEqual(5);
+      expect(leaderWrites.filter((p) => p.inline === true)).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  });
+});

@@ -17,12 +17,15 @@
 //     change (applying it may drop a removed peer's link before step 4/6 tell that peer).
 //  4. A leader sends its messages while its own persist (step 5, started first so its write
 //     reaches the disk thread first) runs: Raft allows it, the leader counts its own ack only
-//     after advance, so its appends and its fsync run in parallel.
+//     after advance, so its appends and its fsync run in parallel. When its write is inline
+//     (step 5), it sends and flushes them just BEFORE the write, for the same overlap.
 //  5. Persist: snapshot metadata, entries and HardState in ONE write to the WAL, with ONE
 //     fdatasync (group commit) when the Ready says mustSync (entries, snapshot, term or vote
-//     changed); then mirror them into the core's MemoryStorage. A non-leader makes that write
-//     inline (blocking the loop, no thread-pool trip) while synced writes average at most
-//     WAL_INLINE_SYNC_MS_MAX; a leader's always goes through the pool (it overlaps step 4). A HardState whose commit alone moved is not written by itself: the
+//     changed); then mirror them into the core's MemoryStorage. While synced writes average
+//     at most WAL_INLINE_SYNC_MS_MAX, the write is inline (blocking the loop, no thread-pool
+//     trip each way): always on a follower (it acks only after the write anyway), on a leader
+//     for a Ready of at most LEADER_INLINE_ENTRIES_MAX entries, whose messages are then sent
+//     AND flushed first (step 4 before 5), so its appends' round trip still overlaps the write. A HardState whose commit alone moved is not written by itself: the
 //     commit index is volatile in Raft; it rides along with the next write.
 //  6. Everyone else sends only now (a follower acks only what it has durably).
 //     installSnapshot messages become snapshot streams, taken on the apply chain so the
@@ -123,6 +126,12 @@ const REPLAY_BATCH_ENTRIES_MAX = 1024;
  * slower disk the loop would stall too long, and it goes through the pool like the leader.
  */
 export const WAL_INLINE_SYNC_MS_MAX = 2;
+/**
+ * A leader writes inline only a Ready of at most this many entries (a lightly loaded leader:
+ * lone writes), after flushing its appends. A bigger batch means clients keep it busy, and its
+ * CPU work for the next batch should run while the thread pool syncs this one.
+ */
+export const LEADER_INLINE_ENTRIES_MAX = 4;
 /** Weight of the newest synced write in the running average (1/8: a few slow writes switch). */
 const SYNC_MS_AVG_WEIGHT = 1 / 8;
 /** A new cluster's synthetic first snapshot (the initial configuration; an empty store). */
@@ -142,6 +151,8 @@ export interface HostDeps {
   /** Sends a batch of raft messages to a peer; false when dropped. */
   readonly send: (to: string, messages: readonly Message[]) => boolean;
   readonly sendSnapshot: (to: string, message: Message, chunks: AsyncIterable<Uint8Array>) => Promise<void>;
+  /** Writes the messages sent so far now, not at the end of the turn (before an inline write). */
+  readonly flushSends?: () => void;
   readonly onPeersChanged: (peers: ReadonlyMap<string, string>) => void;
   /** This member was removed from the cluster: the process must stop. */
   readonly onRemoved: () => void;
@@ -705,13 +716,16 @@ export class Host {
       this.currentTerm = rd.hardState.term;
       this.deps.metrics.term.set(rd.hardState.term);
     }
+    // The role as of this Ready: its soft state (applied first) may change it.
+    const isLeader = (rd.softState?.role ?? this.role) === 'leader';
+    const inline = this.syncMsAvg <= WAL_INLINE_SYNC_MS_MAX && (!isLeader || rd.entries.length <= LEADER_INLINE_ENTRIES_MAX);
     const plan = planReady({
-      // The role as of this Ready: its soft state (applied first) may change it.
-      isLeader: (rd.softState?.role ?? this.role) === 'leader',
+      isLeader,
       hasSoftState: rd.softState !== undefined,
       hasSnapshot: rd.snapshot !== undefined,
       committedEntries: rd.committedEntries.length,
       hasConfChange: rd.committedEntries.some((e) => e.type === 'confChange'),
+      leaderWritesInline: isLeader && inline,
     });
     let persisted: Promise<void> = Promise.resolve();
     for (const step of plan) {
@@ -724,10 +738,12 @@ export class Host {
           this.enqueueApply(rd.committedEntries);
           break;
         case 'persistStart':
-          persisted = this.persist(rd);
+          persisted = this.persist(rd, inline);
           break;
         case 'send':
           this.sendMessages(rd.messages);
+          // Out of the process before the loop blocks on an inline write.
+          if (isLeader && inline) this.deps.flushSends?.();
           break;
         case 'persistWait':
           await persisted;
@@ -757,7 +773,7 @@ export class Host {
    * commit index is volatile in Raft (a restarted member learns it again, and recover() raises
    * it to what the store applied); it rides along with the next write instead.
    */
-  private async persist(rd: Ready): Promise<void> {
+  private async persist(rd: Ready, inline: boolean): Promise<void> {
     if (rd.snapshot !== undefined) this.assertSnapshotStaged(rd.snapshot);
     if (rd.snapshot !== undefined && this.deps.mutant === 'prune-snapshot-before-record') await this.deps.snapFiles.prune(rd.snapshot.metadata.index);
     const hardState = rd.hardState ?? this.unpersistedHardState ?? undefined;
@@ -769,9 +785,6 @@ export class Host {
     const startedMs = this.nowMs();
     failpoint('before-log-append');
     traceHop('persistStart');
-    // A leader's write overlaps its appends' round trip (step 4); anyone else acks only after
-    // it (step 6), so blocking for it costs nothing while the disk is fast.
-    const inline = this.role !== 'leader' && this.syncMsAvg <= WAL_INLINE_SYNC_MS_MAX;
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync', inline });
     traceHop('persistDone');
     failpoint('after-log-append');

@@ -197,6 +197,7 @@ export class KiteServer {
       // Frames of bounded size (raft-frames.ts); a dropped one reports the peer unreachable.
       send: (to, messages) => raftFrames(messages).every((frame) => this.transport.sendRaft(to, frame)),
       sendSnapshot: (to, message, chunks) => this.transport.sendSnapshot(to, message, chunks),
+      flushSends: () => this.transport.flushNow(),
       onPeersChanged: (peers) => this.transport.setPeers(peers),
       onRemoved: () => void this.stop('removed from the cluster', 0).catch((err: unknown) => this.fatal(err)),
       onFatal: (err) => this.fatal(err),

@@ -230,6 +230,11 @@ export class PeerTransport {
    * Queues a batch of raft messages (they leave at the end of this turn, with everything else
    * for `to`); false when dropped (link down or congested).
    */
+  /** Writes everything queued this turn now (before the caller blocks its loop on a write). */
+  flushNow(): void {
+    this.outbox.flush();
+  }
+
   sendRaft(to: MemberIdString, messages: readonly unknown[]): boolean {
     const st = this.peers.get(to);
     if (!st?.ready || st.ws === null || st.ws.readyState !== WebSocket.OPEN || st.ws.bufferedAmount > LINK_BUFFERED_BYTES_MAX) {

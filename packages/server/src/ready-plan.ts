@@ -36,6 +36,11 @@ export interface ReadyShape {
   readonly hasSnapshot: boolean;
   readonly committedEntries: number;
   readonly hasConfChange: boolean;
+  /**
+   * A leader's write blocks the loop (inline): its messages are sent (and flushed) first, so
+   * its appends' round trip still overlaps its write.
+   */
+  readonly leaderWritesInline: boolean;
 }
 
 export function planReady(s: ReadyShape): ReadyEffect[] {
@@ -46,9 +51,9 @@ export function planReady(s: ReadyShape): ReadyEffect[] {
   // apply in parallel with this member (a follower's client, whose write was forwarded here,
   // waits for its own member's apply).
   if (applyEarly) plan.push('applyEarly');
-  plan.push('persistStart');
-  if (s.isLeader) plan.push('send', 'persistWait');
-  else plan.push('persistWait', 'send');
+  if (s.isLeader && s.leaderWritesInline) plan.push('send', 'persistStart', 'persistWait');
+  else if (s.isLeader) plan.push('persistStart', 'send', 'persistWait');
+  else plan.push('persistStart', 'persistWait', 'send');
   if (s.hasSnapshot) plan.push('installSnapshot');
   if (s.committedEntries > 0) {
     if (!applyEarly) plan.push('applyDeferred');
@@ -65,7 +70,8 @@ export function contractViolations(s: ReadyShape, plan: readonly ReadyEffect[]):
   const count = (e: ReadyEffect): number => plan.filter((x) => x === e).length;
   if (count('persistStart') !== 1 || count('persistWait') !== 1 || at('persistStart') > at('persistWait')) out.push('persist starts once and is waited for once, in that order');
   if (count('send') !== 1) out.push('messages are sent exactly once');
-  if (at('send') < at('persistStart')) out.push("the write reaches the disk before any message leaves (the leader's appends and its fsync overlap, never precede)");
+  if (at('send') < at('persistStart') && !(s.isLeader && s.leaderWritesInline)) out.push("the write reaches the disk before any message leaves (the leader's appends and its fsync overlap, never precede)");
+  if (s.isLeader && s.leaderWritesInline && at('send') > at('persistStart')) out.push("a leader's appends leave before it blocks on an inline write");
   if (!s.isLeader && at('send') < at('persistWait')) out.push('a follower sends (acks) only after its write is durable');
   const applies = count('applyEarly') + count('applyDeferred');
   if (applies !== (s.committedEntries > 0 ? 1 : 0)) out.push('committed entries are handed to the apply chain exactly once');

@@ -1,13 +1,15 @@
-// Who writes the WAL inline (on the event loop, no thread-pool trip each way): a follower,
-// whose acknowledgement waits for the write anyway, while its synced writes are fast on
-// average; never a leader, whose write overlaps its appends' round trip. Time is an injected
+// Who writes the WAL inline (on the event loop, no thread-pool trip each way), while synced
+// writes are fast on average: a follower, whose acknowledgement waits for the write anyway;
+// a leader for a Ready of a few entries, once its appends are out of the process (so their
+// round trip overlaps the write); a leader's bigger batch goes through the pool. Time is an injected
 // clock that the test moves while a write is in progress, so "slow" is exact, not measured.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppendEntries, Entry, Message } from '@kite/raft';
-import { WAL_INLINE_SYNC_MS_MAX } from '../src/host.js';
+import { LEADER_INLINE_ENTRIES_MAX, WAL_INLINE_SYNC_MS_MAX } from '../src/host.js';
+import type { KvApplyOutcome } from '../src/kv-port.js';
 import { openThreeMemberHost } from './three-member-host.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'kite-inline-wal-'));
@@ -70,7 +72,7 @@ describe('inline WAL writes', () => {
     }
   });
 
-  it('a leader never writes inline', async () => {
+  it('a leader writes a Ready of a few entries inline after sending and flushing its appends; a bigger batch through the pool', async () => {
     const m = await openThreeMemberHost({
       dir: path.join(root, 'leader'),
       onSend: (host, to, messages) => {
@@ -88,15 +90,20 @@ describe('inline WAL writes', () => {
     try {
       m.host.node.campaign();
       expect(await eventually(() => m.host.isLeader)).toBe(true);
-      const asLeader = m.persists.length;
       const enc = new TextEncoder();
-      for (let i = 0; i < 5; i++) {
-        const out = await m.host.proposeKv(m.kv.encodeCommand('put', { key: enc.encode(`k${i}`), value: enc.encode('v') }), WAIT_MS);
-        expect(out.ok).toBe(true);
-      }
-      const leaderWrites = m.persists.slice(asLeader);
-      expect(leaderWrites.length).toBeGreaterThanOrEqual(5);
-      expect(leaderWrites.filter((p) => p.inline === true)).toEqual([]);
+      const put = (key: string): Promise<KvApplyOutcome> => m.host.proposeKv(m.kv.encodeCommand('put', { key: enc.encode(key), value: enc.encode('v') }), WAIT_MS);
+      const lone = m.persists.length;
+      expect((await put('lone')).ok).toBe(true);
+      const loneWrite = m.persists[lone];
+      expect({ entries: loneWrite?.entries.length, inline: loneWrite?.inline }).toEqual({ entries: 1, inline: true });
+      // Its appends (one hand-over per follower) were flushed before the write blocked the loop.
+      const writeAt = m.events.reduce<number[]>((at, e, i) => (e === 'write' ? [...at, i] : at), [])[lone] as number;
+      expect(m.events.slice(writeAt - 3, writeAt + 1)).toEqual(['send', 'send', 'flush', 'write']);
+      const batch = m.persists.length;
+      const outs = await Promise.all(Array.from({ length: LEADER_INLINE_ENTRIES_MAX + 6 }, (_, i) => put(`b${i}`)));
+      expect(outs.every((o) => o.ok)).toBe(true);
+      const batchWrite = m.persists[batch];
+      expect({ entries: batchWrite?.entries.length, inline: batchWrite?.inline }).toEqual({ entries: LEADER_INLINE_ENTRIES_MAX + 6, inline: false });
     } finally {
       await m.close();
     }

@@ -24,6 +24,8 @@ export interface ThreeMemberHost {
   readonly sent: Message[];
   /** Every WAL write m1 asked for, in order. */
   readonly persists: PersistBatch[];
+  /** In order: `send` (messages handed over), `flush` (flushSends), `write` (a WAL write asked for). */
+  readonly events: string[];
   close(): Promise<void>;
 }
 
@@ -44,9 +46,11 @@ export async function openThreeMemberHost(opts: ThreeMemberHostOptions): Promise
   const hardState: HardState = { term: 1, vote: null, commit: 1 };
   await logStore.initialize({ clusterId: 'c1', memberId: 'm1', name: 'n1' }, snapshot, hardState);
   const persists: PersistBatch[] = [];
+  const events: string[] = [];
   const persist = logStore.persist.bind(logStore);
   logStore.persist = (p) => {
     persists.push(p);
+    events.push('write');
     return persist(p);
   };
   const kv = await openKvStore(path.join(dir, 'kv'), silentLogger(), config, opts.clock);
@@ -66,10 +70,12 @@ export async function openThreeMemberHost(opts: ThreeMemberHostOptions): Promise
     snapFiles,
     send: (to, messages) => {
       sent.push(...messages);
+      events.push('send');
       opts.onSend?.(host, to, messages);
       return true;
     },
     sendSnapshot: () => Promise.reject(new Error('no snapshots here')),
+    flushSends: () => void events.push('flush'),
     onPeersChanged: () => undefined,
     onRemoved: () => undefined,
     onFatal: (err) => {
@@ -85,6 +91,7 @@ export async function openThreeMemberHost(opts: ThreeMemberHostOptions): Promise
     logStore,
     sent,
     persists,
+    events,
     close: async () => {
       await host.stop();
       await kv.close();

@@ -719,13 +719,17 @@ export class Host {
     // The role as of this Ready: its soft state (applied first) may change it.
     const isLeader = (rd.softState?.role ?? this.role) === 'leader';
     const inline = this.syncMsAvg <= WAL_INLINE_SYNC_MS_MAX && (!isLeader || rd.entries.length <= LEADER_INLINE_ENTRIES_MAX);
+    // Only a write of entries is worth flushing the sends for. A commit-only Ready's notices
+    // leave at the end of the turn, after its apply's store batch was handed to the pool:
+    // flushed at once, they wake the followers, who take the cores from that apply.
+    const leaderWritesInline = isLeader && inline && rd.entries.length > 0;
     const plan = planReady({
       isLeader,
       hasSoftState: rd.softState !== undefined,
       hasSnapshot: rd.snapshot !== undefined,
       committedEntries: rd.committedEntries.length,
       hasConfChange: rd.committedEntries.some((e) => e.type === 'confChange'),
-      leaderWritesInline: isLeader && inline,
+      leaderWritesInline,
     });
     let persisted: Promise<void> = Promise.resolve();
     for (const step of plan) {
@@ -743,7 +747,7 @@ export class Host {
         case 'send':
           this.sendMessages(rd.messages);
           // Out of the process before the loop blocks on an inline write.
-          if (isLeader && inline) this.deps.flushSends?.();
+          if (leaderWritesInline) this.deps.flushSends?.();
           break;
         case 'persistWait':
           await persisted;

@@ -75,6 +75,8 @@ describe('inline WAL writes', () => {
   it('a leader writes a Ready of a few entries inline after sending and flushing its appends; a bigger batch through the pool', async () => {
     const m = await openThreeMemberHost({
       dir: path.join(root, 'leader'),
+      // Time stands still: every write is fast on this clock, however loaded the machine.
+      clock: () => 0,
       onSend: (host, to, messages) => {
         const answers: Message[] = [];
         for (const msg of messages) {
@@ -99,6 +101,9 @@ describe('inline WAL writes', () => {
       // Its appends (one hand-over per follower) were flushed before the write blocked the loop.
       const writeAt = m.events.reduce<number[]>((at, e, i) => (e === 'write' ? [...at, i] : at), [])[lone] as number;
       expect(m.events.slice(writeAt - 3, writeAt + 1)).toEqual(['send', 'send', 'flush', 'write']);
+      // Sends are flushed early only for a write: a Ready that only commits (or beats) leaves
+      // its messages at the end of the turn, after its apply started.
+      expect(m.events.flatMap((e, i) => (e === 'flush' && m.events[i + 1] !== 'write' ? [i] : []))).toEqual([]);
       const batch = m.persists.length;
       const outs = await Promise.all(Array.from({ length: LEADER_INLINE_ENTRIES_MAX + 6 }, (_, i) => put(`b${i}`)));
       expect(outs.every((o) => o.ok)).toBe(true);

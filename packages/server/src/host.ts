@@ -25,8 +25,9 @@
 //     at most WAL_INLINE_SYNC_MS_MAX, the write is inline (blocking the loop, no thread-pool
 //     trip each way): always on a follower (it acks only after the write anyway), on a leader
 //     for a Ready of at most LEADER_INLINE_ENTRIES_MAX entries, whose messages are then sent
-//     AND flushed first (step 4 before 5), so its appends' round trip still overlaps the write. A HardState whose commit alone moved is not written by itself: the
-//     commit index is volatile in Raft; it rides along with the next write.
+//     AND flushed first (step 4 before 5), so its appends' round trip still overlaps the
+//     write. A HardState whose commit alone moved is not written by itself: the commit index
+//     is volatile in Raft; it rides along with the next write.
 //  6. Everyone else sends only now (a follower acks only what it has durably).
 //     installSnapshot messages become snapshot streams, taken on the apply chain so the
 //     streamed state, its index and its configuration agree.
@@ -121,9 +122,9 @@ const APPLY_ENTRIES_PENDING_MAX = 4096;
 /** Entries per store batch when replaying the log tail at start. */
 const REPLAY_BATCH_ENTRIES_MAX = 1024;
 /**
- * A follower writes its WAL inline (blocking the event loop for the write and its sync, no
+ * A member writes its WAL inline (blocking the event loop for the write and its sync, no
  * thread-pool trip each way) while its synced writes take at most this long on average; on a
- * slower disk the loop would stall too long, and it goes through the pool like the leader.
+ * slower disk the loop would stall too long, and every write goes through the pool.
  */
 export const WAL_INLINE_SYNC_MS_MAX = 2;
 /**

@@ -14,7 +14,7 @@ export type ReadyEffect =
   | 'applyEarly'
   /** Step 5: the WAL write (and fdatasync when mustSync) starts. */
   | 'persistStart'
-  /** Steps 4/6: messages leave (a leader's while its write runs; anyone else's after it). */
+  /** Steps 4/6: messages leave (a leader's while its write runs, or just before an inline one; anyone else's after it). */
   | 'send'
   /** Step 5: the WAL write is durable; the core's storage mirrors it. */
   | 'persistWait'

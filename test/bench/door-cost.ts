@@ -9,7 +9,10 @@
 // leader too; the gRPC door serves wherever it is asked (a follower forwards).
 //
 //   npx tsx test/bench/door-cost.ts [--puts 4000] [--in-flight 100,1] [--doors grpc,native]
-//     [--targets leader,follower] [--cpu-prof DIR]
+//     [--targets leader,follower] [--cpu-prof DIR] [--op put|sget]
+//
+// --op sget: serializable gets instead of puts (keys written once first), served by the target
+// member alone: the door's own cost per call, without Raft.
 //
 // --cpu-prof DIR: every member runs with `node --cpu-prof` and writes its profile to DIR when
 // stopped (then: npx tsx test/bench/profile-summary.ts DIR/CPU.<pid>.cpuprofile).
@@ -31,8 +34,11 @@ const { values: argv } = parseArgs({
     doors: { type: 'string', default: 'grpc,native' },
     targets: { type: 'string', default: 'leader,follower' },
     'cpu-prof': { type: 'string' },
+    op: { type: 'string', default: 'put' },
   },
 });
+/** put: the Raft path; sget: a serializable get, served by the target member alone (the door's own cost per call). */
+const OP = argv.op === 'sget' ? 'sget' : 'put';
 const DOORS = argv.doors.split(',') as Door['name'][];
 const TARGETS = argv.targets.split(',');
 const PROFILE_DIR = argv['cpu-prof'];
@@ -53,10 +59,12 @@ interface Door {
 async function openDoor(name: Door['name'], cluster: Cluster, member: string): Promise<Door> {
   if (name === 'grpc') {
     const c = new Etcd3({ hosts: [cluster.grpcUrl(member)] });
-    return { name, put: (k) => c.put(k).value(VALUE).exec(), close: () => c.close() };
+    const put = OP === 'sget' ? (k: string) => c.get(k).serializable(true).buffer() : (k: string) => c.put(k).value(VALUE).exec();
+    return { name, put, close: () => c.close() };
   }
   const c = await connect({ endpoints: [cluster.clientUrl(member)] });
-  return { name, put: (k) => c.put(Buffer.from(k), VALUE), close: () => void c.close() };
+  const put = OP === 'sget' ? (k: string) => c.get(Buffer.from(k), { serializable: true }) : (k: string) => c.put(Buffer.from(k), VALUE);
+  return { name, put, close: () => void c.close() };
 }
 
 function fsyncCount(metrics: string): number {
@@ -88,8 +96,16 @@ async function main(): Promise<void> {
     await cluster.startAll();
     const leader = await cluster.leader();
     const follower = cluster.members.map((m) => m.name).find((n) => n !== leader) as string;
+    if (OP === 'sget') {
+      const writer = await connect({ endpoints: [cluster.clientUrl(leader)] });
+      let k = 0;
+      await Promise.all(Array.from({ length: 100 }, async () => {
+        while (k < KEYS) await writer.put(Buffer.from(`door-cost/${k++}`), VALUE);
+      }));
+      void writer.close();
+    }
     console.log(`3 members (${cluster.members.map((m) => `${m.name} pid ${cluster.pid(m.name)}`).join(', ')}; leader ${leader}), ${PUTS} puts of ${VALUE.length} bytes, ${new Date().toISOString()}`);
-    console.log('door    target    in flight  member CPU per put (n1 + n2 + n3) | WAL fsyncs | rate');
+    console.log(`door    target    in flight  member CPU per ${OP} (n1 + n2 + n3) | WAL fsyncs | rate`);
     for (const inFlight of IN_FLIGHT) {
       const puts = inFlight === 1 ? Math.max(1, Math.round(PUTS * LONE_PUTS_SHARE)) : PUTS;
       for (const [target, member] of [['leader', leader], ['follower', follower]].filter(([t]) => TARGETS.includes(t as string)) as [string, string][]) {

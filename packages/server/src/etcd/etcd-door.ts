@@ -89,6 +89,7 @@ export class EtcdDoor {
       messageBytesMax: deps.config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       streamsPerConnectionMax: GRPC_STREAMS_PER_CONNECTION_MAX,
       tls: deps.tls,
+      onListenError: (err) => this.log.warn({ err }, 'etcd door listener error'),
     });
   }
 

@@ -67,6 +67,8 @@ export interface GrpcServerOptions {
   readonly streamsPerConnectionMax: number;
   /** Null: plaintext (h2c). */
   readonly tls: TlsFiles | null;
+  /** A listening socket's error after it was bound (e.g. accept failing with EMFILE): reported, never thrown. */
+  readonly onListenError?: (err: Error) => void;
 }
 
 export interface GrpcRoute {
@@ -289,6 +291,7 @@ export class GrpcServer {
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
+        this.server.on('error', (err: Error) => this.opts.onListenError?.(err));
         const addr = this.server.address();
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
       });

@@ -5,7 +5,7 @@
 // content type are refused, metadata and the peer reach the route, and a reply's message and
 // status arrive together as one unary answer.
 
-import { connect as h2connect, constants as h2 } from 'node:http2';
+import { connect as h2connect, constants as h2, type ServerHttp2Stream } from 'node:http2';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdServices } from '../../packages/server/src/etcd/etcd-proto.js';
@@ -19,6 +19,7 @@ type Method = GrpcMethod & { requestSerialize(m: Msg): Buffer; responseDeseriali
 
 const kv = etcdServices().KV as unknown as Record<string, Method>;
 const watch = etcdServices().Watch as unknown as Record<string, Method>;
+const lease = etcdServices().Lease as unknown as Record<string, Method>;
 const events: string[] = [];
 let server: GrpcServer;
 let port = 0;
@@ -51,7 +52,24 @@ function routes(): Map<string, GrpcRoute> {
         cancel: () => void events.push('watch cancelled'),
       }),
   };
-  return new Map([range, put, watchRoute].map((r) => [r.method.path, r]));
+  // Resets its own stream on the first request, then sends on it in the same turn (before the
+  // stream's 'close' event): what a watch pump does when the client resets under it.
+  const keepAlive: GrpcRoute = {
+    method: lease['LeaseKeepAlive'] as GrpcMethod,
+    start: (call: GrpcServerCall) =>
+      call.listen({
+        ...quiet,
+        message: () => {
+          (call as unknown as { stream: ServerHttp2Stream }).stream.destroy();
+          try {
+            events.push(`send on a reset stream: ${String(call.send({ ID: '1', TTL: '5' }))}`);
+          } catch (err) {
+            events.push(`send on a reset stream threw ${(err as Error).message}`);
+          }
+        },
+      }),
+  };
+  return new Map([range, put, watchRoute, keepAlive].map((r) => [r.method.path, r]));
 }
 
 function rawClient(): Client {
@@ -128,6 +146,16 @@ describe('the etcd door gRPC transport', () => {
     await first;
     s.cancel();
     await waitFor('the handler hears cancel', 10_000, () => (events.includes('watch cancelled') ? true : undefined));
+  });
+
+  it('a send on a stream reset before its close event says false instead of throwing', async () => {
+    events.length = 0;
+    const k = lease['LeaseKeepAlive'] as Method;
+    const s = rawClient().makeBidiStreamRequest(k.path, k.requestSerialize, (b: Buffer) => b);
+    s.on('error', () => undefined);
+    s.write({ ID: '1' });
+    await waitFor('the route ran', 10_000, () => (events.length > 0 ? true : undefined));
+    expect(events).toEqual(['send on a reset stream: false']);
   });
 
   it('refuses a compressed request (UNIMPLEMENTED), a request over the limit (RESOURCE_EXHAUSTED) and a non-gRPC content type (415)', async () => {

@@ -151,7 +151,8 @@ export class GrpcServerCall {
 
   /** Sends one message of a streaming reply; false: the buffer is past its mark (wait for `drain`). */
   send(message: EtcdMessage): boolean {
-    if (this.finished) return false;
+    // A reset stream is destroyed before its 'close' event arrives; respond() would throw.
+    if (this.finished || this.stream.destroyed || this.stream.closed) return false;
     const frame = this.serialize(message);
     if (frame === null) return false;
     this.sendHeaders();
@@ -336,6 +337,7 @@ export class GrpcServer {
     const contentType = headers[h2.HTTP2_HEADER_CONTENT_TYPE];
     if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
       stream.respond({ [h2.HTTP2_HEADER_STATUS]: h2.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE }, END_STREAM);
+      stream.resume();
       return;
     }
     const path = String(headers[h2.HTTP2_HEADER_PATH] ?? '');

@@ -24,8 +24,9 @@
 //                                                                   the leader sends again
 //   nothing staged                                              -> pruned (or no install)
 //   the log records X, the store is < X, no file                -> lost: CorruptDataDir
-// A transition out of order is an assertion (it crashes the member). The failpoints of the same
-// names (failpoints.ts) fire right after each transition of a live install.
+// Invariant: whenever the Raft log records snapshot X, the store is at >= X or snap-<X>.snap is
+// durably present. A transition out of order is an assertion (it crashes the member). The
+// failpoints of the same names (failpoints.ts) fire right after each transition of a live install.
 
 import { DataDirError } from './data-dir-error.js';
 import { failpoint } from './failpoints.js';

@@ -9,9 +9,10 @@
 //   revision and applied index, read together; every member's hash at R is compared. Members
 //   outside the largest group of equal hashes (ties: the leader's group wins) get a CORRUPT
 //   alarm naming them, proposed through Raft, so every member refuses writes (op-server.ts).
-// - Initial check (a starting member, before it serves; --initial-corrupt-check): the member
-//   compares its hash at its current revision with its peers'; when at least as many peers
-//   differ as agree with it (counting itself), it refuses to start (CorruptDataDir, exit 3).
+// - Initial check (a starting member, once it serves; --initial-corrupt-check): the member
+//   compares its hash at its revision when serving started with its peers'; when at least as
+//   many peers differ as agree with it (counting itself), it stops (CorruptDataDir, exit 3).
+//   It does not hold up serving: hashing a million keys takes seconds (issue 14).
 //
 // Invariants: a check never blocks the host loop (hashing is the store's bounded async read);
 // one periodic check in flight at a time; an unreachable peer is skipped, never guessed at;

@@ -175,10 +175,12 @@ export interface BigKeysOptions {
   readonly valueBytes: number;
   readonly etcd: boolean;
   readonly kite: boolean;
+  /** The members' --log-level (info shows elections, for a post-mortem with KITE_IT_KEEP=1). */
+  readonly logLevel: string;
 }
 
 async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<void> {
-  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(SERVER_REQUEST_TIMEOUT_MS), '--log-level', 'warn'] });
+  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(SERVER_REQUEST_TIMEOUT_MS), '--log-level', o.logLevel] });
   try {
     await cluster.startAll();
     let leader = await cluster.leader();
@@ -346,6 +348,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.reso
       'lag-keys': { type: 'string', default: '200000' },
       'value-bytes': { type: 'string', default: '256' },
       'no-etcd': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
       'no-kite': { type: 'boolean', default: false },
     },
   });
@@ -363,6 +366,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.reso
     valueBytes: count('value-bytes', values['value-bytes'], 16),
     etcd: !values['no-etcd'],
     kite: !values['no-kite'],
+    logLevel: values['log-level'],
   };
   runBigKeys(opts, (line) => process.stdout.write(`${line}\n`)).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);

@@ -52,6 +52,26 @@ export interface HashSource {
   waitApplied(index: number, timeoutMs: number): Promise<void>;
 }
 
+/**
+ * One store hash per revision at a time: a request for a revision whose hash is being
+ * computed joins it. When all members restart at once, each one's initial check and both
+ * peers' requests asked for the same revision together, and each member hashed its whole
+ * store three times over (a million keys: ~4 s of CPU each) while Raft waited for the CPU.
+ * Only running hashes are shared, never kept: a snapshot install waits for running reads,
+ * so a joined hash is of the content that was live when the request came. Entries are
+ * bounded by the hashes running at once (HASH_REQUESTS_MAX from peers, plus this member's).
+ */
+export function sharedHashes(hash: (revision: number) => Promise<HashResult>): (revision: number) => Promise<HashResult> {
+  const running = new Map<number, Promise<HashResult>>();
+  return (revision) => {
+    const joined = running.get(revision);
+    if (joined !== undefined) return joined;
+    const started = hash(revision).finally(() => running.delete(revision));
+    running.set(revision, started);
+    return started;
+  };
+}
+
 /** This member's hash at `revision` (after applying `appliedIndex`, when given), as a peer answers it. */
 export async function localHash(src: HashSource, revision: number, appliedIndex: number | null): Promise<PeerHash> {
   if (appliedIndex !== null) await src.waitApplied(appliedIndex, PEER_APPLY_WAIT_MS_MAX).catch(() => undefined);

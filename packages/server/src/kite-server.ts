@@ -24,7 +24,7 @@ import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { AutoCompactor, plannerFor } from './auto-compactor.js';
 import { monotonicMs } from './clock.js';
 import { activeMutant, mutantTickClock } from './mutants.js';
-import { CorruptChecker, HashKvDoor, initialCorruptCheck, type HashSource } from './corrupt-check.js';
+import { CorruptChecker, HashKvDoor, initialCorruptCheck, sharedHashes, type HashSource } from './corrupt-check.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -72,6 +72,7 @@ export class KiteServer {
   private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
   private corruptChecker: CorruptChecker | null = null;
+  private hashes: HashSource | null = null;
   private autoCompactor: AutoCompactor | null = null;
   private peerTls: TlsFiles | null = null;
   /** This start's publish of the member's attributes was proposed (see publishAttributes). */
@@ -376,14 +377,16 @@ export class KiteServer {
   }
 
   /** What a hash request reads: this member's store, after its host applied an index. */
+  /** The one hash source of the checks and the peer door: they share running hashes. */
   private hashSource(): HashSource {
-    return {
+    this.hashes ??= {
       selfId: this.selfId,
       currentRevision: () => this.kv.currentRevision,
       compactRevision: () => this.kv.compactRevision,
-      hash: (revision) => this.kv.hash(revision),
+      hash: sharedHashes((revision) => this.kv.hash(revision)),
       waitApplied: (index, timeoutMs) => this.host.waitApplied(index, timeoutMs),
     };
+    return this.hashes;
   }
 
   /** Auto-compaction and the periodic corruption check: timers on every member, acting on the leader. */

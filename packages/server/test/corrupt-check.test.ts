@@ -3,7 +3,7 @@
 // that compacted past the revision or has not reached it is skipped rather than judged.
 import { describe, expect, it } from 'vitest';
 import type { HashResult } from '@kite/protocol';
-import { divergentMembers, localHash, type HashSource } from '../src/corrupt-check.js';
+import { divergentMembers, localHash, sharedHashes, type HashSource } from '../src/corrupt-check.js';
 
 const hashes = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
 
@@ -44,5 +44,50 @@ describe('localHash', () => {
   it('says "behind" when it has not reached the revision (even after waiting for the index), "compacted" below its compaction', async () => {
     expect(await localHash(source(10, 2, { index: 5 }), 11, 9)).toEqual({ memberId: 'm1', status: 'behind', revision: 10 });
     expect(await localHash(source(10, 4, { index: 5 }), 4, null)).toEqual({ memberId: 'm1', status: 'compacted', compactRevision: 4 });
+  });
+});
+
+describe('sharedHashes', () => {
+  /** A store hash that counts its runs and finishes when told. */
+  function countingHash(): { hash: (revision: number) => Promise<HashResult>; runs: number[]; finish: (ok?: boolean) => void } {
+    const runs: number[] = [];
+    const pending: ((ok: boolean) => void)[] = [];
+    return {
+      runs,
+      hash: (revision) => {
+        runs.push(revision);
+        return new Promise<HashResult>((resolve, reject) => {
+          pending.push((ok) => (ok ? resolve({ hash: 0x100 + revision, hashRevision: revision, compactRevision: 0 }) : reject(new Error('store closed'))));
+        });
+      },
+      finish: (ok = true) => {
+        for (const settle of pending.splice(0)) settle(ok);
+      },
+    };
+  }
+
+  it('hashes a revision once for everyone asking while it runs (own initial check and both peers at a full restart)', async () => {
+    const c = countingHash();
+    const hash = sharedHashes(c.hash);
+    const asked = [hash(7814), hash(7814), hash(7814), hash(9)];
+    c.finish();
+    const got = await Promise.all(asked);
+    expect(c.runs).toEqual([7814, 9]);
+    expect(got.map((h) => h.hash)).toEqual([0x100 + 7814, 0x100 + 7814, 0x100 + 7814, 0x100 + 9]);
+  });
+
+  it('keeps nothing once a hash finished or failed: the next request hashes again', async () => {
+    const c = countingHash();
+    const hash = sharedHashes(c.hash);
+    const first = hash(5);
+    c.finish();
+    await first;
+    const failing = hash(5);
+    c.finish(false);
+    await expect(failing).rejects.toThrow('store closed');
+    const again = hash(5);
+    c.finish();
+    expect((await again).hashRevision).toBe(5);
+    expect(c.runs).toEqual([5, 5, 5]);
   });
 });

@@ -31,8 +31,15 @@ export const HASHKV_PATH = '/hashkv';
 const PEER_APPLY_WAIT_MS_MAX = 5_000;
 /** A peer's answer must come within this (it hashes its whole store). */
 const PEER_HASH_TIMEOUT_MS = 15_000;
-/** The initial check asks peers that are up; a starting cluster must not wait long on the others. */
-const INITIAL_CHECK_TIMEOUT_MS = 3_000;
+/**
+ * The initial check waits for its peers' hashes until this long after its own hash is done:
+ * they hash the same store, about as slowly. A fixed 3 s from the start was shorter than any
+ * hash of a million keys (5-40 s here), so at that size no peer was ever compared (the
+ * check logged "agree 0, differ 0") while each peer still hashed its whole store.
+ */
+const INITIAL_CHECK_GRACE_MS = 3_000;
+/** Bound on one peer's answer to the initial check (a down peer refuses at once). */
+const INITIAL_CHECK_PEER_WAIT_MS_MAX = 300_000;
 /** Hash requests a member serves at once (each reads its whole store); more get HTTP 503. */
 export const HASH_REQUESTS_MAX = 2;
 
@@ -244,13 +251,13 @@ export async function initialCorruptCheck(source: HashSource, registry: MemberRe
   // A member joining with an empty store has nothing to compare (its first state is a snapshot).
   if (revision < 1) return;
   const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);
-  // Peers hash while this member does: with a large store, asking only after the own hash
-  // added the peers' time to the restart (and a peer answering late is skipped anyway).
-  const [own, answers] = await Promise.all([
-    localHash(source, revision, null),
-    Promise.all(peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_TIMEOUT_MS).catch(() => null))),
-  ]);
+  // Peers hash while this member does; a peer that has not answered within the grace after
+  // this member's own hash is skipped (its request is left to end by itself).
+  const asked = peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_PEER_WAIT_MS_MAX).catch(() => null));
+  const own = await localHash(source, revision, null);
   if (own.status !== 'ok') return;
+  const graceOver = new Promise<null>((resolve) => setTimeout(() => resolve(null), INITIAL_CHECK_GRACE_MS).unref());
+  const answers = await Promise.all(asked.map((answer) => Promise.race([answer, graceOver])));
   const differ: string[] = [];
   let agree = 1;
   answers.forEach((a, i) => {

@@ -1,9 +1,13 @@
 // The corruption check's judgement and a member's hash answer, without a cluster: which
 // members a round names (the odd ones out; ties go to the leader's side), and that a member
 // that compacted past the revision or has not reached it is skipped rather than judged.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HashResult } from '@kite/protocol';
-import { divergentMembers, localHash, sharedHashes, type HashSource } from '../src/corrupt-check.js';
+import { divergentMembers, initialCorruptCheck, localHash, sharedHashes, type HashSource } from '../src/corrupt-check.js';
+import { silentLogger } from '../src/logger.js';
+import { MemberRegistry } from '../src/member-registry.js';
 
 const hashes = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries));
 
@@ -89,5 +93,42 @@ describe('sharedHashes', () => {
     c.finish();
     expect((await again).hashRevision).toBe(5);
     expect(c.runs).toEqual([5, 5, 5]);
+  });
+});
+
+describe('initialCorruptCheck', () => {
+  /** This member's own hash takes longer than the check used to wait for peers (3 s from the start). */
+  const OWN_HASH_MS = 3_500;
+
+  it('compares with a peer that answers once its hash is done, after this member\'s own slow hash (a million keys)', async () => {
+    let ownDone = (): void => {};
+    const ownHashed = new Promise<void>((resolve) => (ownDone = resolve));
+    // The peer answers like a member hashing the same store: when this member's hash is done.
+    const peer = createServer((_req, res) => {
+      void ownHashed.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ memberId: 'p1', status: 'ok', hash: 0xbad, hashRevision: 5, compactRevision: 0 })));
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const registry = new MemberRegistry([
+      { id: 'm1', name: 'm1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false },
+      { id: 'p1', name: 'p1', peerUrls: [`http://127.0.0.1:${(peer.address() as AddressInfo).port}`], clientUrls: [], isLearner: false },
+    ]);
+    const source: HashSource = {
+      selfId: 'm1',
+      currentRevision: () => 5,
+      compactRevision: () => 0,
+      hash: async (revision) => {
+        await new Promise((resolve) => setTimeout(resolve, OWN_HASH_MS));
+        ownDone();
+        return { hash: 0x600d, hashRevision: revision, compactRevision: 0 };
+      },
+      waitApplied: async () => undefined,
+    };
+    try {
+      // One peer differs, none agrees: the member must stop (before: the peer was skipped as late).
+      await expect(initialCorruptCheck(source, registry, null, silentLogger())).rejects.toThrow(/hash 600d at revision 5\) differs from p1 \(hash bad\)/);
+    } finally {
+      peer.closeAllConnections();
+      peer.close();
+    }
   });
 });

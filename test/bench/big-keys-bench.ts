@@ -298,7 +298,9 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
       figures.push(`kite catch-up of ${lagging} | ${(catchUpMs / 1000).toFixed(1)} s, snapshots sent by the leader ${(await cluster.status(leader)).snapshotsSent - snapsBefore}, received by ${lagging} ${lagStatus.snapshotsReceived}`);
       figures.push(`kite sequential put during the catch-up | ${fmt(duringStats)}; p99 ratio during/before ${(duringStats.p99 / beforeStats.p99).toFixed(2)}${probeErrors > 0 ? `; ${probeErrors} failed and retried (${probeError})` : ''}`);
       const after = await Promise.all(names.map((x) => cluster.status(x)));
-      figures.push(`kite event loop during the catch-up | ${await loopLagLine(cluster, names)}; term ${termBefore} -> ${Math.max(...after.map((st) => st.term))}, leader now ${after.find((st) => st.leader !== null)?.leader ?? 'none'}`);
+      const leaderNow = after.find((st) => st.role === 'leader')?.name;
+      figures.push(`kite event loop during the catch-up | ${await loopLagLine(cluster, names)}; term ${termBefore} -> ${Math.max(...after.map((st) => st.term))}, leader ${leader} before, ${leaderNow ?? 'none'} after`);
+      if (leaderNow !== undefined) leader = leaderNow;
       out(`  ${figures[figures.length - 3]}`);
       out(`  ${figures[figures.length - 2]}`);
       out(`  ${figures[figures.length - 1]}`);

@@ -139,9 +139,9 @@ function nonNegativeInt(raw: string | null): number | null {
 }
 
 /** Asks a peer for its hash; null when it cannot be reached or answers nonsense. */
-export async function fetchPeerHash(peerUrl: string, tls: TlsPem | null, revision: number, appliedIndex: number | null, timeoutMs: number): Promise<PeerHash | null> {
+export async function fetchPeerHash(peerUrl: string, tls: TlsPem | null, revision: number, appliedIndex: number | null, timeoutMs: number, signal?: AbortSignal): Promise<PeerHash | null> {
   const query = `revision=${revision}${appliedIndex === null ? '' : `&appliedIndex=${appliedIndex}`}`;
-  const body = (await getJson(`${peerUrl}${HASHKV_PATH}?${query}`, tls, timeoutMs)) as Partial<Record<string, unknown>> | null;
+  const body = (await getJson(`${peerUrl}${HASHKV_PATH}?${query}`, tls, timeoutMs, signal)) as Partial<Record<string, unknown>> | null;
   if (body === null || typeof body !== 'object' || typeof body['memberId'] !== 'string') return null;
   if (body['status'] === 'ok' && typeof body['hash'] === 'number' && body['hashRevision'] === revision) return body as unknown as PeerHash;
   if (body['status'] === 'compacted' || body['status'] === 'behind') return body as unknown as PeerHash;
@@ -252,12 +252,20 @@ export async function initialCorruptCheck(source: HashSource, registry: MemberRe
   if (revision < 1) return;
   const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);
   // Peers hash while this member does; a peer that has not answered within the grace after
-  // this member's own hash is skipped (its request is left to end by itself).
-  const asked = peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_PEER_WAIT_MS_MAX).catch(() => null));
-  const own = await localHash(source, revision, null);
-  if (own.status !== 'ok') return;
-  const graceOver = new Promise<null>((resolve) => setTimeout(() => resolve(null), INITIAL_CHECK_GRACE_MS).unref());
-  const answers = await Promise.all(asked.map((answer) => Promise.race([answer, graceOver])));
+  // this member's own hash is skipped. Requests still open then are abandoned, also when the
+  // check ends otherwise (the member stops): an open request keeps a stopping process alive.
+  const abandon = new AbortController();
+  let own: PeerHash;
+  let answers: (PeerHash | null)[];
+  try {
+    const asked = peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_PEER_WAIT_MS_MAX, abandon.signal).catch(() => null));
+    own = await localHash(source, revision, null);
+    if (own.status !== 'ok') return;
+    const graceOver = new Promise<null>((resolve) => setTimeout(() => resolve(null), INITIAL_CHECK_GRACE_MS).unref());
+    answers = await Promise.all(asked.map((answer) => Promise.race([answer, graceOver])));
+  } finally {
+    abandon.abort();
+  }
   const differ: string[] = [];
   let agree = 1;
   answers.forEach((a, i) => {

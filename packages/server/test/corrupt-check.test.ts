@@ -131,4 +131,42 @@ describe('initialCorruptCheck', () => {
       peer.close();
     }
   });
+
+  it('abandons the requests to its peers when it ends early (a stopping member is not held open by them)', async () => {
+    let peerSocketClosed = (): void => {};
+    const closed = new Promise<void>((resolve) => (peerSocketClosed = resolve));
+    let asked = (): void => {};
+    const peerAsked = new Promise<void>((resolve) => (asked = resolve));
+    // A peer still hashing: it never answers.
+    const peer = createServer((req) => {
+      req.socket.once('close', () => peerSocketClosed());
+      asked();
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const registry = new MemberRegistry([
+      { id: 'm1', name: 'm1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false },
+      { id: 'p1', name: 'p1', peerUrls: [`http://127.0.0.1:${(peer.address() as AddressInfo).port}`], clientUrls: [], isLearner: false },
+    ]);
+    const source: HashSource = {
+      selfId: 'm1',
+      currentRevision: () => 5,
+      compactRevision: () => 0,
+      // The member stops while its hash runs: the store closes under it.
+      hash: async () => {
+        await peerAsked;
+        throw new Error('Database is not open');
+      },
+      waitApplied: async () => undefined,
+    };
+    try {
+      // Whether it reports the failed hash or skips: what matters is the request left behind.
+      await initialCorruptCheck(source, registry, null, silentLogger()).catch(() => undefined);
+      // Bounded wait: before, the request stayed open for its whole timeout (minutes).
+      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000).unref())]);
+      expect(outcome).toBe('closed');
+    } finally {
+      peer.closeAllConnections();
+      peer.close();
+    }
+  });
 });

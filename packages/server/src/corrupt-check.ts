@@ -32,10 +32,11 @@ const PEER_APPLY_WAIT_MS_MAX = 5_000;
 /** A peer's answer must come within this (it hashes its whole store). */
 const PEER_HASH_TIMEOUT_MS = 15_000;
 /**
- * The initial check waits for its peers' hashes until this long after its own hash is done:
- * they hash the same store, about as slowly. A fixed 3 s from the start was shorter than any
- * hash of a million keys (5-40 s here), so at that size no peer was ever compared (the
- * check logged "agree 0, differ 0") while each peer still hashed its whole store.
+ * The initial check waits for its peers' hashes after its own hash is done, for as long as
+ * its own took and at least this long: they hash the same store, about as slowly (a busy
+ * leader more slowly: twice as long is allowed). A fixed 3 s from the start was shorter
+ * than any hash of a million keys (5-40 s here), so at that size no peer was ever compared
+ * (the check logged "agree 0, differ 0") while each peer still hashed its whole store.
  */
 const INITIAL_CHECK_GRACE_MS = 3_000;
 /** Bound on one peer's answer to the initial check (a down peer refuses at once). */
@@ -246,22 +247,31 @@ export class CorruptChecker {
  * The initial check: refuses (CorruptDataDir) when at least as many reachable peers differ
  * from this member at its current revision as agree with it, itself included.
  */
-export async function initialCorruptCheck(source: HashSource, registry: MemberRegistry, tls: TlsPem | null, logger: Logger): Promise<void> {
+export async function initialCorruptCheck(
+  source: HashSource,
+  registry: MemberRegistry,
+  tls: TlsPem | null,
+  logger: Logger,
+  /** The least wait for peers after the own hash (tests shorten it). */
+  graceMinMs = INITIAL_CHECK_GRACE_MS,
+): Promise<void> {
   const revision = source.currentRevision();
   // A member joining with an empty store has nothing to compare (its first state is a snapshot).
   if (revision < 1) return;
   const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);
   // Peers hash while this member does; a peer that has not answered within the grace after
-  // this member's own hash is skipped. Requests still open then are abandoned, also when the
+  // this member's own hash is skipped (so is one not up yet: it is asked once). Requests still open then are abandoned, also when the
   // check ends otherwise (the member stops): an open request keeps a stopping process alive.
   const abandon = new AbortController();
   let own: PeerHash;
   let answers: (PeerHash | null)[];
   try {
     const asked = peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_PEER_WAIT_MS_MAX, abandon.signal).catch(() => null));
+    const hashStartMs = performance.now();
     own = await localHash(source, revision, null);
     if (own.status !== 'ok') return;
-    const graceOver = new Promise<null>((resolve) => setTimeout(() => resolve(null), INITIAL_CHECK_GRACE_MS).unref());
+    const graceMs = Math.max(graceMinMs, performance.now() - hashStartMs);
+    const graceOver = new Promise<null>((resolve) => setTimeout(() => resolve(null), graceMs).unref());
     answers = await Promise.all(asked.map((answer) => Promise.race([answer, graceOver])));
   } finally {
     abandon.abort();

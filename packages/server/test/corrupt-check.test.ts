@@ -169,4 +169,37 @@ describe('initialCorruptCheck', () => {
       peer.close();
     }
   });
+
+  it('waits for a peer as long as its own hash took (a busy leader hashes more slowly)', async () => {
+    const OWN_MS = 1_000;
+    const PEER_LATER_MS = 300;
+    let ownDone = (): void => {};
+    const ownHashed = new Promise<void>((resolve) => (ownDone = resolve));
+    const peer = createServer((_req, res) => {
+      void ownHashed.then(() => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ memberId: 'p1', status: 'ok', hash: 0xbad, hashRevision: 5, compactRevision: 0 })), PEER_LATER_MS));
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const registry = new MemberRegistry([
+      { id: 'm1', name: 'm1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false },
+      { id: 'p1', name: 'p1', peerUrls: [`http://127.0.0.1:${(peer.address() as AddressInfo).port}`], clientUrls: [], isLearner: false },
+    ]);
+    const source: HashSource = {
+      selfId: 'm1',
+      currentRevision: () => 5,
+      compactRevision: () => 0,
+      hash: async (revision) => {
+        await new Promise((resolve) => setTimeout(resolve, OWN_MS));
+        ownDone();
+        return { hash: 0x600d, hashRevision: revision, compactRevision: 0 };
+      },
+      waitApplied: async () => undefined,
+    };
+    try {
+      // The least grace (50 ms) is shorter than the peer's lag; the own hash's 1 s is not.
+      await expect(initialCorruptCheck(source, registry, null, silentLogger(), 50)).rejects.toThrow(/differs from p1 \(hash bad\)/);
+    } finally {
+      peer.closeAllConnections();
+      peer.close();
+    }
+  });
 });

@@ -37,6 +37,8 @@ export interface InvokerOptions {
   readonly retries: number;
   readonly backoff: BackoffOptions;
   readonly random: () => number;
+  /** The retry-sent-writes client mutant (client-mutants.ts) only: retry a write whose link died after sending. */
+  readonly retrySentWrites?: boolean;
 }
 
 export class Invoker {
@@ -95,7 +97,7 @@ export class Invoker {
         return { kind: 'final', error: idempotent ? abortError(signal) : indeterminate(abortError(signal)) };
       }
       if (err instanceof LinkLostError) {
-        if (!err.sent || idempotent) return { kind: 'retry', error: err };
+        if (!err.sent || idempotent || this.options.retrySentWrites === true) return { kind: 'retry', error: err };
         return { kind: 'final', error: indeterminate(new KiteError('Unavailable', `${op}: ${err.message}; outcome unknown`)) };
       }
       if (err instanceof KiteError) {

@@ -270,7 +270,7 @@ export class Host {
       heartbeatTicks: config.heartbeatTicks,
       applied: this.snapshotIndex,
       preVote: true,
-      checkQuorum: true,
+      checkQuorum: deps.mutant !== 'leader-reads-without-quorum',
       readOnly: config.leaseReads ? 'leaseBased' : 'safe',
       maxMsgBytes: 1024 * 1024,
       maxInflightMsgs: 256,
@@ -525,6 +525,7 @@ export class Host {
    */
   linearizableRead(timeoutMs: number): Promise<void> {
     if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
+    if (this.deps.mutant === 'leader-reads-without-quorum' && this.lead === this.deps.selfId) return Promise.resolve();
     const read = this.reads.add(timeoutMs);
     this.schedule();
     return read;
@@ -733,7 +734,7 @@ export class Host {
           if (this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
           break;
         case 'reads':
-          for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+          for (const rs of rd.readStates) this.reads.onReadState(rs.context, this.deps.mutant === 'read-before-apply' ? 0 : rs.index);
           this.reads.release(this.appliedIndex);
           if (this.reads.hasUnsent && this.lead !== null) this.schedule();
           break;
@@ -998,6 +999,8 @@ export class Host {
       items.push({ index: e.index, command });
       owners.push(owner);
     }
+    const lastItem = items[items.length - 1];
+    if (this.deps.mutant === 'applied-index-before-apply' && lastItem !== undefined) await this.deps.kv.mutantRecordAppliedIndex?.(lastItem.index);
     failpoint('before-apply');
     const outcomes = await this.deps.kv.apply(items);
     failpoint('after-apply');

@@ -47,6 +47,11 @@ export interface MutantProof {
   readonly workload: WorkloadName;
   readonly seed: number;
   readonly serverEnv: Readonly<Record<string, string>>;
+  /**
+   * Client retries for writes on both builds: a retry-sent-writes client retries only when
+   * the workload lets its writes retry at all (the default, 0, keeps every outcome exact).
+   */
+  readonly writeRetries?: number;
 }
 
 const server = (name: string): MutantProof['mutant'] => ({ side: 'server', name });
@@ -61,8 +66,8 @@ export const MUTANT_PROOFS: readonly MutantProof[] = [
   { label: 'corrupt', nemesis: 'corrupt', net: 'proxy', mutant: server('trust-damaged-wal'), workload: 'register', seed: 23, serverEnv: {} },
   { label: 'blackhole-snapshot', nemesis: 'blackhole-snapshot', net: 'proxy', mutant: server('watch-ignore-restore'), workload: 'watch', seed: 31, serverEnv: {} },
   { label: 'client-partition', nemesis: 'client-partition', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
-  { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('retry-sent-writes'), workload: 'append', seed: 1, serverEnv: {} },
-  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('retry-sent-writes'), workload: 'append', seed: 1, serverEnv: {} },
+  { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('retry-sent-writes'), workload: 'append', seed: 1, serverEnv: {}, writeRetries: 3 },
+  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('retry-sent-writes'), workload: 'append', seed: 1, serverEnv: {}, writeRetries: 3 },
   { label: 'failpoint', nemesis: 'failpoint', net: 'proxy', mutant: server('applied-index-before-apply'), workload: 'append', seed: 1, serverEnv: {} },
   { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('read-before-apply'), workload: 'register', seed: 1, serverEnv: {} },
   { label: 'gray-follower', nemesis: 'gray-follower', net: 'proxy', mutant: server('read-before-apply'), workload: 'register', seed: 1, serverEnv: {} },
@@ -97,7 +102,7 @@ export function planNemesisMatrix(base: RunOptions): NemesisMatrixCell[] {
     }
   }
   for (const p of MUTANT_PROOFS) {
-    const o = { nodes: 3, seed: p.seed, net: p.net };
+    const o = { nodes: 3, seed: p.seed, net: p.net, ...(p.writeRetries === undefined ? {} : { writeRetries: p.writeRetries }) };
     const m = mutantOptions(p);
     cells.push(cell(base, `mutant/${p.label}/healthy`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv } }, 'valid'));
     cells.push(cell(base, `mutant/${p.label}/${p.mutant.name}`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv, ...m.serverEnv }, clientMutant: m.clientMutant }, 'invalid'));

@@ -28,6 +28,20 @@ describe('nemesis matrix plan', () => {
     expect(mutant?.command).toBe(`${healthy?.command ?? ''} --server-env KITE_MUTANT=watch-ignore-restore`);
   });
 
+  it('pairs every nemesis row with a mutant: client mutants by --client-mutant (with write retries on both builds), partitions on netns', () => {
+    const rows = new Set(MATRIX_ROWS.map((r) => r.label.replace(' (netns)', '')));
+    for (const p of MUTANT_PROOFS) rows.delete(p.label.replace(' (netns)', '').replace(/^partition-leader$/, 'partition'));
+    expect([...rows]).toEqual([]);
+    const healthy = cells.find((c) => c.id === 'mutant/client-delay/healthy');
+    const mutant = cells.find((c) => c.id === 'mutant/client-delay/retry-sent-writes');
+    expect(healthy?.command).toContain('--write-retries 3');
+    expect(healthy?.options.clientMutant).toBeNull();
+    expect(mutant?.command).toBe(`${healthy?.command ?? ''} --client-mutant retry-sent-writes`);
+    const netns = cells.find((c) => c.id === 'mutant/partition-leader (netns)/leader-reads-without-quorum');
+    expect(netns?.command).toContain('--nemesis partition-leader');
+    expect(netns?.command).toContain('--net netns --server-env KITE_MUTANT=leader-reads-without-quorum');
+  });
+
   it('renders recorded cells, dashes for the rest, and bolds a verdict that is not the expected one', () => {
     const result = (checker: string, v: CheckResult['valid'], message = ''): CheckResult => ({ checker, valid: v, anomalies: message === '' ? [] : [{ type: 'x', message }], stats: {} });
     const ok: RunOutcome = { dir: '/tmp/a', valid: true, results: [result('liveness', true)], error: null };
@@ -42,7 +56,7 @@ describe('nemesis matrix plan', () => {
     expect(text).toContain(`3 of ${cells.length} runs recorded; 1 not as expected (in bold).`);
     expect(text).toContain('| gray-leader | valid | — | — | — | — | — |');
     expect(text).toContain('| failpoint | — | — | — | — | — | **INVALID (watch)** |');
-    expect(text).toContain('| blackhole-snapshot | watch | 31 | watch-ignore-restore | — | INVALID (watch) |');
+    expect(text).toContain('| blackhole-snapshot | watch | 31 | server watch-ignore-restore | — | INVALID (watch) |');
     expect(text).toContain('  - watch: false, 1 anomalies; first: revision went back');
   });
 });

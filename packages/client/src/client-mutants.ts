@@ -7,6 +7,10 @@
 //                        left (the invoker's rule is to fail it as indeterminate): the retry
 //                        applies a put or an append a second time, and a retried compare-and-set
 //                        reports a false failure. Only a lost answer shows it.
+//   lost-answer-as-failure a write whose answer never came (its link died after sending it, or
+//                        the deadline hit while it waited) fails as a definite Unavailable
+//                        instead of an indeterminate one: the caller is told it had no effect
+//                        though it may have been applied. Only a lost answer shows it.
 //   watch-resume-from-now a watch whose link died registers again "from now" (revision 0)
 //                        instead of at its cursor's next undelivered revision: every event
 //                        committed while it was away is silently skipped. Only a lost link
@@ -14,7 +18,7 @@
 
 import { KiteError } from '@kite/protocol';
 
-export const CLIENT_MUTANT_NAMES = ['retry-sent-writes', 'watch-resume-from-now'] as const;
+export const CLIENT_MUTANT_NAMES = ['retry-sent-writes', 'lost-answer-as-failure', 'watch-resume-from-now'] as const;
 export type ClientMutantName = (typeof CLIENT_MUTANT_NAMES)[number];
 
 /** `name` as a client mutant, or null for none; an unknown name is an InvalidArgument error. */

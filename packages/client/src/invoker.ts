@@ -39,6 +39,8 @@ export interface InvokerOptions {
   readonly random: () => number;
   /** The retry-sent-writes client mutant (client-mutants.ts) only: retry a write whose link died after sending. */
   readonly retrySentWrites?: boolean;
+  /** The lost-answer-as-failure client mutant only: a write whose answer was lost fails as definite. */
+  readonly lostAnswerAsFailure?: boolean;
 }
 
 export class Invoker {
@@ -94,10 +96,12 @@ export class Invoker {
     } catch (err) {
       if (signal.aborted) {
         // The request was on the wire: a write may have been applied.
+        if (!idempotent && this.options.lostAnswerAsFailure === true) return { kind: 'final', error: definiteFailure(op, abortError(signal)) };
         return { kind: 'final', error: idempotent ? abortError(signal) : indeterminate(abortError(signal)) };
       }
       if (err instanceof LinkLostError) {
         if (!err.sent || idempotent || this.options.retrySentWrites === true) return { kind: 'retry', error: err };
+        if (this.options.lostAnswerAsFailure === true) return { kind: 'final', error: definiteFailure(op, err) };
         return { kind: 'final', error: indeterminate(new KiteError('Unavailable', `${op}: ${err.message}; outcome unknown`)) };
       }
       if (err instanceof KiteError) {
@@ -141,6 +145,11 @@ function mayHaveTakenEffect(err: KiteError): boolean {
 
 function afterUnknownAttempt(err: KiteError): KiteError {
   return new KiteError(err.code, err.message, { ...err.details, afterUnknownAttempt: true }, { cause: err });
+}
+
+/** The lost-answer-as-failure mutant's error: the lost answer reported as a definite failure. */
+function definiteFailure(op: string, err: KiteError): KiteError {
+  return new KiteError('Unavailable', `${op}: ${err.message}`, {}, { cause: err });
 }
 
 /** A copy of `err` marked indeterminate (the original may be shared, e.g. a signal reason). */

@@ -1,5 +1,6 @@
 // The client mutants (client-mutants.ts) do the one wrong thing each names, and nothing without
 // one: a retry-sent-writes client applies a put twice when its reply is lost; a
+// lost-answer-as-failure client calls such a put failed though it was applied; a
 // watch-resume-from-now watch re-registers from now after a lost link. These are the bugs
 // jepsen-lite's client-link nemeses must find (docs/jepsen/matrix-2026-12-07.md).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ afterEach(async () => {
   await cluster.stop();
 });
 
-async function client(mutant: 'retry-sent-writes' | null): Promise<KiteClient> {
+async function client(mutant: 'retry-sent-writes' | 'lost-answer-as-failure' | null): Promise<KiteClient> {
   const c = await fastClient([cluster.member(0).url], { preferLeader: false, mutant });
   clients.push(c);
   return c;
@@ -46,6 +47,16 @@ describe('client mutants', () => {
     cluster.member(0).addFault({ kind: 'dropAfterApply', op: 'put' });
     await mutant.put('k', 'w');
     expect(cluster.store.applied.get('put')).toBe(before + 3);
+  });
+
+  it('lost-answer-as-failure: a put whose reply is lost is applied yet reported as a definite failure (healthy: indeterminate)', async () => {
+    const mutant = await client('lost-answer-as-failure');
+    cluster.member(0).addFault({ kind: 'dropAfterApply', op: 'put' });
+    const before = cluster.store.applied.get('put') ?? 0;
+    const err = await caught(mutant.put('k', 'v'));
+    expect([err.code, err.indeterminate]).toEqual(['Unavailable', false]);
+    expect(cluster.store.applied.get('put')).toBe(before + 1);
+    expect(cluster.member(0).received.get('put')).toBe(1);
   });
 });
 

@@ -65,12 +65,11 @@ export const MUTANT_PROOFS: readonly MutantProof[] = [
   { label: 'clock', nemesis: 'clock', net: 'proxy', mutant: server('wall-clock-ticks'), workload: 'register', seed: 12, serverEnv: LEASE_READS },
   { label: 'corrupt', nemesis: 'corrupt', net: 'proxy', mutant: server('trust-damaged-wal'), workload: 'register', seed: 23, serverEnv: {} },
   { label: 'blackhole-snapshot', nemesis: 'blackhole-snapshot', net: 'proxy', mutant: server('watch-ignore-restore'), workload: 'watch', seed: 31, serverEnv: {} },
-  { label: 'client-partition', nemesis: 'client-partition', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
-  { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('retry-sent-writes'), workload: 'append', seed: 1, serverEnv: {}, writeRetries: 3 },
-  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('retry-sent-writes'), workload: 'append', seed: 1, serverEnv: {}, writeRetries: 3 },
+  { label: 'client-partition', nemesis: 'client-partition', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 2, serverEnv: {} },
+  { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
+  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 1, serverEnv: {} },
   { label: 'failpoint', nemesis: 'failpoint', net: 'proxy', mutant: server('applied-index-before-apply'), workload: 'append', seed: 1, serverEnv: {} },
-  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('read-before-apply'), workload: 'register', seed: 1, serverEnv: {} },
-  { label: 'gray-follower', nemesis: 'gray-follower', net: 'proxy', mutant: server('read-before-apply'), workload: 'register', seed: 1, serverEnv: {} },
+  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 1, serverEnv: {} },
   { label: 'partition-leader (netns)', nemesis: 'partition-leader', net: 'netns', mutant: server('leader-reads-without-quorum'), workload: 'register', seed: 1, serverEnv: {} },
 ];
 

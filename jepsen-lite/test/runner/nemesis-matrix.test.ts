@@ -28,15 +28,15 @@ describe('nemesis matrix plan', () => {
     expect(mutant?.command).toBe(`${healthy?.command ?? ''} --server-env KITE_MUTANT=watch-ignore-restore`);
   });
 
-  it('pairs every nemesis row with a mutant: client mutants by --client-mutant (with write retries on both builds), partitions on netns', () => {
+  it('pairs every nemesis row but gray-follower (a rate comparison point) with a mutant: client mutants by --client-mutant, partitions on netns', () => {
     const rows = new Set(MATRIX_ROWS.map((r) => r.label.replace(' (netns)', '')));
     for (const p of MUTANT_PROOFS) rows.delete(p.label.replace(' (netns)', '').replace(/^partition-leader$/, 'partition'));
-    expect([...rows]).toEqual([]);
+    expect([...rows]).toEqual(['gray-follower']);
     const healthy = cells.find((c) => c.id === 'mutant/client-delay/healthy');
-    const mutant = cells.find((c) => c.id === 'mutant/client-delay/retry-sent-writes');
-    expect(healthy?.command).toContain('--write-retries 3');
+    const mutant = cells.find((c) => c.id === 'mutant/client-delay/watch-resume-from-now');
     expect(healthy?.options.clientMutant).toBeNull();
-    expect(mutant?.command).toBe(`${healthy?.command ?? ''} --client-mutant retry-sent-writes`);
+    expect(healthy?.options.serverEnv).toEqual({});
+    expect(mutant?.command).toBe(`${healthy?.command ?? ''} --client-mutant watch-resume-from-now`);
     const netns = cells.find((c) => c.id === 'mutant/partition-leader (netns)/leader-reads-without-quorum');
     expect(netns?.command).toContain('--nemesis partition-leader');
     expect(netns?.command).toContain('--net netns --server-env KITE_MUTANT=leader-reads-without-quorum');

@@ -526,6 +526,7 @@ export class Host {
   linearizableRead(timeoutMs: number): Promise<void> {
     if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
     if (this.deps.mutant === 'leader-reads-without-quorum' && this.lead === this.deps.selfId) return Promise.resolve();
+    if (this.deps.mutant === 'follower-local-reads' && this.lead !== null && this.lead !== this.deps.selfId) return Promise.resolve();
     const read = this.reads.add(timeoutMs);
     this.schedule();
     return read;
@@ -734,7 +735,7 @@ export class Host {
           if (this.applyPendingEntries > APPLY_ENTRIES_PENDING_MAX) await this.applyIdle();
           break;
         case 'reads':
-          for (const rs of rd.readStates) this.reads.onReadState(rs.context, this.deps.mutant === 'read-before-apply' ? 0 : rs.index);
+          for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
           this.reads.release(this.appliedIndex);
           if (this.reads.hasUnsent && this.lead !== null) this.schedule();
           break;

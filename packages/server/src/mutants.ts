@@ -34,16 +34,16 @@
 //                     off so a cut-off leader never steps down: a leader partitioned from its
 //                     peers keeps answering reads while a new leader takes writes (jepsen-lite's
 //                     partition nemeses, e.g. --net netns partition-leader).
-//   read-before-apply a member answers a linearizable read as soon as the leader confirmed the
-//                     read index, without waiting to apply up to it: a member that lags the
-//                     leader serves stale state (jepsen-lite's gray-leader nemesis, whose slow,
-//                     lossy leader links make every follower lag).
+//   follower-local-reads  a follower answers a linearizable read from its own state at once,
+//                     without asking the leader for a read index: a follower that lags the leader
+//                     serves stale state (jepsen-lite's gray-leader nemesis, whose slow, lossy
+//                     leader links make every follower lag by hundreds of milliseconds).
 
 import type { WatchSource } from '@kite/kvstore';
 import type { MonotonicClock } from './clock.js';
 
 export const MUTANT_ENV = 'KITE_MUTANT';
-export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync', 'applied-index-before-apply', 'leader-reads-without-quorum', 'read-before-apply'] as const;
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync', 'applied-index-before-apply', 'leader-reads-without-quorum', 'follower-local-reads'] as const;
 export type MutantName = (typeof MUTANT_NAMES)[number];
 
 export class MutantError extends Error {

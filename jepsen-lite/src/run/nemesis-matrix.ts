@@ -47,29 +47,25 @@ export interface MutantProof {
   readonly workload: WorkloadName;
   readonly seed: number;
   readonly serverEnv: Readonly<Record<string, string>>;
-  /**
-   * Client retries for writes on both builds: a retry-sent-writes client retries only when
-   * the workload lets its writes retry at all (the default, 0, keeps every outcome exact).
-   */
-  readonly writeRetries?: number;
 }
 
 const server = (name: string): MutantProof['mutant'] => ({ side: 'server', name });
 const client = (name: ClientMutantName): MutantProof['mutant'] => ({ side: 'client', name });
 
 /**
- * One pair per nemesis. The first three seeds are the ones the previous round's closing note
- * recorded each mutant caught on; the rest are the seeds the pairs below were first run on.
+ * One pair per nemesis that has one (client-partition and gray-follower have none: see the
+ * findings note, docs/jepsen/matrix-2026-12-07-findings.md). The first three seeds are the ones
+ * the previous round's closing note recorded each mutant caught on; the rest are the first
+ * seed each mutant was caught on (the seeds tried before it are in the findings note).
  */
 export const MUTANT_PROOFS: readonly MutantProof[] = [
   { label: 'clock', nemesis: 'clock', net: 'proxy', mutant: server('wall-clock-ticks'), workload: 'register', seed: 12, serverEnv: LEASE_READS },
   { label: 'corrupt', nemesis: 'corrupt', net: 'proxy', mutant: server('trust-damaged-wal'), workload: 'register', seed: 23, serverEnv: {} },
   { label: 'blackhole-snapshot', nemesis: 'blackhole-snapshot', net: 'proxy', mutant: server('watch-ignore-restore'), workload: 'watch', seed: 31, serverEnv: {} },
-  { label: 'client-partition', nemesis: 'client-partition', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 2, serverEnv: {} },
   { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
-  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 1, serverEnv: {} },
+  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 2, serverEnv: {} },
   { label: 'failpoint', nemesis: 'failpoint', net: 'proxy', mutant: server('applied-index-before-apply'), workload: 'append', seed: 1, serverEnv: {} },
-  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 1, serverEnv: {} },
+  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 3, serverEnv: {} },
   { label: 'partition-leader (netns)', nemesis: 'partition-leader', net: 'netns', mutant: server('leader-reads-without-quorum'), workload: 'register', seed: 1, serverEnv: {} },
 ];
 
@@ -101,7 +97,7 @@ export function planNemesisMatrix(base: RunOptions): NemesisMatrixCell[] {
     }
   }
   for (const p of MUTANT_PROOFS) {
-    const o = { nodes: 3, seed: p.seed, net: p.net, ...(p.writeRetries === undefined ? {} : { writeRetries: p.writeRetries }) };
+    const o = { nodes: 3, seed: p.seed, net: p.net };
     const m = mutantOptions(p);
     cells.push(cell(base, `mutant/${p.label}/healthy`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv } }, 'valid'));
     cells.push(cell(base, `mutant/${p.label}/${p.mutant.name}`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv, ...m.serverEnv }, clientMutant: m.clientMutant }, 'invalid'));

@@ -1,12 +1,7 @@
 // Deliberately broken client behaviour, for proving that jepsen-lite's client-link nemeses
-// (client-partition, client-delay, client-one-way) and its checkers find the bug each one
-// plants. Off unless a client is created with `mutant` naming one (jepsen-lite passes
+// (client-delay, client-one-way) and its checkers find the bug each one plants. Off unless a client is created with `mutant` naming one (jepsen-lite passes
 // --client-mutant to its workload clients); no environment variable or default turns one on,
 // and a healthy client never reads anything here but `null`. An unknown name is a typed error.
-//   retry-sent-writes    a write whose link died AFTER it was sent is retried as if it had never
-//                        left (the invoker's rule is to fail it as indeterminate): the retry
-//                        applies a put or an append a second time, and a retried compare-and-set
-//                        reports a false failure. Only a lost answer shows it.
 //   lost-answer-as-failure a write whose answer never came (its link died after sending it, or
 //                        the deadline hit while it waited) fails as a definite Unavailable
 //                        instead of an indeterminate one: the caller is told it had no effect
@@ -18,7 +13,7 @@
 
 import { KiteError } from '@kite/protocol';
 
-export const CLIENT_MUTANT_NAMES = ['retry-sent-writes', 'lost-answer-as-failure', 'watch-resume-from-now'] as const;
+export const CLIENT_MUTANT_NAMES = ['lost-answer-as-failure', 'watch-resume-from-now'] as const;
 export type ClientMutantName = (typeof CLIENT_MUTANT_NAMES)[number];
 
 /** `name` as a client mutant, or null for none; an unknown name is an InvalidArgument error. */

@@ -143,7 +143,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
     });
     const timeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
     this.mutant = parseClientMutant(options.mutant);
-    this.invoker = new Invoker(this.pool, { timeoutMs, retries: options.retries ?? CLIENT_DEFAULTS.retries, backoff, random, retrySentWrites: this.mutant === 'retry-sent-writes', lostAnswerAsFailure: this.mutant === 'lost-answer-as-failure' });
+    this.invoker = new Invoker(this.pool, { timeoutMs, retries: options.retries ?? CLIENT_DEFAULTS.retries, backoff, random, lostAnswerAsFailure: this.mutant === 'lost-answer-as-failure' });
     this.hub = new WatchHub(this.pool, {
       backoff,
       random,

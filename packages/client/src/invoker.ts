@@ -37,8 +37,6 @@ export interface InvokerOptions {
   readonly retries: number;
   readonly backoff: BackoffOptions;
   readonly random: () => number;
-  /** The retry-sent-writes client mutant (client-mutants.ts) only: retry a write whose link died after sending. */
-  readonly retrySentWrites?: boolean;
   /** The lost-answer-as-failure client mutant only: a write whose answer was lost fails as definite. */
   readonly lostAnswerAsFailure?: boolean;
 }
@@ -100,7 +98,7 @@ export class Invoker {
         return { kind: 'final', error: idempotent ? abortError(signal) : indeterminate(abortError(signal)) };
       }
       if (err instanceof LinkLostError) {
-        if (!err.sent || idempotent || this.options.retrySentWrites === true) return { kind: 'retry', error: err };
+        if (!err.sent || idempotent) return { kind: 'retry', error: err };
         if (this.options.lostAnswerAsFailure === true) return { kind: 'final', error: definiteFailure(op, err) };
         return { kind: 'final', error: indeterminate(new KiteError('Unavailable', `${op}: ${err.message}; outcome unknown`)) };
       }

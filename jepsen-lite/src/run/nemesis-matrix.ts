@@ -69,9 +69,9 @@ export const MUTANT_PROOFS: readonly MutantProof[] = [
   { label: 'corrupt', nemesis: 'corrupt', net: 'proxy', mutant: server('trust-damaged-wal'), workload: 'register', seed: 23, serverEnv: {} },
   { label: 'blackhole-snapshot', nemesis: 'blackhole-snapshot', net: 'proxy', mutant: server('watch-ignore-restore'), workload: 'watch', seed: 31, serverEnv: {} },
   { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
-  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 2, serverEnv: {} },
+  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 2, serverEnv: {}, concurrency: 10 },
   { label: 'failpoint', nemesis: 'failpoint', net: 'proxy', mutant: server('applied-index-before-apply'), workload: 'append', seed: 1, serverEnv: {} },
-  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 3, serverEnv: {} },
+  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 3, serverEnv: {}, concurrency: 10 },
   { label: 'partition-leader (netns)', nemesis: 'partition-leader', net: 'netns', mutant: server('leader-reads-without-quorum'), workload: 'register', seed: 1, serverEnv: {} },
 ];
 
@@ -152,7 +152,8 @@ export function renderNemesisMatrix(cells: readonly NemesisMatrixCell[], runs: R
     const find = (suffix: string): NemesisMatrixCell | undefined => cells.find((x) => x.id === `mutant/${p.label}/${suffix}`);
     const h = find('healthy');
     const m = find(p.mutant.name);
-    lines.push(`| ${md(p.label)} | ${p.workload} | ${p.seed} | ${p.mutant.side} ${p.mutant.name} | ${h === undefined ? '—' : cellText(h, runs)} | ${m === undefined ? '—' : cellText(m, runs)} |`);
+    const workload = p.concurrency === undefined ? p.workload : `${p.workload}, ${p.concurrency} clients`;
+    lines.push(`| ${md(p.label)} | ${workload} | ${p.seed} | ${p.mutant.side} ${p.mutant.name} | ${h === undefined ? '—' : cellText(h, runs)} | ${m === undefined ? '—' : cellText(m, runs)} |`);
   }
   if (notes.trim() !== '') lines.push('', notes.trim());
   lines.push('', '## Runs', '');

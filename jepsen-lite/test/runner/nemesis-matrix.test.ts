@@ -40,6 +40,9 @@ describe('nemesis matrix plan', () => {
     const netns = cells.find((c) => c.id === 'mutant/partition-leader (netns)/leader-reads-without-quorum');
     expect(netns?.command).toContain('--nemesis partition-leader');
     expect(netns?.command).toContain('--net netns --server-env KITE_MUTANT=leader-reads-without-quorum');
+    const gray = cells.find((c) => c.id === 'mutant/gray-leader/healthy');
+    expect(gray?.command).toContain('--concurrency 10');
+    expect(renderNemesisMatrix(cells, {}, ['# t'])).toContain('| gray-leader | register, 10 clients | 3 | server follower-local-reads | — | — |');
   });
 
   it('renders recorded cells, dashes for the rest, and bolds a verdict that is not the expected one', () => {

@@ -3,7 +3,8 @@
 // healthy build; then each nemesis run twice on one seed against the mutant that plants the
 // bug it exists to find: on the healthy build (expected valid) and with the mutant on
 // (expected invalid), a server one (KITE_MUTANT, packages/server/src/mutants.ts) or, for the
-// client-link nemeses, a client one (--client-mutant, @kite/client client-mutants.ts). Runs are short and serial.
+// client-link nemeses, a client one (--client-mutant, @kite/client client-mutants.ts). Runs
+// are short and serial.
 // Results accumulate in a JSON file keyed by cell id, so the matrix can be run in parts
 // (`--only`) or resumed, and the markdown is always rendered from every recorded cell.
 

@@ -1,7 +1,8 @@
 // Deliberately broken client behaviour, for proving that jepsen-lite's client-link nemeses
-// (client-delay, client-one-way) and its checkers find the bug each one plants. Off unless a client is created with `mutant` naming one (jepsen-lite passes
-// --client-mutant to its workload clients); no environment variable or default turns one on,
-// and a healthy client never reads anything here but `null`. An unknown name is a typed error.
+// (client-delay, client-one-way) and its checkers find the bug each one plants. Off unless a
+// client is created with `mutant` naming one (jepsen-lite passes --client-mutant to its
+// workload clients); no environment variable or default turns one on, and a healthy client
+// never reads anything here but `null`. An unknown name is a typed error.
 //   lost-answer-as-failure a write whose answer never came (its link died after sending it, or
 //                        the deadline hit while it waited) fails as a definite Unavailable
 //                        instead of an indeterminate one: the caller is told it had no effect

@@ -273,7 +273,7 @@ export class Host {
       heartbeatTicks: config.heartbeatTicks,
       applied: this.snapshotIndex,
       preVote: true,
-      checkQuorum: true,
+      checkQuorum: deps.mutant !== 'leader-reads-without-quorum',
       readOnly: config.leaseReads ? 'leaseBased' : 'safe',
       maxMsgBytes: 1024 * 1024,
       maxInflightMsgs: 256,
@@ -521,6 +521,8 @@ export class Host {
    */
   linearizableRead(timeoutMs: number): Promise<void> {
     if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
+    if (this.deps.mutant === 'leader-reads-without-quorum' && this.lead === this.deps.selfId) return Promise.resolve();
+    if (this.deps.mutant === 'follower-local-reads' && this.lead !== null && this.lead !== this.deps.selfId) return Promise.resolve();
     const read = this.reads.add(timeoutMs);
     this.schedule();
     return read;
@@ -958,6 +960,8 @@ export class Host {
       items.push({ index: e.index, command });
       owners.push(owner);
     }
+    const lastItem = items[items.length - 1];
+    if (this.deps.mutant === 'applied-index-before-apply' && lastItem !== undefined) await this.deps.kv.mutantRecordAppliedIndex?.(lastItem.index);
     failpoint('before-apply');
     const outcomes = await this.deps.kv.apply(items);
     failpoint('after-apply');

@@ -8,6 +8,7 @@
 // when every run was valid). `jepsen-lite nemesis-matrix --time 20` runs issue 15's nemesis matrix
 // (run/nemesis-matrix.ts) and writes its markdown table.
 
+import { CLIENT_MUTANT_NAMES, type ClientMutantName } from '@kite/client';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { expandNemeses, NEMESIS_GROUPS, NEMESIS_NAMES } from './nemesis/types.js';
@@ -78,7 +79,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--tls', 'mutual TLS on every link (client and peer); the link proxies terminate and re-originate it', false)
     .option('--auth', 'authentication on: workloads log in as a non-root user with readwrite on every key, nemeses as root', false)
     .option('--net <mode>', `${NET_MODES.join(' or ')}: members on 127.0.0.1 behind the link proxy, or each in its own network namespace with kernel-made faults (iptables, tc netem; needs root)`, parseNet, d.net)
-    .option('--server-env <NAME=VALUE>', 'an environment variable for every member (repeatable); members inherit nothing else but PATH, HOME and TMPDIR', collectEnv, {});
+    .option('--server-env <NAME=VALUE>', 'an environment variable for every member (repeatable); members inherit nothing else but PATH, HOME and TMPDIR', collectEnv, {})
+    .option('--client-mutant <name>', `a deliberately broken client for the workload (${CLIENT_MUTANT_NAMES.join(', ')}), to prove a nemesis finds it`, parseClientMutantFlag, null);
 }
 
 /** RunOptions from parsed flags; workload, nemeses and test name are the caller's. */
@@ -109,8 +111,15 @@ function baseOptions(a: Record<string, unknown>): RunOptions {
     auth: a['auth'] === true,
     serverEnv: a['serverEnv'] as Record<string, string>,
     net: a['net'] as NetMode,
+    clientMutant: a['clientMutant'] as ClientMutantName | null,
   };
 }
+
+const parseClientMutantFlag = (raw: string): ClientMutantName => {
+  const m = CLIENT_MUTANT_NAMES.find((n) => n === raw.trim());
+  if (m === undefined) throw new InvalidArgumentError(`client mutant must be one of ${CLIENT_MUTANT_NAMES.join(', ')}`);
+  return m;
+};
 
 const parseWorkload = (raw: string): WorkloadName => {
   const w = raw.trim();

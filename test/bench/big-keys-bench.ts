@@ -25,7 +25,7 @@ import { TXN_OPS_MAX } from '@kite/protocol';
 import { summarize, type LatencySummary } from '../../packages/cli/src/bench/stats.js';
 import { Cluster, waitFor } from '../integration/harness/cluster.js';
 import { EtcdServerCluster } from './etcd-server-cluster.js';
-import { rssBytes } from './proc-stats.js';
+import { cpuMs, rssBytes } from './proc-stats.js';
 
 /** Txns the loader keeps in flight (each TXN_OPS_MAX puts). */
 const LOAD_TXNS_IN_FLIGHT = 16;
@@ -153,16 +153,34 @@ async function memoryLine(cluster: Cluster, names: readonly string[], leader: st
   return parts.join(', ');
 }
 
+/** A member's CPU time so far (user + system, /proc), e.g. right after its first read. */
+function cpuLine(cluster: Cluster, name: string): string {
+  const pid = cluster.pid(name);
+  return pid === undefined ? 'n/a' : `${(cpuMs(pid) / 1000).toFixed(2)} s`;
+}
+
+/** Each member's largest event-loop delay since the previous scrape (prom-client, monitorEventLoopDelay). */
+async function loopLagLine(cluster: Cluster, names: readonly string[]): Promise<string> {
+  const parts = await Promise.all(names.map(async (name) => {
+    const metrics = await cluster.metrics(name).catch(() => '');
+    const max = Number(/^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(metrics)?.[1] ?? Number.NaN);
+    return `${name} max ${(max * 1000).toFixed(0)} ms`;
+  }));
+  return parts.join(', ');
+}
+
 export interface BigKeysOptions {
   readonly keys: number;
   readonly lagKeys: number;
   readonly valueBytes: number;
   readonly etcd: boolean;
   readonly kite: boolean;
+  /** The members' --log-level (info shows elections, for a post-mortem with KITE_IT_KEEP=1). */
+  readonly logLevel: string;
 }
 
 async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<void> {
-  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(SERVER_REQUEST_TIMEOUT_MS), '--log-level', 'warn'] });
+  const cluster = await Cluster.create({ size: 3, tickMs: 100, flags: ['--request-timeout-ms', String(SERVER_REQUEST_TIMEOUT_MS), '--log-level', o.logLevel] });
   try {
     await cluster.startAll();
     let leader = await cluster.leader();
@@ -184,7 +202,7 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
     let t0 = performance.now();
     cluster.start(follower);
     const oneMs = await firstRead(cluster.clientUrl(follower), t0);
-    figures.push(`kite restart of one member (${follower}) to its first linearizable read | ${(oneMs / 1000).toFixed(2)} s`);
+    figures.push(`kite restart of one member (${follower}) to its first linearizable read | ${(oneMs / 1000).toFixed(2)} s (its CPU by then ${cpuLine(cluster, follower)})`);
     out(`  ${figures[figures.length - 1]}`);
     figures.push(`kite memory after the restart of ${follower} | ${await memoryLine(cluster, [follower], leader)}`);
     // The same without the initial corruption check (etcd 3.4's default): what the check costs.
@@ -192,7 +210,7 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
     t0 = performance.now();
     cluster.start(follower, ['--initial-corrupt-check=false']);
     const noCheckMs = await firstRead(cluster.clientUrl(follower), t0);
-    figures.push(`kite restart of one member (${follower}) with --initial-corrupt-check false | ${(noCheckMs / 1000).toFixed(2)} s`);
+    figures.push(`kite restart of one member (${follower}) with --initial-corrupt-check false | ${(noCheckMs / 1000).toFixed(2)} s (its CPU by then ${cpuLine(cluster, follower)})`);
     out(`  ${figures[figures.length - 1]}`);
 
     out('[kite 3/4] restart all members ...');
@@ -244,6 +262,9 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
 
       const during: number[] = [];
       const snapsBefore = (await cluster.status(leader)).snapshotsSent;
+      const termBefore = (await cluster.status(leader)).term;
+      // prom-client's event-loop lag gauges cover the time since the last scrape: this one resets them.
+      await loopLagLine(cluster, names.filter((x) => x !== lagging));
       const t1 = performance.now();
       cluster.start(lagging);
       let caughtUp = false;
@@ -276,6 +297,11 @@ async function runKite(o: BigKeysOptions, out: Out, figures: string[]): Promise<
       const duringStats = summarize(Float64Array.from(during).sort());
       figures.push(`kite catch-up of ${lagging} | ${(catchUpMs / 1000).toFixed(1)} s, snapshots sent by the leader ${(await cluster.status(leader)).snapshotsSent - snapsBefore}, received by ${lagging} ${lagStatus.snapshotsReceived}`);
       figures.push(`kite sequential put during the catch-up | ${fmt(duringStats)}; p99 ratio during/before ${(duringStats.p99 / beforeStats.p99).toFixed(2)}${probeErrors > 0 ? `; ${probeErrors} failed and retried (${probeError})` : ''}`);
+      const after = await Promise.all(names.map((x) => cluster.status(x)));
+      const leaderNow = after.find((st) => st.role === 'leader')?.name;
+      figures.push(`kite event loop during the catch-up | ${await loopLagLine(cluster, names)}; term ${termBefore} -> ${Math.max(...after.map((st) => st.term))}, leader ${leader} before, ${leaderNow ?? 'none'} after`);
+      if (leaderNow !== undefined) leader = leaderNow;
+      out(`  ${figures[figures.length - 3]}`);
       out(`  ${figures[figures.length - 2]}`);
       out(`  ${figures[figures.length - 1]}`);
     } finally {
@@ -324,6 +350,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.reso
       'lag-keys': { type: 'string', default: '200000' },
       'value-bytes': { type: 'string', default: '256' },
       'no-etcd': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
       'no-kite': { type: 'boolean', default: false },
     },
   });
@@ -341,6 +368,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.reso
     valueBytes: count('value-bytes', values['value-bytes'], 16),
     etcd: !values['no-etcd'],
     kite: !values['no-kite'],
+    logLevel: values['log-level'],
   };
   runBigKeys(opts, (line) => process.stdout.write(`${line}\n`)).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);

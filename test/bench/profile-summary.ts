@@ -34,6 +34,21 @@ function frameName(f: CallFrame): string {
   return `${fn} ${short}:${f.lineNumber + 1}`;
 }
 
+/** Where a frame's code lives: `grpc-js`, `node:internal/http2`, `packages/server/etcd`, `(garbage collector)`... */
+function areaOf(f: CallFrame): string {
+  if (f.url === '') return f.functionName;
+  const file = f.url.replace(/^file:\/\//, '');
+  const nm = file.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const parts = file.slice(nm + 14).split('/');
+    return (parts[0] ?? '').startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? file);
+  }
+  if (file.startsWith('node:')) return file.split('/').slice(0, 3).join('/');
+  const pk = file.indexOf('/packages/');
+  if (pk >= 0) return file.slice(pk + 1).split('/').filter((x) => x !== 'dist' && x !== 'src').slice(0, 3).join('/').replace(/\.js$/, '');
+  return path.basename(file);
+}
+
 export function summarize(profile: CpuProfile, top: number): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -82,8 +97,21 @@ export function summarize(profile: CpuProfile, top: number): string {
     entryByName.set(name, (entryByName.get(name) ?? 0) + e.us);
   }
 
+  // Self time per area: a package (node_modules or ours), a Node internal module, or V8's own.
+  const selfByArea = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const f = byId.get(id)?.callFrame;
+    if (f === undefined || f.functionName === '(idle)') continue;
+    const area = areaOf(f);
+    selfByArea.set(area, (selfByArea.get(area) ?? 0) + us);
+  }
+
   const lines: string[] = [];
   lines.push(`sampled ${(totalUs / 1000).toFixed(0)} ms, busy (not idle) ${(busyUs / 1000).toFixed(0)} ms; shares below are of busy time`);
+  lines.push('');
+  lines.push('| self | area |');
+  lines.push('|---:|---|');
+  for (const [name, us] of [...selfByArea].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`| ${pct(us)} | ${name} |`);
   lines.push('');
   lines.push('| self | function |');
   lines.push('|---:|---|');

@@ -150,7 +150,7 @@ describe('bad input on the etcd gRPC door', () => {
         count(what);
       };
       s.on('data', (resp: Msg) => settle(Number(resp['TTL']) > 0 ? 'renewed' : `ttl ${String(resp['TTL'])}`));
-      s.on('error', (err: ServiceError) => settle(`status ${status[err.code]}`));
+      s.on('error', (err: ServiceError) => settle(`status ${status[err.code]}: ${err.details}`));
       s.on('end', () => settle('ended'));
       s.write({ ID: id });
       return s;

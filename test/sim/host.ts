@@ -23,6 +23,7 @@ import type {
   Message,
   NodeId,
   RaftConfig,
+  RaftTestHooks,
   Ready,
   ReadOnlyOption,
   ReadState,
@@ -54,8 +55,8 @@ export interface HostEnv {
   onReadServed(host: SimHost, rs: ReadState): void;
 }
 
-/** Applied test-only patches (mutants) to every core this host constructs. */
-export type CoreMutator = (node: RawNode) => void;
+/** A mutant of the core: the test hooks every core this host constructs gets (test/sim/mutants.ts). */
+export type CoreMutator = RaftTestHooks;
 
 /** Read states waiting for the state machine to catch up; more are refused (dropped). */
 export const pendingReadsMax = 1_000;
@@ -208,9 +209,8 @@ export class SimHost {
       readOnly: o.readOnly,
       maxMsgBytes: o.maxMsgBytes,
       maxInflightMsgs: o.maxInflightMsgs,
+      ...(this.mutate !== undefined ? { testHooks: this.mutate } : {}),
     };
-    const node = new RawNode(config);
-    this.mutate?.(node);
-    this.node = node;
+    this.node = new RawNode(config);
   }
 }

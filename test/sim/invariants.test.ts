@@ -4,8 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from './core.js';
 import type { Entry, HardState, Ready, Role, Term } from './core.js';
-import type { SimHost } from './host.js';
-import { SafetyChecker } from './invariants.js';
+import { SafetyChecker, type CheckedHost } from './invariants.js';
 import { ClientHistory } from './read-check.js';
 import { SimViolation } from './violation.js';
 import type { InvariantName } from './violation.js';
@@ -24,11 +23,9 @@ function fakeHost(id: string): FakeHost {
   return { id, durable: new MemoryStorage({ confState: { voters, learners: [] } }), alive: true, role: 'follower', term: 0 };
 }
 
-/** The checker reads only these members of a SimHost. */
-function asHost(h: FakeHost): SimHost {
-  const view = { id: h.id, durable: h.durable, alive: h.alive, raw: { status: () => ({ role: h.role, term: h.term }) } };
-  // Why the cast: a stand-in exposing just what SafetyChecker reads.
-  return view as unknown as SimHost;
+/** The member as the checker reads it (CheckedHost). */
+function asHost(h: FakeHost): CheckedHost {
+  return { id: h.id, durable: h.durable, alive: h.alive, raw: { status: () => ({ role: h.role, term: h.term }) } };
 }
 
 const entry = (index: number, term: Term, data = ''): Entry => ({

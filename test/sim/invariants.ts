@@ -18,9 +18,16 @@
 // - Vote Stability: a member's durable vote never changes within a term and terms never drop.
 // Violations throw SimViolation at the first step where they become visible.
 
-import type { Entry, LogIndex, NodeId, Ready, Snapshot, Storage, Term } from './core.js';
-import type { SimHost } from './host.js';
+import type { Entry, LogIndex, NodeId, Ready, Role, Snapshot, Storage, Term } from './core.js';
 import { SimViolation } from './violation.js';
+
+/** What the checker reads of a member: a CheckedHost (host.ts), or a stand-in in the checker's own tests. */
+export interface CheckedHost {
+  readonly id: NodeId;
+  readonly durable: Storage;
+  readonly alive: boolean;
+  readonly raw: { status(): { readonly role: Role; readonly term: Term } };
+}
 
 interface EntryIdentity {
   readonly prevTerm: Term | undefined;
@@ -51,7 +58,7 @@ export class SafetyChecker {
   private readonly durableVote = new Map<NodeId, { term: Term; vote: NodeId | null }>();
 
   /** Called after a host persisted a Ready (step 1 of the host loop). */
-  onPersisted(host: SimHost, rd: Ready): void {
+  onPersisted(host: CheckedHost, rd: Ready): void {
     const store = host.durable;
     for (const e of rd.entries) this.checkIdentity(host.id, e, termAt(store, e.index - 1));
     const hs = store.initialState().hardState;
@@ -59,7 +66,7 @@ export class SafetyChecker {
     this.recordCommits(host, hs.commit, hs.term);
   }
 
-  onApplied(host: SimHost, entry: Entry): void {
+  onApplied(host: CheckedHost, entry: Entry): void {
     const content = entryContent(entry);
     const prior = this.appliedAt[entry.index];
     if (prior === undefined) this.appliedAt[entry.index] = content;
@@ -71,7 +78,7 @@ export class SafetyChecker {
     }
   }
 
-  onSnapshotRestored(host: SimHost, snap: Snapshot): void {
+  onSnapshotRestored(host: CheckedHost, snap: Snapshot): void {
     const { index, term } = snap.metadata;
     const prior = this.appliedAt[index];
     if (prior !== undefined && !prior.startsWith(`t${term}/`)) {
@@ -83,7 +90,7 @@ export class SafetyChecker {
   }
 
   /** Called after every simulated step with the live hosts. */
-  observeRoles(hosts: readonly SimHost[]): void {
+  observeRoles(hosts: readonly CheckedHost[]): void {
     for (const host of hosts) {
       if (!host.alive) continue;
       const st = host.raw.status();
@@ -101,7 +108,7 @@ export class SafetyChecker {
   }
 
   /** Fails when some member lacking the newest committed entry could still win an election. */
-  checkCommittedSurvives(hosts: readonly SimHost[]): void {
+  checkCommittedSurvives(hosts: readonly CheckedHost[]): void {
     let index = this.committedIndex;
     while (index > 0 && this.committed[index]?.term === undefined) index--;
     const entry = this.committed[index];
@@ -168,7 +175,7 @@ export class SafetyChecker {
     this.durableVote.set(id, { term, vote });
   }
 
-  private recordCommits(host: SimHost, commit: LogIndex, term: Term): void {
+  private recordCommits(host: CheckedHost, commit: LogIndex, term: Term): void {
     const seen = this.commitSeen.get(host.id) ?? 0;
     if (commit <= seen) return;
     for (let i = seen + 1; i <= commit; i++) {
@@ -188,7 +195,7 @@ export class SafetyChecker {
     this.commitSeen.set(host.id, commit);
   }
 
-  private checkLeaderLog(host: SimHost, term: Term): void {
+  private checkLeaderLog(host: CheckedHost, term: Term): void {
     const store = host.durable;
     const lastIndex = store.lastIndex();
     const lastTerm = termAt(store, lastIndex) ?? 0;
@@ -210,7 +217,7 @@ export class SafetyChecker {
     this.leaderMarks.set(host.id, { term, lastIndex, lastTerm, completeUpTo });
   }
 
-  private checkCompleteness(host: SimHost, term: Term, from: LogIndex): LogIndex {
+  private checkCompleteness(host: CheckedHost, term: Term, from: LogIndex): LogIndex {
     const store = host.durable;
     const snapIndex = snapshotIndex(store);
     const top = this.committedIndex;

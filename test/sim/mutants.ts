@@ -1,51 +1,28 @@
-// Test-only mutants of the Raft core, used to prove the simulator can fail. Each patches one
-// safety decision on one RawNode instance: the two the core keeps on its log object
-// (`rawNode.raft.log`, see packages/raft/src/raft-log.ts) and the leader's read path
-// (`rawNode.raft.serveRead`, raft.ts). The core's source is untouched.
+// Test-only mutants of the Raft core, used to prove the simulator can fail. Each one replaces
+// one safety decision through the core's documented test hooks (RaftConfig.testHooks,
+// packages/raft/src/test-hooks.ts), which every core a SimHost constructs gets: the vote's
+// up-to-date check, the leader's commit rule, and the leader's read path. The core's source and
+// state are untouched; production hosts never set the hooks.
 
-import type { RawNode } from './core.js';
 import type { CoreMutator } from './host.js';
-import type { RaftLog } from '../../packages/raft/src/raft-log.js';
-
-/** The core's Raft state as far as the mutants need it (private members included). */
-interface RaftInternals {
-  readonly log: RaftLog;
-  serveRead(req: unknown): void;
-  answerRead(req: unknown, index: number): void;
-}
-
-function raftOf(node: RawNode): RaftInternals {
-  // Why the cast: `serveRead`/`answerRead` are private to the core; mutants reach in on purpose.
-  const raft = (node as unknown as { raft?: Partial<RaftInternals> }).raft;
-  if (raft?.log === undefined || typeof raft.serveRead !== 'function' || typeof raft.answerRead !== 'function') {
-    throw new Error('mutants: rawNode.raft internals not found (core layout changed?)');
-  }
-  return raft as RaftInternals;
-}
-
-function logOf(node: RawNode): RaftLog {
-  return raftOf(node).log;
-}
 
 /** Grants (pre)votes without the §5.4.1 "candidate's log is at least as up to date" check. */
-export const voteWithoutUpToDateCheck: CoreMutator = (node) => {
-  logOf(node).isUpToDate = () => true;
+export const voteWithoutUpToDateCheck: CoreMutator = {
+  isUpToDate: () => true,
 };
 
 /** Commits whatever a quorum has replicated, even an entry of an earlier term (Figure 8). */
-export const commitOldTermByCount: CoreMutator = (node) => {
-  const log = logOf(node);
-  log.maybeCommit = (maxIndex) => {
-    if (maxIndex <= log.committed) return false;
-    log.commitTo(maxIndex);
+export const commitOldTermByCount: CoreMutator = {
+  maybeCommit: (log, quorumIndex) => {
+    if (quorumIndex <= log.committed) return false;
+    log.commitTo(quorumIndex);
     return true;
-  };
+  },
 };
 
 /** Answers ReadIndex at once with the local commit index, skipping the leadership check. */
-export const readWithoutQuorumCheck: CoreMutator = (node) => {
-  const raft = raftOf(node);
-  raft.serveRead = (req) => raft.answerRead(req, raft.log.committed);
+export const readWithoutQuorumCheck: CoreMutator = {
+  serveRead: (answer, committed) => answer(committed),
 };
 
 export const mutants = {

@@ -6,6 +6,9 @@
 //   append:   every acknowledged appended element is in the key's final list.
 // Final reads: observations `final-read` {node?, revision?, kvs: {key: value}}; hashes:
 // `final-hash` {node, revision, hash}. Without any final read the verdict is 'unknown'.
+// `final-read-behind` {node, revision, error}: a running member that never reached the final
+// revision within the catch-up wait (it skipped or lost entries: its store counts fewer
+// revisions than the cluster's) is a replica-behind anomaly, not a silently missing read.
 
 import { HistoryFormatError } from '../history/errors.js';
 import { parseTxn } from './append/txn.js';
@@ -39,7 +42,7 @@ export function checkDurability(operations: readonly Operation[], observations: 
     lost += found.length;
     anomalies.push(...found.slice(0, LOST_WRITES_SHOWN_MAX));
   }
-  anomalies.push(...replicaDivergence(observations), ...finalReadsDisagree(reads));
+  anomalies.push(...replicaDivergence(observations), ...finalReadsDisagree(reads), ...replicasBehind(observations));
   const valid = anomalies.length > 0 ? false : reads.length === 0 ? 'unknown' : true;
   return {
     checker: 'durability',
@@ -146,6 +149,18 @@ function lostAppends(read: FinalRead, appends: ReadonlyMap<string, ReadonlyMap<s
     }
   }
   return out;
+}
+
+function replicasBehind(observations: readonly ObservationEntry[]): Anomaly[] {
+  return observations.filter((o) => o.f === 'final-read-behind').map((o): Anomaly => {
+    const v = (typeof o.value === 'object' && o.value !== null ? o.value : {}) as { node?: Json; revision?: Json; error?: Json };
+    const node = typeof v.node === 'string' ? v.node : String(o.process);
+    return {
+      type: 'replica-behind',
+      message: `node ${node} never reached the final revision ${String(v.revision)} while running (${String(v.error)}): it skipped or lost entries`,
+      node,
+    };
+  });
 }
 
 function replicaDivergence(observations: readonly ObservationEntry[]): Anomaly[] {

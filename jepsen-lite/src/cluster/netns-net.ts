@@ -14,12 +14,10 @@
 // Invariant: destroy() removes, by name, exactly what create() made (veths, namespaces,
 // bridge), even after a failure half-way, and is safe to call twice; every command is bounded.
 
-import { execFileSync } from 'node:child_process';
 import { installDebianPackage } from './debian-package.js';
+import { commandWorks, runCommand as run, undoAll } from './system-command.js';
 import { PolicyTable, type DirectionPolicy, type LinkFaults } from '../proxy/policy.js';
 
-/** Bound on each ip/iptables/tc call. */
-const COMMAND_TIMEOUT_MS = 10_000;
 /** The run's private range: the bridge is .1, member i is .(11 + i). */
 export const NETNS_SUBNET = '10.77.0';
 const BRIDGE_ADDRESS = `${NETNS_SUBNET}.1`;
@@ -42,29 +40,11 @@ export interface NetnsLayout {
   readonly veths: readonly string[];
 }
 
-function run(cmd: string, args: readonly string[], input?: string): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: 'pipe', timeout: COMMAND_TIMEOUT_MS, ...(input !== undefined ? { input } : {}) });
-  } catch (err) {
-    const detail = (err as { stderr?: Buffer | string }).stderr?.toString().trim() || (err as Error).message;
-    throw new Error(`${cmd} ${args.join(' ')}: ${detail}`);
-  }
-}
-
-const has = (cmd: string, versionFlag: string): boolean => {
-  try {
-    execFileSync(cmd, [versionFlag], { stdio: 'pipe', timeout: COMMAND_TIMEOUT_MS });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** Root, iproute2 and iptables, or a NetnsCapabilityError saying which is missing. */
 export function ensureNetnsTools(): void {
   if (process.getuid?.() !== 0) throw new NetnsCapabilityError('--net netns needs root (network namespaces, veths and iptables need CAP_SYS_ADMIN and CAP_NET_ADMIN)');
-  if (!has('ip', '-V')) installDebianPackage('iproute2');
-  if (!has('iptables-restore', '--version')) installDebianPackage('iptables');
+  if (!commandWorks('ip', '-V')) installDebianPackage('iproute2');
+  if (!commandWorks('iptables-restore', '--version')) installDebianPackage('iptables');
 }
 
 /** Layout names for the members of a run tagged `tag` (interface names are at most 15 bytes). */
@@ -243,22 +223,20 @@ export class NetnsNet implements LinkFaults {
    * processes live on is only unnamed). Returns the problems met; empty when clean.
    */
   destroy(): string[] {
-    const problems: string[] = [];
-    const attempt = (what: () => void): void => {
-      try {
-        what();
-      } catch (err) {
-        const m = (err as Error).message;
-        // Deleting a namespace takes its veth pair with it.
-        if (!m.includes('Cannot find device')) problems.push(m);
-      }
-    };
-    for (const veth of this.madeVeths.splice(0)) attempt(() => run('ip', ['link', 'del', veth]));
-    for (const ns of this.madeNamespaces.splice(0).reverse()) attempt(() => run('ip', ['netns', 'del', ns]));
-    if (this.bridgeMade) attempt(() => run('ip', ['link', 'del', this.layout.bridge]));
+    const veths = this.madeVeths.splice(0);
+    const namespaces = this.madeNamespaces.splice(0).reverse();
+    const bridge = this.bridgeMade;
     this.bridgeMade = false;
     this.appliedRules.clear();
     this.appliedDelays.clear();
-    return problems;
+    return undoAll(
+      [
+        ...veths.map((veth) => () => void run('ip', ['link', 'del', veth])),
+        ...namespaces.map((ns) => () => void run('ip', ['netns', 'del', ns])),
+        ...(bridge ? [() => void run('ip', ['link', 'del', this.layout.bridge])] : []),
+      ],
+      // Deleting a namespace takes its veth pair with it.
+      (message) => message.includes('Cannot find device'),
+    );
   }
 }

@@ -78,10 +78,10 @@ export interface ObservationEntry {
 export type ObservationF =
   | 'watch-start' | 'watch-resume' | 'watch-batch' | 'watch-end'
   | 'config-apply'
-  | 'final-read' | 'final-history' | 'final-hash';
+  | 'final-read' | 'final-history' | 'final-hash' | 'final-read-behind';
 
 export const OBSERVATION_FS: readonly ObservationF[] = [
-  'watch-start', 'watch-resume', 'watch-batch', 'watch-end', 'config-apply', 'final-read', 'final-history', 'final-hash',
+  'watch-start', 'watch-resume', 'watch-batch', 'watch-end', 'config-apply', 'final-read', 'final-history', 'final-hash', 'final-read-behind',
 ];
 
 export type HistoryEntry = ClientEntry | NemesisEntry | ObservationEntry;

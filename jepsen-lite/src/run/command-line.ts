@@ -53,5 +53,6 @@ export function runCommandLine(o: RunOptions, entry: string = CLI_ENTRY): string
   if (o.tls) parts.push('--tls');
   if (o.auth) parts.push('--auth');
   for (const [name, value] of Object.entries(o.serverEnv)) parts.push('--server-env', quote(`${name}=${value}`));
+  if (o.clientMutant !== null) parts.push('--client-mutant', o.clientMutant);
   return parts.join(' ');
 }

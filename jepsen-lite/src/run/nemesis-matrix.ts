@@ -1,11 +1,14 @@
 // The nemesis matrix of issue 15: every nemesis added for it (and --net netns partitions) under
 // the register, append and watch workloads on 3 and 5 members, each expected valid on the
-// healthy build; then each nemesis that has a server mutant (packages/server/src/mutants.ts)
-// run twice on one seed, on the healthy build (expected valid) and with KITE_MUTANT set
-// (expected invalid: the nemesis finds the bug it exists for). Runs are short and serial.
+// healthy build; then each nemesis run twice on one seed against the mutant that plants the
+// bug it exists to find: on the healthy build (expected valid) and with the mutant on
+// (expected invalid), a server one (KITE_MUTANT, packages/server/src/mutants.ts) or, for the
+// client-link nemeses, a client one (--client-mutant, @kite/client client-mutants.ts). Runs
+// are short and serial.
 // Results accumulate in a JSON file keyed by cell id, so the matrix can be run in parts
 // (`--only`) or resumed, and the markdown is always rendered from every recorded cell.
 
+import type { ClientMutantName } from '@kite/client';
 import type { MatrixCell, MatrixRunRecord } from './matrix.js';
 import { expandNemeses } from '../nemesis/types.js';
 import type { WorkloadName } from '../workloads/types.js';
@@ -35,19 +38,48 @@ export const MATRIX_ROWS: readonly MatrixRow[] = [
 ];
 
 export interface MutantProof {
+  /** The row's label and cell-id part (the nemesis spec, or `<spec> (netns)`). */
+  readonly label: string;
+  /** A nemesis spec for --nemesis. */
   readonly nemesis: string;
-  readonly mutant: string;
+  readonly net: RunOptions['net'];
+  /** A server mutant (KITE_MUTANT, packages/server/src/mutants.ts) or a client one (--client-mutant, @kite/client client-mutants.ts). */
+  readonly mutant: { readonly side: 'server'; readonly name: string } | { readonly side: 'client'; readonly name: ClientMutantName };
   readonly workload: WorkloadName;
   readonly seed: number;
   readonly serverEnv: Readonly<Record<string, string>>;
+  /**
+   * Client processes on both builds, when not the run's default: a bug that only a client
+   * pinned to a follower meets (the workers alternate preferLeader) needs more such clients to
+   * show on most runs.
+   */
+  readonly concurrency?: number;
 }
 
-/** The seeds are the ones the previous round's closing note recorded each mutant caught on. */
+const server = (name: string): MutantProof['mutant'] => ({ side: 'server', name });
+const client = (name: ClientMutantName): MutantProof['mutant'] => ({ side: 'client', name });
+
+/**
+ * One pair per nemesis that has one (client-partition and gray-follower have none: see the
+ * findings note, docs/jepsen/matrix-2026-12-07-findings.md). The first three seeds are the ones
+ * the previous round's closing note recorded each mutant caught on; the rest are the first
+ * seed each mutant was caught on (the seeds tried before it are in the findings note).
+ */
 export const MUTANT_PROOFS: readonly MutantProof[] = [
-  { nemesis: 'clock', mutant: 'wall-clock-ticks', workload: 'register', seed: 12, serverEnv: LEASE_READS },
-  { nemesis: 'corrupt', mutant: 'trust-damaged-wal', workload: 'register', seed: 23, serverEnv: {} },
-  { nemesis: 'blackhole-snapshot', mutant: 'watch-ignore-restore', workload: 'watch', seed: 31, serverEnv: {} },
+  { label: 'clock', nemesis: 'clock', net: 'proxy', mutant: server('wall-clock-ticks'), workload: 'register', seed: 12, serverEnv: LEASE_READS },
+  { label: 'corrupt', nemesis: 'corrupt', net: 'proxy', mutant: server('trust-damaged-wal'), workload: 'register', seed: 23, serverEnv: {} },
+  { label: 'blackhole-snapshot', nemesis: 'blackhole-snapshot', net: 'proxy', mutant: server('watch-ignore-restore'), workload: 'watch', seed: 31, serverEnv: {} },
+  { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
+  { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 2, serverEnv: {}, concurrency: 10 },
+  { label: 'failpoint', nemesis: 'failpoint', net: 'proxy', mutant: server('applied-index-before-apply'), workload: 'append', seed: 1, serverEnv: {} },
+  { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 3, serverEnv: {}, concurrency: 10 },
+  { label: 'partition-leader (netns)', nemesis: 'partition-leader', net: 'netns', mutant: server('leader-reads-without-quorum'), workload: 'register', seed: 1, serverEnv: {} },
 ];
+
+/** The settings that make a cell run the proof's mutant. */
+function mutantOptions(p: MutantProof): Pick<RunOptions, 'serverEnv' | 'clientMutant'> {
+  return p.mutant.side === 'server' ? { serverEnv: { KITE_MUTANT: p.mutant.name }, clientMutant: null } : { serverEnv: {}, clientMutant: p.mutant.name };
+}
 
 export interface NemesisMatrixCell extends MatrixCell {
   /** Stable key in the results file: `<row>/<workload>/n<nodes>` or `mutant/<nemesis>/<build>`. */
@@ -72,9 +104,10 @@ export function planNemesisMatrix(base: RunOptions): NemesisMatrixCell[] {
     }
   }
   for (const p of MUTANT_PROOFS) {
-    const o = { nodes: 3, seed: p.seed, net: 'proxy' as const };
-    cells.push(cell(base, `mutant/${p.nemesis}/healthy`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv } }, 'valid'));
-    cells.push(cell(base, `mutant/${p.nemesis}/${p.mutant}`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv, KITE_MUTANT: p.mutant } }, 'invalid'));
+    const o = { nodes: 3, seed: p.seed, net: p.net, ...(p.concurrency === undefined ? {} : { concurrency: p.concurrency }) };
+    const m = mutantOptions(p);
+    cells.push(cell(base, `mutant/${p.label}/healthy`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv } }, 'valid'));
+    cells.push(cell(base, `mutant/${p.label}/${p.mutant.name}`, p.workload, p.nemesis, { ...o, serverEnv: { ...base.serverEnv, ...p.serverEnv, ...m.serverEnv }, clientMutant: m.clientMutant }, 'invalid'));
   }
   return cells;
 }
@@ -115,12 +148,13 @@ export function renderNemesisMatrix(cells: readonly NemesisMatrixCell[], runs: R
     lines.push(`| ${md(row.label)} | ${texts.join(' | ')} |`);
   }
   lines.push('', '## Each nemesis against its mutant (same seed; expected: healthy valid, mutant invalid)', '');
-  lines.push('| nemesis | workload | seed | mutant (KITE_MUTANT) | healthy build | mutant build |', '|---|---|---|---|---|---|');
+  lines.push('| nemesis | workload | seed | mutant (server KITE_MUTANT or --client-mutant) | healthy build | mutant build |', '|---|---|---|---|---|---|');
   for (const p of MUTANT_PROOFS) {
-    const find = (suffix: string): NemesisMatrixCell | undefined => cells.find((x) => x.id === `mutant/${p.nemesis}/${suffix}`);
+    const find = (suffix: string): NemesisMatrixCell | undefined => cells.find((x) => x.id === `mutant/${p.label}/${suffix}`);
     const h = find('healthy');
-    const m = find(p.mutant);
-    lines.push(`| ${p.nemesis} | ${p.workload} | ${p.seed} | ${p.mutant} | ${h === undefined ? '—' : cellText(h, runs)} | ${m === undefined ? '—' : cellText(m, runs)} |`);
+    const m = find(p.mutant.name);
+    const workload = p.concurrency === undefined ? p.workload : `${p.workload}, ${p.concurrency} clients`;
+    lines.push(`| ${md(p.label)} | ${workload} | ${p.seed} | ${p.mutant.side} ${p.mutant.name} | ${h === undefined ? '—' : cellText(h, runs)} | ${m === undefined ? '—' : cellText(m, runs)} |`);
   }
   if (notes.trim() !== '') lines.push('', notes.trim());
   lines.push('', '## Runs', '');

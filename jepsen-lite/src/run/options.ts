@@ -1,5 +1,6 @@
 // Everything a run is parameterised by, with the defaults the CLI and the chaos test share.
 
+import type { ClientMutantName } from '@kite/client';
 import { fileURLToPath } from 'node:url';
 import type { NemesisName } from '../nemesis/types.js';
 import type { WorkloadName } from '../workloads/types.js';
@@ -51,6 +52,8 @@ export interface RunOptions {
   /** Environment settings for every member (--server-env NAME=VALUE); nothing else is inherited but PATH, HOME, TMPDIR. */
   readonly serverEnv: Readonly<Record<string, string>>;
   readonly net: NetMode;
+  /** A deliberately broken client for the workload's clients (@kite/client client-mutants.ts; --client-mutant), or null. */
+  readonly clientMutant: ClientMutantName | null;
 }
 
 /** packages/server/dist/main.js, found from this file (jepsen-lite/dist/run/options.js). */
@@ -94,5 +97,6 @@ export function defaultOptions(): RunOptions {
     auth: false,
     serverEnv: {},
     net: 'proxy',
+    clientMutant: null,
   };
 }

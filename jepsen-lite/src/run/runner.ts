@@ -95,13 +95,13 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
 
   const ctx: WorkloadContext = {
     cluster, recorder, rng: rng.fork('workload'), concurrency: o.concurrency, rateHz: o.rateHz,
-    opTimeoutMs: o.opTimeoutMs, signal: stopWorkload.signal, log,
+    opTimeoutMs: o.opTimeoutMs, signal: stopWorkload.signal, log, clientMutant: o.clientMutant,
     clientFor: async (w) => {
       let c = clients.get(w);
       if (c === undefined) {
         const eps = cluster.workloadEndpoints();
         const rotated = [...eps.slice(w % eps.length), ...eps.slice(0, w % eps.length)];
-        c = await cluster.connect({ endpoints: rotated, timeoutMs: o.opTimeoutMs, preferLeader: w % 2 === 0 });
+        c = await cluster.connect({ endpoints: rotated, timeoutMs: o.opTimeoutMs, preferLeader: w % 2 === 0, mutant: o.clientMutant });
         clients.set(w, c);
       }
       return c;
@@ -111,6 +111,7 @@ export async function runTest(o: RunOptions, hooks: RunHooks): Promise<RunOutcom
 
   try {
     log(`starting ${o.nodes} members in ${dir}`);
+    if (o.clientMutant !== null) log(`DELIBERATELY BROKEN CLIENT: the workload's clients run the ${o.clientMutant} client mutant (--client-mutant)`);
     await cluster.start(CLUSTER_READY_MS_MAX);
     if (cluster.netns !== null && o.nemeses.some((n) => DELAY_NEMESES.includes(n)) && !cluster.netns.netemAvailable()) {
       throw new NetnsCapabilityError(`tc netem is not available in this kernel (CONFIG_NET_SCH_NETEM), so --net netns cannot run ${o.nemeses.filter((n) => DELAY_NEMESES.includes(n)).join(', ')} (they delay links); partitions, kills and pauses work`);

@@ -1,7 +1,8 @@
 // End-of-run evidence shared by the workloads. After the heal, each member is read on its own
 // (serializable reads over a link to that member only, at one common revision once it has
 // applied it), so a member that lost or diverged data shows up as its own final read; the
-// members' hashes at that revision are recorded too.
+// members' hashes at that revision are recorded too. A member that still answers FutureRevision
+// after the catch-up wait is recorded as behind (final-read-behind).
 
 import { isKiteError, type KiteClient } from '@kite/client';
 import type { Json } from '../history/index.js';
@@ -55,6 +56,7 @@ export async function readEveryNode(
   for (const node of ctx.cluster.runningNames()) {
     const deadline = monotonicMs() + CATCH_UP_MS_MAX;
     let lastError = '';
+    let behind = false;
     while (monotonicMs() < deadline) {
       try {
         const read = await withNodeClient(ctx, node, async (c) => {
@@ -72,10 +74,14 @@ export async function readEveryNode(
         break;
       } catch (err) {
         lastError = isKiteError(err) ? `${err.code}: ${err.message}` : String(err);
+        behind = isKiteError(err, 'FutureRevision');
         await sleep(RETRY_MS);
       }
     }
     if (lastError !== '') ctx.log(`final read of ${node} failed: ${lastError}`);
+    // A running member still short of the revision the cluster reached, after the whole
+    // catch-up wait, lost or skipped entries (or is stuck): evidence for the durability checker.
+    if (lastError !== '' && behind) ctx.recorder.observe(node, 'final-read-behind', { node, revision, error: lastError.slice(0, 300) });
   }
   return out;
 }

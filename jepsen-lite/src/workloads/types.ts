@@ -3,7 +3,7 @@
 // records end-of-run evidence (final reads, hashes, global event history); then it names the
 // checkers that judge its history.
 
-import type { KiteClient } from '@kite/client';
+import type { ClientMutantName, KiteClient } from '@kite/client';
 import type { CheckResult } from '../checkers/index.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { PairedHistory } from '../history/index.js';
@@ -35,6 +35,8 @@ export interface WorkloadContext {
   readonly opTimeoutMs: number;
   /** Aborts when the workload must stop issuing new operations. */
   readonly signal: AbortSignal;
+  /** The deliberately broken client behaviour the run's workload clients get (--client-mutant), or null. */
+  readonly clientMutant: ClientMutantName | null;
   /** A client for worker `i` (created on first use, closed by the runner). */
   clientFor(worker: number): Promise<KiteClient>;
   log(line: string): void;

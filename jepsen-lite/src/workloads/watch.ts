@@ -48,7 +48,7 @@ function batchJson(b: WatchBatch): Json {
 }
 
 async function nodeClient(ctx: WorkloadContext, node: string): Promise<KiteClient> {
-  return ctx.cluster.connect({ endpoints: [ctx.cluster.workloadUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs });
+  return ctx.cluster.connect({ endpoints: [ctx.cluster.workloadUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs, mutant: ctx.clientMutant });
 }
 
 /**

@@ -52,6 +52,15 @@ describe('durability checker', () => {
     expect(reads.anomalies.map((a) => [a.type, a['keys']])).toEqual([['replica-divergence', ['y']]]);
   });
 
+  it('reports a running member that never reached the final revision (it skipped entries), not just the members that answered', () => {
+    const h = new HistoryBuilder().op(0, 'write', 'x', 1);
+    const behind = observe('final-read-behind', { node: 'n2', revision: 823, error: 'FutureRevision: revision 823 is newer than the current revision 350' });
+    const r = check(h, [finalRead('n1', { x: 1 }, 823), finalRead('n3', { x: 1 }, 823), behind]);
+    expect(r.valid).toBe(false);
+    expect(r.anomalies.map((a) => [a.type, a['node']])).toEqual([['replica-behind', 'n2']]);
+    expect(r.anomalies[0]?.message).toContain('final revision 823');
+  });
+
   it("answers 'unknown' without final reads", () => {
     expect(check(new HistoryBuilder().op(0, 'write', 'x', 1), []).valid).toBe('unknown');
   });

@@ -28,6 +28,23 @@ describe('nemesis matrix plan', () => {
     expect(mutant?.command).toBe(`${healthy?.command ?? ''} --server-env KITE_MUTANT=watch-ignore-restore`);
   });
 
+  it('pairs every nemesis row with a mutant but client-partition and gray-follower: client mutants by --client-mutant, partitions on netns', () => {
+    const rows = new Set(MATRIX_ROWS.map((r) => r.label.replace(' (netns)', '')));
+    for (const p of MUTANT_PROOFS) rows.delete(p.label.replace(' (netns)', '').replace(/^partition-leader$/, 'partition'));
+    expect([...rows]).toEqual(['client-partition', 'gray-follower']);
+    const healthy = cells.find((c) => c.id === 'mutant/client-delay/healthy');
+    const mutant = cells.find((c) => c.id === 'mutant/client-delay/watch-resume-from-now');
+    expect(healthy?.options.clientMutant).toBeNull();
+    expect(healthy?.options.serverEnv).toEqual({});
+    expect(mutant?.command).toBe(`${healthy?.command ?? ''} --client-mutant watch-resume-from-now`);
+    const netns = cells.find((c) => c.id === 'mutant/partition-leader (netns)/leader-reads-without-quorum');
+    expect(netns?.command).toContain('--nemesis partition-leader');
+    expect(netns?.command).toContain('--net netns --server-env KITE_MUTANT=leader-reads-without-quorum');
+    const gray = cells.find((c) => c.id === 'mutant/gray-leader/healthy');
+    expect(gray?.command).toContain('--concurrency 10');
+    expect(renderNemesisMatrix(cells, {}, ['# t'])).toContain('| gray-leader | register, 10 clients | 3 | server follower-local-reads | — | — |');
+  });
+
   it('renders recorded cells, dashes for the rest, and bolds a verdict that is not the expected one', () => {
     const result = (checker: string, v: CheckResult['valid'], message = ''): CheckResult => ({ checker, valid: v, anomalies: message === '' ? [] : [{ type: 'x', message }], stats: {} });
     const ok: RunOutcome = { dir: '/tmp/a', valid: true, results: [result('liveness', true)], error: null };
@@ -42,7 +59,7 @@ describe('nemesis matrix plan', () => {
     expect(text).toContain(`3 of ${cells.length} runs recorded; 1 not as expected (in bold).`);
     expect(text).toContain('| gray-leader | valid | — | — | — | — | — |');
     expect(text).toContain('| failpoint | — | — | — | — | — | **INVALID (watch)** |');
-    expect(text).toContain('| blackhole-snapshot | watch | 31 | watch-ignore-restore | — | INVALID (watch) |');
+    expect(text).toContain('| blackhole-snapshot | watch | 31 | server watch-ignore-restore | — | INVALID (watch) |');
     expect(text).toContain('  - watch: false, 1 anomalies; first: revision went back');
   });
 });

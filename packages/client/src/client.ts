@@ -27,6 +27,7 @@ import { election, lock, mirror, type Election, type ElectionOptions, type LockH
 import type { SocketFactory } from './socket.js';
 import { Watch } from './watch.js';
 import { WatchHub } from './watch-hub.js';
+import { parseClientMutant, type ClientMutantName } from './client-mutants.js';
 
 export interface ClientOptions {
   readonly endpoints: readonly string[];
@@ -55,6 +56,8 @@ export interface ClientOptions {
   readonly random?: () => number;
   /** Log in with these on every link (the cluster has auth enabled); renewed when a token expires. */
   readonly auth?: ClientAuth;
+  /** A deliberately broken behaviour, for testing test harnesses only (client-mutants.ts); default none. */
+  readonly mutant?: ClientMutantName | null;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -118,6 +121,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
   private readonly pool: ConnectionPool;
   private readonly invoker: Invoker;
   private readonly hub: WatchHub;
+  private readonly mutant: ClientMutantName | null;
   private readonly leases = new Set<Lease>();
   private closed = false;
 
@@ -138,7 +142,8 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
       onDisconnect: (conn, reason) => this.emit('disconnect', { endpoint: conn.url, reason }),
     });
     const timeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
-    this.invoker = new Invoker(this.pool, { timeoutMs, retries: options.retries ?? CLIENT_DEFAULTS.retries, backoff, random });
+    this.mutant = parseClientMutant(options.mutant);
+    this.invoker = new Invoker(this.pool, { timeoutMs, retries: options.retries ?? CLIENT_DEFAULTS.retries, backoff, random, lostAnswerAsFailure: this.mutant === 'lost-answer-as-failure' });
     this.hub = new WatchHub(this.pool, {
       backoff,
       random,
@@ -218,6 +223,7 @@ export class KiteClient extends Emitter<ClientEvents> implements Requester {
         progressNotify: opts.progressNotify ?? false,
         fragment: opts.fragment ?? false,
         bufferEventsMax: opts.bufferEventsMax ?? this.options.watchBufferEventsMax ?? CLIENT_DEFAULTS.watchBufferEventsMax,
+        ...(this.mutant === 'watch-resume-from-now' ? { resumeFromNow: true } : {}),
       },
       this.hub,
     );

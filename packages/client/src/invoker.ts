@@ -37,6 +37,8 @@ export interface InvokerOptions {
   readonly retries: number;
   readonly backoff: BackoffOptions;
   readonly random: () => number;
+  /** The lost-answer-as-failure client mutant only: a write whose answer was lost fails as definite. */
+  readonly lostAnswerAsFailure?: boolean;
 }
 
 export class Invoker {
@@ -92,10 +94,12 @@ export class Invoker {
     } catch (err) {
       if (signal.aborted) {
         // The request was on the wire: a write may have been applied.
+        if (!idempotent && this.options.lostAnswerAsFailure === true) return { kind: 'final', error: definiteFailure(op, abortError(signal)) };
         return { kind: 'final', error: idempotent ? abortError(signal) : indeterminate(abortError(signal)) };
       }
       if (err instanceof LinkLostError) {
         if (!err.sent || idempotent) return { kind: 'retry', error: err };
+        if (this.options.lostAnswerAsFailure === true) return { kind: 'final', error: definiteFailure(op, err) };
         return { kind: 'final', error: indeterminate(new KiteError('Unavailable', `${op}: ${err.message}; outcome unknown`)) };
       }
       if (err instanceof KiteError) {
@@ -139,6 +143,11 @@ function mayHaveTakenEffect(err: KiteError): boolean {
 
 function afterUnknownAttempt(err: KiteError): KiteError {
   return new KiteError(err.code, err.message, { ...err.details, afterUnknownAttempt: true }, { cause: err });
+}
+
+/** The lost-answer-as-failure mutant's error: the lost answer reported as a definite failure. */
+function definiteFailure(op: string, err: KiteError): KiteError {
+  return new KiteError('Unavailable', `${op}: ${err.message}`, {}, { cause: err });
 }
 
 /** A copy of `err` marked indeterminate (the original may be shared, e.g. a signal reason). */

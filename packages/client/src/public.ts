@@ -19,6 +19,7 @@ export type { CallOptions } from './invoker.js';
 export type { SocketFactory, KiteSocket, KiteSocketHandlers, SocketOptions } from './socket.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { normalizeEndpoint } from './endpoints.js';
+export { CLIENT_MUTANT_NAMES, parseClientMutant, type ClientMutantName } from './client-mutants.js';
 export {
   KiteError, isKiteError, toBytes, bytesToString, prefixRangeEnd, createRng, type SeededRng,
   type ErrorCode, type KeyValue, type WatchEvent, type ResponseHeader, type Member, type MemberId, type LeaseId,

@@ -48,6 +48,8 @@ export interface WatchSpec {
   readonly bufferEventsMax: number;
   /** Overrides SERVER_CANCEL_RESUMES_MAX (tests). */
   readonly serverCancelResumesMax?: number;
+  /** The watch-resume-from-now client mutant (client-mutants.ts) only: a lost link resumes from now. */
+  readonly resumeFromNow?: boolean;
 }
 
 /** What a Watch needs from the hub (kept narrow so tests can drive a Watch directly). */
@@ -90,6 +92,8 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   private fragments: WatchEvent[] = [];
   /** Server cancels resumed since the cursor last moved (bounded by serverCancelResumesMax). */
   private serverCancels = 0;
+  /** The watch-resume-from-now client mutant: re-registering from now after a lost link. */
+  private mutantFromNow = false;
   private resolveReady!: () => void;
   private rejectReady!: (e: KiteError) => void;
 
@@ -122,7 +126,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
 
   /** The revision a resume would start at. */
   get nextRevision(): Revision {
-    return this.cursor.nextRevision;
+    return this.mutantFromNow ? 0 : this.cursor.nextRevision;
   }
 
   /** Ends the watch: the iterator finishes (buffered batches are dropped). */
@@ -156,6 +160,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
   onRegistered(header: ResponseHeader): void {
     if (this.stateValue !== 'registering') return;
     this.cursor.anchor(header.revision);
+    this.mutantFromNow = false;
     this.stateValue = 'active';
     this.resolveReady();
   }
@@ -165,6 +170,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
     // While registering, the hub's own retry loop handles a lost link.
     if (this.stateValue !== 'active') return;
     this.stateValue = 'registering';
+    if (this.spec.resumeFromNow === true) this.mutantFromNow = true;
     this.register();
   }
 
@@ -259,7 +265,7 @@ export class Watch implements AsyncIterableIterator<WatchBatch> {
    */
   private register(serverCancels?: number): void {
     this.fragments = [];
-    this.driver.register(this, this.cursor.nextRevision, serverCancels);
+    this.driver.register(this, this.nextRevision, serverCancels);
   }
 
   private take(): WatchBatch | undefined {

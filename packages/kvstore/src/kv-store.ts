@@ -301,6 +301,17 @@ export class KvStore implements WatchSource {
     return this.exclusive(() => this.applyBatch(entries));
   }
 
+  /**
+   * FOR THE SERVER'S applied-index-before-apply MUTANT ONLY (packages/server/src/mutants.ts):
+   * writes `index` as the stored applied index on its own, ahead of the data it stands for,
+   * leaving memory untouched. A crash before the data batch lands leaves a store that claims
+   * entries it never applied, which the next start then skips: the bug a failpoint at the
+   * apply boundary exists to find. Never called by a healthy build.
+   */
+  mutantRecordAppliedIndex(index: number): Promise<void> {
+    return this.exclusive(() => this.state.backend.write([this.metaOp('appliedIndex', index)], { sync: this.syncWrites }));
+  }
+
   private async applyBatch(entries: readonly ApplyEntry[]): Promise<ApplyResult[]> {
     assert(!this.closed, 'apply on a closed store');
     const results: ApplyResult[] = [];

@@ -133,6 +133,112 @@ export function decodeRecord(bytes: Uint8Array): ChangeRecord {
   };
 }
 
+/**
+ * What rebuilding the key index needs from a change record, without the value: its bytes are
+ * only counted. `key` views the record's bytes (copy it to keep it).
+ */
+export type RecordHead =
+  | { readonly tombstone: true; readonly key: Uint8Array }
+  | {
+      readonly tombstone: false;
+      readonly key: Uint8Array;
+      readonly valueLength: number;
+      readonly createRevision: number;
+      readonly version: number;
+      readonly lease: number;
+    };
+
+/** msgpack type bytes the head reader understands (what msgpackr writes for a record). */
+const MP_FIXARRAY_1 = 0x91;
+const MP_FIXARRAY_5 = 0x95;
+const MP_FIXINT_MAX = 0x7f;
+const MP_BIN8 = 0xc4;
+const MP_BIN16 = 0xc5;
+const MP_BIN32 = 0xc6;
+const MP_UINT8 = 0xcc;
+const MP_UINT16 = 0xcd;
+const MP_UINT32 = 0xce;
+const MP_FLOAT64 = 0xcb;
+
+/** Reads records in place; `at` is the cursor. Returns undefined on anything unexpected. */
+class HeadReader {
+  at = 0;
+  constructor(private readonly b: Uint8Array) {}
+
+  private dv(): DataView {
+    return new DataView(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+  }
+
+  /** A bin's [start, end), or undefined. */
+  bin(): readonly [number, number] | undefined {
+    const b = this.b;
+    const t = b[this.at];
+    let n: number;
+    if (t === MP_BIN8 && this.at + 2 <= b.length) {
+      n = b[this.at + 1] as number;
+      this.at += 2;
+    } else if (t === MP_BIN16 && this.at + 3 <= b.length) {
+      n = ((b[this.at + 1] as number) << 8) | (b[this.at + 2] as number);
+      this.at += 3;
+    } else if (t === MP_BIN32 && this.at + 5 <= b.length) {
+      n = this.dv().getUint32(this.at + 1);
+      this.at += 5;
+    } else {
+      return undefined;
+    }
+    const start = this.at;
+    this.at += n;
+    return this.at <= b.length ? [start, this.at] : undefined;
+  }
+
+  /** A non-negative safe integer, or undefined. */
+  uint(): number | undefined {
+    const b = this.b;
+    const t = b[this.at];
+    if (t === undefined) return undefined;
+    if (t <= MP_FIXINT_MAX) {
+      this.at += 1;
+      return t;
+    }
+    const need = t === MP_UINT8 ? 1 : t === MP_UINT16 ? 2 : t === MP_UINT32 ? 4 : t === MP_FLOAT64 ? 8 : -1;
+    if (need < 0 || this.at + 1 + need > b.length) return undefined;
+    const dv = this.dv();
+    const n = need === 1 ? (b[this.at + 1] as number) : need === 2 ? dv.getUint16(this.at + 1) : need === 4 ? dv.getUint32(this.at + 1) : dv.getFloat64(this.at + 1);
+    this.at += 1 + need;
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+}
+
+/**
+ * The head of a change record (decodeRecord's fields, the value's length instead of the
+ * value), read in place: the open scan of a million records decodes no value and copies no
+ * bytes. Anything outside the encodings msgpackr writes for a record goes through
+ * decodeRecord, so both always agree (layout.test.ts checks that they do).
+ */
+export function decodeRecordHead(bytes: Uint8Array): RecordHead {
+  const r = new HeadReader(bytes);
+  const t = bytes[0];
+  r.at = 1;
+  const key = r.bin();
+  if (key !== undefined) {
+    const keyView = bytes.subarray(key[0], key[1]);
+    if (t === MP_FIXARRAY_1 && r.at === bytes.length) return { tombstone: true, key: keyView };
+    if (t === MP_FIXARRAY_5) {
+      const value = r.bin();
+      const createRevision = r.uint();
+      const version = r.uint();
+      const lease = r.uint();
+      if (value !== undefined && createRevision !== undefined && version !== undefined && lease !== undefined && r.at === bytes.length) {
+        return { tombstone: false, key: keyView, valueLength: value[1] - value[0], createRevision, version, lease };
+      }
+    }
+  }
+  const rec = decodeRecord(bytes);
+  return rec.tombstone
+    ? rec
+    : { tombstone: false, key: rec.key, valueLength: rec.value.byteLength, createRevision: rec.createRevision, version: rec.version, lease: rec.lease };
+}
+
 export interface LeaseRecord {
   readonly id: number;
   readonly ttlSeconds: number;

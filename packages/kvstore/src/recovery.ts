@@ -13,8 +13,8 @@ import { keyString } from './bytes.js';
 import { AUTH_PREFIX } from './auth-state.js';
 import { compactKeyIndexes } from './compaction.js';
 import type { MetaName } from './layout.js';
-import type { ChangeRecord, LeaseRecord } from './layout.js';
-import { LEASE_PREFIX, REV_PREFIX, decodeLease, decodeMeta, decodeRecord, describeKey, metaKey, prefixRange, revFromKey } from './layout.js';
+import type { LeaseRecord, RecordHead } from './layout.js';
+import { LEASE_PREFIX, REV_PREFIX, decodeLease, decodeMeta, decodeRecordHead, describeKey, metaKey, prefixRange, revFromKey } from './layout.js';
 import { Lease } from './lessor.js';
 import type { MvccState } from './mvcc.js';
 import type { RecordTally } from './record-tally.js';
@@ -87,7 +87,8 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
   for await (const batch of backend.entries(prefixRange(REV_PREFIX))) {
     for (const [k, v] of batch) {
       const rev = decoded(state, k, () => revFromKey(k));
-      const rec: ChangeRecord = decoded(state, k, () => decodeRecord(v));
+      // The head only: the value is counted, not decoded or copied (the restart-time path).
+      const rec: RecordHead = decoded(state, k, () => decodeRecordHead(v));
       tallyKey(found, k, 1);
       lastMain = rev.main;
       const key = keyString(rec.key);
@@ -95,7 +96,7 @@ export async function rebuildState(state: MvccState, nowMs: number): Promise<Rec
         const ki = state.tree.getOrCreate(key);
         // The value cache starts cold: filling it here would turn every value into a string
         // (garbage for all but the last few) on the path that decides restart time.
-        ki.restorePut(rev, rec.createRevision, rec.version, rec.value.byteLength, rec.lease);
+        ki.restorePut(rev, rec.createRevision, rec.version, rec.valueLength, rec.lease);
         continue;
       }
       const ki = state.tree.get(key);

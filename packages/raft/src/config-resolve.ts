@@ -2,6 +2,7 @@
 
 import type { RaftConfig, ResolvedRaftConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { NO_TEST_HOOKS } from './test-hooks.js';
 
 const MiB = 1024 * 1024;
 
@@ -24,6 +25,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     maxPendingReadIndex: c.maxPendingReadIndex ?? 4096,
     leaseDriftTicks: c.leaseDriftTicks ?? Math.max(2, Math.floor(electionTicks / 5)),
     snapshotRetryTicks: c.snapshotRetryTicks ?? 10 * electionTicks,
+    testHooks: c.testHooks ?? NO_TEST_HOOKS,
   };
   const positive = ['heartbeatTicks', 'electionTicks', 'maxMsgBytes', 'maxInflightMsgs', 'maxUncommittedBytes',
     'maxCommittedBytesPerReady', 'maxPendingReadIndex', 'snapshotRetryTicks'] as const;

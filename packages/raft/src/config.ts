@@ -2,6 +2,7 @@
 
 import type { LogIndex, NodeId } from './types.js';
 import type { Storage } from './storage.js';
+import type { RaftTestHooks } from './test-hooks.js';
 
 /** A seeded source of randomness (the core never calls Math.random). */
 export interface Rng {
@@ -46,6 +47,8 @@ export interface RaftConfig {
    * reportSnapshot; this only heals lost snapshots. Default 10 * electionTicks.
    */
   readonly snapshotRetryTicks?: number;
+  /** Tests and the simulator's mutants only (test-hooks.ts); never set by a production host. */
+  readonly testHooks?: RaftTestHooks;
 }
 
 /** RaftConfig with every default filled in. */
@@ -66,4 +69,5 @@ export interface ResolvedRaftConfig {
   readonly maxPendingReadIndex: number;
   readonly leaseDriftTicks: number;
   readonly snapshotRetryTicks: number;
+  readonly testHooks: RaftTestHooks;
 }

@@ -4,6 +4,7 @@ export type * from './message.js';
 export type * from './ready.js';
 export type * from './storage.js';
 export type * from './config.js';
+export type { RaftTestHooks } from './test-hooks.js';
 export type { Status, ProgressStatus } from './status.js';
 export type { ProgressState } from './tracker/progress.js';
 export { emptyHardState } from './types.js';

@@ -5,9 +5,9 @@
 // Committed entries are handed to the host only once persisted (see nextCommittedEntries), so
 // no member ever applies or reports an entry it could lose in a crash.
 //
-// The two safety decisions of the protocol live here as methods so that tests (and the
-// simulator's mutants) can reach them on `rawNode.raft.log`: `isUpToDate` (vote granting,
-// §5.4.1) and `maybeCommit` (commit only entries of the current term, §5.4.2 / Figure 8).
+// The two safety decisions of the protocol live here as methods: `isUpToDate` (vote granting,
+// §5.4.1) and `maybeCommit` (commit only entries of the current term, §5.4.2 / Figure 8). The
+// simulator's mutants replace them through RaftTestHooks (test-hooks.ts), never by patching.
 
 import { assert } from './assert.js';
 import { CompactedError, UnavailableError } from './errors.js';

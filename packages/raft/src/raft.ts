@@ -1,6 +1,9 @@
 // The Raft state machine of one member: term, vote, role, log, configuration and (while
 // leading) per-follower progress. Input is a tick or a message; output is messages queued in
-// `msgs` and state the RawNode turns into a Ready. No I/O, no clocks, no randomness but `rng`.
+// `#msgs` and state the RawNode turns into a Ready. No I/O, no clocks, no randomness but `rng`.
+// The state is private: read-only views for RawNode, status.ts and tests; the step-*.ts role
+// functions change it through named methods (heardFromLeader, receiveReadState,
+// beginLeaderTransfer, ...); tests and mutants change decisions only through cfg.testHooks.
 //
 // Roles swap two functions: `stepRole` (role-specific message handling, step-*.ts) and
 // `tickRole` (tickElection for followers/candidates, tickHeartbeat for leaders).
@@ -55,40 +58,45 @@ const emptyData = new Uint8Array(0);
 export class Raft {
   readonly id: NodeId;
   readonly cfg: ResolvedRaftConfig;
-  term: Term = 0;
-  vote: NodeId | null = null;
-  lead: NodeId | null = null;
-  role: Role = 'follower';
   readonly log: RaftLog;
   readonly trk: ProgressTracker;
   readonly readOnly: ReadOnly;
-  /** Outgoing messages; drained into each Ready. */
-  msgs: Message[] = [];
-  /** Answers to local readIndex calls; drained into each Ready. */
-  readStates: ReadState[] = [];
-  /** Votes received in the current (pre)election. */
-  readonly votes = new Map<NodeId, boolean>();
 
-  electionElapsed = 0;
-  heartbeatElapsed = 0;
-  randomizedElectionTimeout = 0;
+  // The protocol state: private (ES private, so no cast reaches it either). Read through the
+  // views below; changed only by the methods of this class, which keep the invariants above.
+  // Tests and mutants change decisions through cfg.testHooks (test-hooks.ts), never the state.
+  #term: Term = 0;
+  #vote: NodeId | null = null;
+  #lead: NodeId | null = null;
+  #role: Role = 'follower';
+  /** Outgoing messages; drained into each Ready (takeMessages). */
+  #msgs: Message[] = [];
+  /** Answers to local readIndex calls; drained into each Ready (takeReadStates). */
+  #readStates: ReadState[] = [];
+  /** Votes received in the current (pre)election. */
+  readonly #votes = new Map<NodeId, boolean>();
+
+  #electionElapsed = 0;
+  #heartbeatElapsed = 0;
+  #randomizedElectionTimeout = 0;
   /** Ticks since this member started: the clock lease reads are measured on. */
-  tickCount = 0;
+  #tickCount = 0;
   /**
    * Until `tickCount` reaches this, the member treats itself as inside some leader's lease and
    * grants no (pre)vote except for a leadership transfer (see `inLease`). A RawNode is built on
    * every (re)start and forgets the leader it was acknowledging; without this quiet period a
    * restarted member could vote a new leader in while the old leader still serves lease reads
    * counted on this member's earlier acks (Raft thesis §6.4; Paxos Made Live likewise has a
-   * restarted replica wait out a lease). Tests that model members up for a while set it to 0.
+   * restarted replica wait out a lease). Tests that model members up for a while skip it
+   * (testHooks.skipQuietPeriod).
    */
-  quietUntilTick: number;
+  #quietUntilTick: number;
 
-  leadTransferee: NodeId | null = null;
+  #leadTransferee: NodeId | null = null;
   /** Index of the last conf change appended by this leader (0 if none); see proposeConfChange. */
-  pendingConfIndex: LogIndex = 0;
+  #pendingConfIndex: LogIndex = 0;
   /** Bytes of entries appended by this leader and not yet applied (maxUncommittedBytes). */
-  uncommittedBytes = 0;
+  #uncommittedBytes = 0;
   /** Proposals appended since the last Ready: broadcast once, as one batch, at the next Ready. */
   private broadcastPending = false;
 
@@ -101,11 +109,11 @@ export class Raft {
     this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedBytesPerReady);
     this.trk = new ProgressTracker(this.cfg.maxInflightMsgs);
     this.readOnly = new ReadOnly(this.cfg.maxPendingReadIndex);
-    this.quietUntilTick = this.cfg.checkQuorum ? this.cfg.electionTicks : 0;
+    this.#quietUntilTick = this.cfg.checkQuorum && this.cfg.testHooks.skipQuietPeriod !== true ? this.cfg.electionTicks : 0;
     const { hardState, confState } = this.cfg.storage.initialState();
     this.trk.applyConf(confState, this.log.lastIndex() + 1);
-    this.term = hardState.term;
-    this.vote = hardState.vote;
+    this.#term = hardState.term;
+    this.#vote = hardState.vote;
     // A stored commit below the snapshot is harmless (the snapshot is committed); above the
     // last index it means the host lost entries it acknowledged, and commitTo asserts.
     this.log.commitTo(hardState.commit);
@@ -113,7 +121,7 @@ export class Raft {
       this.replayConfChanges(this.log.applied + 1, this.cfg.applied);
       this.log.appliedTo(this.cfg.applied);
     }
-    this.becomeFollower(this.term, null);
+    this.becomeFollower(this.#term, null);
   }
 
   /**
@@ -134,12 +142,55 @@ export class Raft {
 
   // ---- state views -------------------------------------------------------------------------
 
+  get term(): Term {
+    return this.#term;
+  }
+
+  get vote(): NodeId | null {
+    return this.#vote;
+  }
+
+  get lead(): NodeId | null {
+    return this.#lead;
+  }
+
+  get role(): Role {
+    return this.#role;
+  }
+
+  get leadTransferee(): NodeId | null {
+    return this.#leadTransferee;
+  }
+
+  get tickCount(): number {
+    return this.#tickCount;
+  }
+
+  /** Whether messages or read states wait for the next Ready. */
+  hasOutput(): boolean {
+    return this.#msgs.length > 0 || this.#readStates.length > 0;
+  }
+
+  /** The messages queued since the last Ready, handed over (the queue starts empty again). */
+  takeMessages(): Message[] {
+    const out = this.#msgs;
+    this.#msgs = [];
+    return out;
+  }
+
+  /** The local read answers since the last Ready, handed over. */
+  takeReadStates(): ReadState[] {
+    const out = this.#readStates;
+    this.#readStates = [];
+    return out;
+  }
+
   softState(): SoftState {
-    return { lead: this.lead, role: this.role };
+    return { lead: this.#lead, role: this.#role };
   }
 
   hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    return { term: this.#term, vote: this.#vote, commit: this.log.committed };
   }
 
   /** A voter may campaign and vote; learners and removed members may not campaign. */
@@ -148,70 +199,70 @@ export class Raft {
   }
 
   committedEntryInCurrentTerm(): boolean {
-    return this.log.term(this.log.committed) === this.term;
+    return this.log.term(this.log.committed) === this.#term;
   }
 
   // ---- role transitions --------------------------------------------------------------------
 
   private reset(term: Term): void {
-    if (this.term !== term) {
-      assert(term > this.term, `term going back from ${this.term} to ${term}`);
-      this.term = term;
-      this.vote = null;
+    if (this.#term !== term) {
+      assert(term > this.#term, `term going back from ${this.#term} to ${term}`);
+      this.#term = term;
+      this.#vote = null;
     }
-    this.lead = null;
-    this.electionElapsed = 0;
-    this.heartbeatElapsed = 0;
+    this.#lead = null;
+    this.#electionElapsed = 0;
+    this.#heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
-    this.leadTransferee = null;
-    this.votes.clear();
+    this.#leadTransferee = null;
+    this.#votes.clear();
     this.trk.resetProgress(this.log.lastIndex() + 1);
     const self = this.trk.progress.get(this.id);
     if (self !== undefined) self.match = Math.min(this.log.persistedLastIndex(), this.log.lastIndex());
-    this.pendingConfIndex = 0;
-    this.uncommittedBytes = 0;
+    this.#pendingConfIndex = 0;
+    this.#uncommittedBytes = 0;
     this.broadcastPending = false;
     this.readOnly.reset();
   }
 
   private resetRandomizedElectionTimeout(): void {
-    this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.rng.int(this.cfg.electionTicks);
+    this.#randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.rng.int(this.cfg.electionTicks);
   }
 
   becomeFollower(term: Term, lead: NodeId | null): void {
     this.reset(term);
-    this.lead = lead;
-    this.role = 'follower';
+    this.#lead = lead;
+    this.#role = 'follower';
     this.stepRole = stepFollower;
     this.tickRole = () => this.tickElection();
   }
 
   becomePreCandidate(): void {
-    assert(this.role !== 'leader', 'leader cannot become pre-candidate');
+    assert(this.#role !== 'leader', 'leader cannot become pre-candidate');
     // A pre-candidate keeps its term and vote: a pre-election changes nothing durable.
-    this.votes.clear();
-    this.lead = null;
-    this.electionElapsed = 0;
+    this.#votes.clear();
+    this.#lead = null;
+    this.#electionElapsed = 0;
     this.resetRandomizedElectionTimeout();
-    this.role = 'preCandidate';
+    this.#role = 'preCandidate';
     this.stepRole = stepCandidate;
     this.tickRole = () => this.tickElection();
   }
 
   becomeCandidate(): void {
-    assert(this.role !== 'leader', 'leader cannot become candidate');
-    this.reset(this.term + 1);
-    this.vote = this.id;
-    this.role = 'candidate';
+    assert(this.#role !== 'leader', 'leader cannot become candidate');
+    this.reset(this.#term + 1);
+    this.#vote = this.id;
+    this.#role = 'candidate';
     this.stepRole = stepCandidate;
     this.tickRole = () => this.tickElection();
   }
 
   becomeLeader(): void {
-    assert(this.role === 'candidate', `${this.role} cannot become leader`);
-    this.reset(this.term);
-    this.lead = this.id;
-    this.role = 'leader';
+    assert(this.#role === 'candidate', `${this.#role} cannot become leader`);
+    this.reset(this.#term);
+    this.#lead = this.id;
+    this.#role = 'leader';
     this.stepRole = stepLeader;
     this.tickRole = () => this.tickHeartbeat();
     const self = this.trk.progress.get(this.id);
@@ -219,7 +270,7 @@ export class Raft {
     self.becomeReplicate();
     self.recentActive = true;
     // Entries before our own term may hide a conf change: allow none until they are applied.
-    this.pendingConfIndex = this.log.lastIndex();
+    this.#pendingConfIndex = this.log.lastIndex();
     // The no-op: committing an entry of our term commits everything before it (Figure 8) and
     // lets ReadIndex and conf changes proceed.
     this.appendEntries([{ type: 'normal', data: emptyData }], true);
@@ -228,37 +279,37 @@ export class Raft {
   // ---- ticks -------------------------------------------------------------------------------
 
   tick(): void {
-    this.tickCount++;
+    this.#tickCount++;
     this.tickRole();
   }
 
   private tickElection(): void {
-    this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
+    this.#electionElapsed++;
+    if (this.promotable() && this.#electionElapsed >= this.#randomizedElectionTimeout) {
+      this.#electionElapsed = 0;
       this.hup(false);
     }
   }
 
   private tickHeartbeat(): void {
-    this.heartbeatElapsed++;
-    this.electionElapsed++;
-    if (this.electionElapsed >= this.cfg.electionTicks) {
-      this.electionElapsed = 0;
+    this.#heartbeatElapsed++;
+    this.#electionElapsed++;
+    if (this.#electionElapsed >= this.cfg.electionTicks) {
+      this.#electionElapsed = 0;
       if (this.cfg.checkQuorum) {
         if (!this.trk.quorumActive(this.id)) {
           // CheckQuorum: we have not heard from a majority for an election timeout; another
           // leader may exist. Stepping down stops us serving stale reads.
-          this.becomeFollower(this.term, null);
+          this.becomeFollower(this.#term, null);
           return;
         }
         for (const [id, pr] of this.trk.progress) if (id !== this.id) pr.recentActive = false;
       }
       // A transfer that did not finish within an election timeout is abandoned.
-      if (this.leadTransferee !== null) this.abortLeaderTransfer();
+      if (this.#leadTransferee !== null) this.abortLeaderTransfer();
     }
-    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
+    if (this.#heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.#heartbeatElapsed = 0;
       this.bcastHeartbeat(this.readOnly.lastContext());
     }
   }
@@ -267,7 +318,7 @@ export class Raft {
 
   /** Starts an election (a pre-election first when PreVote is on and this is no transfer). */
   hup(transfer: boolean): void {
-    if (this.role === 'leader' || !this.promotable()) return;
+    if (this.#role === 'leader' || !this.promotable()) return;
     // A committed but unapplied conf change may remove us or change the quorum: wait for it.
     const unapplied = this.log.slice(this.log.applied + 1, this.log.committed + 1, undefined);
     if (unapplied !== null && unapplied.some((e) => e.type === 'confChange')) return;
@@ -278,13 +329,13 @@ export class Raft {
     let voteTerm: Term;
     if (kind === 'preElection') {
       this.becomePreCandidate();
-      voteTerm = this.term + 1;
+      voteTerm = this.#term + 1;
     } else {
       this.becomeCandidate();
-      voteTerm = this.term;
+      voteTerm = this.#term;
     }
-    this.votes.set(this.id, true);
-    if (this.trk.voteResult(this.votes) === 'won') {
+    this.#votes.set(this.id, true);
+    if (this.trk.voteResult(this.#votes) === 'won') {
       // A single voter wins at once.
       if (kind === 'preElection') this.campaign('election', transfer);
       else this.becomeLeader();
@@ -303,33 +354,35 @@ export class Raft {
 
   /** Records a (pre)vote response; returns the tally. */
   recordVote(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
-    if (!this.votes.has(from)) this.votes.set(from, granted);
-    return this.trk.voteResult(this.votes);
+    if (!this.#votes.has(from)) this.#votes.set(from, granted);
+    return this.trk.voteResult(this.#votes);
   }
 
   private handleVoteRequest(m: RequestVote): void {
     // We may vote for the one we already voted for, or anyone if we have no vote and know no
     // leader this term; a pre-vote for a future term changes nothing, so it is free to give.
     const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.lead === null) ||
-      (m.preVote && m.term > this.term);
-    if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
+      this.#vote === m.from ||
+      (this.#vote === null && this.#lead === null) ||
+      (m.preVote && m.term > this.#term);
+    const hook = this.cfg.testHooks.isUpToDate;
+    const upToDate = hook === undefined ? this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm) : hook(m.lastLogIndex, m.lastLogTerm);
+    if (canVote && upToDate) {
       // Answer at the request's term so the (pre)candidate counts it.
       this.send({ type: 'requestVoteResponse', from: this.id, to: m.from, term: m.term, preVote: m.preVote, reject: false });
       if (!m.preVote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
+        this.#electionElapsed = 0;
+        this.#vote = m.from;
       }
     } else {
-      this.send({ type: 'requestVoteResponse', from: this.id, to: m.from, term: this.term, preVote: m.preVote, reject: true });
+      this.send({ type: 'requestVoteResponse', from: this.id, to: m.from, term: this.#term, preVote: m.preVote, reject: true });
     }
   }
 
   // ---- message dispatch --------------------------------------------------------------------
 
   step(m: Message): void {
-    if (m.term > this.term) {
+    if (m.term > this.#term) {
       if (m.type === 'requestVote') {
         // Vote stickiness (leader lease): while we hear from a live leader, or may have
         // acknowledged one before we (re)started, a disruptive candidate (e.g. a rejoining
@@ -344,7 +397,7 @@ export class Raft {
       } else {
         this.becomeFollower(m.term, null);
       }
-    } else if (m.term < this.term) {
+    } else if (m.term < this.#term) {
       this.stepStale(m);
       return;
     }
@@ -364,8 +417,8 @@ export class Raft {
    */
   inLease(): boolean {
     if (!this.cfg.checkQuorum) return false;
-    const heardFromLeader = this.lead !== null && this.electionElapsed < this.cfg.electionTicks;
-    return heardFromLeader || this.tickCount < this.quietUntilTick;
+    const heardFromLeader = this.#lead !== null && this.#electionElapsed < this.cfg.electionTicks;
+    return heardFromLeader || this.#tickCount < this.#quietUntilTick;
   }
 
   /** A message from an older term. */
@@ -375,17 +428,28 @@ export class Raft {
       // from this answer and steps down; without it, with PreVote/CheckQuorum, it could keep
       // a follower that ignores its messages from ever being replaced.
       this.send({
-        type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.term,
+        type: 'appendEntriesResponse', from: this.id, to: m.from, term: this.#term,
         index: 0, reject: false, rejectHint: 0, logTerm: 0,
       });
     } else if (m.type === 'requestVote' && m.preVote) {
-      this.send({ type: 'requestVoteResponse', from: this.id, to: m.from, term: this.term, preVote: true, reject: true });
+      this.send({ type: 'requestVoteResponse', from: this.id, to: m.from, term: this.#term, preVote: true, reject: true });
     }
     // Anything else from an older term is simply ignored.
   }
 
   send(m: Message): void {
-    this.msgs.push(m);
+    this.#msgs.push(m);
+  }
+
+  /** A message from the leader of our term (append, heartbeat, snapshot): it is alive. */
+  heardFromLeader(from: NodeId): void {
+    this.#electionElapsed = 0;
+    this.#lead = from;
+  }
+
+  /** A follower's answer to a read it forwarded to the leader. */
+  receiveReadState(rs: ReadState): void {
+    this.#readStates.push(rs);
   }
 
   // ---- follower side of replication --------------------------------------------------------
@@ -410,12 +474,12 @@ export class Raft {
   }
 
   private respondAppend(to: NodeId, index: LogIndex, reject: boolean, rejectHint: LogIndex, logTerm: Term): void {
-    this.send({ type: 'appendEntriesResponse', from: this.id, to, term: this.term, index, reject, rejectHint, logTerm });
+    this.send({ type: 'appendEntriesResponse', from: this.id, to, term: this.#term, index, reject, rejectHint, logTerm });
   }
 
   handleHeartbeat(m: Message & { type: 'heartbeat' }): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this.term, context: m.context, leaseTick: m.leaseTick });
+    this.send({ type: 'heartbeatResponse', from: this.id, to: m.from, term: this.#term, context: m.context, leaseTick: m.leaseTick });
   }
 
   handleInstallSnapshot(m: Message & { type: 'installSnapshot' }): void {
@@ -443,22 +507,22 @@ export class Raft {
   appendEntries(proposals: readonly { type: EntryType; data: Uint8Array }[], force = false): void {
     let bytes = 0;
     for (const p of proposals) bytes += p.data.byteLength;
-    if (!force && this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.cfg.maxUncommittedBytes) {
+    if (!force && this.#uncommittedBytes > 0 && this.#uncommittedBytes + bytes > this.cfg.maxUncommittedBytes) {
       throw new ProposalDroppedError(
         'uncommittedLimit',
-        `${this.uncommittedBytes} bytes are uncommitted (limit ${this.cfg.maxUncommittedBytes})`,
+        `${this.#uncommittedBytes} bytes are uncommitted (limit ${this.cfg.maxUncommittedBytes})`,
       );
     }
     let index = this.log.lastIndex();
-    const entries: Entry[] = proposals.map((p) => ({ term: this.term, index: ++index, type: p.type, data: p.data }));
+    const entries: Entry[] = proposals.map((p) => ({ term: this.#term, index: ++index, type: p.type, data: p.data }));
     this.log.append(entries);
-    this.uncommittedBytes += bytes;
+    this.#uncommittedBytes += bytes;
     this.broadcastPending = true;
   }
 
   /** The host persisted the log up to its current stable point: count the leader's own ack. */
   onPersisted(): void {
-    if (this.role !== 'leader') return;
+    if (this.#role !== 'leader') return;
     const self = this.trk.progress.get(this.id);
     if (self === undefined) return;
     if (self.maybeUpdate(this.log.persistedLastIndex())) this.maybeCommitAndBroadcast();
@@ -466,7 +530,9 @@ export class Raft {
 
   /** Commits what a quorum has persisted (if of our term) and tells followers. */
   maybeCommitAndBroadcast(): boolean {
-    if (!this.log.maybeCommit(this.trk.committedIndex(), this.term)) return false;
+    const hook = this.cfg.testHooks.maybeCommit;
+    const quorumIndex = this.trk.committedIndex();
+    if (!(hook === undefined ? this.log.maybeCommit(quorumIndex, this.#term) : hook(this.log, quorumIndex, this.#term))) return false;
     this.bcastAppend(true);
     // The first commit in our term releases reads held since the election.
     if (this.committedEntryInCurrentTerm()) {
@@ -483,11 +549,11 @@ export class Raft {
   flush(): void {
     if (this.broadcastPending) {
       this.broadcastPending = false;
-      if (this.role === 'leader') this.bcastAppend();
+      if (this.#role === 'leader') this.bcastAppend();
     }
-    if (this.readOnly.hasUnsent() && this.role === 'leader') {
+    if (this.readOnly.hasUnsent() && this.#role === 'leader') {
       // The read index is the commit index now, after every read in the round arrived.
-      const context = this.readOnly.startRound(this.term, this.log.committed, this.id);
+      const context = this.readOnly.startRound(this.#term, this.log.committed, this.id);
       this.bcastHeartbeat(context);
       // Our own ack may already be a quorum (the voter set shrank to us since the reads came).
       this.answerConfirmedReads(this.readOnly.recheck((acks) => this.readQuorum(acks)));
@@ -519,7 +585,7 @@ export class Raft {
     // is about to get (recentActive comes from heartbeat answers too).
     const noAck = entries.length === 0 && pr.state === 'replicate' && (pr.match === prevIndex || commitNotice);
     this.send({
-      type: 'appendEntries', from: this.id, to, term: this.term,
+      type: 'appendEntries', from: this.id, to, term: this.#term,
       index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed,
       ...(noAck ? { noAck: true as const } : {}),
     });
@@ -533,8 +599,8 @@ export class Raft {
     const snapshot = this.log.snapshot();
     assert(snapshot.metadata.index > 0, 'need a snapshot for a follower behind the log, but there is none');
     pr.becomeSnapshot(snapshot.metadata.index);
-    pr.snapshotSentTick = this.tickCount;
-    this.send({ type: 'installSnapshot', from: this.id, to, term: this.term, snapshot });
+    pr.snapshotSentTick = this.#tickCount;
+    this.send({ type: 'installSnapshot', from: this.id, to, term: this.#term, snapshot });
     return true;
   }
 
@@ -543,16 +609,22 @@ export class Raft {
       if (id === this.id) continue;
       // Never tell a follower to commit beyond what it is known to have.
       const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: 'heartbeat', from: this.id, to: id, term: this.term, commit, context, leaseTick: this.tickCount });
+      this.send({ type: 'heartbeat', from: this.id, to: id, term: this.#term, commit, context, leaseTick: this.#tickCount });
     }
   }
 
   sendTimeoutNow(to: NodeId): void {
-    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.#term });
   }
 
   abortLeaderTransfer(): void {
-    this.leadTransferee = null;
+    this.#leadTransferee = null;
+  }
+
+  /** Leadership goes to `target` (startTransfer in step-leader.ts); abandoned after an election timeout. */
+  beginLeaderTransfer(target: NodeId): void {
+    this.#leadTransferee = target;
+    this.#electionElapsed = 0;
   }
 
   // ---- proposals (called through RawNode) --------------------------------------------------
@@ -563,9 +635,9 @@ export class Raft {
   }
 
   private checkCanPropose(): void {
-    if (this.role !== 'leader') throw new NotLeaderError(this.lead);
-    if (this.leadTransferee !== null) {
-      throw new ProposalDroppedError('transferInProgress', `leadership is being transferred to ${this.leadTransferee}`);
+    if (this.#role !== 'leader') throw new NotLeaderError(this.#lead);
+    if (this.#leadTransferee !== null) {
+      throw new ProposalDroppedError('transferInProgress', `leadership is being transferred to ${this.#leadTransferee}`);
     }
     if (!this.trk.progress.has(this.id)) throw new ProposalDroppedError('notMember', 'this leader was removed from the cluster');
   }
@@ -579,23 +651,23 @@ export class Raft {
    */
   proposeConfChange(cc: ConfChange): void {
     this.checkCanPropose();
-    if (this.pendingConfIndex > this.log.applied) {
+    if (this.#pendingConfIndex > this.log.applied) {
       throw new ConfChangeInProgressError(
         'pending',
-        `a configuration change (log index <= ${this.pendingConfIndex}) is not yet applied (applied ${this.log.applied}); ` +
+        `a configuration change (log index <= ${this.#pendingConfIndex}) is not yet applied (applied ${this.log.applied}); ` +
           'only one change at a time is allowed: retry after it is applied',
       );
     }
     if (!this.committedEntryInCurrentTerm()) {
       throw new ConfChangeInProgressError(
         'noCommitInTerm',
-        `the leader has not yet committed an entry of its term ${this.term}; retry once it has`,
+        `the leader has not yet committed an entry of its term ${this.#term}; retry once it has`,
       );
     }
     const problem = confChangeProblem(this.trk.confState(), cc);
     if (problem !== null) throw new InvalidConfChangeError(problem);
     this.appendEntries([{ type: 'confChange', data: encodeConfChange(cc) }], true);
-    this.pendingConfIndex = this.log.lastIndex();
+    this.#pendingConfIndex = this.log.lastIndex();
   }
 
   /** The host applied a conf change entry: switch to the new configuration. */
@@ -605,15 +677,15 @@ export class Raft {
     if (confChangeProblem(current, cc) !== null) return current; // invalid in the log: a no-op
     const next = applyToConfState(current, cc);
     this.trk.applyConf(next, this.log.lastIndex() + 1);
-    if (this.role !== 'leader') return next;
+    if (this.#role !== 'leader') return next;
     if (!this.trk.voters.has(this.id)) {
       // We removed ourselves: make sure followers learn the commit, then step down so the
       // remaining voters elect a leader among themselves (we no longer campaign).
       this.bcastAppend();
-      this.becomeFollower(this.term, null);
+      this.becomeFollower(this.#term, null);
       return next;
     }
-    if (this.leadTransferee !== null && !this.trk.voters.has(this.leadTransferee)) this.abortLeaderTransfer();
+    if (this.#leadTransferee !== null && !this.trk.voters.has(this.#leadTransferee)) this.abortLeaderTransfer();
     // A smaller quorum may commit more, and new members need entries.
     if (!this.maybeCommitAndBroadcast()) this.bcastAppend();
     this.answerConfirmedReads(this.readOnly.recheck((acks) => this.readQuorum(acks)));
@@ -656,7 +728,10 @@ export class Raft {
   }
 
   private serveRead(req: ReadRequest): void {
-    if (this.trk.voters.size === 1 && this.trk.voters.has(this.id)) {
+    const hook = this.cfg.testHooks.serveRead;
+    if (hook !== undefined) {
+      hook((index) => this.answerRead(req, index), this.log.committed);
+    } else if (this.trk.voters.size === 1 && this.trk.voters.has(this.id)) {
       this.answerRead(req, this.log.committed);
     } else if (this.cfg.readOnly === 'leaseBased' && this.leaseValid()) {
       this.answerRead(req, this.log.committed);
@@ -672,9 +747,9 @@ export class Raft {
    * exist yet. Not during a transfer: TimeoutNow overrides stickiness.
    */
   leaseValid(): boolean {
-    if (this.role !== 'leader' || !this.cfg.checkQuorum || this.leadTransferee !== null) return false;
-    const since = this.trk.quorumLeaseTick(this.id, this.tickCount);
-    return this.tickCount - since < this.cfg.electionTicks - this.cfg.leaseDriftTicks;
+    if (this.#role !== 'leader' || !this.cfg.checkQuorum || this.#leadTransferee !== null) return false;
+    const since = this.trk.quorumLeaseTick(this.id, this.#tickCount);
+    return this.#tickCount - since < this.cfg.electionTicks - this.cfg.leaseDriftTicks;
   }
 
   readQuorum(acks: ReadonlySet<NodeId>): boolean {
@@ -687,18 +762,18 @@ export class Raft {
 
   private answerRead(req: ReadRequest, index: LogIndex): void {
     if (req.from === this.id) {
-      this.readStates.push({ index, context: req.context });
+      this.#readStates.push({ index, context: req.context });
     } else {
-      this.send({ type: 'readIndexResponse', from: this.id, to: req.from, term: this.term, context: req.context, index });
+      this.send({ type: 'readIndexResponse', from: this.id, to: req.from, term: this.#term, context: req.context, index });
     }
   }
 
   /** Applied entries leave the uncommitted budget. */
   reduceUncommittedBytes(applied: readonly Entry[]): void {
-    if (this.role !== 'leader') return;
+    if (this.#role !== 'leader') return;
     let bytes = 0;
     for (const e of applied) bytes += entryBytes(e);
-    this.uncommittedBytes = Math.max(0, this.uncommittedBytes - bytes);
+    this.#uncommittedBytes = Math.max(0, this.#uncommittedBytes - bytes);
   }
 }
 

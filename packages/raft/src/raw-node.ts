@@ -24,7 +24,11 @@ import { startTransfer, transferProblem } from './step-leader.js';
 import type { ConfChange, ConfState, HardState, NodeId, SoftState } from './types.js';
 
 export class RawNode {
-  /** The protocol state. Exposed for tests and the simulator (e.g. `raft.log`); hosts use the methods below. */
+  /**
+   * The protocol object, for tests to look at (`raft.log`, `raft.leaseValid()`): its state is
+   * private with read-only views; tests and mutants change decisions only through
+   * `RaftConfig.testHooks` (test-hooks.ts). Hosts use the methods below.
+   */
   readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
@@ -125,8 +129,7 @@ export class RawNode {
       !hardStateEqual(r.hardState(), this.prevHardState) ||
       r.log.unstable.snapshot !== null ||
       r.log.unstable.entries.length > 0 ||
-      r.msgs.length > 0 ||
-      r.readStates.length > 0 ||
+      r.hasOutput() ||
       r.log.hasNextCommittedEntries() ||
       r.hasPendingFlush()
     );
@@ -148,13 +151,11 @@ export class RawNode {
       ...(snapshot !== null ? { snapshot } : {}),
       entries,
       committedEntries: r.log.nextCommittedEntries(),
-      messages: r.msgs,
-      readStates: r.readStates,
+      messages: r.takeMessages(),
+      readStates: r.takeReadStates(),
       mustSync:
         entries.length > 0 || snapshot !== null || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote,
     };
-    r.msgs = [];
-    r.readStates = [];
     this.prevSoftState = soft;
     this.prevHardState = hard;
     this.outstanding = rd;

@@ -8,18 +8,15 @@ import type { Raft } from './raft.js';
 export function stepFollower(r: Raft, m: Message): void {
   switch (m.type) {
     case 'appendEntries':
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      r.heardFromLeader(m.from);
       r.handleAppendEntries(m);
       return;
     case 'heartbeat':
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      r.heardFromLeader(m.from);
       r.handleHeartbeat(m);
       return;
     case 'installSnapshot':
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      r.heardFromLeader(m.from);
       r.handleInstallSnapshot(m);
       return;
     case 'timeoutNow':
@@ -28,7 +25,7 @@ export function stepFollower(r: Raft, m: Message): void {
       r.hup(true);
       return;
     case 'readIndexResponse':
-      r.readStates.push({ index: m.index, context: m.context });
+      r.receiveReadState({ index: m.index, context: m.context });
       return;
     default:
       return;

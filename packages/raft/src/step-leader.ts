@@ -97,8 +97,7 @@ export function startTransfer(r: Raft, target: NodeId): void {
   if (target === r.id) return;
   if (r.leadTransferee === target) return;
   r.abortLeaderTransfer();
-  r.leadTransferee = target;
-  r.electionElapsed = 0;
+  r.beginLeaderTransfer(target);
   const pr = r.trk.progress.get(target);
   if (pr !== undefined && pr.match === r.log.lastIndex()) r.sendTimeoutNow(target);
   else r.maybeSendAppend(target, true);

@@ -95,10 +95,11 @@ export class Network {
 
   /** Adds a node on a storage the test prepared. */
   addWith(id: NodeId, storage: MemoryStorage, overrides: ConfigOverrides = {}): TestNode {
-    const node = new RawNode({ ...this.config(id, storage), ...overrides });
     // Members added here model processes that have been up for a while, so a test may
-    // campaign at once; restart() models a real restart and keeps the post-start quiet period.
-    node.raft.quietUntilTick = 0;
+    // campaign at once (unless the network's overrides give their own hooks); restart()
+    // models a real restart and keeps the post-start quiet period.
+    const config = this.config(id, storage);
+    const node = new RawNode({ ...config, testHooks: config.testHooks ?? { skipQuietPeriod: true }, ...overrides });
     const t: TestNode = { id, node, storage, applied: [], committed: [], readStates: [], confStates: [], crashed: false };
     this.nodes.set(id, t);
     return t;

@@ -9,9 +9,10 @@
 //   revision and applied index, read together; every member's hash at R is compared. Members
 //   outside the largest group of equal hashes (ties: the leader's group wins) get a CORRUPT
 //   alarm naming them, proposed through Raft, so every member refuses writes (op-server.ts).
-// - Initial check (a starting member, before it serves; --initial-corrupt-check): the member
-//   compares its hash at its current revision with its peers'; when at least as many peers
-//   differ as agree with it (counting itself), it refuses to start (CorruptDataDir, exit 3).
+// - Initial check (a starting member, once it serves; --initial-corrupt-check): the member
+//   compares its hash at its revision when serving started with its peers'; when at least as
+//   many peers differ as agree with it (counting itself), it stops (CorruptDataDir, exit 3).
+//   It does not hold up serving: hashing a million keys takes seconds (issue 14).
 //
 // Invariants: a check never blocks the host loop (hashing is the store's bounded async read);
 // one periodic check in flight at a time; an unreachable peer is skipped, never guessed at;
@@ -30,8 +31,16 @@ export const HASHKV_PATH = '/hashkv';
 const PEER_APPLY_WAIT_MS_MAX = 5_000;
 /** A peer's answer must come within this (it hashes its whole store). */
 const PEER_HASH_TIMEOUT_MS = 15_000;
-/** The initial check asks peers that are up; a starting cluster must not wait long on the others. */
-const INITIAL_CHECK_TIMEOUT_MS = 3_000;
+/**
+ * The initial check waits for its peers' hashes after its own hash is done, for as long as
+ * its own took and at least this long: they hash the same store, about as slowly (a busy
+ * leader more slowly: twice as long is allowed). A fixed 3 s from the start was shorter
+ * than any hash of a million keys (5-40 s here), so at that size no peer was ever compared
+ * (the check logged "agree 0, differ 0") while each peer still hashed its whole store.
+ */
+const INITIAL_CHECK_GRACE_MS = 3_000;
+/** Bound on one peer's answer to the initial check (a down peer refuses at once). */
+const INITIAL_CHECK_PEER_WAIT_MS_MAX = 300_000;
 /** Hash requests a member serves at once (each reads its whole store); more get HTTP 503. */
 export const HASH_REQUESTS_MAX = 2;
 
@@ -49,6 +58,26 @@ export interface HashSource {
   hash(revision: number): Promise<HashResult>;
   /** Resolves once this member applied `index`; rejects after `timeoutMs`. */
   waitApplied(index: number, timeoutMs: number): Promise<void>;
+}
+
+/**
+ * One store hash per revision at a time: a request for a revision whose hash is being
+ * computed joins it. When all members restart at once, each one's initial check and both
+ * peers' requests asked for the same revision together, and each member hashed its whole
+ * store three times over (a million keys: ~4 s of CPU each) while Raft waited for the CPU.
+ * Only running hashes are shared, never kept: a snapshot install waits for running reads,
+ * so a joined hash is of the content that was live when the request came. Entries are
+ * bounded by the hashes running at once (HASH_REQUESTS_MAX from peers, plus this member's).
+ */
+export function sharedHashes(hash: (revision: number) => Promise<HashResult>): (revision: number) => Promise<HashResult> {
+  const running = new Map<number, Promise<HashResult>>();
+  return (revision) => {
+    const joined = running.get(revision);
+    if (joined !== undefined) return joined;
+    const started = hash(revision).finally(() => running.delete(revision));
+    running.set(revision, started);
+    return started;
+  };
 }
 
 /** This member's hash at `revision` (after applying `appliedIndex`, when given), as a peer answers it. */
@@ -111,9 +140,9 @@ function nonNegativeInt(raw: string | null): number | null {
 }
 
 /** Asks a peer for its hash; null when it cannot be reached or answers nonsense. */
-export async function fetchPeerHash(peerUrl: string, tls: TlsPem | null, revision: number, appliedIndex: number | null, timeoutMs: number): Promise<PeerHash | null> {
+export async function fetchPeerHash(peerUrl: string, tls: TlsPem | null, revision: number, appliedIndex: number | null, timeoutMs: number, signal?: AbortSignal): Promise<PeerHash | null> {
   const query = `revision=${revision}${appliedIndex === null ? '' : `&appliedIndex=${appliedIndex}`}`;
-  const body = (await getJson(`${peerUrl}${HASHKV_PATH}?${query}`, tls, timeoutMs)) as Partial<Record<string, unknown>> | null;
+  const body = (await getJson(`${peerUrl}${HASHKV_PATH}?${query}`, tls, timeoutMs, signal)) as Partial<Record<string, unknown>> | null;
   if (body === null || typeof body !== 'object' || typeof body['memberId'] !== 'string') return null;
   if (body['status'] === 'ok' && typeof body['hash'] === 'number' && body['hashRevision'] === revision) return body as unknown as PeerHash;
   if (body['status'] === 'compacted' || body['status'] === 'behind') return body as unknown as PeerHash;
@@ -218,18 +247,35 @@ export class CorruptChecker {
  * The initial check: refuses (CorruptDataDir) when at least as many reachable peers differ
  * from this member at its current revision as agree with it, itself included.
  */
-export async function initialCorruptCheck(source: HashSource, registry: MemberRegistry, tls: TlsPem | null, logger: Logger): Promise<void> {
+export async function initialCorruptCheck(
+  source: HashSource,
+  registry: MemberRegistry,
+  tls: TlsPem | null,
+  logger: Logger,
+  /** The least wait for peers after the own hash (tests shorten it). */
+  graceMinMs = INITIAL_CHECK_GRACE_MS,
+): Promise<void> {
   const revision = source.currentRevision();
   // A member joining with an empty store has nothing to compare (its first state is a snapshot).
   if (revision < 1) return;
   const peers = registry.list().filter((m) => m.id !== source.selfId && m.peerUrls[0] !== undefined);
-  // Peers hash while this member does: with a large store, asking only after the own hash
-  // added the peers' time to the restart (and a peer answering late is skipped anyway).
-  const [own, answers] = await Promise.all([
-    localHash(source, revision, null),
-    Promise.all(peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_TIMEOUT_MS).catch(() => null))),
-  ]);
-  if (own.status !== 'ok') return;
+  // Peers hash while this member does; a peer that has not answered within the grace after
+  // this member's own hash is skipped (so is one not up yet: it is asked once). Requests still open then are abandoned, also when the
+  // check ends otherwise (the member stops): an open request keeps a stopping process alive.
+  const abandon = new AbortController();
+  let own: PeerHash;
+  let answers: (PeerHash | null)[];
+  try {
+    const asked = peers.map((m) => fetchPeerHash(m.peerUrls[0] as string, tls, revision, null, INITIAL_CHECK_PEER_WAIT_MS_MAX, abandon.signal).catch(() => null));
+    const hashStartMs = performance.now();
+    own = await localHash(source, revision, null);
+    if (own.status !== 'ok') return;
+    const graceMs = Math.max(graceMinMs, performance.now() - hashStartMs);
+    const graceOver = new Promise<null>((resolve) => setTimeout(() => resolve(null), graceMs).unref());
+    answers = await Promise.all(asked.map((answer) => Promise.race([answer, graceOver])));
+  } finally {
+    abandon.abort();
+  }
   const differ: string[] = [];
   let agree = 1;
   answers.forEach((a, i) => {

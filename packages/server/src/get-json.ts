@@ -10,7 +10,8 @@ import { TLS_MIN_VERSION } from './tls-files.js';
 /** A /members document is small; anything bigger is not what we asked for. */
 const JSON_BYTES_MAX = 4 * 1024 * 1024;
 
-export function getJson(url: string, tls: TlsPem | null, timeoutMs: number): Promise<unknown> {
+/** `signal` abandons the request (its socket closes at once): a caller that stopped waiting. */
+export function getJson(url: string, tls: TlsPem | null, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
@@ -32,8 +33,8 @@ export function getJson(url: string, tls: TlsPem | null, timeoutMs: number): Pro
     };
     const secure = url.startsWith('https:');
     const req = secure
-      ? httpsGet(url, { timeout: timeoutMs, minVersion: TLS_MIN_VERSION, ...(tls === null ? {} : { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) }) }, onResponse)
-      : httpGet(url, { timeout: timeoutMs }, onResponse);
+      ? httpsGet(url, { timeout: timeoutMs, minVersion: TLS_MIN_VERSION, ...(signal === undefined ? {} : { signal }), ...(tls === null ? {} : { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) }) }, onResponse)
+      : httpGet(url, { timeout: timeoutMs, ...(signal === undefined ? {} : { signal }) }, onResponse);
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
   });

@@ -99,6 +99,7 @@ import { checkRaftMessage } from './raft-message-check.js';
 import { planReady } from './ready-plan.js';
 import { ReadIndexQueue } from './read-queue.js';
 import type { SnapshotFiles } from './snapshot-files.js';
+import { SnapshotInstall } from './snapshot-install.js';
 import { nodeTimers, type TimerHandle, type Timers } from './timers.js';
 
 /** Proposals awaiting their apply at once; more are refused (back-pressure). */
@@ -259,7 +260,8 @@ export class Host {
    * --max-raft-log-bytes a snapshot is due, whatever the entry count (maybeSnapshot).
    */
   private logBytesSinceSnapshot = 0;
-  private readonly pendingSnapshotInstalls = new Map<number, string>();
+  /** Snapshot installs from the leader: staged -> recorded -> restored -> pruned (snapshot-install.ts). */
+  private readonly installs: SnapshotInstall;
   private readonly nowMs: MonotonicClock;
   private readonly timers: Timers;
 
@@ -272,6 +274,7 @@ export class Host {
     this.leaderlessSinceMs = this.nowMs();
     this.log = deps.logger.child({ component: 'host' });
     this.registry = deps.registry;
+    this.installs = new SnapshotInstall({ files: deps.snapFiles, kv: deps.kv, log: this.log, mutant: deps.mutant ?? null });
     this.proposerTag = `${deps.selfId}/${deps.incarnationTag ?? randomBytes(6).toString('hex')}`;
     const { loaded, config } = deps;
     const snap = loaded.snapshot;
@@ -295,7 +298,7 @@ export class Host {
       heartbeatTicks: config.heartbeatTicks,
       applied: this.snapshotIndex,
       preVote: true,
-      checkQuorum: true,
+      checkQuorum: deps.mutant !== 'leader-reads-without-quorum',
       readOnly: config.leaseReads ? 'leaseBased' : 'safe',
       maxMsgBytes: 1024 * 1024,
       maxInflightMsgs: 256,
@@ -330,9 +333,10 @@ export class Host {
 
   /**
    * Brings the store up to the Raft snapshot: from the log tail kept below it (an OS crash
-   * lost store batches the store had not synced), or from the staged snapshot file (a crash
-   * fell between recording an installed snapshot and restoring the store from it). Refuses a
-   * store ahead of the durable log. Entries after the snapshot are re-applied by the core.
+   * lost store batches the store had not synced), or by resuming an interrupted snapshot
+   * install from the state its files are in (snapshot-install.ts: a crash fell between
+   * recording an installed snapshot and pruning its file). Refuses a store ahead of the
+   * durable log. Entries after the snapshot are re-applied by the core.
    */
   async recover(): Promise<void> {
     const kvApplied = this.deps.kv.appliedIndex;
@@ -342,16 +346,8 @@ export class Host {
     }
     // The bootstrap snapshot holds an empty store: nothing to restore.
     const emptyBootstrap = this.snapshotIndex === BOOTSTRAP_INDEX && kvApplied === 0;
-    if (kvApplied < this.snapshotIndex && !emptyBootstrap && (await this.replayTail(kvApplied))) return this.deps.snapFiles.prune(null);
-    if (kvApplied < this.snapshotIndex && !emptyBootstrap) {
-      const file = this.deps.snapFiles.pathFor(this.snapshotIndex);
-      if (!this.deps.snapFiles.has(file)) {
-        throw new DataDirError('CorruptDataDir', `the store is at index ${kvApplied} but the raft log starts after snapshot ${this.snapshotIndex} and ${file} is missing`);
-      }
-      this.log.info({ index: this.snapshotIndex }, 'finishing an interrupted snapshot install');
-      await this.deps.kv.restore(this.deps.snapFiles.read(file));
-    }
-    await this.deps.snapFiles.prune(null);
+    const storeMatches = emptyBootstrap || (kvApplied < this.snapshotIndex && (await this.replayTail(kvApplied)));
+    await this.installs.resume(storeMatches ? 0 : this.snapshotIndex);
   }
 
   /** Re-applies (kvApplied, snapshotIndex] from the log tail kept below the snapshot, if it has them. */
@@ -455,7 +451,7 @@ export class Host {
       this.log.warn({ from }, 'snapshot stream without a valid installSnapshot message');
       return;
     }
-    this.pendingSnapshotInstalls.set(m.snapshot.metadata.index, file);
+    this.installs.staged(m.snapshot.metadata.index, file);
     this.log.info({ from, index: m.snapshot.metadata.index }, 'snapshot received');
     this.node.step(m as Message);
     this.schedule();
@@ -552,6 +548,8 @@ export class Host {
    */
   linearizableRead(timeoutMs: number): Promise<void> {
     if (this.stopping) return Promise.reject(new KiteError('Unavailable', 'member is stopping'));
+    if (this.deps.mutant === 'leader-reads-without-quorum' && this.lead === this.deps.selfId) return Promise.resolve();
+    if (this.deps.mutant === 'follower-local-reads' && this.lead !== null && this.lead !== this.deps.selfId) return Promise.resolve();
     const read = this.reads.add(timeoutMs);
     this.schedule();
     return read;
@@ -779,8 +777,7 @@ export class Host {
    * it to what the store applied); it rides along with the next write instead.
    */
   private async persist(rd: Ready, inline: boolean): Promise<void> {
-    if (rd.snapshot !== undefined) this.assertSnapshotStaged(rd.snapshot);
-    if (rd.snapshot !== undefined && this.deps.mutant === 'prune-snapshot-before-record') await this.deps.snapFiles.prune(rd.snapshot.metadata.index);
+    if (rd.snapshot !== undefined) await this.installs.beforeRecord(rd.snapshot.metadata.index);
     const hardState = rd.hardState ?? this.unpersistedHardState ?? undefined;
     if (rd.entries.length === 0 && rd.snapshot === undefined && !rd.mustSync) {
       if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
@@ -793,7 +790,7 @@ export class Host {
     await this.deps.logStore.persist({ entries: rd.entries, hardState, snapshot: rd.snapshot, sync: rd.mustSync && this.deps.mutant !== 'ack-before-fsync', inline });
     traceHop('persistDone');
     failpoint('after-log-append');
-    if (rd.snapshot !== undefined) failpoint('snapshot-recorded');
+    if (rd.snapshot !== undefined) this.installs.recorded(rd.snapshot.metadata.index);
     if (rd.mustSync) {
       const syncMs = this.nowMs() - startedMs;
       this.syncMsAvg += (syncMs - this.syncMsAvg) * SYNC_MS_AVG_WEIGHT;
@@ -936,49 +933,14 @@ export class Host {
       });
   }
 
-  /** The staged file of a snapshot about to be recorded in the Raft log (see installSnapshot). */
-  private stagedFileFor(index: number): string {
-    return this.pendingSnapshotInstalls.get(index) ?? this.deps.snapFiles.pathFor(index);
-  }
-
   /**
-   * Install step 4 guard: the Raft log never records a snapshot the store cannot be rebuilt
-   * from. Stopping here (nothing persisted) is restart-safe: the leader sends it again.
-   */
-  private assertSnapshotStaged(snap: Snapshot): void {
-    const index = snap.metadata.index;
-    if (this.deps.kv.appliedIndex >= index || this.deps.snapFiles.has(this.stagedFileFor(index))) return;
-    throw new Error(`assertion: snapshot ${index} is about to be recorded but its staged file ${this.stagedFileFor(index)} is missing`);
-  }
-
-  /**
-   * Installs a snapshot from the leader. The path, and why each crash point is restart-safe:
-   *  1. chunks are written to a .part file (a crash: .part files are removed on start);
-   *  2. the file is fsynced and renamed to snap-<index>.snap, the rename fsynced (a crash:
-   *     nothing refers to it; recover() prunes it);
-   *  3. the core steps the installSnapshot message (memory only);
-   *  4. persist() records the snapshot in the Raft log, only if the staged file exists
-   *     (assertSnapshotStaged) (a crash after: recover() restores the store from the file);
-   *  5. the store is restored from the file, atomically and durably (a crash after: the store
-   *     is at the snapshot index, recover() only prunes);
-   *  6. staged files for indexes <= this one are pruned, NEVER newer ones: a newer snapshot
-   *     may have been staged and stepped meanwhile, and its record may be persisted next.
-   * Invariant: whenever the Raft log records snapshot X, the store is at >= X or the staged
-   * file for X is durably present.
+   * Contract step 7: the install of a snapshot the Raft log just recorded goes on from
+   * recorded to restored and pruned (snapshot-install.ts says why each step is restart-safe),
+   * then the host's own view follows: configuration, snapshot index, member registry.
    */
   private async installSnapshot(snap: Snapshot): Promise<void> {
     const index = snap.metadata.index;
-    const file = this.stagedFileFor(index);
-    for (const staged of this.pendingSnapshotInstalls.keys()) if (staged <= index) this.pendingSnapshotInstalls.delete(staged);
-    if (this.deps.kv.appliedIndex < index) {
-      await this.deps.kv.restore(this.deps.snapFiles.read(file));
-      if (this.deps.kv.appliedIndex < index) {
-        throw new Error(`assertion: store at ${this.deps.kv.appliedIndex} after restoring snapshot ${index}`);
-      }
-    }
-    failpoint('snapshot-restored');
-    await this.deps.snapFiles.prune(index);
-    failpoint('snapshot-pruned');
+    await this.installs.complete(index);
     this.deps.metrics.snapshotsReceived.inc();
     this.confState = snap.metadata.confState;
     this.snapshotIndex = index;
@@ -1037,6 +999,8 @@ export class Host {
       items.push({ index: e.index, command });
       owners.push(owner);
     }
+    const lastItem = items[items.length - 1];
+    if (this.deps.mutant === 'applied-index-before-apply' && lastItem !== undefined) await this.deps.kv.mutantRecordAppliedIndex?.(lastItem.index);
     failpoint('before-apply');
     traceHop('applyStart');
     const outcomes = await this.deps.kv.apply(items);

@@ -1,6 +1,6 @@
 // One Kite member's lifecycle: opens the data directory (raft log, store, staged snapshots),
-// bootstraps a new or joining member or restarts one, compares its store with its peers'
-// before serving (initial corruption check), starts the peer and client listeners (ops are
+// bootstraps a new or joining member or restarts one, starts the peer and client listeners,
+// then compares its store with its peers' (initial corruption check, beside serving; ops are
 // served by OpServer), keeps housekeeping (space quota on every member, published attributes,
 // and on the leader: auto-compaction and the periodic corruption check), and stops
 // gracefully: stop accepting, let the loop finish its Ready, close the stores.
@@ -10,6 +10,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { isCorruptError } from '@kite/kvstore';
 import { KiteError, type Member, type Request } from '@kite/protocol';
 import type { HardState, Snapshot } from '@kite/raft';
 import { raftFrames } from './raft-frames.js';
@@ -23,7 +24,7 @@ import { diskFullPath, EXIT_DISK_FULL } from './disk-full.js';
 import { AutoCompactor, plannerFor } from './auto-compactor.js';
 import { monotonicMs } from './clock.js';
 import { activeMutant, mutantTickClock } from './mutants.js';
-import { CorruptChecker, HashKvDoor, initialCorruptCheck, type HashSource } from './corrupt-check.js';
+import { CorruptChecker, HashKvDoor, initialCorruptCheck, sharedHashes, type HashSource } from './corrupt-check.js';
 import { BOOTSTRAP_INDEX, Host } from './host.js';
 import type { KvPort } from './kv-port.js';
 import type { Logger } from './logger.js';
@@ -71,6 +72,7 @@ export class KiteServer {
   private chargedBytes = 0;
   private housekeeping: NodeJS.Timeout | null = null;
   private corruptChecker: CorruptChecker | null = null;
+  private hashes: HashSource | null = null;
   private autoCompactor: AutoCompactor | null = null;
   private peerTls: TlsFiles | null = null;
   /** This start's publish of the member's attributes was proposed (see publishAttributes). */
@@ -204,9 +206,6 @@ export class KiteServer {
       mutant,
     });
     await this.host.recover();
-    // Before this member serves anything or takes part in Raft: a store that differs from
-    // its peers' must not rejoin as if it did not (etcd's initial corruption check).
-    if (cfg.initialCorruptCheck) await initialCorruptCheck(this.hashSource(), registry, this.peerTlsFiles()?.pem ?? null, this.log);
     await this.transport.start();
     this.transport.setPeers(registry.peerUrls());
     const authorizer = new Authorizer({
@@ -284,10 +283,37 @@ export class KiteServer {
     this.housekeeping = setInterval(() => void this.onHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
     this.startLeaderUpkeep();
+    if (cfg.initialCorruptCheck) void this.initialCheck(registry);
     this.log.info(
       { memberId: this.selfId, clusterId: this.clusterId, client: cfg.advertiseClientUrl, peer: cfg.advertisePeerUrl, grpc: cfg.grpcListenUrl?.href ?? 'none', dataDir: cfg.dataDir },
       'kite member started',
     );
+  }
+
+  /**
+   * The initial corruption check (etcd's --experimental-initial-corrupt-check, off by default
+   * there), run once serving started: it hashes the whole store (seconds with a million keys,
+   * issue 14), and a start waiting for it missed the restart budget several times over. The
+   * window it leaves is the one etcd's periodic check leaves: until it answers, a member whose
+   * store silently differs serves; when it differs from as many peers as agree, the member
+   * stops with exit 3 like a start that finds damage. Damage its own checksums catch while
+   * hashing stops the member through onCorrupt.
+   */
+  private async initialCheck(registry: MemberRegistry): Promise<void> {
+    try {
+      await initialCorruptCheck(this.hashSource(), registry, this.peerTlsFiles()?.pem ?? null, this.log);
+    } catch (err) {
+      if (this.stopped !== null || isCorruptError(err)) return;
+      if (!(err instanceof DataDirError)) {
+        this.log.warn({ err: (err as Error).message }, 'initial corruption check failed to run');
+        return;
+      }
+      this.log.fatal(
+        { err: err.message },
+        `${err.code}: data dir ${this.config.dataDir}: ${err.message}; stopping this member (replace it: \`kite member remove\`, delete its data dir, \`kite member add\`, start it with --initial-cluster-state existing)`,
+      );
+      this.stop('initial corruption check', EXIT_DATA_DIR).catch(() => this.finish(EXIT_DATA_DIR));
+    }
   }
 
   /** Peer TLS material, read once per member (the transport and a joining fetch share it). */
@@ -352,14 +378,16 @@ export class KiteServer {
   }
 
   /** What a hash request reads: this member's store, after its host applied an index. */
+  /** The one hash source of the checks and the peer door: they share running hashes. */
   private hashSource(): HashSource {
-    return {
+    this.hashes ??= {
       selfId: this.selfId,
       currentRevision: () => this.kv.currentRevision,
       compactRevision: () => this.kv.compactRevision,
-      hash: (revision) => this.kv.hash(revision),
+      hash: sharedHashes((revision) => this.kv.hash(revision)),
       waitApplied: (index, timeoutMs) => this.host.waitApplied(index, timeoutMs),
     };
+    return this.hashes;
   }
 
   /** Auto-compaction and the periodic corruption check: timers on every member, acting on the leader. */

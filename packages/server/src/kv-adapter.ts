@@ -91,6 +91,10 @@ export class KvAdapter implements KvPort {
     this.store.onCorrupt(listener);
   }
 
+  mutantRecordAppliedIndex(index: number): Promise<void> {
+    return this.store.mutantRecordAppliedIndex(index);
+  }
+
   async apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]> {
     const entries: ApplyEntry[] = items.map((it) => ({ index: it.index, command: it.command ?? NOOP }));
     const results = await this.store.apply(entries);

@@ -38,6 +38,8 @@ export interface KvPort {
   onAuthChange(listener: () => void): void;
   /** Applies entries in order in one durable batch (entries <= appliedIndex are skipped). */
   apply(items: readonly KvApplyItem[]): Promise<readonly KvApplyOutcome[]>;
+  /** The applied-index-before-apply mutant only (mutants.ts): the applied index stored alone, ahead of its data. */
+  mutantRecordAppliedIndex?(index: number): Promise<void>;
   /**
    * Makes every apply that completed so far durable, including batches LevelDB had moved to
    * an old, unsynced log (KvStore.flush: a memtable flush; see host.ts step 10).

@@ -23,12 +23,27 @@
 //   compact-before-store-sync  a local snapshot compacts the Raft log WITHOUT first making the
 //                     store durable (contract step 10): a power cut loses store batches the log
 //                     no longer holds (the host simulation's store rollbacks).
+//   applied-index-before-apply  before each apply batch the store records the batch's last
+//                     index as applied, in a write of its own, and only then applies the data: a
+//                     crash between the two (the before-apply failpoint) restarts the member on a
+//                     store that skips entries it never applied, so it serves a state missing
+//                     acknowledged writes (jepsen-lite's failpoint nemesis; etcd's consistent-index
+//                     bugs are the anchor).
+//   leader-reads-without-quorum  the leader serves linearizable reads from its own state without
+//                     confirming it still leads (no ReadIndex heartbeat round), and CheckQuorum is
+//                     off so a cut-off leader never steps down: a leader partitioned from its
+//                     peers keeps answering reads while a new leader takes writes (jepsen-lite's
+//                     partition nemeses, e.g. --net netns partition-leader).
+//   follower-local-reads  a follower answers a linearizable read from its own state at once,
+//                     without asking the leader for a read index: a follower that lags the leader
+//                     serves stale state (jepsen-lite's gray-leader nemesis, whose slow, lossy
+//                     leader links make every follower lag by hundreds of milliseconds).
 
 import type { WatchSource } from '@kite/kvstore';
 import type { MonotonicClock } from './clock.js';
 
 export const MUTANT_ENV = 'KITE_MUTANT';
-export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync'] as const;
+export const MUTANT_NAMES = ['wall-clock-ticks', 'trust-damaged-wal', 'watch-ignore-restore', 'ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync', 'applied-index-before-apply', 'leader-reads-without-quorum', 'follower-local-reads'] as const;
 export type MutantName = (typeof MUTANT_NAMES)[number];
 
 export class MutantError extends Error {

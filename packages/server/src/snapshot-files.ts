@@ -180,10 +180,25 @@ export class SnapshotFiles {
    * kept: they may be recorded in the Raft log already and wait for their own install (F3).
    */
   async prune(throughIndex: number | null): Promise<void> {
+    let removed = 0;
     for (const f of this.disk.readdir(this.dir)) {
       const index = stagedIndexOf(f);
-      if (index !== null && (throughIndex === null || index <= throughIndex)) await this.disk.remove(path.join(this.dir, f));
+      if (index === null || (throughIndex !== null && index > throughIndex)) continue;
+      await this.disk.remove(path.join(this.dir, f));
+      removed++;
     }
+    // Durable before the install counts as pruned (snapshot-install.ts).
+    if (removed > 0) await this.disk.syncDir(this.dir);
+  }
+
+  /** Indexes of the staged files present, ascending. */
+  stagedIndexes(): number[] {
+    const out: number[] = [];
+    for (const f of this.disk.readdir(this.dir)) {
+      const index = stagedIndexOf(f);
+      if (index !== null) out.push(index);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   async closeAll(): Promise<void> {

@@ -1,6 +1,6 @@
 // Receiving a snapshot streamed by the leader: each chunk is staged (snapshot-files.ts) and the
-// complete, durable file is handed to the host, which steps the installSnapshot message and so
-// records the snapshot in the Raft log.
+// complete, durable file is handed to the host (the install's `staged` state, snapshot-install.ts),
+// which steps the installSnapshot message and so records the snapshot in the Raft log.
 //
 // A full disk (ENOSPC/EDQUOT) while staging stops the member like any other full disk
 // (disk-full.ts: `disk full: <file>`, exit 6) instead of being logged while the leader resends
@@ -10,7 +10,6 @@
 
 import type { PeerSnapshotChunk } from '@kite/protocol';
 import { diskFullPath } from './disk-full.js';
-import { failpoint } from './failpoints.js';
 import { checkRaftMessage } from './raft-message-check.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 
@@ -38,6 +37,5 @@ export async function receiveSnapshotChunk(r: SnapshotReceiver, from: string, ch
     return;
   }
   if (done === null) return;
-  failpoint('snapshot-staged');
   r.staged(from, done.metadata, done.path);
 }

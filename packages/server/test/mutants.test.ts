@@ -13,6 +13,7 @@ describe('mutants', () => {
     expect(activeMutant({ KITE_MUTANT: '' })).toBeNull();
     expect(activeMutant({ KITE_MUTANT: 'wall-clock-ticks' })).toBe('wall-clock-ticks');
     expect(() => activeMutant({ KITE_MUTANT: 'wall-clock-tick' })).toThrow(MutantError);
+    for (const name of ['applied-index-before-apply', 'leader-reads-without-quorum', 'follower-local-reads'] as const) expect(activeMutant({ KITE_MUTANT: name })).toBe(name);
   });
 
   it('wall-clock-ticks ticks on Date.now; no mutant keeps the real clock', () => {

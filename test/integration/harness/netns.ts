@@ -10,13 +10,11 @@
 // what create() made (veths, bridge, namespaces, /etc/netns dirs), even after a failure
 // half-way, and is safe to call twice. Every `ip` call is bounded by a timeout.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { installDebianPackage } from '../../../jepsen-lite/src/cluster/debian-package.js';
+import { commandWorks, runCommand, undoAll } from '../../../jepsen-lite/src/cluster/system-command.js';
 
-/** Bound on each `ip` call. */
-const IP_TIMEOUT_MS = 10_000;
 const NETNS_ETC = '/etc/netns';
 /** The bridge, inside the client namespace (interface names are at most 15 bytes). */
 const BRIDGE = 'kitebr0';
@@ -36,24 +34,7 @@ export interface LabSpec {
   readonly clientAddress: string;
 }
 
-function ip(args: readonly string[]): string {
-  try {
-    return execFileSync('ip', args, { encoding: 'utf8', stdio: 'pipe', timeout: IP_TIMEOUT_MS });
-  } catch (err) {
-    const detail = (err as { stderr?: Buffer | string }).stderr?.toString().trim() || (err as Error).message;
-    throw new Error(`ip ${args.join(' ')}: ${detail}`);
-  }
-}
-
-function ensureIproute2(): void {
-  try {
-    execFileSync('ip', ['-V'], { stdio: 'pipe', timeout: IP_TIMEOUT_MS });
-    return;
-  } catch {
-    // missing: install below
-  }
-  installDebianPackage('iproute2');
-}
+const ip = (args: readonly string[]): string => runCommand('ip', args);
 
 export class NetnsLab {
   /** What exists so far, in creation order, so destroy() undoes exactly that. */
@@ -77,7 +58,7 @@ export class NetnsLab {
 
   /** Builds the lab; on any failure removes what it made and throws. */
   static create(spec: LabSpec): NetnsLab {
-    ensureIproute2();
+    if (!commandWorks('ip', '-V')) installDebianPackage('iproute2');
     const lab = new NetnsLab(spec);
     try {
       lab.build();
@@ -148,21 +129,19 @@ export class NetnsLab {
 
   /** Removes everything create() made; returns the problems met (an empty list when clean). */
   destroy(): string[] {
-    const problems: string[] = [];
-    const attempt = (what: () => void): void => {
-      try {
-        what();
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    };
-    for (const veth of this.veths.splice(0)) attempt(() => ip(['-n', this.clientNs, 'link', 'del', veth]));
-    if (this.bridge) attempt(() => ip(['-n', this.clientNs, 'link', 'del', BRIDGE]));
+    const veths = this.veths.splice(0);
+    const bridge = this.bridge;
+    const namespaces = this.namespaces.splice(0).reverse();
+    const etcDirs = this.etcDirs.splice(0);
+    const netnsEtc = this.createdNetnsEtc;
     this.bridge = false;
-    for (const ns of this.namespaces.splice(0).reverse()) attempt(() => ip(['netns', 'del', ns]));
-    for (const dir of this.etcDirs.splice(0)) attempt(() => rmSync(dir, { recursive: true, force: true }));
-    if (this.createdNetnsEtc) attempt(() => rmdirSync(NETNS_ETC));
     this.createdNetnsEtc = false;
-    return problems;
+    return undoAll([
+      ...veths.map((veth) => () => void ip(['-n', this.clientNs, 'link', 'del', veth])),
+      ...(bridge ? [() => void ip(['-n', this.clientNs, 'link', 'del', BRIDGE])] : []),
+      ...namespaces.map((ns) => () => void ip(['netns', 'del', ns])),
+      ...etcDirs.map((dir) => () => rmSync(dir, { recursive: true, force: true })),
+      ...(netnsEtc ? [() => rmdirSync(NETNS_ETC)] : []),
+    ]);
   }
 }

@@ -62,7 +62,7 @@ describe('host simulation', () => {
     expect(steps).toBeLessThan(INSTALL_OPS_MAX);
   });
 
-  const mutants: readonly MutantName[] = ['ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync', 'watch-ignore-restore'];
+  const mutants: readonly MutantName[] = ['ack-before-fsync', 'prune-snapshot-before-record', 'compact-before-store-sync', 'watch-ignore-restore', 'follower-local-reads'];
   for (const mutant of mutants) {
     it(`catches the ${mutant} mutant`, async () => {
       for (let seed = 1; seed <= MUTANT_SEEDS_MAX; seed++) {

@@ -129,6 +129,11 @@ export class SimMember {
     if (this.crashAfterOps === null) this.crashAfterOps = Math.max(1, ops);
   }
 
+  /** Drops an armed crash point that has not fired. */
+  disarmCrash(): void {
+    this.crashAfterOps = null;
+  }
+
   get crashArmed(): boolean {
     return this.crashAfterOps !== null;
   }
@@ -171,7 +176,12 @@ export class SimMember {
     this.id = identity.memberId;
     const snapFiles = new SnapshotFiles(path.join(cfg.dataDir, 'snap'), undefined, disk);
     await snapFiles.init();
-    this.backend = this.backend.reopenedAfter(this.lostPower);
+    // A store replace commits as one disk call of this incarnation (sim-store-backend.ts).
+    const storeCommit = (): Promise<void> => new Promise<void>((resolve) => world.at(world.nowMs + this.disk.latencyMs, owner, () => {
+      resolve();
+      this.afterDiskOp(owner);
+    }));
+    this.backend = this.backend.reopenedAfter(this.lostPower, storeCommit);
     this.lostPower = false;
     const store = await KvStore.open({ backend: this.backend, clock: world.clock, minLeaseTtlSeconds: 1, syncWrites: false });
     const kv = new KvAdapter(store);

@@ -8,7 +8,7 @@
 //
 // Invariants: every queued start runs exactly once, in arrival order, on the turn after it was
 // queued (a start queued by a start waits for the next one); a start that throws is reported
-// to `onError` and does not keep the others from running. The queue holds only calls grpc-js
+// to `onError` and does not keep the others from running. The queue holds only calls the transport
 // already admitted (at most GRPC_STREAMS_PER_CONNECTION_MAX open per connection) and every
 // turn drains it whole, so it needs no limit of its own.
 

@@ -11,7 +11,6 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Metadata } from '@grpc/grpc-js';
 import { KiteError } from '@kite/protocol';
 import type { ReadCharge } from '@kite/kvstore';
 import type { AuthService } from '../auth/auth-service.js';
@@ -74,12 +73,8 @@ function invalidToken(): KiteError {
 }
 
 /** A gRPC call's identity: metadata `token`, the peer address, the verified certificate's CN. */
-export function grpcIdentity(call: { getPeer(): string; getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: unknown } } }; metadata: Metadata }): EtcdCallIdentity {
-  const raw = call.metadata.get('token')[0];
-  const token = typeof raw === 'string' && raw !== '' ? raw : null;
-  // grpc-js only hands a peer certificate over once the TLS layer verified it against the CA.
-  const cn = call.getAuthContext().sslPeerCertificate?.subject?.CN;
-  return { token, address: call.getPeer(), via: 'grpc', certUser: typeof cn === 'string' && cn !== '' ? cn : null };
+export function grpcIdentity(call: { metadata(key: string): string | null; readonly peerAddress: string; readonly certUser: string | null }): EtcdCallIdentity {
+  return { token: call.metadata('token'), address: call.peerAddress, via: 'grpc', certUser: call.certUser };
 }
 
 /** An HTTP request's identity for the JSON gateway: `Authorization: <token>` as etcd's gateway reads it. */

@@ -9,7 +9,7 @@
 // cause (its message is etcd's generic one); an indeterminate Unavailable is never reported
 // as "no leader" (that message tells clientv3 the write was not proposed, so it retries).
 
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { KiteError, type ErrorCode } from '@kite/protocol';
 import { asKiteError } from '../client-handler.js';
 import { EtcdError } from './etcd-status-error.js';
@@ -111,12 +111,6 @@ export function etcdStatus(err: unknown): EtcdStatus {
     return { code: rule.status, message: rule.message ?? kite.message };
   }
   throw new Error(`assertion: no etcd status rule for Kite code ${kite.code}`);
-}
-
-/** The error a grpc-js handler passes to its callback (or a stream emits). */
-export function toServiceError(err: unknown): Partial<ServiceError> {
-  const s = etcdStatus(err);
-  return { code: s.code, details: s.message, message: s.message, metadata: new Metadata() };
 }
 
 /** A wire error (an `{ok: false}` reply's error) as the KiteError the rules read, naming its op. */

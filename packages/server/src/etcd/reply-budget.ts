@@ -1,8 +1,8 @@
 // The etcd door's share of --max-connection-response-bytes: reply bytes that reads on one
 // gRPC connection are building at once (charged while the reply is built, released once the
-// reply is handed to grpc-js), so many concurrent large reads multiplexed on one HTTP/2
+// reply is handed to the transport), so many concurrent large reads multiplexed on one HTTP/2
 // connection cannot hold unbounded memory. A connection is known by its peer address:port,
-// which grpc-js gives every call. Past the limit a read fails (Unavailable, mapped to
+// which the transport gives every call. Past the limit a read fails (Unavailable, mapped to
 // RESOURCE_EXHAUSTED) before it builds more; the WebSocket door keeps the same bound per link.
 
 import { KiteError } from '@kite/protocol';

@@ -1,7 +1,7 @@
 // The corruption check's judgement and a member's hash answer, without a cluster: which
 // members a round names (the odd ones out; ties go to the leader's side), and that a member
 // that compacted past the revision or has not reached it is skipped rather than judged.
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HashResult } from '@kite/protocol';
@@ -99,37 +99,55 @@ describe('sharedHashes', () => {
 describe('initialCorruptCheck', () => {
   /** This member's own hash takes longer than the check used to wait for peers (3 s from the start). */
   const OWN_HASH_MS = 3_500;
+  const PEER_DIFFERS = JSON.stringify({ memberId: 'p1', status: 'ok', hash: 0xbad, hashRevision: 5, compactRevision: 0 });
 
-  it('compares with a peer that answers once its hash is done, after this member\'s own slow hash (a million keys)', async () => {
-    let ownDone = (): void => {};
-    const ownHashed = new Promise<void>((resolve) => (ownDone = resolve));
-    // The peer answers like a member hashing the same store: when this member's hash is done.
-    const peer = createServer((_req, res) => {
-      void ownHashed.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ memberId: 'p1', status: 'ok', hash: 0xbad, hashRevision: 5, compactRevision: 0 })));
-    });
+  /** Runs `check` against member m1 and one peer p1 served by `handler`; the peer is closed after. */
+  async function withPeer(handler: RequestListener, check: (registry: MemberRegistry) => Promise<void>): Promise<void> {
+    const peer = createServer(handler);
     await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
     const registry = new MemberRegistry([
       { id: 'm1', name: 'm1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false },
       { id: 'p1', name: 'p1', peerUrls: [`http://127.0.0.1:${(peer.address() as AddressInfo).port}`], clientUrls: [], isLearner: false },
     ]);
-    const source: HashSource = {
-      selfId: 'm1',
-      currentRevision: () => 5,
-      compactRevision: () => 0,
-      hash: async (revision) => {
-        await new Promise((resolve) => setTimeout(resolve, OWN_HASH_MS));
-        ownDone();
-        return { hash: 0x600d, hashRevision: revision, compactRevision: 0 };
-      },
-      waitApplied: async () => undefined,
-    };
     try {
-      // One peer differs, none agrees: the member must stop (before: the peer was skipped as late).
-      await expect(initialCorruptCheck(source, registry, null, silentLogger())).rejects.toThrow(/hash 600d at revision 5\) differs from p1 \(hash bad\)/);
+      await check(registry);
     } finally {
       peer.closeAllConnections();
       peer.close();
     }
+  }
+
+  /** m1 at revision 5, whose store hash runs `hash`. */
+  const sourceHashing = (hash: HashSource['hash']): HashSource => ({
+    selfId: 'm1',
+    currentRevision: () => 5,
+    compactRevision: () => 0,
+    hash,
+    waitApplied: async () => undefined,
+  });
+
+  /** A hash that takes `ms` and then resolves `done` (a peer hashing the same store finishes with it). */
+  function slowOwnHash(ms: number): { hash: HashSource['hash']; done: Promise<void> } {
+    let finished = (): void => {};
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    return {
+      done,
+      hash: async (revision) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        finished();
+        return { hash: 0x600d, hashRevision: revision, compactRevision: 0 };
+      },
+    };
+  }
+
+  it('compares with a peer that answers once its hash is done, after this member\'s own slow hash (a million keys)', async () => {
+    const own = slowOwnHash(OWN_HASH_MS);
+    // The peer answers like a member hashing the same store: when this member's hash is done.
+    await withPeer(
+      (_req, res) => void own.done.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(PEER_DIFFERS)),
+      // One peer differs, none agrees: the member must stop (before: the peer was skipped as late).
+      (registry) => expect(initialCorruptCheck(sourceHashing(own.hash), registry, null, silentLogger())).rejects.toThrow(/hash 600d at revision 5\) differs from p1 \(hash bad\)/),
+    );
   });
 
   it('abandons the requests to its peers when it ends early (a stopping member is not held open by them)', async () => {
@@ -138,68 +156,31 @@ describe('initialCorruptCheck', () => {
     let asked = (): void => {};
     const peerAsked = new Promise<void>((resolve) => (asked = resolve));
     // A peer still hashing: it never answers.
-    const peer = createServer((req) => {
+    const stillHashing: RequestListener = (req) => {
       req.socket.once('close', () => peerSocketClosed());
       asked();
-    });
-    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
-    const registry = new MemberRegistry([
-      { id: 'm1', name: 'm1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false },
-      { id: 'p1', name: 'p1', peerUrls: [`http://127.0.0.1:${(peer.address() as AddressInfo).port}`], clientUrls: [], isLearner: false },
-    ]);
-    const source: HashSource = {
-      selfId: 'm1',
-      currentRevision: () => 5,
-      compactRevision: () => 0,
-      // The member stops while its hash runs: the store closes under it.
-      hash: async () => {
-        await peerAsked;
-        throw new Error('Database is not open');
-      },
-      waitApplied: async () => undefined,
     };
-    try {
+    // The member stops while its hash runs: the store closes under it.
+    const source = sourceHashing(async () => {
+      await peerAsked;
+      throw new Error('Database is not open');
+    });
+    await withPeer(stillHashing, async (registry) => {
       // Whether it reports the failed hash or skips: what matters is the request left behind.
       await initialCorruptCheck(source, registry, null, silentLogger()).catch(() => undefined);
       // Bounded wait: before, the request stayed open for its whole timeout (minutes).
       const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000).unref())]);
       expect(outcome).toBe('closed');
-    } finally {
-      peer.closeAllConnections();
-      peer.close();
-    }
+    });
   });
 
   it('waits for a peer as long as its own hash took (a busy leader hashes more slowly)', async () => {
-    const OWN_MS = 1_000;
     const PEER_LATER_MS = 300;
-    let ownDone = (): void => {};
-    const ownHashed = new Promise<void>((resolve) => (ownDone = resolve));
-    const peer = createServer((_req, res) => {
-      void ownHashed.then(() => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ memberId: 'p1', status: 'ok', hash: 0xbad, hashRevision: 5, compactRevision: 0 })), PEER_LATER_MS));
-    });
-    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
-    const registry = new MemberRegistry([
-      { id: 'm1', name: 'm1', peerUrls: ['http://127.0.0.1:1'], clientUrls: [], isLearner: false },
-      { id: 'p1', name: 'p1', peerUrls: [`http://127.0.0.1:${(peer.address() as AddressInfo).port}`], clientUrls: [], isLearner: false },
-    ]);
-    const source: HashSource = {
-      selfId: 'm1',
-      currentRevision: () => 5,
-      compactRevision: () => 0,
-      hash: async (revision) => {
-        await new Promise((resolve) => setTimeout(resolve, OWN_MS));
-        ownDone();
-        return { hash: 0x600d, hashRevision: revision, compactRevision: 0 };
-      },
-      waitApplied: async () => undefined,
-    };
-    try {
+    const own = slowOwnHash(1_000);
+    await withPeer(
+      (_req, res) => void own.done.then(() => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(PEER_DIFFERS), PEER_LATER_MS)),
       // The least grace (50 ms) is shorter than the peer's lag; the own hash's 1 s is not.
-      await expect(initialCorruptCheck(source, registry, null, silentLogger(), 50)).rejects.toThrow(/differs from p1 \(hash bad\)/);
-    } finally {
-      peer.closeAllConnections();
-      peer.close();
-    }
+      (registry) => expect(initialCorruptCheck(sourceHashing(own.hash), registry, null, silentLogger(), 50)).rejects.toThrow(/differs from p1 \(hash bad\)/),
+    );
   });
 });

@@ -11,23 +11,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Message } from '@kite/raft';
 import type { KvApplyItem, KvApplyOutcome } from '../src/kv-port.js';
-import { openThreeMemberHost } from './three-member-host.js';
+import { eventually, openThreeMemberHost, WAIT_MS } from './three-member-host.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'kite-commit-notice-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const WAIT_MS = 10_000;
-const POLL_MS = 5;
-
-/** Polls `ok` until true or the deadline passes (then false). */
-async function eventually(ok: () => boolean): Promise<boolean> {
-  const deadline = performance.now() + WAIT_MS;
-  while (!ok()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return true;
-}
 
 /** The scripted follower's answer to a message from the leader (null: none). */
 function answer(m: Message): Message | null {

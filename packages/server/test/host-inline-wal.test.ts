@@ -10,22 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AppendEntries, Entry, Message } from '@kite/raft';
 import { LEADER_INLINE_ENTRIES_MAX, WAL_INLINE_SYNC_MS_MAX } from '../src/host.js';
 import type { KvApplyOutcome } from '../src/kv-port.js';
-import { openThreeMemberHost } from './three-member-host.js';
+import { eventually, openThreeMemberHost, WAIT_MS } from './three-member-host.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'kite-inline-wal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const WAIT_MS = 10_000;
-const POLL_MS = 5;
-
-async function eventually(ok: () => boolean): Promise<boolean> {
-  const deadline = performance.now() + WAIT_MS;
-  while (!ok()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return true;
-}
 
 /** The leader m2's append of entry `index` (term 2) to m1, committing everything before it. */
 function append(index: number): AppendEntries {

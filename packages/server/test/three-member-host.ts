@@ -99,3 +99,17 @@ export async function openThreeMemberHost(opts: ThreeMemberHostOptions): Promise
     },
   };
 }
+
+/** Bound on a test's wait for the host (a proposal, a condition). */
+export const WAIT_MS = 10_000;
+const EVENTUALLY_POLL_MS = 5;
+
+/** Polls `ok` until true or a bounded deadline passes (then false). */
+export async function eventually(ok: () => boolean): Promise<boolean> {
+  const deadline = performance.now() + WAIT_MS;
+  while (!ok()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, EVENTUALLY_POLL_MS));
+  }
+  return true;
+}

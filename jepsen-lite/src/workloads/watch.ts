@@ -2,11 +2,13 @@
 // watch the prefix, of two kinds. A member watcher (even index) holds a one-member client: at
 // random moments it disconnects (cancels its watch and closes its client) and resumes on
 // another member from its last revision + 1, recorded as a new segment, so the harness does the
-// resume. A failover watcher (odd index) holds one client over every endpoint (its list starts
-// at a different member per watcher) and never leaves on its own: when its member's link dies
-// (a client-partition cut, a reset) the client fails over and resumes the watch itself, inside
-// one segment, so a resume that skips or repeats events is a gap or duplicate in that segment.
-// Its segments name no member (the member serving it can change without the harness seeing).
+// resume. A failover watcher (odd index) holds one client over every endpoint, its list
+// starting at the segment's member: when that member's link dies (a client-partition cut, a
+// reset) the client fails over and resumes the watch itself, inside the segment, so a resume
+// that skips or repeats events is a gap or duplicate there. It too moves on its own timer (a
+// new client starting at a random member), so later cuts of one member meet failover watchers
+// again rather than only the first cut. Its segments name no member (the one serving it can
+// change without the harness seeing).
 // After the writers stop, every watcher must converge: it keeps
 // watching (asking for progress notifications) until it has vouched for the final revision.
 // Then the store's whole event history is read with one watch from revision 1 (final-history).
@@ -134,8 +136,7 @@ export function watchWorkload(writeRetries: number): Workload {
     while (!stopWatchers.signal.aborted) {
       let client: KiteClient | null = null;
       const segmentEnd = new AbortController();
-      // A failover watcher's segment ends only on an error or at the stop (its client resumes).
-      const timer = w.failover ? undefined : setTimeout(() => segmentEnd.abort(), rng.between(...RECONNECT_AFTER_MS));
+      const timer = setTimeout(() => segmentEnd.abort(), rng.between(...RECONNECT_AFTER_MS));
       const stopSub = (): void => segmentEnd.abort();
       stopWatchers.signal.addEventListener('abort', stopSub, { once: true });
       try {

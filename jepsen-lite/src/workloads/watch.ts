@@ -8,9 +8,8 @@
 // that skips or repeats events is a gap or duplicate there. It too moves on its own timer (a
 // new client starting at a random member), so later cuts of one member meet failover watchers
 // again rather than only the first cut. Its segments name no member (the one serving it can
-// change without the harness seeing).
-// After the writers stop, every watcher must converge: it keeps
-// watching (asking for progress notifications) until it has vouched for the final revision.
+// change without the harness seeing). After the writers stop, every watcher must converge: it
+// keeps watching (asking for progress notifications) until it has vouched for the final revision.
 // Then the store's whole event history is read with one watch from revision 1 (final-history).
 // A watch refused as compacted restarts at the compact revision (events before it are
 // legitimately gone); if the final history itself is compacted it is not recorded and the

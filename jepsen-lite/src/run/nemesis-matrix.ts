@@ -60,8 +60,8 @@ const server = (name: string): MutantProof['mutant'] => ({ side: 'server', name 
 const client = (name: ClientMutantName): MutantProof['mutant'] => ({ side: 'client', name });
 
 /**
- * One pair per nemesis that has one (client-partition and gray-follower have none: see the
- * findings note, docs/jepsen/matrix-2026-12-07-findings.md). The first three seeds are the ones
+ * One pair per nemesis that has one (gray-follower has none: see the findings note,
+ * docs/jepsen/matrix-2026-12-07-findings.md). The first three seeds are the ones
  * the previous round's closing note recorded each mutant caught on; the rest are the first
  * seed each mutant was caught on (the seeds tried before it are in the findings note).
  */
@@ -70,6 +70,7 @@ export const MUTANT_PROOFS: readonly MutantProof[] = [
   { label: 'corrupt', nemesis: 'corrupt', net: 'proxy', mutant: server('trust-damaged-wal'), workload: 'register', seed: 23, serverEnv: {} },
   { label: 'blackhole-snapshot', nemesis: 'blackhole-snapshot', net: 'proxy', mutant: server('watch-ignore-restore'), workload: 'watch', seed: 31, serverEnv: {} },
   { label: 'client-delay', nemesis: 'client-delay', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 1, serverEnv: {} },
+  { label: 'client-partition', nemesis: 'client-partition', net: 'proxy', mutant: client('watch-resume-from-now'), workload: 'watch', seed: 2, serverEnv: {}, concurrency: 10 },
   { label: 'client-one-way', nemesis: 'client-one-way', net: 'proxy', mutant: client('lost-answer-as-failure'), workload: 'register', seed: 2, serverEnv: {}, concurrency: 10 },
   { label: 'failpoint', nemesis: 'failpoint', net: 'proxy', mutant: server('applied-index-before-apply'), workload: 'append', seed: 1, serverEnv: {} },
   { label: 'gray-leader', nemesis: 'gray-leader', net: 'proxy', mutant: server('follower-local-reads'), workload: 'register', seed: 3, serverEnv: {}, concurrency: 10 },

@@ -1,8 +1,15 @@
-// Watch workload. Writers put unique values to (and sometimes delete) keys under w/; watchers,
-// each bound to one member, watch the prefix. At random moments a watcher disconnects (cancels
-// its watch and closes its client) and resumes on another member from its last revision + 1,
-// recorded as a new segment. After the writers stop, every watcher must converge: it keeps
-// watching (asking for progress notifications) until it has vouched for the final revision.
+// Watch workload. Writers put unique values to (and sometimes delete) keys under w/; watchers
+// watch the prefix, of two kinds. A member watcher (even index) holds a one-member client: at
+// random moments it disconnects (cancels its watch and closes its client) and resumes on
+// another member from its last revision + 1, recorded as a new segment, so the harness does the
+// resume. A failover watcher (odd index) holds one client over every endpoint, its list
+// starting at the segment's member: when that member's link dies (a client-partition cut, a
+// reset) the client fails over and resumes the watch itself, inside the segment, so a resume
+// that skips or repeats events is a gap or duplicate there. It too moves on its own timer (a
+// new client starting at a random member), so later cuts of one member meet failover watchers
+// again rather than only the first cut. Its segments name no member (the one serving it can
+// change without the harness seeing). After the writers stop, every watcher must converge: it
+// keeps watching (asking for progress notifications) until it has vouched for the final revision.
 // Then the store's whole event history is read with one watch from revision 1 (final-history).
 // A watch refused as compacted restarts at the compact revision (events before it are
 // legitimately gone); if the final history itself is compacted it is not recorded and the
@@ -28,6 +35,8 @@ const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
 interface WatcherState {
   readonly id: string;
+  /** Watches through an all-endpoint client whose own failover and resume run (see header). */
+  readonly failover: boolean;
   lastRevision: number;
   /** A progress notification at or past the target was received (the watcher vouched for it). */
   vouched: boolean;
@@ -50,6 +59,21 @@ function batchJson(b: WatchBatch): Json {
 async function nodeClient(ctx: WorkloadContext, node: string): Promise<KiteClient> {
   return ctx.cluster.connect({ endpoints: [ctx.cluster.workloadUrl(node)], preferLeader: false, timeoutMs: ctx.opTimeoutMs, mutant: ctx.clientMutant });
 }
+
+/**
+ * A client over every member's workload link, first trying `first` (so failover watchers spread
+ * over the members instead of all starting on one) and staying where it connects (no move to
+ * the leader): a fault on any member's client links then meets some failover watcher.
+ */
+async function failoverClient(ctx: WorkloadContext, first: string): Promise<KiteClient> {
+  const names = ctx.cluster.names;
+  const at = names.indexOf(first);
+  const ordered = [...names.slice(at), ...names.slice(0, at)];
+  return ctx.cluster.connect({ endpoints: ordered.map((n) => ctx.cluster.workloadUrl(n)), preferLeader: false, timeoutMs: ctx.opTimeoutMs, mutant: ctx.clientMutant });
+}
+
+/** Where a segment is watched: its member, or none for a failover watcher (see header). */
+const segmentNode = (w: WatcherState, node: string): { node?: string } => (w.failover ? {} : { node });
 
 /**
  * The reference: one watch from revision 1 over every endpoint, started before the writers,
@@ -107,7 +131,7 @@ export function watchWorkload(writeRetries: number): Workload {
     let node = names[first % names.length] as string;
     let start = startRevision;
     w.lastRevision = Math.max(w.lastRevision, startRevision - 1);
-    ctx.recorder.observe(w.id, 'watch-start', { startRevision: start, prefix: true, node }, PREFIX);
+    ctx.recorder.observe(w.id, 'watch-start', { startRevision: start, prefix: true, ...segmentNode(w, node) }, PREFIX);
     while (!stopWatchers.signal.aborted) {
       let client: KiteClient | null = null;
       const segmentEnd = new AbortController();
@@ -115,7 +139,7 @@ export function watchWorkload(writeRetries: number): Workload {
       const stopSub = (): void => segmentEnd.abort();
       stopWatchers.signal.addEventListener('abort', stopSub, { once: true });
       try {
-        client = await nodeClient(ctx, node);
+        client = await (w.failover ? failoverClient(ctx, node) : nodeClient(ctx, node));
         const watch = client.watch(PREFIX, { prefix: true, startRevision: start, signal: segmentEnd.signal });
         w.watch = watch;
         for await (const b of watch) {
@@ -140,7 +164,7 @@ export function watchWorkload(writeRetries: number): Workload {
       if (stopWatchers.signal.aborted || w.vouched) break;
       node = rng.pick(names);
       start = w.lastRevision + 1;
-      ctx.recorder.observe(w.id, 'watch-resume', { startRevision: start, node });
+      ctx.recorder.observe(w.id, 'watch-resume', { startRevision: start, ...segmentNode(w, node) });
       await sleep(rng.between(0, 200), stopWatchers.signal);
     }
   }
@@ -154,7 +178,7 @@ export function watchWorkload(writeRetries: number): Workload {
       const now = (await admin.get(PREFIX, { prefix: true, countOnly: true })).header.revision;
       const count = Math.max(3, ctx.concurrency);
       for (let i = 0; i < count; i++) {
-        const w: WatcherState = { id: `watcher-${i}`, lastRevision: 0, vouched: false, done: false, target: Number.MAX_SAFE_INTEGER, task: Promise.resolve(), watch: null };
+        const w: WatcherState = { id: `watcher-${i}`, failover: i % 2 === 1, lastRevision: 0, vouched: false, done: false, target: Number.MAX_SAFE_INTEGER, task: Promise.resolve(), watch: null };
         w.task = watcherLoop(ctx, w, i, i === 0 ? 1 : now + 1).catch((err: unknown) => {
           // The harness lost this watcher, not the server: it ends here, owed nothing more.
           ctx.recorder.observe(w.id, 'watch-end', { reason: `harness error: ${(err as Error).message.slice(0, 200)}` });

@@ -28,10 +28,10 @@ describe('nemesis matrix plan', () => {
     expect(mutant?.command).toBe(`${healthy?.command ?? ''} --server-env KITE_MUTANT=watch-ignore-restore`);
   });
 
-  it('pairs every nemesis row with a mutant but client-partition and gray-follower: client mutants by --client-mutant, partitions on netns', () => {
+  it('pairs every nemesis row with a mutant but gray-follower: client mutants by --client-mutant, partitions on netns', () => {
     const rows = new Set(MATRIX_ROWS.map((r) => r.label.replace(' (netns)', '')));
     for (const p of MUTANT_PROOFS) rows.delete(p.label.replace(' (netns)', '').replace(/^partition-leader$/, 'partition'));
-    expect([...rows]).toEqual(['client-partition', 'gray-follower']);
+    expect([...rows]).toEqual(['gray-follower']);
     const healthy = cells.find((c) => c.id === 'mutant/client-delay/healthy');
     const mutant = cells.find((c) => c.id === 'mutant/client-delay/watch-resume-from-now');
     expect(healthy?.options.clientMutant).toBeNull();

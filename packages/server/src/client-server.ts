@@ -189,8 +189,8 @@ export class ClientServer {
         return;
       }
       case '/metrics': {
-        const body = await this.deps.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType }).end(body);
+        const { body, contentType } = await this.deps.metrics.exposition();
+        res.writeHead(200, { 'content-type': contentType }).end(body);
         return;
       }
       case '/status': {

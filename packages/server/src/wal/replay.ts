@@ -2,8 +2,12 @@
 // and the retained entries. The rules are the record types' (wal/record.ts): the latest
 // identity, HardState and snapshot win; an entry at index i first drops every entry >= i; a
 // snapshot that replaces the log drops every entry; a compact record drops entries <= index.
-// A sequence no writer produces (a gap, an overwrite below the retained entries) is
-// corruption, reported with the segment and offset of the record.
+// An entry below the first retained one replaces them all: it overwrites an uncommitted suffix
+// whose start lived in a segment released since (a segment begins with a header that resets the
+// retained entries, and a new leader may then overwrite entries written before the boundary).
+// A sequence no writer produces (a gap, an entry at or below the compacted index, retained
+// entries that do not follow the compaction at the end) is corruption, reported with the
+// segment and offset of the record.
 
 import type { Entry, HardState, LogIndex, Snapshot } from '@kite/raft';
 import type { WalIdentity, WalRecord } from './record.js';
@@ -56,14 +60,14 @@ export function replay(records: readonly ScannedRecord[], dir: string): Replayed
         }
         case 'entry': {
           const e = r.entry;
+          if (e.index <= compactIndex) fail(`entry ${e.index} is at or below the compacted index ${compactIndex}`);
           const first = entries[0]?.index;
-          if (first !== undefined) {
+          if (first !== undefined && e.index >= first) {
             const last = first + entries.length - 1;
             if (e.index > last + 1) fail(`entry ${e.index} leaves a gap after ${last}`);
-            if (e.index < first) fail(`entry ${e.index} overwrites below the first retained entry ${first}`);
             entries.length = e.index - first;
-          } else if (e.index <= compactIndex) {
-            fail(`entry ${e.index} is at or below the compacted index ${compactIndex}`);
+          } else {
+            entries = [];
           }
           entries.push(e);
           segmentMaxEntry.set(seq, Math.max(segmentMaxEntry.get(seq) ?? 0, e.index));
@@ -71,6 +75,11 @@ export function replay(records: readonly ScannedRecord[], dir: string): Replayed
         }
       }
     }
+  }
+  const first = entries[0]?.index;
+  const lastRecord = records[records.length - 1];
+  if (first !== undefined && first > compactIndex + 1 && lastRecord !== undefined) {
+    throw new WalCorruption(`${dir}/${segmentName(lastRecord.seq)}`, lastRecord.offset, `the retained entries start at ${first}, after the compacted index ${compactIndex} + 1: entries between are missing`);
   }
   return { identity, hardState, snapshot, entries, compactIndex, segmentMaxEntry };
 }

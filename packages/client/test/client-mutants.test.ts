@@ -2,30 +2,14 @@
 // one: a lost-answer-as-failure client calls a put whose reply was lost failed though it was
 // applied; a watch-resume-from-now watch re-registers from now after a lost link. These are
 // the bugs jepsen-lite's client-link nemeses must find (docs/jepsen/matrix-2026-12-07.md).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KiteError, parseClientMutant, type KiteClient } from '@kite/client';
 import type { ResponseHeader } from '@kite/protocol';
 import { Watch, type WatchDriver, type WatchSpec } from '../src/watch.js';
-import { FakeCluster } from './fake-cluster.js';
-import { caught, fastClient } from './helpers.js';
+import { caught, oneMemberFixture } from './helpers.js';
 
-let cluster: FakeCluster;
-const clients: KiteClient[] = [];
-
-beforeEach(async () => {
-  cluster = await FakeCluster.start(1);
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await cluster.stop();
-});
-
-async function client(mutant: 'lost-answer-as-failure' | null): Promise<KiteClient> {
-  const c = await fastClient([cluster.member(0).url], { preferLeader: false, mutant });
-  clients.push(c);
-  return c;
-}
+const fx = oneMemberFixture();
+const client = (mutant: 'lost-answer-as-failure' | null): Promise<KiteClient> => fx.client({ mutant });
 
 describe('client mutants', () => {
   it('are off unless named, and an unknown name is a typed error', () => {
@@ -37,17 +21,17 @@ describe('client mutants', () => {
 
   it('lost-answer-as-failure: a put whose reply is lost is applied yet reported as a definite failure (healthy: indeterminate)', async () => {
     const healthy = await client(null);
-    cluster.member(0).addFault({ kind: 'dropAfterApply', op: 'put' });
+    fx.cluster.member(0).addFault({ kind: 'dropAfterApply', op: 'put' });
     expect((await caught(healthy.put('k', 'u'))).indeterminate).toBe(true);
 
     const mutant = await client('lost-answer-as-failure');
-    cluster.member(0).addFault({ kind: 'dropAfterApply', op: 'put' });
-    const before = cluster.store.applied.get('put') ?? 0;
-    const sentBefore = cluster.member(0).received.get('put') ?? 0;
+    fx.cluster.member(0).addFault({ kind: 'dropAfterApply', op: 'put' });
+    const before = fx.cluster.store.applied.get('put') ?? 0;
+    const sentBefore = fx.cluster.member(0).received.get('put') ?? 0;
     const err = await caught(mutant.put('k', 'v'));
     expect([err.code, err.indeterminate]).toEqual(['Unavailable', false]);
-    expect(cluster.store.applied.get('put')).toBe(before + 1);
-    expect(cluster.member(0).received.get('put')).toBe(sentBefore + 1);
+    expect(fx.cluster.store.applied.get('put')).toBe(before + 1);
+    expect(fx.cluster.member(0).received.get('put')).toBe(sentBefore + 1);
   });
 });
 

@@ -1,5 +1,7 @@
 // Shared test helpers for client tests against the fake cluster.
+import { afterEach, beforeEach } from 'vitest';
 import { connect, KiteError, type ConnectOptions, type KiteClient, type WatchEvent } from '@kite/client';
+import { FakeCluster } from './fake-cluster.js';
 
 /** Fast timings so link failures are noticed and retried quickly (no test asserts on time). */
 export const FAST: Omit<ConnectOptions, 'endpoints'> = {
@@ -58,4 +60,36 @@ export async function caught(p: Promise<unknown>): Promise<KiteError> {
 /** Events as `modRevision:type:key` strings, for exact comparison of event sequences. */
 export function summary(events: readonly WatchEvent[]): string[] {
   return events.map((e) => `${e.kv.modRevision}:${e.type}:${Buffer.from(e.kv.key).toString()}`);
+}
+
+/**
+ * A one-member fake cluster started before each test, and the clients a test opens on it
+ * (pinned to that member, so its faults hit them), all closed after each test. Call at a
+ * test file's top level: it registers the hooks.
+ */
+export function oneMemberFixture(): { readonly cluster: FakeCluster; client(over?: Partial<ConnectOptions>): Promise<KiteClient> } {
+  let cluster: FakeCluster | null = null;
+  const clients: KiteClient[] = [];
+  beforeEach(async () => {
+    cluster = await FakeCluster.start(1);
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await cluster?.stop();
+    cluster = null;
+  });
+  const started = (): FakeCluster => {
+    if (cluster === null) throw new Error('assertion: the fixture is used outside a test');
+    return cluster;
+  };
+  return {
+    get cluster() {
+      return started();
+    },
+    async client(over = {}) {
+      const c = await fastClient([started().member(0).url], { preferLeader: false, ...over });
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -2,36 +2,20 @@
 // shutting down, limits) resumes at the cursor with no lost or duplicated event; a permanent
 // reason surfaces as a typed error; repeated cancels without progress are bounded (counted in
 // watchCreate requests, not time). And lease revoke's retry after a lost reply.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBytes, type KiteClient } from '@kite/client';
 import { SERVER_CANCEL_RESUMES_MAX } from '../src/watch.js';
-import { FakeCluster } from './fake-cluster.js';
-import { caught, eventsUntil, fastClient, guard, summary } from './helpers.js';
+import { caught, eventsUntil, guard, oneMemberFixture, summary } from './helpers.js';
 
-let cluster: FakeCluster;
-const clients: KiteClient[] = [];
-
+const fx = oneMemberFixture();
 /** A client pinned to member 0, so that member's faults hit it. */
-async function client(): Promise<KiteClient> {
-  const c = await fastClient([cluster.member(0).url], { preferLeader: false });
-  clients.push(c);
-  return c;
-}
-
-beforeEach(async () => {
-  cluster = await FakeCluster.start(1);
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await cluster.stop();
-});
+const client = (): Promise<KiteClient> => fx.client();
 
 describe('watch canceled by the server', () => {
   it('resumes after non-compaction cancels: every event exactly once', async () => {
     const c = await client();
-    const m = cluster.member(0);
-    const store = cluster.store;
+    const m = fx.cluster.member(0);
+    const store = fx.cluster.store;
     const w = c.watch('w/', { prefix: true });
     await guard(w.ready, 'watch registration');
     const from = w.nextRevision;
@@ -57,11 +41,11 @@ describe('watch canceled by the server', () => {
 
   it('surfaces a permanent cancel reason as a typed error, after the events before it', async () => {
     const c = await client();
-    const m = cluster.member(0);
+    const m = fx.cluster.member(0);
     const w = c.watch('p', {});
     await guard(w.ready, 'watch registration');
-    cluster.store.put(toBytes('p'), toBytes('1'));
-    const before = await guard(eventsUntil(w, cluster.store.revision), 'event before the cancel');
+    fx.cluster.store.put(toBytes('p'), toBytes('1'));
+    const before = await guard(eventsUntil(w, fx.cluster.store.revision), 'event before the cancel');
     expect(before).toHaveLength(1);
     m.cancelWatches('PermissionDenied: user may not read p');
     const err = await guard(caught(w.next()), 'permanent cancel');
@@ -77,7 +61,7 @@ describe('watch canceled by the server', () => {
 
   it('gives up with Unavailable after SERVER_CANCEL_RESUMES_MAX resumes without progress', async () => {
     const c = await client();
-    const m = cluster.member(0);
+    const m = fx.cluster.member(0);
     m.addFault({ kind: 'cancelWatch', op: 'watchCreate', reason: 'Unavailable: too many watchers', sticky: true });
     const w = c.watch('z', {});
     const err = await guard(caught(w.next()), 'resume limit');
@@ -90,14 +74,14 @@ describe('watch canceled by the server', () => {
 describe('lease revoke retried after a lost reply', () => {
   it('counts LeaseNotFound on the retry as revoked', async () => {
     const c = await client();
-    const m = cluster.member(0);
+    const m = fx.cluster.member(0);
     const lease = await c.lease.grant(30, { keepAlive: false });
     await c.put('leased', 'v', { lease });
     m.addFault({ kind: 'dropAfterApply', op: 'leaseRevoke' });
     const r = await guard(c.lease.revoke(lease.id), 'revoke');
     expect(r.header).toBeNull();
     expect(m.received.get('leaseRevoke')).toBe(2); // the first attempt revoked it, the retry found it gone
-    expect(cluster.store.leases.has(lease.id)).toBe(false);
+    expect(fx.cluster.store.leases.has(lease.id)).toBe(false);
     expect((await c.get('leased')).count).toBe(0);
   });
 
@@ -106,6 +90,6 @@ describe('lease revoke retried after a lost reply', () => {
     const err = await caught(c.lease.revoke(424242));
     expect(err.code).toBe('LeaseNotFound');
     expect(err.details.afterUnknownAttempt).toBeUndefined();
-    expect(cluster.member(0).received.get('leaseRevoke')).toBe(1);
+    expect(fx.cluster.member(0).received.get('leaseRevoke')).toBe(1);
   });
 });
